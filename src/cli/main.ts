@@ -1,0 +1,31 @@
+#!/usr/bin/env bun
+/** execbox command-line entry: parses arguments and runs the chosen mode. */
+import { PROTOCOL_VERSION, VERSION } from "../version.ts";
+import { HELP, parseArgs } from "./args.ts";
+import { UsageError } from "./listen.ts";
+import { serve } from "./serve.ts";
+
+async function main(argv: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`Error: ${e.message}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+  switch (command.command) {
+    case "help":
+      process.stdout.write(HELP);
+      return 0;
+    case "version":
+      process.stdout.write(`execbox ${VERSION} (codex exec-server protocol ${PROTOCOL_VERSION})\n`);
+      return 0;
+    case "serve":
+      return serve(command);
+  }
+}
+
+process.exit(await main(process.argv.slice(2)));

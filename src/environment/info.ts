@@ -1,0 +1,83 @@
+/**
+ * `environment/info`: what the executor's host looks like to a client. Built
+ * from the executor's own environment, passed in so tests can vary it.
+ */
+import { createHash } from "node:crypto";
+import { accessSync, constants } from "node:fs";
+import { basename, delimiter, join, resolve } from "node:path";
+import type { Capabilities, EnvironmentInfo } from "../protocol/messages/environment.ts";
+import { toPathUri } from "../protocol/path-uri.ts";
+import { PROTOCOL_VERSION, VERSION } from "../version.ts";
+
+/** Only what execbox really implements is `true`; clients skip features flagged `false`. */
+export const CAPABILITIES: Capabilities = {
+  networkProxyLaunch: false,
+  networkProxyReviewDomains: false,
+  credentialMasking: false,
+  credentialMaskingCustomProviders: false,
+  capabilityDiscoverySandbox: false,
+  fsWatchMissing: false,
+  capabilityDiscoveryV2: true,
+  environmentConfigRead: true,
+  httpHeaderEnvVars: false,
+  sandboxedFileStreaming: false,
+  fileWriteStreaming: false,
+  shellSnapshotV2: false,
+  windowsMxc: false,
+  linuxRootWritePreservesDevices: false,
+  linuxApprovedRootWritePreservesRestrictions: false,
+};
+
+const KNOWN_SHELLS = ["bash", "zsh", "sh", "fish", "dash", "ksh", "powershell", "pwsh", "cmd"];
+
+/** An opaque, stable identity of this build. */
+export const PROVIDER_ID = `sha256:${createHash("sha256").update(`execbox ${VERSION}`).digest("hex")}`;
+
+export function platformOs(): string {
+  return process.platform === "darwin" ? "macos" : process.platform === "win32" ? "windows" : process.platform;
+}
+
+export function environmentInfo(env: Record<string, string | undefined>, cwd: string): EnvironmentInfo {
+  const tmp = env.TMPDIR ? resolve(cwd, env.TMPDIR) : undefined;
+  return {
+    shell: detectShell(env),
+    executorVersion: PROTOCOL_VERSION,
+    providerId: PROVIDER_ID,
+    cwd: toPathUri(cwd),
+    ...(env.HOME ? { userHomeDir: toPathUri(env.HOME) } : {}),
+    platformOs: platformOs(),
+    prependPathDirs: [],
+    temporaryDirectories: tmp ? [toPathUri(tmp)] : [],
+    tempDir: toPathUri(tmp ?? "/tmp"),
+    capabilities: CAPABILITIES,
+  };
+}
+
+/** `$SHELL` when it names a usable known shell, else bash (then sh) from PATH. */
+export function detectShell(env: Record<string, string | undefined>): { name: string; path: string } {
+  const fromEnv = env.SHELL;
+  if (fromEnv && KNOWN_SHELLS.includes(basename(fromEnv)) && isExecutable(fromEnv)) {
+    return { name: basename(fromEnv), path: fromEnv };
+  }
+  for (const name of ["bash", "sh"]) {
+    const found = which(name, env.PATH);
+    if (found) return { name, path: found };
+  }
+  return { name: "sh", path: "/bin/sh" };
+}
+
+function which(name: string, path: string | undefined): string | undefined {
+  for (const dir of (path ?? "").split(delimiter)) {
+    if (dir && isExecutable(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Builds a child's environment from the executor's own environment and an
+ * `envPolicy`, then overlays `env` (which always wins and is never filtered).
+ */
+import type { EnvPolicy } from "../protocol/messages/process.ts";
+
+/** The variables `inherit: "core"` keeps, as the reference does. */
+export const CORE_VARIABLES = ["HOME", "LOGNAME", "PATH", "SHELL", "USER", "USERNAME", "LANG", "TMPDIR", "TEMP", "TMP"];
+/** Name fragments dropped unless `ignoreDefaultExcludes` (case-insensitive). */
+const DEFAULT_EXCLUDES = ["*KEY*", "*SECRET*", "*TOKEN*"];
+
+export function resolveChildEnv(
+  own: Record<string, string | undefined>,
+  policy: EnvPolicy | null | undefined,
+  overlay: Record<string, string>,
+): Record<string, string> {
+  if (!policy) return { ...overlay };
+  let vars: [string, string][] = [];
+  if (policy.inherit === "all") vars = definedEntries(own);
+  else if (policy.inherit === "core") vars = definedEntries(own).filter(([k]) => CORE_VARIABLES.includes(k));
+  const excludes = [...(policy.ignoreDefaultExcludes ? [] : DEFAULT_EXCLUDES), ...policy.exclude].map(globMatcher);
+  vars = vars.filter(([k]) => !excludes.some((m) => m(k)));
+  const env = new Map(vars);
+  for (const [k, v] of Object.entries(policy.set)) env.set(k, v);
+  if (policy.includeOnly.length > 0) {
+    const keep = policy.includeOnly.map(globMatcher);
+    for (const k of [...env.keys()]) if (!keep.some((m) => m(k))) env.delete(k);
+  }
+  for (const [k, v] of Object.entries(overlay)) env.set(k, v);
+  return Object.fromEntries(env);
+}
+
+function definedEntries(own: Record<string, string | undefined>): [string, string][] {
+  return Object.entries(own).filter((e): e is [string, string] => e[1] !== undefined);
+}
+
+/** Case-insensitive shell-style glob (`*`, `?`, `[...]`) over a whole name. */
+export function globMatcher(glob: string): (name: string) => boolean {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*") re += ".*";
+    else if (c === "?") re += ".";
+    else if (c === "[") {
+      const end = glob.indexOf("]", i + 1);
+      if (end === -1) re += "\\[";
+      else {
+        re += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  const rx = new RegExp(`^${re}$`, "i");
+  return (name) => rx.test(name);
+}

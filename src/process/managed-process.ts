@@ -1,0 +1,205 @@
+/**
+ * One child process as the protocol sees it: a single seq counter shared by
+ * output chunks, `exited` and `closed`; retained output for `process/read`;
+ * long-poll waiters; `writeId` dedupe. Knows nothing of sockets: events go to
+ * a `ProcessEventSink`, whose `ready()` pauses pipe reads while the consumer is
+ * congested.
+ */
+import { encodeBase64 } from "../protocol/base64.ts";
+import { internalError } from "../protocol/errors.ts";
+import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
+import type { OutputStream, ProcessReadResult, WriteStatus } from "../protocol/messages/process.ts";
+import type { Clock } from "../server/clock.ts";
+import { OutputLog } from "./output-log.ts";
+import { type Child, type SpawnSpec, spawnChild } from "./spawn.ts";
+
+export interface ProcessEventSink {
+  notify<N extends NotificationName>(method: N, params: NotificationParams<N>): void;
+  /** `undefined` when the consumer can take more output now, else a promise that settles when it can. */
+  ready(): Promise<void> | undefined;
+}
+
+export type ProcessLimits = {
+  /** Bytes of output kept for `process/read` per process. */
+  retainedOutputBytes: number;
+  /** Largest `process/output` chunk; bigger pipe reads are split. */
+  maxChunkBytes: number;
+  clock: Clock;
+};
+
+/**
+ * After the child exits, wait this long for its pipes to reach EOF before
+ * announcing `exited`, so output the child wrote just before exiting gets the
+ * lower seq (as clients expect) without holding `exited` back when a
+ * grandchild keeps a pipe open.
+ */
+export const EXIT_OUTPUT_GRACE_MS = 25;
+
+export class ManagedProcess {
+  private seq = 1;
+  private readonly log: OutputLog;
+  private exitCode: number | null = null;
+  private exitSeq: number | null = null;
+  private closedSeq: number | null = null;
+  private openStreams: number;
+  private readonly waiters = new Set<() => void>();
+  private readonly writeIds = new Set<string>();
+  private readonly child: Child;
+  private streamsDone!: () => void;
+  private readonly allStreamsDone = new Promise<void>((r) => (this.streamsDone = r));
+  /** Called once, after `closed`. */
+  onClosed: () => void = () => {};
+
+  constructor(
+    readonly id: string,
+    spec: SpawnSpec,
+    private readonly sink: ProcessEventSink,
+    private readonly limits: ProcessLimits,
+  ) {
+    this.log = new OutputLog(limits.retainedOutputBytes);
+    this.openStreams = spec.tty ? 1 : 2;
+    this.child = spawnChild(spec, {
+      data: (bytes) => this.emitOutput("pty", bytes),
+      end: () => this.streamEnded(),
+    });
+    if (this.child.stdout) void this.pump(this.child.stdout, "stdout");
+    if (this.child.stderr) void this.pump(this.child.stderr, "stderr");
+    void this.child.exited.then((code) => this.onExit(code));
+  }
+
+  get running(): boolean {
+    return this.exitSeq === null;
+  }
+  get closed(): boolean {
+    return this.closedSeq !== null;
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>, name: OutputStream): Promise<void> {
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        const wait = this.sink.ready();
+        if (wait) await wait;
+        const { done, value } = await reader.read();
+        if (done) break;
+        this.emitOutput(name, value);
+      }
+    } catch {
+      // A read error ends the stream like EOF; the exit status still arrives.
+    } finally {
+      reader.releaseLock();
+      this.streamEnded();
+    }
+  }
+
+  private emitOutput(stream: OutputStream, bytes: Uint8Array): void {
+    const max = this.limits.maxChunkBytes;
+    for (let off = 0; off < bytes.byteLength; off += max) {
+      const piece = bytes.subarray(off, Math.min(off + max, bytes.byteLength));
+      const seq = this.seq++;
+      this.log.append({ seq, stream, bytes: piece });
+      this.sink.notify("process/output", { processId: this.id, seq, stream, chunk: encodeBase64(piece) });
+    }
+    this.wake();
+  }
+
+  private streamEnded(): void {
+    if (--this.openStreams === 0) this.streamsDone();
+    this.maybeClose();
+  }
+
+  private async onExit(code: number): Promise<void> {
+    let timer: Timer | undefined;
+    await Promise.race([this.allStreamsDone, new Promise((r) => (timer = setTimeout(r, EXIT_OUTPUT_GRACE_MS)))]);
+    clearTimeout(timer);
+    this.exitCode = code;
+    this.exitSeq = this.seq++;
+    this.sink.notify("process/exited", { processId: this.id, seq: this.exitSeq, exitCode: code, sandboxDenied: false });
+    this.wake();
+    this.maybeClose();
+  }
+
+  private maybeClose(): void {
+    if (this.closedSeq !== null || this.exitSeq === null || this.openStreams > 0) return;
+    this.closedSeq = this.seq++;
+    this.sink.notify("process/closed", { processId: this.id, seq: this.closedSeq });
+    this.child.release();
+    this.wake();
+    this.onClosed();
+  }
+
+  private wake(): void {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiters) w();
+  }
+
+  /** True when a read after `afterSeq` has something new to report. */
+  private hasNews(afterSeq: number): boolean {
+    return this.closed || this.log.hasAfter(afterSeq) || (this.exitSeq !== null && this.exitSeq > afterSeq);
+  }
+
+  async read(afterSeq: number, maxBytes: number | undefined, waitMs: number): Promise<ProcessReadResult> {
+    if (waitMs > 0 && !this.hasNews(afterSeq)) await this.waitForNews(afterSeq, waitMs);
+    const chunks = this.log.read(afterSeq, maxBytes);
+    const last = chunks[chunks.length - 1];
+    return {
+      chunks: chunks.map((c) => ({ seq: c.seq, stream: c.stream, chunk: encodeBase64(c.bytes) })),
+      nextSeq: maxBytes !== undefined && last ? last.seq + 1 : this.seq,
+      exited: this.exitSeq !== null,
+      exitCode: this.exitCode,
+      closed: this.closed,
+      failure: null,
+      sandboxDenied: false,
+    };
+  }
+
+  /** Long-poll: settles when something after `afterSeq` exists, or at the deadline. */
+  private waitForNews(afterSeq: number, waitMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const finish = () => {
+        this.waiters.delete(check);
+        cancel();
+        resolve();
+      };
+      const check = () => (this.hasNews(afterSeq) ? finish() : this.waiters.add(check));
+      const cancel = this.limits.clock.after(waitMs, finish);
+      this.waiters.add(check);
+    });
+  }
+
+  async write(writeId: string, bytes: Uint8Array): Promise<WriteStatus> {
+    if (this.writeIds.has(writeId)) return "accepted";
+    if (!this.child.canWrite) return "stdinClosed";
+    if (!this.running) throw internalError("failed to write to process stdin");
+    this.writeIds.add(writeId);
+    if (bytes.byteLength === 0) return "accepted";
+    try {
+      await this.child.write(bytes);
+    } catch {
+      this.writeIds.delete(writeId);
+      throw internalError("failed to write to process stdin");
+    }
+    return "accepted";
+  }
+
+  interrupt(): void {
+    if (this.running) this.child.signalGroup("SIGINT");
+  }
+
+  /** SIGKILL to the process group; true if the process was still running. */
+  terminate(): boolean {
+    if (!this.running) return false;
+    this.child.signalGroup("SIGKILL");
+    return true;
+  }
+
+  /** Resolves once the process is closed. */
+  whenClosed(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => (this.closed ? resolve() : this.waiters.add(check));
+      this.waiters.add(check);
+    });
+  }
+}

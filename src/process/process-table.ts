@@ -1,0 +1,93 @@
+/**
+ * The processes of one session, keyed by the client-chosen `processId`, and
+ * the five `process/*` operations on them. An exited and closed process stays
+ * readable (its id reserved) for `exitedRetentionMs`, then is forgotten.
+ */
+import { invalidParams, invalidRequest } from "../protocol/errors.ts";
+import type { ProcessReadResult, ProcessStartParams, WriteStatus } from "../protocol/messages/process.ts";
+import { parsePathUri } from "../protocol/path-uri.ts";
+import { resolveChildEnv } from "./env-policy.ts";
+import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
+
+export type ProcessTableOptions = ProcessLimits & {
+  /** How long a closed process stays readable before its id is released. */
+  exitedRetentionMs: number;
+  /** The executor's own environment (envPolicy source, PATH for program lookup). */
+  ownEnv: Record<string, string | undefined>;
+};
+
+export class ProcessTable {
+  private readonly procs = new Map<string, ManagedProcess>();
+  private readonly forgetTimers = new Map<string, () => void>();
+
+  constructor(
+    private readonly sink: ProcessEventSink,
+    private readonly options: ProcessTableOptions,
+  ) {}
+
+  start(params: ProcessStartParams): { processId: string; sandboxType: "none" } {
+    if (params.argv.length === 0) throw invalidParams("argv must not be empty");
+    if (this.procs.has(params.processId)) throw invalidRequest(`process ${params.processId} already exists`);
+    const cwd = parsePathUri(params.cwd);
+    const env = resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
+    const proc = new ManagedProcess(
+      params.processId,
+      {
+        argv: params.argv,
+        arg0: params.arg0,
+        cwd,
+        env,
+        tty: params.tty,
+        pipeStdin: params.pipeStdin ?? false,
+        searchPath: params.tty ? env.PATH : this.options.ownEnv.PATH,
+      },
+      this.sink,
+      this.options,
+    );
+    this.procs.set(params.processId, proc);
+    proc.onClosed = () => this.scheduleForget(proc);
+    return { processId: params.processId, sandboxType: "none" };
+  }
+
+  private scheduleForget(proc: ManagedProcess): void {
+    const cancel = this.options.clock.after(this.options.exitedRetentionMs, () => {
+      this.forgetTimers.delete(proc.id);
+      if (this.procs.get(proc.id) === proc) this.procs.delete(proc.id);
+    });
+    this.forgetTimers.set(proc.id, cancel);
+  }
+
+  read(processId: string, afterSeq: number, maxBytes: number | undefined, waitMs: number): Promise<ProcessReadResult> {
+    const proc = this.procs.get(processId);
+    if (!proc) throw invalidRequest(`unknown process id ${processId}`);
+    return proc.read(afterSeq, maxBytes, waitMs);
+  }
+
+  async write(processId: string, writeId: string, bytes: Uint8Array): Promise<WriteStatus> {
+    if (writeId === "") throw invalidParams("writeId must not be empty");
+    const proc = this.procs.get(processId);
+    if (!proc) return "unknownProcess";
+    return proc.write(writeId, bytes);
+  }
+
+  interrupt(processId: string): void {
+    this.procs.get(processId)?.interrupt();
+  }
+
+  terminate(processId: string): boolean {
+    return this.procs.get(processId)?.terminate() ?? false;
+  }
+
+  /** Kills every process and resolves once all are closed (shutdown, expiry). */
+  async terminateAll(): Promise<void> {
+    const all = [...this.procs.values()];
+    for (const p of all) p.terminate();
+    await Promise.all(all.map((p) => p.whenClosed()));
+    for (const cancel of this.forgetTimers.values()) cancel();
+    this.forgetTimers.clear();
+  }
+
+  get size(): number {
+    return this.procs.size;
+  }
+}

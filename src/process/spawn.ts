@@ -1,0 +1,144 @@
+/**
+ * The seam between the process domain and the runtime: starts a child in its
+ * own process group with pipes or a PTY. Nothing above this file calls Bun.spawn.
+ */
+import { accessSync, constants, statSync } from "node:fs";
+import { constants as osConstants } from "node:os";
+import { delimiter, join } from "node:path";
+import { internalError, osErrorText } from "../protocol/errors.ts";
+
+/** PTY geometry the reference uses. */
+export const PTY_ROWS = 24;
+export const PTY_COLS = 80;
+
+export type SpawnSpec = {
+  argv: string[];
+  arg0?: string | null;
+  cwd: string;
+  env: Record<string, string>;
+  tty: boolean;
+  pipeStdin: boolean;
+  /** PATH used to find a bare program name (the executor's own for pipes, the child's for a PTY). */
+  searchPath: string | undefined;
+};
+
+export type PtyCallbacks = { data(bytes: Uint8Array): void; end(): void };
+
+export interface Child {
+  readonly pid: number;
+  readonly stdout: ReadableStream<Uint8Array> | null;
+  readonly stderr: ReadableStream<Uint8Array> | null;
+  /** Resolves with the exit status; `128 + n` when killed by signal n. */
+  readonly exited: Promise<number>;
+  /** Writes to stdin or the PTY; rejects when the input side is gone. */
+  write(bytes: Uint8Array): Promise<void>;
+  readonly canWrite: boolean;
+  /** Signals the child's whole process group (it leads its own). */
+  signalGroup(signal: "SIGINT" | "SIGKILL"): void;
+  /** Frees the PTY descriptors once output is done. */
+  release(): void;
+}
+
+export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
+  checkDirectory(spec.cwd);
+  const program = resolveProgram(spec.argv[0]!, spec.searchPath, spec.tty);
+  const argv0 = spec.arg0 ?? spec.argv[0]!;
+  let proc: Bun.Subprocess;
+  try {
+    proc = spec.tty
+      ? Bun.spawn([program, ...spec.argv.slice(1)], {
+          cwd: spec.cwd,
+          env: spec.env,
+          argv0,
+          terminal: {
+            rows: PTY_ROWS,
+            cols: PTY_COLS,
+            data: (_t, bytes) => pty.data(bytes),
+            exit: () => pty.end(),
+          },
+        })
+      : Bun.spawn([program, ...spec.argv.slice(1)], {
+          cwd: spec.cwd,
+          env: spec.env,
+          argv0,
+          detached: true,
+          stdin: spec.pipeStdin ? "pipe" : "ignore",
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+  } catch (e) {
+    throw internalError(osErrorText(e));
+  }
+  return wrap(proc, spec);
+}
+
+function wrap(proc: Bun.Subprocess, spec: SpawnSpec): Child {
+  const stdin = spec.tty ? null : (proc.stdin as Bun.FileSink | null | undefined) ?? null;
+  const terminal = proc.terminal;
+  return {
+    pid: proc.pid,
+    stdout: spec.tty ? null : (proc.stdout as ReadableStream<Uint8Array>),
+    stderr: spec.tty ? null : (proc.stderr as ReadableStream<Uint8Array>),
+    exited: proc.exited.then(() => exitStatus(proc)),
+    canWrite: spec.tty || stdin !== null,
+    async write(bytes) {
+      if (terminal) {
+        if (terminal.closed) throw new Error("pty closed");
+        terminal.write(bytes);
+        return;
+      }
+      if (!stdin) throw new Error("stdin closed");
+      stdin.write(bytes);
+      await stdin.flush();
+    },
+    signalGroup(signal) {
+      try {
+        process.kill(-proc.pid, signal);
+      } catch {
+        try {
+          proc.kill(signal);
+        } catch {
+          // Already gone: nothing to signal.
+        }
+      }
+    },
+    release() {
+      if (terminal && !terminal.closed) terminal.close();
+    },
+  };
+}
+
+function exitStatus(proc: Bun.Subprocess): number {
+  if (proc.signalCode) return 128 + (osConstants.signals as Record<string, number>)[proc.signalCode]!;
+  return proc.exitCode ?? 0;
+}
+
+function checkDirectory(cwd: string): void {
+  let st;
+  try {
+    st = statSync(cwd);
+  } catch (e) {
+    throw internalError(osErrorText(e));
+  }
+  if (!st.isDirectory()) throw internalError(osErrorText({ code: "ENOTDIR" }));
+}
+
+/** Finds the executable for a bare program name the way the reference does for each mode. */
+function resolveProgram(name: string, searchPath: string | undefined, tty: boolean): string {
+  if (name.includes("/")) return name;
+  if (searchPath === undefined) {
+    if (tty) throw internalError(`Unable to spawn ${name} because:\nUnable to resolve the PATH`);
+    throw internalError(osErrorText({ code: "ENOENT" }));
+  }
+  for (const dir of searchPath.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // Not here; keep looking.
+    }
+  }
+  throw internalError(osErrorText({ code: "ENOENT" }));
+}

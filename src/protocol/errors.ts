@@ -1,0 +1,85 @@
+/**
+ * JSON-RPC error codes used on the wire, and the one typed error value every
+ * domain throws. The connection turns an `RpcError` into
+ * `{"error":{"code","message"},"id"}` in exactly one place (server/connection.ts).
+ */
+export const ErrorCode = {
+  /** Invalid request, lifecycle state, permission or validation failure. */
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  /** Params that do not deserialize, or argument validation. */
+  InvalidParams: -32602,
+  /** Internal or OS error. */
+  Internal: -32603,
+  /** Filesystem object (or file handle) not found. */
+  NotFound: -32004,
+  /** `resumeSessionId` names a session attached to another live connection. */
+  SessionAttached: -32010,
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "RpcError";
+  }
+}
+
+export const invalidRequest = (message: string) => new RpcError(ErrorCode.InvalidRequest, message);
+export const invalidParams = (message: string) => new RpcError(ErrorCode.InvalidParams, message);
+export const internalError = (message: string) => new RpcError(ErrorCode.Internal, message);
+export const notFound = (message: string) => new RpcError(ErrorCode.NotFound, message);
+
+/** Errno names to the text the reference prints: `<strerror> (os error <n>)`. */
+const OS_ERRORS: Record<string, [number, string]> = {
+  EPERM: [1, "Operation not permitted"],
+  ENOENT: [2, "No such file or directory"],
+  EIO: [5, "Input/output error"],
+  EBADF: [9, "Bad file descriptor"],
+  EAGAIN: [11, "Resource temporarily unavailable"],
+  ENOMEM: [12, "Cannot allocate memory"],
+  EACCES: [13, "Permission denied"],
+  EEXIST: [17, "File exists"],
+  EXDEV: [18, "Invalid cross-device link"],
+  ENOTDIR: [20, "Not a directory"],
+  EISDIR: [21, "Is a directory"],
+  EINVAL: [22, "Invalid argument"],
+  EMFILE: [24, "Too many open files"],
+  ETXTBSY: [26, "Text file busy"],
+  EFBIG: [27, "File too large"],
+  ENOSPC: [28, "No space left on device"],
+  EROFS: [30, "Read-only file system"],
+  EPIPE: [32, "Broken pipe"],
+  ENAMETOOLONG: [36, "File name too long"],
+  ENOTEMPTY: [39, "Directory not empty"],
+  ELOOP: [40, "Too many levels of symbolic links"],
+  E2BIG: [7, "Argument list too long"],
+  ENOEXEC: [8, "Exec format error"],
+};
+
+/** Rust's io::Error Display for an errno, e.g. `No such file or directory (os error 2)`. */
+export function osErrorText(err: unknown): string {
+  const code = (err as { code?: string })?.code;
+  const known = code ? OS_ERRORS[code] : undefined;
+  if (known) return `${known[1]} (os error ${known[0]})`;
+  const errno = (err as { errno?: number })?.errno;
+  if (typeof errno === "number") return `${String((err as Error).message)} (os error ${Math.abs(errno)})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Maps an OS error the way the reference maps filesystem errors: not-found →
+ * -32004, permission-denied and invalid-input → -32600, everything else → -32603.
+ */
+export function fromOsError(err: unknown): RpcError {
+  if (err instanceof RpcError) return err;
+  const code = (err as { code?: string })?.code;
+  const text = osErrorText(err);
+  if (code === "ENOENT") return notFound(text);
+  if (code === "EPERM" || code === "EACCES" || code === "EINVAL") return invalidRequest(text);
+  return internalError(text);
+}

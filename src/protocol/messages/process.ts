@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { bool, opt, seq, str, strMap, struct, u64, variant } from "../serde.ts";
+import { Base64Chunk } from "./bytes.ts";
+
+export const EnvPolicy = struct("ExecEnvPolicy", {
+  inherit: variant(["core", "all", "none"]),
+  ignoreDefaultExcludes: bool(),
+  exclude: seq(str()),
+  set: strMap(),
+  includeOnly: seq(str()),
+});
+export type EnvPolicy = z.infer<typeof EnvPolicy>;
+
+export const ProcessStartParams = struct("ExecParams", {
+  processId: str(),
+  argv: seq(str()),
+  cwd: str(),
+  env: strMap(),
+  tty: bool(),
+  pipeStdin: bool().optional(),
+  arg0: opt(str()),
+  envPolicy: opt(EnvPolicy),
+  /** Sandbox intent; accepted and reported, enforced once sandboxing lands. */
+  sandbox: opt(z.unknown()),
+  enforceManagedNetwork: bool().optional(),
+  managedNetwork: opt(z.unknown()),
+  networkProxy: opt(z.unknown()),
+  metadata: opt(z.unknown()),
+  shellSnapshot: opt(z.unknown()),
+});
+export type ProcessStartParams = z.infer<typeof ProcessStartParams>;
+
+export const SandboxType = z.enum(["none", "linuxSeccomp", "macosSeatbelt", "windowsRestrictedToken"]);
+export const ProcessStartResult = z.object({ processId: z.string(), sandboxType: SandboxType });
+
+export const OutputStream = z.enum(["stdout", "stderr", "pty"]);
+export type OutputStream = z.infer<typeof OutputStream>;
+
+export const ProcessReadParams = struct("ReadParams", {
+  processId: str(),
+  afterSeq: opt(u64()),
+  maxBytes: opt(u64()),
+  waitMs: opt(u64()),
+});
+export type ProcessReadParams = z.infer<typeof ProcessReadParams>;
+
+export const OutputChunk = z.object({ seq: z.number(), stream: OutputStream, chunk: z.string() });
+export const ProcessReadResult = z.object({
+  chunks: z.array(OutputChunk),
+  nextSeq: z.number(),
+  exited: z.boolean(),
+  exitCode: z.number().nullable(),
+  closed: z.boolean(),
+  failure: z.string().nullable(),
+  sandboxDenied: z.boolean(),
+});
+export type ProcessReadResult = z.infer<typeof ProcessReadResult>;
+
+export const ProcessWriteParams = struct("WriteParams", { processId: str(), chunk: Base64Chunk, writeId: str() });
+export const WriteStatus = z.enum(["accepted", "unknownProcess", "stdinClosed", "starting"]);
+export type WriteStatus = z.infer<typeof WriteStatus>;
+export const ProcessWriteResult = z.object({ status: WriteStatus });
+
+export const ProcessSignalParams = struct("SignalParams", { processId: str(), signal: variant(["interrupt"]) });
+export const ProcessTerminateParams = struct("TerminateParams", { processId: str() });
+export const ProcessTerminateResult = z.object({ running: z.boolean() });
+
+export const ProcessOutputNotification = z.object({
+  processId: z.string(),
+  seq: z.number(),
+  stream: OutputStream,
+  chunk: z.string(),
+});
+export const ProcessExitedNotification = z.object({
+  processId: z.string(),
+  seq: z.number(),
+  exitCode: z.number(),
+  sandboxDenied: z.boolean(),
+});
+export const ProcessClosedNotification = z.object({ processId: z.string(), seq: z.number() });

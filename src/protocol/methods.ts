@@ -1,0 +1,70 @@
+/**
+ * Every client→server method: its wire name, the family named in lifecycle
+ * errors, and its params schema. Server (router), client and tests import this
+ * table; nothing else spells a method name.
+ */
+import { z } from "zod";
+import * as env from "./messages/environment.ts";
+import * as lifecycle from "./messages/lifecycle.ts";
+import * as proc from "./messages/process.ts";
+
+/** Marks a method whose params must be absent, `null` or `{}`. */
+export const NO_PARAMS = "unit" as const;
+
+export type MethodSpec = {
+  /** Family used in `client must call initialize before using <family> methods`. */
+  family: string;
+  params: z.ZodType | typeof NO_PARAMS;
+  result: z.ZodType;
+};
+
+export const Methods = {
+  initialize: { family: "initialize", params: lifecycle.InitializeParams, result: lifecycle.InitializeResult },
+  "environment/info": { family: "environment info", params: NO_PARAMS, result: env.EnvironmentInfo },
+  "environment/status": { family: "environment status", params: NO_PARAMS, result: env.EnvironmentStatus },
+  "capabilities/discoverV2": {
+    family: "capability discovery",
+    params: env.CapabilitiesDiscoverParams,
+    result: env.CapabilitiesDiscoverResult,
+  },
+  "capabilityRoots/discoverV1": {
+    family: "capability discovery",
+    params: env.CapabilityRootsDiscoverParams,
+    result: env.CapabilityRootsDiscoverResult,
+  },
+  "environmentConfig/read": {
+    family: "environment config",
+    params: env.EnvironmentConfigReadParams,
+    result: env.EnvironmentConfigReadResult,
+  },
+  "process/start": { family: "exec", params: proc.ProcessStartParams, result: proc.ProcessStartResult },
+  "process/read": { family: "exec", params: proc.ProcessReadParams, result: proc.ProcessReadResult },
+  "process/write": { family: "exec", params: proc.ProcessWriteParams, result: proc.ProcessWriteResult },
+  "process/signal": { family: "exec", params: proc.ProcessSignalParams, result: z.object({}) },
+  "process/terminate": { family: "exec", params: proc.ProcessTerminateParams, result: proc.ProcessTerminateResult },
+} as const satisfies Record<string, MethodSpec>;
+
+export type MethodName = keyof typeof Methods;
+export type ParamsOf<M extends MethodName> = (typeof Methods)[M]["params"] extends z.ZodType
+  ? z.output<(typeof Methods)[M]["params"]>
+  : undefined;
+export type WireParamsOf<M extends MethodName> = (typeof Methods)[M]["params"] extends z.ZodType
+  ? z.input<(typeof Methods)[M]["params"]>
+  : undefined | null | Record<string, never>;
+export type ResultOf<M extends MethodName> = z.infer<(typeof Methods)[M]["result"]>;
+
+/** Server→client notifications. */
+export const Notifications = {
+  "process/output": proc.ProcessOutputNotification,
+  "process/exited": proc.ProcessExitedNotification,
+  "process/closed": proc.ProcessClosedNotification,
+} as const;
+export type NotificationName = keyof typeof Notifications;
+export type NotificationParams<N extends NotificationName> = z.infer<(typeof Notifications)[N]>;
+
+/** The only notification a client may send. */
+export const INITIALIZED = "initialized";
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(Methods, name);
+}

@@ -1,0 +1,52 @@
+/**
+ * `file:` URIs, the only path form on the wire. Parsing follows the WHATWG URL
+ * rules the reference uses (lexical `.`/`..`, percent-decoding, `localhost`
+ * host) and rejects what it rejects, with its texts and codes.
+ */
+import { invalidParams, invalidRequest } from "./errors.ts";
+
+const PLATFORM = process.platform === "darwin" ? "macos" : process.platform === "win32" ? "windows" : "linux";
+
+/** Parses a wire path URI to an absolute native path, or throws an `RpcError`. */
+export function parsePathUri(uri: string): string {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw invalidParams(/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri) ? "invalid URI: invalid URL" : "invalid URI: relative URL without a base");
+  }
+  const scheme = url.protocol.slice(0, -1).toLowerCase();
+  if (scheme !== "file") throw invalidParams(`unsupported path URI scheme \`${scheme}\``);
+  if (uri.includes("?")) throw invalidParams("query parameters are not allowed in path URIs");
+  if (uri.includes("#")) throw invalidParams("fragments are not allowed in path URIs");
+  if (url.hostname !== "" || /^\/[A-Za-z][:|]/.test(url.pathname)) {
+    throw invalidRequest(`'${uri}' is invalid on '${PLATFORM}'`);
+  }
+  const decoded = decodePercent(url.pathname);
+  // `%2F` decodes to a separator; collapse what that and trailing slashes leave behind.
+  const collapsed = decoded.replace(/\/{2,}/g, "/");
+  return collapsed.length > 1 && collapsed.endsWith("/") ? collapsed.slice(0, -1) : collapsed || "/";
+}
+
+function decodePercent(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    // Invalid UTF-8 after decoding: keep what decodes, replace the rest.
+    const bytes = text.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    return Buffer.from(bytes, "latin1").toString("utf8");
+  }
+}
+
+/** Bytes kept verbatim in a path segment (the url crate's path-segment set inverted). */
+const KEEP = /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/;
+
+/** Formats an absolute native path as the canonical `file:///…` URI the reference emits. */
+export function toPathUri(path: string): string {
+  let out = "file://";
+  for (const byte of Buffer.from(path, "utf8")) {
+    const ch = String.fromCharCode(byte);
+    out += byte < 0x80 && KEEP.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}

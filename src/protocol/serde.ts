@@ -1,0 +1,67 @@
+/**
+ * zod building blocks whose failures read like the reference's serde errors
+ * (`missing field \`x\``, `invalid type: string "1", expected u64`,
+ * `invalid number`, `unknown variant \`kill\`, expected \`interrupt\``).
+ * Every wire schema is built from these so the texts are produced in one place.
+ */
+import { z } from "zod";
+
+/** Marker message for a required field that was absent; replaced by the field name. */
+const MISSING = "\u0000missing";
+export const U64_MAX = Number.MAX_SAFE_INTEGER;
+
+/** serde's `Unexpected` display of a JSON value. */
+export function describeValue(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "boolean") return `boolean \`${v}\``;
+  if (typeof v === "number") return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
+  if (typeof v === "string") return `string ${JSON.stringify(v)}`;
+  if (Array.isArray(v)) return "sequence";
+  return "map";
+}
+
+function expecting(expected: string) {
+  return {
+    error: (iss: { input?: unknown; code?: string; message?: string }) =>
+      iss.code === "invalid_type" || iss.code === undefined
+        ? iss.input === undefined
+          ? MISSING
+          : `invalid type: ${describeValue(iss.input)}, expected ${expected}`
+        : undefined,
+  };
+}
+
+export const str = () => z.string(expecting("a string"));
+export const bool = () => z.boolean(expecting("a boolean"));
+/** Unsigned 64-bit integer field; negatives, fractions and out-of-range values are `invalid number`. */
+export const u64 = () =>
+  z.number(expecting("u64")).refine((n) => Number.isInteger(n) && n >= 0 && n <= U64_MAX, { message: "invalid number" });
+export const seq = <T extends z.ZodType>(item: T) => z.array(item, expecting("a sequence"));
+export const strMap = () => z.record(z.string(), str(), expecting("a map"));
+export const struct = <T extends z.ZodRawShape>(name: string, shape: T) => z.object(shape, expecting(`struct ${name}`));
+
+/** A string enum: unknown values give serde's `unknown variant` text. */
+export function variant<const T extends readonly [string, ...string[]]>(values: T) {
+  const names = values.map((v) => `\`${v}\``);
+  const list =
+    names.length === 1 ? names[0] : names.length === 2 ? `${names[0]} or ${names[1]}` : `one of ${names.join(", ")}`;
+  return z.string(expecting("variant identifier")).refine((v): v is T[number] => values.includes(v), {
+    error: (iss) => `unknown variant \`${String(iss.input)}\`, expected ${list}`,
+  }) as unknown as z.ZodType<T[number]>;
+}
+
+/** `Option<T>`: absent or `null` both mean "not given". */
+export const opt = <T extends z.ZodType>(s: T) => s.nullish();
+
+/**
+ * Picks the error serde would report first: a wrong value among the present
+ * keys, else the first missing required field, and renders its message.
+ */
+export function serdeMessage(error: z.ZodError): string {
+  const issues = error.issues;
+  const wrong = issues.find((i) => i.message !== MISSING);
+  if (wrong) return wrong.message;
+  const missing = issues[0];
+  const field = missing?.path[missing.path.length - 1];
+  return `missing field \`${String(field)}\``;
+}

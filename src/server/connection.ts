@@ -1,0 +1,184 @@
+/**
+ * One client connection, whatever the transport: frames in, frames out.
+ * Owns the lifecycle (initialize → initialized), request admission with the
+ * per-connection concurrency limit, and the one place where errors become
+ * JSON-RPC error responses.
+ */
+import { environmentInfo } from "../environment/info.ts";
+import { RpcError, internalError, invalidRequest } from "../protocol/errors.ts";
+import {
+  type Incoming,
+  type RequestId,
+  UNPARSEABLE_ID,
+  encodeError,
+  encodeResult,
+  parseIncoming,
+} from "../protocol/envelope.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { INITIALIZED } from "../protocol/methods.ts";
+import type { InitializeResult } from "../protocol/messages/lifecycle.ts";
+import { decodeParams, dispatch, type RequestContext } from "./router.ts";
+import { type FrameSink, Outbox } from "./outbox.ts";
+import type { ServerContext } from "./server-context.ts";
+import type { Attachment, Session } from "./session.ts";
+
+type Lifecycle = "new" | "initializing" | "awaiting-initialized" | "ready";
+
+export type ConnectionOptions = {
+  /** Prefix of the -32600 reply to an unparseable frame, naming the transport and peer. */
+  parseErrorPrefix: string;
+  /** WebSocket: a closed connection detaches its session. stdio: it ends it. */
+  detachOnClose: boolean;
+};
+
+export class Connection implements Attachment {
+  private readonly outbox: Outbox;
+  private lifecycle: Lifecycle = "new";
+  private session: Session | null = null;
+  private readonly inbox: Incoming[] = [];
+  private admitting = false;
+  private inflight = 0;
+  private slotFreed: (() => void) | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly sink: FrameSink,
+    private readonly server: ServerContext,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.outbox = new Outbox(sink);
+  }
+
+  /** One frame (WebSocket message or stdio line) from the client. */
+  receive(text: string): void {
+    if (this.closed) return;
+    this.inbox.push(parseIncoming(text));
+    void this.admit();
+  }
+
+  /** The transport can take more outgoing frames. */
+  drained(): void {
+    this.outbox.drained();
+  }
+
+  send(text: string): void {
+    this.outbox.push(text);
+  }
+
+  ready(): Promise<void> | undefined {
+    return this.outbox.ready();
+  }
+
+  /** Resolves once every received message has been handled and answered. */
+  async idle(): Promise<void> {
+    while (!this.closed && (this.inbox.length > 0 || this.inflight > 0 || this.admitting)) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  /** The transport closed (or we dropped it): detach or end the session. */
+  async closedByTransport(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.inbox.length = 0;
+    this.outbox.close();
+    const session = this.session;
+    this.session = null;
+    if (session?.attachment !== this) return;
+    if (this.options.detachOnClose) this.server.sessions.detach(session);
+    else await this.server.sessions.end(session);
+  }
+
+  /**
+   * Takes messages in arrival order. A request waits for a free slot
+   * (`--concurrent-requests`); `initialize` completes before anything after it
+   * is looked at, so `initialized` and later requests see its outcome.
+   */
+  private async admit(): Promise<void> {
+    if (this.admitting) return;
+    this.admitting = true;
+    try {
+      while (this.inbox.length > 0 && !this.closed) {
+        const msg = this.inbox.shift()!;
+        if (msg.kind === "request") {
+          while (this.inflight >= this.server.concurrentRequests) {
+            await new Promise<void>((r) => (this.slotFreed = r));
+          }
+          this.inflight++;
+          const done = this.handleRequest(msg.id, msg.method, msg.params).finally(() => {
+            this.inflight--;
+            const wake = this.slotFreed;
+            this.slotFreed = null;
+            wake?.();
+          });
+          if (msg.method === "initialize") await done;
+        } else {
+          this.handleOther(msg);
+        }
+      }
+    } finally {
+      this.admitting = false;
+    }
+  }
+
+  private handleOther(msg: Exclude<Incoming, { kind: "request" }>): void {
+    switch (msg.kind) {
+      case "malformed":
+        this.send(encodeError(UNPARSEABLE_ID, ErrorCode.InvalidRequest, this.options.parseErrorPrefix + msg.detail));
+        return;
+      case "notification":
+        if (msg.method === INITIALIZED && this.lifecycle !== "new" && this.lifecycle !== "initializing") {
+          if (this.lifecycle === "awaiting-initialized") this.lifecycle = "ready";
+          return;
+        }
+        return this.violation();
+      case "response":
+        return this.violation();
+    }
+  }
+
+  /** Protocol violations drop the connection without a reply, as the reference does. */
+  private violation(): void {
+    this.sink.abort();
+    void this.closedByTransport();
+  }
+
+  private async handleRequest(id: RequestId, method: string, params: unknown): Promise<void> {
+    let reply: string;
+    try {
+      const result =
+        method === "initialize" ? await this.initialize(params) : await dispatch(method, params, (f) => this.gate(f));
+      reply = encodeResult(id, result);
+    } catch (e) {
+      const err = e instanceof RpcError ? e : internalError(e instanceof Error ? e.message : String(e));
+      reply = encodeError(id, err.code, err.message);
+    }
+    if (!this.closed) this.send(reply);
+  }
+
+  private gate(family: string): RequestContext {
+    if (this.lifecycle === "new" || this.lifecycle === "initializing") {
+      throw invalidRequest(`client must call initialize before using ${family} methods`);
+    }
+    if (this.lifecycle === "awaiting-initialized") {
+      throw invalidRequest(`client must send initialized before using ${family} methods`);
+    }
+    return { server: this.server, session: this.session! };
+  }
+
+  private async initialize(raw: unknown): Promise<InitializeResult> {
+    const params = decodeParams("initialize", raw);
+    if (this.lifecycle !== "new") throw invalidRequest("initialize may only be sent once per connection");
+    this.lifecycle = "initializing";
+    try {
+      this.session = params.resumeSessionId
+        ? this.server.sessions.resume(params.resumeSessionId, this)
+        : this.server.sessions.create(this);
+    } catch (e) {
+      this.lifecycle = "new";
+      throw e;
+    }
+    this.lifecycle = "awaiting-initialized";
+    return { sessionId: this.session.id, environmentInfo: environmentInfo(this.server.env, this.server.cwd) };
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Assembles the transport-independent server: the session registry and the
+ * context every connection shares. Transports create `Connection`s from it.
+ */
+import { type Clock, systemClock } from "./clock.ts";
+import { Connection, type ConnectionOptions } from "./connection.ts";
+import {
+  DEFAULT_CONCURRENT_REQUESTS,
+  DETACHED_SESSION_TTL_MS,
+  EXITED_PROCESS_RETENTION_MS,
+  MAX_OUTPUT_CHUNK_BYTES,
+  RETAINED_OUTPUT_BYTES_PER_PROCESS,
+} from "./limits.ts";
+import type { FrameSink } from "./outbox.ts";
+import type { ServerContext } from "./server-context.ts";
+import { SessionRegistry } from "./session.ts";
+
+export type ExecServerOptions = {
+  concurrentRequests?: number;
+  detachedSessionTtlMs?: number;
+  exitedRetentionMs?: number;
+  retainedOutputBytes?: number;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  clock?: Clock;
+};
+
+export class ExecServer {
+  readonly context: ServerContext;
+
+  constructor(options: ExecServerOptions = {}) {
+    const env = options.env ?? process.env;
+    const clock = options.clock ?? systemClock;
+    const sessions = new SessionRegistry({
+      detachedSessionTtlMs: options.detachedSessionTtlMs ?? DETACHED_SESSION_TTL_MS,
+      clock,
+      process: {
+        retainedOutputBytes: options.retainedOutputBytes ?? RETAINED_OUTPUT_BYTES_PER_PROCESS,
+        maxChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
+        exitedRetentionMs: options.exitedRetentionMs ?? EXITED_PROCESS_RETENTION_MS,
+        clock,
+        ownEnv: env,
+      },
+    });
+    this.context = {
+      sessions,
+      env,
+      cwd: options.cwd ?? process.cwd(),
+      concurrentRequests: options.concurrentRequests ?? DEFAULT_CONCURRENT_REQUESTS,
+    };
+  }
+
+  connect(sink: FrameSink, options: ConnectionOptions): Connection {
+    return new Connection(sink, this.context, options);
+  }
+
+  /** Kills every session's processes. */
+  shutdown(): Promise<void> {
+    return this.context.sessions.shutdown();
+  }
+}

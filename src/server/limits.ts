@@ -1,0 +1,22 @@
+/** Limits and timers, with the reference's values where it has one. */
+
+/** Largest incoming WebSocket message; bigger ones drop the connection (reference: 16 MiB). */
+export const MAX_INCOMING_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Output retained per process for `process/read` (reference: ~1 MiB, oldest evicted). */
+export const RETAINED_OUTPUT_BYTES_PER_PROCESS = 1024 * 1024;
+/**
+ * Largest `process/output` chunk. The reference sends ≤ 8 KiB; execbox sends
+ * up to 64 KiB so bulk output costs an eighth of the frames. Clients must not
+ * depend on chunk boundaries either way.
+ */
+export const MAX_OUTPUT_CHUNK_BYTES = 64 * 1024;
+/** A closed process stays readable (id reserved) this long (reference: ≈ 80 s). */
+export const EXITED_PROCESS_RETENTION_MS = 80_000;
+/** A detached session waits this long to be resumed (reference: ≈ 80 s). */
+export const DETACHED_SESSION_TTL_MS = 80_000;
+/** Default requests processed at once per connection (reference default: 1, strictly ordered). */
+export const DEFAULT_CONCURRENT_REQUESTS = 1;
+/** On shutdown, how long to wait for killed processes to close before exiting anyway. */
+export const SHUTDOWN_GRACE_MS = 2_000;
+/** WebSocket keepalive: idle connections are pinged; a peer silent this long is dropped. */
+export const WS_IDLE_TIMEOUT_SECONDS = 120;

@@ -1,0 +1,84 @@
+/**
+ * Outgoing frames of one connection, with back-pressure. A transport's send
+ * reports "sent", "congested" (taken, but the socket is backed up) or
+ * "dropped" (not taken — Bun's `ServerWebSocket.send()` returns 0 past its
+ * limit). Nothing is ever lost: a dropped frame stays at the head of the queue
+ * until the transport drains. Producers await `ready()` so the queue stays
+ * bounded by the high-water mark plus one read's worth of output.
+ */
+export type SendResult = "sent" | "congested" | "dropped";
+
+export interface FrameSink {
+  send(text: string): SendResult;
+  /** Drops the connection without a close handshake (protocol violation). */
+  abort(): void;
+}
+
+/** Above this many queued bytes (or while the socket is congested) producers wait. */
+export const OUTBOX_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** Producers resume once the queue is back under this. */
+export const OUTBOX_LOW_WATER_BYTES = 1024 * 1024;
+
+export class Outbox {
+  private readonly queue: string[] = [];
+  private head = 0;
+  private queuedBytes = 0;
+  private congested = false;
+  private closed = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly sink: FrameSink) {}
+
+  push(text: string): void {
+    if (this.closed) return;
+    if (!this.congested && this.head === this.queue.length) {
+      const result = this.sink.send(text);
+      if (result === "sent") return;
+      this.congested = true;
+      if (result === "congested") return;
+    }
+    this.queue.push(text);
+    this.queuedBytes += text.length;
+  }
+
+  /** The transport can take more: flush what waits, then release producers. */
+  drained(): void {
+    this.congested = false;
+    while (this.head < this.queue.length && !this.congested) {
+      const text = this.queue[this.head]!;
+      const result = this.sink.send(text);
+      if (result === "dropped") {
+        this.congested = true;
+        break;
+      }
+      this.queue[this.head++] = "";
+      this.queuedBytes -= text.length;
+      if (result === "congested") this.congested = true;
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    }
+    if (!this.congested && this.queuedBytes < OUTBOX_LOW_WATER_BYTES) this.release();
+  }
+
+  ready(): Promise<void> | undefined {
+    if (this.closed || (!this.congested && this.queuedBytes < OUTBOX_HIGH_WATER_BYTES)) return undefined;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The connection is gone: discard the queue and let producers continue. */
+  close(): void {
+    this.closed = true;
+    this.queue.length = 0;
+    this.head = 0;
+    this.queuedBytes = 0;
+    this.release();
+  }
+
+  private release(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The routing table: wire method name → handler. The router decodes params
+ * with the method's schema (serde-style errors), applies the lifecycle gate,
+ * then calls the handler with typed params. Handlers live in their domains.
+ */
+import { discoverCapabilities, discoverCapabilityRoots, readEnvironmentConfig } from "../environment/discovery.ts";
+import { environmentInfo } from "../environment/info.ts";
+import { RpcError, invalidParams } from "../protocol/errors.ts";
+import { Methods, type MethodName, NO_PARAMS, type ParamsOf, type ResultOf, isMethodName } from "../protocol/methods.ts";
+import { describeValue, serdeMessage } from "../protocol/serde.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import type { ServerContext } from "./server-context.ts";
+import type { Session } from "./session.ts";
+
+export type RequestContext = { server: ServerContext; session: Session };
+type Handler<M extends MethodName> = (ctx: RequestContext, params: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>>;
+type RoutedMethod = Exclude<MethodName, "initialize">;
+
+const routes: { [M in RoutedMethod]: Handler<M> } = {
+  "environment/info": ({ server }) => environmentInfo(server.env, server.cwd),
+  "environment/status": () => ({ status: "ready" }),
+  "capabilities/discoverV2": (_, p) => discoverCapabilities(p.cwd),
+  "capabilityRoots/discoverV1": (_, p) => discoverCapabilityRoots(p),
+  "environmentConfig/read": ({ server }, p) => readEnvironmentConfig(p, server.env),
+  "process/start": ({ session }, p) => session.processes.start(p),
+  "process/read": ({ session }, p) =>
+    session.processes.read(p.processId, p.afterSeq ?? 0, p.maxBytes ?? undefined, p.waitMs ?? 0),
+  "process/write": async ({ session }, p) => ({ status: await session.processes.write(p.processId, p.writeId, p.chunk) }),
+  "process/signal": ({ session }, p) => {
+    session.processes.interrupt(p.processId);
+    return {};
+  },
+  "process/terminate": ({ session }, p) => ({ running: session.processes.terminate(p.processId) }),
+};
+
+export function unknownMethod(method: string): RpcError {
+  return new RpcError(ErrorCode.MethodNotFound, `exec-server stub does not implement \`${method}\` yet`);
+}
+
+/** Decodes `params` for a known method, or throws -32602 with serde's wording. */
+export function decodeParams<M extends MethodName>(method: M, raw: unknown): ParamsOf<M> {
+  const schema = Methods[method].params;
+  if (schema === NO_PARAMS) {
+    if (raw === null || raw === undefined) return undefined as ParamsOf<M>;
+    if (typeof raw === "object" && !Array.isArray(raw) && Object.keys(raw).length === 0) return undefined as ParamsOf<M>;
+    throw invalidParams(`invalid type: ${describeValue(raw)}, expected unit`);
+  }
+  const parsed = schema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw invalidParams(serdeMessage(parsed.error));
+  return parsed.data as ParamsOf<M>;
+}
+
+/**
+ * Runs one request: unknown method → -32601; params decoded (so bad params
+ * win over lifecycle errors, as in the reference); `gate` throws the lifecycle
+ * error for the method's family or returns the session; then the handler.
+ */
+export async function dispatch(
+  method: string,
+  raw: unknown,
+  gate: (family: string) => RequestContext,
+): Promise<unknown> {
+  if (!isMethodName(method) || method === "initialize") throw unknownMethod(method);
+  const params = decodeParams(method, raw);
+  const ctx = gate(Methods[method].family);
+  const handler = routes[method] as Handler<RoutedMethod>;
+  return handler(ctx, params as never);
+}

@@ -1,0 +1,11 @@
+import type { SessionRegistry } from "./session.ts";
+
+/** Everything request handling needs from the running server, injected. */
+export type ServerContext = {
+  sessions: SessionRegistry;
+  /** The executor's own environment and working directory. */
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Requests processed at once per connection (`--concurrent-requests`). */
+  concurrentRequests: number;
+};

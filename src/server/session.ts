@@ -1,0 +1,95 @@
+/**
+ * Sessions own processes; connections only attach to them. A session whose
+ * connection closes is detached: its processes keep running for the detach
+ * window and it can be resumed with `resumeSessionId`, after which it is
+ * expired and its processes are killed.
+ */
+import { randomUUID } from "node:crypto";
+import { ErrorCode, RpcError, invalidRequest } from "../protocol/errors.ts";
+import { encodeNotification } from "../protocol/envelope.ts";
+import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
+import type { ProcessEventSink } from "../process/managed-process.ts";
+import { ProcessTable, type ProcessTableOptions } from "../process/process-table.ts";
+import type { Clock } from "./clock.ts";
+
+/** What a session needs from the connection it is attached to. */
+export interface Attachment {
+  send(text: string): void;
+  ready(): Promise<void> | undefined;
+}
+
+export class Session implements ProcessEventSink {
+  readonly processes: ProcessTable;
+  attachment: Attachment | null = null;
+  cancelExpiry: (() => void) | null = null;
+
+  constructor(
+    readonly id: string,
+    options: ProcessTableOptions,
+  ) {
+    this.processes = new ProcessTable(this, options);
+  }
+
+  notify<N extends NotificationName>(method: N, params: NotificationParams<N>): void {
+    // While detached, notifications are dropped; the output stays readable with process/read.
+    this.attachment?.send(encodeNotification(method, params));
+  }
+
+  ready(): Promise<void> | undefined {
+    return this.attachment?.ready();
+  }
+}
+
+export type SessionOptions = {
+  /** How long a detached session (and its processes) waits to be resumed. */
+  detachedSessionTtlMs: number;
+  clock: Clock;
+  process: ProcessTableOptions;
+};
+
+export class SessionRegistry {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(private readonly options: SessionOptions) {}
+
+  create(attachment: Attachment): Session {
+    const session = new Session(randomUUID(), this.options.process);
+    session.attachment = attachment;
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  resume(id: string, attachment: Attachment): Session {
+    const session = this.sessions.get(id);
+    if (!session) throw invalidRequest(`unknown session id ${id}`);
+    if (session.attachment) {
+      throw new RpcError(ErrorCode.SessionAttached, `session ${id} is already attached to another connection`);
+    }
+    session.cancelExpiry?.();
+    session.cancelExpiry = null;
+    session.attachment = attachment;
+    return session;
+  }
+
+  /** The connection went away: keep the session for the detach window. */
+  detach(session: Session): void {
+    session.attachment = null;
+    session.cancelExpiry = this.options.clock.after(this.options.detachedSessionTtlMs, () => void this.end(session));
+  }
+
+  /** Ends a session now, killing its processes. */
+  async end(session: Session): Promise<void> {
+    session.cancelExpiry?.();
+    session.attachment = null;
+    this.sessions.delete(session.id);
+    await session.processes.terminateAll();
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => this.end(s)));
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+}

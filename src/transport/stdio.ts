@@ -1,0 +1,50 @@
+/**
+ * stdio transport: one JSON message per line in and out. Blank lines are
+ * skipped, a trailing CR is tolerated, a last line without newline still
+ * counts. EOF ends the only session (no detach window) and resolves `done`.
+ */
+import type { ExecServer } from "../server/exec-server.ts";
+import type { SendResult } from "../server/outbox.ts";
+
+export async function serveStdio(exec: ExecServer): Promise<void> {
+  const out = process.stdout;
+  const connection = exec.connect(
+    {
+      send(text): SendResult {
+        return out.write(`${text}\n`) ? "sent" : "congested";
+      },
+      abort() {
+        process.stdin.destroy();
+      },
+    },
+    { parseErrorPrefix: "failed to parse JSON-RPC message from exec-server stdio: ", detachOnClose: false },
+  );
+  out.on("drain", () => connection.drained());
+
+  const decoder = new TextDecoder();
+  // Parts of the line being received; joined only once its newline arrives, so
+  // a 16 MiB line read in small chunks is not rescanned for every chunk.
+  let parts: string[] = [];
+  const deliver = (line: string) => {
+    const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+    if (text.trim() !== "") connection.receive(text);
+  };
+  try {
+    for await (const chunk of process.stdin) {
+      let text = decoder.decode(chunk as Uint8Array, { stream: true });
+      let nl: number;
+      while ((nl = text.indexOf("\n")) !== -1) {
+        parts.push(text.slice(0, nl));
+        deliver(parts.join(""));
+        parts = [];
+        text = text.slice(nl + 1);
+      }
+      if (text) parts.push(text);
+    }
+  } catch {
+    // stdin errors end the connection like EOF.
+  }
+  deliver(parts.join("") + decoder.decode());
+  await connection.idle();
+  await connection.closedByTransport();
+}

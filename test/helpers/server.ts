@@ -1,0 +1,70 @@
+/**
+ * Starts a real execbox executor (source or compiled binary) on 127.0.0.1:0 and
+ * reads the bound URL from its first stdout line. Disposing kills it.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const REPO = resolve(import.meta.dir, "../..");
+export const CLI = join(REPO, "src/cli/main.ts");
+
+/** The command that runs execbox: the compiled binary when EXECBOX_BIN is set, else the source. */
+export function execboxCommand(): string[] {
+  return process.env.EXECBOX_BIN ? [process.env.EXECBOX_BIN] : [process.execPath, CLI];
+}
+
+export type RunningServer = {
+  url: string;
+  proc: Bun.Subprocess;
+  stderr: () => string;
+  [Symbol.asyncDispose](): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+};
+
+export async function startServer(args: string[] = [], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<RunningServer> {
+  const proc = Bun.spawn([...execboxCommand(), "--listen", "ws://127.0.0.1:0", ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+  });
+  let errText = "";
+  void (async () => {
+    for await (const c of proc.stderr) errText += new TextDecoder().decode(c);
+  })();
+  const url = await firstLine(proc.stdout, 15_000).catch((e) => {
+    proc.kill("SIGKILL");
+    throw new Error(`${e.message}; stderr: ${errText}`);
+  });
+  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    return proc.exited;
+  };
+  return { url, proc, stderr: () => errText, stop, [Symbol.asyncDispose]: async () => void (await stop("SIGKILL")) };
+}
+
+async function firstLine(stream: ReadableStream<Uint8Array>, timeoutMs: number): Promise<string> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = setTimeout(() => reader.cancel(), timeoutMs);
+  try {
+    while (!text.includes("\n")) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error("executor exited before printing its URL");
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    clearTimeout(deadline);
+    reader.releaseLock();
+  }
+  return text.slice(0, text.indexOf("\n"));
+}
+
+/** A fresh temp dir removed on dispose; tests touch nothing outside it. */
+export function tempDir(prefix = "execbox-test-"): { path: string; uri: string; [Symbol.dispose](): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, uri: `file://${path}`, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
+}
