@@ -1,0 +1,106 @@
+/**
+ * A deliberately thin JSON-RPC client over Bun's WebSocket. Small frames are
+ * JSON.parse'd; a `raw` hook sees every frame first so the throughput test can
+ * pick `process/output` frames apart with indexOf instead of parsing 10–90 KB
+ * of JSON per frame.
+ */
+
+export type Notification = { method: string; params: Record<string, unknown> };
+
+type Pending = { resolve(v: unknown): void; reject(e: Error): void };
+
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+export class BenchClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closedError: Error | null = null;
+  /** Return true to consume the frame (skips JSON parsing). */
+  raw: ((text: string) => boolean) | null = null;
+  onNotification: (n: Notification) => void = () => {};
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.onmessage = (ev: MessageEvent) => this.frame(typeof ev.data === "string" ? ev.data : Buffer.from(ev.data as ArrayBuffer).toString("utf8"));
+    ws.onclose = (ev: CloseEvent) => this.fail(new Error(`websocket closed (${ev.code})`));
+  }
+
+  /** Opens the socket; rejects on error or timeout. */
+  static connect(url: string, timeoutMs = 10_000): Promise<BenchClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      const timer = setTimeout(() => {
+        ws.close();
+        reject(new Error(`connect to ${url} timed out`));
+      }, timeoutMs);
+      ws.onopen = () => {
+        clearTimeout(timer);
+        resolve(new BenchClient(ws));
+      };
+      ws.onerror = () => {
+        clearTimeout(timer);
+        reject(new Error(`connect to ${url} failed`));
+      };
+    });
+  }
+
+  /** `initialize` + `initialized`; returns the initialize result. */
+  async handshake(clientName = "bench"): Promise<unknown> {
+    const result = await this.request("initialize", { clientName });
+    this.notify("initialized", {});
+    return result;
+  }
+
+  request(method: string, params: unknown): Promise<unknown> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.ws.send(`{"id":${id},"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`);
+    });
+  }
+
+  notify(method: string, params: unknown): void {
+    this.ws.send(`{"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`);
+  }
+
+  close(): void {
+    this.ws.onclose = null;
+    this.ws.close();
+    this.fail(new Error("client closed"));
+  }
+
+  private frame(text: string): void {
+    if (this.raw?.(text)) return;
+    const msg = JSON.parse(text) as {
+      id?: number;
+      method?: string;
+      params?: Record<string, unknown>;
+      result?: unknown;
+      error?: { code: number; message: string };
+    };
+    if (msg.method !== undefined) {
+      this.onNotification({ method: msg.method, params: msg.params ?? {} });
+      return;
+    }
+    if (typeof msg.id !== "number") return;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (msg.error) p.reject(new RpcError(msg.error.code, msg.error.message));
+    else p.resolve(msg.result);
+  }
+
+  private fail(e: Error): void {
+    if (this.closedError) return;
+    this.closedError = e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+}

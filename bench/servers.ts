@@ -1,0 +1,159 @@
+/**
+ * Spawning and reaping the executors under test. Every server is started in
+ * its own process group and remembered, so a crash, Ctrl-C or normal exit
+ * kills all of them (see `killAll`, hooked into process exit by `run.ts`).
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const REPO = resolve(import.meta.dir, "..");
+export const DEFAULT_REFERENCE =
+  "/tmp/ref/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex";
+
+export type ServerKind = "execbox" | "reference";
+
+/** How to start one kind of executor; the listen flags are appended. */
+export type ServerCommand = { kind: ServerKind; label: string; argv: string[] };
+
+export type RunningServer = {
+  kind: ServerKind;
+  pid: number;
+  url: string;
+  /** ms from spawn to the URL line on stdout. */
+  urlAfterMs: number;
+  spawnedAt: number;
+  stderr(): string;
+  kill(): Promise<void>;
+};
+
+const live = new Set<Bun.Subprocess>();
+const tempDirs: string[] = [];
+
+/** Synchronous, so it is safe in `process.on("exit")`. */
+export function killAll(): void {
+  for (const proc of live) killGroup(proc.pid);
+  live.clear();
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/**
+ * The execbox command: `$EXECBOX_BIN`, or (default) a binary compiled now from
+ * the current source into a temp dir, or `bun src/cli/main.ts` with `source`.
+ */
+export function execboxCommand(source: boolean): ServerCommand {
+  const fromEnv = process.env.EXECBOX_BIN;
+  if (fromEnv) return { kind: "execbox", label: `execbox (${fromEnv})`, argv: [fromEnv] };
+  if (source) {
+    return { kind: "execbox", label: "execbox (bun src/cli/main.ts)", argv: [process.execPath, join(REPO, "src/cli/main.ts")] };
+  }
+  const out = join(makeTempDir("execbox-bench-"), "execbox");
+  const t0 = performance.now();
+  const build = Bun.spawnSync([process.execPath, "build", "--compile", "src/cli/main.ts", "--outfile", out], {
+    cwd: REPO,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  if (build.exitCode !== 0) throw new Error(`bun build --compile failed:\n${build.stderr.toString()}`);
+  console.error(`built ${out} in ${(performance.now() - t0).toFixed(0)} ms`);
+  return { kind: "execbox", label: "execbox (compiled)", argv: [out] };
+}
+
+export function referenceCommand(): ServerCommand {
+  const path = process.env.CODEX_BIN ?? DEFAULT_REFERENCE;
+  try {
+    statSync(path);
+  } catch {
+    throw new Error(`reference binary not found at ${path} (set CODEX_BIN)`);
+  }
+  return { kind: "reference", label: "codex exec-server 0.169.0", argv: [path, "exec-server"] };
+}
+
+export async function startServer(cmd: ServerCommand, timeoutMs = 15_000): Promise<RunningServer> {
+  const spawnedAt = performance.now();
+  const proc = Bun.spawn([...cmd.argv, "--listen", "ws://127.0.0.1:0"], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    detached: true,
+  });
+  live.add(proc);
+  let errText = "";
+  void (async () => {
+    const dec = new TextDecoder();
+    for await (const c of proc.stderr) errText += dec.decode(c, { stream: true });
+  })().catch(() => {});
+  const kill = async () => {
+    killGroup(proc.pid);
+    live.delete(proc);
+    await proc.exited;
+  };
+  try {
+    const url = await firstLine(proc.stdout, timeoutMs);
+    const urlAfterMs = performance.now() - spawnedAt;
+    if (!url.startsWith("ws://")) throw new Error(`unexpected first line ${JSON.stringify(url)}`);
+    return { kind: cmd.kind, pid: proc.pid, url, urlAfterMs, spawnedAt, stderr: () => errText, kill };
+  } catch (e) {
+    await kill();
+    throw new Error(`${cmd.label}: ${(e as Error).message}; stderr: ${errText.slice(0, 2000)}`);
+  }
+}
+
+async function firstLine(stream: ReadableStream<Uint8Array>, timeoutMs: number): Promise<string> {
+  const reader = stream.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  const deadline = setTimeout(() => void reader.cancel(), timeoutMs);
+  try {
+    while (!text.includes("\n")) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error("server exited (or timed out) before printing its URL");
+      text += dec.decode(value, { stream: true });
+    }
+  } finally {
+    clearTimeout(deadline);
+    reader.releaseLock();
+  }
+  // Keep draining stdout so the server never blocks on a full pipe.
+  void stream.pipeTo(new WritableStream()).catch(() => {});
+  return text.slice(0, text.indexOf("\n")).trim();
+}
+
+/** A field of /proc/<pid>/status in KiB (VmRSS, VmHWM, …). */
+export function procStatusKiB(pid: number, field: string): number {
+  const text = readFileSync(`/proc/${pid}/status`, "utf8");
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text);
+  if (!m) throw new Error(`${field} missing in /proc/${pid}/status`);
+  return Number(m[1]);
+}
+
+export function machineInfo(): { nproc: number; cpu: string; kernel: string } {
+  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? "unknown";
+  const nproc = navigator.hardwareConcurrency;
+  let kernel = "unknown";
+  try {
+    kernel = readFileSync("/proc/sys/kernel/osrelease", "utf8").trim();
+  } catch {
+    // Not Linux?
+  }
+  return { nproc, cpu, kernel };
+}
