@@ -2,12 +2,15 @@
  * Command-line parsing for `execbox [exec-server] [OPTIONS]`, with the
  * reference's flag names and defaults. Pure: returns a value or throws.
  */
+import { DETACHED_SESSION_TTL_MS, EXITED_PROCESS_RETENTION_MS } from "../server/limits.ts";
 import { DEFAULT_LISTEN, type ListenTarget, UsageError, parseListen } from "./listen.ts";
 
 export type ServeOptions = {
   command: "serve";
   listen: ListenTarget;
   concurrentRequests: number;
+  detachedSessionTtlMs: number;
+  exitedRetentionMs: number;
 };
 export type Command = ServeOptions | { command: "help" } | { command: "version" };
 
@@ -28,6 +31,8 @@ export function parseArgs(argv: string[]): Command {
   if (args[0] === "exec-server") args.shift();
   let listen = DEFAULT_LISTEN;
   let concurrentRequests = 1;
+  let detachedSessionTtlMs = DETACHED_SESSION_TTL_MS;
+  let exitedRetentionMs = EXITED_PROCESS_RETENTION_MS;
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = splitFlag(args[i]!);
     const value = () => {
@@ -47,14 +52,20 @@ export function parseArgs(argv: string[]): Command {
         listen = value();
         break;
       case "--concurrent-requests":
-        concurrentRequests = parseCount(value());
+        concurrentRequests = parseCount(value(), flag);
+        break;
+      case "--detached-session-ttl-ms":
+        detachedSessionTtlMs = parseMillis(value(), flag);
+        break;
+      case "--exited-process-retention-ms":
+        exitedRetentionMs = parseMillis(value(), flag);
         break;
       default:
         if (UNSUPPORTED_FLAGS.has(flag)) throw new UsageError(`\`${flag}\` is not supported by this execbox build yet`);
         throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
     }
   }
-  return { command: "serve", listen: parseListen(listen), concurrentRequests };
+  return { command: "serve", listen: parseListen(listen), concurrentRequests, detachedSessionTtlMs, exitedRetentionMs };
 }
 
 function splitFlag(arg: string): [string, string | undefined] {
@@ -62,15 +73,17 @@ function splitFlag(arg: string): [string, string | undefined] {
   return arg.startsWith("--") && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
 }
 
-function parseCount(text: string): number {
-  if (!/^\d+$/.test(text)) {
-    throw new UsageError(`invalid value '${text}' for '--concurrent-requests <COUNT>': invalid digit found in string`, 2);
-  }
-  const n = Number(text);
-  if (n === 0) {
-    throw new UsageError(`invalid value '0' for '--concurrent-requests <COUNT>': number would be zero for non-zero type`, 2);
-  }
+function parseCount(text: string, flag: string): number {
+  const n = parseMillis(text, flag);
+  if (n === 0) throw new UsageError(`invalid value '0' for '${flag} <COUNT>': number would be zero for non-zero type`, 2);
   return n;
+}
+
+function parseMillis(text: string, flag: string): number {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`invalid value '${text}' for '${flag}': invalid digit found in string`, 2);
+  }
+  return Number(text);
 }
 
 export const HELP = `execbox — a remote executor speaking the \`codex exec-server\` protocol
@@ -81,6 +94,11 @@ Options:
   --listen <URL>                 ws://IP:PORT or stdio [default: ${DEFAULT_LISTEN}]
                                  The bound URL is printed as the first line on stdout.
   --concurrent-requests <COUNT>  Requests processed at once per connection [default: 1]
+  --detached-session-ttl-ms <MS> How long a disconnected session's processes wait
+                                 to be resumed [default: ${DETACHED_SESSION_TTL_MS}]
+  --exited-process-retention-ms <MS>
+                                 How long a finished process stays readable
+                                 [default: ${EXITED_PROCESS_RETENTION_MS}]
   -h, --help                     Print help
   -V, --version                  Print version
 

@@ -7,7 +7,11 @@ import type { ServeOptions } from "./args.ts";
 import { isLoopback } from "./listen.ts";
 
 export async function serve(options: ServeOptions): Promise<number> {
-  const exec = new ExecServer({ concurrentRequests: options.concurrentRequests });
+  const exec = new ExecServer({
+    concurrentRequests: options.concurrentRequests,
+    detachedSessionTtlMs: options.detachedSessionTtlMs,
+    exitedRetentionMs: options.exitedRetentionMs,
+  });
   const shutdown = async () => {
     await Promise.race([exec.shutdown(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
   };

@@ -1,0 +1,181 @@
+#!/usr/bin/env bun
+/**
+ * `bun run bench [--quick] [--source] [--zero]`: execbox vs the reference
+ * `codex exec-server`, measured in the same run and side by side.
+ *
+ *   --quick   smoke run: fewer iterations, 64 MiB throughput
+ *   --source  run execbox from source (bun src/cli/main.ts) instead of a
+ *             freshly compiled binary ($EXECBOX_BIN overrides both)
+ *   --zero    throughput child is `head -c N /dev/zero` instead of `yes | head`
+ *
+ * Env: EXECBOX_BIN (execbox binary), CODEX_BIN (reference binary).
+ * Prints a markdown table and writes it to bench/results.md.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type LatencyResult, type StartupResult, type ThroughputResult, measureLatency, measureStartup, measureThroughput, percentile } from "./measure.ts";
+import { REPO, type ServerCommand, execboxCommand, killAll, machineInfo, referenceCommand, startServer } from "./servers.ts";
+
+type Options = { quick: boolean; source: boolean; zero: boolean };
+
+function parseOptions(argv: string[]): Options {
+  const known = new Set(["--quick", "--source", "--zero"]);
+  for (const a of argv) if (!known.has(a)) throw new Error(`unknown option ${a} (known: ${[...known].join(" ")})`);
+  return { quick: argv.includes("--quick"), source: argv.includes("--source"), zero: argv.includes("--zero") };
+}
+
+const MiB = 1 << 20;
+
+type Plan = { warmup: number; runs: number; tpBytes: number; tpRuns: number; starts: number };
+
+type Side = { latency: LatencyResult; throughput: ThroughputResult[]; startup: StartupResult[] };
+
+function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
+async function latencyOf(cmd: ServerCommand, plan: Plan): Promise<LatencyResult> {
+  const server = await startServer(cmd);
+  try {
+    return await measureLatency(server, plan.warmup, plan.runs);
+  } finally {
+    await server.kill();
+  }
+}
+
+function log(msg: string): void {
+  console.error(`[bench] ${msg}`);
+}
+
+async function measureBoth(cmds: ServerCommand[], plan: Plan, opts: Options): Promise<Side[]> {
+  const sides: Partial<Side>[] = cmds.map(() => ({ throughput: [], startup: [] }));
+  for (const [i, cmd] of cmds.entries()) {
+    log(`latency: ${cmd.label}, ${plan.warmup} warm-ups + ${plan.runs} runs`);
+    const r = await latencyOf(cmd, plan);
+    sides[i]!.latency = r;
+    log(`  p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
+  }
+  // Interleaved so drift in machine load hits both sides alike.
+  for (let run = 0; run < plan.tpRuns; run++) {
+    for (const [i, cmd] of cmds.entries()) {
+      log(`throughput ${run + 1}/${plan.tpRuns}: ${cmd.label}, ${plan.tpBytes / MiB} MiB`);
+      const r = await measureThroughput(cmd, plan.tpBytes, opts.zero ? "zero" : "yes");
+      sides[i]!.throughput!.push(r);
+      log(`  ${r.mibPerSec.toFixed(0)} MiB/s, VmHWM ${(r.peakRssKiB / 1024).toFixed(1)} MiB, ${r.frames} frames, server CPU ${r.serverCpuSeconds.toFixed(2)} s`);
+    }
+  }
+  for (let run = 0; run < plan.starts; run++) {
+    for (const [i, cmd] of cmds.entries()) {
+      const r = await measureStartup(cmd);
+      sides[i]!.startup!.push(r);
+      log(`startup ${run + 1}/${plan.starts}: ${cmd.label}: ready ${r.readyMs.toFixed(1)} ms, idle RSS ${(r.idleRssKiB / 1024).toFixed(1)} MiB`);
+    }
+  }
+  return sides as Side[];
+}
+
+type Row = { metric: string; exec: number; ref: number; digits: number; better: "lower" | "higher"; target?: { limit: number; text: string } };
+
+function rows(exec: Side, ref: Side): Row[] {
+  const tp = (s: Side) => median(s.throughput.map((t) => t.mibPerSec));
+  const hwm = (s: Side) => Math.max(...s.throughput.map((t) => t.peakRssKiB)) / 1024;
+  const ready = (s: Side) => median(s.startup.map((t) => t.readyMs));
+  const idle = (s: Side) => median(s.startup.map((t) => t.idleRssKiB)) / 1024;
+  const cpuPerGiB = (s: Side) => median(s.throughput.map((t) => (t.serverCpuSeconds / t.bytes) * 1024 * MiB));
+  return [
+    { metric: "One-shot latency p50 (ms)", exec: exec.latency.p50, ref: ref.latency.p50, digits: 2, better: "lower", target: { limit: 5, text: "≤ 5" } },
+    { metric: "One-shot latency p99 (ms)", exec: exec.latency.p99, ref: ref.latency.p99, digits: 2, better: "lower", target: { limit: 10, text: "≤ 10" } },
+    { metric: "Throughput (MiB/s, median)", exec: tp(exec), ref: tp(ref), digits: 0, better: "higher" },
+    { metric: "Peak RSS during throughput (MiB, VmHWM)", exec: hwm(exec), ref: hwm(ref), digits: 1, better: "lower" },
+    { metric: "Server CPU per GiB streamed (s)", exec: cpuPerGiB(exec), ref: cpuPerGiB(ref), digits: 2, better: "lower" },
+    { metric: "Startup to initialize response (ms, median)", exec: ready(exec), ref: ready(ref), digits: 1, better: "lower" },
+    { metric: "Idle RSS 1 s after initialize (MiB, median)", exec: idle(exec), ref: idle(ref), digits: 1, better: "lower" },
+  ];
+}
+
+function table(rs: Row[]): string {
+  const out = [
+    "| Metric | execbox | reference | execbox / ref | execbox target |",
+    "|---|---:|---:|---:|---|",
+  ];
+  for (const r of rs) {
+    const ratio = r.exec / r.ref;
+    const wins = r.better === "lower" ? ratio <= 1 : ratio >= 1;
+    const target = r.target ? `${r.target.text} ${r.exec <= r.target.limit ? "✅" : "❌ missed"}` : "";
+    out.push(
+      `| ${r.metric} | ${r.exec.toFixed(r.digits)} | ${r.ref.toFixed(r.digits)} | ${ratio.toFixed(2)}× (${r.better} is better${wins ? "" : ", worse"}) | ${target} |`,
+    );
+  }
+  return out.join("\n");
+}
+
+function details(cmds: ServerCommand[], sides: Side[]): string {
+  const out = ["| Detail | " + cmds.map((c) => c.kind).join(" | ") + " |", "|---|" + cmds.map(() => "---:").join("|") + "|"];
+  const row = (name: string, f: (s: Side) => string) => out.push(`| ${name} | ${sides.map(f).join(" | ")} |`);
+  row("latency mean / max (ms)", (s) => `${s.latency.mean.toFixed(2)} / ${s.latency.max.toFixed(2)}`);
+  row("latency min (ms)", (s) => Math.min(...s.latency.samples).toFixed(2));
+  row("throughput runs (MiB/s)", (s) => s.throughput.map((t) => t.mibPerSec.toFixed(0)).join(", "));
+  row("output frames per run", (s) => s.throughput.map((t) => t.frames).join(", "));
+  row("server CPU s per run", (s) => s.throughput.map((t) => t.serverCpuSeconds.toFixed(2)).join(", "));
+  row("client CPU s per run", (s) => s.throughput.map((t) => t.clientCpuSeconds.toFixed(2)).join(", "));
+  row("spawn → URL printed (ms, median)", (s) => median(s.startup.map((t) => t.urlMs)).toFixed(1));
+  row("startup min / max (ms)", (s) => {
+    const v = s.startup.map((t) => t.readyMs);
+    return `${Math.min(...v).toFixed(1)} / ${Math.max(...v).toFixed(1)}`;
+  });
+  return out.join("\n");
+}
+
+function gitRev(): string {
+  const r = Bun.spawnSync(["git", "describe", "--always", "--dirty"], { cwd: REPO, stdout: "pipe", stderr: "ignore" });
+  return r.exitCode === 0 ? r.stdout.toString().trim() : "unknown";
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const plan: Plan = opts.quick
+    ? { warmup: 5, runs: 50, tpBytes: 64 * MiB, tpRuns: 1, starts: 3 }
+    : { warmup: 20, runs: 300, tpBytes: 256 * MiB, tpRuns: 3, starts: 10 };
+  const cmds = [execboxCommand(opts.source), referenceCommand()];
+  const sides = await measureBoth(cmds, plan, opts);
+  const m = machineInfo();
+  const tpSource = opts.zero ? "`head -c N /dev/zero`" : "`sh -c \"yes <63-char line> | head -c N\"`";
+  const report = [
+    `# execbox vs codex exec-server — benchmark`,
+    "",
+    `- date: ${new Date().toISOString()}`,
+    `- machine: ${m.nproc} CPUs (nproc), ${m.cpu}, Linux ${m.kernel}, Bun ${Bun.version}`,
+    `- execbox: ${cmds[0]!.label}, git ${gitRev()}`,
+    `- reference: ${cmds[1]!.label} (${cmds[1]!.argv[0]})`,
+    `- mode: ${opts.quick ? "quick (smoke)" : "full"}; latency: /bin/true start → closed, ${plan.warmup} warm-ups + ${plan.runs} runs on one connection;` +
+      ` throughput: ${plan.tpBytes / MiB} MiB via ${tpSource}, ${plan.tpRuns} run(s), fresh server each, every byte decoded and checked;` +
+      ` startup: ${plan.starts} fresh starts, spawn → initialize answered, idle RSS 1 s later`,
+    "",
+    table(rows(sides[0]!, sides[1]!)),
+    "",
+    "Ratios are execbox ÷ reference. Peak RSS is the maximum over the throughput runs.",
+    "",
+    details(cmds, sides),
+    "",
+  ].join("\n");
+  console.log(report);
+  writeFileSync(join(REPO, "bench/results.md"), report);
+  log("wrote bench/results.md");
+}
+
+process.on("exit", killAll);
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`[bench] failed: ${(e as Error).stack ?? String(e)}`);
+  process.exitCode = 1;
+} finally {
+  killAll();
+}

@@ -1,0 +1,106 @@
+/**
+ * Starting and stopping the two executors under comparison. Both get the same
+ * environment and working directory so that anything they report from their
+ * surroundings is comparable; each is killed (SIGTERM, then SIGKILL) at the end.
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const REF_DEFAULT = "/tmp/ref/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex";
+const EXECBOX_CLI = resolve(import.meta.dir, "../../src/cli/main.ts");
+
+export type Side = "reference" | "execbox";
+
+export type Server = {
+  side: Side;
+  url: string;
+  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  stderr: () => string;
+  alive: () => boolean;
+  stop: () => Promise<void>;
+};
+
+/** The command for one side; CODEX_BIN overrides the reference, npx is the last resort. */
+export function commandFor(side: Side): string[] {
+  if (side === "execbox") return [process.execPath, EXECBOX_CLI];
+  const bin = process.env.CODEX_BIN ?? (existsSync(REF_DEFAULT) ? REF_DEFAULT : undefined);
+  return bin ? [bin, "exec-server"] : ["npx", "-y", "@openai/codex@0.169.0", "exec-server"];
+}
+
+/**
+ * The environment both servers run with. The CONF_* variables exist so the
+ * envPolicy scenarios can print values we chose ourselves; CODEX_HOME points
+ * into the run dir so the reference never writes to the real ~/.codex.
+ */
+export function serverEnv(runDir: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return {
+    ...env,
+    CODEX_HOME: join(runDir, "codex-home"),
+    LANG: "C.UTF-8",
+    CONF_PLAIN: "plain-value",
+    CONF_API_KEY: "key-value",
+    CONF_MY_SECRET: "secret-value",
+    conf_lower_token: "token-value",
+    CONF_DROP_ME: "drop-value",
+  };
+}
+
+export async function startServer(side: Side, runDir: string): Promise<Server> {
+  const proc = Bun.spawn([...commandFor(side), "--listen", "ws://127.0.0.1:0"], {
+    cwd: join(runDir, "cwd"),
+    env: serverEnv(runDir),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let errText = "";
+  void (async () => {
+    for await (const c of proc.stderr) errText = (errText + new TextDecoder().decode(c)).slice(-20_000);
+  })();
+  const alive = () => proc.exitCode === null && proc.signalCode === null;
+  const stop = async () => {
+    if (!alive()) return;
+    proc.kill("SIGTERM"); // graceful: both executors kill their managed processes on SIGTERM
+    const done = await Promise.race([proc.exited.then(() => true), Bun.sleep(5_000).then(() => false)]);
+    if (!done) {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    }
+  };
+  try {
+    // npx may have to download the package first, hence the generous deadline.
+    const url = await firstLine(proc.stdout, side === "reference" ? 120_000 : 20_000);
+    if (!/^ws:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`unexpected first stdout line ${JSON.stringify(url)}`);
+    return { side, url, proc, stderr: () => errText, alive, stop };
+  } catch (e) {
+    await stop();
+    throw new Error(`${side} did not start: ${(e as Error).message}\n${errText}`);
+  }
+}
+
+/** Reads the first stdout line, then keeps draining stdout so the pipe can never fill up. */
+async function firstLine(stream: ReadableStream<Uint8Array>, timeoutMs: number): Promise<string> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = setTimeout(() => void reader.cancel(), timeoutMs);
+  try {
+    while (!text.includes("\n")) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error("exited before printing its URL");
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
+  void (async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch {
+      // the stream ends when the server is killed
+    }
+  })();
+  return text.slice(0, text.indexOf("\n")).trim();
+}

@@ -1,0 +1,270 @@
+/**
+ * Drives the real Codex CLI offline against an executor: locates the CLI binary installed as the
+ * `@openai/codex` devDependency, runs a loopback stand-in for the OpenAI Responses API (SSE wire
+ * format), writes an isolated CODEX_HOME, and runs `codex exec` with a hard deadline.
+ */
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { REPO } from "./server.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Locating the CLI
+
+/** Same mapping as @openai/codex's bin/codex.js: platform package → Rust target triple. */
+const PLATFORM_TARGETS: Record<string, { pkg: string; triple: string }> = {
+  "linux-x64": { pkg: "@openai/codex-linux-x64", triple: "x86_64-unknown-linux-musl" },
+  "linux-arm64": { pkg: "@openai/codex-linux-arm64", triple: "aarch64-unknown-linux-musl" },
+  "darwin-x64": { pkg: "@openai/codex-darwin-x64", triple: "x86_64-apple-darwin" },
+  "darwin-arm64": { pkg: "@openai/codex-darwin-arm64", triple: "aarch64-apple-darwin" },
+};
+
+export type CodexLocation = { ok: true; path: string; version: string } | { ok: false; reason: string };
+
+/**
+ * Finds the native codex binary from the repo's node_modules (the npm wrapper `bin/codex.js` needs
+ * node and execve()s the native binary; spawning the native binary directly lets the test own the
+ * process it kills). Never throws: failures come back as a reason to skip.
+ */
+export function locateCodex(): CodexLocation {
+  let wrapperPkg: string;
+  try {
+    wrapperPkg = Bun.resolveSync("@openai/codex/package.json", REPO);
+  } catch {
+    return { ok: false, reason: "@openai/codex is not installed in node_modules (run `bun install`)" };
+  }
+  const target = PLATFORM_TARGETS[`${process.platform}-${process.arch}`];
+  if (!target) return { ok: false, reason: `no @openai/codex platform package for ${process.platform}-${process.arch}` };
+  let vendor: string;
+  try {
+    vendor = join(dirname(Bun.resolveSync(`${target.pkg}/package.json`, dirname(wrapperPkg))), "vendor");
+  } catch {
+    return { ok: false, reason: `optional dependency ${target.pkg} of @openai/codex is not installed` };
+  }
+  const path = join(vendor, target.triple, "bin", "codex");
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    return { ok: false, reason: `codex binary missing or not executable at ${path}` };
+  }
+  const probe = Bun.spawnSync([path, "--version"], { stdout: "pipe", stderr: "pipe", stdin: "ignore", timeout: 10_000 });
+  const out = probe.stdout.toString().trim();
+  if (!probe.success || !out.startsWith("codex-cli ")) {
+    return { ok: false, reason: `\`${path} --version\` failed (exit ${probe.exitCode}): ${probe.stderr.toString().trim()}` };
+  }
+  return { ok: true, path, version: out.slice("codex-cli ".length) };
+}
+
+/**
+ * A slug from the CLI's bundled model catalog that offers both `exec_command` (unified exec) and
+ * the freeform `apply_patch` tool. With a slug missing from the catalog the CLI offers no
+ * `apply_patch` tool.
+ */
+export function pickBundledModel(codex: string, codexHome: string): string {
+  const res = Bun.spawnSync([codex, "debug", "models", "--bundled"], {
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+    timeout: 10_000,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: codexHome, CODEX_HOME: codexHome },
+  });
+  if (!res.success) throw new Error(`codex debug models --bundled failed: ${res.stderr.toString()}`);
+  const catalog = JSON.parse(res.stdout.toString()) as {
+    models: { slug: string; shell_type?: string; apply_patch_tool_type?: string | null }[];
+  };
+  const usable = catalog.models.filter((m) => m.shell_type === "unified_exec" && m.apply_patch_tool_type === "freeform");
+  const chosen = usable.find((m) => m.slug === "gpt-5.5") ?? usable[0];
+  if (!chosen) throw new Error("no bundled model offers unified_exec + freeform apply_patch");
+  return chosen.slug;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fake Responses API
+
+/** An output item as the Responses API streams it (message, function_call, custom_tool_call…). */
+export type ResponseItem = Record<string, unknown> & { type: string };
+/** A request body the CLI posted to /v1/responses (only the parts the tests read are typed). */
+export type ResponsesRequest = { model?: string; input: ResponseItem[]; tools?: { type: string; name?: string }[] } & Record<string, unknown>;
+
+export type FakeResponsesApi = {
+  baseUrl: string;
+  /** Bodies of every POST /v1/responses, in arrival order. */
+  requests: ResponsesRequest[];
+  /** Anything else the CLI asked for ("METHOD /path"); answered 404. */
+  unexpected: string[];
+  [Symbol.asyncDispose](): Promise<void>;
+};
+
+/**
+ * A loopback Responses API. Request N (0-based) is answered with `turns[N]`'s items as one
+ * streamed response: response.created, output_item.added/done per item, response.completed with
+ * usage. Requests beyond the script get an assistant message saying so (and are recorded).
+ */
+export function startFakeResponsesApi(turns: ResponseItem[][]): FakeResponsesApi {
+  const requests: ResponsesRequest[] = [];
+  const unexpected: string[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      if (req.method !== "POST" || url.pathname !== "/v1/responses") {
+        unexpected.push(`${req.method} ${url.pathname}`);
+        return new Response("not found", { status: 404 });
+      }
+      const body = (await req.json()) as ResponsesRequest;
+      const n = requests.push(body) - 1;
+      const items = turns[n] ?? [assistantMessage(`fake model: no scripted turn #${n + 1}`, `msg_extra_${n}`)];
+      return new Response(sseBody(`resp_${n + 1}`, items), {
+        headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+      });
+    },
+  });
+  return {
+    baseUrl: `http://127.0.0.1:${server.port}/v1`,
+    requests,
+    unexpected,
+    [Symbol.asyncDispose]: async () => void (await server.stop(true)),
+  };
+}
+
+function sseBody(responseId: string, items: ResponseItem[]): string {
+  const events: string[] = [];
+  const emit = (event: Record<string, unknown> & { type: string }) =>
+    events.push(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+  emit({ type: "response.created", response: { id: responseId } });
+  items.forEach((item, outputIndex) => {
+    emit({ type: "response.output_item.added", output_index: outputIndex, item });
+    emit({ type: "response.output_item.done", output_index: outputIndex, item });
+  });
+  emit({
+    type: "response.completed",
+    response: {
+      id: responseId,
+      usage: { input_tokens: 42, input_tokens_details: null, output_tokens: 7, output_tokens_details: null, total_tokens: 49 },
+    },
+  });
+  return events.join("");
+}
+
+export function assistantMessage(text: string, id = "msg_1"): ResponseItem {
+  return { type: "message", role: "assistant", id, status: "completed", content: [{ type: "output_text", text, annotations: [] }] };
+}
+
+export function execCommandCall(callId: string, args: { cmd: string; workdir?: string; yield_time_ms?: number }): ResponseItem {
+  return { type: "function_call", id: `fc_${callId}`, call_id: callId, name: "exec_command", status: "completed", arguments: JSON.stringify(args) };
+}
+
+export function applyPatchCall(callId: string, patch: string): ResponseItem {
+  return { type: "custom_tool_call", id: `ctc_${callId}`, call_id: callId, name: "apply_patch", status: "completed", input: patch };
+}
+
+/** The `output` text of the tool result for `callId` in a request's input (function or custom tool). */
+export function toolOutput(request: ResponsesRequest | undefined, callId: string): string | undefined {
+  const item = request?.input.find(
+    (i) => (i.type === "function_call_output" || i.type === "custom_tool_call_output") && i.call_id === callId,
+  );
+  if (!item) return undefined;
+  const out = item.output;
+  if (typeof out === "string") return out;
+  // Content-item form: [{type:"input_text", text}, …]
+  if (Array.isArray(out)) return out.map((c) => (c as { text?: string }).text ?? "").join("");
+  return JSON.stringify(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CODEX_HOME and running `codex exec`
+
+export const FAKE_KEY_ENV = "EXECBOX_E2E_FAKE_API_KEY";
+
+/** An isolated CODEX_HOME: loopback provider, no retries, no approvals, nothing that reaches other hosts. */
+export function writeCodexHome(codexHome: string, opts: { baseUrl: string; model: string }): void {
+  mkdirSync(codexHome, { recursive: true });
+  const config = `
+model = "${opts.model}"
+model_provider = "fake"
+approval_policy = "never"
+sandbox_mode = "danger-full-access"
+check_for_update_on_startup = false
+web_search = "disabled"
+
+[model_providers.fake]
+name = "fake"
+base_url = "${opts.baseUrl}"
+wire_api = "responses"
+env_key = "${FAKE_KEY_ENV}"
+request_max_retries = 0
+stream_max_retries = 0
+stream_idle_timeout_ms = 20000
+
+[features]
+plugins = false
+apps = false
+remote_plugin = false
+tool_suggest = false
+
+[analytics]
+enabled = false
+
+[feedback]
+enabled = false
+`;
+  writeFileSync(join(codexHome, "config.toml"), config);
+}
+
+export type CodexRun = { exitCode: number | null; signal: string | null; timedOut: boolean; stdout: string; stderr: string; ms: number };
+
+/**
+ * Runs `codex exec --skip-git-repo-check <prompt>` with CODEX_EXEC_SERVER_URL = `execServerUrl`
+ * and a minimal environment (no inherited API keys or proxies). The CLI runs in its own process
+ * group; the whole group is SIGKILLed at the deadline and again on the way out, whatever happens.
+ */
+export async function runCodexExec(opts: {
+  codex: string;
+  codexHome: string;
+  home: string;
+  cwd: string;
+  execServerUrl: string;
+  prompt: string;
+  timeoutMs: number;
+}): Promise<CodexRun> {
+  const started = performance.now();
+  const proc = Bun.spawn([opts.codex, "exec", "--skip-git-repo-check", opts.prompt], {
+    cwd: opts.cwd,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    detached: true,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: opts.home,
+      CODEX_HOME: opts.codexHome,
+      CODEX_EXEC_SERVER_URL: opts.execServerUrl,
+      [FAKE_KEY_ENV]: "sk-fake-loopback",
+      NO_COLOR: "1",
+    },
+  });
+  const killGroup = () => {
+    try {
+      process.kill(-proc.pid, "SIGKILL");
+    } catch {
+      // group already gone
+    }
+  };
+  let timedOut = false;
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    killGroup();
+  }, opts.timeoutMs);
+  try {
+    const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return { exitCode: proc.exitCode, signal: proc.signalCode, timedOut, stdout, stderr, ms: Math.round(performance.now() - started) };
+  } finally {
+    clearTimeout(deadline);
+    killGroup();
+  }
+}
+
+/** Reads a file if it exists (for assertions that should fail with a value, not an exception). */
+export function readIfExists(path: string): string | null {
+  return existsSync(path) ? readFileSync(path, "utf8") : null;
+}
