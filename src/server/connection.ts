@@ -100,18 +100,20 @@ export class Connection implements Attachment {
     try {
       while (this.inbox.length > 0 && !this.closed) {
         const msg = this.inbox.shift()!;
-        if (msg.kind === "request") {
+        // An unparseable frame takes a request slot too, so its error reply keeps its place in line.
+        if (msg.kind === "request" || msg.kind === "malformed") {
           while (this.inflight >= this.server.concurrentRequests) {
             await new Promise<void>((r) => (this.slotFreed = r));
           }
           this.inflight++;
-          const done = this.handleRequest(msg.id, msg.method, msg.params).finally(() => {
+          const work = msg.kind === "request" ? this.handleRequest(msg.id, msg.method, msg.params) : this.rejectMalformed(msg.detail);
+          const done = work.finally(() => {
             this.inflight--;
             const wake = this.slotFreed;
             this.slotFreed = null;
             wake?.();
           });
-          if (msg.method === "initialize") await done;
+          if (msg.kind === "request" && msg.method === "initialize") await done;
         } else {
           this.handleOther(msg);
         }
@@ -121,11 +123,12 @@ export class Connection implements Attachment {
     }
   }
 
-  private handleOther(msg: Exclude<Incoming, { kind: "request" }>): void {
+  private async rejectMalformed(detail: string): Promise<void> {
+    this.send(encodeError(UNPARSEABLE_ID, ErrorCode.InvalidRequest, this.options.parseErrorPrefix + detail));
+  }
+
+  private handleOther(msg: Extract<Incoming, { kind: "notification" | "response" }>): void {
     switch (msg.kind) {
-      case "malformed":
-        this.send(encodeError(UNPARSEABLE_ID, ErrorCode.InvalidRequest, this.options.parseErrorPrefix + msg.detail));
-        return;
       case "notification":
         if (msg.method === INITIALIZED && this.lifecycle !== "new" && this.lifecycle !== "initializing") {
           if (this.lifecycle === "awaiting-initialized") this.lifecycle = "ready";

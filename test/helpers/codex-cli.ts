@@ -4,7 +4,7 @@
  * format), writes an isolated CODEX_HOME, and runs `codex exec` with a hard deadline.
  */
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { REPO } from "./server.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -25,21 +25,21 @@ export type CodexLocation = { ok: true; path: string; version: string } | { ok: 
  * node and execve()s the native binary; spawning the native binary directly lets the test own the
  * process it kills). Never throws: failures come back as a reason to skip.
  */
-export function locateCodex(): CodexLocation {
-  let wrapperPkg: string;
-  try {
-    wrapperPkg = Bun.resolveSync("@openai/codex/package.json", REPO);
-  } catch {
-    return { ok: false, reason: "@openai/codex is not installed in node_modules (run `bun install`)" };
+export function locateCodex(repo: string = REPO): CodexLocation {
+  // Plain path checks rather than module resolution: Bun's resolver may fall back to its global
+  // install cache, and the point is to use the repo's pinned devDependency.
+  const wrapperDir = join(repo, "node_modules", "@openai", "codex");
+  if (!existsSync(join(wrapperDir, "package.json"))) {
+    return { ok: false, reason: `@openai/codex is not installed in ${join(repo, "node_modules")} (run \`bun install\`)` };
   }
   const target = PLATFORM_TARGETS[`${process.platform}-${process.arch}`];
   if (!target) return { ok: false, reason: `no @openai/codex platform package for ${process.platform}-${process.arch}` };
-  let vendor: string;
-  try {
-    vendor = join(dirname(Bun.resolveSync(`${target.pkg}/package.json`, dirname(wrapperPkg))), "vendor");
-  } catch {
-    return { ok: false, reason: `optional dependency ${target.pkg} of @openai/codex is not installed` };
-  }
+  // Hoisted next to the wrapper, or nested under it.
+  const platformDir = [join(repo, "node_modules", target.pkg), join(wrapperDir, "node_modules", target.pkg)].find((d) =>
+    existsSync(join(d, "package.json")),
+  );
+  if (!platformDir) return { ok: false, reason: `optional dependency ${target.pkg} of @openai/codex is not installed` };
+  const vendor = join(platformDir, "vendor");
   const path = join(vendor, target.triple, "bin", "codex");
   try {
     accessSync(path, constants.X_OK);
@@ -211,12 +211,14 @@ enabled = false
   writeFileSync(join(codexHome, "config.toml"), config);
 }
 
-export type CodexRun = { exitCode: number | null; signal: string | null; timedOut: boolean; stdout: string; stderr: string; ms: number };
+export type CodexRun = { exitCode: number | null; signal: string | number | null; timedOut: boolean; stdout: string; stderr: string; ms: number };
 
 /**
- * Runs `codex exec --skip-git-repo-check <prompt>` with CODEX_EXEC_SERVER_URL = `execServerUrl`
- * and a minimal environment (no inherited API keys or proxies). The CLI runs in its own process
- * group; the whole group is SIGKILLed at the deadline and again on the way out, whatever happens.
+ * Runs `codex exec --strict-config --skip-git-repo-check <prompt>` with CODEX_EXEC_SERVER_URL =
+ * `execServerUrl` and a minimal environment (no inherited API keys or proxies). `--strict-config`
+ * makes a mistyped key in config.toml an error instead of a silently-ignored setting. The CLI runs
+ * in its own process group (it forks helpers such as `lsb_release`); the whole group is SIGKILLed
+ * at the deadline and again on the way out, whatever happens.
  */
 export async function runCodexExec(opts: {
   codex: string;
@@ -228,7 +230,7 @@ export async function runCodexExec(opts: {
   timeoutMs: number;
 }): Promise<CodexRun> {
   const started = performance.now();
-  const proc = Bun.spawn([opts.codex, "exec", "--skip-git-repo-check", opts.prompt], {
+  const proc = Bun.spawn([opts.codex, "exec", "--strict-config", "--skip-git-repo-check", opts.prompt], {
     cwd: opts.cwd,
     stdin: "ignore",
     stdout: "pipe",
