@@ -1,0 +1,36 @@
+import { describe, expect, test } from "bun:test";
+import { parseArgs } from "../../src/cli/args.ts";
+import { isLoopback, parseListen } from "../../src/cli/listen.ts";
+
+describe("parseArgs", () => {
+  test("defaults as the reference", () => {
+    expect(parseArgs([])).toMatchObject({ command: "serve", listen: { kind: "ws", host: "127.0.0.1", port: 0 }, concurrentRequests: 1 });
+  });
+  test("exec-server alias and --flag=value", () => {
+    expect(parseArgs(["exec-server", "--listen=stdio", "--concurrent-requests", "4"])).toMatchObject({ listen: { kind: "stdio" }, concurrentRequests: 4 });
+  });
+  test("usage errors carry clap's exit code 2, invalid values 1", () => {
+    expect(() => parseArgs(["--nope"])).toThrow(expect.objectContaining({ exitCode: 2 }));
+    expect(() => parseArgs(["--concurrent-requests", "0"])).toThrow(expect.objectContaining({ exitCode: 2 }));
+    expect(() => parseArgs(["--listen", "tcp://1.2.3.4:5"])).toThrow(expect.objectContaining({ exitCode: 1 }));
+  });
+  test("auth flags are refused until implemented, never ignored", () => {
+    expect(() => parseArgs(["--ws-auth", "capability-token"])).toThrow("not supported");
+  });
+});
+
+describe("--listen", () => {
+  test("accepts stdio, IPv4 and bracketed IPv6", () => {
+    expect(parseListen("stdio://")).toEqual({ kind: "stdio" });
+    expect(parseListen("ws://0.0.0.0:80")).toEqual({ kind: "ws", host: "0.0.0.0", port: 80 });
+    expect(parseListen("ws://[::1]:0")).toEqual({ kind: "ws", host: "::1", port: 0 });
+  });
+  test("rejects host names, paths and out-of-range ports", () => {
+    for (const url of ["ws://localhost:0", "ws://127.0.0.1:0/", "ws://127.0.0.1:70000", "ws://::1:0"]) {
+      expect(() => parseListen(url)).toThrow(`invalid websocket --listen URL \`${url}\``);
+    }
+  });
+  test("loopback detection", () => {
+    expect([isLoopback("127.0.0.1"), isLoopback("::1"), isLoopback("0.0.0.0"), isLoopback("10.0.0.1")]).toEqual([true, true, false, false]);
+  });
+});

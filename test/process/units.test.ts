@@ -1,0 +1,60 @@
+/** Unit tests for the pure parts of the process domain. */
+import { describe, expect, test } from "bun:test";
+import { globMatcher, resolveChildEnv } from "../../src/process/env-policy.ts";
+import { OutputLog } from "../../src/process/output-log.ts";
+
+describe("OutputLog", () => {
+  const chunk = (seq: number, size: number) => ({ seq, stream: "stdout" as const, bytes: new Uint8Array(size) });
+
+  test("evicts the oldest chunks beyond its capacity, keeping at least one", () => {
+    const log = new OutputLog(10);
+    for (let s = 1; s <= 5; s++) log.append(chunk(s, 4));
+    expect(log.read(0, undefined).map((c) => c.seq)).toEqual([4, 5]);
+    const big = new OutputLog(10);
+    big.append(chunk(1, 50));
+    expect(big.read(0, undefined).map((c) => c.seq)).toEqual([1]);
+  });
+
+  test("maxBytes: the first chunk always, then while the total stays within budget", () => {
+    const log = new OutputLog(1000);
+    for (const [s, n] of [[1, 5], [2, 5], [3, 5]] as const) log.append(chunk(s, n));
+    expect(log.read(0, 0).map((c) => c.seq)).toEqual([1]);
+    expect(log.read(0, 9).map((c) => c.seq)).toEqual([1]);
+    expect(log.read(0, 10).map((c) => c.seq)).toEqual([1, 2]);
+    expect(log.read(1, 100).map((c) => c.seq)).toEqual([2, 3]);
+    expect(log.hasAfter(3)).toBe(false);
+    expect(log.hasAfter(2)).toBe(true);
+  });
+
+  test("stays correct across many evictions (compaction)", () => {
+    const log = new OutputLog(100);
+    for (let s = 1; s <= 10_000; s++) log.append(chunk(s, 10));
+    expect(log.read(0, undefined).map((c) => c.seq)).toEqual([9991, 9992, 9993, 9994, 9995, 9996, 9997, 9998, 9999, 10000]);
+    expect(log.read(9995, undefined).length).toBe(5);
+  });
+});
+
+describe("envPolicy", () => {
+  const own = { HOME: "/root", PATH: "/bin", SHELL: "/bin/sh", LANG: "C", API_KEY: "k", MY_SECRET: "s", GH_TOKEN: "t", OTHER: "o" };
+  const policy = (p: object) => ({ inherit: "all" as const, ignoreDefaultExcludes: false, exclude: [], set: {}, includeOnly: [], ...p });
+
+  test("without a policy the child gets exactly env", () => {
+    expect(resolveChildEnv(own, null, { A: "1" })).toEqual({ A: "1" });
+  });
+  test("all minus default excludes, then overlay", () => {
+    expect(resolveChildEnv(own, policy({}), { OTHER: "x" })).toEqual({ HOME: "/root", PATH: "/bin", SHELL: "/bin/sh", LANG: "C", OTHER: "x" });
+  });
+  test("core keeps the basic variables only", () => {
+    expect(resolveChildEnv(own, policy({ inherit: "core" }), {})).toEqual({ HOME: "/root", PATH: "/bin", SHELL: "/bin/sh", LANG: "C" });
+  });
+  test("ignoreDefaultExcludes, exclude globs, set, includeOnly, overlay in that order", () => {
+    const env = resolveChildEnv(own, policy({ ignoreDefaultExcludes: true, exclude: ["h*"], set: { NEW: "n" }, includeOnly: ["*_*", "new", "PATH"] }), { Z: "z" });
+    expect(env).toEqual({ API_KEY: "k", MY_SECRET: "s", GH_TOKEN: "t", NEW: "n", PATH: "/bin", Z: "z" });
+  });
+  test("globs are case-insensitive with ?, * and classes", () => {
+    expect(globMatcher("pa?h")("PATH")).toBe(true);
+    expect(globMatcher("[lp]ANG")("LANG")).toBe(true);
+    expect(globMatcher("[!l]ANG")("LANG")).toBe(false);
+    expect(globMatcher("a.b")("axb")).toBe(false);
+  });
+});

@@ -1,0 +1,93 @@
+/** Unit tests for the wire codecs: base64, path URIs, JSON syntax errors, the envelope. */
+import { describe, expect, test } from "bun:test";
+import { decodeBase64 } from "../../src/protocol/base64.ts";
+import { parseIncoming } from "../../src/protocol/envelope.ts";
+import { describeJsonSyntaxError } from "../../src/protocol/json-syntax.ts";
+import { parsePathUri, toPathUri } from "../../src/protocol/path-uri.ts";
+
+describe("base64", () => {
+  test("decodes standard padded base64", () => {
+    expect([...decodeBase64("AAEC/w==")]).toEqual([0, 1, 2, 255]);
+    expect(decodeBase64("").length).toBe(0);
+  });
+  for (const [input, message] of [
+    ["!!", "Invalid symbol 33, offset 0."],
+    ["aGk", "Invalid padding"],
+    ["aG=k", "Invalid symbol 61, offset 2."],
+    ["aGl=", "Invalid last symbol 108, offset 2."],
+    ["aGk\n", "Invalid symbol 10, offset 3."],
+    ["a-_b", "Invalid symbol 45, offset 1."],
+  ]) {
+    test(`rejects ${JSON.stringify(input)}`, () => expect(() => decodeBase64(input!)).toThrow(message!));
+  }
+});
+
+describe("path URIs", () => {
+  const accepted: [string, string][] = [
+    ["file:///tmp/a", "/tmp/a"],
+    ["file://localhost/tmp/a", "/tmp/a"],
+    ["FILE:///tmp", "/tmp"],
+    ["file:/abs/p", "/abs/p"],
+    ["file:///tmp/x/../a", "/tmp/a"],
+    ["file:///tmp/%2e%2e/a", "/a"],
+    ["file:///tmp/d%2Ff", "/tmp/d/f"],
+    ["file://", "/"],
+    ["file:///", "/"],
+    ["file:///tmp/a/", "/tmp/a"],
+    ["file:///tmp/with%20space/%C3%BCn%C3%AF", "/tmp/with space/ünï"],
+  ];
+  for (const [uri, path] of accepted) test(`${uri} → ${path}`, () => expect(parsePathUri(uri)).toBe(path));
+
+  const rejected: [string, number, string][] = [
+    ["/tmp/a", -32602, "invalid URI: relative URL without a base"],
+    ["a.txt", -32602, "invalid URI: relative URL without a base"],
+    ["", -32602, "invalid URI: relative URL without a base"],
+    ["http://x/y", -32602, "unsupported path URI scheme `http`"],
+    ["file:///a?x=1", -32602, "query parameters are not allowed in path URIs"],
+    ["file:///a#f", -32602, "fragments are not allowed in path URIs"],
+    ["file://otherhost/p", -32600, "'file://otherhost/p' is invalid on 'linux'"],
+    ["file:///C:/x", -32600, "'file:///C:/x' is invalid on 'linux'"],
+  ];
+  for (const [uri, code, message] of rejected) {
+    test(`rejects ${JSON.stringify(uri)}`, () => expect(() => parsePathUri(uri)).toThrow(expect.objectContaining({ code, message })));
+  }
+
+  test("formats canonical URIs that round-trip spaces, unicode, % and #", () => {
+    for (const path of ["/tmp/xp/with space.txt", "/tmp/ünï", "/a%b#c?d", "/", "/tmp/[x]"]) {
+      expect(parsePathUri(toPathUri(path))).toBe(path);
+    }
+    expect(toPathUri("/tmp/xp/with space.txt")).toBe("file:///tmp/xp/with%20space.txt");
+    expect(toPathUri("/tmp/xp/ünï.txt")).toBe("file:///tmp/xp/%C3%BCn%C3%AF.txt");
+  });
+});
+
+describe("JSON syntax errors read like serde_json's", () => {
+  for (const [text, message] of [
+    ["{not json", "key must be a string at line 1 column 2"],
+    ["", "EOF while parsing a value at line 1 column 0"],
+    ['{"a":1,}', "trailing comma at line 1 column 8"],
+    ['{"a" 1}', "expected `:` at line 1 column 6"],
+    ["[1,2", "EOF while parsing a list at line 1 column 4"],
+    ['{"a":tru}', "expected ident at line 1 column 9"],
+    ['{"a":1} x', "trailing characters at line 1 column 9"],
+    ['{\n"a":@}', "expected value at line 2 column 5"],
+  ]) {
+    test(JSON.stringify(text), () => expect(describeJsonSyntaxError(text!)).toBe(message!));
+  }
+});
+
+describe("envelope", () => {
+  test("keeps 64-bit ids as written", () => {
+    expect(parseIncoming('{"id":9007199254740993,"method":"a"}')).toEqual({ kind: "request", id: { json: "9007199254740993" }, method: "a", params: null });
+    expect(parseIncoming('{"params":{"id":3},"id":-7,"method":"a"}')).toMatchObject({ id: { json: "-7" } });
+    expect(parseIncoming('{"id":"s\\"x","method":"a"}')).toMatchObject({ id: { json: '"s\\"x"' } });
+  });
+  test("classifies notifications, responses and malformed objects", () => {
+    expect(parseIncoming('{"method":"initialized"}')).toEqual({ kind: "notification", method: "initialized", params: null });
+    expect(parseIncoming('{"id":1,"result":{}}')).toEqual({ kind: "response" });
+    expect(parseIncoming("{}")).toEqual({ kind: "malformed", detail: "missing field `error`" });
+    for (const id of ["1.5", "null", "true", "99999999999999999999", "1e3"]) {
+      expect(parseIncoming(`{"id":${id},"method":"a"}`)).toEqual({ kind: "malformed", detail: "data did not match any variant of untagged enum RequestId" });
+    }
+  });
+});
