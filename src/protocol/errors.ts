@@ -34,31 +34,36 @@ export const invalidParams = (message: string) => new RpcError(ErrorCode.Invalid
 export const internalError = (message: string) => new RpcError(ErrorCode.Internal, message);
 export const notFound = (message: string) => new RpcError(ErrorCode.NotFound, message);
 
-/** Errno names to the text the reference prints: `<strerror> (os error <n>)`. */
+/**
+ * Errno names to the text the reference prints: `<strerror> (os error <n>)`.
+ * The reference is a musl build, so these are musl's strerror texts
+ * (e.g. ELOOP is "Symbolic link loop", not glibc's wording).
+ */
 const OS_ERRORS: Record<string, [number, string]> = {
   EPERM: [1, "Operation not permitted"],
   ENOENT: [2, "No such file or directory"],
-  EIO: [5, "Input/output error"],
+  EIO: [5, "I/O error"],
+  E2BIG: [7, "Argument list too long"],
+  ENOEXEC: [8, "Exec format error"],
   EBADF: [9, "Bad file descriptor"],
   EAGAIN: [11, "Resource temporarily unavailable"],
-  ENOMEM: [12, "Cannot allocate memory"],
+  ENOMEM: [12, "Out of memory"],
   EACCES: [13, "Permission denied"],
+  EBUSY: [16, "Resource busy"],
   EEXIST: [17, "File exists"],
-  EXDEV: [18, "Invalid cross-device link"],
+  EXDEV: [18, "Cross-device link"],
   ENOTDIR: [20, "Not a directory"],
   EISDIR: [21, "Is a directory"],
   EINVAL: [22, "Invalid argument"],
-  EMFILE: [24, "Too many open files"],
+  EMFILE: [24, "No file descriptors available"],
   ETXTBSY: [26, "Text file busy"],
   EFBIG: [27, "File too large"],
   ENOSPC: [28, "No space left on device"],
   EROFS: [30, "Read-only file system"],
   EPIPE: [32, "Broken pipe"],
-  ENAMETOOLONG: [36, "File name too long"],
+  ENAMETOOLONG: [36, "Filename too long"],
   ENOTEMPTY: [39, "Directory not empty"],
-  ELOOP: [40, "Too many levels of symbolic links"],
-  E2BIG: [7, "Argument list too long"],
-  ENOEXEC: [8, "Exec format error"],
+  ELOOP: [40, "Symbolic link loop"],
 };
 
 /** Rust's io::Error Display for an errno, e.g. `No such file or directory (os error 2)`. */

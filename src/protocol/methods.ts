@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import * as env from "./messages/environment.ts";
+import * as fs from "./messages/fs.ts";
 import * as lifecycle from "./messages/lifecycle.ts";
 import * as proc from "./messages/process.ts";
 
@@ -42,6 +43,20 @@ export const Methods = {
   "process/write": { family: "exec", params: proc.ProcessWriteParams, result: proc.ProcessWriteResult },
   "process/signal": { family: "exec", params: proc.ProcessSignalParams, result: z.object({}) },
   "process/terminate": { family: "exec", params: proc.ProcessTerminateParams, result: proc.ProcessTerminateResult },
+  "fs/readFile": { family: "filesystem", params: fs.FsReadFileParams, result: fs.FsReadFileResult },
+  "fs/writeFile": { family: "filesystem", params: fs.FsWriteFileParams, result: fs.Empty },
+  "fs/createDirectory": { family: "filesystem", params: fs.FsCreateDirectoryParams, result: fs.Empty },
+  "fs/getMetadata": { family: "filesystem", params: fs.FsGetMetadataParams, result: fs.FsMetadata },
+  "fs/readDirectory": { family: "filesystem", params: fs.FsReadDirectoryParams, result: fs.FsReadDirectoryResult },
+  "fs/remove": { family: "filesystem", params: fs.FsRemoveParams, result: fs.Empty },
+  "fs/copy": { family: "filesystem", params: fs.FsCopyParams, result: fs.Empty },
+  "fs/canonicalize": { family: "filesystem", params: fs.FsCanonicalizeParams, result: fs.FsCanonicalizeResult },
+  "fs/walk": { family: "filesystem", params: fs.FsWalkParams, result: fs.FsWalkResult },
+  "fs/open": { family: "filesystem", params: fs.FsOpenParams, result: fs.FsOpenResult },
+  "fs/readBlock": { family: "filesystem", params: fs.FsReadBlockParams, result: fs.FsReadBlockResult },
+  "fs/writeBlock": { family: "filesystem", params: fs.FsWriteBlockParams, result: fs.Empty },
+  "fs/close": { family: "filesystem", params: fs.FsCloseParams, result: fs.Empty },
+  "fs/watchMissing": { family: "filesystem", params: fs.FsWatchMissingParams, result: fs.FsWatchMissingResult },
 } as const satisfies Record<string, MethodSpec>;
 
 export type MethodName = keyof typeof Methods;
@@ -58,6 +73,7 @@ export const Notifications = {
   "process/output": proc.ProcessOutputNotification,
   "process/exited": proc.ProcessExitedNotification,
   "process/closed": proc.ProcessClosedNotification,
+  "fs/missingChanged": fs.FsMissingChangedNotification,
 } as const;
 export type NotificationName = keyof typeof Notifications;
 export type NotificationParams<N extends NotificationName> = z.infer<(typeof Notifications)[N]>;

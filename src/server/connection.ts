@@ -17,6 +17,9 @@ import {
 import { ErrorCode } from "../protocol/errors.ts";
 import { INITIALIZED } from "../protocol/methods.ts";
 import type { InitializeResult } from "../protocol/messages/lifecycle.ts";
+import { FileHandleTable } from "../fs/handles.ts";
+import { MissingWatches } from "../fs/watch-missing.ts";
+import { encodeNotification } from "../protocol/envelope.ts";
 import { decodeParams, dispatch, type RequestContext } from "./router.ts";
 import { type FrameSink, Outbox } from "./outbox.ts";
 import type { ServerContext } from "./server-context.ts";
@@ -40,6 +43,9 @@ export class Connection implements Attachment {
   private inflight = 0;
   private slotFreed: (() => void) | null = null;
   private closed = false;
+  /** Connection-scoped resources: they do not survive a reconnect. */
+  private readonly files = new FileHandleTable();
+  private readonly watches = new MissingWatches((watchId) => this.send(encodeNotification("fs/missingChanged", { watchId })));
 
   constructor(
     private readonly sink: FrameSink,
@@ -82,6 +88,8 @@ export class Connection implements Attachment {
     this.closed = true;
     this.inbox.length = 0;
     this.outbox.close();
+    this.watches.closeAll();
+    await this.files.closeAll();
     const session = this.session;
     this.session = null;
     if (session?.attachment !== this) return;
@@ -166,7 +174,7 @@ export class Connection implements Attachment {
     if (this.lifecycle === "awaiting-initialized") {
       throw invalidRequest(`client must send initialized before using ${family} methods`);
     }
-    return { server: this.server, session: this.session! };
+    return { server: this.server, session: this.session!, connection: { files: this.files, watches: this.watches } };
   }
 
   private async initialize(raw: unknown): Promise<InitializeResult> {

@@ -5,6 +5,7 @@
  */
 import { discoverCapabilities, discoverCapabilityRoots, readEnvironmentConfig } from "../environment/discovery.ts";
 import { environmentInfo } from "../environment/info.ts";
+import { type FsConnection, fsApi } from "../fs/api.ts";
 import { RpcError, invalidParams } from "../protocol/errors.ts";
 import { Methods, type MethodName, NO_PARAMS, type ParamsOf, type ResultOf, isMethodName } from "../protocol/methods.ts";
 import { describeValue, serdeMessage } from "../protocol/serde.ts";
@@ -12,7 +13,8 @@ import { ErrorCode } from "../protocol/errors.ts";
 import type { ServerContext } from "./server-context.ts";
 import type { Session } from "./session.ts";
 
-export type RequestContext = { server: ServerContext; session: Session };
+/** `connection` holds what belongs to the connection, not the session (file handles, watches). */
+export type RequestContext = { server: ServerContext; session: Session; connection: FsConnection };
 type Handler<M extends MethodName> = (ctx: RequestContext, params: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>>;
 type RoutedMethod = Exclude<MethodName, "initialize">;
 
@@ -31,6 +33,20 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
     return {};
   },
   "process/terminate": ({ session }, p) => ({ running: session.processes.terminate(p.processId) }),
+  "fs/readFile": (_, p) => fsApi.readFile(p),
+  "fs/writeFile": (_, p) => fsApi.writeFile(p),
+  "fs/createDirectory": (_, p) => fsApi.createDirectory(p),
+  "fs/getMetadata": (_, p) => fsApi.getMetadata(p),
+  "fs/readDirectory": (_, p) => fsApi.readDirectory(p),
+  "fs/remove": (_, p) => fsApi.remove(p),
+  "fs/copy": (_, p) => fsApi.copy(p),
+  "fs/canonicalize": (_, p) => fsApi.canonicalize(p),
+  "fs/walk": (_, p) => fsApi.walk(p),
+  "fs/open": ({ connection }, p) => fsApi.open(connection, p),
+  "fs/readBlock": ({ connection }, p) => fsApi.readBlock(connection, p),
+  "fs/writeBlock": ({ connection }, p) => fsApi.writeBlock(connection, p),
+  "fs/close": ({ connection }, p) => fsApi.close(connection, p),
+  "fs/watchMissing": ({ connection }, p) => fsApi.watchMissing(connection, p),
 };
 
 export function unknownMethod(method: string): RpcError {

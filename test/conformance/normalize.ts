@@ -60,8 +60,11 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-/** Bytes as readable text: UTF-8 when valid, otherwise an explicit escaped form. */
+/** Bytes as readable text: UTF-8 when valid, otherwise an explicit escaped form; big payloads as length + digest. */
 export function showBytes(buf: Uint8Array): string {
+  if (buf.length > 1024) {
+    return `<${buf.length} bytes sha256:${new Bun.CryptoHasher("sha256").update(buf).digest("hex").slice(0, 16)}>`;
+  }
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(buf);
   } catch {

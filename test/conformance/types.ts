@@ -18,6 +18,9 @@ export type Ctx = {
 /** A value, or a function computing it from the run context. */
 export type Val<T> = T | ((ctx: Ctx) => T);
 
+/** Params: JSON-ish data or a function of the context (spelled out so arrow functions get a typed `ctx`). */
+export type ParamsVal = ((ctx: Ctx) => unknown) | null | boolean | number | string | readonly unknown[] | { [k: string]: unknown };
+
 /** How `process/read` results are normalized: chunk boundaries are only comparable when the scenario makes them deterministic. */
 export type ReadMode = "exact" | "streams" | "bytes";
 
@@ -30,7 +33,7 @@ export type Step =
       conn?: string;
       method: string;
       /** `undefined` omits the member entirely. */
-      params?: Val<unknown>;
+      params?: ParamsVal;
       id?: number | string;
       wait?: boolean;
       timeoutMs?: number;
@@ -38,7 +41,7 @@ export type Step =
       /** Record a coarse latency bucket (for long-poll / blocking behaviour). */
       timed?: boolean;
     }
-  | { kind: "notify"; conn?: string; method: string; params?: Val<unknown> }
+  | { kind: "notify"; conn?: string; method: string; params?: ParamsVal }
   /** Sends a frame verbatim (bad JSON, big-int ids…) and records the next non-process frame, if any. */
   | { kind: "raw"; conn?: string; text: Val<string>; expect?: "next" | "none"; timeoutMs?: number }
   /** Waits for responses to earlier `wait: false` requests and records them in arrival order. */
@@ -66,11 +69,11 @@ export const connect = (conn = "c1"): Step => ({ kind: "connect", conn });
 
 export const req = (
   method: string,
-  params?: Val<unknown>,
+  params?: ParamsVal,
   opts: Omit<Extract<Step, { kind: "request" }>, "kind" | "method" | "params"> = {},
 ): Step => ({ kind: "request", method, params, ...opts });
 
-export const notify = (method: string, params?: Val<unknown>, conn?: string): Step => ({ kind: "notify", method, params, conn });
+export const notify = (method: string, params?: ParamsVal, conn?: string): Step => ({ kind: "notify", method, params, conn });
 
 export const raw = (text: Val<string>, opts: { conn?: string; expect?: "next" | "none"; timeoutMs?: number } = {}): Step => ({
   kind: "raw",
@@ -100,7 +103,7 @@ export function ready(conn = "c1"): Step[] {
 }
 
 /** A minimal valid process/start params object, overridable field by field. */
-export function startParams(processId: string, argv: string[], extra: Record<string, unknown> = {}): Val<unknown> {
+export function startParams(processId: string, argv: string[], extra: Record<string, unknown> = {}): ParamsVal {
   return (ctx: Ctx) => ({ processId, argv, cwd: ctx.uri, env: { PATH: "/usr/bin:/bin" }, tty: false, ...extra });
 }
 

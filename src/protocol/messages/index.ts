@@ -2,3 +2,4 @@ export * from "./environment.ts";
 export * from "./lifecycle.ts";
 export * from "./process.ts";
 export * from "./bytes.ts";
+export * from "./fs.ts";

@@ -1,0 +1,169 @@
+/**
+ * The one-shot filesystem methods: read, write, mkdir, metadata, list, remove,
+ * copy, canonicalize. Paths arrive already parsed; errors are OS errors mapped
+ * by `fromOsError` (not found → -32004) or the reference's validation texts.
+ */
+import { constants } from "node:fs";
+import { copyFile, lstat, mkdir, open, readdir, readlink, realpath, rm, rmdir, stat, symlink, unlink } from "node:fs/promises";
+import { join, sep } from "node:path";
+import { Base64Error, decodeBase64, encodeBase64 } from "../protocol/base64.ts";
+import { fromOsError, invalidRequest, internalError } from "../protocol/errors.ts";
+import { toPathUri } from "../protocol/path-uri.ts";
+import { containsSymlink, isWithin, osError, refuseRootRemoval, refuseSymlinks, resolveParent } from "./paths.ts";
+
+/** Runs an fs operation, turning thrown OS errors into their JSON-RPC form. */
+export async function fsCall<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    throw fromOsError(e);
+  }
+}
+
+export const notAFile = (path: string) => invalidRequest(`path \`${path}\` is not a file`);
+
+export async function readFile(path: string, followSymlinks: boolean): Promise<{ dataBase64: string }> {
+  return fsCall(async () => {
+    if (!followSymlinks) await refuseSymlinks(path);
+    const st = await stat(path);
+    if (!st.isFile()) throw notAFile(path);
+    return { dataBase64: encodeBase64(await Bun.file(path).bytes()) };
+  });
+}
+
+export async function writeFile(path: string, dataBase64: string, followSymlinks: boolean): Promise<{}> {
+  let data: Buffer;
+  try {
+    data = decodeBase64(dataBase64);
+  } catch (e) {
+    throw invalidRequest(`fs/writeFile requires valid base64 dataBase64: ${e instanceof Base64Error ? e.message : e}`);
+  }
+  return fsCall(async () => {
+    if (!followSymlinks) await refuseSymlinks(path);
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (followSymlinks ? 0 : constants.O_NOFOLLOW);
+    const fh = await open(path, flags, 0o666);
+    try {
+      await fh.writeFile(data);
+    } finally {
+      await fh.close();
+    }
+    return {};
+  });
+}
+
+export async function createDirectory(path: string, recursive: boolean, followSymlinks: boolean): Promise<{}> {
+  return fsCall(async () => {
+    if (!followSymlinks) await refuseSymlinks(path);
+    if (recursive) {
+      const st = await stat(path).catch(() => undefined);
+      if (st && !st.isDirectory()) throw osError("EEXIST");
+      await mkdir(path, { recursive: true });
+    } else {
+      await mkdir(path);
+    }
+    return {};
+  });
+}
+
+export async function getMetadata(path: string, followSymlinks: boolean) {
+  return fsCall(async () => {
+    if (!followSymlinks && (await containsSymlink(path))) throw invalidRequest("path contains a symbolic link");
+    const link = await lstat(path);
+    const st = link.isSymbolicLink() ? await stat(path) : link;
+    return {
+      isDirectory: st.isDirectory(),
+      isFile: st.isFile(),
+      isSymlink: link.isSymbolicLink(),
+      size: st.size,
+      createdAtMs: 0,
+      modifiedAtMs: Math.floor(st.mtimeMs),
+    };
+  });
+}
+
+export async function readDirectory(path: string) {
+  return fsCall(async () => {
+    const dirents = await readdir(path, { withFileTypes: true });
+    const entries = [];
+    for (const d of dirents) {
+      let isDirectory = d.isDirectory();
+      let isFile = d.isFile();
+      if (d.isSymbolicLink()) {
+        const target = await stat(join(path, d.name)).catch(() => undefined);
+        if (!target) continue; // dangling links are left out, as the reference does
+        isDirectory = target.isDirectory();
+        isFile = target.isFile();
+      }
+      entries.push({ fileName: d.name, isDirectory, isFile });
+    }
+    return { entries };
+  });
+}
+
+export async function remove(path: string, recursive: boolean, force: boolean, followSymlinks: boolean): Promise<{}> {
+  await refuseRootRemoval(path);
+  return fsCall(async () => {
+    if (!followSymlinks && recursive) throw internalError("recursive no-follow removal is unsupported");
+    const st = await lstat(path).catch((e) => {
+      if (e.code === "ENOENT" && force) return undefined;
+      throw e;
+    });
+    if (!st) return {};
+    if (!st.isDirectory()) await unlink(path);
+    else if (recursive) await rm(path, { recursive: true, force: true });
+    else await rmdir(path);
+    return {};
+  });
+}
+
+export async function copy(source: string, destination: string, recursive: boolean): Promise<{}> {
+  return fsCall(async () => {
+    const st = await lstat(source);
+    if (st.isDirectory()) {
+      if (!recursive) throw invalidRequest("fs/copy requires recursive: true when sourcePath is a directory");
+      // Refuse before writing anything: copying a tree into itself would never end.
+      if (isWithin(await resolveParent(destination), await realpath(source))) {
+        throw invalidRequest("fs/copy cannot copy a directory to itself or one of its descendants");
+      }
+      await copyTree(source, destination);
+    } else {
+      await copyEntry(source, destination, st);
+    }
+    return {};
+  });
+}
+
+const unsupportedCopy = () => invalidRequest("fs/copy only supports regular files, directories, and symlinks");
+
+async function copyEntry(source: string, destination: string, st: Awaited<ReturnType<typeof lstat>>): Promise<void> {
+  if (st.isSymbolicLink()) {
+    const target = await readlink(source);
+    await unlink(destination).catch(() => undefined);
+    await symlink(target, destination);
+  } else if (st.isFile()) {
+    const dst = await stat(destination).catch(() => undefined);
+    if (dst?.isDirectory()) throw osError("EISDIR");
+    await copyFile(source, destination);
+  } else {
+    throw unsupportedCopy();
+  }
+}
+
+async function copyTree(source: string, destination: string): Promise<void> {
+  await mkdir(destination).catch((e) => {
+    if (e.code !== "EEXIST") throw e;
+  });
+  for (const name of await readdir(source)) {
+    const from = join(source, name);
+    const to = join(destination, name);
+    const st = await lstat(from);
+    if (st.isDirectory()) await copyTree(from, to);
+    else await copyEntry(from, to, st);
+  }
+}
+
+export async function canonicalize(path: string): Promise<{ path: string }> {
+  return fsCall(async () => ({ path: toPathUri(await realpath(path)) }));
+}
+
+export { sep };

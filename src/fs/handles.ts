@@ -1,0 +1,102 @@
+/**
+ * `fs/open` / `fs/readBlock` / `fs/writeBlock` / `fs/close`: positional block
+ * I/O on descriptors a connection holds open between calls, so a stream keeps
+ * reading the file it opened even after its path is replaced or unlinked.
+ * Handles belong to the connection and are closed when it ends.
+ */
+import { constants } from "node:fs";
+import { type FileHandle, open, stat } from "node:fs/promises";
+import { encodeBase64 } from "../protocol/base64.ts";
+import { invalidRequest, notFound } from "../protocol/errors.ts";
+import { fsCall, notAFile } from "./files.ts";
+import { osError } from "./paths.ts";
+
+/** Open handles per connection (the reference's cap); read and write share it. */
+export const MAX_OPEN_FILE_HANDLES = 128;
+/** Longest handle id, in UTF-8 bytes. */
+export const MAX_HANDLE_ID_BYTES = 32;
+/** Largest block a single readBlock/writeBlock moves. */
+export const MAX_BLOCK_BYTES = 1024 * 1024;
+
+type OpenFile = { fh: FileHandle; mode: "read" | "replace" };
+
+export class FileHandleTable {
+  private readonly files = new Map<string, OpenFile>();
+
+  async open(handleId: string, path: string, mode: "read" | "replace"): Promise<{ handleId: string }> {
+    if (Buffer.byteLength(handleId) > MAX_HANDLE_ID_BYTES) {
+      throw invalidRequest(`file handle ID must not exceed ${MAX_HANDLE_ID_BYTES} bytes`);
+    }
+    if (this.files.has(handleId)) throw invalidRequest(`file handle \`${handleId}\` already exists`);
+    if (this.files.size >= MAX_OPEN_FILE_HANDLES) {
+      throw invalidRequest(`at most ${MAX_OPEN_FILE_HANDLES} file handles may be open per connection`);
+    }
+    const fh = await fsCall(async () => {
+      if (mode === "replace") return open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o666);
+      // stat first: opening a FIFO for reading would block until a writer appears.
+      if (!(await stat(path)).isFile()) throw notAFile(path);
+      return open(path, constants.O_RDONLY);
+    });
+    // A second open of the same id may have raced us while we awaited.
+    if (this.files.has(handleId)) {
+      await fh.close();
+      throw invalidRequest(`file handle \`${handleId}\` already exists`);
+    }
+    this.files.set(handleId, { fh, mode });
+    return { handleId };
+  }
+
+  async readBlock(handleId: string, offset: number, len: number): Promise<{ chunk: string; eof: boolean }> {
+    if (len < 1 || len > MAX_BLOCK_BYTES) {
+      throw invalidRequest(`file read block length must be between 1 and ${MAX_BLOCK_BYTES}`);
+    }
+    const file = this.get(handleId);
+    return fsCall(async () => {
+      if (file.mode !== "read") throw osError("EBADF");
+      const buffer = Buffer.allocUnsafe(len);
+      const { bytesRead } = await file.fh.read(buffer, 0, len, offset);
+      const { size } = await file.fh.stat();
+      return { chunk: encodeBase64(buffer.subarray(0, bytesRead)), eof: offset + bytesRead >= size };
+    });
+  }
+
+  async writeBlock(handleId: string, offset: number, chunk: Uint8Array): Promise<{}> {
+    if (chunk.byteLength < 1 || chunk.byteLength > MAX_BLOCK_BYTES) {
+      throw invalidRequest(`file write block length must be between 1 and ${MAX_BLOCK_BYTES}`);
+    }
+    const file = this.get(handleId);
+    return fsCall(async () => {
+      if (file.mode !== "replace") throw osError("EBADF");
+      let written = 0;
+      while (written < chunk.byteLength) {
+        const { bytesWritten } = await file.fh.write(chunk, written, chunk.byteLength - written, offset + written);
+        written += bytesWritten;
+      }
+      return {};
+    });
+  }
+
+  async close(handleId: string): Promise<{}> {
+    const file = this.files.get(handleId);
+    this.files.delete(handleId);
+    await file?.fh.close().catch(() => undefined);
+    return {};
+  }
+
+  /** Connection shutdown: close every descriptor. */
+  async closeAll(): Promise<void> {
+    const all = [...this.files.values()];
+    this.files.clear();
+    await Promise.all(all.map((f) => f.fh.close().catch(() => undefined)));
+  }
+
+  get size(): number {
+    return this.files.size;
+  }
+
+  private get(handleId: string): OpenFile {
+    const file = this.files.get(handleId);
+    if (!file) throw notFound(`unknown file handle \`${handleId}\``);
+    return file;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * `fs/walk`: breadth-first listing under a root, names sorted bytewise per
+ * directory, bounded by depth, directory, entry and response-size limits.
+ * Directories are remembered by real path, so symlink cycles terminate.
+ */
+import type { Dirent } from "node:fs";
+import { readdir, realpath, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { invalidRequest, osErrorText } from "../protocol/errors.ts";
+import type { FsWalkOptions } from "../protocol/messages/fs.ts";
+import { toPathUri } from "../protocol/path-uri.ts";
+import { fsCall } from "./files.ts";
+
+export const WALK_MAX_DEPTH = 64;
+export const WALK_MAX_DIRECTORIES = 10_000;
+export const WALK_MAX_ENTRIES = 50_000;
+/** Stop adding entries once the listed paths would exceed this (reference: 4 MiB). */
+export const WALK_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+type Entry = { path: string; kind: "file" | "directory" };
+
+export function checkWalkLimits(o: FsWalkOptions): void {
+  if (o.maxDepth === 0 || o.maxDirectories === 0 || o.maxEntries === 0) {
+    throw invalidRequest("filesystem walk limits must be greater than zero");
+  }
+  if (o.maxDepth > WALK_MAX_DEPTH || o.maxDirectories > WALK_MAX_DIRECTORIES || o.maxEntries > WALK_MAX_ENTRIES) {
+    throw invalidRequest(
+      `filesystem walk limits exceed maximums: depth=${WALK_MAX_DEPTH}, directories=${WALK_MAX_DIRECTORIES}, entries=${WALK_MAX_ENTRIES}`,
+    );
+  }
+}
+
+export async function walk(root: string, o: FsWalkOptions) {
+  checkWalkLimits(o);
+  const rootStat = await fsCall(() => stat(root));
+  const result = { entries: [] as Entry[], errors: [] as { path: string; message: string }[], truncated: false };
+  if (!rootStat.isDirectory()) return result;
+  const visited = new Set([await realpath(root)]);
+  const queue: { dir: string; level: number }[] = [{ dir: root, level: 0 }];
+  let listed = 0;
+  let examined = 0;
+  let bytes = 0;
+  while (queue.length > 0) {
+    const { dir, level } = queue.shift()!;
+    if (listed >= o.maxDirectories) return { ...result, truncated: true };
+    listed++;
+    let dirents: Dirent[];
+    try {
+      dirents = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      result.errors.push({ path: toPathUri(dir), message: osErrorText(e) });
+      continue;
+    }
+    dirents.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+    for (const d of dirents) {
+      if (examined >= o.maxEntries) return { ...result, truncated: true };
+      examined++;
+      const path = join(dir, d.name);
+      const kind = await classify(d, path, o.followDirectorySymlinks);
+      if (!kind) continue;
+      const uri = toPathUri(path);
+      bytes += uri.length + 32;
+      if (bytes > WALK_MAX_RESPONSE_BYTES) return { ...result, truncated: true };
+      result.entries.push({ path: uri, kind });
+      if (kind !== "directory" || level + 1 > o.maxDepth) continue;
+      if (o.pruneHiddenDirectories && d.name.startsWith(".")) continue;
+      const real = await realpath(path).catch(() => path);
+      if (visited.has(real)) continue;
+      visited.add(real);
+      queue.push({ dir: path, level: level + 1 });
+    }
+  }
+  return result;
+}
+
+async function classify(d: Dirent, path: string, followLinks: boolean): Promise<Entry["kind"] | undefined> {
+  if (d.isDirectory()) return "directory";
+  if (d.isFile()) return "file";
+  if (d.isSymbolicLink() && followLinks) {
+    const target = await stat(path).catch(() => undefined);
+    return target?.isDirectory() ? "directory" : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,86 @@
+/**
+ * `fs/watchMissing`: tells the client once (`fs/missingChanged`) when any of
+ * the watched paths comes into existence. Each path is watched through its
+ * nearest existing ancestor directory, re-armed as intermediate directories
+ * appear. Watches belong to the connection and end with it.
+ */
+import { type FSWatcher, existsSync, statSync, watch } from "node:fs";
+import { dirname } from "node:path";
+
+/** Watches per connection; more are answered `watching: false`. */
+export const MAX_WATCHES_PER_CONNECTION = 256;
+
+type Watch = { missing: string[]; watchers: Map<string, FSWatcher> };
+
+export class MissingWatches {
+  private readonly active = new Map<number, Watch>();
+  private readonly usedIds = new Set<number>();
+
+  constructor(private readonly fired: (watchId: number) => void) {}
+
+  add(watchId: number, present: string | null, missing: string[]): { watching: boolean } {
+    if (this.usedIds.has(watchId) || missing.length === 0 || this.active.size >= MAX_WATCHES_PER_CONNECTION) {
+      return { watching: false };
+    }
+    if (present !== null && !isDirectory(present)) return { watching: false };
+    if (missing.some((p) => existsSync(p))) return { watching: false };
+    this.usedIds.add(watchId);
+    const w: Watch = { missing, watchers: new Map() };
+    this.active.set(watchId, w);
+    this.arm(watchId, w);
+    return { watching: true };
+  }
+
+  /**
+   * Watches the nearest existing ancestor of each path, then checks whether a
+   * path exists: checking after the watch is in place means a path created
+   * while we were re-arming is never missed.
+   */
+  private arm(watchId: number, w: Watch): void {
+    const wanted = new Set(w.missing.map(nearestExistingDir).filter((d): d is string => d !== undefined));
+    // Watchers on ancestors no longer needed stay until the watch ends: closing a
+    // watcher from inside its own event callback can lose the new watcher's events.
+    for (const dir of wanted) {
+      if (w.watchers.has(dir)) continue;
+      try {
+        w.watchers.set(dir, watch(dir, () => this.active.has(watchId) && this.arm(watchId, w)));
+      } catch {
+        // The directory vanished between the check and the watch; the next event re-arms.
+      }
+    }
+    if (w.missing.some((p) => existsSync(p))) this.fire(watchId);
+  }
+
+  private fire(watchId: number): void {
+    this.stop(watchId);
+    this.fired(watchId);
+  }
+
+  private stop(watchId: number): void {
+    const w = this.active.get(watchId);
+    this.active.delete(watchId);
+    for (const watcher of w?.watchers.values() ?? []) watcher.close();
+  }
+
+  closeAll(): void {
+    for (const id of [...this.active.keys()]) this.stop(id);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function nearestExistingDir(path: string): string | undefined {
+  let dir = dirname(path);
+  for (;;) {
+    if (isDirectory(dir)) return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}

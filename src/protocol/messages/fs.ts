@@ -1,0 +1,90 @@
+import { z } from "zod";
+import { bool, opt, seq, str, struct, u64, variant } from "../serde.ts";
+import { Base64Chunk } from "./bytes.ts";
+
+/** Sandbox intent on fs/* calls: accepted now, enforced once sandboxing lands. */
+const sandbox = opt(z.unknown());
+
+export const FsReadFileParams = struct("FsReadFileParams", { path: str(), followSymlinks: opt(bool()), sandbox });
+export const FsReadFileResult = z.object({ dataBase64: z.string() });
+
+export const FsWriteFileParams = struct("FsWriteFileParams", {
+  path: str(),
+  dataBase64: str(),
+  followSymlinks: opt(bool()),
+  sandbox,
+});
+
+export const FsCreateDirectoryParams = struct("FsCreateDirectoryParams", {
+  path: str(),
+  recursive: opt(bool()),
+  followSymlinks: opt(bool()),
+  sandbox,
+});
+
+export const FsGetMetadataParams = struct("FsGetMetadataParams", { path: str(), followSymlinks: opt(bool()), sandbox });
+export const FsMetadata = z.object({
+  isDirectory: z.boolean(),
+  isFile: z.boolean(),
+  isSymlink: z.boolean(),
+  size: z.number(),
+  createdAtMs: z.number(),
+  modifiedAtMs: z.number(),
+});
+
+export const FsReadDirectoryParams = struct("FsReadDirectoryParams", { path: str(), sandbox });
+export const FsDirectoryEntry = z.object({ fileName: z.string(), isDirectory: z.boolean(), isFile: z.boolean() });
+export const FsReadDirectoryResult = z.object({ entries: z.array(FsDirectoryEntry) });
+
+export const FsRemoveParams = struct("FsRemoveParams", {
+  path: str(),
+  recursive: opt(bool()),
+  force: opt(bool()),
+  followSymlinks: opt(bool()),
+  sandbox,
+});
+
+export const FsCopyParams = struct("FsCopyParams", {
+  sourcePath: str(),
+  destinationPath: str(),
+  recursive: bool(),
+  sandbox,
+});
+
+export const FsCanonicalizeParams = struct("FsCanonicalizeParams", { path: str(), sandbox });
+export const FsCanonicalizeResult = z.object({ path: z.string() });
+
+export const FsWalkOptions = struct("FsWalkOptions", {
+  maxDepth: u64(),
+  maxDirectories: u64(),
+  maxEntries: u64(),
+  followDirectorySymlinks: bool(),
+  pruneHiddenDirectories: bool(),
+});
+export type FsWalkOptions = z.infer<typeof FsWalkOptions>;
+export const FsWalkParams = struct("FsWalkParams", { path: str(), options: FsWalkOptions, sandbox });
+export const FsWalkEntry = z.object({ path: z.string(), kind: z.enum(["file", "directory"]) });
+export const FsWalkResult = z.object({
+  entries: z.array(FsWalkEntry),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })),
+  truncated: z.boolean(),
+});
+
+export const FsOpenParams = struct("FsOpenParams", {
+  handleId: str(),
+  path: str(),
+  mode: variant(["read", "replace"]).optional(),
+  sandbox,
+});
+export const FsOpenResult = z.object({ handleId: z.string() });
+export const FsReadBlockParams = struct("FsReadBlockParams", { handleId: str(), offset: u64(), len: u64() });
+export const FsReadBlockResult = z.object({ chunk: z.string(), eof: z.boolean() });
+export const FsWriteBlockParams = struct("FsWriteBlockParams", { handleId: str(), offset: u64(), chunk: Base64Chunk });
+export const FsCloseParams = struct("FsCloseParams", { handleId: str() });
+
+/** `present` may be null: the Codex CLI sends it so, and the reference accepts it. */
+export const FsWatchMissingParams = struct("FsWatchMissingParams", { watchId: u64(), present: opt(str()), missing: seq(str()) });
+export const FsWatchMissingResult = z.object({ watching: z.boolean() });
+export const FsMissingChangedNotification = z.object({ watchId: z.number() });
+
+export const Empty = z.object({});
