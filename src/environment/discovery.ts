@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { readdir, stat } from "node:fs/promises";
-import { invalidParams, osErrorText } from "../protocol/errors.ts";
+import { ErrorCode, RpcError, invalidParams, osErrorText } from "../protocol/errors.ts";
 import type { z } from "zod";
 import type {
   CapabilityRootsDiscoverParams,
@@ -20,7 +20,12 @@ const SKILL_DIRS = [".agents/skills", ".codex/skills"];
 const SKILL_FILE = "SKILL.md";
 
 export function discoverCapabilities(cwd: string) {
-  parsePathUri(cwd);
+  try {
+    parsePathUri(cwd);
+  } catch (e) {
+    // A well-formed URI for another host is not an error here (the reference answers empty).
+    if (!(e instanceof RpcError && e.code === ErrorCode.InvalidRequest)) throw e;
+  }
   return { plugins: [], skills: [], warnings: [] };
 }
 
@@ -32,12 +37,16 @@ export async function discoverCapabilityRoots(
   const paths = params.roots.map((r) => parsePathUri(r.path));
   const roots: Roots = [];
   for (const [i, root] of params.roots.entries()) {
-    const base = { id: root.id, path: root.path, plugin: null, skills: [], namespaceManifests: [], warnings: [] };
+    // The root's URI is echoed in its normalized form (`proj/../proj/` → `proj/`).
+    const base = { id: root.id, path: new URL(root.path).href, plugin: null, skills: [], namespaceManifests: [], warnings: [] };
     try {
-      await stat(paths[i]!);
+      if (!(await stat(paths[i]!)).isDirectory()) {
+        roots.push({ ...base, error: `capability root ${base.path} is not a directory` });
+        continue;
+      }
       roots.push({ ...base, skills: await findSkills(paths[i]!), error: null });
     } catch (e) {
-      roots.push({ ...base, error: `failed to inspect capability root ${root.path}: ${osErrorText(e)}` });
+      roots.push({ ...base, error: `failed to inspect capability root ${base.path}: ${osErrorText(e)}` });
     }
   }
   return { roots };

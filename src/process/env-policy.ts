@@ -34,22 +34,12 @@ function definedEntries(own: Record<string, string | undefined>): [string, strin
   return Object.entries(own).filter((e): e is [string, string] => e[1] !== undefined);
 }
 
-/** Case-insensitive shell-style glob (`*`, `?`, `[...]`) over a whole name. */
+/**
+ * Case-insensitive glob over a whole name: `*` and `?` only. Brackets are
+ * literal, as in the reference (`CONF_[AM]*` matches nothing but itself).
+ */
 export function globMatcher(glob: string): (name: string) => boolean {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === "*") re += ".*";
-    else if (c === "?") re += ".";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 1);
-      if (end === -1) re += "\\[";
-      else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
+  const re = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   const rx = new RegExp(`^${re}$`, "i");
   return (name) => rx.test(name);
 }

@@ -3,11 +3,23 @@
  * the five `process/*` operations on them. An exited and closed process stays
  * readable (its id reserved) for `exitedRetentionMs`, then is forgotten.
  */
-import { invalidParams, invalidRequest } from "../protocol/errors.ts";
+import { ErrorCode, RpcError, invalidParams, invalidRequest } from "../protocol/errors.ts";
 import type { ProcessReadResult, ProcessStartParams, WriteStatus } from "../protocol/messages/process.ts";
 import { parsePathUri } from "../protocol/path-uri.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
+
+/** A cwd valid as a URI but not on this host is -32602 with the reference's wording. */
+function parseCwd(uri: string): string {
+  try {
+    return parsePathUri(uri);
+  } catch (e) {
+    if (e instanceof RpcError && e.code === ErrorCode.InvalidRequest) {
+      throw invalidParams(`cwd URI \`${uri}\` is not valid on this exec-server host: ${e.message}`);
+    }
+    throw e;
+  }
+}
 
 export type ProcessTableOptions = ProcessLimits & {
   /** How long a closed process stays readable before its id is released. */
@@ -28,8 +40,10 @@ export class ProcessTable {
   start(params: ProcessStartParams): { processId: string; sandboxType: "none" } {
     if (params.argv.length === 0) throw invalidParams("argv must not be empty");
     if (this.procs.has(params.processId)) throw invalidRequest(`process ${params.processId} already exists`);
-    const cwd = parsePathUri(params.cwd);
+    const cwd = parseCwd(params.cwd);
     const env = resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
+    // A PTY child also gets the executor's SHELL unless it has one (as the reference's PTY layer does).
+    if (params.tty && env.SHELL === undefined && this.options.ownEnv.SHELL) env.SHELL = this.options.ownEnv.SHELL;
     const proc = new ManagedProcess(
       params.processId,
       {

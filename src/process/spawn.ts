@@ -40,6 +40,7 @@ export interface Child {
 }
 
 export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
+  if (spec.argv[0] === "") throw internalError(`missing program for ${spec.tty ? "pty" : "pipe"} spawn`);
   checkDirectory(spec.cwd);
   const program = resolveProgram(spec.argv[0]!, spec.searchPath, spec.tty);
   const argv0 = spec.arg0 ?? spec.argv[0]!;

@@ -37,6 +37,10 @@ function lastSymbolCanonical(text: string): boolean {
 
 function describeInvalid(text: string): string {
   const bytes = Buffer.from(text, "utf8");
+  // A byte outside the alphabet is reported before any misplaced padding.
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== PAD && VALUE[bytes[i]!] === -1) return `Invalid symbol ${bytes[i]}, offset ${i}.`;
+  }
   let symbols = 0;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;

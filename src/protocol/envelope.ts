@@ -4,6 +4,7 @@
  * non-objects rejected, responses from the client treated as fatal.
  */
 import { describeJsonSyntaxError } from "./json-syntax.ts";
+import { describeValue } from "./serde.ts";
 
 /** A request id kept as its JSON text so 64-bit integers round-trip exactly. */
 export type RequestId = { readonly json: string };
@@ -38,6 +39,7 @@ export function parseIncoming(text: string): Incoming {
     if (!id) return { kind: "malformed", detail: "data did not match any variant of untagged enum RequestId" };
     return { kind: "request", id, method: msg.method, params: msg.params ?? null };
   }
+  if ("method" in msg) return { kind: "malformed", detail: `invalid type: ${describeValue(msg.method)}, expected a string` };
   if (hasId && ("result" in msg || "error" in msg)) return { kind: "response" };
   return { kind: "malformed", detail: "missing field `error`" };
 }

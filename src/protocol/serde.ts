@@ -8,13 +8,15 @@ import { z } from "zod";
 
 /** Marker message for a required field that was absent; replaced by the field name. */
 const MISSING = "\u0000missing";
-export const U64_MAX = Number.MAX_SAFE_INTEGER;
+/** 2^64 - 1 as the nearest double; larger integers are `invalid number`. */
+export const U64_MAX = 18446744073709551615;
 
 /** serde's `Unexpected` display of a JSON value. */
 export function describeValue(v: unknown): string {
   if (v === null) return "null";
   if (typeof v === "boolean") return `boolean \`${v}\``;
-  if (typeof v === "number") return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
+  // The reference decodes params from an arbitrary-precision JSON value, so every number is just "number".
+  if (typeof v === "number") return "number";
   if (typeof v === "string") return `string ${JSON.stringify(v)}`;
   if (Array.isArray(v)) return "sequence";
   return "map";
@@ -38,14 +40,36 @@ export const u64 = () =>
   z.number(expecting("u64")).refine((n) => Number.isInteger(n) && n >= 0 && n <= U64_MAX, { message: "invalid number" });
 export const seq = <T extends z.ZodType>(item: T) => z.array(item, expecting("a sequence"));
 export const strMap = () => z.record(z.string(), str(), expecting("a map"));
-export const struct = <T extends z.ZodRawShape>(name: string, shape: T) => z.object(shape, expecting(`struct ${name}`));
+/**
+ * A params struct. Like serde, it also accepts its fields as an array in
+ * declaration order; a short array is `invalid length n, expected struct X with m elements`.
+ */
+export const struct = <T extends z.ZodRawShape>(name: string, shape: T) => {
+  const keys = Object.keys(shape);
+  const positional = (v: unknown) => {
+    if (!Array.isArray(v)) return v;
+    // A symbol is not an object, so zod reports it as a type error we can reword.
+    if (v.length !== keys.length) return Symbol(String(v.length));
+    return Object.fromEntries(keys.map((k, i) => [k, v[i]]));
+  };
+  return z.preprocess(
+    positional,
+    z.object(shape, {
+      error: (iss: { input?: unknown; code?: string }) =>
+        typeof iss.input === "symbol"
+          ? `invalid length ${iss.input.description}, expected struct ${name} with ${keys.length} elements`
+          : expecting(`struct ${name}`).error(iss),
+    }),
+  );
+};
+
 
 /** A string enum: unknown values give serde's `unknown variant` text. */
 export function variant<const T extends readonly [string, ...string[]]>(values: T) {
   const names = values.map((v) => `\`${v}\``);
   const list =
     names.length === 1 ? names[0] : names.length === 2 ? `${names[0]} or ${names[1]}` : `one of ${names.join(", ")}`;
-  return z.string(expecting("variant identifier")).refine((v): v is T[number] => values.includes(v), {
+  return z.string(expecting("string or map")).refine((v): v is T[number] => values.includes(v), {
     error: (iss) => `unknown variant \`${String(iss.input)}\`, expected ${list}`,
   }) as unknown as z.ZodType<T[number]>;
 }

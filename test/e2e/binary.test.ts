@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { compiledBinary } from "../helpers/binary.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import { tempDir } from "../helpers/server.ts";
 
 let bin: string;
@@ -80,7 +81,7 @@ describe("WebSocket", () => {
       expect(events[1]!.params.exitCode).toBe(7);
       const pidFile = `${dir.path}/long.pid`;
       await c.ok("process/start", { processId: "long", argv: ["sh", "-c", `echo $$ > ${pidFile}; exec sleep 300`], cwd: dir.uri, env: ENV, tty: false });
-      await c.waitFor(() => Bun.file(pidFile).size > 0);
+      await waitUntil(() => Bun.file(pidFile).size > 0, 10_000, "pid file");
       const pid = Number((await Bun.file(pidFile).text()).trim());
       expect(isAlive(pid)).toBe(true);
       proc.kill("SIGTERM");
@@ -108,11 +109,7 @@ describe("stdio", () => {
       proc.stdin.write(lines.join("\n") + "\n");
       proc.stdin.write(JSON.stringify({ id: 3, method: "environment/status" })); // no final newline
       await proc.stdin.flush();
-      const deadline = Date.now() + 10_000;
-      while (Bun.file(pidFile).size === 0) {
-        if (Date.now() > deadline) throw new Error("process did not start");
-        await Bun.sleep(10);
-      }
+      await waitUntil(() => Bun.file(pidFile).size > 0, 10_000, "pid file");
       const pid = Number((await Bun.file(pidFile).text()).trim());
       proc.stdin.end();
       expect(await proc.exited).toBe(0);

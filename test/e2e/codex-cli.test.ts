@@ -5,7 +5,7 @@
  *
  * Run the same file against the reference executor with a wrapper, e.g.
  *   printf '#!/bin/sh\nexec /path/to/codex exec-server "$@"\n' > /tmp/ref.sh; chmod +x /tmp/ref.sh
- *   EXECBOX_BIN=/tmp/ref.sh bun test --todo test/e2e/codex-cli.test.ts
+ *   EXECBOX_BIN=/tmp/ref.sh bun test test/e2e/codex-cli.test.ts
  */
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -121,8 +121,8 @@ if (!codex.ok) {
     // Add → fs/getMetadata (-32004), fs/readFile (-32004), fs/writeFile (-32004 when the parent is
     // missing), fs/createDirectory {recursive:true}, fs/writeFile; Delete → fs/readFile (verify),
     // fs/getMetadata ×2, fs/remove {recursive:false, force:false}.
-    test.todo(
-      "apply_patch edits, adds and deletes files through execbox (needs fs/getMetadata, fs/readFile, fs/writeFile, fs/createDirectory, fs/remove — execbox answers -32601 today)",
+    test(
+      "apply_patch edits, adds and deletes files through execbox's fs/* methods",
       async () => {
         using tmp = tempDir("execbox-codex-e2e-");
         const patch = [

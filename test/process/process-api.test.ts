@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RawClient } from "../helpers/rpc-client.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import { tempDir } from "../helpers/server.ts";
 import { type Connected, TRANSPORTS, readyClient } from "../helpers/transports.ts";
 
@@ -182,7 +183,7 @@ for (const transport of TRANSPORTS) {
     test("terminate kills the whole process group", async () => {
       const pidFile = join(dir.path, `bg-${transport}.pid`);
       const { processId } = await start(["sh", "-c", `sleep 300 & echo $! > ${pidFile}; wait`]);
-      await c.waitFor(() => Bun.file(pidFile).size > 0);
+      await waitUntil(() => Bun.file(pidFile).size > 0, 10_000, "pid file");
       const bg = Number((await Bun.file(pidFile).text()).trim());
       await c.ok("process/terminate", { processId });
       await c.processDone(processId);

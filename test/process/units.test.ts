@@ -49,12 +49,14 @@ describe("envPolicy", () => {
   });
   test("ignoreDefaultExcludes, exclude globs, set, includeOnly, overlay in that order", () => {
     const env = resolveChildEnv(own, policy({ ignoreDefaultExcludes: true, exclude: ["h*"], set: { NEW: "n" }, includeOnly: ["*_*", "new", "PATH"] }), { Z: "z" });
+    expect(resolveChildEnv(own, policy({ exclude: ["O[T]HER"] }), {}).OTHER).toBe("o");
     expect(env).toEqual({ API_KEY: "k", MY_SECRET: "s", GH_TOKEN: "t", NEW: "n", PATH: "/bin", Z: "z" });
   });
   test("globs are case-insensitive with ?, * and classes", () => {
     expect(globMatcher("pa?h")("PATH")).toBe(true);
-    expect(globMatcher("[lp]ANG")("LANG")).toBe(true);
-    expect(globMatcher("[!l]ANG")("LANG")).toBe(false);
+    // Brackets are literal, as in the reference.
+    expect(globMatcher("[lp]ANG")("LANG")).toBe(false);
+    expect(globMatcher("CONF_[AM]*")("CONF_[AM]x")).toBe(true);
     expect(globMatcher("a.b")("axb")).toBe(false);
   });
 });

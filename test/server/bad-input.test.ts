@@ -76,18 +76,18 @@ test("unknown methods", async () => {
 describe("params errors", () => {
   const start = (p: Record<string, unknown>) => ({ processId: "e", argv: ["true"], cwd: dir.uri, env: ENV, tty: false, ...p });
   const cases: [string, string, unknown, number, string][] = [
-    ["missing params", "process/start", undefined, -32602, "invalid type: null, expected struct ExecParams"],
+    ["missing params", "process/start", undefined, -32602, "invalid type: null, expected struct WireExecParams"],
     ["missing field", "process/start", {}, -32602, "missing field `processId`"],
     ["wrong type", "process/start", start({ tty: "yes" }), -32602, 'invalid type: string "yes", expected a boolean'],
-    ["non-string argv item", "process/start", start({ argv: [1] }), -32602, "invalid type: integer `1`, expected a string"],
-    ["non-string env value", "process/start", start({ env: { A: 5 } }), -32602, "invalid type: integer `5`, expected a string"],
+    ["non-string argv item", "process/start", start({ argv: [1] }), -32602, "invalid type: number, expected a string"],
+    ["non-string env value", "process/start", start({ env: { A: 5 } }), -32602, "invalid type: number, expected a string"],
     ["null pipeStdin", "process/start", start({ pipeStdin: null }), -32602, "invalid type: null, expected a boolean"],
     ["empty argv", "process/start", start({ argv: [] }), -32602, "argv must not be empty"],
     ["relative cwd", "process/start", start({ cwd: "relative/dir" }), -32602, "invalid URI: relative URL without a base"],
     ["native cwd", "process/start", start({ cwd: dir.path }), -32602, "invalid URI: relative URL without a base"],
     ["non-file cwd", "process/start", start({ cwd: "http://example.com/x" }), -32602, "unsupported path URI scheme `http`"],
     ["query in cwd", "process/start", start({ cwd: `${dir.uri}?x=1` }), -32602, "query parameters are not allowed in path URIs"],
-    ["remote host cwd", "process/start", start({ cwd: "file://otherhost/tmp" }), -32600, "'file://otherhost/tmp' is invalid on 'linux'"],
+    ["remote host cwd", "process/start", start({ cwd: "file://otherhost/tmp" }), -32602, "cwd URI `file://otherhost/tmp` is not valid on this exec-server host: 'file://otherhost/tmp' is invalid on 'linux'"],
     ["nonexistent executable", "process/start", start({ argv: ["definitely-not-a-program-xyz"] }), -32603, "No such file or directory (os error 2)"],
     ["negative afterSeq", "process/read", { processId: "e", afterSeq: -1 }, -32602, "invalid number"],
     ["fractional waitMs", "process/read", { processId: "e", waitMs: 1.5 }, -32602, "invalid number"],
@@ -134,4 +134,22 @@ test("a flood of garbage is answered frame by frame", async () => {
   await c.waitFor(() => c.frames.length >= before + 2000);
   expect(c.frames.slice(before).every((f) => f.id === -1 && f.error.code === -32600)).toBe(true);
   expect(await c.ok("environment/status")).toEqual({ status: "ready" });
+});
+
+test("params as a short array are an invalid length; metadata.threadId must be a UUID", async () => {
+  const r = await c.call("process/read", []);
+  expect(r.error).toEqual({ code: -32602, message: "invalid length 0, expected struct ReadParams with 4 elements" });
+  const bad = await c.call("process/start", { processId: "u", argv: ["true"], cwd: dir.uri, env: ENV, tty: false, metadata: { threadId: "not-a-uuid" } });
+  expect(bad.error).toEqual({ code: -32602, message: "invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `n` at 1" });
+  const good = await c.call("process/start", { processId: "u", argv: ["true"], cwd: dir.uri, env: ENV, tty: false, metadata: { threadId: "urn:uuid:6f1c5d0e-9c1a-4a57-8d43-0c1b2a3d4e5f", toolCallId: "call_1" } });
+  expect(good.result).toEqual({ processId: "u", sandboxType: "none" });
+  const empty = await c.call("process/start", { processId: "v", argv: [""], cwd: dir.uri, env: ENV, tty: false });
+  expect(empty.error).toEqual({ code: -32603, message: "missing program for pipe spawn" });
+});
+
+test("a method that is not a string is malformed", async () => {
+  const before = c.frames.length;
+  c.sendRaw('{"id":2,"method":null}');
+  await c.waitFor((f) => c.frames.indexOf(f) >= before);
+  expect(JSON.parse(c.texts[before]!).error.message).toEndWith(": invalid type: null, expected a string");
 });

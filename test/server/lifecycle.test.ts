@@ -1,6 +1,7 @@
 /** initialize → initialized, the family-specific refusals, and what drops a connection. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { RawClient } from "../helpers/rpc-client.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
 
 let server: RunningServer | undefined;
@@ -138,16 +139,12 @@ describe("sessions", () => {
     const { sessionId } = await a.initialize();
     const pidFile = `${dir.path}/pid`;
     await a.ok("process/start", { processId: "p", argv: ["sh", "-c", `echo $$ > ${pidFile}; exec sleep 300`], cwd: dir.uri, env: { PATH: "/usr/bin:/bin" }, tty: false });
-    await a.waitFor(() => Bun.file(pidFile).size > 0);
+    await waitUntil(() => Bun.file(pidFile).size > 0, 10_000, "pid file");
     const pid = Number((await Bun.file(pidFile).text()).trim());
     a.close();
     await a.waitClosed();
     // The window (200 ms) passes with nobody attached: the process must die, then resume must fail.
-    const deadline = Date.now() + 10_000;
-    while (await Bun.file(`/proc/${pid}/stat`).exists()) {
-      if (Date.now() > deadline) throw new Error("detached session's process was not killed");
-      await Bun.sleep(20);
-    }
+    await waitUntil(async () => !(await Bun.file(`/proc/${pid}/stat`).exists()), 10_000, "detached process to be killed");
     const b = await connect();
     const resumed = await b.call("initialize", { clientName: "t", resumeSessionId: sessionId });
     expect(resumed.error).toEqual({ code: -32600, message: `unknown session id ${sessionId}` });

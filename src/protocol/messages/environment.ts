@@ -40,7 +40,7 @@ export type EnvironmentInfo = z.infer<typeof EnvironmentInfo>;
 
 export const EnvironmentStatus = z.object({ status: z.literal("ready") });
 
-export const CapabilitiesDiscoverParams = struct("CapabilitiesDiscoverV2Params", {
+export const CapabilitiesDiscoverParams = struct("DiscoverV2CapabilitiesRequest", {
   cwd: str(),
   sandbox: opt(z.unknown()),
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { bool, opt, seq, str, strMap, struct, u64, variant } from "../serde.ts";
+import { uuidProblem } from "../uuid.ts";
 import { Base64Chunk } from "./bytes.ts";
 
 export const EnvPolicy = struct("ExecEnvPolicy", {
@@ -11,7 +12,18 @@ export const EnvPolicy = struct("ExecEnvPolicy", {
 });
 export type EnvPolicy = z.infer<typeof EnvPolicy>;
 
-export const ProcessStartParams = struct("ExecParams", {
+/** Attribution only; `threadId` must be a UUID (the reference rejects anything else). */
+export const ExecMetadata = struct("ExecMetadata", {
+  threadId: opt(
+    str().superRefine((v, ctx) => {
+      const problem = uuidProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  ),
+  toolCallId: opt(str()),
+});
+
+export const ProcessStartParams = struct("WireExecParams", {
   processId: str(),
   argv: seq(str()),
   cwd: str(),
@@ -25,7 +37,7 @@ export const ProcessStartParams = struct("ExecParams", {
   enforceManagedNetwork: bool().optional(),
   managedNetwork: opt(z.unknown()),
   networkProxy: opt(z.unknown()),
-  metadata: opt(z.unknown()),
+  metadata: opt(ExecMetadata),
   shellSnapshot: opt(z.unknown()),
 });
 export type ProcessStartParams = z.infer<typeof ProcessStartParams>;
