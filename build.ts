@@ -29,7 +29,7 @@ export function outfileFor(target: Target): string {
 async function build(target: Target): Promise<string> {
   const outfile = outfileFor(target);
   const proc = Bun.spawn(
-    [process.execPath, "build", "--compile", "--minify", `--target=bun-${target}`, ENTRY, "--outfile", outfile],
+    [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", `--target=bun-${target}`, ENTRY, "--outfile", outfile],
     { cwd: ROOT, stdout: "inherit", stderr: "inherit" },
   );
   if ((await proc.exited) !== 0) throw new Error(`build for ${target} failed`);

@@ -67,7 +67,8 @@ export function execboxCommand(source: boolean): ServerCommand {
   }
   const out = join(makeTempDir("execbox-bench-"), "execbox");
   const t0 = performance.now();
-  const build = Bun.spawnSync([process.execPath, "build", "--compile", "src/cli/main.ts", "--outfile", out], {
+  // The same flags as build.ts, so the benchmark measures what users download.
+  const build = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", "src/cli/main.ts", "--outfile", out], {
     cwd: REPO,
     stdout: "pipe",
     stderr: "pipe",

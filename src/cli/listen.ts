@@ -1,5 +1,15 @@
 /** `--listen` values: `ws://IP:PORT` (IP literal only) or `stdio` / `stdio://`. */
-import { isIP } from "node:net";
+/** IP literal checks without loading node:net (which costs startup time). */
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+function isIP(host: string): boolean {
+  if (IPV4.test(host)) return true;
+  if (!/^[0-9a-fA-F:.]+$/.test(host) || !host.includes(":")) return false;
+  try {
+    return new URL(`http://[${host}]/`).hostname.length > 2;
+  } catch {
+    return false;
+  }
+}
 
 export type ListenTarget = { kind: "stdio" } | { kind: "ws"; host: string; port: number };
 
@@ -23,7 +33,7 @@ export function parseListen(url: string): ListenTarget {
   if (!m) throw invalid();
   const host = m[1]!.startsWith("[") ? m[1]!.slice(1, -1) : m[1]!;
   const port = Number(m[2]);
-  if (!isIP(host) || port > 65535) throw invalid();
+  if (!isIP(host) || (m[1]!.startsWith("[") !== host.includes(":")) || port > 65535) throw invalid();
   return { kind: "ws", host, port };
 }
 

@@ -25,7 +25,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   }
   const { host, port } = options.listen;
   const listener = listenWebSocket(exec, host, port);
-  process.stdout.write(`${listener.url}\n`);
+  await Bun.write(Bun.stdout, `${listener.url}\n`);
   if (!isLoopback(host)) {
     console.error(`execbox: warning: listening on non-loopback ${listener.url} without authentication`);
   }

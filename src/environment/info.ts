@@ -2,7 +2,6 @@
  * `environment/info`: what the executor's host looks like to a client. Built
  * from the executor's own environment, passed in so tests can vary it.
  */
-import { createHash } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { basename, delimiter, join, resolve } from "node:path";
 import type { Capabilities, EnvironmentInfo } from "../protocol/messages/environment.ts";
@@ -31,7 +30,7 @@ export const CAPABILITIES: Capabilities = {
 const KNOWN_SHELLS = ["bash", "zsh", "sh", "fish", "dash", "ksh", "powershell", "pwsh", "cmd"];
 
 /** An opaque, stable identity of this build. */
-export const PROVIDER_ID = `sha256:${createHash("sha256").update(`execbox ${VERSION}`).digest("hex")}`;
+export const PROVIDER_ID = `sha256:${new Bun.CryptoHasher("sha256").update(`execbox ${VERSION}`).digest("hex")}`;
 
 export function platformOs(): string {
   return process.platform === "darwin" ? "macos" : process.platform === "win32" ? "windows" : process.platform;

@@ -4,9 +4,8 @@
  * window and it can be resumed with `resumeSessionId`, after which it is
  * expired and its processes are killed.
  */
-import { randomUUID } from "node:crypto";
 import { ErrorCode, RpcError, invalidRequest } from "../protocol/errors.ts";
-import { encodeNotification } from "../protocol/envelope.ts";
+import { encodeNotification, encodeOutputNotification } from "../protocol/envelope.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import type { ProcessEventSink } from "../process/managed-process.ts";
 import { ProcessTable, type ProcessTableOptions } from "../process/process-table.ts";
@@ -32,7 +31,13 @@ export class Session implements ProcessEventSink {
 
   notify<N extends NotificationName>(method: N, params: NotificationParams<N>): void {
     // While detached, notifications are dropped; the output stays readable with process/read.
-    this.attachment?.send(encodeNotification(method, params));
+    if (!this.attachment) return;
+    if (method === "process/output") {
+      const p = params as NotificationParams<"process/output">;
+      this.attachment.send(encodeOutputNotification(p.processId, p.seq, p.stream, p.chunk));
+    } else {
+      this.attachment.send(encodeNotification(method, params));
+    }
   }
 
   ready(): Promise<void> | undefined {
@@ -53,7 +58,7 @@ export class SessionRegistry {
   constructor(private readonly options: SessionOptions) {}
 
   create(attachment: Attachment): Session {
-    const session = new Session(randomUUID(), this.options.process);
+    const session = new Session(crypto.randomUUID(), this.options.process);
     session.attachment = attachment;
     this.sessions.set(session.id, session);
     return session;

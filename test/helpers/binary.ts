@@ -14,7 +14,7 @@ export function compiledBinary(): Promise<string> {
   if (process.env.EXECBOX_BIN) return Promise.resolve(process.env.EXECBOX_BIN);
   built ??= (async () => {
     const outfile = join(mkdtempSync(join(tmpdir(), "execbox-bin-")), "execbox");
-    const proc = Bun.spawn([process.execPath, "build", "--compile", join(REPO, "src/cli/main.ts"), "--outfile", outfile], {
+    const proc = Bun.spawn([process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", join(REPO, "src/cli/main.ts"), "--outfile", outfile], {
       stdout: "ignore",
       stderr: "pipe",
     });
