@@ -18,7 +18,7 @@ export const CAPABILITIES: Capabilities = {
   fsWatchMissing: true,
   capabilityDiscoveryV2: true,
   environmentConfigRead: true,
-  httpHeaderEnvVars: false,
+  httpHeaderEnvVars: true,
   sandboxedFileStreaming: false,
   fileWriteStreaming: true,
   shellSnapshotV2: false,

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import * as env from "./messages/environment.ts";
 import * as fs from "./messages/fs.ts";
+import * as http from "./messages/http.ts";
 import * as lifecycle from "./messages/lifecycle.ts";
 import * as proc from "./messages/process.ts";
 
@@ -57,6 +58,7 @@ export const Methods = {
   "fs/writeBlock": { family: "filesystem", params: fs.FsWriteBlockParams, result: fs.Empty },
   "fs/close": { family: "filesystem", params: fs.FsCloseParams, result: fs.Empty },
   "fs/watchMissing": { family: "filesystem", params: fs.FsWatchMissingParams, result: fs.FsWatchMissingResult },
+  "http/request": { family: "http", params: http.HttpRequestParams, result: http.HttpResponse },
 } as const satisfies Record<string, MethodSpec>;
 
 export type MethodName = keyof typeof Methods;
@@ -74,6 +76,7 @@ export const Notifications = {
   "process/exited": proc.ProcessExitedNotification,
   "process/closed": proc.ProcessClosedNotification,
   "fs/missingChanged": fs.FsMissingChangedNotification,
+  "http/request/bodyDelta": http.HttpBodyDeltaNotification,
 } as const;
 export type NotificationName = keyof typeof Notifications;
 export type NotificationParams<N extends NotificationName> = z.infer<(typeof Notifications)[N]>;

@@ -15,10 +15,11 @@ import {
   parseIncoming,
 } from "../protocol/envelope.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { INITIALIZED } from "../protocol/methods.ts";
+import { INITIALIZED, type NotificationName, type NotificationParams } from "../protocol/methods.ts";
 import type { InitializeResult } from "../protocol/messages/lifecycle.ts";
 import { FileHandleTable } from "../fs/handles.ts";
 import { MissingWatches } from "../fs/watch-missing.ts";
+import { HttpStreams } from "../http/request.ts";
 import { encodeNotification } from "../protocol/envelope.ts";
 import { decodeParams, dispatch, type RequestContext } from "./router.ts";
 import { type FrameSink, Outbox } from "./outbox.ts";
@@ -46,6 +47,7 @@ export class Connection implements Attachment {
   /** Connection-scoped resources: they do not survive a reconnect. */
   private readonly files = new FileHandleTable();
   private readonly watches = new MissingWatches((watchId) => this.send(encodeNotification("fs/missingChanged", { watchId })));
+  private readonly http: HttpStreams;
 
   constructor(
     private readonly sink: FrameSink,
@@ -53,6 +55,7 @@ export class Connection implements Attachment {
     private readonly options: ConnectionOptions,
   ) {
     this.outbox = new Outbox(sink);
+    this.http = new HttpStreams(server.env);
   }
 
   /** One frame (WebSocket message or stdio line) from the client. */
@@ -89,6 +92,7 @@ export class Connection implements Attachment {
     this.inbox.length = 0;
     this.outbox.close();
     this.watches.closeAll();
+    this.http.closeAll();
     await this.files.closeAll();
     const session = this.session;
     this.session = null;
@@ -156,25 +160,39 @@ export class Connection implements Attachment {
 
   private async handleRequest(id: RequestId, method: string, params: unknown): Promise<void> {
     let reply: string;
+    const afterReply: (() => void)[] = [];
     try {
       const result =
-        method === "initialize" ? await this.initialize(params) : await dispatch(method, params, (f) => this.gate(f));
+        method === "initialize"
+          ? await this.initialize(params)
+          : await dispatch(method, params, (f) => this.gate(f, afterReply));
       reply = encodeResult(id, result);
     } catch (e) {
       const err = e instanceof RpcError ? e : internalError(e instanceof Error ? e.message : String(e));
       reply = encodeError(id, err.code, err.message);
     }
-    if (!this.closed) this.send(reply);
+    if (this.closed) return;
+    this.send(reply);
+    for (const fn of afterReply) fn();
   }
 
-  private gate(family: string): RequestContext {
+  private gate(family: string, afterReply: (() => void)[]): RequestContext {
     if (this.lifecycle === "new" || this.lifecycle === "initializing") {
       throw invalidRequest(`client must call initialize before using ${family} methods`);
     }
     if (this.lifecycle === "awaiting-initialized") {
       throw invalidRequest(`client must send initialized before using ${family} methods`);
     }
-    return { server: this.server, session: this.session!, connection: { files: this.files, watches: this.watches } };
+    const httpConnection = {
+      notify: <N extends NotificationName>(m: N, p: NotificationParams<N>) => this.send(encodeNotification(m, p)),
+      ready: () => this.outbox.ready(),
+      afterReply: (fn: () => void) => afterReply.push(fn),
+    };
+    return {
+      server: this.server,
+      session: this.session!,
+      connection: { files: this.files, watches: this.watches, http: this.http, httpConnection },
+    };
   }
 
   private async initialize(raw: unknown): Promise<InitializeResult> {

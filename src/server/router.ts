@@ -6,6 +6,7 @@
 import { discoverCapabilities, discoverCapabilityRoots, readEnvironmentConfig } from "../environment/discovery.ts";
 import { environmentInfo } from "../environment/info.ts";
 import { type FsConnection, fsApi } from "../fs/api.ts";
+import type { HttpConnection, HttpStreams } from "../http/request.ts";
 import { RpcError, invalidParams } from "../protocol/errors.ts";
 import { Methods, type MethodName, NO_PARAMS, type ParamsOf, type ResultOf, isMethodName } from "../protocol/methods.ts";
 import { describeValue, serdeMessage } from "../protocol/serde.ts";
@@ -13,8 +14,9 @@ import { ErrorCode } from "../protocol/errors.ts";
 import type { ServerContext } from "./server-context.ts";
 import type { Session } from "./session.ts";
 
-/** `connection` holds what belongs to the connection, not the session (file handles, watches). */
-export type RequestContext = { server: ServerContext; session: Session; connection: FsConnection };
+/** What belongs to the connection, not the session: file handles, watches, HTTP streams. */
+export type ConnectionScope = FsConnection & { http: HttpStreams; httpConnection: HttpConnection };
+export type RequestContext = { server: ServerContext; session: Session; connection: ConnectionScope };
 type Handler<M extends MethodName> = (ctx: RequestContext, params: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>>;
 type RoutedMethod = Exclude<MethodName, "initialize">;
 
@@ -47,6 +49,7 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
   "fs/writeBlock": ({ connection }, p) => fsApi.writeBlock(connection, p),
   "fs/close": ({ connection }, p) => fsApi.close(connection, p),
   "fs/watchMissing": ({ connection }, p) => fsApi.watchMissing(connection, p),
+  "http/request": ({ connection }, p) => connection.http.request(p, connection.httpConnection),
 };
 
 export function unknownMethod(method: string): RpcError {

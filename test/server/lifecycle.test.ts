@@ -66,7 +66,8 @@ describe("lifecycle", () => {
     expect(info.executorVersion).toBe("0.169.0");
     expect(info.platformOs).toBe("linux");
     expect(info.capabilities.fsWatchMissing).toBe(true);
-    expect(info.capabilities.httpHeaderEnvVars).toBe(false);
+    expect(info.capabilities.httpHeaderEnvVars).toBe(true);
+    expect(info.capabilities.networkProxyLaunch).toBe(false);
     expect(info.capabilities.environmentConfigRead).toBe(true);
     expect(Object.keys(info.capabilities).length).toBe(15);
     for (const bad of [{ a: 1 }, [1]]) {

@@ -3,3 +3,4 @@ export * from "./lifecycle.ts";
 export * from "./process.ts";
 export * from "./bytes.ts";
 export * from "./fs.ts";
+export * from "./http.ts";

@@ -1,0 +1,170 @@
+/**
+ * `http/request`: an HTTP call made by the executor with `fetch`, answered
+ * buffered or as a stream of `http/request/bodyDelta` notifications. Streams
+ * belong to the connection and are cancelled when it closes.
+ */
+import { Base64Error, decodeBase64, encodeBase64 } from "../protocol/base64.ts";
+import { internalError, invalidParams } from "../protocol/errors.ts";
+import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
+import type { HttpRequestParams, HttpResponse } from "../protocol/messages/http.ts";
+
+/** Largest buffered response body; bigger bodies must use `streamResponse`. */
+export const MAX_BUFFERED_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** Largest body slice in one `http/request/bodyDelta`. */
+export const MAX_BODY_DELTA_BYTES = 1024 * 1024;
+/** Concurrently active streamed responses per connection. */
+export const MAX_ACTIVE_STREAMS = 64;
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** What a request needs from its connection. */
+export interface HttpConnection {
+  notify<N extends NotificationName>(method: N, params: NotificationParams<N>): void;
+  /** `undefined` when the client can take more now, else resolves when it can. */
+  ready(): Promise<void> | undefined;
+  /** Runs `fn` once the request's response has been sent. */
+  afterReply(fn: () => void): void;
+}
+
+export class HttpStreams {
+  private readonly active = new Map<string, AbortController>();
+
+  constructor(private readonly env: Record<string, string | undefined>) {}
+
+  async request(p: HttpRequestParams, conn: HttpConnection): Promise<HttpResponse> {
+    const url = parseUrl(p.url);
+    if (!TOKEN.test(p.method)) throw invalidParams("http/request method is invalid: invalid HTTP method");
+    const headers = this.headers(p.headers ?? []);
+    const body = p.bodyBase64 == null ? undefined : decodeBody(p.bodyBase64);
+    if (p.streamResponse) {
+      if (this.active.has(p.requestId)) {
+        throw invalidParams(`http/request streamResponse requestId \`${p.requestId}\` is already active`);
+      }
+      if (this.active.size >= MAX_ACTIVE_STREAMS) {
+        throw invalidParams(`http/request allows at most ${MAX_ACTIVE_STREAMS} active streamed responses per connection`);
+      }
+    }
+    const abort = new AbortController();
+    if (p.streamResponse) this.active.set(p.requestId, abort);
+    const signals = p.timeoutMs == null ? abort.signal : AbortSignal.any([abort.signal, AbortSignal.timeout(p.timeoutMs)]);
+    let response: Response;
+    try {
+      if (p.timeoutMs === 0) throw new Error("route-aware request timed out");
+      response = await fetch(url, {
+        method: p.method,
+        headers,
+        body,
+        redirect: p.redirectPolicy === "stop" ? "manual" : "follow",
+        signal: signals,
+        decompress: false,
+      } as RequestInit);
+    } catch (e) {
+      this.active.delete(p.requestId);
+      const detail = e instanceof Error && e.message === "route-aware request timed out" ? e.message : `error sending request for url (${url.href})`;
+      throw internalError(`http/request failed: ${detail}`);
+    }
+    const head = { status: response.status, headers: responseHeaders(response.headers) };
+    if (!p.streamResponse) return { ...head, bodyBase64: await bufferedBody(response, url) };
+    conn.afterReply(() => void this.pump(p.requestId, response, abort, conn));
+    return { ...head, bodyBase64: "" };
+  }
+
+  private headers(list: NonNullable<HttpRequestParams["headers"]>): [string, string][] {
+    return list.map((h) => {
+      if (!TOKEN.test(h.name)) throw invalidParams("http/request header name is invalid: invalid HTTP header name");
+      if (h.valueEnvVar == null) return [h.name, h.value];
+      const extra = this.env[h.valueEnvVar];
+      if (extra === undefined) {
+        throw invalidParams(`http/request header ${h.name} requires executor environment variable ${h.valueEnvVar}`);
+      }
+      return [h.name, h.value + extra];
+    });
+  }
+
+  /** Sends the body as ordered deltas numbered from 1, then one `done` frame (with `error` on failure). */
+  private async pump(requestId: string, response: Response, abort: AbortController, conn: HttpConnection): Promise<void> {
+    let seq = 1;
+    let error: string | null = null;
+    try {
+      if (response.body) {
+        const reader = response.body.getReader();
+        abort.signal.addEventListener("abort", () => void reader.cancel().catch(() => undefined));
+        for (;;) {
+          const wait = conn.ready();
+          if (wait) await wait;
+          const { done, value } = await reader.read();
+          if (done || abort.signal.aborted) break;
+          for (let off = 0; off < value.byteLength; off += MAX_BODY_DELTA_BYTES) {
+            const delta = value.subarray(off, off + MAX_BODY_DELTA_BYTES);
+            conn.notify("http/request/bodyDelta", { requestId, seq: seq++, deltaBase64: encodeBase64(delta), done: false, error: null });
+          }
+        }
+      }
+    } catch {
+      error = "error decoding response body";
+    } finally {
+      this.active.delete(requestId);
+    }
+    if (abort.signal.aborted) return;
+    conn.notify("http/request/bodyDelta", { requestId, seq, deltaBase64: "", done: true, error });
+  }
+
+  /** Connection shutdown: cancel every stream. */
+  closeAll(): void {
+    for (const abort of this.active.values()) abort.abort();
+    this.active.clear();
+  }
+}
+
+function parseUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw invalidParams(`http/request url is invalid: ${/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text) ? "invalid URL" : "relative URL without a base"}`);
+  }
+  const scheme = url.protocol.slice(0, -1);
+  if (scheme !== "http" && scheme !== "https") throw invalidParams(`http/request only supports http and https URLs, got ${scheme}`);
+  return url;
+}
+
+function decodeBody(text: string): Buffer {
+  try {
+    return decodeBase64(text);
+  } catch (e) {
+    throw invalidParams(e instanceof Base64Error ? e.message : String(e));
+  }
+}
+
+/** Lower-case names; `fetch` joins repeats with ", " except Set-Cookie, which stays one entry per cookie. */
+function responseHeaders(h: Headers): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const [name, value] of h) if (name !== "set-cookie") out.push({ name, value });
+  for (const cookie of h.getSetCookie()) out.push({ name: "set-cookie", value: cookie });
+  return out;
+}
+
+async function bufferedBody(response: Response, url: URL): Promise<string> {
+  const declared = Number(response.headers.get("content-length") ?? 0);
+  if (declared > MAX_BUFFERED_RESPONSE_BYTES) {
+    await response.body?.cancel();
+    throw internalError(`http/request failed: response body exceeds ${MAX_BUFFERED_RESPONSE_BYTES} bytes; use streamResponse`);
+  }
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for await (const part of response.body ?? []) {
+      total += part.byteLength;
+      if (total > MAX_BUFFERED_RESPONSE_BYTES) {
+        await response.body?.cancel();
+        throw internalError(`http/request failed: response body exceeds ${MAX_BUFFERED_RESPONSE_BYTES} bytes; use streamResponse`);
+      }
+      parts.push(part);
+    }
+  } catch (e) {
+    if (e instanceof Error && e.message.includes("exceeds")) throw e;
+    throw internalError(`http/request failed: error decoding response body`);
+  }
+  void url;
+  return encodeBase64(Buffer.concat(parts));
+}

@@ -1,0 +1,118 @@
+/** fs/open + readBlock/writeBlock/close: block boundaries, handle limits, files replaced under a stream. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { RawClient } from "../helpers/rpc-client.ts";
+import { waitUntil } from "../helpers/wait.ts";
+import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+
+const MiB = 1024 * 1024;
+let server: RunningServer;
+let c: RawClient;
+const tmp = tempDir();
+const u = (rel: string) => `file://${join(tmp.path, rel)}`;
+const data = Buffer.alloc(2.5 * MiB);
+for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 11)) & 0xff;
+
+beforeAll(async () => {
+  writeFileSync(join(tmp.path, "big.bin"), data);
+  server = await startServer();
+  c = await RawClient.websocket(server.url);
+  await c.initialize();
+});
+afterAll(async () => {
+  await server.stop("SIGKILL");
+  tmp[Symbol.dispose]();
+});
+
+const block = async (handleId: string, offset: number, len: number) => {
+  const r = await c.ok("fs/readBlock", { handleId, offset, len });
+  return { bytes: Buffer.from(r.chunk, "base64"), eof: r.eof };
+};
+
+describe("reads", () => {
+  test("1 MiB blocks, exact EOF, reads at and past the end", async () => {
+    expect(await c.ok("fs/open", { handleId: "r1", path: u("big.bin") })).toEqual({ handleId: "r1" });
+    const a = await block("r1", 0, MiB);
+    expect([a.bytes.equals(data.subarray(0, MiB)), a.eof]).toEqual([true, false]);
+    const b = await block("r1", 2 * MiB, MiB);
+    expect([b.bytes.equals(data.subarray(2 * MiB)), b.eof]).toEqual([true, true]);
+    const exact = await block("r1", 1.5 * MiB, MiB);
+    expect([exact.bytes.length, exact.eof]).toEqual([MiB, true]);
+    expect(await c.ok("fs/readBlock", { handleId: "r1", offset: 2.5 * MiB, len: 16 })).toEqual({ chunk: "", eof: true });
+    expect(await c.ok("fs/readBlock", { handleId: "r1", offset: 10 * MiB, len: 16 })).toEqual({ chunk: "", eof: true });
+    for (const len of [0, MiB + 1]) {
+      expect((await c.call("fs/readBlock", { handleId: "r1", offset: 0, len })).error).toEqual({ code: -32600, message: "file read block length must be between 1 and 1048576" });
+    }
+    expect(await c.ok("fs/close", { handleId: "r1" })).toEqual({});
+    expect(await c.ok("fs/close", { handleId: "r1" })).toEqual({});
+    expect((await c.call("fs/readBlock", { handleId: "r1", offset: 0, len: 1 })).error).toEqual({ code: -32004, message: "unknown file handle `r1`" });
+  });
+
+  test("a stream keeps reading the file it opened after its path is replaced or unlinked", async () => {
+    writeFileSync(join(tmp.path, "moving.txt"), "original-content");
+    await c.ok("fs/open", { handleId: "m", path: u("moving.txt") });
+    expect((await block("m", 0, 8)).bytes.toString()).toBe("original");
+    writeFileSync(join(tmp.path, "new.txt"), "REPLACED");
+    renameSync(join(tmp.path, "new.txt"), join(tmp.path, "moving.txt"));
+    expect((await block("m", 8, 100)).bytes.toString()).toBe("-content");
+    unlinkSync(join(tmp.path, "moving.txt"));
+    expect((await block("m", 0, 100)).bytes.toString()).toBe("original-content");
+    await c.ok("fs/close", { handleId: "m" });
+  });
+
+  test("open errors", async () => {
+    const e = async (p: Record<string, unknown>) => (await c.call("fs/open", p)).error;
+    expect(await e({ handleId: "x", path: u("missing") })).toEqual({ code: -32004, message: "No such file or directory (os error 2)" });
+    expect(await e({ handleId: "x", path: tmp.uri })).toEqual({ code: -32600, message: `path \`${tmp.path}\` is not a file` });
+    expect(await e({ handleId: "x".repeat(33), path: u("big.bin") })).toEqual({ code: -32600, message: "file handle ID must not exceed 32 bytes" });
+    expect(await e({ handleId: "ü".repeat(17), path: u("big.bin") })).toEqual({ code: -32600, message: "file handle ID must not exceed 32 bytes" });
+    expect(await e({ handleId: "m", path: u("big.bin"), mode: "append" })).toEqual({ code: -32602, message: "unknown variant `append`, expected `read` or `replace`" });
+  });
+});
+
+describe("writes", () => {
+  test("replace truncates at once; positional writes leave a zero-filled hole; modes are enforced", async () => {
+    writeFileSync(join(tmp.path, "out.txt"), "old contents");
+    await c.ok("fs/open", { handleId: "w", path: u("out.txt"), mode: "replace" });
+    expect(await readFile(join(tmp.path, "out.txt"), "utf8")).toBe("");
+    await c.ok("fs/writeBlock", { handleId: "w", offset: 0, chunk: Buffer.from("hello ").toString("base64") });
+    await c.ok("fs/writeBlock", { handleId: "w", offset: 8, chunk: Buffer.from("world").toString("base64") });
+    expect((await c.call("fs/readBlock", { handleId: "w", offset: 0, len: 1 })).error).toEqual({ code: -32603, message: "Bad file descriptor (os error 9)" });
+    expect((await c.call("fs/writeBlock", { handleId: "w", offset: 0, chunk: "" })).error).toEqual({ code: -32600, message: "file write block length must be between 1 and 1048576" });
+    await c.ok("fs/close", { handleId: "w" });
+    expect(await readFile(join(tmp.path, "out.txt"))).toEqual(Buffer.from("hello \0\0world"));
+    await c.ok("fs/open", { handleId: "r", path: u("out.txt") });
+    expect((await c.call("fs/writeBlock", { handleId: "r", offset: 0, chunk: "eA==" })).error).toEqual({ code: -32603, message: "Bad file descriptor (os error 9)" });
+    await c.ok("fs/close", { handleId: "r" });
+  });
+});
+
+describe("handle limits", () => {
+  test("128 handles per connection; closing one frees a slot; another connection has its own", async () => {
+    for (let i = 0; i < 128; i++) await c.ok("fs/open", { handleId: `h${i}`, path: u("big.bin") });
+    expect((await c.call("fs/open", { handleId: "h128", path: u("big.bin") })).error).toEqual({ code: -32600, message: "at most 128 file handles may be open per connection" });
+    expect((await c.call("fs/open", { handleId: "h5", path: u("big.bin") })).error).toEqual({ code: -32600, message: "file handle `h5` already exists" });
+    const other = await RawClient.websocket(server.url);
+    await other.initialize();
+    expect(await other.ok("fs/open", { handleId: "h0", path: u("big.bin") })).toEqual({ handleId: "h0" });
+    other.close();
+    await c.ok("fs/close", { handleId: "h7" });
+    expect(await c.ok("fs/open", { handleId: "h128", path: u("big.bin") })).toEqual({ handleId: "h128" });
+  });
+
+  test("handles are closed when the connection ends (descriptors released)", async () => {
+    const pid = server.proc.pid;
+    const fdsNow = () => require("node:fs").readdirSync(`/proc/${pid}/fd`).length as number;
+    const before = fdsNow();
+    const other = await RawClient.websocket(server.url);
+    await other.initialize();
+    for (let i = 0; i < 50; i++) await other.ok("fs/open", { handleId: `x${i}`, path: u("big.bin") });
+    expect(fdsNow()).toBeGreaterThanOrEqual(before + 50);
+    other.close();
+    await other.waitClosed();
+    // The socket's own descriptor may linger briefly; the 50 file descriptors must go.
+    await waitUntil(() => fdsNow() <= before + 2, 5000, "descriptors to be released");
+  });
+});
