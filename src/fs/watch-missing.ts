@@ -9,8 +9,14 @@ import { dirname } from "node:path";
 
 /** Watches per connection; more are answered `watching: false`. */
 export const MAX_WATCHES_PER_CONNECTION = 256;
+/**
+ * Besides inotify, each watch re-checks its paths this often: Bun sets up a
+ * new directory watch asynchronously, so a path created right then could
+ * otherwise be missed forever.
+ */
+export const WATCH_RECHECK_MS = 250;
 
-type Watch = { missing: string[]; watchers: Map<string, FSWatcher> };
+type Watch = { missing: string[]; watchers: Map<string, FSWatcher>; recheck?: Timer };
 
 export class MissingWatches {
   private readonly active = new Map<number, Watch>();
@@ -27,6 +33,8 @@ export class MissingWatches {
     this.usedIds.add(watchId);
     const w: Watch = { missing, watchers: new Map() };
     this.active.set(watchId, w);
+    w.recheck = setInterval(() => this.active.has(watchId) && this.arm(watchId, w), WATCH_RECHECK_MS);
+    w.recheck.unref();
     this.arm(watchId, w);
     return { watching: true };
   }
@@ -59,6 +67,7 @@ export class MissingWatches {
   private stop(watchId: number): void {
     const w = this.active.get(watchId);
     this.active.delete(watchId);
+    clearInterval(w?.recheck);
     for (const watcher of w?.watchers.values() ?? []) watcher.close();
   }
 

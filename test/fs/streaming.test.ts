@@ -1,5 +1,8 @@
 /** fs/open + readBlock/writeBlock/close: block boundaries, handle limits, files replaced under a stream. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+
+// Integration tests start real servers and processes; each wait inside has its own deadline.
+setDefaultTimeout(30_000);
 import { renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";

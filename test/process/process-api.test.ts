@@ -1,5 +1,8 @@
 /** process/* against a real executor, over every transport. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+
+// Integration tests start real servers and processes; each wait inside has its own deadline.
+setDefaultTimeout(30_000);
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RawClient } from "../helpers/rpc-client.ts";
