@@ -1,12 +1,12 @@
 /** The compiled single-file executable, end to end: CLI, WebSocket, stdio, shutdown. */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-
-// Integration tests start real servers and processes; each wait inside has its own deadline.
-setDefaultTimeout(30_000);
 import { compiledBinary } from "../helpers/binary.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { tempDir } from "../helpers/server.ts";
+
+// Integration tests start real servers and processes; each wait inside has its own deadline.
+setDefaultTimeout(30_000);
 
 let bin: string;
 const dir = tempDir();

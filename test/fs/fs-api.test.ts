@@ -1,13 +1,13 @@
 /** fs/* against a real executor, only inside a temp tree this test creates. */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-
-// Integration tests start real servers and processes; each wait inside has its own deadline.
-setDefaultTimeout(30_000);
 import { link, mkdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
 import { existsSync, lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+
+// Integration tests start real servers and processes; each wait inside has its own deadline.
+setDefaultTimeout(30_000);
 
 let server: RunningServer;
 let c: RawClient;

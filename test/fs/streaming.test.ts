@@ -1,14 +1,14 @@
 /** fs/open + readBlock/writeBlock/close: block boundaries, handle limits, files replaced under a stream. */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-
-// Integration tests start real servers and processes; each wait inside has its own deadline.
-setDefaultTimeout(30_000);
 import { renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+
+// Integration tests start real servers and processes; each wait inside has its own deadline.
+setDefaultTimeout(30_000);
 
 const MiB = 1024 * 1024;
 let server: RunningServer;

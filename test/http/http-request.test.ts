@@ -1,10 +1,10 @@
 /** http/request against a local Bun.serve on 127.0.0.1, buffered and streamed. */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { RawClient } from "../helpers/rpc-client.ts";
+import { type RunningServer, startServer } from "../helpers/server.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
 setDefaultTimeout(30_000);
-import { RawClient } from "../helpers/rpc-client.ts";
-import { type RunningServer, startServer } from "../helpers/server.ts";
 
 let exec: RunningServer;
 let c: RawClient;

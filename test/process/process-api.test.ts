@@ -1,14 +1,14 @@
 /** process/* against a real executor, over every transport. */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-
-// Integration tests start real servers and processes; each wait inside has its own deadline.
-setDefaultTimeout(30_000);
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RawClient } from "../helpers/rpc-client.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { tempDir } from "../helpers/server.ts";
 import { type Connected, TRANSPORTS, readyClient } from "../helpers/transports.ts";
+
+// Integration tests start real servers and processes; each wait inside has its own deadline.
+setDefaultTimeout(30_000);
 
 const ENV = { PATH: "/usr/bin:/bin" };
 

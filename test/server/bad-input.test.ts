@@ -1,10 +1,10 @@
 /** Every class of bad input gets a clear JSON-RPC error and the server keeps serving. */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { RawClient } from "../helpers/rpc-client.ts";
+import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
 setDefaultTimeout(30_000);
-import { RawClient } from "../helpers/rpc-client.ts";
-import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
 
 let server: RunningServer;
 let c: RawClient;

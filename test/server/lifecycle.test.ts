@@ -1,11 +1,11 @@
 /** initialize → initialized, the family-specific refusals, and what drops a connection. */
 import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
-
-// Integration tests start real servers and processes; each wait inside has its own deadline.
-setDefaultTimeout(30_000);
 import { RawClient } from "../helpers/rpc-client.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+
+// Integration tests start real servers and processes; each wait inside has its own deadline.
+setDefaultTimeout(30_000);
 
 let server: RunningServer | undefined;
 afterEach(async () => {

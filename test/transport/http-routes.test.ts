@@ -1,10 +1,10 @@
 /** The HTTP side of the WebSocket listener: readyz, Origin refusal, upgrade checks. */
 import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
+import { connect } from "node:net";
+import { type RunningServer, startServer } from "../helpers/server.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
 setDefaultTimeout(30_000);
-import { connect } from "node:net";
-import { type RunningServer, startServer } from "../helpers/server.ts";
 
 let server: RunningServer;
 let base: string;
