@@ -13,6 +13,10 @@ export type Ctx = {
   uri: string;
   /** sessionId returned by the last successful initialize on each named connection. */
   sessions: Record<string, string | undefined>;
+  /** Base URL of the run's Bun.serve HTTP fixture (http-fixture.ts). */
+  http: string;
+  /** Base URL of the run's raw-TCP HTTP fixture (exact wire bytes). */
+  rawHttp: string;
 };
 
 /** A value, or a function computing it from the run context. */
@@ -54,7 +58,15 @@ export type Step =
   /** Client-side close (detaches the session). */
   | { kind: "close"; conn?: string }
   /** A plain HTTP request to the listener (fetch with the given raw headers). */
-  | { kind: "http"; method: string; path: string; headers?: Record<string, string> };
+  | { kind: "http"; method: string; path: string; headers?: Record<string, string> }
+  /** Runs `run(dir)` in the conformance process (e.g. creating a file behind the server's back); recorded by label. */
+  | { kind: "local"; label: string; run: (dir: string) => void }
+  /** Records a listing of the scenario temp dir (or `sub` inside it): kinds, sizes, link targets, small contents. */
+  | { kind: "tree"; sub?: string }
+  /** Waits for the final `http/request/bodyDelta` of `requestId` and records the stream's summary. */
+  | { kind: "awaitStream"; conn?: string; requestId: string; timeoutMs?: number }
+  /** Waits (with a deadline) for a notification `method` not consumed yet and records it, or its absence. */
+  | { kind: "awaitNotify"; conn?: string; method: string; timeoutMs?: number };
 
 export type Scenario = {
   name: string;
@@ -110,5 +122,16 @@ export function startParams(processId: string, argv: string[], extra: Record<str
 /** process/start of `sh -c script` with the minimal params. */
 export const sh = (processId: string, script: string, extra: Record<string, unknown> = {}, opts: { conn?: string } = {}): Step =>
   req("process/start", startParams(processId, ["sh", "-c", script], extra), opts);
+
+export const local = (label: string, run: (dir: string) => void): Step => ({ kind: "local", label, run });
+
+export const tree = (sub?: string): Step => ({ kind: "tree", sub });
+
+export const awaitStream = (requestId: string, opts: { conn?: string; timeoutMs?: number } = {}): Step => ({ kind: "awaitStream", requestId, ...opts });
+
+export const awaitNotify = (method: string, opts: { conn?: string; timeoutMs?: number } = {}): Step => ({ kind: "awaitNotify", method, ...opts });
+
+/** `file://` URI of a path inside the scenario temp dir (`rel` is appended verbatim, so it may carry encodings). */
+export const u = (rel = "") => (ctx: Ctx): string => (rel ? `${ctx.uri}/${rel}` : ctx.uri);
 
 export const b64 = (text: string): string => Buffer.from(text).toString("base64");
