@@ -6,7 +6,9 @@
  * notifications are summarized per process (see normalize.ts).
  */
 import { RawClient } from "../helpers/rpc-client.ts";
+import { cleanup, httpProbe, isAsyncEvent, isDelta, isProcessEvent, resolveDeep } from "./driver-io.ts";
 import { Masker, maskValue, normalizeRead, parseExact, render, summarizeProcess } from "./normalize.ts";
+import { INFO, normalizeResult, summarizeStream, treeListing } from "./normalize-results.ts";
 import type { Ctx, ReadMode, Scenario, Step, Val } from "./types.ts";
 
 type Frame = Record<string, any>;
@@ -22,19 +24,22 @@ type Conn = {
   closeSeen: boolean;
   clientClosed: boolean;
   summarized: Set<string>;
+  /** Streamed http/request ids (rendered) by requestId, in sending order; shifted as their streams are awaited. */
+  streams: Map<string, string[]>;
 };
 
-export type PlayOptions = { keepKeyOrder: boolean; runDir: string };
+export type PlayOptions = { keepKeyOrder: boolean; runDir: string; http: string; rawHttp: string };
 export type Transcript = { lines: string[]; raw: string[] };
 
 const resolveVal = <T>(v: Val<T>, ctx: Ctx): T => (typeof v === "function" ? (v as (c: Ctx) => T)(ctx) : v);
-const isProcessEvent = (f: Frame) => typeof f.method === "string" && f.method.startsWith("process/") && !("id" in f);
 const isResponse = (f: Frame) => "id" in f && ("result" in f || "error" in f);
 
 export async function play(scenario: Scenario, url: string, dir: string, opts: PlayOptions): Promise<Transcript> {
-  const ctx: Ctx = { dir, uri: `file://${dir}`, sessions: {} };
+  const ctx: Ctx = { dir, uri: `file://${dir}`, sessions: {}, http: opts.http, rawHttp: opts.rawHttp };
   const masker = new Masker([
     [dir, "<TMP>"],
+    // `file:tmp/…` (no leading slash) is a PathUri form too.
+    [dir.slice(1), "<TMP-NO-SLASH>"],
     [opts.runDir, "<RUN>"],
   ]);
   const conns = new Map<string, Conn>();
@@ -71,7 +76,8 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
       await Bun.sleep(5);
     }
   };
-  const describeResponse = (c: Conn, f: Frame): string => {
+  /** Records a response (plus its informational line, if any); returns the index of its transcript line. */
+  const emitResponse = (c: Conn, f: Frame, suffix = ""): number => {
     let v = maskValue(f) as Frame;
     const info = c.pending.get(show(f.id));
     if (info?.read && v.result && typeof v.result === "object") v = { ...v, result: normalizeRead(v.result, info.read) };
@@ -79,19 +85,23 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
       ctx.sessions[c.name] = f.result.sessionId;
       c.ready = true;
     }
-    return show(v);
+    const norm = info && "result" in v ? normalizeResult(info.method, v.result) : undefined;
+    if (norm) v = { ...v, result: norm.result };
+    out(c.name, "←", show(v) + suffix);
+    const at = lines.length - 1;
+    if (norm?.info) out(c.name, INFO, norm.info);
+    return at;
   };
-  const awaitResponse = async (c: Conn, id: unknown, timeoutMs: number, suffix = ""): Promise<boolean> => {
+  const awaitResponse = async (c: Conn, id: unknown, timeoutMs: number): Promise<number> => {
     const key = show(id);
     const i = await waitFrame(c, (fs) => fs.findIndex((f, j) => !c.consumed.has(j) && isResponse(f) && show(f.id) === key), timeoutMs);
     if (i < 0) {
       noteClose(c);
       if (!c.client.closed) out(c.name, "←", `(no response to id ${key} within ${timeoutMs} ms)`);
-      return false;
+      return -1;
     }
     c.consumed.add(i);
-    out(c.name, "←", describeResponse(c, c.parsed[i]!) + suffix);
-    return true;
+    return emitResponse(c, c.parsed[i]!);
   };
   const conn = (name = "c1"): Conn => {
     const c = conns.get(name);
@@ -117,6 +127,7 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
             closeSeen: false,
             clientClosed: false,
             summarized: new Set(),
+            streams: new Map(),
           });
           out(name, "⇄", "connected");
         } catch (e) {
@@ -127,9 +138,13 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
       case "request": {
         const c = conn(step.conn);
         const id = step.id ?? c.nextId++;
-        const params = step.params === undefined ? undefined : resolveVal(step.params, ctx);
+        const params = step.params === undefined ? undefined : resolveDeep(step.params, ctx);
         const frame = params === undefined ? { id, method: step.method } : { id, method: step.method, params };
         if (step.method === "process/start" && params && typeof params === "object") started.add(String((params as Frame).processId));
+        if (step.method === "http/request" && (params as Frame | undefined)?.streamResponse === true) {
+          const rid = String((params as Frame).requestId);
+          c.streams.set(rid, [...(c.streams.get(rid) ?? []), show(id)]);
+        }
         c.pending.set(show(id), { method: step.method, read: step.read ?? (step.method === "process/read" ? "exact" : undefined) });
         const t0 = performance.now();
         c.client.send(frame);
@@ -139,8 +154,8 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
         if (!step.timed) await awaitResponse(c, id, timeout);
         else {
           // The latency bucket is only known after the response arrives, so append it afterwards.
-          const ok = await awaitResponse(c, id, timeout);
-          if (ok) lines[lines.length - 1] += `  [${bucket(performance.now() - t0)}]`;
+          const at = await awaitResponse(c, id, timeout);
+          if (at >= 0) lines[at] += `  [${bucket(performance.now() - t0)}]`;
         }
         return;
       }
@@ -158,10 +173,10 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
         out(c.name, "→", `raw ${JSON.stringify(text)}`);
         if (step.expect === "none") return;
         const timeout = step.timeoutMs ?? 2_000;
-        const i = await waitFrame(c, (fs) => fs.findIndex((f, j) => !c.consumed.has(j) && !isProcessEvent(f)), timeout);
+        const i = await waitFrame(c, (fs) => fs.findIndex((f, j) => !c.consumed.has(j) && !isAsyncEvent(f)), timeout);
         if (i >= 0) {
           c.consumed.add(i);
-          out(c.name, "←", describeResponse(c, c.parsed[i]!));
+          emitResponse(c, c.parsed[i]!);
         } else {
           noteClose(c);
           if (!c.client.closed) out(c.name, "←", `(no reply within ${timeout} ms)`);
@@ -179,7 +194,7 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
           .filter(([f, j]) => !c.consumed.has(j) && isResponse(f) && keys.includes(show(f.id)));
         for (const [f, j] of arrived) {
           c.consumed.add(j);
-          out(c.name, "←", describeResponse(c, f));
+          emitResponse(c, f);
         }
         if (arrived.length < keys.length) out(c.name, "←", `(only ${arrived.length} of ${keys.length} responses)`);
         noteClose(c);
@@ -224,6 +239,39 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
         out("http", "→", `${step.method} ${step.path} ${show(step.headers ?? {})}`);
         out("http", "←", await httpProbe(url.replace(/^ws:/, "http:"), step));
         return;
+      case "local":
+        step.run(dir);
+        out("local", "·", step.label);
+        return;
+      case "tree":
+        out("tree", "·", `${step.sub ?? "."} ${JSON.stringify(treeListing(step.sub ? `${dir}/${step.sub}` : dir))}`);
+        return;
+      case "awaitStream": {
+        const c = conn(step.conn);
+        const timeout = step.timeoutMs ?? 10_000;
+        const fin = await waitFrame(c, (fs) => fs.findIndex((f, j) => !c.consumed.has(j) && isDelta(f, step.requestId) && f.params.done === true), timeout);
+        const upTo = fin >= 0 ? fin : c.parsed.length - 1;
+        const deltas = c.parsed.flatMap((f, idx) => (idx <= upTo && !c.consumed.has(idx) && isDelta(f, step.requestId) ? [{ idx, params: f.params as Frame }] : []));
+        for (const d of deltas) c.consumed.add(d.idx);
+        // The stream belongs to the oldest streamed request with this requestId that got a result (not an error).
+        const ids = c.streams.get(step.requestId) ?? [];
+        const respIdx = c.parsed.findIndex((f) => isResponse(f) && "result" in f && ids.includes(show(f.id)));
+        if (respIdx >= 0) c.streams.set(step.requestId, ids.filter((k) => k !== show(c.parsed[respIdx]!.id)));
+        const summary = summarizeStream(deltas, respIdx);
+        if (fin < 0) summary["=timeout"] = `no done:true frame within ${timeout} ms`;
+        out(c.name, "⇶", `${JSON.stringify(step.requestId)} ${show(summary)}`);
+        return;
+      }
+      case "awaitNotify": {
+        const c = conn(step.conn);
+        const timeout = step.timeoutMs ?? 3_000;
+        const i = await waitFrame(c, (fs) => fs.findIndex((f, j) => !c.consumed.has(j) && !("id" in f) && f.method === step.method), timeout);
+        if (i >= 0) {
+          c.consumed.add(i);
+          out(c.name, "←", show(maskValue(c.parsed[i])));
+        } else out(c.name, "←", `(no ${step.method} within ${timeout} ms)`);
+        return;
+      }
     }
   };
 
@@ -233,8 +281,13 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
     for (const c of conns.values()) {
       await Bun.sleep(50);
       sync(c).forEach((f, j) => {
-        if (!c.consumed.has(j) && !isProcessEvent(f)) out(c.name, "←", `(unsolicited) ${show(maskValue(f))}`);
+        if (!c.consumed.has(j) && !isProcessEvent(f) && f.method !== "http/request/bodyDelta") out(c.name, "←", `(unsolicited) ${show(maskValue(f))}`);
       });
+      const streams = new Set(c.parsed.filter((f, j) => !c.consumed.has(j) && !("id" in f) && f.method === "http/request/bodyDelta").map((f) => String(f.params?.requestId)));
+      for (const rid of streams) {
+        const deltas = c.parsed.flatMap((f, idx) => (!c.consumed.has(idx) && isDelta(f, rid) ? [{ idx, params: f.params as Frame }] : []));
+        out(c.name, "⇶", `(not awaited) ${JSON.stringify(rid)} ${show(summarizeStream(deltas, 0))}`);
+      }
       const late = new Set(c.parsed.filter((f) => isProcessEvent(f) && !c.summarized.has(f.params?.processId)).map((f) => f.params?.processId));
       for (const pid of late) {
         const events = c.parsed.filter((f) => isProcessEvent(f) && f.params?.processId === pid) as { method: string; params: Frame }[];
@@ -247,36 +300,4 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
   }
   const raw = [...conns.values()].flatMap((c) => c.client.texts.map((t) => `${c.name} ← ${t}`));
   return { lines, raw };
-}
-
-/** Unrecorded: terminate whatever the scenario started, then close every connection. */
-async function cleanup(conns: Conn[], started: Set<string>): Promise<void> {
-  for (const c of conns) {
-    if (c.client.closed || !c.ready) continue;
-    for (const pid of started) c.client.request("process/terminate", { processId: pid }, `cleanup-${pid}`);
-    const deadline = Date.now() + 2_000;
-    while (!c.client.closed && Date.now() < deadline && started.size > 0) {
-      const done = [...started].every((pid) => c.client.texts.some((t) => t.includes(`"cleanup-${pid}"`)));
-      if (done) break;
-      await Bun.sleep(5);
-    }
-  }
-  for (const c of conns) if (!c.client.closed) c.client.close();
-}
-
-const HTTP_HEADERS = ["content-type", "content-length", "allow", "upgrade", "sec-websocket-accept"];
-
-async function httpProbe(base: string, step: Extract<Step, { kind: "http" }>): Promise<string> {
-  try {
-    const res = await fetch(base + step.path, {
-      method: step.method,
-      headers: step.headers,
-      redirect: "manual",
-      signal: AbortSignal.timeout(5_000),
-    });
-    const headers = Object.fromEntries(HTTP_HEADERS.flatMap((h) => (res.headers.has(h) ? [[h, res.headers.get(h)]] : [])));
-    return `${res.status} ${JSON.stringify(headers)} body=${JSON.stringify(await res.text())}`;
-  } catch (e) {
-    return `request failed: ${(e as Error).name}`;
-  }
 }

@@ -15,6 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unifiedDiff } from "./diff.ts";
 import { type Transcript, play } from "./driver.ts";
+import { startHttpFixture } from "./http-fixture.ts";
+import { INFO } from "./normalize-results.ts";
 import { SCENARIOS } from "./scenarios.ts";
 import { type Server, type Side, startServer } from "./servers.ts";
 import type { Scenario } from "./types.ts";
@@ -38,12 +40,16 @@ const runDir = mkdtempSync(join(tmpdir(), "execbox-conformance-run-"));
 mkdirSync(join(runDir, "cwd"));
 mkdirSync(join(runDir, "codex-home"));
 
+// The HTTP endpoints the http/request scenarios call (both executors reach the same ones).
+const fixture = startHttpFixture();
+
 const servers: Partial<Record<Side, Server>> = {};
 let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
   await Promise.all(Object.values(servers).map((s) => s?.stop()));
+  fixture.stop();
   rmSync(runDir, { recursive: true, force: true });
 }
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
@@ -64,7 +70,7 @@ async function playSide(side: Side, scenario: Scenario): Promise<Transcript> {
   const dir = mkdtempSync(join(tmpdir(), `execbox-conformance-${side}-`));
   try {
     scenario.setup?.(dir);
-    const t = await play(scenario, server.url, dir, { keepKeyOrder, runDir });
+    const t = await play(scenario, server.url, dir, { keepKeyOrder, runDir, http: fixture.base, rawHttp: fixture.raw });
     if (restarted) t.lines.unshift("(server restarted before this scenario: it had died)");
     if (!server.alive()) t.lines.push(`(server died during this scenario: ${server.proc.exitCode ?? server.proc.signalCode})`);
     return t;
@@ -79,13 +85,19 @@ let exitCode = 0;
 try {
   await Promise.all([ensure("reference"), ensure("execbox")]);
   const differing: string[] = [];
+  const infoOnly: string[] = [];
+  const isInfo = (l: string) => l.includes(` ${INFO}`);
+  const equal = (a: string[], b: string[]) => a.length === b.length && a.every((l, i) => l === b[i]);
   for (const scenario of scenarios) {
     // Both sides in parallel: scenarios are independent per server, and this halves the wall time.
     const [ref, ours] = await Promise.all([playSide("reference", scenario), playSide("execbox", scenario)]);
-    const same = ref.lines.length === ours.lines.length && ref.lines.every((l, i) => l === ours.lines[i]);
-    console.log(`${same ? "same" : "DIFF"}  ${scenario.name}`);
-    if (!same) {
-      differing.push(scenario.name);
+    // Informational lines (ⓘ) are reported when they differ but do not make a scenario differ.
+    const same = equal(ref.lines.filter((l) => !isInfo(l)), ours.lines.filter((l) => !isInfo(l)));
+    const infoSame = equal(ref.lines.filter(isInfo), ours.lines.filter(isInfo));
+    console.log(`${same ? (infoSame ? "same" : "same (info differs)") : "DIFF"}  ${scenario.name}`);
+    if (!same || !infoSame) {
+      if (!same) differing.push(scenario.name);
+      else infoOnly.push(scenario.name);
       for (const l of unifiedDiff(ref.lines, ours.lines, "reference", "execbox")) console.log(`    ${l}`);
     }
     if (verbose && (!same || only)) {
@@ -100,6 +112,7 @@ try {
   const d = differing.length;
   console.log(`conformance: ${scenarios.length} scenarios, ${scenarios.length - d} same, ${d} differ`);
   if (d) console.log(`differing: ${differing.join(", ")}`);
+  if (infoOnly.length) console.log(`same except informational lines (${INFO.trim()}): ${infoOnly.join(", ")}`);
   if (strict && d) exitCode = 1;
 } catch (e) {
   console.error(`conformance: ${(e as Error).message}`);

@@ -6,6 +6,13 @@
 import { envPolicyScenarios } from "./scenarios-env-policy.ts";
 import { envScenarios } from "./scenarios-env.ts";
 import { envelopeScenarios } from "./scenarios-envelope.ts";
+import { fsBasicScenarios } from "./scenarios-fs-basic.ts";
+import { fsHandleScenarios } from "./scenarios-fs-handles.ts";
+import { fsMutateScenarios } from "./scenarios-fs-mutate.ts";
+import { fsUriScenarios } from "./scenarios-fs-uri.ts";
+import { fsWalkScenarios } from "./scenarios-fs-walk.ts";
+import { fsWatchScenarios } from "./scenarios-fs-watch.ts";
+import { httpRequestScenarios } from "./scenarios-http-request.ts";
 import { httpScenarios } from "./scenarios-http.ts";
 import { lifecycleScenarios } from "./scenarios-lifecycle.ts";
 import { processControlScenarios } from "./scenarios-process-control.ts";
@@ -22,4 +29,11 @@ export const SCENARIOS: Scenario[] = [
   ...processControlScenarios,
   ...envPolicyScenarios,
   ...httpScenarios,
+  ...fsBasicScenarios,
+  ...fsMutateScenarios,
+  ...fsWalkScenarios,
+  ...fsHandleScenarios,
+  ...fsWatchScenarios,
+  ...fsUriScenarios,
+  ...httpRequestScenarios,
 ];

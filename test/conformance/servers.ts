@@ -44,6 +44,8 @@ export function serverEnv(runDir: string): Record<string, string> {
     CONF_MY_SECRET: "secret-value",
     conf_lower_token: "token-value",
     CONF_DROP_ME: "drop-value",
+    // http/request valueEnvVar appends this to the header value (README §14.1).
+    EXAMPLE_TOKEN: "example-token-value",
   };
 }
 

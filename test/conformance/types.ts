@@ -131,7 +131,4 @@ export const awaitStream = (requestId: string, opts: { conn?: string; timeoutMs?
 
 export const awaitNotify = (method: string, opts: { conn?: string; timeoutMs?: number } = {}): Step => ({ kind: "awaitNotify", method, ...opts });
 
-/** `file://` URI of a path inside the scenario temp dir (`rel` is appended verbatim, so it may carry encodings). */
-export const u = (rel = "") => (ctx: Ctx): string => (rel ? `${ctx.uri}/${rel}` : ctx.uri);
-
 export const b64 = (text: string): string => Buffer.from(text).toString("base64");
