@@ -19,7 +19,7 @@ type Conn = {
   consumed: Set<number>;
   nextId: number;
   /** Requests sent, by rendered id: what to do with their response. */
-  pending: Map<string, { method: string; read?: ReadMode }>;
+  pending: Map<string, { method: string; read?: ReadMode; equivalent?: RegExp }>;
   ready: boolean;
   closeSeen: boolean;
   clientClosed: boolean;
@@ -77,7 +77,7 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
     }
   };
   /** Records a response (plus its informational line, if any); returns the index of its transcript line. */
-  const emitResponse = (c: Conn, f: Frame, suffix = ""): number => {
+  const emitResponse = (c: Conn, f: Frame): number => {
     let v = maskValue(f) as Frame;
     const info = c.pending.get(show(f.id));
     if (info?.read && v.result && typeof v.result === "object") v = { ...v, result: normalizeRead(v.result, info.read) };
@@ -87,7 +87,8 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
     }
     const norm = info && "result" in v ? normalizeResult(info.method, v.result) : undefined;
     if (norm) v = { ...v, result: norm.result };
-    out(c.name, "←", show(v) + suffix);
+    const text = show(v);
+    out(c.name, "←", (info?.equivalent ? text.replace(info.equivalent, `<any of: ${info.equivalent.source}>`) : text));
     const at = lines.length - 1;
     if (norm?.info) out(c.name, INFO, norm.info);
     return at;
@@ -145,7 +146,8 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
           const rid = String((params as Frame).requestId);
           c.streams.set(rid, [...(c.streams.get(rid) ?? []), show(id)]);
         }
-        c.pending.set(show(id), { method: step.method, read: step.read ?? (step.method === "process/read" ? "exact" : undefined) });
+        const read = step.read ?? (step.method === "process/read" ? "exact" : undefined);
+        c.pending.set(show(id), { method: step.method, read, equivalent: step.equivalent });
         const t0 = performance.now();
         c.client.send(frame);
         out(c.name, "→", show(frame));

@@ -9,6 +9,11 @@
  * --verbose also prints both normalized transcripts and the raw received frames of differing scenarios.
  * --keep-key-order compares JSON key order too (by default keys are sorted: order is not significant in JSON).
  * CODEX_BIN overrides the reference binary.
+ *
+ * Lines marked ⓘ are informational (e.g. HTTP response header wire order, which
+ * fetch-based clients cannot preserve): they are diffed and printed, but a
+ * scenario whose only differences are ⓘ lines counts as "same (info differs)".
+ * The http/request scenarios talk to a local fixture started here (http-fixture.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -44,6 +44,8 @@ export type Step =
       read?: ReadMode;
       /** Record a coarse latency bucket (for long-poll / blocking behaviour). */
       timed?: boolean;
+      /** Text in the response that the reference itself varies between runs (a race of its own): shown as `<any of: …>`. */
+      equivalent?: RegExp;
     }
   | { kind: "notify"; conn?: string; method: string; params?: ParamsVal }
   /** Sends a frame verbatim (bad JSON, big-int ids…) and records the next non-process frame, if any. */
