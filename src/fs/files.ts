@@ -9,7 +9,7 @@ import { join, sep } from "node:path";
 import { Base64Error, decodeBase64, encodeBase64 } from "../protocol/base64.ts";
 import { fromOsError, invalidRequest, internalError } from "../protocol/errors.ts";
 import { toPathUri } from "../protocol/path-uri.ts";
-import { containsSymlink, isWithin, osError, refuseRootRemoval, refuseSymlinks, resolveParent } from "./paths.ts";
+import { isWithin, osError, refuseFinalSymlink, refuseRootRemoval, refuseSymlinks, resolveParent } from "./paths.ts";
 
 /** Runs an fs operation, turning thrown OS errors into their JSON-RPC form. */
 export async function fsCall<T>(op: () => Promise<T>): Promise<T> {
@@ -67,7 +67,7 @@ export async function createDirectory(path: string, recursive: boolean, followSy
 
 export async function getMetadata(path: string, followSymlinks: boolean) {
   return fsCall(async () => {
-    if (!followSymlinks && (await containsSymlink(path))) throw invalidRequest("path contains a symbolic link");
+    if (!followSymlinks) await refuseFinalSymlink(path);
     const link = await lstat(path);
     const st = link.isSymbolicLink() ? await stat(path) : link;
     return {
@@ -75,7 +75,8 @@ export async function getMetadata(path: string, followSymlinks: boolean) {
       isFile: st.isFile(),
       isSymlink: link.isSymbolicLink(),
       size: st.size,
-      createdAtMs: 0,
+      // The reference reports the birth time only on its no-follow path, 0 otherwise.
+      createdAtMs: followSymlinks ? 0 : Math.floor(st.birthtimeMs),
       modifiedAtMs: Math.floor(st.mtimeMs),
     };
   });
@@ -104,6 +105,7 @@ export async function remove(path: string, recursive: boolean, force: boolean, f
   await refuseRootRemoval(path);
   return fsCall(async () => {
     if (!followSymlinks && recursive) throw internalError("recursive no-follow removal is unsupported");
+    if (!followSymlinks) await refuseFinalSymlink(path);
     const st = await lstat(path).catch((e) => {
       if (e.code === "ENOENT" && force) return undefined;
       throw e;
@@ -125,7 +127,7 @@ export async function copy(source: string, destination: string, recursive: boole
       if (isWithin(await resolveParent(destination), await realpath(source))) {
         throw invalidRequest("fs/copy cannot copy a directory to itself or one of its descendants");
       }
-      await copyTree(source, destination);
+      await copyTree(source, destination, true);
     } else {
       await copyEntry(source, destination, st);
     }
@@ -149,16 +151,21 @@ async function copyEntry(source: string, destination: string, st: Awaited<Return
   }
 }
 
-async function copyTree(source: string, destination: string): Promise<void> {
-  await mkdir(destination).catch((e) => {
-    if (e.code !== "EEXIST") throw e;
-  });
+/**
+ * Copies a directory tree, merging into an existing destination directory.
+ * The top level creates missing parents, as the reference does; entries that
+ * are neither files, directories nor links (FIFOs, sockets) are skipped.
+ */
+async function copyTree(source: string, destination: string, top = false): Promise<void> {
+  const existing = await stat(destination).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw osError("EEXIST");
+  if (!existing) await mkdir(destination, { recursive: top });
   for (const name of await readdir(source)) {
     const from = join(source, name);
     const to = join(destination, name);
     const st = await lstat(from);
     if (st.isDirectory()) await copyTree(from, to);
-    else await copyEntry(from, to, st);
+    else if (st.isFile() || st.isSymbolicLink()) await copyEntry(from, to, st);
   }
 }
 

@@ -18,6 +18,17 @@ export const MAX_HANDLE_ID_BYTES = 32;
 /** Largest block a single readBlock/writeBlock moves. */
 export const MAX_BLOCK_BYTES = 1024 * 1024;
 
+/** Reads until the buffer is full or the file ends (pread may return less than asked). */
+async function readFully(fh: FileHandle, buffer: Buffer, offset: number): Promise<number> {
+  let total = 0;
+  while (total < buffer.length) {
+    const { bytesRead } = await fh.read(buffer, total, buffer.length - total, offset + total);
+    if (bytesRead === 0) break;
+    total += bytesRead;
+  }
+  return total;
+}
+
 type OpenFile = { fh: FileHandle; mode: "read" | "replace" };
 
 export class FileHandleTable {
@@ -54,9 +65,10 @@ export class FileHandleTable {
     return fsCall(async () => {
       if (file.mode !== "read") throw osError("EBADF");
       const buffer = Buffer.allocUnsafe(len);
-      const { bytesRead } = await file.fh.read(buffer, 0, len, offset);
-      const { size } = await file.fh.stat();
-      return { chunk: encodeBase64(buffer.subarray(0, bytesRead)), eof: offset + bytesRead >= size };
+      const bytesRead = await readFully(file.fh, buffer, offset);
+      // As the reference: eof means the read came back short, so a block ending
+      // exactly at the end of the file is not yet eof; the next read returns "" and eof.
+      return { chunk: encodeBase64(buffer.subarray(0, bytesRead)), eof: bytesRead < len };
     });
   }
 

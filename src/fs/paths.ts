@@ -27,13 +27,16 @@ export async function refuseSymlinks(path: string): Promise<void> {
   }
 }
 
-/** True if any component of `path` (including the last) is a symlink. */
-export async function containsSymlink(path: string): Promise<boolean> {
+/**
+ * For metadata and removal without following links: a link among the parent
+ * components is ENOTDIR (as the kernel reports), a link as the final
+ * component is `path contains a symbolic link`.
+ */
+export async function refuseFinalSymlink(path: string): Promise<void> {
   try {
     await refuseSymlinks(path);
-    return false;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ELOOP" || (e as NodeJS.ErrnoException).code === "ENOTDIR") return true;
+    if ((e as NodeJS.ErrnoException).code === "ELOOP") throw invalidRequest("path contains a symbolic link");
     throw e;
   }
 }

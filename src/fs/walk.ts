@@ -4,7 +4,7 @@
  * Directories are remembered by real path, so symlink cycles terminate.
  */
 import type { Dirent } from "node:fs";
-import { readdir, realpath, stat } from "node:fs/promises";
+import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { invalidRequest, osErrorText } from "../protocol/errors.ts";
 import type { FsWalkOptions } from "../protocol/messages/fs.ts";
@@ -20,7 +20,8 @@ export const WALK_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 type Entry = { path: string; kind: "file" | "directory" };
 
 export function checkWalkLimits(o: FsWalkOptions): void {
-  if (o.maxDepth === 0 || o.maxDirectories === 0 || o.maxEntries === 0) {
+  // maxDepth 0 is allowed: it lists the root's children only.
+  if (o.maxDirectories === 0 || o.maxEntries === 0) {
     throw invalidRequest("filesystem walk limits must be greater than zero");
   }
   if (o.maxDepth > WALK_MAX_DEPTH || o.maxDirectories > WALK_MAX_DIRECTORIES || o.maxEntries > WALK_MAX_ENTRIES) {
@@ -32,9 +33,10 @@ export function checkWalkLimits(o: FsWalkOptions): void {
 
 export async function walk(root: string, o: FsWalkOptions) {
   checkWalkLimits(o);
-  const rootStat = await fsCall(() => stat(root));
+  const rootStat = await fsCall(async () => ((await lstat(root)).isSymbolicLink() && !o.followDirectorySymlinks ? undefined : stat(root)));
   const result = { entries: [] as Entry[], errors: [] as { path: string; message: string }[], truncated: false };
-  if (!rootStat.isDirectory()) return result;
+  // A file root, or a symlinked root while links are not followed, has nothing to walk.
+  if (!rootStat?.isDirectory()) return result;
   const visited = new Set([await realpath(root)]);
   const queue: { dir: string; level: number }[] = [{ dir: root, level: 0 }];
   let listed = 0;
@@ -53,9 +55,11 @@ export async function walk(root: string, o: FsWalkOptions) {
     }
     dirents.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
     for (const d of dirents) {
+      const path = join(dir, d.name);
+      // Dangling links are not entries at all (the reference does not count them).
+      if (d.isSymbolicLink() && !(await exists(path))) continue;
       if (examined >= o.maxEntries) return { ...result, truncated: true };
       examined++;
-      const path = join(dir, d.name);
       const kind = await classify(d, path, o.followDirectorySymlinks);
       if (!kind) continue;
       const uri = toPathUri(path);
@@ -63,7 +67,7 @@ export async function walk(root: string, o: FsWalkOptions) {
       if (bytes > WALK_MAX_RESPONSE_BYTES) return { ...result, truncated: true };
       result.entries.push({ path: uri, kind });
       if (kind !== "directory" || level + 1 > o.maxDepth) continue;
-      if (o.pruneHiddenDirectories && d.name.startsWith(".")) continue;
+      if ((o.pruneHiddenDirectories ?? false) && d.name.startsWith(".")) continue;
       const real = await realpath(path).catch(() => path);
       if (visited.has(real)) continue;
       visited.add(real);
@@ -71,6 +75,13 @@ export async function walk(root: string, o: FsWalkOptions) {
     }
   }
   return result;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function classify(d: Dirent, path: string, followLinks: boolean): Promise<Entry["kind"] | undefined> {

@@ -1,8 +1,9 @@
 /**
  * `fs/watchMissing`: tells the client once (`fs/missingChanged`) when any of
- * the watched paths comes into existence. Each path is watched through its
- * nearest existing ancestor directory, re-armed as intermediate directories
- * appear. Watches belong to the connection and end with it.
+ * the watched paths, or a missing directory on the way to one, comes into
+ * existence (as the reference: creating `a/` fires a watch on `a/b/c`). Each
+ * path is watched through its nearest existing ancestor. Watches belong to
+ * the connection and end with it.
  */
 import { type FSWatcher, existsSync, statSync, watch } from "node:fs";
 import { dirname } from "node:path";
@@ -16,7 +17,13 @@ export const MAX_WATCHES_PER_CONNECTION = 256;
  */
 export const WATCH_RECHECK_MS = 250;
 
-type Watch = { missing: string[]; watchers: Map<string, FSWatcher>; recheck?: Timer };
+type Watch = {
+  missing: string[];
+  /** Each path's nearest existing ancestor when the watch began; a change fires. */
+  anchors: (string | undefined)[];
+  watchers: Map<string, FSWatcher>;
+  recheck?: Timer;
+};
 
 export class MissingWatches {
   private readonly active = new Map<number, Watch>();
@@ -25,13 +32,13 @@ export class MissingWatches {
   constructor(private readonly fired: (watchId: number) => void) {}
 
   add(watchId: number, present: string | null, missing: string[]): { watching: boolean } {
-    if (this.usedIds.has(watchId) || missing.length === 0 || this.active.size >= MAX_WATCHES_PER_CONNECTION) {
-      return { watching: false };
-    }
-    if (present !== null && !isDirectory(present)) return { watching: false };
-    if (missing.some((p) => existsSync(p))) return { watching: false };
+    const reused = this.usedIds.has(watchId);
+    // An id is spent by any attempt, refused or not (as the reference).
     this.usedIds.add(watchId);
-    const w: Watch = { missing, watchers: new Map() };
+    if (reused || missing.length === 0 || this.active.size >= MAX_WATCHES_PER_CONNECTION) return { watching: false };
+    if (present !== null && !existsSync(present)) return { watching: false };
+    if (missing.some((p) => existsSync(p))) return { watching: false };
+    const w: Watch = { missing, anchors: missing.map(nearestExistingDir), watchers: new Map() };
     this.active.set(watchId, w);
     w.recheck = setInterval(() => this.active.has(watchId) && this.arm(watchId, w), WATCH_RECHECK_MS);
     w.recheck.unref();
@@ -45,7 +52,8 @@ export class MissingWatches {
    * while we were re-arming is never missed.
    */
   private arm(watchId: number, w: Watch): void {
-    const wanted = new Set(w.missing.map(nearestExistingDir).filter((d): d is string => d !== undefined));
+    const anchors = w.missing.map(nearestExistingDir);
+    const wanted = new Set(anchors.filter((d): d is string => d !== undefined));
     // Watchers on ancestors no longer needed stay until the watch ends: closing a
     // watcher from inside its own event callback can lose the new watcher's events.
     for (const dir of wanted) {
@@ -56,7 +64,7 @@ export class MissingWatches {
         // The directory vanished between the check and the watch; the next event re-arms.
       }
     }
-    if (w.missing.some((p) => existsSync(p))) this.fire(watchId);
+    if (w.missing.some((p) => existsSync(p)) || anchors.some((a, i) => a !== w.anchors[i])) this.fire(watchId);
   }
 
   private fire(watchId: number): void {

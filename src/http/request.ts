@@ -16,6 +16,26 @@ export const MAX_BODY_DELTA_BYTES = 1024 * 1024;
 export const MAX_ACTIVE_STREAMS = 64;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A header value may not carry CR, LF or NUL (it would split or end the header). */
+const BAD_HEADER_VALUE = /[\r\n\0]/;
+
+/**
+ * Methods Bun's fetch sends as asked (upper-cased). Any other token would be
+ * silently replaced by GET, so execbox refuses it rather than send the wrong request.
+ */
+const FETCH_METHODS = new Set(
+  ("ACL BIND CHECKOUT CONNECT COPY DELETE GET HEAD LINK LOCK M-SEARCH MERGE MKACTIVITY MKCALENDAR MKCOL MOVE " +
+    "NOTIFY OPTIONS PATCH POST PROPFIND PROPPATCH PURGE PUT QUERY REBIND REPORT SEARCH SOURCE SUBSCRIBE TRACE " +
+    "UNBIND UNLINK UNLOCK UNSUBSCRIBE").split(" "),
+);
+
+function checkMethod(method: string): void {
+  if (!TOKEN.test(method)) throw invalidParams("http/request method is invalid: invalid HTTP method");
+  const upper = method.toUpperCase();
+  if (!FETCH_METHODS.has(upper) || (method !== upper && method !== method.toLowerCase())) {
+    throw invalidParams(`http/request method \`${method}\` is not supported by this executor's HTTP client`);
+  }
+}
 
 /** What a request needs from its connection. */
 export interface HttpConnection {
@@ -33,7 +53,7 @@ export class HttpStreams {
 
   async request(p: HttpRequestParams, conn: HttpConnection): Promise<HttpResponse> {
     const url = parseUrl(p.url);
-    if (!TOKEN.test(p.method)) throw invalidParams("http/request method is invalid: invalid HTTP method");
+    checkMethod(p.method);
     const headers = this.headers(p.headers ?? []);
     const body = p.bodyBase64 == null ? undefined : decodeBody(p.bodyBase64);
     if (p.streamResponse) {
@@ -60,11 +80,10 @@ export class HttpStreams {
       } as RequestInit);
     } catch (e) {
       this.active.delete(p.requestId);
-      const detail = e instanceof Error && e.message === "route-aware request timed out" ? e.message : `error sending request for url (${url.href})`;
-      throw internalError(`http/request failed: ${detail}`);
+      throw internalError(`http/request failed: ${failureDetail(e, url)}`);
     }
     const head = { status: response.status, headers: responseHeaders(response.headers) };
-    if (!p.streamResponse) return { ...head, bodyBase64: await bufferedBody(response, url) };
+    if (!p.streamResponse) return { ...head, bodyBase64: await bufferedBody(response) };
     conn.afterReply(() => void this.pump(p.requestId, response, abort, conn));
     return { ...head, bodyBase64: "" };
   }
@@ -72,12 +91,18 @@ export class HttpStreams {
   private headers(list: NonNullable<HttpRequestParams["headers"]>): [string, string][] {
     return list.map((h) => {
       if (!TOKEN.test(h.name)) throw invalidParams("http/request header name is invalid: invalid HTTP header name");
-      if (h.valueEnvVar == null) return [h.name, h.value];
-      const extra = this.env[h.valueEnvVar];
-      if (extra === undefined) {
-        throw invalidParams(`http/request header ${h.name} requires executor environment variable ${h.valueEnvVar}`);
+      let value = h.value;
+      if (h.valueEnvVar != null) {
+        const extra = this.env[h.valueEnvVar];
+        if (extra === undefined) {
+          throw invalidParams(`http/request header ${h.name} requires executor environment variable ${h.valueEnvVar}`);
+        }
+        value += extra;
       }
-      return [h.name, h.value + extra];
+      if (BAD_HEADER_VALUE.test(value)) {
+        throw invalidParams(`http/request header value is invalid for ${h.name}: failed to parse header value`);
+      }
+      return [h.name, value];
     });
   }
 
@@ -116,16 +141,30 @@ export class HttpStreams {
   }
 }
 
+/** The reference's (reqwest's) wording for why a request failed. */
+function failureDetail(e: unknown, url: URL): string {
+  if (e instanceof Error && e.message === "route-aware request timed out") return e.message;
+  if ((e as { code?: string })?.code === "TooManyRedirects") return "too many redirects";
+  return `error sending request for url (${url.href})`;
+}
+
 function parseUrl(text: string): URL {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw invalidParams(`http/request url is invalid: ${/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text) ? "invalid URL" : "relative URL without a base"}`);
+    throw invalidParams(`http/request url is invalid: ${urlFailure(text)}`);
   }
   const scheme = url.protocol.slice(0, -1);
   if (scheme !== "http" && scheme !== "https") throw invalidParams(`http/request only supports http and https URLs, got ${scheme}`);
   return url;
+}
+
+function urlFailure(text: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text)) return "relative URL without a base";
+  if (/^[a-z]+:\/\/\[/i.test(text)) return "invalid IPv6 address";
+  if (/^[a-z]+:\/\/(\/|$)/i.test(text)) return "empty host";
+  return "invalid URL";
 }
 
 function decodeBody(text: string): Buffer {
@@ -144,7 +183,7 @@ function responseHeaders(h: Headers): { name: string; value: string }[] {
   return out;
 }
 
-async function bufferedBody(response: Response, url: URL): Promise<string> {
+async function bufferedBody(response: Response): Promise<string> {
   const declared = Number(response.headers.get("content-length") ?? 0);
   if (declared > MAX_BUFFERED_RESPONSE_BYTES) {
     await response.body?.cancel();
@@ -163,8 +202,7 @@ async function bufferedBody(response: Response, url: URL): Promise<string> {
     }
   } catch (e) {
     if (e instanceof Error && e.message.includes("exceeds")) throw e;
-    throw internalError(`http/request failed: error decoding response body`);
+    throw internalError("failed to read http/request response body: error decoding response body");
   }
-  void url;
   return encodeBase64(Buffer.concat(parts));
 }

@@ -13,19 +13,32 @@ export function parsePathUri(uri: string): string {
   try {
     url = new URL(uri);
   } catch {
-    throw invalidParams(/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri) ? "invalid URI: invalid URL" : "invalid URI: relative URL without a base");
+    throw invalidParams(`invalid URI: ${parseFailure(uri)}`);
   }
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   if (scheme !== "file") throw invalidParams(`unsupported path URI scheme \`${scheme}\``);
   if (uri.includes("?")) throw invalidParams("query parameters are not allowed in path URIs");
   if (uri.includes("#")) throw invalidParams("fragments are not allowed in path URIs");
-  if (url.hostname !== "" || /^\/[A-Za-z][:|]/.test(url.pathname)) {
-    throw invalidRequest(`'${uri}' is invalid on '${PLATFORM}'`);
+  // WHATWG turns a `c|` drive into `c:`; on Linux it is an ordinary name, so undo that.
+  const pipeDrive = /^file:\/\/[^/]*\/[A-Za-z]\|/i.test(uri);
+  const pathname = pipeDrive ? url.pathname.replace(/^\/([A-Za-z]):/, "/$1|") : url.pathname;
+  if (url.hostname !== "" || (!pipeDrive && /^\/[A-Za-z]:/.test(pathname))) {
+    throw invalidRequest(`'${url.href}' is invalid on '${PLATFORM}'`);
   }
-  const decoded = decodePercent(url.pathname);
+  const decoded = decodePercent(pathname);
+  if (decoded.includes("\0")) throw invalidParams(`'${url.href}' is invalid on '${PLATFORM}'`);
   // `%2F` decodes to a separator; collapse what that and trailing slashes leave behind.
   const collapsed = decoded.replace(/\/{2,}/g, "/");
   return collapsed.length > 1 && collapsed.endsWith("/") ? collapsed.slice(0, -1) : collapsed || "/";
+}
+
+/** The url crate's wording for the failures WHATWG parsing reports as one TypeError. */
+function parseFailure(uri: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri)) return "relative URL without a base";
+  if (/^file:\/\/[^/]*[@:]/i.test(uri)) return "invalid international domain name";
+  if (/^[a-z]+:\/\/\[/i.test(uri)) return "invalid IPv6 address";
+  if (/^[a-z]+:\/\/(\/|$)/i.test(uri)) return "empty host";
+  return "invalid URL";
 }
 
 function decodePercent(text: string): string {

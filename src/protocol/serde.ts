@@ -38,6 +38,9 @@ export const bool = () => z.boolean(expecting("a boolean"));
 /** Unsigned 64-bit integer field; negatives, fractions and out-of-range values are `invalid number`. */
 export const u64 = () =>
   z.number(expecting("u64")).refine((n) => Number.isInteger(n) && n >= 0 && n <= U64_MAX, { message: "invalid number" });
+/** `usize` fields (walk limits) read the same as u64 but are named so in errors. */
+export const usize = () =>
+  z.number(expecting("usize")).refine((n) => Number.isInteger(n) && n >= 0 && n <= U64_MAX, { message: "invalid number" });
 export const seq = <T extends z.ZodType>(item: T) => z.array(item, expecting("a sequence"));
 export const strMap = () => z.record(z.string(), str(), expecting("a map"));
 /**

@@ -35,14 +35,15 @@ const block = async (handleId: string, offset: number, len: number) => {
 };
 
 describe("reads", () => {
-  test("1 MiB blocks, exact EOF, reads at and past the end", async () => {
+  test("1 MiB blocks, eof on a short read, reads at and past the end", async () => {
     expect(await c.ok("fs/open", { handleId: "r1", path: u("big.bin") })).toEqual({ handleId: "r1" });
     const a = await block("r1", 0, MiB);
     expect([a.bytes.equals(data.subarray(0, MiB)), a.eof]).toEqual([true, false]);
     const b = await block("r1", 2 * MiB, MiB);
     expect([b.bytes.equals(data.subarray(2 * MiB)), b.eof]).toEqual([true, true]);
+    // As the reference: eof means a short read, so a block ending exactly at the end is not eof yet.
     const exact = await block("r1", 1.5 * MiB, MiB);
-    expect([exact.bytes.length, exact.eof]).toEqual([MiB, true]);
+    expect([exact.bytes.length, exact.eof]).toEqual([MiB, false]);
     expect(await c.ok("fs/readBlock", { handleId: "r1", offset: 2.5 * MiB, len: 16 })).toEqual({ chunk: "", eof: true });
     expect(await c.ok("fs/readBlock", { handleId: "r1", offset: 10 * MiB, len: 16 })).toEqual({ chunk: "", eof: true });
     for (const len of [0, MiB + 1]) {

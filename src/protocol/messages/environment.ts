@@ -51,7 +51,7 @@ export const CapabilitiesDiscoverResult = z.object({
 });
 
 export const CapabilityRoot = struct("CapabilityRoot", { id: str(), path: str(), sandbox: opt(z.unknown()) });
-export const CapabilityRootsDiscoverParams = struct("CapabilityRootsDiscoverV1Params", { roots: seq(CapabilityRoot) });
+export const CapabilityRootsDiscoverParams = struct("WireCapabilityRootsDiscoverParams", { roots: seq(CapabilityRoot) });
 export const DiscoveredSkill = z.object({
   instructions: z.object({ path: z.string(), contents: z.string() }),
   metadata: z.null(),

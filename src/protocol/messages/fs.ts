@@ -1,28 +1,28 @@
 import { z } from "zod";
-import { bool, opt, seq, str, struct, u64, variant } from "../serde.ts";
+import { bool, opt, seq, str, struct, u64, usize, variant } from "../serde.ts";
 import { Base64Chunk } from "./bytes.ts";
 
 /** Sandbox intent on fs/* calls: accepted now, enforced once sandboxing lands. */
 const sandbox = opt(z.unknown());
 
-export const FsReadFileParams = struct("FsReadFileParams", { path: str(), followSymlinks: opt(bool()), sandbox });
+export const FsReadFileParams = struct("WireFsReadFileParams", { path: str(), followSymlinks: opt(bool()), sandbox });
 export const FsReadFileResult = z.object({ dataBase64: z.string() });
 
-export const FsWriteFileParams = struct("FsWriteFileParams", {
+export const FsWriteFileParams = struct("WireFsWriteFileParams", {
   path: str(),
   dataBase64: str(),
   followSymlinks: opt(bool()),
   sandbox,
 });
 
-export const FsCreateDirectoryParams = struct("FsCreateDirectoryParams", {
+export const FsCreateDirectoryParams = struct("WireFsCreateDirectoryParams", {
   path: str(),
   recursive: opt(bool()),
   followSymlinks: opt(bool()),
   sandbox,
 });
 
-export const FsGetMetadataParams = struct("FsGetMetadataParams", { path: str(), followSymlinks: opt(bool()), sandbox });
+export const FsGetMetadataParams = struct("WireFsGetMetadataParams", { path: str(), followSymlinks: opt(bool()), sandbox });
 export const FsMetadata = z.object({
   isDirectory: z.boolean(),
   isFile: z.boolean(),
@@ -32,11 +32,11 @@ export const FsMetadata = z.object({
   modifiedAtMs: z.number(),
 });
 
-export const FsReadDirectoryParams = struct("FsReadDirectoryParams", { path: str(), sandbox });
+export const FsReadDirectoryParams = struct("WireFsReadDirectoryParams", { path: str(), sandbox });
 export const FsDirectoryEntry = z.object({ fileName: z.string(), isDirectory: z.boolean(), isFile: z.boolean() });
 export const FsReadDirectoryResult = z.object({ entries: z.array(FsDirectoryEntry) });
 
-export const FsRemoveParams = struct("FsRemoveParams", {
+export const FsRemoveParams = struct("WireFsRemoveParams", {
   path: str(),
   recursive: opt(bool()),
   force: opt(bool()),
@@ -44,25 +44,26 @@ export const FsRemoveParams = struct("FsRemoveParams", {
   sandbox,
 });
 
-export const FsCopyParams = struct("FsCopyParams", {
+export const FsCopyParams = struct("WireFsCopyParams", {
   sourcePath: str(),
   destinationPath: str(),
   recursive: bool(),
   sandbox,
 });
 
-export const FsCanonicalizeParams = struct("FsCanonicalizeParams", { path: str(), sandbox });
+export const FsCanonicalizeParams = struct("WireFsCanonicalizeParams", { path: str(), sandbox });
 export const FsCanonicalizeResult = z.object({ path: z.string() });
 
-export const FsWalkOptions = struct("FsWalkOptions", {
-  maxDepth: u64(),
-  maxDirectories: u64(),
-  maxEntries: u64(),
+export const FsWalkOptions = struct("WalkOptions", {
+  maxDepth: usize(),
+  maxDirectories: usize(),
+  maxEntries: usize(),
   followDirectorySymlinks: bool(),
-  pruneHiddenDirectories: bool(),
+  /** Optional in the reference (default false), unlike the other four. */
+  pruneHiddenDirectories: bool().optional(),
 });
 export type FsWalkOptions = z.infer<typeof FsWalkOptions>;
-export const FsWalkParams = struct("FsWalkParams", { path: str(), options: FsWalkOptions, sandbox });
+export const FsWalkParams = struct("WireFsWalkParams", { path: str(), options: FsWalkOptions, sandbox });
 export const FsWalkEntry = z.object({ path: z.string(), kind: z.enum(["file", "directory"]) });
 export const FsWalkResult = z.object({
   entries: z.array(FsWalkEntry),
@@ -70,7 +71,7 @@ export const FsWalkResult = z.object({
   truncated: z.boolean(),
 });
 
-export const FsOpenParams = struct("FsOpenParams", {
+export const FsOpenParams = struct("WireFsOpenParams", {
   handleId: str(),
   path: str(),
   mode: variant(["read", "replace"]).optional(),
