@@ -187,3 +187,61 @@ describe("watchMissing", () => {
     expect(await c.waitFor((f) => f.method === "fs/missingChanged" && f.params.watchId === 21)).toBeTruthy();
   });
 });
+
+describe("reference details", () => {
+  test("walk: maxDepth 0 lists the root's children; dangling links are not entries; a symlinked root is not walked unless followed", async () => {
+    using t = tempDir();
+    mkdirSync(join(t.path, "d/e"), { recursive: true });
+    writeFileSync(join(t.path, "z.txt"), "");
+    await symlink(join(t.path, "nowhere"), join(t.path, "a-dangling"));
+    await symlink(join(t.path, "d"), join(t.path, "link-d"));
+    const o = { maxDepth: 0, maxDirectories: 10, maxEntries: 2, followDirectorySymlinks: false };
+    expect(await c.ok("fs/walk", { path: t.uri, options: o })).toEqual({
+      entries: [{ path: `${t.uri}/d`, kind: "directory" }],
+      errors: [],
+      truncated: true,
+    });
+    const all = await c.ok("fs/walk", { path: t.uri, options: { ...o, maxEntries: 3 } });
+    expect(all.entries.map((e: any) => e.path.slice(t.uri.length))).toEqual(["/d", "/z.txt"]);
+    expect(all.truncated).toBe(false);
+    expect(await c.ok("fs/walk", { path: `${t.uri}/link-d`, options: o })).toEqual({ entries: [], errors: [], truncated: false });
+    const followed = await c.ok("fs/walk", { path: `${t.uri}/link-d`, options: { ...o, followDirectorySymlinks: true } });
+    expect(followed.entries).toEqual([{ path: `${t.uri}/link-d/e`, kind: "directory" }]);
+  });
+
+  test("no-follow metadata and removal: a final link is refused, a linked parent is ENOTDIR, nothing is removed", async () => {
+    expect(await err("fs/getMetadata", { path: u("link-dir/b.txt"), followSymlinks: false })).toEqual({ code: -32603, message: "Not a directory (os error 20)" });
+    expect(await err("fs/remove", { path: u("link-a"), recursive: false, followSymlinks: false })).toEqual({ code: -32600, message: "path contains a symbolic link" });
+    expect(await err("fs/remove", { path: u("link-dir/b.txt"), recursive: false, followSymlinks: false })).toEqual({ code: -32603, message: "Not a directory (os error 20)" });
+    expect(lstatSync(join(W, "link-a")).isSymbolicLink()).toBe(true);
+    expect(existsSync(join(W, "dir/b.txt"))).toBe(true);
+    const m = await c.ok("fs/getMetadata", { path: u("a.txt"), followSymlinks: false });
+    expect(m.createdAtMs).toBe(Math.floor(lstatSync(join(W, "a.txt")).birthtimeMs));
+  });
+
+  test("copy: a tree into missing parents, onto a file is EEXIST, special files inside are skipped", async () => {
+    using t = tempDir();
+    mkdirSync(join(t.path, "src"));
+    writeFileSync(join(t.path, "src/f"), "f");
+    expect(Bun.spawnSync(["mkfifo", join(t.path, "src/fifo")]).exitCode).toBe(0);
+    writeFileSync(join(t.path, "file"), "");
+    await c.ok("fs/copy", { sourcePath: `${t.uri}/src`, destinationPath: `${t.uri}/new/parents/dst`, recursive: true });
+    expect(await readFile(join(t.path, "new/parents/dst/f"), "utf8")).toBe("f");
+    expect(existsSync(join(t.path, "new/parents/dst/fifo"))).toBe(false);
+    expect(await err("fs/copy", { sourcePath: `${t.uri}/src`, destinationPath: `${t.uri}/file`, recursive: true })).toEqual({ code: -32603, message: "File exists (os error 17)" });
+  });
+
+  test("watchMissing: creating a directory on the way to a watched path fires; a refused id is spent", async () => {
+    using t = tempDir();
+    expect(await c.ok("fs/watchMissing", { watchId: 40, present: `${t.uri}/missing`, missing: [`${t.uri}/x`] })).toEqual({ watching: false });
+    expect(await c.ok("fs/watchMissing", { watchId: 40, present: t.uri, missing: [`${t.uri}/x`] })).toEqual({ watching: false });
+    expect(await c.ok("fs/watchMissing", { watchId: 41, present: t.uri, missing: [`${t.uri}/sub/deep.flag`] })).toEqual({ watching: true });
+    mkdirSync(join(t.path, "sub"));
+    expect(await c.waitFor((f) => f.method === "fs/missingChanged" && f.params.watchId === 41)).toEqual({ method: "fs/missingChanged", params: { watchId: 41 } });
+  });
+
+  test("URI edge cases: a NUL byte, a `c|` segment", async () => {
+    expect(await err("fs/getMetadata", { path: `${tmp.uri}/a%00b` })).toEqual({ code: -32602, message: `'${tmp.uri}/a%00b' is invalid on 'linux'` });
+    expect(await err("fs/getMetadata", { path: `${tmp.uri}/c|/x` })).toEqual({ code: -32004, message: "No such file or directory (os error 2)" });
+  });
+});

@@ -27,6 +27,8 @@ beforeAll(async () => {
           const headers = [...req.headers].filter(([k]) => k.startsWith("x-") || k === "content-type");
           return Response.json({ method: req.method, path: url.pathname + url.search, headers, body });
         }
+        case "/loop":
+          return new Response(null, { status: 302, headers: { location: "/loop" } });
         case "/redirect":
           return new Response(null, { status: 302, headers: { location: "/echo?from=redirect" } });
         case "/multi": {
@@ -98,6 +100,12 @@ const body = (r: any) => Buffer.from(r.bodyBase64, "base64").toString();
 const req = (p: Record<string, unknown>) => ({ method: "GET", requestId: "r", ...p });
 
 describe("buffered", () => {
+  test("standard and WebDAV methods are sent (lower case upper-cased)", async () => {
+    for (const method of ["PATCH", "propfind", "DELETE"]) {
+      const r = await c.ok("http/request", req({ method, url: `${base}/echo` }));
+      expect(JSON.parse(body(r)).method).toBe(method.toUpperCase());
+    }
+  });
   test("GET with query, headers in order with valueEnvVar, POST body", async () => {
     const r = await c.ok("http/request", req({ url: `${base}/echo?q=1` }));
     expect(r.status).toBe(200);
@@ -139,6 +147,8 @@ describe("buffered", () => {
     const slow = await c.call("http/request", req({ url: `${base}/slow`, timeoutMs: 100 }));
     expect(slow.error).toEqual({ code: -32603, message: `http/request failed: error sending request for url (${base}/slow)` });
     releaseSlow();
+    const loop = await c.call("http/request", req({ url: `${base}/loop` }));
+    expect(loop.error).toEqual({ code: -32603, message: "http/request failed: too many redirects" });
     const refused = await c.call("http/request", req({ url: "http://127.0.0.1:1/" }));
     expect(refused.error).toEqual({ code: -32603, message: "http/request failed: error sending request for url (http://127.0.0.1:1/)" });
   });
@@ -151,6 +161,10 @@ describe("buffered", () => {
       [{ url: `${base}/echo`, headers: [{ name: "X-Key", value: "", valueEnvVar: "NOT_SET_ANYWHERE" }] }, "http/request header X-Key requires executor environment variable NOT_SET_ANYWHERE"],
       [{ url: `${base}/echo`, bodyBase64: "!!" }, "Invalid symbol 33, offset 0."],
       [{ url: `${base}/echo`, headers: null }, "invalid type: null, expected a sequence"],
+      [{ url: `${base}/echo`, method: "CUSTOM-M" }, "http/request method `CUSTOM-M` is not supported by this executor's HTTP client"],
+      [{ url: `${base}/echo`, headers: [{ name: "X-Nl", value: "a\nb" }] }, "http/request header value is invalid for X-Nl: failed to parse header value"],
+      [{ url: "http://" }, "http/request url is invalid: empty host"],
+      [{ url: "http://[::1" }, "http/request url is invalid: invalid IPv6 address"],
     ];
     for (const [p, message] of cases) {
       expect((await c.call("http/request", req(p))).error).toEqual({ code: -32602, message });
