@@ -128,11 +128,21 @@ export async function copy(source: string, destination: string, recursive: boole
         throw invalidRequest("fs/copy cannot copy a directory to itself or one of its descendants");
       }
       await copyTree(source, destination, true);
+    } else if (await sameFile(source, destination)) {
+      // The reference truncates a file copied onto itself; execbox leaves it alone,
+      // and refuses to turn a link's own target into a link to itself.
+      if (st.isSymbolicLink()) throw invalidRequest("fs/copy cannot replace a symlink's target with a link to itself");
     } else {
       await copyEntry(source, destination, st);
     }
     return {};
   });
+}
+
+/** True when both paths exist and resolve to the same inode. */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
 const unsupportedCopy = () => invalidRequest("fs/copy only supports regular files, directories, and symlinks");

@@ -33,7 +33,10 @@ export function checkWalkLimits(o: FsWalkOptions): void {
 
 export async function walk(root: string, o: FsWalkOptions) {
   checkWalkLimits(o);
-  const rootStat = await fsCall(async () => ((await lstat(root)).isSymbolicLink() && !o.followDirectorySymlinks ? undefined : stat(root)));
+  const rootStat = await fsCall(async () => {
+    const target = await stat(root); // a dangling root is not found, followed or not
+    return (await lstat(root)).isSymbolicLink() && !o.followDirectorySymlinks ? undefined : target;
+  });
   const result = { entries: [] as Entry[], errors: [] as { path: string; message: string }[], truncated: false };
   // A file root, or a symlinked root while links are not followed, has nothing to walk.
   if (!rootStat?.isDirectory()) return result;

@@ -245,3 +245,12 @@ describe("reference details", () => {
     expect(await err("fs/getMetadata", { path: `${tmp.uri}/c|/x` })).toEqual({ code: -32004, message: "No such file or directory (os error 2)" });
   });
 });
+
+test("copying a file onto itself (directly or through a link) keeps its content; the reference truncates it", async () => {
+  using t = tempDir();
+  writeFileSync(join(t.path, "self.txt"), "precious");
+  await symlink(join(t.path, "self.txt"), join(t.path, "self-link"));
+  await c.ok("fs/copy", { sourcePath: `${t.uri}/self.txt`, destinationPath: `${t.uri}/self.txt`, recursive: false });
+  expect(await err("fs/copy", { sourcePath: `${t.uri}/self-link`, destinationPath: `${t.uri}/self.txt`, recursive: false })).toEqual({ code: -32600, message: "fs/copy cannot replace a symlink's target with a link to itself" });
+  expect(await readFile(join(t.path, "self.txt"), "utf8")).toBe("precious");
+});
