@@ -3,6 +3,7 @@
  * reference's flag names and defaults. Pure: returns a value or throws.
  */
 import { DETACHED_SESSION_TTL_MS, EXITED_PROCESS_RETENTION_MS } from "../server/limits.ts";
+import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
 import { DEFAULT_LISTEN, type ListenTarget, UsageError, parseListen } from "./listen.ts";
 
 export type ServeOptions = {
@@ -11,20 +12,14 @@ export type ServeOptions = {
   concurrentRequests: number;
   detachedSessionTtlMs: number;
   exitedRetentionMs: number;
+  auth: AuthFlags;
+  /** Required to listen beyond loopback without `--ws-auth`. */
+  allowUnauthenticated: boolean;
 };
 export type Command = ServeOptions | { command: "help" } | { command: "version" };
 
 /** Flags of the reference that select features execbox does not have yet: refused, never ignored. */
-const UNSUPPORTED_FLAGS = new Set([
-  "--ws-auth",
-  "--ws-token-file",
-  "--ws-token-sha256",
-  "--ws-shared-secret-file",
-  "--ws-issuer",
-  "--ws-audience",
-  "--ws-max-clock-skew-seconds",
-  "--remote",
-]);
+const UNSUPPORTED_FLAGS = new Set(["--remote", "--environment-id", "--remote-transport"]);
 
 export function parseArgs(argv: string[]): Command {
   const args = [...argv];
@@ -33,6 +28,8 @@ export function parseArgs(argv: string[]): Command {
   let concurrentRequests = 1;
   let detachedSessionTtlMs = DETACHED_SESSION_TTL_MS;
   let exitedRetentionMs = EXITED_PROCESS_RETENTION_MS;
+  const auth: AuthFlags = {};
+  let allowUnauthenticated = false;
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = splitFlag(args[i]!);
     const value = () => {
@@ -60,12 +57,49 @@ export function parseArgs(argv: string[]): Command {
       case "--exited-process-retention-ms":
         exitedRetentionMs = parseMillis(value(), flag);
         break;
+      case "--ws-auth": {
+        const mode = value();
+        if (!(AUTH_MODES as readonly string[]).includes(mode)) {
+          throw new UsageError(`invalid value '${mode}' for '--ws-auth <MODE>' [possible values: ${AUTH_MODES.join(", ")}]`, 2);
+        }
+        auth.wsAuth = mode;
+        break;
+      }
+      case "--ws-token-file":
+        auth.tokenFile = value();
+        break;
+      case "--ws-token-sha256":
+        auth.tokenSha256 = value();
+        break;
+      case "--ws-shared-secret-file":
+        auth.sharedSecretFile = value();
+        break;
+      case "--ws-issuer":
+        auth.issuer = value();
+        break;
+      case "--ws-audience":
+        auth.audience = value();
+        break;
+      case "--ws-max-clock-skew-seconds":
+        auth.maxClockSkewSeconds = parseMillis(value(), flag);
+        break;
+      case "--allow-unauthenticated":
+        allowUnauthenticated = true;
+        break;
       default:
         if (UNSUPPORTED_FLAGS.has(flag)) throw new UsageError(`\`${flag}\` is not supported by this execbox build yet`);
         throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
     }
   }
-  return { command: "serve", listen: parseListen(listen), concurrentRequests, detachedSessionTtlMs, exitedRetentionMs };
+  return {
+    command: "serve",
+    listen: parseListen(listen),
+    concurrentRequests,
+    detachedSessionTtlMs,
+    exitedRetentionMs,
+    auth,
+    allowUnauthenticated,
+  };
 }
 
 function splitFlag(arg: string): [string, string | undefined] {
@@ -99,6 +133,15 @@ Options:
   --exited-process-retention-ms <MS>
                                  How long a finished process stays readable
                                  [default: ${EXITED_PROCESS_RETENTION_MS}]
+  --ws-auth <MODE>               capability-token | signed-bearer-token; clients send
+                                 \`Authorization: Bearer <token>\` on the upgrade
+  --ws-token-file <PATH>         capability token (trimmed), or
+  --ws-token-sha256 <HEX>        its SHA-256
+  --ws-shared-secret-file <PATH> HS256 secret for signed tokens (≥ 32 bytes)
+  --ws-issuer <ISS>, --ws-audience <AUD>
+                                 required iss / aud claims (signed tokens)
+  --ws-max-clock-skew-seconds <S> leeway for exp/nbf [default: 30]
+  --allow-unauthenticated        listen beyond loopback without --ws-auth (not recommended)
   -h, --help                     Print help
   -V, --version                  Print version
 

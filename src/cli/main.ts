@@ -24,7 +24,13 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`execbox ${VERSION} (codex exec-server protocol ${PROTOCOL_VERSION})\n`);
       return 0;
     case "serve":
-      return serve(command);
+      try {
+        return await serve(command);
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        console.error(`Error: ${e.message}`);
+        return e.exitCode;
+      }
   }
 }
 

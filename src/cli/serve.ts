@@ -4,9 +4,12 @@ import { SHUTDOWN_GRACE_MS } from "../server/limits.ts";
 import { serveStdio } from "../transport/stdio.ts";
 import { listenWebSocket } from "../transport/websocket.ts";
 import type { ServeOptions } from "./args.ts";
-import { isLoopback } from "./listen.ts";
+import { checkAuthorization } from "../server/auth.ts";
+import { authConfigFrom } from "./auth-flags.ts";
+import { UsageError, isLoopback } from "./listen.ts";
 
 export async function serve(options: ServeOptions): Promise<number> {
+  const auth = authConfigFrom(options.auth);
   const exec = new ExecServer({
     concurrentRequests: options.concurrentRequests,
     detachedSessionTtlMs: options.detachedSessionTtlMs,
@@ -24,10 +27,20 @@ export async function serve(options: ServeOptions): Promise<number> {
     return 0;
   }
   const { host, port } = options.listen;
-  const listener = listenWebSocket(exec, host, port);
+  // Safer than the reference: anyone who reaches a non-loopback port could run commands.
+  if (!isLoopback(host) && !auth && !options.allowUnauthenticated) {
+    throw new UsageError(
+      `refusing to listen on non-loopback address ${host} without --ws-auth; pass --allow-unauthenticated to accept anyone who can reach it`,
+    );
+  }
+  const listener = listenWebSocket(exec, host, port, (req) => {
+    if (!auth) return undefined;
+    const failure = checkAuthorization(req.headers.get("authorization"), auth, Date.now() / 1000);
+    return failure ? new Response(failure, { status: 401, headers: { "content-type": "text/plain; charset=utf-8" } }) : undefined;
+  });
   await Bun.write(Bun.stdout, `${listener.url}\n`);
-  if (!isLoopback(host)) {
-    console.error(`execbox: warning: listening on non-loopback ${listener.url} without authentication`);
+  if (!isLoopback(host) && !auth) {
+    console.error(`execbox: warning: ${listener.url} accepts unauthenticated connections from anyone who can reach it`);
   }
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

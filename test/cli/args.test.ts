@@ -14,8 +14,12 @@ describe("parseArgs", () => {
     expect(() => parseArgs(["--concurrent-requests", "0"])).toThrow(expect.objectContaining({ exitCode: 2 }));
     expect(() => parseArgs(["--listen", "tcp://1.2.3.4:5"])).toThrow(expect.objectContaining({ exitCode: 1 }));
   });
-  test("auth flags are refused until implemented, never ignored", () => {
-    expect(() => parseArgs(["--ws-auth", "capability-token"])).toThrow("not supported");
+  test("auth flags are collected; an unknown mode is a usage error", () => {
+    expect(parseArgs(["--ws-auth", "signed-bearer-token", "--ws-issuer", "i", "--ws-max-clock-skew-seconds", "5"])).toMatchObject({
+      auth: { wsAuth: "signed-bearer-token", issuer: "i", maxClockSkewSeconds: 5 },
+    });
+    expect(() => parseArgs(["--ws-auth", "password"])).toThrow(expect.objectContaining({ exitCode: 2 }));
+    expect(() => parseArgs(["--remote"])).toThrow("not supported");
   });
 });
 

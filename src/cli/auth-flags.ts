@@ -1,0 +1,81 @@
+/**
+ * `--ws-auth` and its companions, validated with the reference's messages,
+ * turned into an `AuthConfig`. Secret files are read here and never echoed.
+ */
+import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { osErrorText } from "../protocol/errors.ts";
+import { type AuthConfig, DEFAULT_MAX_CLOCK_SKEW_SECONDS, MIN_SIGNED_SECRET_BYTES } from "../server/auth.ts";
+import { UsageError } from "./listen.ts";
+
+export type AuthFlags = {
+  wsAuth?: string;
+  tokenFile?: string;
+  tokenSha256?: string;
+  sharedSecretFile?: string;
+  issuer?: string;
+  audience?: string;
+  maxClockSkewSeconds?: number;
+};
+
+export const AUTH_MODES = ["capability-token", "signed-bearer-token"] as const;
+
+export function authConfigFrom(f: AuthFlags): AuthConfig | undefined {
+  const tokenFlags = f.tokenFile !== undefined || f.tokenSha256 !== undefined;
+  const signedFlags = [f.sharedSecretFile, f.issuer, f.audience, f.maxClockSkewSeconds].some((v) => v !== undefined);
+  if (f.wsAuth === undefined) {
+    if (tokenFlags || signedFlags) {
+      throw new UsageError("websocket auth flags require `--ws-auth capability-token` or `--ws-auth signed-bearer-token`");
+    }
+    return undefined;
+  }
+  if (f.wsAuth === "capability-token") {
+    if (signedFlags) {
+      throw new UsageError(
+        "`--ws-shared-secret-file`, `--ws-issuer`, `--ws-audience`, and `--ws-max-clock-skew-seconds` require `--ws-auth signed-bearer-token`",
+      );
+    }
+    if (f.tokenFile !== undefined && f.tokenSha256 !== undefined) {
+      throw new UsageError("`--ws-token-file` and `--ws-token-sha256` are mutually exclusive");
+    }
+    if (f.tokenSha256 !== undefined) {
+      if (!/^[0-9a-fA-F]{64}$/.test(f.tokenSha256)) throw new UsageError("--ws-token-sha256 must be a 64-character hex SHA-256 digest");
+      return { mode: "capability-token", tokenSha256: Buffer.from(f.tokenSha256, "hex") };
+    }
+    if (f.tokenFile === undefined) {
+      throw new UsageError("`--ws-token-file` or `--ws-token-sha256` is required when `--ws-auth capability-token` is set");
+    }
+    const token = readSecret(f.tokenFile);
+    return { mode: "capability-token", tokenSha256: createHash("sha256").update(token).digest() };
+  }
+  if (tokenFlags) {
+    throw new UsageError("`--ws-token-file` and `--ws-token-sha256` require `--ws-auth capability-token`, not `signed-bearer-token`");
+  }
+  if (f.sharedSecretFile === undefined) {
+    throw new UsageError("`--ws-shared-secret-file` is required when `--ws-auth signed-bearer-token` is set");
+  }
+  const secret = readSecret(f.sharedSecretFile);
+  if (secret.length < MIN_SIGNED_SECRET_BYTES) {
+    throw new UsageError(`signed websocket bearer secret ${f.sharedSecretFile} must be at least ${MIN_SIGNED_SECRET_BYTES} bytes`);
+  }
+  return {
+    mode: "signed-bearer-token",
+    secret,
+    issuer: f.issuer,
+    audience: f.audience,
+    maxClockSkewSeconds: f.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS,
+  };
+}
+
+/** Reads and trims a secret file; errors name the path, never the content. */
+function readSecret(path: string): Buffer {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UsageError(`failed to read websocket auth secret ${path}: ${osErrorText(e)}`);
+  }
+  const trimmed = text.trim();
+  if (trimmed === "") throw new UsageError(`websocket auth secret ${path} must not be empty`);
+  return Buffer.from(trimmed, "utf8");
+}
