@@ -4,6 +4,7 @@
  */
 import { DETACHED_SESSION_TTL_MS, EXITED_PROCESS_RETENTION_MS } from "../server/limits.ts";
 import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
+import { CLIENT_HELP, type ExecOptions, type InfoOptions, parseClientArgs } from "./client-args.ts";
 import { DEFAULT_LISTEN, type ListenTarget, UsageError, parseListen } from "./listen.ts";
 
 export type ServeOptions = {
@@ -16,12 +17,14 @@ export type ServeOptions = {
   /** Required to listen beyond loopback without `--ws-auth`. */
   allowUnauthenticated: boolean;
 };
-export type Command = ServeOptions | { command: "help" } | { command: "version" };
+export type Command = ServeOptions | ExecOptions | InfoOptions | { command: "help" } | { command: "version" };
 
 /** Flags of the reference that select features execbox does not have yet: refused, never ignored. */
 const UNSUPPORTED_FLAGS = new Set(["--remote", "--environment-id", "--remote-transport"]);
 
 export function parseArgs(argv: string[]): Command {
+  // Client subcommands; anything else (including the `exec-server` alias) configures the executor.
+  if (argv[0] === "exec" || argv[0] === "info") return parseClientArgs(argv[0], argv.slice(1));
   const args = [...argv];
   if (args[0] === "exec-server") args.shift();
   let listen = DEFAULT_LISTEN;
@@ -123,6 +126,8 @@ function parseMillis(text: string, flag: string): number {
 export const HELP = `execbox — a remote executor speaking the \`codex exec-server\` protocol
 
 Usage: execbox [exec-server] [OPTIONS]
+       execbox exec --url <URL> [OPTIONS] -- <COMMAND> [ARGS]…
+       execbox info --url <URL> [--token-file <PATH>]
 
 Options:
   --listen <URL>                 ws://IP:PORT or stdio [default: ${DEFAULT_LISTEN}]
@@ -146,4 +151,5 @@ Options:
   -V, --version                  Print version
 
 Logs go to stderr. SIGINT/SIGTERM terminate all managed processes and exit 0.
-`;
+
+${CLIENT_HELP}`;

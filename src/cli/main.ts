@@ -24,8 +24,13 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`execbox ${VERSION} (codex exec-server protocol ${PROTOCOL_VERSION})\n`);
       return 0;
     case "serve":
+    case "exec":
+    case "info":
       try {
-        return await serve(command);
+        if (command.command === "serve") return await serve(command);
+        // Loaded on demand so the executor's startup does not pay for the client.
+        const client = await import("./exec.ts");
+        return await (command.command === "exec" ? client.runExec(command) : client.runInfo(command));
       } catch (e) {
         if (!(e instanceof UsageError)) throw e;
         console.error(`Error: ${e.message}`);

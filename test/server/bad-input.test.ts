@@ -153,6 +153,7 @@ test("params as a short array are an invalid length; metadata.threadId must be a
 test("a method that is not a string is malformed", async () => {
   const before = c.frames.length;
   c.sendRaw('{"id":2,"method":null}');
-  await c.waitFor((f) => c.frames.indexOf(f) >= before);
-  expect(JSON.parse(c.texts[before]!).error.message).toEndWith(": invalid type: null, expected a string");
+  // Other notifications (earlier processes) may arrive first: wait for the error reply itself.
+  const reply = await c.waitFor((f) => c.frames.indexOf(f) >= before && f.id === -1);
+  expect(reply.error.message).toEndWith(": invalid type: null, expected a string");
 });

@@ -1,0 +1,153 @@
+/**
+ * `execbox exec` and `execbox info`: the client library driven from a
+ * terminal. exec runs one remote command with local stdin/stdout/stderr
+ * attached and exits with its exit code (255 when the executor is
+ * unreachable or lost, like ssh).
+ */
+import { readFileSync } from "node:fs";
+import { posix } from "node:path";
+import type { Writable } from "node:stream";
+import { type ExecboxClient, connectWebSocket } from "../client/index.ts";
+import { parsePathUri, toPathUri } from "../protocol/path-uri.ts";
+import type { ExecOptions, InfoOptions } from "./client-args.ts";
+import { UsageError } from "./listen.ts";
+
+/** Exit code when the connection fails or is lost for good (ssh's convention). */
+export const CONNECTION_FAILURE_EXIT = 255;
+
+const say = (text: string) => process.stderr.write(`execbox: ${text}\n`);
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+async function connect(options: ExecOptions | InfoOptions, clientName: string): Promise<ExecboxClient> {
+  let token: string | undefined;
+  if (options.tokenFile !== undefined) {
+    try {
+      token = readFileSync(options.tokenFile, "utf8").trim();
+    } catch (e) {
+      throw new UsageError(`cannot read --token-file ${options.tokenFile}: ${message(e)}`);
+    }
+  }
+  return connectWebSocket(options.url, { clientName, ...(token === undefined ? {} : { token }) });
+}
+
+export async function runInfo(options: InfoOptions): Promise<number> {
+  let client: ExecboxClient;
+  try {
+    client = await connect(options, "execbox-info");
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    say(message(e));
+    return CONNECTION_FAILURE_EXIT;
+  }
+  try {
+    const info = await client.call("environment/info");
+    process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+    return 0;
+  } catch (e) {
+    say(message(e));
+    return CONNECTION_FAILURE_EXIT;
+  } finally {
+    await client.close();
+  }
+}
+
+export async function runExec(options: ExecOptions): Promise<number> {
+  let client: ExecboxClient;
+  try {
+    client = await connect(options, "execbox-exec");
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    say(message(e));
+    return CONNECTION_FAILURE_EXIT;
+  }
+  client.on("state", (state) => {
+    if (state === "recovering") say("connection lost; reconnecting…");
+    else if (state === "connected") say("reconnected");
+  });
+  const tty = process.stdin.isTTY === true && !options.noStdin;
+  try {
+    const info = await client.call("environment/info");
+    const cwd = remoteCwd(options.cwd, info.cwd);
+    const env = { ...options.env };
+    // A PTY without TERM leaves curses programs guessing; pass ours unless --env set one.
+    if (tty && process.env.TERM && env.TERM === undefined) env.TERM = process.env.TERM;
+    const proc = await client.startProcess({
+      argv: options.argv,
+      cwd,
+      env,
+      tty,
+      pipeStdin: !tty && !options.noStdin,
+      envPolicy: { inherit: "all", ignoreDefaultExcludes: false, exclude: [], set: {}, includeOnly: [] },
+    });
+    const restore = attachInput(proc, tty, !options.noStdin);
+    try {
+      for await (const event of proc) {
+        if (event.type === "output") await write(event.stream === "stderr" ? process.stderr : process.stdout, event.data);
+        else if (event.type === "gap") say(`warning: ${event.count} output chunk(s) were lost while reconnecting`);
+      }
+    } finally {
+      restore();
+    }
+    const code = await proc.closed;
+    await Promise.all([flush(process.stdout), flush(process.stderr)]);
+    return code;
+  } catch (e) {
+    say(message(e));
+    return e instanceof UsageError ? e.exitCode : CONNECTION_FAILURE_EXIT;
+  } finally {
+    await client.close();
+  }
+}
+
+/** Forwards stdin (raw keys to a PTY, or bytes to a pipe) and Ctrl-C; returns the undo. */
+function attachInput(
+  proc: { write(b: Uint8Array): Promise<string>; interrupt(): Promise<void>; terminate(): Promise<boolean> },
+  tty: boolean,
+  forwardStdin: boolean,
+): () => void {
+  let stopped = false;
+  const onInterrupt = () => void proc.interrupt().catch(() => {});
+  const onTerminate = () => void proc.terminate().catch(() => {});
+  // In tty mode ^C is a byte for the PTY; SIGINT only arrives if someone sends it to us.
+  process.on("SIGINT", onInterrupt);
+  process.on("SIGTERM", onTerminate);
+  process.on("SIGHUP", onTerminate);
+  if (tty) process.stdin.setRawMode(true);
+  if (forwardStdin) {
+    void (async () => {
+      try {
+        // One write at a time: the executor may run requests concurrently, and stdin order matters.
+        for await (const chunk of process.stdin) {
+          if (stopped || (await proc.write(chunk as Uint8Array)) !== "accepted") break;
+        }
+      } catch {
+        // The process or the connection ended; the output loop reports it.
+      }
+    })();
+  }
+  return () => {
+    stopped = true;
+    process.off("SIGINT", onInterrupt);
+    process.off("SIGTERM", onTerminate);
+    process.off("SIGHUP", onTerminate);
+    if (tty) process.stdin.setRawMode(false);
+    process.stdin.pause();
+  };
+}
+
+/** `--cwd` as a file: URI: absolute paths and URIs as given, relative ones under the executor's cwd. */
+function remoteCwd(cwd: string | undefined, executorCwd: string | undefined): string {
+  if (cwd !== undefined && /^file:/i.test(cwd)) return cwd;
+  if (cwd !== undefined && cwd.startsWith("/")) return toPathUri(cwd);
+  if (executorCwd === undefined) throw new UsageError("the executor did not report its working directory; pass --cwd");
+  return cwd === undefined ? executorCwd : toPathUri(posix.resolve(parsePathUri(executorCwd), cwd));
+}
+
+async function write(stream: Writable, data: Uint8Array): Promise<void> {
+  if (!stream.write(data)) await new Promise<void>((resolve) => stream.once("drain", resolve));
+}
+
+/** Resolves once everything written so far has been handed to the OS. */
+function flush(stream: Writable): Promise<void> {
+  return new Promise((resolve) => stream.write("", () => resolve()));
+}

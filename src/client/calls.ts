@@ -1,0 +1,137 @@
+/**
+ * Requests in flight: ids, the pending map, per-call timeouts, result
+ * validation, and what happens to each call when its connection drops.
+ * Calls outlive connections so a read can be re-sent after a reconnect.
+ */
+import { type MethodName, Methods, NO_PARAMS } from "../protocol/methods.ts";
+import { ExecboxConnectionError, ExecboxProtocolError, ExecboxRpcError, ExecboxTimeoutError } from "./errors.ts";
+import type { Channel } from "./transport.ts";
+
+/** A call without an answer after this long rejects with ExecboxTimeoutError. */
+export const CALL_TIMEOUT_MS = 60_000;
+
+/**
+ * Re-sent after a reconnect when the drop caught them in flight: they only
+ * read, or (`process/write`) the executor dedupes them by `writeId`, which the
+ * re-sent request carries unchanged. Connection-scoped reads (`fs/readBlock`
+ * on a handle, streamed HTTP) cannot be retried: their handle died with the
+ * connection. Everything else may have taken effect and is rejected.
+ */
+export const RETRIED_ON_RECONNECT: ReadonlySet<MethodName> = new Set<MethodName>([
+  "environment/info",
+  "environment/status",
+  "capabilities/discoverV2",
+  "capabilityRoots/discoverV1",
+  "environmentConfig/read",
+  "process/read",
+  "process/write",
+  "fs/readFile",
+  "fs/getMetadata",
+  "fs/readDirectory",
+  "fs/canonicalize",
+  "fs/walk",
+]);
+
+type Call = {
+  readonly id: number;
+  readonly method: MethodName;
+  readonly frame: string;
+  readonly timeoutMs: number;
+  /** Bound to one connection (initialize, catch-up reads): never queued or re-sent. */
+  readonly pinned: boolean;
+  sentOn: Channel | null;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+};
+
+export class PendingCalls {
+  private nextId = 1;
+  private readonly calls = new Map<number, Call>();
+
+  /** Registers a call and returns its promise; it is sent by `send` or `flush`. */
+  add(method: MethodName, params: unknown, timeoutMs: number, pinned: boolean): { call: Call; promise: Promise<unknown> } {
+    const id = this.nextId++;
+    const omitParams = params === undefined && Methods[method].params === NO_PARAMS;
+    const frame = JSON.stringify(omitParams ? { id, method } : { id, method, params: params ?? null });
+    let call!: Call;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      call = { id, method, frame, timeoutMs, pinned, sentOn: null, timer: undefined, resolve, reject };
+    });
+    this.calls.set(id, call);
+    return { call, promise };
+  }
+
+  /** Sends (or re-sends) a call on a channel; the timeout runs from each send. */
+  send(call: Call, channel: Channel): void {
+    if (!this.calls.has(call.id)) return;
+    try {
+      channel.send(call.frame);
+    } catch {
+      // The channel just closed; its close handler decides the call's fate.
+      return;
+    }
+    call.sentOn = channel;
+    clearTimeout(call.timer);
+    call.timer = setTimeout(() => {
+      if (this.calls.delete(call.id)) call.reject(new ExecboxTimeoutError(call.method, call.timeoutMs));
+    }, call.timeoutMs);
+  }
+
+  /** Sends every queued call, oldest first (after a (re)connect). */
+  flush(channel: Channel): void {
+    for (const call of [...this.calls.values()]) if (!call.sentOn && !call.pinned) this.send(call, channel);
+  }
+
+  /** Settles the call a response frame answers; false if no such call waits. */
+  answer(msg: { id?: unknown; result?: unknown; error?: { code?: unknown; message?: unknown } }): boolean {
+    const call = typeof msg.id === "number" ? this.calls.get(msg.id) : undefined;
+    if (!call) return false;
+    this.calls.delete(call.id);
+    clearTimeout(call.timer);
+    if (msg.error !== undefined) {
+      const { code, message } = msg.error ?? {};
+      call.reject(new ExecboxRpcError(typeof code === "number" ? code : 0, String(message ?? "unknown error"), call.method));
+      return true;
+    }
+    const parsed = Methods[call.method].result.safeParse(msg.result);
+    if (parsed.success) call.resolve(parsed.data);
+    else call.reject(new ExecboxProtocolError(`${call.method}: unexpected result: ${parsed.error.message}`));
+    return true;
+  }
+
+  /**
+   * A connection dropped. Calls sent on it are re-queued if retrying is safe,
+   * else rejected (they may have been applied). Queued calls stay queued.
+   */
+  dropped(channel: Channel, resumable: boolean): void {
+    for (const call of [...this.calls.values()]) {
+      if (call.sentOn !== channel && !call.pinned) continue;
+      clearTimeout(call.timer);
+      if (resumable && !call.pinned && RETRIED_ON_RECONNECT.has(call.method)) {
+        call.sentOn = null;
+        continue;
+      }
+      this.calls.delete(call.id);
+      const applied = call.sentOn === channel;
+      call.reject(
+        new ExecboxConnectionError(
+          applied
+            ? `connection lost while ${call.method} was in flight; it may or may not have been applied`
+            : `connection lost before ${call.method} was sent`,
+          call.method,
+          applied,
+        ),
+      );
+    }
+  }
+
+  /** Rejects every call (client closed or failed). */
+  rejectAll(error: (method: string) => Error): void {
+    for (const call of this.calls.values()) {
+      clearTimeout(call.timer);
+      call.reject(error(call.method));
+    }
+    this.calls.clear();
+  }
+}

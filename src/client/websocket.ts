@@ -1,0 +1,129 @@
+/**
+ * WebSocket channel on the WHATWG `WebSocket` API, which Bun, Node ≥ 22 (and
+ * Node 20 with `--experimental-websocket`), Deno and browsers provide, and
+ * the `ws` package mirrors. The bearer token travels as an `Authorization`
+ * header on the upgrade, passed as `new WebSocket(url, { headers })`: Bun,
+ * Node's undici and `ws` honour that; browsers ignore it (and send `Origin`,
+ * which execbox refuses anyway), so this client is for servers and CLIs.
+ */
+import type { Channel, ChannelEvents, Connector } from "./transport.ts";
+
+/** The subset of the WHATWG WebSocket this client uses. */
+export interface WebSocketLike {
+  binaryType: string;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+/** `globalThis.WebSocket`, or e.g. `import { WebSocket } from "ws"` on Node 20. */
+export type WebSocketConstructor = new (url: string, options: { headers: Record<string, string> }) => WebSocketLike;
+
+export type WebSocketOptions = {
+  /** Sent as `Authorization: Bearer <token>` on the upgrade (`--ws-auth` executors). */
+  token?: string;
+  /** Extra upgrade headers. Never set `Origin`: execbox answers 403 to it. */
+  headers?: Record<string, string>;
+  /** Constructor to use instead of the global one. */
+  WebSocket?: WebSocketConstructor;
+  /** How long one connection attempt may take. */
+  connectTimeoutMs?: number;
+};
+
+/** One attempt to open a WebSocket gives up after this long. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** `close()` waits this long for the close handshake before letting go. */
+const CLOSE_WAIT_MS = 1_000;
+
+export function webSocketConnector(url: string, options: WebSocketOptions = {}): Connector {
+  const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket;
+  if (typeof Ctor !== "function") {
+    throw new Error(
+      "no global WebSocket here (Node 20 without --experimental-websocket): pass { WebSocket } from the `ws` package",
+    );
+  }
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
+  const timeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  return {
+    target: url,
+    resumable: true,
+    open: (events) => openSocket(Ctor as WebSocketConstructor, url, headers, timeoutMs, events),
+  };
+}
+
+function openSocket(
+  Ctor: WebSocketConstructor,
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  events: ChannelEvents,
+): Promise<Channel> {
+  return new Promise((resolve, reject) => {
+    let ws: WebSocketLike;
+    try {
+      ws = new Ctor(url, { headers });
+    } catch (e) {
+      reject(new Error(`cannot connect to ${url}: ${e instanceof Error ? e.message : String(e)}`));
+      return;
+    }
+    ws.binaryType = "arraybuffer";
+    const decoder = new TextDecoder();
+    let opened = false;
+    let closedResolve: () => void = () => {};
+    const whenClosed = new Promise<void>((r) => (closedResolve = r));
+    const channel = {
+      closed: false,
+      send(text: string) {
+        if (channel.closed) throw new Error("connection is closed");
+        ws.send(text);
+      },
+      async close() {
+        if (!channel.closed) {
+          ws.close(1000);
+          finish("closed by the client");
+        }
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([whenClosed, new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+        clearTimeout(timer);
+      },
+    };
+    const finish = (reason: string) => {
+      if (channel.closed) return;
+      channel.closed = true;
+      if (opened) events.closed(reason);
+    };
+    const timer = setTimeout(() => {
+      finish("timeout");
+      ws.close();
+      reject(new Error(`cannot connect to ${url}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    ws.onopen = () => {
+      clearTimeout(timer);
+      opened = true;
+      resolve(channel);
+    };
+    ws.onmessage = (event) => {
+      if (channel.closed) return;
+      const data = event.data;
+      if (typeof data === "string") events.message(data);
+      else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) events.message(decoder.decode(data as ArrayBuffer));
+    };
+    ws.onerror = (event) => {
+      if (opened) return; // the close event that follows reports it
+      clearTimeout(timer);
+      finish("error");
+      const detail = (event as { message?: string; error?: Error }).message ?? (event as { error?: Error }).error?.message;
+      reject(new Error(`cannot connect to ${url}${detail ? `: ${detail}` : ""}`));
+    };
+    ws.onclose = (event) => {
+      clearTimeout(timer);
+      closedResolve();
+      if (!opened) reject(new Error(`cannot connect to ${url}: closed with code ${event.code}`));
+      finish(`closed with code ${event.code}${event.reason ? ` (${event.reason})` : ""}`);
+    };
+  });
+}
