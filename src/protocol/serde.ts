@@ -63,9 +63,9 @@ export const struct = <T extends z.ZodRawShape>(name: string, shape: T) => {
           ? `invalid length ${iss.input.description}, expected struct ${name} with ${keys.length} elements`
           : expecting(`struct ${name}`).error(iss),
     }),
-  );
+    // The preprocess step only reshapes arrays; the wire input type is still the object's.
+  ) as unknown as z.ZodType<z.output<z.ZodObject<T>>, z.input<z.ZodObject<T>>>;
 };
-
 
 /** A string enum: unknown values give serde's `unknown variant` text. */
 export function variant<const T extends readonly [string, ...string[]]>(values: T) {

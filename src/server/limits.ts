@@ -18,5 +18,10 @@ export const DETACHED_SESSION_TTL_MS = 80_000;
 export const DEFAULT_CONCURRENT_REQUESTS = 1;
 /** On shutdown, how long to wait for killed processes to close before exiting anyway. */
 export const SHUTDOWN_GRACE_MS = 2_000;
-/** WebSocket keepalive: idle connections are pinged; a peer silent this long is dropped. */
-export const WS_IDLE_TIMEOUT_SECONDS = 120;
+/**
+ * WebSocket keepalive: a connection silent this long is pinged, and dropped if
+ * the ping goes unanswered. Short enough that a dead peer's session detaches
+ * (and becomes resumable) well within the client's recovery deadline; the
+ * reference pings every 30 s.
+ */
+export const WS_IDLE_TIMEOUT_SECONDS = 30;
