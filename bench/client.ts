@@ -7,7 +7,7 @@
 
 export type Notification = { method: string; params: Record<string, unknown> };
 
-type Pending = { resolve(v: unknown): void; reject(e: Error): void };
+type Pending = { resolve(v: unknown): void; reject(e: Error): void; raw: boolean };
 
 export class RpcError extends Error {
   constructor(
@@ -58,10 +58,22 @@ export class BenchClient {
   }
 
   request(method: string, params: unknown): Promise<unknown> {
+    return this.send(method, params, false);
+  }
+
+  /**
+   * Like `request`, but a successful response resolves with its frame text,
+   * unparsed (for multi-MB results; both servers put `"id"` first in them).
+   */
+  requestText(method: string, params: unknown): Promise<string> {
+    return this.send(method, params, true) as Promise<string>;
+  }
+
+  private send(method: string, params: unknown, raw: boolean): Promise<unknown> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, raw });
       this.ws.send(`{"id":${id},"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`);
     });
   }
@@ -78,6 +90,15 @@ export class BenchClient {
 
   private frame(text: string): void {
     if (this.raw?.(text)) return;
+    if (text.startsWith('{"id":')) {
+      const id = Number.parseInt(text.slice(6, 26), 10);
+      const p = this.pending.get(id);
+      if (p?.raw && text.startsWith(`{"id":${id},"result":`)) {
+        this.pending.delete(id);
+        p.resolve(text);
+        return;
+      }
+    }
     const msg = JSON.parse(text) as {
       id?: number;
       method?: string;

@@ -14,7 +14,7 @@ function startParams(processId: string, argv: string[]) {
   return { processId, argv, cwd: CWD, env: CHILD_ENV, tty: false };
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: Timer | undefined;
   const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)));
   return Promise.race([p, t]).finally(() => clearTimeout(timer));

@@ -6,9 +6,10 @@
 import { constants } from "node:fs";
 import { copyFile, lstat, mkdir, open, readdir, readlink, realpath, rm, rmdir, stat, symlink, unlink } from "node:fs/promises";
 import { join, sep } from "node:path";
-import { Base64Error, decodeBase64, encodeBase64 } from "../protocol/base64.ts";
+import { Base64Error, decodeBase64 } from "../protocol/base64.ts";
 import { fromOsError, invalidRequest, internalError } from "../protocol/errors.ts";
 import { toPathUri } from "../protocol/path-uri.ts";
+import { FileDataResult } from "./base64-result.ts";
 import { isWithin, osError, refuseFinalSymlink, refuseRootRemoval, refuseSymlinks, resolveParent } from "./paths.ts";
 
 /** Runs an fs operation, turning thrown OS errors into their JSON-RPC form. */
@@ -22,12 +23,12 @@ export async function fsCall<T>(op: () => Promise<T>): Promise<T> {
 
 export const notAFile = (path: string) => invalidRequest(`path \`${path}\` is not a file`);
 
-export async function readFile(path: string, followSymlinks: boolean): Promise<{ dataBase64: string }> {
+export async function readFile(path: string, followSymlinks: boolean): Promise<FileDataResult> {
   return fsCall(async () => {
     if (!followSymlinks) await refuseSymlinks(path);
     const st = await stat(path);
     if (!st.isFile()) throw notAFile(path);
-    return { dataBase64: encodeBase64(await Bun.file(path).bytes()) };
+    return new FileDataResult(await Bun.file(path).bytes());
   });
 }
 

@@ -6,8 +6,8 @@
  */
 import { constants } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
-import { encodeBase64 } from "../protocol/base64.ts";
 import { invalidRequest, notFound } from "../protocol/errors.ts";
+import { BlockResult } from "./base64-result.ts";
 import { fsCall, notAFile } from "./files.ts";
 import { osError } from "./paths.ts";
 
@@ -33,6 +33,8 @@ type OpenFile = { fh: FileHandle; mode: "read" | "replace" };
 
 export class FileHandleTable {
   private readonly files = new Map<string, OpenFile>();
+  /** A block buffer handed back after its reply was encoded, for the next read. */
+  private spare: Buffer | null = null;
 
   async open(handleId: string, path: string, mode: "read" | "replace"): Promise<{ handleId: string }> {
     if (Buffer.byteLength(handleId) > MAX_HANDLE_ID_BYTES) {
@@ -57,18 +59,21 @@ export class FileHandleTable {
     return { handleId };
   }
 
-  async readBlock(handleId: string, offset: number, len: number): Promise<{ chunk: string; eof: boolean }> {
+  async readBlock(handleId: string, offset: number, len: number): Promise<BlockResult> {
     if (len < 1 || len > MAX_BLOCK_BYTES) {
       throw invalidRequest(`file read block length must be between 1 and ${MAX_BLOCK_BYTES}`);
     }
     const file = this.get(handleId);
     return fsCall(async () => {
       if (file.mode !== "read") throw osError("EBADF");
-      const buffer = Buffer.allocUnsafe(len);
-      const bytesRead = await readFully(file.fh, buffer, offset);
+      const buffer = this.spare && this.spare.length >= len ? this.spare : Buffer.allocUnsafeSlow(len);
+      if (buffer === this.spare) this.spare = null;
+      const bytesRead = await readFully(file.fh, buffer.subarray(0, len), offset);
       // As the reference: eof means the read came back short, so a block ending
       // exactly at the end of the file is not yet eof; the next read returns "" and eof.
-      return { chunk: encodeBase64(buffer.subarray(0, bytesRead)), eof: bytesRead < len };
+      return new BlockResult(buffer.subarray(0, bytesRead), bytesRead < len, () => {
+        if (!this.spare || this.spare.length < buffer.length) this.spare = buffer;
+      });
     });
   }
 
@@ -99,6 +104,7 @@ export class FileHandleTable {
   async closeAll(): Promise<void> {
     const all = [...this.files.values()];
     this.files.clear();
+    this.spare = null;
     await Promise.all(all.map((f) => f.fh.close().catch(() => undefined)));
   }
 

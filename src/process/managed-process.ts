@@ -7,6 +7,7 @@
  */
 import { encodeBase64 } from "../protocol/base64.ts";
 import { internalError } from "../protocol/errors.ts";
+import { releaseBuffer } from "../protocol/frame-memory.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import type { OutputStream, ProcessReadResult, WriteStatus } from "../protocol/messages/process.ts";
 import type { Clock } from "../server/clock.ts";
@@ -56,7 +57,7 @@ export class ManagedProcess {
     private readonly sink: ProcessEventSink,
     private readonly limits: ProcessLimits,
   ) {
-    this.log = new OutputLog(limits.retainedOutputBytes);
+    this.log = new OutputLog(limits.retainedOutputBytes, limits.maxChunkBytes);
     this.openStreams = spec.tty ? 1 : 2;
     this.child = spawnChild(spec, {
       data: (bytes) => this.emitOutput("pty", bytes),
@@ -83,6 +84,8 @@ export class ManagedProcess {
         const { done, value } = await reader.read();
         if (done) break;
         this.emitOutput(name, value);
+        // Encoded and copied into the log: free it now, not at some later collection.
+        releaseBuffer(value);
       }
     } catch {
       // A read error ends the stream like EOF; the exit status still arrives.

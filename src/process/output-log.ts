@@ -2,36 +2,64 @@
  * The retained output of one process: chunks in seq order, oldest evicted
  * once more than `capacityBytes` are held. Notifications are sent for every
  * chunk regardless; this window only serves `process/read`.
+ *
+ * The bytes are copied into one ring buffer (grown on demand up to
+ * `capacity + 2 × maxChunk`, which always fits the capacity's worth of
+ * chunks), so the caller's buffer is free as soon as `append` returns and a
+ * busy process costs no allocation per chunk. Chunks that `read` returns view
+ * the ring: use them before the next `append`.
  */
 import type { OutputStream } from "../protocol/messages/process.ts";
 
 export type RetainedChunk = { seq: number; stream: OutputStream; bytes: Uint8Array };
 
+/** A retained chunk: `start` in the ring, or `own` bytes for a chunk larger than the capacity. */
+type Entry = { seq: number; stream: OutputStream; start: number; length: number; own: Uint8Array | null };
+
+const MIN_RING_BYTES = 16 * 1024;
+
 export class OutputLog {
-  private chunks: RetainedChunk[] = [];
+  private entries: Entry[] = [];
   private head = 0;
   private bytes = 0;
+  private ring = new Uint8Array(0);
+  /** Where the next chunk goes in the ring. */
+  private tail = 0;
+  private readonly maxRingBytes: number;
 
-  constructor(private readonly capacityBytes: number) {}
+  constructor(
+    private readonly capacityBytes: number,
+    maxChunkBytes = capacityBytes,
+  ) {
+    this.maxRingBytes = capacityBytes + 2 * Math.min(maxChunkBytes, capacityBytes);
+  }
 
   append(chunk: RetainedChunk): void {
-    this.chunks.push(chunk);
-    this.bytes += chunk.bytes.byteLength;
-    while (this.bytes > this.capacityBytes && this.chunks.length - this.head > 1) {
-      this.bytes -= this.chunks[this.head]!.bytes.byteLength;
-      this.chunks[this.head++] = undefined as never;
+    const n = chunk.bytes.byteLength;
+    // The new chunk always stays; older ones go while the total would exceed the capacity.
+    while (this.head < this.entries.length && this.bytes + n > this.capacityBytes) this.evict();
+    let entry: Entry;
+    if (n > this.capacityBytes) {
+      entry = { seq: chunk.seq, stream: chunk.stream, start: 0, length: n, own: chunk.bytes.slice() };
+    } else {
+      const start = this.place(n);
+      this.ring.set(chunk.bytes, start);
+      this.tail = start + n;
+      entry = { seq: chunk.seq, stream: chunk.stream, start, length: n, own: null };
     }
+    this.entries.push(entry);
+    this.bytes += n;
     // Compact occasionally so evicted slots do not accumulate.
-    if (this.head > 1024 && this.head * 2 > this.chunks.length) {
-      this.chunks = this.chunks.slice(this.head);
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
       this.head = 0;
     }
   }
 
   /** True if some retained chunk has `seq > afterSeq`. */
   hasAfter(afterSeq: number): boolean {
-    const last = this.chunks[this.chunks.length - 1];
-    return this.chunks.length > this.head && last !== undefined && last.seq > afterSeq;
+    const last = this.entries[this.entries.length - 1];
+    return this.entries.length > this.head && last !== undefined && last.seq > afterSeq;
   }
 
   /**
@@ -42,11 +70,11 @@ export class OutputLog {
   read(afterSeq: number, maxBytes: number | undefined): RetainedChunk[] {
     const out: RetainedChunk[] = [];
     let total = 0;
-    for (let i = this.firstAfter(afterSeq); i < this.chunks.length; i++) {
-      const c = this.chunks[i]!;
-      if (maxBytes !== undefined && out.length > 0 && total + c.bytes.byteLength > maxBytes) break;
-      out.push(c);
-      total += c.bytes.byteLength;
+    for (let i = this.firstAfter(afterSeq); i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      if (maxBytes !== undefined && out.length > 0 && total + e.length > maxBytes) break;
+      out.push({ seq: e.seq, stream: e.stream, bytes: e.own ?? this.ring.subarray(e.start, e.start + e.length) });
+      total += e.length;
       if (maxBytes !== undefined && total >= maxBytes) break;
     }
     return out;
@@ -54,12 +82,60 @@ export class OutputLog {
 
   private firstAfter(afterSeq: number): number {
     let lo = this.head;
-    let hi = this.chunks.length;
+    let hi = this.entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.chunks[mid]!.seq > afterSeq) hi = mid;
+      if (this.entries[mid]!.seq > afterSeq) hi = mid;
       else lo = mid + 1;
     }
     return lo;
+  }
+
+  private evict(): void {
+    this.bytes -= this.entries[this.head]!.length;
+    this.entries[this.head++] = undefined as never;
+    if (this.head === this.entries.length) {
+      this.entries.length = 0;
+      this.head = 0;
+      this.tail = 0;
+    }
+  }
+
+  /** A ring offset with `n` free bytes: grows the ring while it may, else evicts the oldest. */
+  private place(n: number): number {
+    for (;;) {
+      const at = this.freeSpan(n);
+      if (at !== undefined) return at;
+      if (this.ring.length < this.maxRingBytes) this.grow(n);
+      else this.evict();
+    }
+  }
+
+  private freeSpan(n: number): number | undefined {
+    if (this.head === this.entries.length) return n <= this.ring.length ? 0 : undefined;
+    const oldest = this.entries[this.head]!;
+    // Only one oversize chunk can be retained, and it is evicted before any ring chunk is placed.
+    const h = oldest.start;
+    if (this.tail > h) {
+      if (this.ring.length - this.tail >= n) return this.tail;
+      return h >= n ? 0 : undefined;
+    }
+    return h - this.tail >= n ? this.tail : undefined;
+  }
+
+  /** A bigger ring with the live chunks moved to its start, in order. */
+  private grow(n: number): void {
+    let size = Math.max(MIN_RING_BYTES, this.ring.length * 2);
+    while (size < this.bytes + n) size *= 2;
+    const ring = new Uint8Array(Math.min(size, this.maxRingBytes));
+    let at = 0;
+    for (let i = this.head; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      ring.set(this.ring.subarray(e.start, e.start + e.length), at);
+      e.start = at;
+      at += e.length;
+    }
+    this.ring = ring;
+    this.tail = at;
   }
 }

@@ -96,7 +96,17 @@ function stringEnd(text: string, start: number): number {
   }
 }
 
+/**
+ * A result that writes its own response text (`{"id":…,"result":…}`): results
+ * made mostly of base64 skip JSON.stringify (see `fs/base64-result.ts`). It
+ * must still read as the plain result object (`toJSON`).
+ */
+export abstract class SelfEncodingResult {
+  abstract responseText(idJson: string): string;
+}
+
 export function encodeResult(id: RequestId, result: unknown): string {
+  if (result instanceof SelfEncodingResult) return result.responseText(id.json);
   return `{"id":${id.json},"result":${JSON.stringify(result)}}`;
 }
 

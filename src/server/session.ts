@@ -6,6 +6,7 @@
  */
 import { ErrorCode, RpcError, invalidRequest } from "../protocol/errors.ts";
 import { encodeNotification, encodeOutputNotification } from "../protocol/envelope.ts";
+import { countFrameText } from "../protocol/frame-memory.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import type { ProcessEventSink } from "../process/managed-process.ts";
 import { ProcessTable, type ProcessTableOptions } from "../process/process-table.ts";
@@ -34,7 +35,9 @@ export class Session implements ProcessEventSink {
     if (!this.attachment) return;
     if (method === "process/output") {
       const p = params as NotificationParams<"process/output">;
-      this.attachment.send(encodeOutputNotification(p.processId, p.seq, p.stream, p.chunk));
+      const frame = encodeOutputNotification(p.processId, p.seq, p.stream, p.chunk);
+      this.attachment.send(frame);
+      countFrameText(frame.length);
     } else {
       this.attachment.send(encodeNotification(method, params));
     }

@@ -26,6 +26,29 @@ describe("OutputLog", () => {
     expect(log.hasAfter(2)).toBe(true);
   });
 
+  test("copies what it keeps, across ring wrap-arounds and growth", () => {
+    let state = 12345;
+    const rand = (n: number) => ((state = (state * 1103515245 + 12345) & 0x7fffffff) % n);
+    for (const [capacity, maxChunk] of [[1000, 100], [4096, 4096], [1 << 20, 64 * 1024]] as const) {
+      const log = new OutputLog(capacity, maxChunk);
+      const model: { seq: number; bytes: Uint8Array }[] = [];
+      for (let seq = 1; seq <= 3000; seq++) {
+        const bytes = new Uint8Array(1 + rand(maxChunk));
+        for (let i = 0; i < bytes.length; i++) bytes[i] = rand(256);
+        model.push({ seq, bytes: bytes.slice() });
+        log.append({ seq, stream: "stdout", bytes });
+        bytes.fill(0); // the log must not keep the caller's buffer
+        let total = model.reduce((a, c) => a + c.bytes.length, 0);
+        while (model.length > 1 && total > capacity) total -= model.shift()!.bytes.length;
+        if (seq % 97 === 0 || seq > 2990) {
+          const got = log.read(0, undefined);
+          expect(got.map((c) => c.seq)).toEqual(model.map((c) => c.seq));
+          for (let i = 0; i < got.length; i++) expect(Buffer.from(got[i]!.bytes).equals(Buffer.from(model[i]!.bytes))).toBe(true);
+        }
+      }
+    }
+  });
+
   test("stays correct across many evictions (compaction)", () => {
     const log = new OutputLog(100);
     for (let s = 1; s <= 10_000; s++) log.append(chunk(s, 10));

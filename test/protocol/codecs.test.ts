@@ -1,7 +1,8 @@
 /** Unit tests for the wire codecs: base64, path URIs, JSON syntax errors, the envelope. */
 import { describe, expect, test } from "bun:test";
 import { decodeBase64 } from "../../src/protocol/base64.ts";
-import { parseIncoming } from "../../src/protocol/envelope.ts";
+import { encodeResult, parseIncoming } from "../../src/protocol/envelope.ts";
+import { BlockResult, FileDataResult } from "../../src/fs/base64-result.ts";
 import { describeJsonSyntaxError } from "../../src/protocol/json-syntax.ts";
 import { parsePathUri, toPathUri } from "../../src/protocol/path-uri.ts";
 
@@ -88,6 +89,19 @@ describe("envelope", () => {
     expect(parseIncoming("{}")).toEqual({ kind: "malformed", detail: "missing field `error`" });
     for (const id of ["1.5", "null", "true", "99999999999999999999", "1e3"]) {
       expect(parseIncoming(`{"id":${id},"method":"a"}`)).toEqual({ kind: "malformed", detail: "data did not match any variant of untagged enum RequestId" });
+    }
+  });
+});
+
+describe("results that encode themselves", () => {
+  test("read as, and encode exactly like, the plain results", () => {
+    const bytes = () => Uint8Array.from([0, 1, 2, 250, 251, 252, 253]);
+    const plainBlock = { chunk: Buffer.from(bytes()).toString("base64"), eof: true };
+    expect(JSON.parse(JSON.stringify(new BlockResult(bytes(), true)))).toEqual(plainBlock);
+    expect(new BlockResult(bytes(), true).chunk).toBe(plainBlock.chunk);
+    for (const id of [{ json: "7" }, { json: '"ü-id"' }]) {
+      expect(encodeResult(id, new BlockResult(bytes(), true))).toBe(encodeResult(id, plainBlock));
+      expect(encodeResult(id, new FileDataResult(bytes()))).toBe(encodeResult(id, { dataBase64: plainBlock.chunk }));
     }
   });
 });
