@@ -2,7 +2,7 @@
  * Command-line parsing for `execbox [exec-server] [OPTIONS]`, with the
  * reference's flag names and defaults. Pure: returns a value or throws.
  */
-import { DETACHED_SESSION_TTL_MS, EXITED_PROCESS_RETENTION_MS } from "../server/limits.ts";
+import { DETACHED_SESSION_TTL_MS, EXITED_PROCESS_RETENTION_MS, RETAINED_OUTPUT_BYTES_PER_PROCESS } from "../server/limits.ts";
 import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
 import { CLIENT_HELP, type ExecOptions, type InfoOptions, parseClientArgs } from "./client-args.ts";
 import { DEFAULT_LISTEN, type ListenTarget, UsageError, parseListen } from "./listen.ts";
@@ -13,6 +13,7 @@ export type ServeOptions = {
   concurrentRequests: number;
   detachedSessionTtlMs: number;
   exitedRetentionMs: number;
+  retainedOutputBytes: number;
   auth: AuthFlags;
   /** Required to listen beyond loopback without `--ws-auth`. */
   allowUnauthenticated: boolean;
@@ -31,6 +32,7 @@ export function parseArgs(argv: string[]): Command {
   let concurrentRequests = 1;
   let detachedSessionTtlMs = DETACHED_SESSION_TTL_MS;
   let exitedRetentionMs = EXITED_PROCESS_RETENTION_MS;
+  let retainedOutputBytes = RETAINED_OUTPUT_BYTES_PER_PROCESS;
   const auth: AuthFlags = {};
   let allowUnauthenticated = false;
   for (let i = 0; i < args.length; i++) {
@@ -59,6 +61,9 @@ export function parseArgs(argv: string[]): Command {
         break;
       case "--exited-process-retention-ms":
         exitedRetentionMs = parseMillis(value(), flag);
+        break;
+      case "--retained-output-bytes":
+        retainedOutputBytes = parseCount(value(), flag);
         break;
       case "--ws-auth": {
         const mode = value();
@@ -100,6 +105,7 @@ export function parseArgs(argv: string[]): Command {
     concurrentRequests,
     detachedSessionTtlMs,
     exitedRetentionMs,
+    retainedOutputBytes,
     auth,
     allowUnauthenticated,
   };
@@ -138,6 +144,8 @@ Options:
   --exited-process-retention-ms <MS>
                                  How long a finished process stays readable
                                  [default: ${EXITED_PROCESS_RETENTION_MS}]
+  --retained-output-bytes <N>    Output kept per process for process/read and for
+                                 catching up after a reconnect [default: ${RETAINED_OUTPUT_BYTES_PER_PROCESS}]
   --ws-auth <MODE>               capability-token | signed-bearer-token; clients send
                                  \`Authorization: Bearer <token>\` on the upgrade
   --ws-token-file <PATH>         capability token (trimmed), or

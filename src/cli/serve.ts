@@ -14,6 +14,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     concurrentRequests: options.concurrentRequests,
     detachedSessionTtlMs: options.detachedSessionTtlMs,
     exitedRetentionMs: options.exitedRetentionMs,
+    retainedOutputBytes: options.retainedOutputBytes,
   });
   const shutdown = async () => {
     await Promise.race([exec.shutdown(), Bun.sleep(SHUTDOWN_GRACE_MS)]);

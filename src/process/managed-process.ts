@@ -20,6 +20,20 @@ export interface ProcessEventSink {
   ready(): Promise<void> | undefined;
 }
 
+/**
+ * While a client may not have seen all of a process's retained output (its
+ * connection dropped, or it resumed but has not caught up yet), the pipes are
+ * not read once the retained output is within this of full: the child blocks
+ * instead of output being evicted unread. One pipe read is at most this large.
+ */
+export const CATCH_UP_PAUSE_MARGIN_BYTES = 256 * 1024;
+/**
+ * After a resume, how long a client has to catch up with `process/read`
+ * (reading up to the newest chunk ends the wait sooner). Clients that only
+ * follow notifications (the Codex CLI) never read; their output resumes after this.
+ */
+export const CATCH_UP_GRACE_MS = 5_000;
+
 export type ProcessLimits = {
   /** Bytes of output kept for `process/read` per process. */
   retainedOutputBytes: number;
@@ -75,12 +89,44 @@ export class ManagedProcess {
     return this.closedSeq !== null;
   }
 
+  /**
+   * Connection state, told by the session: `detached` holds output that might
+   * be unread; `attached` gives the client the grace period to catch up;
+   * `ended` (no client will come) releases everything.
+   */
+  connectionChanged(state: "detached" | "attached" | "ended"): void {
+    this.cancelGrace?.();
+    this.cancelGrace = null;
+    if (state === "detached") this.unreadMayBeLost = true;
+    else if (state === "ended") this.caughtUp();
+    else this.cancelGrace = this.limits.clock.after(CATCH_UP_GRACE_MS, () => this.caughtUp());
+  }
+
+  private unreadMayBeLost = false;
+  private cancelGrace: (() => void) | null = null;
+  private catchUpWaiters: (() => void)[] = [];
+
+  private catchUpHold(): Promise<void> | undefined {
+    if (!this.unreadMayBeLost || this.log.freeBytes >= CATCH_UP_PAUSE_MARGIN_BYTES) return undefined;
+    return new Promise((resolve) => this.catchUpWaiters.push(resolve));
+  }
+
+  private caughtUp(): void {
+    this.unreadMayBeLost = false;
+    const waiters = this.catchUpWaiters;
+    this.catchUpWaiters = [];
+    for (const w of waiters) w();
+  }
+
   private async pump(stream: ReadableStream<Uint8Array>, name: OutputStream): Promise<void> {
     const reader = stream.getReader();
     try {
       for (;;) {
-        const wait = this.sink.ready();
-        if (wait) await wait;
+        const wait = this.sink.ready() ?? this.catchUpHold();
+        if (wait) {
+          await wait;
+          continue;
+        }
         const { done, value } = await reader.read();
         if (done) break;
         this.emitOutput(name, value);
@@ -146,6 +192,8 @@ export class ManagedProcess {
     if (waitMs > 0 && !this.hasNews(afterSeq)) await this.waitForNews(afterSeq, waitMs);
     const chunks = this.log.read(afterSeq, maxBytes);
     const last = chunks[chunks.length - 1];
+    // A read that reaches the newest chunk means the client has caught up.
+    if (this.unreadMayBeLost && !this.log.hasAfter(last?.seq ?? afterSeq)) this.caughtUp();
     return {
       chunks: chunks.map((c) => ({ seq: c.seq, stream: c.stream, chunk: encodeBase64(c.bytes) })),
       nextSeq: maxBytes !== undefined && last ? last.seq + 1 : this.seq,

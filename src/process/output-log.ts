@@ -56,6 +56,11 @@ export class OutputLog {
     }
   }
 
+  /** Bytes that can be appended before the oldest chunks start to be evicted. */
+  get freeBytes(): number {
+    return this.capacityBytes - this.bytes;
+  }
+
   /** True if some retained chunk has `seq > afterSeq`. */
   hasAfter(afterSeq: number): boolean {
     const last = this.entries[this.entries.length - 1];

@@ -84,6 +84,10 @@ export class ProcessTable {
     return proc.write(writeId, bytes);
   }
 
+  connectionChanged(state: "detached" | "attached" | "ended"): void {
+    for (const p of this.procs.values()) p.connectionChanged(state);
+  }
+
   interrupt(processId: string): void {
     this.procs.get(processId)?.interrupt();
   }

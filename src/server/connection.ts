@@ -90,15 +90,18 @@ export class Connection implements Attachment {
     if (this.closed) return;
     this.closed = true;
     this.inbox.length = 0;
+    // Detach first and synchronously: once the outbox is closed its producers
+    // run again, and they must already see a detached session (holding unread
+    // output) rather than push frames into a dead connection.
+    const session = this.session;
+    this.session = null;
+    const ours = session?.attachment === this;
+    if (ours && this.options.detachOnClose) this.server.sessions.detach(session);
     this.outbox.close();
     this.watches.closeAll();
     this.http.closeAll();
     await this.files.closeAll();
-    const session = this.session;
-    this.session = null;
-    if (session?.attachment !== this) return;
-    if (this.options.detachOnClose) this.server.sessions.detach(session);
-    else await this.server.sessions.end(session);
+    if (ours && !this.options.detachOnClose) await this.server.sessions.end(session);
   }
 
   /**

@@ -2,8 +2,13 @@
 
 /** Largest incoming WebSocket message; bigger ones drop the connection (reference: 16 MiB). */
 export const MAX_INCOMING_MESSAGE_BYTES = 16 * 1024 * 1024;
-/** Output retained per process for `process/read` (reference: ~1 MiB, oldest evicted). */
-export const RETAINED_OUTPUT_BYTES_PER_PROCESS = 1024 * 1024;
+/**
+ * Output retained per process for `process/read` (reference: ~1 MiB, oldest
+ * evicted). execbox keeps 4 MiB: enough to hold whatever may have been in
+ * flight (outbox, socket buffers) when a connection drops, so a client that
+ * resumes and reads from its last seq loses nothing.
+ */
+export const RETAINED_OUTPUT_BYTES_PER_PROCESS = 16 * 1024 * 1024;
 /**
  * Largest `process/output` chunk. The reference sends ≤ 8 KiB; execbox sends
  * up to 64 KiB so bulk output costs an eighth of the frames. Clients must not

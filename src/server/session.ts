@@ -46,6 +46,20 @@ export class Session implements ProcessEventSink {
   ready(): Promise<void> | undefined {
     return this.attachment?.ready();
   }
+
+  /** Attaches a connection, or detaches with null; processes hold unread output meanwhile. */
+  attach(attachment: Attachment | null): void {
+    const was = this.attachment;
+    this.attachment = attachment;
+    if (was && !attachment) this.processes.connectionChanged("detached");
+    if (attachment && was !== attachment) this.processes.connectionChanged("attached");
+  }
+
+  /** The session is over: nobody will read again, so nothing is held back. */
+  end(): void {
+    this.attachment = null;
+    this.processes.connectionChanged("ended");
+  }
 }
 
 export type SessionOptions = {
@@ -62,7 +76,7 @@ export class SessionRegistry {
 
   create(attachment: Attachment): Session {
     const session = new Session(crypto.randomUUID(), this.options.process);
-    session.attachment = attachment;
+    session.attach(attachment);
     this.sessions.set(session.id, session);
     return session;
   }
@@ -75,20 +89,20 @@ export class SessionRegistry {
     }
     session.cancelExpiry?.();
     session.cancelExpiry = null;
-    session.attachment = attachment;
+    session.attach(attachment);
     return session;
   }
 
   /** The connection went away: keep the session for the detach window. */
   detach(session: Session): void {
-    session.attachment = null;
+    session.attach(null);
     session.cancelExpiry = this.options.clock.after(this.options.detachedSessionTtlMs, () => void this.end(session));
   }
 
   /** Ends a session now, killing its processes. */
   async end(session: Session): Promise<void> {
     session.cancelExpiry?.();
-    session.attachment = null;
+    session.end();
     this.sessions.delete(session.id);
     await session.processes.terminateAll();
   }
