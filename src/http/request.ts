@@ -5,6 +5,7 @@
  */
 import { Base64Error, decodeBase64, encodeBase64 } from "../protocol/base64.ts";
 import { internalError, invalidParams } from "../protocol/errors.ts";
+import { describeUrlFailure } from "../protocol/url-errors.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import type { HttpRequestParams, HttpResponse } from "../protocol/messages/http.ts";
 
@@ -153,18 +154,11 @@ function parseUrl(text: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw invalidParams(`http/request url is invalid: ${urlFailure(text)}`);
+    throw invalidParams(`http/request url is invalid: ${describeUrlFailure(text)}`);
   }
   const scheme = url.protocol.slice(0, -1);
   if (scheme !== "http" && scheme !== "https") throw invalidParams(`http/request only supports http and https URLs, got ${scheme}`);
   return url;
-}
-
-function urlFailure(text: string): string {
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text)) return "relative URL without a base";
-  if (/^[a-z]+:\/\/\[/i.test(text)) return "invalid IPv6 address";
-  if (/^[a-z]+:\/\/(\/|$)/i.test(text)) return "empty host";
-  return "invalid URL";
 }
 
 function decodeBody(text: string): Buffer {

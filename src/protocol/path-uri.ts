@@ -4,6 +4,7 @@
  * host) and rejects what it rejects, with its texts and codes.
  */
 import { invalidParams, invalidRequest } from "./errors.ts";
+import { describeUrlFailure } from "./url-errors.ts";
 
 const PLATFORM = process.platform === "darwin" ? "macos" : process.platform === "win32" ? "windows" : "linux";
 
@@ -13,7 +14,7 @@ export function parsePathUri(uri: string): string {
   try {
     url = new URL(uri);
   } catch {
-    throw invalidParams(`invalid URI: ${parseFailure(uri)}`);
+    throw invalidParams(`invalid URI: ${describeUrlFailure(uri)}`);
   }
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   if (scheme !== "file") throw invalidParams(`unsupported path URI scheme \`${scheme}\``);
@@ -30,15 +31,6 @@ export function parsePathUri(uri: string): string {
   // `%2F` decodes to a separator; collapse what that and trailing slashes leave behind.
   const collapsed = decoded.replace(/\/{2,}/g, "/");
   return collapsed.length > 1 && collapsed.endsWith("/") ? collapsed.slice(0, -1) : collapsed || "/";
-}
-
-/** The url crate's wording for the failures WHATWG parsing reports as one TypeError. */
-function parseFailure(uri: string): string {
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri)) return "relative URL without a base";
-  if (/^file:\/\/[^/]*[@:]/i.test(uri)) return "invalid international domain name";
-  if (/^[a-z]+:\/\/\[/i.test(uri)) return "invalid IPv6 address";
-  if (/^[a-z]+:\/\/(\/|$)/i.test(uri)) return "empty host";
-  return "invalid URL";
 }
 
 function decodePercent(text: string): string {

@@ -4,7 +4,7 @@ import { link, mkdir, readFile, readlink, symlink, writeFile } from "node:fs/pro
 import { existsSync, lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RawClient } from "../helpers/rpc-client.ts";
-import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+import { type RunningServer, sharedExecutor, tempDir } from "../helpers/server.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
 setDefaultTimeout(30_000);
@@ -16,20 +16,16 @@ const W = tmp.path;
 const u = (rel: string) => `file://${join(W, rel)}`;
 const b64 = (s: string | Buffer) => Buffer.from(s).toString("base64");
 
+const executor = sharedExecutor();
 beforeAll(async () => {
   writeFileSync(join(W, "a.txt"), "hello\n");
   mkdirSync(join(W, "dir/sub"), { recursive: true });
   writeFileSync(join(W, "dir/b.txt"), "b");
   await symlink(join(W, "a.txt"), join(W, "link-a"));
   await symlink(join(W, "nowhere"), join(W, "dir/dangling"));
-  server = await startServer();
-  c = await RawClient.websocket(server.url);
-  await c.initialize();
+  ({ server, client: c } = executor);
 });
-afterAll(async () => {
-  await server.stop("SIGKILL");
-  tmp[Symbol.dispose]();
-});
+afterAll(() => tmp[Symbol.dispose]());
 
 const err = async (method: string, params: unknown) => (await c.call(method, params)).error;
 

@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { waitUntil } from "../helpers/wait.ts";
-import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+import { type RunningServer, sharedExecutor, tempDir } from "../helpers/server.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
 setDefaultTimeout(30_000);
@@ -18,16 +18,12 @@ const u = (rel: string) => `file://${join(tmp.path, rel)}`;
 const data = Buffer.alloc(2.5 * MiB);
 for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 11)) & 0xff;
 
-beforeAll(async () => {
+const executor = sharedExecutor();
+beforeAll(() => {
   writeFileSync(join(tmp.path, "big.bin"), data);
-  server = await startServer();
-  c = await RawClient.websocket(server.url);
-  await c.initialize();
+  ({ server, client: c } = executor);
 });
-afterAll(async () => {
-  await server.stop("SIGKILL");
-  tmp[Symbol.dispose]();
-});
+afterAll(() => tmp[Symbol.dispose]());
 
 const block = async (handleId: string, offset: number, len: number) => {
   const r = await c.ok("fs/readBlock", { handleId, offset, len });

@@ -2,9 +2,11 @@
  * Starts a real execbox executor (source or compiled binary) on 127.0.0.1:0 and
  * reads the bound URL from its first stdout line. Disposing kills it.
  */
+import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { RawClient } from "./rpc-client.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const CLI = join(REPO, "src/cli/main.ts");
@@ -67,4 +69,21 @@ async function firstLine(stream: ReadableStream<Uint8Array>, timeoutMs: number):
 export function tempDir(prefix = "execbox-test-"): { path: string; uri: string; [Symbol.dispose](): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, uri: `file://${path}`, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * For a test file: starts one executor before the tests and kills it after,
+ * with one initialized client. Read `executor.server` / `executor.client` inside tests.
+ */
+export function sharedExecutor(args: string[] = [], options: { env?: Record<string, string> } = {}) {
+  const executor = {} as { server: RunningServer; client: RawClient };
+  beforeAll(async () => {
+    executor.server = await startServer(args, options);
+    executor.client = await RawClient.websocket(executor.server.url);
+    await executor.client.initialize();
+  });
+  afterAll(async () => {
+    await executor.server?.stop("SIGKILL");
+  });
+  return executor;
 }

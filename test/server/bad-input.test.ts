@@ -1,7 +1,7 @@
 /** Every class of bad input gets a clear JSON-RPC error and the server keeps serving. */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { RawClient } from "../helpers/rpc-client.ts";
-import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+import { type RunningServer, sharedExecutor, tempDir } from "../helpers/server.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
 setDefaultTimeout(30_000);
@@ -11,15 +11,9 @@ let c: RawClient;
 const dir = tempDir();
 const ENV = { PATH: "/usr/bin:/bin" };
 
-beforeAll(async () => {
-  server = await startServer();
-  c = await RawClient.websocket(server.url);
-  await c.initialize();
-});
-afterAll(async () => {
-  await server.stop("SIGKILL");
-  dir[Symbol.dispose]();
-});
+const executor = sharedExecutor();
+beforeAll(() => ({ server, client: c } = executor));
+afterAll(() => dir[Symbol.dispose]());
 
 async function rawError(text: string) {
   const before = c.frames.length;
