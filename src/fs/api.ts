@@ -1,6 +1,7 @@
 /**
  * fs/* handlers: wire params (file: URIs, defaults) → the filesystem domain.
- * `sandbox` is accepted and not yet enforced (capability flags say so).
+ * `sandbox` intent is checked by the router: restrictions execbox cannot
+ * enforce yet are refused before anything here runs (src/sandbox/intent.ts).
  */
 import type { z } from "zod";
 import type * as m from "../protocol/messages/fs.ts";
