@@ -19,7 +19,7 @@ import type { Channel, Connector } from "./transport.ts";
 import type { CallArgs, CallParams, CallableMethod } from "./types.ts";
 
 /** How long a dropped WebSocket is retried before the client fails (the executor keeps a detached session ≈ 80 s). */
-export const RECOVERY_DEADLINE_MS = 60_000;
+export const RECOVERY_DEADLINE_MS = 75_000;
 /** Reconnect backoff: the first retry is immediate, then this doubles… */
 export const RECONNECT_BACKOFF_MIN_MS = 50;
 /** …up to this. */
