@@ -18,7 +18,13 @@ export type ServeOptions = {
   /** Required to listen beyond loopback without `--ws-auth`. */
   allowUnauthenticated: boolean;
 };
-export type Command = ServeOptions | ExecOptions | InfoOptions | { command: "help" } | { command: "version" };
+export type Command =
+  | ServeOptions
+  | ExecOptions
+  | InfoOptions
+  | { command: "doctor"; json: boolean }
+  | { command: "help" }
+  | { command: "version" };
 
 /** Flags of the reference that select features execbox does not have yet: refused, never ignored. */
 const UNSUPPORTED_FLAGS = new Set(["--remote", "--environment-id", "--remote-transport"]);
@@ -26,6 +32,11 @@ const UNSUPPORTED_FLAGS = new Set(["--remote", "--environment-id", "--remote-tra
 export function parseArgs(argv: string[]): Command {
   // Client subcommands; anything else (including the `exec-server` alias) configures the executor.
   if (argv[0] === "exec" || argv[0] === "info") return parseClientArgs(argv[0], argv.slice(1));
+  if (argv[0] === "doctor") {
+    const extra = argv.slice(1).find((a) => a !== "--json");
+    if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}' found`, 2);
+    return { command: "doctor", json: argv.includes("--json") };
+  }
   const args = [...argv];
   if (args[0] === "exec-server") args.shift();
   let listen = DEFAULT_LISTEN;
@@ -134,6 +145,7 @@ export const HELP = `execbox — a remote executor speaking the \`codex exec-ser
 Usage: execbox [exec-server] [OPTIONS]
        execbox exec --url <URL> [OPTIONS] -- <COMMAND> [ARGS]…
        execbox info --url <URL> [--token-file <PATH>]
+       execbox doctor [--json]     what this machine could enforce for sandboxing
 
 Options:
   --listen <URL>                 ws://IP:PORT or stdio [default: ${DEFAULT_LISTEN}]

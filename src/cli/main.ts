@@ -23,6 +23,12 @@ async function main(argv: string[]): Promise<number> {
     case "version":
       process.stdout.write(`execbox ${VERSION} (codex exec-server protocol ${PROTOCOL_VERSION})\n`);
       return 0;
+    case "doctor": {
+      const { doctor, formatReport } = await import("../sandbox/doctor.ts");
+      const report = await doctor();
+      process.stdout.write(command.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      return 0;
+    }
     case "serve":
     case "exec":
     case "info":
