@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { readFirstLine } from "../test/helpers/first-line.ts";
 
 export const REPO = resolve(import.meta.dir, "..");
 export const DEFAULT_REFERENCE =
@@ -108,7 +109,7 @@ export async function startServer(cmd: ServerCommand, timeoutMs = 15_000): Promi
     await proc.exited;
   };
   try {
-    const url = await firstLine(proc.stdout, timeoutMs);
+    const url = await readFirstLine(proc.stdout, timeoutMs);
     const urlAfterMs = performance.now() - spawnedAt;
     if (!url.startsWith("ws://")) throw new Error(`unexpected first line ${JSON.stringify(url)}`);
     return { kind: cmd.kind, pid: proc.pid, url, urlAfterMs, spawnedAt, stderr: () => errText, kill };
@@ -118,25 +119,6 @@ export async function startServer(cmd: ServerCommand, timeoutMs = 15_000): Promi
   }
 }
 
-async function firstLine(stream: ReadableStream<Uint8Array>, timeoutMs: number): Promise<string> {
-  const reader = stream.getReader();
-  const dec = new TextDecoder();
-  let text = "";
-  const deadline = setTimeout(() => void reader.cancel(), timeoutMs);
-  try {
-    while (!text.includes("\n")) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error("server exited (or timed out) before printing its URL");
-      text += dec.decode(value, { stream: true });
-    }
-  } finally {
-    clearTimeout(deadline);
-    reader.releaseLock();
-  }
-  // Keep draining stdout so the server never blocks on a full pipe.
-  void stream.pipeTo(new WritableStream()).catch(() => {});
-  return text.slice(0, text.indexOf("\n")).trim();
-}
 
 /** A field of /proc/<pid>/status in KiB (VmRSS, VmHWM, …). */
 export function procStatusKiB(pid: number, field: string): number {

@@ -5,6 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { readFirstLine } from "../helpers/first-line.ts";
 
 export const REF_DEFAULT = "/tmp/ref/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex";
 const EXECBOX_CLI = resolve(import.meta.dir, "../../src/cli/main.ts");
@@ -73,7 +74,7 @@ export async function startServer(side: Side, runDir: string): Promise<Server> {
   };
   try {
     // npx may have to download the package first, hence the generous deadline.
-    const url = await firstLine(proc.stdout, side === "reference" ? 120_000 : 20_000);
+    const url = await readFirstLine(proc.stdout, side === "reference" ? 120_000 : 20_000);
     if (!/^ws:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`unexpected first stdout line ${JSON.stringify(url)}`);
     return { side, url, proc, stderr: () => errText, alive, stop };
   } catch (e) {
@@ -82,27 +83,3 @@ export async function startServer(side: Side, runDir: string): Promise<Server> {
   }
 }
 
-/** Reads the first stdout line, then keeps draining stdout so the pipe can never fill up. */
-async function firstLine(stream: ReadableStream<Uint8Array>, timeoutMs: number): Promise<string> {
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  const deadline = setTimeout(() => void reader.cancel(), timeoutMs);
-  try {
-    while (!text.includes("\n")) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error("exited before printing its URL");
-      text += decoder.decode(value, { stream: true });
-    }
-  } finally {
-    clearTimeout(deadline);
-  }
-  void (async () => {
-    try {
-      while (!(await reader.read()).done);
-    } catch {
-      // the stream ends when the server is killed
-    }
-  })();
-  return text.slice(0, text.indexOf("\n")).trim();
-}

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { RawClient } from "./rpc-client.ts";
+import { readFirstLine } from "./first-line.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const CLI = join(REPO, "src/cli/main.ts");
@@ -36,7 +37,7 @@ export async function startServer(args: string[] = [], options: { env?: Record<s
   void (async () => {
     for await (const c of proc.stderr) errText += new TextDecoder().decode(c);
   })();
-  const url = await firstLine(proc.stdout, 15_000).catch((e) => {
+  const url = await readFirstLine(proc.stdout, 15_000).catch((e) => {
     proc.kill("SIGKILL");
     throw new Error(`${e.message}; stderr: ${errText}`);
   });
@@ -47,23 +48,6 @@ export async function startServer(args: string[] = [], options: { env?: Record<s
   return { url, proc, stderr: () => errText, stop, [Symbol.asyncDispose]: async () => void (await stop("SIGKILL")) };
 }
 
-async function firstLine(stream: ReadableStream<Uint8Array>, timeoutMs: number): Promise<string> {
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  const deadline = setTimeout(() => reader.cancel(), timeoutMs);
-  try {
-    while (!text.includes("\n")) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error("executor exited before printing its URL");
-      text += decoder.decode(value, { stream: true });
-    }
-  } finally {
-    clearTimeout(deadline);
-    reader.releaseLock();
-  }
-  return text.slice(0, text.indexOf("\n"));
-}
 
 /** A fresh temp dir removed on dispose; tests touch nothing outside it. */
 export function tempDir(prefix = "execbox-test-"): { path: string; uri: string; [Symbol.dispose](): void } {
