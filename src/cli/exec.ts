@@ -30,15 +30,20 @@ async function connect(options: ExecOptions | InfoOptions, clientName: string): 
   return connectWebSocket(options.url, { clientName, ...(token === undefined ? {} : { token }) });
 }
 
-export async function runInfo(options: InfoOptions): Promise<number> {
-  let client: ExecboxClient;
+/** Connects, or reports why not on stderr and returns undefined (usage errors still throw). */
+async function connectOrReport(options: ExecOptions | InfoOptions, clientName: string): Promise<ExecboxClient | undefined> {
   try {
-    client = await connect(options, "execbox-info");
+    return await connect(options, clientName);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     say(message(e));
-    return CONNECTION_FAILURE_EXIT;
+    return undefined;
   }
+}
+
+export async function runInfo(options: InfoOptions): Promise<number> {
+  const client = await connectOrReport(options, "execbox-info");
+  if (!client) return CONNECTION_FAILURE_EXIT;
   try {
     const info = await client.call("environment/info");
     process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
@@ -52,14 +57,8 @@ export async function runInfo(options: InfoOptions): Promise<number> {
 }
 
 export async function runExec(options: ExecOptions): Promise<number> {
-  let client: ExecboxClient;
-  try {
-    client = await connect(options, "execbox-exec");
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    say(message(e));
-    return CONNECTION_FAILURE_EXIT;
-  }
+  const client = await connectOrReport(options, "execbox-exec");
+  if (!client) return CONNECTION_FAILURE_EXIT;
   client.on("state", (state) => {
     if (state === "recovering") say("connection lost; reconnecting…");
     else if (state === "connected") say("reconnected");
