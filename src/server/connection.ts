@@ -78,11 +78,20 @@ export class Connection implements Attachment {
     return this.outbox.ready();
   }
 
-  /** Resolves once every received message has been handled and answered. */
+  /** Resolves once every received message has been handled and answered (stdio EOF). */
   async idle(): Promise<void> {
     while (!this.closed && (this.inbox.length > 0 || this.inflight > 0 || this.admitting)) {
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise<void>((r) => this.progressWaiters.push(r));
     }
+  }
+
+  /** Woken whenever a request settles or admission stops, for `idle()`. */
+  private progressWaiters: (() => void)[] = [];
+
+  private progressed(): void {
+    const waiters = this.progressWaiters;
+    this.progressWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** The transport closed (or we dropped it): detach or end the session. */
@@ -90,6 +99,7 @@ export class Connection implements Attachment {
     if (this.closed) return;
     this.closed = true;
     this.inbox.length = 0;
+    this.progressed();
     // Detach first and synchronously: once the outbox is closed its producers
     // run again, and they must already see a detached session (holding unread
     // output) rather than push frames into a dead connection.
@@ -127,6 +137,7 @@ export class Connection implements Attachment {
             const wake = this.slotFreed;
             this.slotFreed = null;
             wake?.();
+            this.progressed();
           });
           if (msg.kind === "request" && msg.method === "initialize") await done;
         } else {
@@ -135,6 +146,7 @@ export class Connection implements Attachment {
       }
     } finally {
       this.admitting = false;
+      this.progressed();
     }
   }
 
