@@ -34,10 +34,10 @@ export async function serve(options: ServeOptions): Promise<number> {
       `refusing to listen on non-loopback address ${host} without --ws-auth; pass --allow-unauthenticated to accept anyone who can reach it`,
     );
   }
-  const listener = listenWebSocket(exec, host, port, (req) => {
+  const listener = listenWebSocket(exec, host, port, (headers) => {
     if (!auth) return undefined;
-    const failure = checkAuthorization(req.headers.get("authorization"), auth, Date.now() / 1000);
-    return failure ? new Response(failure, { status: 401, headers: { "content-type": "text/plain; charset=utf-8" } }) : undefined;
+    const failure = checkAuthorization(headers.get("authorization"), auth, Date.now() / 1000);
+    return failure ? { status: 401, headers: { "content-type": "text/plain; charset=utf-8" }, body: failure } : undefined;
   });
   await Bun.write(Bun.stdout, `${listener.url}\n`);
   if (!isLoopback(host) && !auth) {

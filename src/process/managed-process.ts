@@ -16,6 +16,8 @@ import { type Child, type SpawnSpec, spawnChild } from "./spawn.ts";
 
 export interface ProcessEventSink {
   notify<N extends NotificationName>(method: N, params: NotificationParams<N>): void;
+  /** A `process/output` chunk, as raw bytes: the sink encodes it for its wire (borrowed, valid during the call). */
+  output(processId: string, seq: number, stream: OutputStream, bytes: Uint8Array): void;
   /** `undefined` when the consumer can take more output now, else a promise that settles when it can. */
   ready(): Promise<void> | undefined;
 }
@@ -147,7 +149,7 @@ export class ManagedProcess {
       const piece = bytes.subarray(off, Math.min(off + max, bytes.byteLength));
       const seq = this.seq++;
       this.log.append({ seq, stream, bytes: piece });
-      this.sink.notify("process/output", { processId: this.id, seq, stream, chunk: encodeBase64(piece) });
+      this.sink.output(this.id, seq, stream, piece);
     }
     this.wake();
   }
@@ -166,6 +168,11 @@ export class ManagedProcess {
     this.sink.notify("process/exited", { processId: this.id, seq: this.exitSeq, exitCode: code, sandboxDenied: false });
     this.wake();
     this.maybeClose();
+  }
+
+  /** Retention is over: the retained output (and any spill file) is released. */
+  forget(): void {
+    this.log.close();
   }
 
   private maybeClose(): void {

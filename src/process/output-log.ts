@@ -3,13 +3,15 @@
  * once more than `capacityBytes` are held. Notifications are sent for every
  * chunk regardless; this window only serves `process/read`.
  *
- * The bytes are copied into one ring buffer (grown on demand up to
- * `capacity + 2 × maxChunk`, which always fits the capacity's worth of
- * chunks), so the caller's buffer is free as soon as `append` returns and a
- * busy process costs no allocation per chunk. Chunks that `read` returns view
- * the ring: use them before the next `append`.
+ * The bytes are copied into one ring (grown on demand up to `capacity + 2 ×
+ * maxChunk`, which always fits the capacity's worth of chunks), so the
+ * caller's buffer is free as soon as `append` returns and a busy process costs
+ * no allocation per chunk. A ring that would outgrow the spill threshold moves
+ * to a temp file (`ring-store.ts`). Chunks that `read` returns may view the
+ * ring: use them before the next `append`. `close` releases the ring.
  */
 import type { OutputStream } from "../protocol/messages/process.ts";
+import { FileStore, MemoryStore, type RingStore, SPILL_THRESHOLD_BYTES } from "./ring-store.ts";
 
 export type RetainedChunk = { seq: number; stream: OutputStream; bytes: Uint8Array };
 
@@ -22,7 +24,7 @@ export class OutputLog {
   private entries: Entry[] = [];
   private head = 0;
   private bytes = 0;
-  private ring = new Uint8Array(0);
+  private ring: RingStore = new MemoryStore(0);
   /** Where the next chunk goes in the ring. */
   private tail = 0;
   private readonly maxRingBytes: number;
@@ -30,6 +32,7 @@ export class OutputLog {
   constructor(
     private readonly capacityBytes: number,
     maxChunkBytes = capacityBytes,
+    private readonly spillAtBytes = SPILL_THRESHOLD_BYTES,
   ) {
     this.maxRingBytes = capacityBytes + 2 * Math.min(maxChunkBytes, capacityBytes);
   }
@@ -40,10 +43,17 @@ export class OutputLog {
     while (this.head < this.entries.length && this.bytes + n > this.capacityBytes) this.evict();
     let entry: Entry;
     if (n > this.capacityBytes) {
-      entry = { seq: chunk.seq, stream: chunk.stream, start: 0, length: n, own: chunk.bytes.slice() };
+      entry = { seq: chunk.seq, stream: chunk.stream, start: 0, length: n, own: new Uint8Array(chunk.bytes) };
     } else {
-      const start = this.place(n);
-      this.ring.set(chunk.bytes, start);
+      let start = this.place(n);
+      try {
+        this.ring.write(chunk.bytes, start);
+      } catch {
+        // The spill file failed (disk full?): keep everything in memory from now on.
+        this.moveTo(new MemoryStore(this.maxRingBytes));
+        start = this.place(n);
+        this.ring.write(chunk.bytes, start);
+      }
       this.tail = start + n;
       entry = { seq: chunk.seq, stream: chunk.stream, start, length: n, own: null };
     }
@@ -78,7 +88,7 @@ export class OutputLog {
     for (let i = this.firstAfter(afterSeq); i < this.entries.length; i++) {
       const e = this.entries[i]!;
       if (maxBytes !== undefined && out.length > 0 && total + e.length > maxBytes) break;
-      out.push({ seq: e.seq, stream: e.stream, bytes: e.own ?? this.ring.subarray(e.start, e.start + e.length) });
+      out.push({ seq: e.seq, stream: e.stream, bytes: e.own ?? this.ring.read(e.start, e.length) });
       total += e.length;
       if (maxBytes !== undefined && total >= maxBytes) break;
     }
@@ -111,36 +121,54 @@ export class OutputLog {
     for (;;) {
       const at = this.freeSpan(n);
       if (at !== undefined) return at;
-      if (this.ring.length < this.maxRingBytes) this.grow(n);
+      if (this.ring.size < this.maxRingBytes) this.grow(n);
       else this.evict();
     }
   }
 
   private freeSpan(n: number): number | undefined {
-    if (this.head === this.entries.length) return n <= this.ring.length ? 0 : undefined;
+    if (this.head === this.entries.length) return n <= this.ring.size ? 0 : undefined;
     const oldest = this.entries[this.head]!;
     // Only one oversize chunk can be retained, and it is evicted before any ring chunk is placed.
     const h = oldest.start;
     if (this.tail > h) {
-      if (this.ring.length - this.tail >= n) return this.tail;
+      if (this.ring.size - this.tail >= n) return this.tail;
       return h >= n ? 0 : undefined;
     }
     return h - this.tail >= n ? this.tail : undefined;
   }
 
-  /** A bigger ring with the live chunks moved to its start, in order. */
+  /** A bigger ring: doubled in memory up to the spill threshold, then a file of the full size. */
   private grow(n: number): void {
-    let size = Math.max(MIN_RING_BYTES, this.ring.length * 2);
+    let size = Math.max(MIN_RING_BYTES, this.ring.size * 2);
     while (size < this.bytes + n) size *= 2;
-    const ring = new Uint8Array(Math.min(size, this.maxRingBytes));
+    size = Math.min(size, this.maxRingBytes);
+    const spilled = size > this.spillAtBytes ? FileStore.create(this.maxRingBytes) : null;
+    this.moveTo(spilled ?? new MemoryStore(size));
+  }
+
+  /** Moves the live chunks to the start of `store`, in order, and makes it the ring. */
+  private moveTo(store: RingStore): void {
     let at = 0;
     for (let i = this.head; i < this.entries.length; i++) {
       const e = this.entries[i]!;
-      ring.set(this.ring.subarray(e.start, e.start + e.length), at);
+      if (e.own) continue;
+      store.write(this.ring.read(e.start, e.length), at);
       e.start = at;
       at += e.length;
     }
-    this.ring = ring;
+    this.ring.close();
+    this.ring = store;
     this.tail = at;
+  }
+
+  /** The process is gone: frees the ring (and closes a spill file). */
+  close(): void {
+    this.ring.close();
+    this.ring = new MemoryStore(0);
+    this.entries = [];
+    this.head = 0;
+    this.bytes = 0;
+    this.tail = 0;
   }
 }

@@ -67,6 +67,7 @@ export class ProcessTable {
     const cancel = this.options.clock.after(this.options.exitedRetentionMs, () => {
       this.forgetTimers.delete(proc.id);
       if (this.procs.get(proc.id) === proc) this.procs.delete(proc.id);
+      proc.forget();
     });
     this.forgetTimers.set(proc.id, cancel);
   }
@@ -103,6 +104,7 @@ export class ProcessTable {
     await Promise.all(all.map((p) => p.whenClosed()));
     for (const cancel of this.forgetTimers.values()) cancel();
     this.forgetTimers.clear();
+    for (const p of all) p.forget();
   }
 
   get size(): number {

@@ -114,14 +114,6 @@ export function encodeError(id: RequestId, code: number, message: string): strin
   return `{"error":{"code":${code},"message":${JSON.stringify(message)}},"id":${id.json}}`;
 }
 
-/**
- * The `process/output` frame, built directly: base64 needs no escaping, so
- * skipping JSON.stringify saves a full scan of every chunk on the hot path.
- */
-export function encodeOutputNotification(processId: string, seq: number, stream: string, chunkBase64: string): string {
-  return `{"method":"process/output","params":{"processId":${JSON.stringify(processId)},"seq":${seq},"stream":"${stream}","chunk":"${chunkBase64}"}}`;
-}
-
 export function encodeNotification(method: string, params: unknown): string {
   return `{"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`;
 }

@@ -22,7 +22,7 @@ import { MissingWatches } from "../fs/watch-missing.ts";
 import { HttpStreams } from "../http/request.ts";
 import { encodeNotification } from "../protocol/envelope.ts";
 import { decodeParams, dispatch, type RequestContext } from "./router.ts";
-import { type FrameSink, Outbox } from "./outbox.ts";
+import { type Frame, type FrameSink, Outbox } from "./outbox.ts";
 import type { ServerContext } from "./server-context.ts";
 import type { Attachment, Session } from "./session.ts";
 
@@ -70,8 +70,8 @@ export class Connection implements Attachment {
     this.outbox.drained();
   }
 
-  send(text: string): void {
-    this.outbox.push(text);
+  send(frame: Frame): void {
+    this.outbox.push(frame);
   }
 
   ready(): Promise<void> | undefined {

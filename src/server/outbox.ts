@@ -1,15 +1,33 @@
 /**
  * Outgoing frames of one connection, with back-pressure. A transport's send
  * reports "sent", "congested" (taken, but the socket is backed up) or
- * "dropped" (not taken — Bun's `ServerWebSocket.send()` returns 0 past its
- * limit). Nothing is ever lost: a dropped frame stays at the head of the queue
- * until the transport drains. Producers await `ready()` so the queue stays
+ * "dropped" (not taken — a transport that cannot hold the frame). Nothing is
+ * ever lost: a dropped frame stays at the head of the queue until the
+ * transport drains. Producers await `ready()` so the queue stays
  * bounded by the high-water mark plus one read's worth of output.
  */
+import { type ByteFrame, FRAME_HEADROOM } from "../protocol/byte-frame.ts";
+
 export type SendResult = "sent" | "congested" | "dropped";
 
+/** A frame to send: JSON text, or the same as borrowed UTF-8 bytes. */
+export type Frame = string | ByteFrame;
+
+export function frameLength(frame: Frame): number {
+  return typeof frame === "string" ? frame.length : frame.end - frame.start;
+}
+
+/** A copy of a borrowed frame that the caller may keep. */
+function keep(frame: Frame): Frame {
+  if (typeof frame === "string") return frame;
+  const n = frame.end - frame.start;
+  const buf = new Uint8Array(FRAME_HEADROOM + n + 1);
+  buf.set(frame.buf.subarray(frame.start, frame.end), FRAME_HEADROOM);
+  return { buf, start: FRAME_HEADROOM, end: FRAME_HEADROOM + n };
+}
+
 export interface FrameSink {
-  send(text: string): SendResult;
+  send(frame: Frame): SendResult;
   /** Drops the connection without a close handshake (protocol violation). */
   abort(): void;
 }
@@ -25,7 +43,7 @@ export const OUTBOX_HIGH_WATER_BYTES = 512 * 1024;
 export const OUTBOX_LOW_WATER_BYTES = 128 * 1024;
 
 export class Outbox {
-  private readonly queue: string[] = [];
+  private readonly queue: Frame[] = [];
   private head = 0;
   private queuedBytes = 0;
   private congested = false;
@@ -34,30 +52,30 @@ export class Outbox {
 
   constructor(private readonly sink: FrameSink) {}
 
-  push(text: string): void {
+  push(frame: Frame): void {
     if (this.closed) return;
     if (!this.congested && this.head === this.queue.length) {
-      const result = this.sink.send(text);
+      const result = this.sink.send(frame);
       if (result === "sent") return;
       this.congested = true;
       if (result === "congested") return;
     }
-    this.queue.push(text);
-    this.queuedBytes += text.length;
+    this.queue.push(keep(frame));
+    this.queuedBytes += frameLength(frame);
   }
 
   /** The transport can take more: flush what waits, then release producers. */
   drained(): void {
     this.congested = false;
     while (this.head < this.queue.length && !this.congested) {
-      const text = this.queue[this.head]!;
-      const result = this.sink.send(text);
+      const frame = this.queue[this.head]!;
+      const result = this.sink.send(frame);
       if (result === "dropped") {
         this.congested = true;
         break;
       }
       this.queue[this.head++] = "";
-      this.queuedBytes -= text.length;
+      this.queuedBytes -= frameLength(frame);
       if (result === "congested") this.congested = true;
     }
     if (this.head === this.queue.length) {

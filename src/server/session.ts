@@ -5,16 +5,18 @@
  * expired and its processes are killed.
  */
 import { ErrorCode, RpcError, invalidRequest } from "../protocol/errors.ts";
-import { encodeNotification, encodeOutputNotification } from "../protocol/envelope.ts";
-import { countFrameText } from "../protocol/frame-memory.ts";
+import { encodeOutputFrame } from "../protocol/byte-frame.ts";
+import { encodeNotification } from "../protocol/envelope.ts";
+import type { OutputStream } from "../protocol/messages/process.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import type { ProcessEventSink } from "../process/managed-process.ts";
 import { ProcessTable, type ProcessTableOptions } from "../process/process-table.ts";
 import type { Clock } from "./clock.ts";
+import type { Frame } from "./outbox.ts";
 
 /** What a session needs from the connection it is attached to. */
 export interface Attachment {
-  send(text: string): void;
+  send(frame: Frame): void;
   ready(): Promise<void> | undefined;
 }
 
@@ -33,14 +35,11 @@ export class Session implements ProcessEventSink {
   notify<N extends NotificationName>(method: N, params: NotificationParams<N>): void {
     // While detached, notifications are dropped; the output stays readable with process/read.
     if (!this.attachment) return;
-    if (method === "process/output") {
-      const p = params as NotificationParams<"process/output">;
-      const frame = encodeOutputNotification(p.processId, p.seq, p.stream, p.chunk);
-      this.attachment.send(frame);
-      countFrameText(frame.length);
-    } else {
-      this.attachment.send(encodeNotification(method, params));
-    }
+    this.attachment.send(encodeNotification(method, params));
+  }
+
+  output(processId: string, seq: number, stream: OutputStream, bytes: Uint8Array): void {
+    if (this.attachment) this.attachment.send(encodeOutputFrame(processId, seq, stream, bytes));
   }
 
   ready(): Promise<void> | undefined {

@@ -10,8 +10,11 @@ export async function serveStdio(exec: ExecServer): Promise<void> {
   const out = process.stdout;
   const connection = exec.connect(
     {
-      send(text): SendResult {
-        return out.write(`${text}\n`) ? "sent" : "congested";
+      send(frame): SendResult {
+        if (typeof frame === "string") return out.write(`${frame}\n`) ? "sent" : "congested";
+        // The stream may write later, and a byte frame is only lent: copy it, newline included.
+        frame.buf[frame.end] = 0x0a;
+        return out.write(new Uint8Array(frame.buf.subarray(frame.start, frame.end + 1))) ? "sent" : "congested";
       },
       abort() {
         process.stdin.destroy();

@@ -1,101 +1,147 @@
 /**
  * WebSocket transport: HTTP/1.1 on one address, upgrade on `/`, `GET /readyz`,
  * and the reference's HTTP answers for everything else. Moves frames only.
+ *
+ * Built on `Bun.listen` with our own framing rather than `Bun.serve`: Bun's
+ * WebSocket takes only a JS string per text frame, so streaming output made
+ * one short-lived string per chunk and the collector, not the stream, set the
+ * peak memory. Here a frame is written from the bytes it was encoded into.
  */
-import type { Server, ServerWebSocket } from "bun";
+import type { Socket, TCPSocketListener } from "bun";
 import type { Connection } from "../server/connection.ts";
 import type { ExecServer } from "../server/exec-server.ts";
 import { MAX_INCOMING_MESSAGE_BYTES, WS_IDLE_TIMEOUT_SECONDS } from "../server/limits.ts";
-import type { SendResult } from "../server/outbox.ts";
-
-type SocketData = { peer: string; connection?: Connection };
+import { type HttpReply, type RequestHead, acceptKey, formatReply, parseRequestHead } from "./http1.ts";
+import { CloseCode } from "./ws-frames.ts";
+import { WebSocketPeer } from "./ws-peer.ts";
 
 /** Checked before the upgrade; returns a rejection or undefined to proceed (auth plugs in here). */
-export type UpgradeGuard = (req: Request) => Response | undefined;
+export type UpgradeGuard = (headers: Headers) => HttpReply | undefined;
 
 export type WebSocketListener = { url: string; stop(): Promise<void> };
 
+/** A client that has not finished its request head by then is dropped (slow-loris guard). */
+export const HTTP_HEAD_TIMEOUT_MS = 10_000;
+/** How often idle connections are checked for pings and the idle timeout. */
+const IDLE_CHECK_MS = 5_000;
+
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 
-export function listenWebSocket(
-  exec: ExecServer,
-  host: string,
-  port: number,
-  guard: UpgradeGuard = () => undefined,
-): WebSocketListener {
-  const decoder = new TextDecoder();
-  const server: Server<SocketData> = Bun.serve<SocketData>({
+type SocketState = { peer: string; head: Buffer | null; ws: WebSocketPeer | null; timer: Timer | null };
+
+export function listenWebSocket(exec: ExecServer, host: string, port: number, guard: UpgradeGuard = () => undefined): WebSocketListener {
+  const peers = new Set<WebSocketPeer>();
+  const sockets = new Set<Socket<SocketState>>();
+
+  const upgrade = (socket: Socket<SocketState>, head: RequestHead, rest: Buffer) => {
+    const state = socket.data;
+    const key = head.headers.get("sec-websocket-key")!;
+    socket.write(formatReply({ status: 101, headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-accept": acceptKey(key) } }, false));
+    const peer = new WebSocketPeer(socket, MAX_INCOMING_MESSAGE_BYTES);
+    state.ws = peer;
+    peers.add(peer);
+    peer.connection = exec.connect(
+      { send: (frame) => peer.send(frame), abort: () => socket.terminate() },
+      {
+        parseErrorPrefix: `failed to parse websocket JSON-RPC message from exec-server websocket ${state.peer}: `,
+        detachOnClose: true,
+      },
+    );
+    if (rest.byteLength > 0) peer.received(rest);
+  };
+
+  const onHead = (socket: Socket<SocketState>, bytes: Buffer) => {
+    const parsed = parseRequestHead(bytes);
+    if (parsed === null) return;
+    clearTimeout(socket.data.timer ?? undefined);
+    socket.data.head = null;
+    if (!("head" in parsed)) return replyAndClose(socket, parsed);
+    const reply = route(parsed.head) ?? guard(parsed.head.headers);
+    if (reply) return replyAndClose(socket, reply);
+    upgrade(socket, parsed.head, bytes.subarray(parsed.end));
+  };
+
+  const listener: TCPSocketListener<SocketState> = Bun.listen<SocketState>({
     hostname: host,
     port,
-    fetch(req, srv) {
-      // Browsers always send Origin; refusing it keeps web pages off the executor.
-      if (req.headers.has("origin")) return new Response(null, { status: 403 });
-      const path = new URL(req.url).pathname;
-      if (path === "/readyz") {
-        if (req.method === "GET" || req.method === "HEAD") return new Response(null, { status: 200 });
-        return new Response(null, { status: 405, headers: { allow: "GET,HEAD" } });
-      }
-      if (path !== "/") return new Response(null, { status: 404 });
-      const invalid = upgradeProblem(req) ?? guard(req);
-      if (invalid) return invalid;
-      const ip = srv.requestIP(req);
-      const peer = ip ? (ip.family === "IPv6" ? `[${ip.address}]:${ip.port}` : `${ip.address}:${ip.port}`) : "unknown";
-      if (srv.upgrade(req, { data: { peer } })) return undefined;
-      return new Response("WebSocket upgrade failed", { status: 400, headers: TEXT });
-    },
-    websocket: {
-      maxPayloadLength: MAX_INCOMING_MESSAGE_BYTES,
-      idleTimeout: WS_IDLE_TIMEOUT_SECONDS,
-      sendPings: true,
-      perMessageDeflate: false,
-      open(ws) {
-        ws.data.connection = exec.connect(
-          { send: (text) => sendResult(ws.send(text)), abort: () => ws.terminate() },
-          {
-            parseErrorPrefix: `failed to parse websocket JSON-RPC message from exec-server websocket ${ws.data.peer}: `,
-            detachOnClose: true,
-          },
-        );
+    socket: {
+      open(socket) {
+        const ip = socket.remoteAddress;
+        const peer = ip.includes(":") ? `[${ip}]:${socket.remotePort}` : `${ip}:${socket.remotePort}`;
+        socket.data = { peer, head: Buffer.alloc(0), ws: null, timer: setTimeout(() => socket.terminate(), HTTP_HEAD_TIMEOUT_MS) };
+        socket.setNoDelay(true);
+        sockets.add(socket);
       },
-      message(ws, message) {
-        ws.data.connection?.receive(typeof message === "string" ? message : decoder.decode(message));
+      data(socket, data) {
+        const state = socket.data;
+        if (state.ws) return state.ws.received(data);
+        if (state.head === null) return; // answered; the rest is ignored until the socket closes
+        state.head = state.head.byteLength === 0 ? Buffer.from(data) : Buffer.concat([state.head, data]);
+        onHead(socket, state.head);
       },
-      drain(ws) {
-        ws.data.connection?.drained();
+      drain(socket) {
+        socket.data.ws?.drained();
       },
-      close(ws) {
-        void ws.data.connection?.closedByTransport();
+      close(socket) {
+        sockets.delete(socket);
+        clearTimeout(socket.data.timer ?? undefined);
+        const ws = socket.data.ws;
+        if (!ws) return;
+        peers.delete(ws);
+        ws.closed();
+      },
+      error(socket) {
+        socket.terminate();
       },
     },
   });
+
+  const idleCheck = setInterval(() => {
+    const now = Date.now();
+    for (const peer of peers) peer.checkIdle(now, WS_IDLE_TIMEOUT_SECONDS * 1000);
+  }, IDLE_CHECK_MS);
+  idleCheck.unref();
+
   const shownHost = host.includes(":") ? `[${host}]` : host;
   return {
-    url: `ws://${shownHost}:${server.port}`,
+    url: `ws://${shownHost}:${listener.port}`,
     stop: async () => {
-      await server.stop(true);
+      clearInterval(idleCheck);
+      listener.stop(true);
+      for (const peer of peers) peer.close(CloseCode.normal);
+      for (const socket of sockets) socket.end();
     },
   };
 }
 
-/** Bun: >0 bytes sent, -1 enqueued under back-pressure, 0 dropped. */
-function sendResult(n: number): SendResult {
-  return n > 0 ? "sent" : n === -1 ? "congested" : "dropped";
+function replyAndClose(socket: Socket<SocketState>, reply: HttpReply): void {
+  socket.end(formatReply(reply, true));
+}
+
+/** The HTTP routes of the reference, in its order: Origin first, then path, then the upgrade checks. */
+function route(head: RequestHead): HttpReply | undefined {
+  // Browsers always send Origin; refusing it keeps web pages off the executor.
+  if (head.headers.has("origin")) return { status: 403 };
+  if (head.path === "/readyz") {
+    if (head.method === "GET" || head.method === "HEAD") return { status: 200 };
+    return { status: 405, headers: { allow: "GET,HEAD" } };
+  }
+  if (head.path !== "/") return { status: 404 };
+  return upgradeProblem(head);
 }
 
 /** The upgrade checks and texts of the reference (axum's WebSocketUpgrade). */
-function upgradeProblem(req: Request): Response | undefined {
-  const bad = (text: string, status = 400) => new Response(text, { status, headers: TEXT });
-  if (req.method !== "GET") return bad("Request method must be `GET`", 405);
+function upgradeProblem(head: RequestHead): HttpReply | undefined {
+  const bad = (body: string, status = 400): HttpReply => ({ status, headers: TEXT, body });
+  if (head.method !== "GET") return bad("Request method must be `GET`", 405);
   const has = (name: string, token: string) =>
-    (req.headers.get(name) ?? "")
+    (head.headers.get(name) ?? "")
       .toLowerCase()
       .split(",")
       .some((t) => t.trim() === token);
   if (!has("connection", "upgrade")) return bad("Connection header did not include 'upgrade'");
   if (!has("upgrade", "websocket")) return bad("`Upgrade` header did not include 'websocket'");
-  if (req.headers.get("sec-websocket-version") !== "13") return bad("`Sec-WebSocket-Version` header did not include '13'");
-  if (!req.headers.get("sec-websocket-key")) return bad("`Sec-WebSocket-Key` header missing");
+  if (head.headers.get("sec-websocket-version") !== "13") return bad("`Sec-WebSocket-Version` header did not include '13'");
+  if (!head.headers.get("sec-websocket-key")) return bad("`Sec-WebSocket-Key` header missing");
   return undefined;
 }
-
-export type { ServerWebSocket };

@@ -1,7 +1,9 @@
 /** Unit tests for the pure parts of the process domain. */
 import { describe, expect, test } from "bun:test";
 import { globMatcher, resolveChildEnv } from "../../src/process/env-policy.ts";
+import { readdirSync, readlinkSync } from "node:fs";
 import { OutputLog } from "../../src/process/output-log.ts";
+import { FileStore } from "../../src/process/ring-store.ts";
 
 describe("OutputLog", () => {
   const chunk = (seq: number, size: number) => ({ seq, stream: "stdout" as const, bytes: new Uint8Array(size) });
@@ -29,8 +31,10 @@ describe("OutputLog", () => {
   test("copies what it keeps, across ring wrap-arounds and growth", () => {
     let state = 12345;
     const rand = (n: number) => ((state = (state * 1103515245 + 12345) & 0x7fffffff) % n);
-    for (const [capacity, maxChunk] of [[1000, 100], [4096, 4096], [1 << 20, 64 * 1024]] as const) {
-      const log = new OutputLog(capacity, maxChunk);
+    // The last two spill past a small threshold into a temp file.
+    const cases = [[1000, 100, undefined], [4096, 4096, undefined], [1 << 20, 64 * 1024, undefined], [1000, 100, 256], [1 << 20, 64 * 1024, 64 * 1024]] as const;
+    for (const [capacity, maxChunk, spillAt] of cases) {
+      const log = new OutputLog(capacity, maxChunk, spillAt);
       const model: { seq: number; bytes: Uint8Array }[] = [];
       for (let seq = 1; seq <= 3000; seq++) {
         const bytes = new Uint8Array(1 + rand(maxChunk));
@@ -46,7 +50,27 @@ describe("OutputLog", () => {
           for (let i = 0; i < got.length; i++) expect(Buffer.from(got[i]!.bytes).equals(Buffer.from(model[i]!.bytes))).toBe(true);
         }
       }
+      log.close();
     }
+  });
+
+  test("a ring past the spill threshold lives in an unlinked temp file, closed with the log", () => {
+    const spillFiles = () =>
+      readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return /execbox-output-.* \(deleted\)$/.test(readlinkSync(`/proc/self/fd/${fd}`));
+        } catch {
+          return false;
+        }
+      }).length;
+    const before = spillFiles();
+    const log = new OutputLog(1 << 20, 4096, 8192);
+    for (let s = 1; s <= 4; s++) log.append(chunk(s, 4096));
+    expect(spillFiles()).toBe(before + 1);
+    expect(log.read(0, undefined).map((c) => c.bytes.byteLength)).toEqual([4096, 4096, 4096, 4096]);
+    log.close();
+    expect(spillFiles()).toBe(before);
+    expect(FileStore.create(16, "/nonexistent-execbox-dir")).toBeNull();
   });
 
   test("stays correct across many evictions (compaction)", () => {

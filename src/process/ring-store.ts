@@ -1,0 +1,102 @@
+/**
+ * Where an `OutputLog` keeps its bytes: a `Uint8Array`, or — once a process
+ * retains more than `SPILL_THRESHOLD_BYTES` — an unlinked temp file read and
+ * written at offsets. The file's pages live in the kernel's page cache, which
+ * the kernel can write back and reclaim; the server's own memory stays at the
+ * threshold per process however large the retention window is. Small outputs
+ * (nearly every command) never touch the disk.
+ */
+import { closeSync, openSync, readSync, unlinkSync, writeSync, constants } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * Retained output above this spills to a file. The reference keeps ~1 MiB per
+ * process in memory; so does execbox — the rest of its larger window (kept so
+ * a reconnecting client loses nothing in flight) is on disk.
+ */
+export const SPILL_THRESHOLD_BYTES = 1024 * 1024;
+
+export interface RingStore {
+  readonly size: number;
+  /** Copies `bytes` to offset `at`; throws if the store cannot take them (the log then moves to memory). */
+  write(bytes: Uint8Array, at: number): void;
+  /** `length` bytes at `at`: a view (memory) or a copy (file); use before the next write. */
+  read(at: number, length: number): Uint8Array;
+  close(): void;
+}
+
+export class MemoryStore implements RingStore {
+  private readonly bytes: Uint8Array;
+
+  constructor(readonly size: number) {
+    this.bytes = new Uint8Array(size);
+  }
+
+  write(bytes: Uint8Array, at: number): void {
+    this.bytes.set(bytes, at);
+  }
+
+  read(at: number, length: number): Uint8Array {
+    return this.bytes.subarray(at, at + length);
+  }
+
+  close(): void {}
+}
+
+export class FileStore implements RingStore {
+  private fd: number | null;
+
+  private constructor(
+    fd: number,
+    readonly size: number,
+  ) {
+    this.fd = fd;
+  }
+
+  /** A spill file of `size` bytes in the temp dir, or null if one cannot be made there. */
+  static create(size: number, dir = tmpdir()): FileStore | null {
+    const path = join(dir, `execbox-output-${crypto.randomUUID()}`);
+    let fd: number;
+    try {
+      // Created exclusively and private, then unlinked: only this fd reaches it, and it is gone when closed.
+      fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+    } catch {
+      return null;
+    }
+    try {
+      unlinkSync(path);
+    } catch {
+      closeSync(fd);
+      return null;
+    }
+    return new FileStore(fd, size);
+  }
+
+  write(bytes: Uint8Array, at: number): void {
+    let done = 0;
+    while (done < bytes.byteLength) done += writeSync(this.descriptor(), bytes, done, bytes.byteLength - done, at + done);
+  }
+
+  read(at: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.descriptor(), out, done, length - done, at + done);
+      if (n <= 0) throw new Error("spilled output file is shorter than written");
+      done += n;
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private descriptor(): number {
+    if (this.fd === null) throw new Error("spilled output file already closed");
+    return this.fd;
+  }
+}

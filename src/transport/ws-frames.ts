@@ -1,0 +1,197 @@
+/**
+ * RFC 6455 framing for the server side: a reader for what clients send
+ * (masked frames, fragmentation, control frames, a message-size limit) and the
+ * header of what the server sends (unmasked, never fragmented, no extensions —
+ * execbox negotiates none).
+ */
+
+export const Opcode = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
+
+/** Close codes execbox sends (RFC 6455 §7.4.1). */
+export const CloseCode = { normal: 1000, protocolError: 1002, invalidData: 1007, tooBig: 1009 } as const;
+
+/** Longest server frame header: 2 bytes + 8-byte extended length. */
+export const MAX_FRAME_HEADER_BYTES = 10;
+/** RFC 6455 §5.5: control frames carry at most 125 bytes. */
+const MAX_CONTROL_PAYLOAD = 125;
+/** The reader's buffer starts this small and shrinks back to it once a large frame is consumed. */
+const SMALL_BUFFER_BYTES = 64 * 1024;
+
+export type FrameEvent =
+  | { kind: "message"; binary: boolean; payload: Uint8Array }
+  | { kind: "ping"; payload: Uint8Array }
+  | { kind: "pong" }
+  | { kind: "close"; code: number | undefined }
+  /** The peer broke the protocol: close with `code`, read nothing more. */
+  | { kind: "fail"; code: number; reason: string };
+
+/**
+ * Writes the header of an unmasked, final frame with `payloadLength` bytes so
+ * that it ends exactly at `end`; returns where it starts. `end` must leave room
+ * for `MAX_FRAME_HEADER_BYTES` in front.
+ */
+export function writeFrameHeader(into: Uint8Array, end: number, opcode: number, payloadLength: number): number {
+  if (payloadLength < 126) {
+    into[end - 2] = 0x80 | opcode;
+    into[end - 1] = payloadLength;
+    return end - 2;
+  }
+  if (payloadLength < 0x10000) {
+    into[end - 4] = 0x80 | opcode;
+    into[end - 3] = 126;
+    into[end - 2] = payloadLength >>> 8;
+    into[end - 1] = payloadLength & 0xff;
+    return end - 4;
+  }
+  const start = end - 10;
+  into[start] = 0x80 | opcode;
+  into[start + 1] = 127;
+  const high = Math.floor(payloadLength / 0x100000000);
+  const low = payloadLength >>> 0;
+  for (let i = 0; i < 4; i++) {
+    into[start + 2 + i] = (high >>> (24 - 8 * i)) & 0xff;
+    into[start + 6 + i] = (low >>> (24 - 8 * i)) & 0xff;
+  }
+  return start;
+}
+
+/** A complete small frame (control frames, short texts) as its own bytes. */
+export function encodeFrame(opcode: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(MAX_FRAME_HEADER_BYTES + payload.byteLength);
+  out.set(payload, MAX_FRAME_HEADER_BYTES);
+  const start = writeFrameHeader(out, MAX_FRAME_HEADER_BYTES, opcode, payload.byteLength);
+  return out.subarray(start);
+}
+
+export function closePayload(code: number): Uint8Array {
+  return new Uint8Array([code >>> 8, code & 0xff]);
+}
+
+/**
+ * Incremental reader of client frames. `push` appends received bytes and
+ * returns every event they complete; after a `fail` or `close` it returns
+ * nothing more. A message's size is checked from its header, before its bytes
+ * are buffered.
+ */
+export class FrameReader {
+  private buf = new Uint8Array(SMALL_BUFFER_BYTES);
+  private len = 0;
+  private fragments: Uint8Array[] = [];
+  private fragmentBytes = 0;
+  private fragmentBinary = false;
+  private done = false;
+
+  constructor(private readonly maxMessageBytes: number) {}
+
+  push(chunk: Uint8Array): FrameEvent[] {
+    if (this.done) return [];
+    this.append(chunk);
+    const events: FrameEvent[] = [];
+    let pos = 0;
+    while (!this.done) {
+      const parsed = this.parseAt(pos);
+      if (parsed === null) break;
+      pos = parsed.next;
+      if (parsed.event) {
+        events.push(parsed.event);
+        if (parsed.event.kind === "fail" || parsed.event.kind === "close") this.done = true;
+      }
+    }
+    this.consume(pos);
+    return events;
+  }
+
+  private append(chunk: Uint8Array): void {
+    const need = this.len + chunk.byteLength;
+    if (need > this.buf.byteLength) {
+      const grown = new Uint8Array(Math.max(need, this.buf.byteLength * 2));
+      grown.set(this.buf.subarray(0, this.len));
+      this.buf = grown;
+    }
+    this.buf.set(chunk, this.len);
+    this.len = need;
+  }
+
+  private consume(pos: number): void {
+    if (pos === 0) return;
+    const rest = this.len - pos;
+    if (rest === 0 && this.buf.byteLength > SMALL_BUFFER_BYTES) this.buf = new Uint8Array(SMALL_BUFFER_BYTES);
+    else this.buf.copyWithin(0, pos, this.len);
+    this.len = rest;
+  }
+
+  /** One frame at `pos`, or null while it is incomplete. */
+  private parseAt(pos: number): { next: number; event?: FrameEvent } | null {
+    const b = this.buf;
+    if (this.len - pos < 2) return null;
+    const fin = (b[pos]! & 0x80) !== 0;
+    const opcode = b[pos]! & 0x0f;
+    const masked = (b[pos + 1]! & 0x80) !== 0;
+    let length = b[pos + 1]! & 0x7f;
+    let at = pos + 2;
+    const fail = (reason: string, code: number = CloseCode.protocolError) => ({ next: this.len, event: { kind: "fail" as const, code, reason } });
+    if ((b[pos]! & 0x70) !== 0) return fail("reserved bits set without a negotiated extension");
+    if (!masked) return fail("client frames must be masked");
+    if (length === 126) {
+      if (this.len - at < 2) return null;
+      length = (b[at]! << 8) | b[at + 1]!;
+      at += 2;
+    } else if (length === 127) {
+      if (this.len - at < 8) return null;
+      const high = ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+      const low = ((b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) | b[at + 7]!) >>> 0;
+      length = high * 0x100000000 + low;
+      at += 8;
+    }
+    const control = opcode >= 0x8;
+    if (control && (!fin || length > MAX_CONTROL_PAYLOAD)) return fail("invalid control frame");
+    if (!control && this.fragmentBytes + length > this.maxMessageBytes) return fail("message too big", CloseCode.tooBig);
+    if (this.len - at < 4 + length) return null;
+    const mask = b.subarray(at, at + 4);
+    const payload = b.subarray(at + 4, at + 4 + length);
+    for (let i = 0; i < length; i++) payload[i]! ^= mask[i & 3]!;
+    const next = at + 4 + length;
+    const event = this.frameEvent(fin, opcode, payload);
+    return event === undefined ? { next } : typeof event === "string" ? fail(event) : { next, event };
+  }
+
+  /** The event a complete frame makes, nothing for a non-final fragment, or a protocol error text. */
+  private frameEvent(fin: boolean, opcode: number, payload: Uint8Array): FrameEvent | string | undefined {
+    switch (opcode) {
+      case Opcode.ping:
+        return { kind: "ping", payload: payload.slice() };
+      case Opcode.pong:
+        return { kind: "pong" };
+      case Opcode.close:
+        return { kind: "close", code: payload.byteLength >= 2 ? (payload[0]! << 8) | payload[1]! : undefined };
+      case Opcode.text:
+      case Opcode.binary:
+        if (this.fragments.length > 0) return "a new message started inside a fragmented one";
+        if (fin) return { kind: "message", binary: opcode === Opcode.binary, payload: payload.slice() };
+        this.fragmentBinary = opcode === Opcode.binary;
+        this.addFragment(payload);
+        return undefined;
+      case Opcode.continuation: {
+        if (this.fragments.length === 0) return "continuation frame without a message";
+        this.addFragment(payload);
+        if (!fin) return undefined;
+        const whole = new Uint8Array(this.fragmentBytes);
+        let off = 0;
+        for (const f of this.fragments) {
+          whole.set(f, off);
+          off += f.byteLength;
+        }
+        this.fragments = [];
+        this.fragmentBytes = 0;
+        return { kind: "message", binary: this.fragmentBinary, payload: whole };
+      }
+      default:
+        return `unknown opcode ${opcode}`;
+    }
+  }
+
+  private addFragment(payload: Uint8Array): void {
+    this.fragments.push(payload.slice());
+    this.fragmentBytes += payload.byteLength;
+  }
+}
