@@ -143,7 +143,9 @@ export class OutputLog {
     let size = Math.max(MIN_RING_BYTES, this.ring.size * 2);
     while (size < this.bytes + n) size *= 2;
     size = Math.min(size, this.maxRingBytes);
-    const spilled = size > this.spillAtBytes ? FileStore.create(this.maxRingBytes) : null;
+    // A window no larger than the threshold stays in memory even with its slack for whole chunks.
+    const spill = size > this.spillAtBytes && this.capacityBytes > this.spillAtBytes;
+    const spilled = spill ? FileStore.create(this.maxRingBytes) : null;
     this.moveTo(spilled ?? new MemoryStore(size));
   }
 

@@ -44,8 +44,19 @@ export class MemoryStore implements RingStore {
   close(): void {}
 }
 
+/**
+ * Writes to a spill file are gathered into batches this big: a write per
+ * 64 KiB chunk cost ~50 µs in the kernel (measured: a third of the server's
+ * CPU while streaming); per MiB it is noise.
+ */
+export const SPILL_WRITE_BATCH_BYTES = 1024 * 1024;
+
 export class FileStore implements RingStore {
   private fd: number | null;
+  /** Bytes not yet written, for file offsets [batchAt, batchAt + batchLength). */
+  private readonly batch = new Uint8Array(SPILL_WRITE_BATCH_BYTES);
+  private batchAt = 0;
+  private batchLength = 0;
 
   private constructor(
     fd: number,
@@ -73,12 +84,26 @@ export class FileStore implements RingStore {
     return new FileStore(fd, size);
   }
 
+  /**
+   * Chunks land at consecutive offsets until the ring wraps, so they are
+   * gathered while they continue the batch and fit in it. A live chunk is
+   * never overwritten, so one that is read is either all in the batch or all
+   * in the file.
+   */
   write(bytes: Uint8Array, at: number): void {
-    let done = 0;
-    while (done < bytes.byteLength) done += writeSync(this.descriptor(), bytes, done, bytes.byteLength - done, at + done);
+    const n = bytes.byteLength;
+    if (at !== this.batchAt + this.batchLength || this.batchLength + n > this.batch.byteLength) {
+      this.flush();
+      this.batchAt = at;
+    }
+    if (n > this.batch.byteLength) return this.writeAt(bytes, at);
+    this.batch.set(bytes, this.batchLength);
+    this.batchLength += n;
   }
 
   read(at: number, length: number): Uint8Array {
+    const from = at - this.batchAt;
+    if (from >= 0 && from + length <= this.batchLength) return this.batch.subarray(from, from + length);
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
@@ -87,6 +112,19 @@ export class FileStore implements RingStore {
       done += n;
     }
     return out;
+  }
+
+  /** Writes the batch; on failure it stays (and readable) and the error propagates. */
+  private flush(): void {
+    if (this.batchLength === 0) return;
+    this.writeAt(this.batch.subarray(0, this.batchLength), this.batchAt);
+    this.batchAt += this.batchLength;
+    this.batchLength = 0;
+  }
+
+  private writeAt(bytes: Uint8Array, at: number): void {
+    let done = 0;
+    while (done < bytes.byteLength) done += writeSync(this.descriptor(), bytes, done, bytes.byteLength - done, at + done);
   }
 
   close(): void {
