@@ -11,6 +11,7 @@ import { releaseBuffer } from "../protocol/frame-memory.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import type { OutputStream, ProcessReadResult, WriteStatus } from "../protocol/messages/process.ts";
 import type { Clock } from "../server/clock.ts";
+import { DENIAL_SCAN_BYTES, looksDenied } from "../sandbox/denial.ts";
 import { OutputLog } from "./output-log.ts";
 import { type Child, type SpawnSpec, spawnChild } from "./spawn.ts";
 
@@ -64,6 +65,9 @@ export class ManagedProcess {
   private readonly child: Child;
   private streamsDone!: () => void;
   private readonly allStreamsDone = new Promise<void>((r) => (this.streamsDone = r));
+  /** Runs under a sandbox (`sandboxType` not "none"): its exit is classified for `sandboxDenied`. */
+  sandboxed = false;
+  private sandboxDenied = false;
   /** Called once, after `closed`. */
   onClosed: () => void = () => {};
 
@@ -164,8 +168,10 @@ export class ManagedProcess {
     await Promise.race([this.allStreamsDone, new Promise((r) => (timer = setTimeout(r, EXIT_OUTPUT_GRACE_MS)))]);
     clearTimeout(timer);
     this.exitCode = code;
+    // Classified once, after the grace above let late output in.
+    this.sandboxDenied = this.sandboxed && looksDenied(code, this.log.recentText(DENIAL_SCAN_BYTES));
     this.exitSeq = this.seq++;
-    this.sink.notify("process/exited", { processId: this.id, seq: this.exitSeq, exitCode: code, sandboxDenied: false });
+    this.sink.notify("process/exited", { processId: this.id, seq: this.exitSeq, exitCode: code, sandboxDenied: this.sandboxDenied });
     this.wake();
     this.maybeClose();
   }
@@ -208,7 +214,7 @@ export class ManagedProcess {
       exitCode: this.exitCode,
       closed: this.closed,
       failure: null,
-      sandboxDenied: false,
+      sandboxDenied: this.sandboxDenied,
     };
   }
 

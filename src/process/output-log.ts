@@ -164,6 +164,19 @@ export class OutputLog {
     this.tail = at;
   }
 
+  /** The newest retained output, up to about `maxBytes`, as lossy UTF-8 (all streams, in seq order). */
+  recentText(maxBytes: number): string {
+    const decoder = new TextDecoder();
+    const parts: string[] = [];
+    let total = 0;
+    for (let i = this.entries.length - 1; i >= this.head && total < maxBytes; i--) {
+      const e = this.entries[i]!;
+      parts.push(decoder.decode(e.own ?? this.ring.read(e.start, e.length)));
+      total += e.length;
+    }
+    return parts.reverse().join("");
+  }
+
   /** The process is gone: frees the ring (and closes a spill file). */
   close(): void {
     this.ring.close();

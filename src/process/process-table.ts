@@ -6,6 +6,7 @@
 import { ErrorCode, RpcError, invalidParams, invalidRequest } from "../protocol/errors.ts";
 import type { ProcessReadResult, ProcessStartParams, WriteStatus } from "../protocol/messages/process.ts";
 import { parsePathUri } from "../protocol/path-uri.ts";
+import { type SandboxType, planLaunch } from "../sandbox/launch.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
 
@@ -37,13 +38,22 @@ export class ProcessTable {
     private readonly options: ProcessTableOptions,
   ) {}
 
-  start(params: ProcessStartParams): { processId: string; sandboxType: "none" } {
+  start(params: ProcessStartParams): { processId: string; sandboxType: SandboxType } {
     if (params.argv.length === 0) throw invalidParams("argv must not be empty");
     if (this.procs.has(params.processId)) throw invalidRequest(`process ${params.processId} already exists`);
     const cwd = parseCwd(params.cwd);
     const env = resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
     // A PTY child also gets the executor's SHELL unless it has one (as the reference's PTY layer does).
     if (params.tty && env.SHELL === undefined && this.options.ownEnv.SHELL) env.SHELL = this.options.ownEnv.SHELL;
+    const { sandboxType, wrapper } = planLaunch({
+      sandbox: params.sandbox,
+      enforceManagedNetwork: params.enforceManagedNetwork ?? false,
+      cwd,
+      env,
+      tty: params.tty,
+      arg0: params.arg0,
+      searchPath: this.options.ownEnv.PATH,
+    });
     const proc = new ManagedProcess(
       params.processId,
       {
@@ -54,13 +64,15 @@ export class ProcessTable {
         tty: params.tty,
         pipeStdin: params.pipeStdin ?? false,
         searchPath: params.tty ? env.PATH : this.options.ownEnv.PATH,
+        wrapper,
       },
       this.sink,
       this.options,
     );
     this.procs.set(params.processId, proc);
     proc.onClosed = () => this.scheduleForget(proc);
-    return { processId: params.processId, sandboxType: "none" };
+    proc.sandboxed = sandboxType !== "none";
+    return { processId: params.processId, sandboxType };
   }
 
   private scheduleForget(proc: ManagedProcess): void {

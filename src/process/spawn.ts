@@ -20,6 +20,8 @@ export type SpawnSpec = {
   pipeStdin: boolean;
   /** PATH used to find a bare program name (the executor's own for pipes, the child's for a PTY). */
   searchPath: string | undefined;
+  /** A sandbox wrapper (program and arguments, ending in `--`) the program runs under. */
+  wrapper?: string[] | null;
 };
 
 export type PtyCallbacks = { data(bytes: Uint8Array): void; end(): void };
@@ -43,11 +45,13 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
   if (spec.argv[0] === "") throw internalError(`missing program for ${spec.tty ? "pty" : "pipe"} spawn`);
   checkDirectory(spec.cwd);
   const program = resolveProgram(spec.argv[0]!, spec.searchPath, spec.tty);
-  const argv0 = spec.arg0 ?? spec.argv[0]!;
+  // Under a wrapper the wrapper is what is exec'd here; it passes arg0 on itself when it can.
+  const argv0 = spec.wrapper ? spec.wrapper[0]! : (spec.arg0 ?? spec.argv[0]!);
+  const command = [...(spec.wrapper ?? []), program, ...spec.argv.slice(1)];
   let proc: Bun.Subprocess;
   try {
     proc = spec.tty
-      ? Bun.spawn([program, ...spec.argv.slice(1)], {
+      ? Bun.spawn(command, {
           cwd: spec.cwd,
           env: spec.env,
           argv0,
@@ -58,7 +62,7 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
             exit: () => pty.end(),
           },
         })
-      : Bun.spawn([program, ...spec.argv.slice(1)], {
+      : Bun.spawn(command, {
           cwd: spec.cwd,
           env: spec.env,
           argv0,

@@ -7,7 +7,7 @@
 import { z } from "zod";
 
 /** Marker message for a required field that was absent; replaced by the field name. */
-const MISSING = "\u0000missing";
+export const MISSING = "\u0000missing";
 /** 2^64 - 1 as the nearest double; larger integers are `invalid number`. */
 export const U64_MAX = 18446744073709551615;
 

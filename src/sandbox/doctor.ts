@@ -1,9 +1,9 @@
 /**
  * `execbox doctor`: what this machine can enforce, so an operator knows before
- * the first sandboxed command. Only probes; changes nothing. (Enforcement
- * itself is not in this build yet: sandboxed requests are refused.)
+ * the first sandboxed command. Only probes; changes nothing.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { findBwrap } from "./bwrap.ts";
 
 export type DoctorReport = {
   platform: string;
@@ -13,19 +13,22 @@ export type DoctorReport = {
   userNamespaces: { maxUserNamespaces: number | null; unprivilegedClone: boolean | null; works: boolean };
   seccomp: boolean;
   landlockAbi: number | null;
-  sandboxEnforced: false;
+  /** Restricting process/start requests will be enforced (Linux: a usable bwrap and working user namespaces). */
+  sandboxEnforced: boolean;
 };
 
 export async function doctor(): Promise<DoctorReport> {
+  const bwrap = findBwrap();
+  const userNamespaces = probeUserNamespaces();
   return {
     platform: `${process.platform}-${process.arch}`,
     pty: await probePty(),
-    bwrap: probeBwrap(),
+    bwrap: bwrap && { path: bwrap.path, version: bwrap.version },
     unshare: Bun.which("unshare") !== null,
-    userNamespaces: probeUserNamespaces(),
+    userNamespaces,
     seccomp: /^Seccomp:\s+\d/m.test(readText("/proc/self/status") ?? ""),
     landlockAbi: probeLandlock(),
-    sandboxEnforced: false,
+    sandboxEnforced: process.platform === "linux" && bwrap !== null && userNamespaces.works,
   };
 }
 
@@ -45,13 +48,6 @@ async function probePty(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function probeBwrap(): DoctorReport["bwrap"] {
-  const path = Bun.which("bwrap");
-  if (!path) return null;
-  const out = Bun.spawnSync([path, "--version"], { stdout: "pipe", stderr: "pipe" });
-  return { path, version: out.stdout.toString().trim() || "unknown" };
 }
 
 function probeUserNamespaces(): DoctorReport["userNamespaces"] {
@@ -92,7 +88,9 @@ export function formatReport(r: DoctorReport): string {
     `user namespaces   ${yes(r.userNamespaces.works)} (max_user_namespaces=${r.userNamespaces.maxUserNamespaces ?? "?"}, unprivileged_userns_clone=${r.userNamespaces.unprivilegedClone ?? "n/a"})`,
     `seccomp           ${yes(r.seccomp)}`,
     `landlock ABI      ${r.landlockAbi ?? "unavailable"}`,
-    `sandbox enforced  no — this build refuses sandboxed requests rather than run them unsandboxed`,
+    r.sandboxEnforced
+      ? "sandbox enforced  yes — process/start under bubblewrap (file system view, network namespace); fs/* under a restricted policy is refused (no fs helper yet)"
+      : "sandbox enforced  no — sandboxed requests that restrict anything are refused rather than run unsandboxed",
     "",
   ].join("\n");
 }

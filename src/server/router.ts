@@ -6,7 +6,8 @@
 import { discoverCapabilities, discoverCapabilityRoots, readEnvironmentConfig } from "../environment/discovery.ts";
 import { environmentInfo } from "../environment/info.ts";
 import { type FsConnection, fsApi } from "../fs/api.ts";
-import { refuseUnenforceableSandbox } from "../sandbox/intent.ts";
+import type { SandboxContext } from "../protocol/messages/sandbox.ts";
+import { refuseSandboxedFs } from "../sandbox/intent.ts";
 import type { HttpConnection, HttpStreams } from "../http/request.ts";
 import { RpcError, invalidParams } from "../protocol/errors.ts";
 import { Methods, type MethodName, NO_PARAMS, type ParamsOf, type ResultOf, isMethodName } from "../protocol/methods.ts";
@@ -83,10 +84,7 @@ export async function dispatch(
   if (!isMethodName(method) || method === "initialize") throw unknownMethod(method);
   const params = decodeParams(method, raw);
   const ctx = gate(Methods[method].family);
-  if (method === "process/start" || method.startsWith("fs/")) {
-    const p = params as unknown as { sandbox?: unknown; enforceManagedNetwork?: boolean };
-    refuseUnenforceableSandbox(p.sandbox, p.enforceManagedNetwork ?? false);
-  }
+  if (method.startsWith("fs/")) refuseSandboxedFs((params as unknown as { sandbox?: SandboxContext | null }).sandbox, process.cwd());
   const handler = routes[method] as Handler<RoutedMethod>;
   return handler(ctx, params as never);
 }

@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { SandboxContext } from "./sandbox.ts";
 import { bool, opt, seq, str, struct, u64, usize, variant } from "../serde.ts";
 import { Base64Chunk } from "./bytes.ts";
 
-/** Sandbox intent on fs/* calls: accepted now, enforced once sandboxing lands. */
-const sandbox = opt(z.unknown());
+/** Sandbox intent on fs/* calls. */
+const sandbox = opt(SandboxContext);
 
 export const FsReadFileParams = struct("WireFsReadFileParams", { path: str(), followSymlinks: opt(bool()), sandbox });
 export const FsReadFileResult = z.object({ dataBase64: z.string() });

@@ -4,3 +4,4 @@ export * from "./process.ts";
 export * from "./bytes.ts";
 export * from "./fs.ts";
 export * from "./http.ts";
+export * from "./sandbox.ts";

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { bool, opt, seq, str, strMap, struct, u64, variant } from "../serde.ts";
 import { uuidProblem } from "../uuid.ts";
 import { Base64Chunk } from "./bytes.ts";
+import { ManagedNetwork, SandboxContext } from "./sandbox.ts";
 
 export const EnvPolicy = struct("ExecEnvPolicy", {
   inherit: variant(["core", "all", "none"]),
@@ -32,10 +33,9 @@ export const ProcessStartParams = struct("WireExecParams", {
   pipeStdin: bool().optional(),
   arg0: opt(str()),
   envPolicy: opt(EnvPolicy),
-  /** Sandbox intent; accepted and reported, enforced once sandboxing lands. */
-  sandbox: opt(z.unknown()),
+  sandbox: opt(SandboxContext),
   enforceManagedNetwork: bool().optional(),
-  managedNetwork: opt(z.unknown()),
+  managedNetwork: opt(ManagedNetwork),
   networkProxy: opt(z.unknown()),
   metadata: opt(ExecMetadata),
   shellSnapshot: opt(z.unknown()),

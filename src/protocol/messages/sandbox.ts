@@ -1,0 +1,106 @@
+/**
+ * Sandbox intent as it travels on `process/start` and `fs/*`
+ * (`FileSystemSandboxContext`): camelCase at the top, snake_case inside
+ * `permissions`, internally tagged enums. Unknown keys are ignored, as the
+ * reference does.
+ */
+import { z } from "zod";
+import { MISSING, bool, describeValue, opt, seq, str, struct, u64, variant } from "../serde.ts";
+
+/**
+ * A serde internally tagged enum: `tag` names the variant, whose own fields
+ * sit beside it. Errors read like serde's (`unknown variant`, `missing field`).
+ */
+function tagged<const T extends string, const V extends Record<string, z.ZodType>>(tag: T, variants: V) {
+  const names = Object.keys(variants);
+  const list = names.length === 2 ? `\`${names[0]}\` or \`${names[1]}\`` : `one of ${names.map((n) => `\`${n}\``).join(", ")}`;
+  return z.unknown().transform((value, ctx) => {
+    if (value === undefined) {
+      ctx.addIssue({ code: "custom", message: MISSING }); // reported as `missing field` of the containing struct
+      return z.NEVER;
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      ctx.addIssue({ code: "custom", message: `invalid type: ${describeValue(value)}, expected internally tagged enum` });
+      return z.NEVER;
+    }
+    const kind = (value as Record<string, unknown>)[tag];
+    if (kind === undefined) {
+      ctx.addIssue({ code: "custom", message: `missing field \`${tag}\`` });
+      return z.NEVER;
+    }
+    if (typeof kind !== "string" || !names.includes(kind)) {
+      ctx.addIssue({ code: "custom", message: `unknown variant \`${String(kind)}\`, expected ${list}` });
+      return z.NEVER;
+    }
+    const parsed = variants[kind]!.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path as PropertyKey[] });
+      return z.NEVER;
+    }
+    return { ...(parsed.data as object), [tag]: kind } as { [K in keyof V]: z.output<V[K]> & { [P in T]: K } }[keyof V];
+  });
+}
+
+const subpath = opt(str());
+
+export const SpecialPath = tagged("kind", {
+  root: z.object({}),
+  minimal: z.object({}),
+  current_working_directory: z.object({ subpath }),
+  project_roots: z.object({ subpath }),
+  tmpdir: z.object({}),
+  slash_tmp: z.object({}),
+  unknown: struct("Unknown", { path: str(), subpath }),
+});
+
+export const SandboxPath = tagged("type", {
+  path: struct("Path", { path: str() }),
+  glob_pattern: struct("GlobPattern", { pattern: str() }),
+  special: struct("Special", { value: SpecialPath }),
+});
+
+export const SandboxEntry = struct("FileSystemSandboxEntry", {
+  path: SandboxPath,
+  access: variant(["read", "write", "deny", "none"]),
+  missing_path_behavior: opt(variant(["skip"])),
+});
+export type SandboxEntry = z.infer<typeof SandboxEntry>;
+
+export const NetworkAccess = variant(["restricted", "enabled"]);
+
+export const FileSystemPolicy = tagged("type", {
+  unrestricted: z.object({}),
+  restricted: struct("Restricted", {
+    entries: seq(SandboxEntry),
+    glob_scan_max_depth: opt(u64().refine((n) => n >= 1, { message: "glob_scan_max_depth must be at least 1" })),
+  }),
+});
+
+export const PermissionProfile = tagged("type", {
+  managed: struct("Managed", { file_system: FileSystemPolicy, network: NetworkAccess }),
+  disabled: z.object({}),
+  external: struct("External", { network: NetworkAccess }),
+});
+export type PermissionProfile = z.infer<typeof PermissionProfile>;
+
+const PolicyContext = struct("PolicyContext", { cwd: opt(str()), workspaceRoots: opt(seq(str())) });
+
+export const SandboxContext = struct("WireFileSystemSandboxContext", {
+  permissions: PermissionProfile,
+  windowsSandboxLevel: variant(["disabled", "restricted-token", "elevated", "mxc"]),
+  cwd: opt(str()),
+  workspaceRoots: opt(seq(str())),
+  policyContext: opt(PolicyContext),
+  userHomeDir: opt(str()),
+  temporaryDirectories: opt(seq(str())),
+  windowsSandboxPrivateDesktop: opt(bool()),
+  windowsSandboxProxySettingsMode: opt(str()),
+  useLegacyLandlock: opt(bool()),
+});
+export type SandboxContext = z.infer<typeof SandboxContext>;
+
+export const ManagedNetwork = struct("ManagedNetwork", {
+  loopbackPorts: opt(seq(u64().refine((n) => n <= 65535, { message: "invalid value: integer, expected u16" }))),
+  allowLocalBinding: opt(bool()),
+});
+export type ManagedNetwork = z.infer<typeof ManagedNetwork>;

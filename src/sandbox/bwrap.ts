@@ -1,0 +1,99 @@
+/**
+ * Linux enforcement with bubblewrap: finding a usable `bwrap` and turning a
+ * `SandboxPlan` into its argv. The view is built shallow → deep so a deeper
+ * rule (a read-only `.git` inside a writable workspace, a denied directory)
+ * is mounted over the shallower one that contains it.
+ */
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { delimiter, join } from "node:path";
+import type { FsView, SandboxPlan } from "./policy.ts";
+
+/** Flags execbox relies on; a bwrap without them (older than 0.5) is not used. */
+export const REQUIRED_BWRAP_FLAGS = ["--perms", "--remount-ro", "--die-with-parent", "--cap-drop", "--unshare-user"];
+/** Where bwrap is looked for besides the executor's PATH. */
+const STANDARD_LOCATIONS = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"];
+/** `bwrap --help` must answer within this (it is a local binary; anything slower is broken). */
+const PROBE_TIMEOUT_MS = 2_000;
+
+export type Bwrap = { path: string; version: string; argv0: boolean };
+
+const probed = new Map<string, Bwrap | null>();
+
+/** The first usable bwrap on `searchPath` or in the standard places, or null. */
+export function findBwrap(searchPath: string | undefined = process.env.PATH): Bwrap | null {
+  const dirs = (searchPath ?? "").split(delimiter).filter((d) => d.startsWith("/"));
+  for (const candidate of [...dirs.map((d) => join(d, "bwrap")), ...STANDARD_LOCATIONS]) {
+    if (!probed.has(candidate)) probed.set(candidate, probe(candidate));
+    const found = probed.get(candidate);
+    if (found) return found;
+  }
+  return null;
+}
+
+function probe(path: string): Bwrap | null {
+  try {
+    if (!statSync(path).isFile()) return null;
+    const help = Bun.spawnSync([path, "--help"], { stdout: "pipe", stderr: "pipe", timeout: PROBE_TIMEOUT_MS });
+    const text = help.stdout.toString() + help.stderr.toString();
+    if (!REQUIRED_BWRAP_FLAGS.every((f) => text.includes(f))) return null;
+    const version = Bun.spawnSync([path, "--version"], { stdout: "pipe", stderr: "pipe", timeout: PROBE_TIMEOUT_MS });
+    return { path, version: version.stdout.toString().trim().replace(/^bubblewrap\s*/, ""), argv0: text.includes("--argv0") };
+  } catch {
+    return null;
+  }
+}
+
+export type BwrapLaunch = { cwd: string; tty: boolean; arg0?: string | null };
+
+/** bwrap's arguments up to and including `--`; the program and its args follow. */
+export function bwrapArgs(bwrap: Bwrap, plan: Extract<SandboxPlan, { kind: "enforce" }>, launch: BwrapLaunch): string[] {
+  const args = ["--die-with-parent"];
+  // A new session keeps a sandboxed command from injecting input into the caller's terminal (TIOCSTI).
+  if (!launch.tty) args.push("--new-session");
+  args.push(...viewArgs(plan.view));
+  args.push("--unshare-user", "--unshare-pid", "--unshare-ipc");
+  if (plan.network === "restricted") args.push("--unshare-net");
+  args.push("--cap-drop", "ALL", "--chdir", launch.cwd);
+  if (launch.arg0 && bwrap.argv0) args.push("--argv0", launch.arg0);
+  args.push("--");
+  return args;
+}
+
+function viewArgs(view: FsView | null): string[] {
+  // No file-system view: the whole disk as it is, only the namespaces (network) change.
+  if (view === null) return ["--bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
+  const args = view.fullRead ? ["--ro-bind", "/", "/"] : ["--tmpfs", "/"];
+  args.push("--dev", "/dev", "--proc", "/proc");
+  for (const rule of view.rules) {
+    const kind = existingKind(rule.path);
+    if (kind === null) continue; // nothing to mount; a missing path stays missing
+    if (rule.access === "write") args.push("--bind", rule.path, rule.path);
+    else if (rule.access === "read") args.push("--ro-bind", rule.path, rule.path);
+    else if (kind === "dir") args.push("--perms", "000", "--tmpfs", rule.path, "--remount-ro", rule.path);
+    else args.push("--ro-bind", deniedFile(), rule.path);
+  }
+  return args;
+}
+
+function existingKind(path: string): "dir" | "file" | null {
+  try {
+    return statSync(path).isDirectory() ? "dir" : "file";
+  } catch {
+    return null;
+  }
+}
+
+let denied: string | null = null;
+
+/** An empty file nobody may read, bound over denied files (with all capabilities dropped, not even root). */
+function deniedFile(): string {
+  if (denied && existsSync(denied)) return denied;
+  const dir = join(tmpdir(), `execbox-sandbox-${userInfo().uid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, "denied");
+  if (!existsSync(path)) writeFileSync(path, "");
+  chmodSync(path, 0o000);
+  denied = path;
+  return path;
+}

@@ -1,0 +1,55 @@
+/**
+ * From sandbox intent to how a process is started on this host: the
+ * `sandboxType` to report and, when something must be enforced, the wrapper
+ * argv to run the program under. Anything that cannot be enforced here fails
+ * closed with -32602 — a sandboxed request never runs unsandboxed.
+ */
+import { invalidParams } from "../protocol/errors.ts";
+import type { SandboxContext } from "../protocol/messages/sandbox.ts";
+import { type Bwrap, bwrapArgs, findBwrap } from "./bwrap.ts";
+import { resolveSandbox } from "./policy.ts";
+
+export type SandboxType = "none" | "linuxSeccomp" | "macosSeatbelt" | "windowsRestrictedToken";
+
+export type SandboxedLaunch = {
+  sandboxType: SandboxType;
+  /** Program and arguments to put before the command (ending in `--`), if any. */
+  wrapper: string[] | null;
+};
+
+export const CANNOT_ENFORCE = "sandbox intent cannot be enforced on this executor";
+
+export type LaunchRequest = {
+  sandbox: SandboxContext | null | undefined;
+  enforceManagedNetwork: boolean;
+  cwd: string;
+  env: Record<string, string>;
+  tty: boolean;
+  arg0?: string | null;
+  /** Where bwrap is looked for (the executor's PATH). */
+  searchPath: string | undefined;
+};
+
+/** The platform's name for "sandboxed", reported for every request that carries a sandbox. */
+export function platformSandboxType(platform = process.platform): SandboxType | null {
+  if (platform === "linux") return "linuxSeccomp";
+  if (platform === "darwin") return "macosSeatbelt";
+  return null;
+}
+
+export function planLaunch(req: LaunchRequest, findWrapper: (path: string | undefined) => Bwrap | null = findBwrap): SandboxedLaunch {
+  if (req.enforceManagedNetwork && req.sandbox) {
+    throw invalidParams(`${CANNOT_ENFORCE}: managed network (proxy-routed) mode is not supported by this execbox build`);
+  }
+  const plan = resolveSandbox(req.sandbox, { cwd: req.cwd, env: req.env });
+  if (plan.kind === "none") return { sandboxType: "none", wrapper: null };
+  const sandboxType = platformSandboxType();
+  if (sandboxType === null) throw invalidParams(`${CANNOT_ENFORCE}: no sandbox backend for ${process.platform}`);
+  if (plan.kind === "unrestricted") return { sandboxType, wrapper: null };
+  if (process.platform !== "linux") throw invalidParams(`${CANNOT_ENFORCE}: the ${process.platform} backend is not available in this build`);
+  const bwrap = findWrapper(req.searchPath);
+  if (!bwrap) {
+    throw invalidParams(`${CANNOT_ENFORCE}: bubblewrap (bwrap with --perms) was not found; install it (apt-get install bubblewrap) and see \`execbox doctor\``);
+  }
+  return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs(bwrap, plan, { cwd: req.cwd, tty: req.tty, arg0: req.arg0 })] };
+}

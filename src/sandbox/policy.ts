@@ -1,0 +1,201 @@
+/**
+ * Sandbox intent (the wire `FileSystemSandboxContext`) resolved to native
+ * paths on this host: what may be read, written, what is masked, and whether
+ * the network is cut. Pure apart from `existsSync`/`statSync` checks and the
+ * deny-glob scan; enforcement lives in the platform backends.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { isAbsolute, join, normalize, sep } from "node:path";
+import { invalidParams } from "../protocol/errors.ts";
+import { parsePathUri } from "../protocol/path-uri.ts";
+import type { SandboxContext, SandboxEntry } from "../protocol/messages/sandbox.ts";
+
+export type Access = "read" | "write" | "deny";
+
+/** Names kept read-only under every writable root unless granted write exactly (the reference's list). */
+export const PROTECTED_NAMES = [".git", ".agents", ".codex", ".aws"] as const;
+/** What `minimal` grants on Linux: the read-only runtime, where present. */
+export const MINIMAL_LINUX_ROOTS = ["/bin", "/sbin", "/usr", "/etc", "/lib", "/lib64"];
+/** Deny globs are expanded by walking this deep when the policy names no `glob_scan_max_depth`. */
+export const DEFAULT_GLOB_SCAN_DEPTH = 8;
+/** A deny glob scan stops after visiting this many directory entries (a huge tree must not stall a launch). */
+export const MAX_GLOB_SCAN_ENTRIES = 100_000;
+
+export type PathRule = { path: string; access: Access };
+
+/** A file-system view to enforce. Rules are sorted shallow → deep, so later ones win inside earlier ones. */
+export type FsView = { fullRead: boolean; fullWrite: boolean; rules: PathRule[] };
+
+export type SandboxPlan =
+  /** No sandbox requested: run as is, `sandboxType: "none"`. */
+  | { kind: "none" }
+  /** A sandbox was requested but restricts nothing here (disabled profile, or unrestricted with network). */
+  | { kind: "unrestricted" }
+  /** Enforce: a file-system view (null: the whole disk writable) and/or a cut network. */
+  | { kind: "enforce"; view: FsView | null; network: "restricted" | "enabled" };
+
+export type ResolveInput = {
+  context: SandboxContext;
+  /** The request's cwd (native), the default policy cwd. */
+  cwd: string;
+  /** The environment the sandboxed program gets (`tmpdir` binds to its TMPDIR). */
+  env: Record<string, string>;
+};
+
+export function resolveSandbox(sandbox: SandboxContext | null | undefined, input: Omit<ResolveInput, "context">): SandboxPlan {
+  if (!sandbox) return { kind: "none" };
+  const p = sandbox.permissions;
+  if (p.type === "disabled") return { kind: "unrestricted" };
+  if (p.type === "external") return p.network === "enabled" ? { kind: "unrestricted" } : { kind: "enforce", view: null, network: "restricted" };
+  if (p.file_system.type === "unrestricted") {
+    return p.network === "enabled" ? { kind: "unrestricted" } : { kind: "enforce", view: null, network: "restricted" };
+  }
+  const view = resolveView({ context: sandbox, ...input }, p.file_system.entries, p.file_system.glob_scan_max_depth ?? DEFAULT_GLOB_SCAN_DEPTH);
+  if (view.fullWrite && p.network === "enabled") return { kind: "unrestricted" };
+  return { kind: "enforce", view: view.fullWrite ? null : view, network: p.network };
+}
+
+function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: number): FsView {
+  const policyCwd = nativeUri(input.context.policyContext?.cwd ?? input.context.cwd, "sandbox cwd") ?? input.cwd;
+  const roots = (input.context.policyContext?.workspaceRoots ?? input.context.workspaceRoots ?? []).map((u) => nativeUri(u, "sandbox workspace root")!);
+  const granted = new Map<string, Access>();
+  const grant = (path: string, access: Access) => {
+    const key = normalize(path);
+    const before = granted.get(key);
+    // On the same path the stronger restriction wins: deny > write > read.
+    if (before === undefined || rank(access) > rank(before)) granted.set(key, access);
+  };
+  for (const entry of entries) {
+    const access: Access = entry.access === "none" ? "deny" : entry.access;
+    for (const path of entryPaths(entry, { policyCwd, roots, env: input.env, globDepth })) {
+      if (entry.missing_path_behavior === "skip" && !existsSync(path) && access !== "deny") continue;
+      grant(path, access);
+    }
+  }
+  const fullRead = granted.get("/") === "read" || granted.get("/") === "write";
+  // Only `/` writable and nothing narrower: the whole disk, as the reference treats it.
+  if (granted.get("/") === "write" && granted.size === 1) return { fullRead: true, fullWrite: true, rules: [] };
+  // Protected metadata under every writable root stays read-only unless granted write on the exact path.
+  for (const [path, access] of [...granted]) {
+    if (access !== "write") continue;
+    for (const name of PROTECTED_NAMES) {
+      const p = join(path, name);
+      if (!granted.has(p) && existsSync(p)) granted.set(p, "read");
+    }
+  }
+  granted.delete("/");
+  const rules = [...granted].map(([path, access]) => ({ path, access })).sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path));
+  return { fullRead, fullWrite: false, rules };
+}
+
+type Binding = { policyCwd: string; roots: string[]; env: Record<string, string>; globDepth: number };
+
+/** The native paths an entry covers on this host (none for what does not apply here). */
+function entryPaths(entry: SandboxEntry, b: Binding): string[] {
+  const path = entry.path;
+  switch (path.type) {
+    case "path":
+      return [nativeUri(path.path, "sandbox entry")!];
+    case "glob_pattern":
+      // Globs only narrow (deny); a read/write glob is ignored like the reference does.
+      return entry.access === "deny" || entry.access === "none" ? expandGlob(path.pattern, b.policyCwd, b.globDepth) : [];
+    case "special": {
+      const v = path.value;
+      switch (v.kind) {
+        case "root":
+          return ["/"];
+        case "minimal":
+          return MINIMAL_LINUX_ROOTS.filter((p) => existsSync(p));
+        case "project_roots":
+        case "current_working_directory":
+          // As the reference: with no workspace roots, project_roots grants nothing.
+          return b.roots.map((r) => (v.subpath ? join(r, v.subpath) : r));
+        case "tmpdir":
+          return b.env.TMPDIR && isAbsolute(b.env.TMPDIR) ? [b.env.TMPDIR] : [];
+        case "slash_tmp":
+          return isDirectory("/tmp") ? ["/tmp"] : [];
+        default:
+          return []; // `unknown` kinds are ignored, as the reference does
+      }
+    }
+  }
+}
+
+function nativeUri(uri: string | null | undefined, label: string): string | undefined {
+  if (uri === null || uri === undefined) return undefined;
+  try {
+    return parsePathUri(uri);
+  } catch (e) {
+    throw invalidParams(`${label} URI \`${uri}\` is not valid on this exec-server host: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Paths matching a git-style glob, found by walking from its static prefix
+ * at most `maxDepth` levels down (`*`/`?` within a component, `**` any depth).
+ */
+export function expandGlob(pattern: string, cwd: string, maxDepth: number): string[] {
+  const absolute = isAbsolute(pattern) ? pattern : join(cwd, pattern);
+  const parts = absolute.split(sep).filter(Boolean);
+  const firstGlob = parts.findIndex((p) => /[*?[]/.test(p));
+  if (firstGlob < 0) return [absolute];
+  const base = `/${parts.slice(0, firstGlob).join("/")}`;
+  const matcher = globRegex(absolute);
+  const out: string[] = [];
+  let visited = 0;
+  const walk = (dir: string, level: number) => {
+    if (level > maxDepth || visited > MAX_GLOB_SCAN_ENTRIES) return;
+    let names: import("node:fs").Dirent[];
+    try {
+      names = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const d of names) {
+      visited++;
+      const p = join(dir, d.name);
+      if (matcher.test(p)) out.push(p);
+      if (d.isDirectory()) walk(p, level + 1);
+    }
+  };
+  walk(base, 1);
+  return out;
+}
+
+function globRegex(glob: string): RegExp {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*" && glob[i + 1] === "*") {
+      const slash = glob[i + 2] === "/";
+      re += slash ? "(?:.*/)?" : ".*";
+      i += slash ? 2 : 1;
+    } else if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "[") {
+      const end = glob.indexOf("]", i + 1);
+      if (end < 0) re += "\\[";
+      else {
+        re += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function rank(a: Access): number {
+  return a === "deny" ? 2 : a === "write" ? 1 : 0;
+}
+
+function depth(path: string): number {
+  return path.split(sep).filter(Boolean).length;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

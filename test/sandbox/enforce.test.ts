@@ -1,0 +1,160 @@
+/**
+ * Sandbox enforcement on Linux, for real: commands run under bubblewrap
+ * through a running executor; every escape is attempted and its absence
+ * checked on disk. (CI installs bubblewrap; see .ci/run.)
+ */
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sharedExecutor, tempDir } from "../helpers/server.ts";
+
+setDefaultTimeout(30_000);
+
+const executor = sharedExecutor();
+const ENV = { PATH: "/usr/bin:/bin" };
+let ws: ReturnType<typeof tempDir>;
+let outside: ReturnType<typeof tempDir>;
+beforeAll(() => {
+  ws = tempDir("execbox-sbx-ws-");
+  outside = tempDir("execbox-sbx-out-");
+  mkdirSync(join(ws.path, ".git"));
+  writeFileSync(join(ws.path, ".git", "HEAD"), "ref: refs/heads/main\n");
+  writeFileSync(join(ws.path, "secret.pem"), "KEY");
+  mkdirSync(join(ws.path, "private"));
+  writeFileSync(join(ws.path, "private", "x"), "hidden");
+  writeFileSync(join(outside.path, "victim"), "original");
+  symlinkSync(outside.path, join(ws.path, "link-out"));
+});
+afterAll(() => {
+  ws[Symbol.dispose]();
+  outside[Symbol.dispose]();
+});
+
+const special = (kind: string) => ({ type: "special", value: { kind } });
+/** Read everything, write the workspace, `*.pem` and `private/` denied, network cut. */
+function workspaceWrite(extra: object[] = [], network = "restricted") {
+  return {
+    permissions: {
+      type: "managed",
+      file_system: {
+        type: "restricted",
+        entries: [
+          { path: special("root"), access: "read" },
+          { path: special("project_roots"), access: "write" },
+          { path: { type: "glob_pattern", pattern: "**/*.pem" }, access: "deny" },
+          { path: { type: "path", path: `${ws.uri}/private` }, access: "deny" },
+          ...extra,
+        ],
+      },
+      network,
+    },
+    cwd: ws.uri,
+    workspaceRoots: [ws.uri],
+    windowsSandboxLevel: "disabled",
+  };
+}
+
+let n = 0;
+async function run(script: string, sandbox: object | null = workspaceWrite()) {
+  const c = executor.client;
+  const processId = `s${n++}`;
+  const start = await c.call("process/start", { processId, argv: ["sh", "-c", script], cwd: ws.uri, env: ENV, tty: false, sandbox });
+  if (start.error) throw new Error(JSON.stringify(start.error));
+  const events = await c.processDone(processId);
+  const exited = events.find((e) => e.method === "process/exited")!.params;
+  const read = await c.ok("process/read", { processId });
+  return {
+    sandboxType: start.result.sandboxType,
+    exitCode: exited.exitCode as number,
+    denied: exited.sandboxDenied as boolean,
+    readDenied: read.sandboxDenied as boolean,
+    stdout: c.output(processId, "stdout").toString(),
+    stderr: c.output(processId, "stderr").toString(),
+  };
+}
+
+test("a write inside the workspace succeeds; outside it fails read-only, reported as a denial", async () => {
+  const inside = await run("echo ok > made-here && cat made-here");
+  expect(inside).toMatchObject({ sandboxType: "linuxSeccomp", exitCode: 0, denied: false, readDenied: false, stdout: "ok\n" });
+  const target = join(outside.path, "new");
+  const out = await run(`echo x > ${target}`);
+  expect(out.exitCode).toBe(2);
+  expect(out.stderr).toContain("Read-only file system");
+  expect([out.denied, out.readDenied]).toEqual([true, true]);
+  expect(existsSync(target)).toBe(false);
+});
+
+test("protected names under a writable root stay read-only", async () => {
+  const r = await run("echo evil > .git/HEAD");
+  expect(r.exitCode).toBe(2);
+  expect(r.denied).toBe(true);
+  expect(readFileSync(join(ws.path, ".git", "HEAD"), "utf8")).toBe("ref: refs/heads/main\n");
+});
+
+test("deny masks: a globbed file and a denied directory cannot be read", async () => {
+  const file = await run("cat secret.pem");
+  expect(file.exitCode).toBe(1);
+  expect(file.stderr).toContain("Permission denied");
+  expect(file.stdout).toBe("");
+  expect(file.denied).toBe(true);
+  const dir = await run("ls private; cat private/x");
+  expect(dir.stdout).not.toContain("hidden");
+  expect(dir.stderr).toContain("Permission denied");
+});
+
+test("symlink and hardlink escapes fail", async () => {
+  const viaLink = await run("echo pwned > link-out/victim");
+  expect(viaLink.exitCode).toBe(2);
+  expect(viaLink.stderr).toContain("Read-only file system");
+  const hard = await run(`ln ${join(outside.path, "victim")} hard && echo pwned > hard`);
+  expect(hard.exitCode).not.toBe(0);
+  expect(existsSync(join(ws.path, "hard"))).toBe(false);
+  expect(readFileSync(join(outside.path, "victim"), "utf8")).toBe("original");
+});
+
+test("a restricted network cannot reach a listener on 127.0.0.1; enabled can", async () => {
+  let connections = 0;
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open: () => void connections++, data() {} } });
+  try {
+    // bash's /dev/tcp opens a plain TCP connection without any extra tool.
+    const probe = `exec 3<>/dev/tcp/127.0.0.1/${listener.port} && echo connected`;
+    const cut = await run(`bash -c '${probe}'`);
+    expect(cut.exitCode).not.toBe(0);
+    expect(cut.stdout).toBe("");
+    expect(connections).toBe(0);
+    const open = await run(`bash -c '${probe}'`, workspaceWrite([], "enabled"));
+    expect(open.stdout).toBe("connected\n");
+    expect(connections).toBe(1);
+  } finally {
+    listener.stop(true);
+  }
+});
+
+test("profiles that restrict nothing run directly but still report the platform sandbox", async () => {
+  for (const sandbox of [
+    { permissions: { type: "disabled" }, windowsSandboxLevel: "disabled" },
+    { permissions: { type: "managed", file_system: { type: "unrestricted" }, network: "enabled" }, windowsSandboxLevel: "disabled" },
+  ]) {
+    const r = await run("echo Permission denied; exit 3", sandbox);
+    expect(r).toMatchObject({ sandboxType: "linuxSeccomp", exitCode: 3, denied: true });
+  }
+  const plain = await run("echo Permission denied; exit 3", null);
+  expect(plain).toMatchObject({ sandboxType: "none", exitCode: 3, denied: false });
+});
+
+test("fs/* under a restricted policy fails closed; malformed intent is a serde error", async () => {
+  const c = executor.client;
+  const target = join(ws.path, "fs-write");
+  const w = await c.call("fs/writeFile", { path: `file://${target}`, dataBase64: "", sandbox: workspaceWrite() });
+  expect(w.error).toEqual({
+    code: -32602,
+    message: "sandbox intent cannot be enforced on this executor: fs/* under a restricted file-system policy needs the sandboxed fs helper, which this build does not have yet",
+  });
+  expect(existsSync(target)).toBe(false);
+  expect((await c.call("fs/getMetadata", { path: ws.uri, sandbox: {} })).error).toEqual({ code: -32602, message: "missing field `permissions`" });
+  const bad = { permissions: { type: "bogus" }, windowsSandboxLevel: "disabled" };
+  expect((await c.call("fs/getMetadata", { path: ws.uri, sandbox: bad })).error).toEqual({
+    code: -32602,
+    message: "unknown variant `bogus`, expected one of `managed`, `disabled`, `external`",
+  });
+});

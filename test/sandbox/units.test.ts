@@ -1,0 +1,119 @@
+/** The pure parts of sandboxing: the denial heuristic, policy resolution, the bwrap argv, failing closed. */
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { RpcError } from "../../src/protocol/errors.ts";
+import { SandboxContext } from "../../src/protocol/messages/sandbox.ts";
+import { bwrapArgs } from "../../src/sandbox/bwrap.ts";
+import { looksDenied } from "../../src/sandbox/denial.ts";
+import { CANNOT_ENFORCE, planLaunch } from "../../src/sandbox/launch.ts";
+import { expandGlob, resolveSandbox } from "../../src/sandbox/policy.ts";
+import { tempDir } from "../helpers/server.ts";
+
+describe("sandboxDenied heuristic (the reference's matrix)", () => {
+  const cases: [string, number, string, boolean][] = [
+    ["clean exit, whatever it printed", 0, "Permission denied", false],
+    ["read-only file system", 2, "sh: 1: cannot create /root/x: Read-only file system", true],
+    ["permission denied", 1, "cat: denied.pem: Permission denied", true],
+    ["plain failure", 1, "nothing", false],
+    ["keywords beat the not-found codes", 127, "Permission denied", true],
+    ["not found", 127, "sh: foo: not found", false],
+    ["SIGSYS", 159, "", true],
+  ];
+  for (const [name, code, text, denied] of cases) test(name, () => expect(looksDenied(code, text, "linux")).toBe(denied));
+  test("SIGSYS counts only on Linux", () => expect(looksDenied(159, "", "darwin")).toBe(false));
+});
+
+const ctx = (entries: object[], network = "restricted", extra: object = {}) =>
+  SandboxContext.parse({
+    permissions: { type: "managed", file_system: { type: "restricted", entries }, network },
+    windowsSandboxLevel: "disabled",
+    ...extra,
+  });
+const special = (kind: string, more: object = {}) => ({ type: "special", value: { kind, ...more } });
+const path = (p: string) => ({ type: "path", path: `file://${p}` });
+
+describe("policy resolution", () => {
+  test("project_roots bind to every workspace root with the subpath; protected names become read-only", () => {
+    using a = tempDir();
+    using b = tempDir();
+    mkdirSync(join(a.path, ".git"));
+    const plan = resolveSandbox(ctx([{ path: special("root"), access: "read" }, { path: special("project_roots"), access: "write" }], "restricted", { workspaceRoots: [a.uri, b.uri] }), { cwd: a.path, env: {} });
+    expect(plan).toEqual({
+      kind: "enforce",
+      network: "restricted",
+      view: {
+        fullRead: true,
+        fullWrite: false,
+        rules: [
+          { path: a.path, access: "write" },
+          { path: b.path, access: "write" },
+          { path: join(a.path, ".git"), access: "read" },
+        ].sort((x, y) => x.path.split("/").length - y.path.split("/").length || x.path.localeCompare(y.path)),
+      },
+    });
+  });
+
+  test("without workspace roots project_roots grants nothing (as the reference); tmpdir is the program's TMPDIR", () => {
+    const plan = resolveSandbox(ctx([{ path: special("project_roots"), access: "write" }, { path: special("tmpdir"), access: "write" }]), { cwd: "/", env: { TMPDIR: "/var/tmp" } });
+    expect(plan.kind === "enforce" && plan.view?.rules).toEqual([{ path: "/var/tmp", access: "write" }]);
+  });
+
+  test("on one path the stronger access wins; `none` is deny; the whole disk writable needs no view", () => {
+    const plan = resolveSandbox(ctx([{ path: path("/srv"), access: "read" }, { path: path("/srv"), access: "none" }, { path: path("/srv"), access: "write" }]), { cwd: "/", env: {} });
+    expect(plan.kind === "enforce" && plan.view?.rules).toEqual([{ path: "/srv", access: "deny" }]);
+    expect(resolveSandbox(ctx([{ path: special("root"), access: "write" }], "enabled"), { cwd: "/", env: {} })).toEqual({ kind: "unrestricted" });
+    expect(resolveSandbox(ctx([{ path: special("root"), access: "write" }]), { cwd: "/", env: {} })).toEqual({ kind: "enforce", view: null, network: "restricted" });
+  });
+
+  test("deny globs expand by walking, bounded by the scan depth", () => {
+    using d = tempDir();
+    mkdirSync(join(d.path, "a", "b"), { recursive: true });
+    for (const f of ["top.key", "a/mid.key", "a/b/deep.key", "a/b/deep.txt"]) writeFileSync(join(d.path, f), "");
+    expect(expandGlob("**/*.key", d.path, 8).sort()).toEqual(["a/b/deep.key", "a/mid.key", "top.key"].map((f) => join(d.path, f)));
+    expect(expandGlob("**/*.key", d.path, 1)).toEqual([join(d.path, "top.key")]);
+    expect(expandGlob(`${d.path}/a/*.key`, "/", 8)).toEqual([join(d.path, "a", "mid.key")]);
+  });
+});
+
+describe("bwrap argv", () => {
+  test("view shallow to deep, namespaces, capabilities dropped, then --", () => {
+    using w = tempDir();
+    mkdirSync(join(w.path, "d"));
+    const plan = { kind: "enforce" as const, network: "restricted" as const, view: { fullRead: true, fullWrite: false, rules: [{ path: w.path, access: "write" as const }, { path: join(w.path, "d"), access: "deny" as const }, { path: join(w.path, "missing"), access: "read" as const }] } };
+    const bwrap = { path: "/usr/bin/bwrap", version: "0.8.0", argv0: false };
+    expect(bwrapArgs(bwrap, plan, { cwd: w.path, tty: false, arg0: "x" })).toEqual([
+      "--die-with-parent", "--new-session",
+      "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+      "--bind", w.path, w.path,
+      "--perms", "000", "--tmpfs", join(w.path, "d"), "--remount-ro", join(w.path, "d"),
+      "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net",
+      "--cap-drop", "ALL", "--chdir", w.path, "--",
+    ]);
+    const tty = bwrapArgs({ ...bwrap, argv0: true }, { ...plan, network: "enabled" }, { cwd: "/", tty: true, arg0: "name" });
+    expect(tty.includes("--new-session") || tty.includes("--unshare-net")).toBe(false);
+    expect(tty.slice(-3)).toEqual(["--argv0", "name", "--"]);
+  });
+});
+
+describe("failing closed", () => {
+  const req = { enforceManagedNetwork: false, cwd: "/", env: {}, tty: false, searchPath: undefined };
+  test("no usable bwrap: a restricting request is refused, an unrestricted one still runs", () => {
+    const refused = (() => {
+      try {
+        planLaunch({ ...req, sandbox: ctx([{ path: special("root"), access: "read" }]) }, () => null);
+      } catch (e) {
+        return e as RpcError;
+      }
+    })();
+    expect(refused?.code).toBe(-32602);
+    expect(refused?.message.startsWith(`${CANNOT_ENFORCE}: bubblewrap`)).toBe(true);
+    const disabled = SandboxContext.parse({ permissions: { type: "disabled" }, windowsSandboxLevel: "disabled" });
+    expect(planLaunch({ ...req, sandbox: disabled }, () => null)).toEqual({ sandboxType: "linuxSeccomp", wrapper: null });
+  });
+  test("enforceManagedNetwork with a sandbox is refused; without one it is ignored (as the reference)", () => {
+    const sandbox = ctx([{ path: special("root"), access: "read" }]);
+    expect(() => planLaunch({ ...req, sandbox, enforceManagedNetwork: true })).toThrow(CANNOT_ENFORCE);
+    expect(planLaunch({ ...req, sandbox: null, enforceManagedNetwork: true })).toEqual({ sandboxType: "none", wrapper: null });
+  });
+});
