@@ -17,6 +17,7 @@ import { httpScenarios } from "./scenarios-http.ts";
 import { lifecycleScenarios } from "./scenarios-lifecycle.ts";
 import { processControlScenarios } from "./scenarios-process-control.ts";
 import { processStartScenarios } from "./scenarios-process-start.ts";
+import { sandboxScenarios } from "./scenarios-sandbox.ts";
 import type { Scenario } from "./types.ts";
 
 export type { Scenario, Step } from "./types.ts";
@@ -36,4 +37,5 @@ export const SCENARIOS: Scenario[] = [
   ...fsWatchScenarios,
   ...fsUriScenarios,
   ...httpRequestScenarios,
+  ...sandboxScenarios,
 ];

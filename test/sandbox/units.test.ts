@@ -46,9 +46,9 @@ describe("policy resolution", () => {
         fullRead: true,
         fullWrite: false,
         rules: [
-          { path: a.path, access: "write" },
-          { path: b.path, access: "write" },
-          { path: join(a.path, ".git"), access: "read" },
+          { path: a.path, access: "write" as const },
+          { path: b.path, access: "write" as const },
+          { path: join(a.path, ".git"), access: "read" as const },
         ].sort((x, y) => x.path.split("/").length - y.path.split("/").length || x.path.localeCompare(y.path)),
       },
     });

@@ -69,11 +69,11 @@ export type SandboxEntry = z.infer<typeof SandboxEntry>;
 export const NetworkAccess = variant(["restricted", "enabled"]);
 
 export const FileSystemPolicy = tagged("type", {
-  unrestricted: z.object({}),
   restricted: struct("Restricted", {
     entries: seq(SandboxEntry),
     glob_scan_max_depth: opt(u64().refine((n) => n >= 1, { message: "glob_scan_max_depth must be at least 1" })),
   }),
+  unrestricted: z.object({}),
 });
 
 export const PermissionProfile = tagged("type", {

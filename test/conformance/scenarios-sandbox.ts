@@ -1,0 +1,79 @@
+/**
+ * sandbox.md: the sandbox context's shape errors, what a sandboxed start
+ * reports (`sandboxType`, `sandboxDenied`), and a restricted run. The
+ * restricted one sends no PATH, so the reference uses its bundled bwrap
+ * rather than a system one (whose presence changes its wrapper).
+ */
+import { type Ctx, type Scenario, awaitProcess, ready, req, startParams } from "./types.ts";
+
+const special = (kind: string) => ({ type: "special", value: { kind } });
+const context = (permissions: unknown, extra: Record<string, unknown> = {}) => ({ permissions, windowsSandboxLevel: "disabled", ...extra });
+const managed = (file_system: unknown, network = "restricted") => ({ type: "managed", file_system, network });
+const restricted = (entries: unknown[]) => ({ type: "restricted", entries });
+const start = (processId: string, sandbox: unknown, script = "true") =>
+  req("process/start", startParams(processId, ["/bin/sh", "-c", script], { sandbox }));
+
+export const sandboxScenarios: Scenario[] = [
+  {
+    name: "sandbox/context-shape-errors",
+    steps: [
+      ...ready(),
+      start("e1", {}),
+      start("e2", { permissions: { type: "disabled" } }),
+      start("e3", context({ type: "disabled" }, { windowsSandboxLevel: "bogus" })),
+      start("e4", context({ type: "bogus" })),
+      start("e5", context(managed({ type: "bogus" }))),
+      start("e6", context(managed({ type: "unrestricted" }, "bogus"))),
+      start("e7", context(managed(restricted([{ path: { type: "bogus" }, access: "read" }])))),
+      start("e8", context(managed(restricted([{ path: { type: "special", value: { kind: "bogus" } }, access: "read" }])))),
+      start("e9", context(managed(restricted([{ path: special("root"), access: "bogus" }])))),
+      start("e10", context(managed(restricted([{ path: special("root") }])))),
+      start("e11", "not an object"),
+    ],
+  },
+  {
+    name: "sandbox/unrestricted-profiles-report-and-classify",
+    steps: [
+      ...ready(),
+      start("d1", context({ type: "disabled" }), "echo Permission denied; exit 3"),
+      awaitProcess("d1"),
+      start("d2", context({ type: "disabled" }), "echo nothing; exit 1"),
+      awaitProcess("d2"),
+      start("d3", context(managed({ type: "unrestricted" }, "enabled")), "exit 159"),
+      awaitProcess("d3"),
+      start("d4", context({ type: "disabled" }), "echo 'Permission denied'; exit 0"),
+      awaitProcess("d4"),
+      req("process/read", { processId: "d1" }),
+    ],
+  },
+  {
+    name: "sandbox/workspace-write-inside-and-outside",
+    steps: [
+      ...ready(),
+      req("process/start", (ctx: Ctx) => ({
+        processId: "w1",
+        argv: ["/bin/sh", "-c", "echo ok > inside && echo done"],
+        cwd: ctx.uri,
+        env: {},
+        tty: false,
+        sandbox: context(managed(restricted([{ path: special("root"), access: "read" }, { path: special("project_roots"), access: "write" }])), {
+          cwd: ctx.uri,
+          workspaceRoots: [ctx.uri],
+        }),
+      })),
+      awaitProcess("w1"),
+      req("process/start", (ctx: Ctx) => ({
+        processId: "w2",
+        argv: ["/bin/sh", "-c", "echo x > /proc/nope-execbox-conformance"],
+        cwd: ctx.uri,
+        env: {},
+        tty: false,
+        sandbox: context(managed(restricted([{ path: special("root"), access: "read" }, { path: special("project_roots"), access: "write" }])), {
+          cwd: ctx.uri,
+          workspaceRoots: [ctx.uri],
+        }),
+      })),
+      awaitProcess("w2"),
+    ],
+  },
+];
