@@ -42,7 +42,7 @@ export type LatencyResult = { samples: number[]; p50: number; p99: number; mean:
  * sequential. The clock stops when `closed` arrives; the start response is
  * awaited too so runs never overlap.
  */
-export async function measureLatency(server: RunningServer, warmup: number, runs: number): Promise<LatencyResult> {
+export async function measureLatency(server: RunningServer, warmup: number, runs: number, extra: object = {}): Promise<LatencyResult> {
   const client = await BenchClient.connect(server.url);
   try {
     await client.handshake();
@@ -60,7 +60,7 @@ export async function measureLatency(server: RunningServer, warmup: number, runs
       const id = `lat-${tag}-${i}`;
       const closed = new Promise<number>((resolve) => (waiting = { id, resolve }));
       const t0 = performance.now();
-      const started = client.request("process/start", startParams(id, ["/bin/true"]));
+      const started = client.request("process/start", { ...startParams(id, ["/bin/true"]), ...extra });
       const [t1] = await withTimeout(Promise.all([closed, started]), 10_000, `latency run ${i}`);
       if (i >= warmup) samples.push(t1 - t0);
     }

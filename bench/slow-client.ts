@@ -14,10 +14,11 @@
  * back-pressure one. Appends (or replaces) "## Slow client (…)" in bench/results.md; `bun run bench` rewrites that file.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket } from "bun";
 import { PATTERN_LINE, withTimeout } from "./measure.ts";
+import { writeResultsSection } from "./results-file.ts";
 import { REPO, type ServerCommand, execboxCommand, killAll, machineInfo, procStatusKiB, referenceCommand, startServer } from "./servers.ts";
 
 const MiB = 1 << 20;
@@ -278,10 +279,7 @@ async function main(): Promise<void> {
   const text = section(outs);
   console.log(text);
   if (args.includes("--no-write")) return;
-  const [file, heading] = [join(REPO, "bench/results.md"), text.slice(0, text.indexOf("\n") + 1)];
-  const old = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const [at, next] = [old.indexOf(heading), old.indexOf("\n## ", old.indexOf(heading) + 1)];
-  writeFileSync(file, at < 0 ? `${old.trimEnd()}\n\n${text}` : `${old.slice(0, at)}${text}${next < 0 ? "" : old.slice(next + 1)}`);
+  writeResultsSection(text);
   log("wrote bench/results.md");
 }
 
