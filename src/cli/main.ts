@@ -4,8 +4,11 @@ import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { HELP, parseArgs } from "./args.ts";
 import { UsageError } from "./listen.ts";
 import { serve } from "./serve.ts";
+import { FS_HELPER_FLAG } from "../sandbox/fs-helper-flag.ts";
 
 async function main(argv: string[]): Promise<number> {
+  // Helper mode is how the executor itself runs sandboxed fs/* requests (src/sandbox/fs-helper.ts).
+  if (argv[0] === FS_HELPER_FLAG) return (await import("../sandbox/fs-helper.ts")).runFsHelper();
   let command;
   try {
     command = parseArgs(argv);

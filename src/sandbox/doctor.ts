@@ -89,7 +89,7 @@ export function formatReport(r: DoctorReport): string {
     `seccomp           ${yes(r.seccomp)}`,
     `landlock ABI      ${r.landlockAbi ?? "unavailable"}`,
     r.sandboxEnforced
-      ? "sandbox enforced  yes — process/start under bubblewrap (file system view, network namespace); fs/* under a restricted policy is refused (no fs helper yet)"
+      ? "sandbox enforced  yes — process/start and fs/* (fs helper) under bubblewrap: file-system view, network namespace"
       : "sandbox enforced  no — sandboxed requests that restrict anything are refused rather than run unsandboxed",
     "",
   ].join("\n");

@@ -1,18 +1,37 @@
 /**
- * Sandbox intent on `fs/*`. Operations under a restricted file-system policy
- * must run in the sandboxed fs helper; this build has none yet, so they fail
- * closed instead of running with the server's full access. Profiles that do
- * not restrict the file system (`disabled`, `external`, unrestricted, the
- * whole disk writable) run directly, as the reference does.
+ * Sandbox intent on `fs/*`: which requests must run in the sandboxed fs
+ * helper. Profiles that leave the file system unrestricted (`disabled`,
+ * `external`, unrestricted, the whole disk writable) run directly, as the
+ * reference does; a restricted one runs the one-shot operations in the
+ * helper, and refuses streaming opens (`sandboxedFileStreaming: false`).
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { SandboxContext } from "../protocol/messages/sandbox.ts";
+import { isHelperOperation } from "./fs-helper.ts";
 import { CANNOT_ENFORCE } from "./launch.ts";
-import { resolveSandbox } from "./policy.ts";
+import { type FsView, resolveSandbox } from "./policy.ts";
 
-export function refuseSandboxedFs(sandbox: SandboxContext | null | undefined, cwd: string): void {
-  const plan = resolveSandbox(sandbox, { cwd, env: {} });
-  if (plan.kind === "enforce" && plan.view !== null) {
-    throw invalidParams(`${CANNOT_ENFORCE}: fs/* under a restricted file-system policy needs the sandboxed fs helper, which this build does not have yet`);
+/** The view an fs request must run under, or null to run it directly. */
+export function sandboxedFsView(method: string, sandbox: SandboxContext | null | undefined, serverCwd: string): FsView | null {
+  if (sandbox) requireCwdForDynamicEntries(sandbox);
+  const plan = resolveSandbox(sandbox, { cwd: serverCwd, env: process.env as Record<string, string> });
+  if (plan.kind !== "enforce" || plan.view === null) return null;
+  if (process.platform !== "linux") throw invalidParams(`${CANNOT_ENFORCE}: no fs sandbox for ${process.platform} in this build`);
+  if (!isHelperOperation(method)) {
+    throw invalidParams(`${CANNOT_ENFORCE}: ${method} under a restricted file-system policy is not supported (sandboxedFileStreaming is false)`);
+  }
+  return plan.view;
+}
+
+/** The reference's rule: entries that depend on the cwd need one in the context. */
+function requireCwdForDynamicEntries(sandbox: SandboxContext): void {
+  const p = sandbox.permissions;
+  if (p.type !== "managed" || p.file_system.type !== "restricted") return;
+  const dynamic = p.file_system.entries.some((e) => {
+    if (e.path.type === "glob_pattern") return !e.path.pattern.startsWith("/");
+    return e.path.type === "special" && (e.path.value.kind === "project_roots" || e.path.value.kind === "current_working_directory");
+  });
+  if (dynamic && !(sandbox.policyContext?.cwd ?? sandbox.cwd)) {
+    throw invalidParams("file system sandbox context with dynamic permissions requires cwd");
   }
 }

@@ -7,7 +7,8 @@ import { discoverCapabilities, discoverCapabilityRoots, readEnvironmentConfig } 
 import { environmentInfo } from "../environment/info.ts";
 import { type FsConnection, fsApi } from "../fs/api.ts";
 import type { SandboxContext } from "../protocol/messages/sandbox.ts";
-import { refuseSandboxedFs } from "../sandbox/intent.ts";
+import { callFsHelper } from "../sandbox/fs-helper.ts";
+import { sandboxedFsView } from "../sandbox/intent.ts";
 import type { HttpConnection, HttpStreams } from "../http/request.ts";
 import { RpcError, invalidParams } from "../protocol/errors.ts";
 import { Methods, type MethodName, NO_PARAMS, type ParamsOf, type ResultOf, isMethodName } from "../protocol/methods.ts";
@@ -84,7 +85,10 @@ export async function dispatch(
   if (!isMethodName(method) || method === "initialize") throw unknownMethod(method);
   const params = decodeParams(method, raw);
   const ctx = gate(Methods[method].family);
-  if (method.startsWith("fs/")) refuseSandboxedFs((params as unknown as { sandbox?: SandboxContext | null }).sandbox, process.cwd());
+  if (method.startsWith("fs/")) {
+    const view = sandboxedFsView(method, (params as unknown as { sandbox?: SandboxContext | null }).sandbox, ctx.server.cwd);
+    if (view) return callFsHelper(method, raw, view);
+  }
   const handler = routes[method] as Handler<RoutedMethod>;
   return handler(ctx, params as never);
 }

@@ -142,15 +142,37 @@ test("profiles that restrict nothing run directly but still report the platform 
   expect(plain).toMatchObject({ sandboxType: "none", exitCode: 3, denied: false });
 });
 
-test("fs/* under a restricted policy fails closed; malformed intent is a serde error", async () => {
+test("fs/* under a restricted policy runs in the helper: the reference's codes, nothing written outside", async () => {
   const c = executor.client;
-  const target = join(ws.path, "fs-write");
-  const w = await c.call("fs/writeFile", { path: `file://${target}`, dataBase64: "", sandbox: workspaceWrite() });
-  expect(w.error).toEqual({
-    code: -32602,
-    message: "sandbox intent cannot be enforced on this executor: fs/* under a restricted file-system policy needs the sandboxed fs helper, which this build does not have yet",
+  const sandbox = workspaceWrite();
+  const inside = join(ws.path, "fs-written");
+  expect((await c.call("fs/writeFile", { path: `file://${inside}`, dataBase64: "aGk=", sandbox })).result).toEqual({});
+  expect(readFileSync(inside, "utf8")).toBe("hi");
+  expect((await c.call("fs/readFile", { path: `file://${inside}`, sandbox })).result).toEqual({ dataBase64: "aGk=" });
+  const outsideFile = join(outside.path, "fs-written");
+  expect((await c.call("fs/writeFile", { path: `file://${outsideFile}`, dataBase64: "aGk=", sandbox })).error).toEqual({
+    code: -32603,
+    message: "Read-only file system (os error 30)",
   });
-  expect(existsSync(target)).toBe(false);
+  expect(existsSync(outsideFile)).toBe(false);
+  expect((await c.call("fs/readFile", { path: `${ws.uri}/secret.pem`, sandbox })).error).toEqual({ code: -32600, message: "Permission denied (os error 13)" });
+  expect((await c.call("fs/getMetadata", { path: `${ws.uri}/nope`, sandbox })).error).toEqual({ code: -32004, message: "No such file or directory (os error 2)" });
+  expect((await c.call("fs/remove", { path: `${outside.uri}/victim`, sandbox })).error?.code).toBe(-32603);
+  expect(readFileSync(join(outside.path, "victim"), "utf8")).toBe("original");
+  const open = await c.call("fs/open", { handleId: "h", path: `file://${inside}`, sandbox });
+  expect(open.error).toEqual({
+    code: -32602,
+    message: "sandbox intent cannot be enforced on this executor: fs/open under a restricted file-system policy is not supported (sandboxedFileStreaming is false)",
+  });
+  const { cwd: _, workspaceRoots: __, ...noCwd } = sandbox;
+  expect((await c.call("fs/getMetadata", { path: ws.uri, sandbox: noCwd })).error).toEqual({
+    code: -32602,
+    message: "file system sandbox context with dynamic permissions requires cwd",
+  });
+});
+
+test("malformed sandbox intent is a serde error", async () => {
+  const c = executor.client;
   expect((await c.call("fs/getMetadata", { path: ws.uri, sandbox: {} })).error).toEqual({ code: -32602, message: "missing field `permissions`" });
   const bad = { permissions: { type: "bogus" }, windowsSandboxLevel: "disabled" };
   expect((await c.call("fs/getMetadata", { path: ws.uri, sandbox: bad })).error).toEqual({

@@ -117,3 +117,18 @@ describe("failing closed", () => {
     expect(planLaunch({ ...req, sandbox: null, enforceManagedNetwork: true })).toEqual({ sandboxType: "none", wrapper: null });
   });
 });
+
+describe("fs helper protocol", () => {
+  test("one request in, one line out: ok, an operation error, a request it cannot read", async () => {
+    using d = tempDir();
+    writeFileSync(join(d.path, "a.txt"), "hello\n");
+    const { answerHelperRequest } = await import("../../src/sandbox/fs-helper.ts");
+    expect(await answerHelperRequest(JSON.stringify({ operation: "fs/readFile", params: { path: `${d.uri}/a.txt`, sandbox: null } }))).toBe(
+      '{"status":"ok","payload":{"operation":"fs/readFile","response":{"dataBase64":"aGVsbG8K"}}}\n',
+    );
+    expect(await answerHelperRequest(JSON.stringify({ operation: "fs/readFile", params: { path: `${d.uri}/missing` } }))).toBe(
+      '{"status":"error","payload":{"code":-32004,"message":"No such file or directory (os error 2)"}}\n',
+    );
+    expect(answerHelperRequest(JSON.stringify({ operation: "fs/open", params: {} }))).rejects.toThrow("unknown fs helper operation `fs/open`");
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * The fs helper: `fs/*` under a restricted file-system policy runs in
+ * execbox's own executable, started in helper mode under the same bwrap view
+ * a command would get (network always cut, cwd `/`, only PATH and the temp
+ * variables in its environment). One request on stdin, one response line on
+ * stdout, exit 0 even when the operation fails — the reference's protocol:
+ *
+ *   → {"operation":"fs/readFile","params":{…}}
+ *   ← {"status":"ok","payload":{"operation":"fs/readFile","response":{…}}}
+ *   ← {"status":"error","payload":{"code":-32004,"message":"…"}}
+ */
+import { dirname } from "node:path";
+import type { z } from "zod";
+import { fsApi } from "../fs/api.ts";
+import { ErrorCode, RpcError, internalError } from "../protocol/errors.ts";
+import { Methods, type MethodName } from "../protocol/methods.ts";
+import { serdeMessage } from "../protocol/serde.ts";
+import { bwrapArgs, findBwrap } from "./bwrap.ts";
+import { FS_HELPER_FLAG } from "./fs-helper-flag.ts";
+import { CANNOT_ENFORCE } from "./launch.ts";
+import { type FsView, MINIMAL_LINUX_ROOTS } from "./policy.ts";
+
+/** Environment the helper keeps from the executor's (the reference's allow-list). */
+const HELPER_ENV = ["PATH", "TMPDIR", "TMP", "TEMP"];
+/** A helper that has not answered by then is killed (walks and copies of big trees fit well within). */
+export const FS_HELPER_TIMEOUT_MS = 120_000;
+/** Stderr kept for the error text when the helper fails. */
+const MAX_HELPER_STDERR = 4096;
+
+/** The one-shot operations the helper runs; streaming opens are not among them. */
+const OPERATIONS: Partial<Record<MethodName, (params: never) => unknown>> = {
+  "fs/readFile": fsApi.readFile,
+  "fs/writeFile": fsApi.writeFile,
+  "fs/createDirectory": fsApi.createDirectory,
+  "fs/getMetadata": fsApi.getMetadata,
+  "fs/readDirectory": fsApi.readDirectory,
+  "fs/remove": fsApi.remove,
+  "fs/copy": fsApi.copy,
+  "fs/canonicalize": fsApi.canonicalize,
+  "fs/walk": fsApi.walk,
+};
+
+export function isHelperOperation(method: string): boolean {
+  return method in OPERATIONS;
+}
+
+/** Helper side: answers one request text with one response line. */
+export async function answerHelperRequest(text: string): Promise<string> {
+  const request = JSON.parse(text) as { operation?: unknown; params?: unknown };
+  const operation = String(request.operation);
+  const run = OPERATIONS[operation as MethodName];
+  if (!run) throw new Error(`unknown fs helper operation \`${operation}\``);
+  try {
+    // The sandbox in the params is the one this helper already runs under; the operation itself ignores it.
+    const parsed = (Methods[operation as MethodName].params as z.ZodType).safeParse(request.params);
+    if (!parsed.success) throw new RpcError(ErrorCode.InvalidParams, serdeMessage(parsed.error));
+    const response = await run(parsed.data as never);
+    return `${JSON.stringify({ status: "ok", payload: { operation, response } })}\n`;
+  } catch (e) {
+    const error = e instanceof RpcError ? e : internalError(String((e as Error)?.message ?? e));
+    return `${JSON.stringify({ status: "error", payload: { code: error.code, message: error.message } })}\n`;
+  }
+}
+
+/** Helper mode's main: stdin to EOF, one answer, exit 0 (1 only for a request it cannot read). */
+export async function runFsHelper(): Promise<number> {
+  try {
+    process.stdout.write(await answerHelperRequest(await Bun.stdin.text()));
+    return 0;
+  } catch (e) {
+    process.stderr.write(`fs sandbox helper failed: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** How to start this executable in helper mode (a compiled binary, or `bun <main>` from source). */
+function helperCommand(): { argv: string[]; readable: string[] } {
+  const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:/~BUN/");
+  if (compiled) return { argv: [process.execPath, FS_HELPER_FLAG], readable: [process.execPath] };
+  return { argv: [process.execPath, Bun.main, FS_HELPER_FLAG], readable: [process.execPath, dirname(dirname(dirname(Bun.main)))] };
+}
+
+/** Server side: runs one fs operation (its params as they came on the wire) through the helper under `view`. */
+export async function callFsHelper(operation: string, params: unknown, view: FsView): Promise<unknown> {
+  const bwrap = findBwrap();
+  if (!bwrap) throw new RpcError(ErrorCode.InvalidParams, `${CANNOT_ENFORCE}: bubblewrap (bwrap with --perms) was not found`);
+  const helper = helperCommand();
+  // The helper must be able to run: its executable (and, without full read, the runtime) stay readable.
+  const extra = view.fullRead ? [] : [...MINIMAL_LINUX_ROOTS, ...helper.readable].map((path) => ({ path, access: "read" as const }));
+  const helperView: FsView = { ...view, rules: [...extra, ...view.rules].sort((a, b) => a.path.split("/").length - b.path.split("/").length) };
+  const args = bwrapArgs(bwrap, { kind: "enforce", view: helperView, network: "restricted" }, { cwd: "/", tty: false });
+  const env: Record<string, string> = {};
+  for (const k of HELPER_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
+  const proc = Bun.spawn([bwrap.path, ...args, ...helper.argv], { cwd: "/", env, stdin: "pipe", stdout: "pipe", stderr: "pipe", timeout: FS_HELPER_TIMEOUT_MS });
+  proc.stdin.write(JSON.stringify({ operation, params }));
+  await proc.stdin.end();
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const line = out.slice(0, out.indexOf("\n") + 1 || undefined);
+  if (code !== 0 || line === "") {
+    throw internalError(`fs sandbox helper failed with status exit status: ${code}: ${err.slice(0, MAX_HELPER_STDERR).trim()}`);
+  }
+  const answer = JSON.parse(line) as { status: string; payload: { response?: unknown; code?: number; message?: string } };
+  if (answer.status === "ok") return answer.payload.response;
+  throw new RpcError(answer.payload.code ?? ErrorCode.Internal, answer.payload.message ?? "fs sandbox helper failed");
+}
