@@ -45,7 +45,7 @@ export class ProcessTable {
     const env = resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
     // A PTY child also gets the executor's SHELL unless it has one (as the reference's PTY layer does).
     if (params.tty && env.SHELL === undefined && this.options.ownEnv.SHELL) env.SHELL = this.options.ownEnv.SHELL;
-    const { sandboxType, wrapper } = planLaunch({
+    const { sandboxType, wrapper, fdFiles } = planLaunch({
       sandbox: params.sandbox,
       enforceManagedNetwork: params.enforceManagedNetwork ?? false,
       cwd,
@@ -65,6 +65,7 @@ export class ProcessTable {
         pipeStdin: params.pipeStdin ?? false,
         searchPath: params.tty ? env.PATH : this.options.ownEnv.PATH,
         wrapper,
+        fdFiles,
       },
       this.sink,
       this.options,

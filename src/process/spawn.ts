@@ -2,7 +2,7 @@
  * The seam between the process domain and the runtime: starts a child in its
  * own process group with pipes or a PTY. Nothing above this file calls Bun.spawn.
  */
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, closeSync, constants, openSync, statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { delimiter, join } from "node:path";
 import { internalError, osErrorText } from "../protocol/errors.ts";
@@ -22,6 +22,8 @@ export type SpawnSpec = {
   searchPath: string | undefined;
   /** A sandbox wrapper (program and arguments, ending in `--`) the program runs under. */
   wrapper?: string[] | null;
+  /** Files the wrapper reads on descriptors 3, 4, … (pipes only). */
+  fdFiles?: string[];
 };
 
 export type PtyCallbacks = { data(bytes: Uint8Array): void; end(): void };
@@ -49,7 +51,11 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
   const argv0 = spec.wrapper ? spec.wrapper[0]! : (spec.arg0 ?? spec.argv[0]!);
   const command = [...(spec.wrapper ?? []), program, ...spec.argv.slice(1)];
   let proc: Bun.Subprocess;
+  const extraFds: number[] = [];
   try {
+    if (spec.fdFiles?.length && spec.tty) throw new Error("extra descriptors cannot be passed to a PTY spawn");
+    // A fresh open per spawn: the child reads from offset 0, whatever earlier children did.
+    for (const path of spec.fdFiles ?? []) extraFds.push(openSync(path, "r"));
     proc = spec.tty
       ? Bun.spawn(command, {
           cwd: spec.cwd,
@@ -67,12 +73,12 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
           env: spec.env,
           argv0,
           detached: true,
-          stdin: spec.pipeStdin ? "pipe" : "ignore",
-          stdout: "pipe",
-          stderr: "pipe",
+          stdio: [spec.pipeStdin ? "pipe" : "ignore", "pipe", "pipe", ...extraFds],
         });
   } catch (e) {
     throw internalError(osErrorText(e));
+  } finally {
+    for (const fd of extraFds) closeSync(fd);
   }
   return wrap(proc, spec);
 }

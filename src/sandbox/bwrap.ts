@@ -4,9 +4,9 @@
  * rule (a read-only `.git` inside a writable workspace, a denied directory)
  * is mounted over the shallower one that contains it.
  */
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir, userInfo } from "node:os";
+import { chmodSync, existsSync, statSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import { privateDir } from "./private-dir.ts";
 import type { FsView, SandboxPlan } from "./policy.ts";
 
 /** Flags execbox relies on; a bwrap without them (older than 0.5) is not used. */
@@ -44,10 +44,11 @@ function probe(path: string): Bwrap | null {
   }
 }
 
-export type BwrapLaunch = { cwd: string; tty: boolean; arg0?: string | null };
+/** `seccompFd`: a descriptor the child gets holding a compiled filter, which bwrap installs right before exec. */
+export type BwrapLaunch = { cwd: string; tty: boolean; seccompFd?: number; argv0?: string | null };
 
 /** bwrap's arguments up to and including `--`; the program and its args follow. */
-export function bwrapArgs(bwrap: Bwrap, plan: Extract<SandboxPlan, { kind: "enforce" }>, launch: BwrapLaunch): string[] {
+export function bwrapArgs(plan: Extract<SandboxPlan, { kind: "enforce" }>, launch: BwrapLaunch): string[] {
   const args = ["--die-with-parent"];
   // A new session keeps a sandboxed command from injecting input into the caller's terminal (TIOCSTI).
   if (!launch.tty) args.push("--new-session");
@@ -55,7 +56,8 @@ export function bwrapArgs(bwrap: Bwrap, plan: Extract<SandboxPlan, { kind: "enfo
   args.push("--unshare-user", "--unshare-pid", "--unshare-ipc");
   if (plan.network === "restricted") args.push("--unshare-net");
   args.push("--cap-drop", "ALL", "--chdir", launch.cwd);
-  if (launch.arg0 && bwrap.argv0) args.push("--argv0", launch.arg0);
+  if (launch.seccompFd !== undefined) args.push("--seccomp", String(launch.seccompFd));
+  if (launch.argv0) args.push("--argv0", launch.argv0);
   args.push("--");
   return args;
 }
@@ -84,16 +86,10 @@ function existingKind(path: string): "dir" | "file" | null {
   }
 }
 
-let denied: string | null = null;
-
 /** An empty file nobody may read, bound over denied files (with all capabilities dropped, not even root). */
 function deniedFile(): string {
-  if (denied && existsSync(denied)) return denied;
-  const dir = join(tmpdir(), `execbox-sandbox-${userInfo().uid}`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, "denied");
+  const path = join(privateDir(), "denied");
   if (!existsSync(path)) writeFileSync(path, "");
   chmodSync(path, 0o000);
-  denied = path;
   return path;
 }

@@ -9,16 +9,18 @@
  *   ← {"status":"ok","payload":{"operation":"fs/readFile","response":{…}}}
  *   ← {"status":"error","payload":{"code":-32004,"message":"…"}}
  */
-import { dirname } from "node:path";
+import { closeSync, openSync, writeSync } from "node:fs";
 import type { z } from "zod";
 import { fsApi } from "../fs/api.ts";
 import { ErrorCode, RpcError, internalError } from "../protocol/errors.ts";
 import { Methods, type MethodName } from "../protocol/methods.ts";
 import { serdeMessage } from "../protocol/serde.ts";
 import { bwrapArgs, findBwrap } from "./bwrap.ts";
-import { FS_HELPER_FLAG } from "./fs-helper-flag.ts";
-import { CANNOT_ENFORCE } from "./launch.ts";
-import { type FsView, MINIMAL_LINUX_ROOTS } from "./policy.ts";
+import { seccompFilterFile } from "./seccomp.ts";
+import { selfCommand } from "./self-command.ts";
+import { FS_HELPER_FLAG } from "./internal-flags.ts";
+import { CANNOT_ENFORCE, SECCOMP_FD } from "./launch.ts";
+import { type FsView, MINIMAL_LINUX_ROOTS, withReadable } from "./policy.ts";
 
 /** Environment the helper keeps from the executor's (the reference's allow-list). */
 const HELPER_ENV = ["PATH", "TMPDIR", "TMP", "TEMP"];
@@ -65,7 +67,8 @@ export async function answerHelperRequest(text: string): Promise<string> {
 /** Helper mode's main: stdin to EOF, one answer, exit 0 (1 only for a request it cannot read). */
 export async function runFsHelper(): Promise<number> {
   try {
-    process.stdout.write(await answerHelperRequest(await Bun.stdin.text()));
+    // write(2) straight to fd 1: under the seccomp filter a runtime's own socket calls on stdio could be refused.
+    writeSync(1, await answerHelperRequest(await Bun.stdin.text()));
     return 0;
   } catch (e) {
     process.stderr.write(`fs sandbox helper failed: ${(e as Error).message}\n`);
@@ -73,25 +76,23 @@ export async function runFsHelper(): Promise<number> {
   }
 }
 
-/** How to start this executable in helper mode (a compiled binary, or `bun <main>` from source). */
-function helperCommand(): { argv: string[]; readable: string[] } {
-  const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:/~BUN/");
-  if (compiled) return { argv: [process.execPath, FS_HELPER_FLAG], readable: [process.execPath] };
-  return { argv: [process.execPath, Bun.main, FS_HELPER_FLAG], readable: [process.execPath, dirname(dirname(dirname(Bun.main)))] };
-}
-
 /** Server side: runs one fs operation (its params as they came on the wire) through the helper under `view`. */
 export async function callFsHelper(operation: string, params: unknown, view: FsView): Promise<unknown> {
   const bwrap = findBwrap();
   if (!bwrap) throw new RpcError(ErrorCode.InvalidParams, `${CANNOT_ENFORCE}: bubblewrap (bwrap with --perms) was not found`);
-  const helper = helperCommand();
+  const self = selfCommand();
   // The helper must be able to run: its executable (and, without full read, the runtime) stay readable.
-  const extra = view.fullRead ? [] : [...MINIMAL_LINUX_ROOTS, ...helper.readable].map((path) => ({ path, access: "read" as const }));
-  const helperView: FsView = { ...view, rules: [...extra, ...view.rules].sort((a, b) => a.path.split("/").length - b.path.split("/").length) };
-  const args = bwrapArgs(bwrap, { kind: "enforce", view: helperView, network: "restricted" }, { cwd: "/", tty: false });
+  const helperView = withReadable(view, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
+  const args = bwrapArgs({ kind: "enforce", view: helperView, network: "restricted" }, { cwd: "/", tty: false, seccompFd: SECCOMP_FD });
   const env: Record<string, string> = {};
   for (const k of HELPER_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-  const proc = Bun.spawn([bwrap.path, ...args, ...helper.argv], { cwd: "/", env, stdin: "pipe", stdout: "pipe", stderr: "pipe", timeout: FS_HELPER_TIMEOUT_MS });
+  const filter = openSync(seccompFilterFile("network"), "r");
+  let proc: Bun.Subprocess<"pipe", "pipe", "pipe">;
+  try {
+    proc = Bun.spawn([bwrap.path, ...args, ...self.argv, FS_HELPER_FLAG], { cwd: "/", env, stdio: ["pipe", "pipe", "pipe", filter], timeout: FS_HELPER_TIMEOUT_MS });
+  } finally {
+    closeSync(filter);
+  }
   proc.stdin.write(JSON.stringify({ operation, params }));
   await proc.stdin.end();
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);

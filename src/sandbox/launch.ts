@@ -7,7 +7,10 @@
 import { invalidParams } from "../protocol/errors.ts";
 import type { SandboxContext } from "../protocol/messages/sandbox.ts";
 import { type Bwrap, bwrapArgs, findBwrap } from "./bwrap.ts";
-import { resolveSandbox } from "./policy.ts";
+import { SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
+import { MINIMAL_LINUX_ROOTS, resolveSandbox, withReadable } from "./policy.ts";
+import { type SeccompMode, seccompFilterFile } from "./seccomp.ts";
+import { selfCommand } from "./self-command.ts";
 
 export type SandboxType = "none" | "linuxSeccomp" | "macosSeatbelt" | "windowsRestrictedToken";
 
@@ -15,7 +18,12 @@ export type SandboxedLaunch = {
   sandboxType: SandboxType;
   /** Program and arguments to put before the command (ending in `--`), if any. */
   wrapper: string[] | null;
+  /** Files the wrapper reads from descriptors 3, 4, … (opened for the spawn, closed after it). */
+  fdFiles?: string[];
 };
+
+/** The descriptor a spawned bwrap finds the compiled seccomp filter on (the first after stdio). */
+export const SECCOMP_FD = 3;
 
 export const CANNOT_ENFORCE = "sandbox intent cannot be enforced on this executor";
 
@@ -51,5 +59,21 @@ export function planLaunch(req: LaunchRequest, findWrapper: (path: string | unde
   if (!bwrap) {
     throw invalidParams(`${CANNOT_ENFORCE}: bubblewrap (bwrap with --perms) was not found; install it (apt-get install bubblewrap) and see \`execbox doctor\``);
   }
-  return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs(bwrap, plan, { cwd: req.cwd, tty: req.tty, arg0: req.arg0 })] };
+  const mode = seccompModeFor(plan.network);
+  // Fast path: bwrap installs the compiled filter itself, from a descriptor (pipes only; a PTY spawn takes no
+  // extra descriptors), and passes arg0 on when it can.
+  if (!req.tty && (!req.arg0 || bwrap.argv0)) {
+    const args = bwrapArgs(plan, { cwd: req.cwd, tty: false, seccompFd: SECCOMP_FD, argv0: req.arg0 });
+    return { sandboxType, wrapper: [bwrap.path, ...args], fdFiles: [seccompFilterFile(mode)] };
+  }
+  // Otherwise this executable's inner stage, inside bwrap, installs the filter and execs the command with its arg0.
+  const self = selfCommand();
+  const view = plan.view && withReadable(plan.view, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
+  const stage = [...self.argv, SECCOMP_STAGE_FLAG, mode, ...(req.arg0 ? ["--argv0", req.arg0] : []), "--"];
+  return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs({ ...plan, view }, { cwd: req.cwd, tty: req.tty }), ...stage] };
+}
+
+/** A cut network gets the socket rules; an open one still loses AF_VSOCK and io_uring. */
+export function seccompModeFor(network: "restricted" | "enabled"): SeccompMode {
+  return network === "restricted" ? "network" : "vsock";
 }

@@ -88,6 +88,13 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
   return { fullRead, fullWrite: false, rules };
 }
 
+/** `view` plus read access to `paths` (what must run inside it), unless everything is readable anyway. */
+export function withReadable(view: FsView, paths: string[]): FsView {
+  if (view.fullRead) return view;
+  const rules = [...paths.map((path) => ({ path, access: "read" as const })), ...view.rules];
+  return { ...view, rules: rules.sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path)) };
+}
+
 type Binding = { policyCwd: string; roots: string[]; env: Record<string, string>; globDepth: number };
 
 /** The native paths an entry covers on this host (none for what does not apply here). */

@@ -119,8 +119,11 @@ test("a restricted network cannot reach a listener on 127.0.0.1; enabled can", a
     // bash's /dev/tcp opens a plain TCP connection without any extra tool.
     const probe = `exec 3<>/dev/tcp/127.0.0.1/${listener.port} && echo connected`;
     const cut = await run(`bash -c '${probe}'`);
-    expect(cut.exitCode).not.toBe(0);
+    expect(cut.exitCode).toBe(1);
     expect(cut.stdout).toBe("");
+    // The seccomp stage refuses the socket itself, as the reference's filter does.
+    expect(cut.stderr).toContain("socket: Operation not permitted");
+    expect(cut.denied).toBe(true);
     expect(connections).toBe(0);
     const open = await run(`bash -c '${probe}'`, workspaceWrite([], "enabled"));
     expect(open.stdout).toBe("connected\n");
@@ -128,6 +131,43 @@ test("a restricted network cannot reach a listener on 127.0.0.1; enabled can", a
   } finally {
     listener.stop(true);
   }
+});
+
+test("seccomp: no AF_UNIX connect (a host daemon's socket) with the network cut; no AF_VSOCK even with it open", async () => {
+  const sockPath = join(outside.path, "daemon.sock");
+  let accepted = 0;
+  const daemon = Bun.listen({ unix: sockPath, socket: { open: () => void accepted++, data() {} } });
+  try {
+    const unix = await run(`perl -MSocket -e 'socket(S, AF_UNIX, SOCK_STREAM, 0) or die "socket: $!\\n"; connect(S, pack_sockaddr_un("${sockPath}")) or die "connect: $!\\n"; print "connected\\n"'`);
+    expect(unix.stderr).toBe("connect: Operation not permitted\n");
+    expect(unix.denied).toBe(true);
+    expect(accepted).toBe(0);
+  } finally {
+    daemon.stop(true);
+  }
+  const vsock = await run(`perl -e 'socket(S, 40, 1, 0) or die "vsock: $!\\n"; print "opened\\n"'`, workspaceWrite([], "enabled"));
+  expect(vsock.stderr).toBe("vsock: Operation not permitted\n");
+  expect(vsock.stdout).toBe("");
+});
+
+test("a PTY command is sandboxed too (inner stage): writes inside only", async () => {
+  const c = executor.client;
+  const start = await c.call("process/start", { processId: "pty", argv: ["sh", "-c", `echo ok > tty-made; cat tty-made; echo x > ${outside.path}/tty`], cwd: ws.uri, env: ENV, tty: true, sandbox: workspaceWrite() });
+  expect(start.result).toEqual({ processId: "pty", sandboxType: "linuxSeccomp" });
+  const events = await c.processDone("pty");
+  const text = c.output("pty", "pty").toString();
+  expect(text).toContain("ok\r\n");
+  expect(text).toContain("Read-only file system");
+  expect(events.find((e) => e.method === "process/exited")!.params.sandboxDenied).toBe(true);
+  expect(existsSync(join(outside.path, "tty"))).toBe(false);
+});
+
+test("arg0 reaches the sandboxed program (set by the inner stage)", async () => {
+  const c = executor.client;
+  const start = await c.call("process/start", { processId: "a0", argv: ["sh", "-c", "tr '\\0' ' ' < /proc/$$/cmdline"], arg0: "renamed", cwd: ws.uri, env: ENV, tty: false, sandbox: workspaceWrite() });
+  expect(start.error).toBeUndefined();
+  await c.processDone("a0");
+  expect(c.output("a0", "stdout").toString()).toStartWith("renamed -c ");
 });
 
 test("profiles that restrict nothing run directly but still report the platform sandbox", async () => {
@@ -146,7 +186,9 @@ test("fs/* under a restricted policy runs in the helper: the reference's codes, 
   const c = executor.client;
   const sandbox = workspaceWrite();
   const inside = join(ws.path, "fs-written");
-  expect((await c.call("fs/writeFile", { path: `file://${inside}`, dataBase64: "aGk=", sandbox })).result).toEqual({});
+  const w0 = await c.call("fs/writeFile", { path: `file://${inside}`, dataBase64: "aGk=", sandbox });
+  expect(w0.error).toBeUndefined();
+  expect(w0.result).toEqual({});
   expect(readFileSync(inside, "utf8")).toBe("hi");
   expect((await c.call("fs/readFile", { path: `file://${inside}`, sandbox })).result).toEqual({ dataBase64: "aGk=" });
   const outsideFile = join(outside.path, "fs-written");

@@ -1,0 +1,45 @@
+/** The user-facing commands: parses arguments and runs the chosen mode. */
+import { PROTOCOL_VERSION, VERSION } from "../version.ts";
+import { HELP, parseArgs } from "./args.ts";
+import { UsageError } from "./listen.ts";
+import { serve } from "./serve.ts";
+
+export async function runCommand(argv: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`Error: ${e.message}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+  switch (command.command) {
+    case "help":
+      process.stdout.write(HELP);
+      return 0;
+    case "version":
+      process.stdout.write(`execbox ${VERSION} (codex exec-server protocol ${PROTOCOL_VERSION})\n`);
+      return 0;
+    case "doctor": {
+      const { doctor, formatReport } = await import("../sandbox/doctor.ts");
+      const report = await doctor();
+      process.stdout.write(command.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      return 0;
+    }
+    case "serve":
+    case "exec":
+    case "info":
+      try {
+        if (command.command === "serve") return await serve(command);
+        // Loaded on demand so the executor's startup does not pay for the client.
+        const client = await import("./exec.ts");
+        return await (command.command === "exec" ? client.runExec(command) : client.runInfo(command));
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        console.error(`Error: ${e.message}`);
+        return e.exitCode;
+      }
+  }
+}
