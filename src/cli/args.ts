@@ -3,6 +3,7 @@
  * reference's flag names and defaults. Pure: returns a value or throws.
  */
 import { DETACHED_SESSION_TTL_MS, EXITED_PROCESS_RETENTION_MS, RETAINED_OUTPUT_BYTES_PER_PROCESS } from "../server/limits.ts";
+import { SANDBOX_BACKENDS, type SandboxBackend } from "../sandbox/backend.ts";
 import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
 import { CLIENT_HELP, type ExecOptions, type InfoOptions, parseClientArgs } from "./client-args.ts";
 import { DEFAULT_LISTEN, type ListenTarget, UsageError, parseListen } from "./listen.ts";
@@ -14,6 +15,7 @@ export type ServeOptions = {
   detachedSessionTtlMs: number;
   exitedRetentionMs: number;
   retainedOutputBytes: number;
+  sandboxBackend: SandboxBackend;
   auth: AuthFlags;
   /** Required to listen beyond loopback without `--ws-auth`. */
   allowUnauthenticated: boolean;
@@ -44,6 +46,7 @@ export function parseArgs(argv: string[]): Command {
   let detachedSessionTtlMs = DETACHED_SESSION_TTL_MS;
   let exitedRetentionMs = EXITED_PROCESS_RETENTION_MS;
   let retainedOutputBytes = RETAINED_OUTPUT_BYTES_PER_PROCESS;
+  let sandboxBackend: SandboxBackend = "auto";
   const auth: AuthFlags = {};
   let allowUnauthenticated = false;
   for (let i = 0; i < args.length; i++) {
@@ -76,6 +79,14 @@ export function parseArgs(argv: string[]): Command {
       case "--retained-output-bytes":
         retainedOutputBytes = parseCount(value(), flag);
         break;
+      case "--sandbox-backend": {
+        const backend = value();
+        if (!(SANDBOX_BACKENDS as readonly string[]).includes(backend)) {
+          throw new UsageError(`invalid value '${backend}' for '--sandbox-backend <BACKEND>' [possible values: ${SANDBOX_BACKENDS.join(", ")}]`, 2);
+        }
+        sandboxBackend = backend as SandboxBackend;
+        break;
+      }
       case "--ws-auth": {
         const mode = value();
         if (!(AUTH_MODES as readonly string[]).includes(mode)) {
@@ -117,6 +128,7 @@ export function parseArgs(argv: string[]): Command {
     detachedSessionTtlMs,
     exitedRetentionMs,
     retainedOutputBytes,
+    sandboxBackend,
     auth,
     allowUnauthenticated,
   };
@@ -158,6 +170,9 @@ Options:
                                  [default: ${EXITED_PROCESS_RETENTION_MS}]
   --retained-output-bytes <N>    Output kept per process for process/read and for
                                  catching up after a reconnect [default: ${RETAINED_OUTPUT_BYTES_PER_PROCESS}]
+  --sandbox-backend <BACKEND>    auto | bwrap | landlock: how Linux sandbox intent is
+                                 enforced (auto: bwrap where user namespaces work,
+                                 else Landlock) [default: auto]
   --ws-auth <MODE>               capability-token | signed-bearer-token; clients send
                                  \`Authorization: Bearer <token>\` on the upgrade
   --ws-token-file <PATH>         capability token (trimmed), or

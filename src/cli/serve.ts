@@ -15,6 +15,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     detachedSessionTtlMs: options.detachedSessionTtlMs,
     exitedRetentionMs: options.exitedRetentionMs,
     retainedOutputBytes: options.retainedOutputBytes,
+    sandboxBackend: options.sandboxBackend,
   });
   const shutdown = async () => {
     await Promise.race([exec.shutdown(), Bun.sleep(SHUTDOWN_GRACE_MS)]);

@@ -3,6 +3,7 @@
  * the first sandboxed command. Only probes; changes nothing.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { chooseBackend } from "./backend.ts";
 import { findBwrap } from "./bwrap.ts";
 
 export type DoctorReport = {
@@ -13,13 +14,16 @@ export type DoctorReport = {
   userNamespaces: { maxUserNamespaces: number | null; unprivilegedClone: boolean | null; works: boolean };
   seccomp: boolean;
   landlockAbi: number | null;
-  /** Restricting process/start requests will be enforced (Linux: a usable bwrap and working user namespaces). */
+  /** What `--sandbox-backend auto` would use here: bwrap, landlock (no namespaces: fewer policies), or none. */
+  sandboxBackend: "bwrap" | "landlock" | "none";
+  /** Restricting requests will be enforced, not refused. */
   sandboxEnforced: boolean;
 };
 
 export async function doctor(): Promise<DoctorReport> {
   const bwrap = findBwrap();
   const userNamespaces = probeUserNamespaces();
+  const backend = process.platform === "linux" ? chooseBackend("auto", process.env.PATH).kind : "none";
   return {
     platform: `${process.platform}-${process.arch}`,
     pty: await probePty(),
@@ -28,7 +32,8 @@ export async function doctor(): Promise<DoctorReport> {
     userNamespaces,
     seccomp: /^Seccomp:\s+\d/m.test(readText("/proc/self/status") ?? ""),
     landlockAbi: probeLandlock(),
-    sandboxEnforced: process.platform === "linux" && bwrap !== null && userNamespaces.works,
+    sandboxBackend: backend,
+    sandboxEnforced: backend !== "none",
   };
 }
 
@@ -88,9 +93,11 @@ export function formatReport(r: DoctorReport): string {
     `user namespaces   ${yes(r.userNamespaces.works)} (max_user_namespaces=${r.userNamespaces.maxUserNamespaces ?? "?"}, unprivileged_userns_clone=${r.userNamespaces.unprivilegedClone ?? "n/a"})`,
     `seccomp           ${yes(r.seccomp)}`,
     `landlock ABI      ${r.landlockAbi ?? "unavailable"}`,
-    r.sandboxEnforced
-      ? "sandbox enforced  yes — process/start and fs/* (fs helper) under bubblewrap: file-system view, network namespace"
-      : "sandbox enforced  no — sandboxed requests that restrict anything are refused rather than run unsandboxed",
+    r.sandboxBackend === "bwrap"
+      ? "sandbox enforced  yes — bubblewrap: file-system view, PID/IPC/network namespaces, seccomp; fs/* via the fs helper"
+      : r.sandboxBackend === "landlock"
+        ? "sandbox enforced  yes — Landlock + seccomp (no user namespaces: policies that mask inside readable trees are refused)"
+        : "sandbox enforced  no — sandboxed requests that restrict anything are refused rather than run unsandboxed",
     "",
   ].join("\n");
 }

@@ -15,10 +15,12 @@ import { fsApi } from "../fs/api.ts";
 import { ErrorCode, RpcError, internalError } from "../protocol/errors.ts";
 import { Methods, type MethodName } from "../protocol/methods.ts";
 import { serdeMessage } from "../protocol/serde.ts";
-import { bwrapArgs, findBwrap } from "./bwrap.ts";
+import { type SandboxBackend, chooseBackend } from "./backend.ts";
+import { bwrapArgs } from "./bwrap.ts";
+import { landlockSpec } from "./landlock.ts";
 import { seccompFilterFile } from "./seccomp.ts";
 import { selfCommand } from "./self-command.ts";
-import { FS_HELPER_FLAG } from "./internal-flags.ts";
+import { FS_HELPER_FLAG, SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
 import { CANNOT_ENFORCE, SECCOMP_FD } from "./launch.ts";
 import { type FsView, MINIMAL_LINUX_ROOTS, withReadable } from "./policy.ts";
 
@@ -77,21 +79,32 @@ export async function runFsHelper(): Promise<number> {
 }
 
 /** Server side: runs one fs operation (its params as they came on the wire) through the helper under `view`. */
-export async function callFsHelper(operation: string, params: unknown, view: FsView): Promise<unknown> {
-  const bwrap = findBwrap();
-  if (!bwrap) throw new RpcError(ErrorCode.InvalidParams, `${CANNOT_ENFORCE}: bubblewrap (bwrap with --perms) was not found`);
+export async function callFsHelper(operation: string, params: unknown, view: FsView, wanted: SandboxBackend): Promise<unknown> {
+  const backend = chooseBackend(wanted, process.env.PATH);
+  if (backend.kind === "none") throw new RpcError(ErrorCode.InvalidParams, `${CANNOT_ENFORCE}: ${backend.why}`);
   const self = selfCommand();
   // The helper must be able to run: its executable (and, without full read, the runtime) stay readable.
   const helperView = withReadable(view, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
-  const args = bwrapArgs({ kind: "enforce", view: helperView, network: "restricted" }, { cwd: "/", tty: false, seccompFd: SECCOMP_FD });
   const env: Record<string, string> = {};
   for (const k of HELPER_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-  const filter = openSync(seccompFilterFile("network"), "r");
+  const helper = [...self.argv, FS_HELPER_FLAG];
+  let argv: string[];
+  let filter: number | null = null;
+  if (backend.kind === "landlock") {
+    const spec = landlockSpec(helperView, "network");
+    if (typeof spec === "string") throw new RpcError(ErrorCode.InvalidParams, `${CANNOT_ENFORCE}: ${spec}`);
+    argv = [...self.argv, SECCOMP_STAGE_FLAG, "network", "--landlock", JSON.stringify(spec), "--", ...helper];
+  } else {
+    const args = bwrapArgs({ kind: "enforce", view: helperView, network: "restricted" }, { cwd: "/", tty: false, seccompFd: SECCOMP_FD });
+    argv = [backend.bwrap.path, ...args, ...helper];
+    filter = openSync(seccompFilterFile("network"), "r");
+  }
   let proc: Bun.Subprocess<"pipe", "pipe", "pipe">;
   try {
-    proc = Bun.spawn([bwrap.path, ...args, ...self.argv, FS_HELPER_FLAG], { cwd: "/", env, stdio: ["pipe", "pipe", "pipe", filter], timeout: FS_HELPER_TIMEOUT_MS });
+    const stdio = ["pipe", "pipe", "pipe", ...(filter === null ? [] : [filter])] as ["pipe", "pipe", "pipe"];
+    proc = Bun.spawn(argv, { cwd: "/", env, stdio, timeout: FS_HELPER_TIMEOUT_MS });
   } finally {
-    closeSync(filter);
+    if (filter !== null) closeSync(filter);
   }
   proc.stdin.write(JSON.stringify({ operation, params }));
   await proc.stdin.end();

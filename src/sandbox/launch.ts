@@ -6,7 +6,9 @@
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { SandboxContext } from "../protocol/messages/sandbox.ts";
-import { type Bwrap, bwrapArgs, findBwrap } from "./bwrap.ts";
+import { type Backend, type SandboxBackend, chooseBackend } from "./backend.ts";
+import { bwrapArgs } from "./bwrap.ts";
+import { landlockSpec } from "./landlock.ts";
 import { SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
 import { MINIMAL_LINUX_ROOTS, resolveSandbox, withReadable } from "./policy.ts";
 import { type SeccompMode, seccompFilterFile } from "./seccomp.ts";
@@ -36,6 +38,7 @@ export type LaunchRequest = {
   arg0?: string | null;
   /** Where bwrap is looked for (the executor's PATH). */
   searchPath: string | undefined;
+  backend?: SandboxBackend;
 };
 
 /** The platform's name for "sandboxed", reported for every request that carries a sandbox. */
@@ -45,7 +48,10 @@ export function platformSandboxType(platform = process.platform): SandboxType | 
   return null;
 }
 
-export function planLaunch(req: LaunchRequest, findWrapper: (path: string | undefined) => Bwrap | null = findBwrap): SandboxedLaunch {
+export function planLaunch(
+  req: LaunchRequest,
+  choose: (wanted: SandboxBackend, searchPath: string | undefined) => Backend = chooseBackend,
+): SandboxedLaunch {
   if (req.enforceManagedNetwork && req.sandbox) {
     throw invalidParams(`${CANNOT_ENFORCE}: managed network (proxy-routed) mode is not supported by this execbox build`);
   }
@@ -55,11 +61,17 @@ export function planLaunch(req: LaunchRequest, findWrapper: (path: string | unde
   if (sandboxType === null) throw invalidParams(`${CANNOT_ENFORCE}: no sandbox backend for ${process.platform}`);
   if (plan.kind === "unrestricted") return { sandboxType, wrapper: null };
   if (process.platform !== "linux") throw invalidParams(`${CANNOT_ENFORCE}: the ${process.platform} backend is not available in this build`);
-  const bwrap = findWrapper(req.searchPath);
-  if (!bwrap) {
-    throw invalidParams(`${CANNOT_ENFORCE}: bubblewrap (bwrap with --perms) was not found; install it (apt-get install bubblewrap) and see \`execbox doctor\``);
-  }
+  const backend = choose(req.backend ?? "auto", req.searchPath);
+  if (backend.kind === "none") throw invalidParams(`${CANNOT_ENFORCE}: ${backend.why}`);
   const mode = seccompModeFor(plan.network);
+  const self = selfCommand();
+  const argv0 = req.arg0 ? ["--argv0", req.arg0] : [];
+  if (backend.kind === "landlock") {
+    const spec = landlockSpec(plan.view, mode);
+    if (typeof spec === "string") throw invalidParams(`${CANNOT_ENFORCE}: ${spec} (bubblewrap can; see \`execbox doctor\`)`);
+    return { sandboxType, wrapper: [...self.argv, SECCOMP_STAGE_FLAG, mode, "--landlock", JSON.stringify(spec), ...argv0, "--"] };
+  }
+  const bwrap = backend.bwrap;
   // Fast path: bwrap installs the compiled filter itself, from a descriptor (pipes only; a PTY spawn takes no
   // extra descriptors), and passes arg0 on when it can.
   if (!req.tty && (!req.arg0 || bwrap.argv0)) {
@@ -67,9 +79,8 @@ export function planLaunch(req: LaunchRequest, findWrapper: (path: string | unde
     return { sandboxType, wrapper: [bwrap.path, ...args], fdFiles: [seccompFilterFile(mode)] };
   }
   // Otherwise this executable's inner stage, inside bwrap, installs the filter and execs the command with its arg0.
-  const self = selfCommand();
   const view = plan.view && withReadable(plan.view, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
-  const stage = [...self.argv, SECCOMP_STAGE_FLAG, mode, ...(req.arg0 ? ["--argv0", req.arg0] : []), "--"];
+  const stage = [...self.argv, SECCOMP_STAGE_FLAG, mode, ...argv0, "--"];
   return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs({ ...plan, view }, { cwd: req.cwd, tty: req.tty }), ...stage] };
 }
 

@@ -1,82 +1,149 @@
 /**
- * The inner sandbox stage, run by bwrap as this same executable:
- * `execbox --apply-seccomp-then-exec <mode> [--argv0 NAME] -- PROGRAM ARGS…`.
- * Sets no-new-privs, installs the seccomp filter for `mode`, then execs the
- * command in place (through libc, via bun:ffi) so the filter binds it and
- * everything it starts.
+ * The inner sandbox stage, this same executable run as
+ * `execbox --apply-seccomp-then-exec <mode> [--landlock SPEC] [--argv0 NAME] -- PROGRAM ARGS…`
+ * (inside bwrap, or on its own with Landlock where bwrap cannot run).
+ * Restricts itself — Landlock rules if asked, no-new-privs, the seccomp
+ * filter for `mode` — then execs the command in place through libc (bun:ffi),
+ * so the restrictions bind it and everything it starts.
  */
+import { closeSync, fstatSync, openSync } from "node:fs";
+import { type LandlockSpec, handledAccess, ruleAccess } from "./landlock.ts";
 import { SECCOMP_MODES, type SeccompMode, buildFilter } from "./seccomp.ts";
 
 const PR_SET_NO_NEW_PRIVS = 38;
 const SECCOMP_SET_MODE_FILTER = 1;
-/** seccomp(2)'s number: the same table position is not shared across architectures. */
+/** seccomp(2)'s number differs by architecture; the Landlock calls share the generic table. */
 const SYS_SECCOMP: Record<string, number> = { x64: 317, arm64: 277 };
+const SYS_LANDLOCK_CREATE_RULESET = 444;
+const SYS_LANDLOCK_ADD_RULE = 445;
+const SYS_LANDLOCK_RESTRICT_SELF = 446;
+const LANDLOCK_CREATE_RULESET_VERSION = 1;
+const LANDLOCK_RULE_PATH_BENEATH = 1;
+const O_PATH = 0o10000000;
+const O_CLOEXEC = 0o2000000;
 
 type Libc = {
-  prctl(option: number, a: number, b: number, c: number, d: number): number;
-  syscall(nr: number, a: number, b: number, prog: Uint8Array): number;
+  prctl(option: number, a: number): number;
+  syscall(nr: number, a: number | bigint, b: number | bigint, c: number | bigint): number;
   execvp(file: Uint8Array, argv: BigUint64Array): number;
   errno(): number;
+  ptr(buf: Uint8Array | BigUint64Array): number;
 };
 
-function openLibc(): Libc {
-  const { dlopen, FFIType, read } = require("bun:ffi") as typeof import("bun:ffi");
+export function openLibc(): Libc {
+  const { dlopen, FFIType, read, ptr } = require("bun:ffi") as typeof import("bun:ffi");
   const lib = dlopen("libc.so.6", {
     prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
-    syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.ptr], returns: FFIType.i64 },
+    // Every call here passes four arguments after the number (unused ones 0): the kernel reads all it expects.
+    syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
     execvp: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
   });
   const s = lib.symbols;
   return {
-    prctl: (o, a, b, c, d) => s.prctl(o, a, b, c, d),
-    syscall: (nr, a, b, prog) => Number(s.syscall(nr, a, b, prog)),
+    prctl: (o, a) => s.prctl(o, a, 0, 0, 0),
+    syscall: (nr, a, b, c) => Number(s.syscall(nr, a, b, c, 0)),
     execvp: (file, argv) => s.execvp(file, argv),
     errno: () => read.i32(s.__errno_location()!, 0),
+    ptr: (buf) => ptr(buf),
   };
+}
+
+function check(what: string, result: number, libc: Libc): number {
+  if (result < 0) throw new Error(`${what} failed: errno ${libc.errno()}`);
+  return result;
+}
+
+/** The Landlock ABI version this kernel offers, 0 without Landlock. */
+export function landlockAbi(libc: Libc = openLibc()): number {
+  return Math.max(0, libc.syscall(SYS_LANDLOCK_CREATE_RULESET, 0, 0, LANDLOCK_CREATE_RULESET_VERSION));
+}
+
+/** Restricts this process to `spec`'s trees (setting no-new-privs, which Landlock requires). */
+export function applyLandlock(spec: LandlockSpec, libc: Libc): void {
+  const abi = landlockAbi(libc);
+  if (abi < 1) throw new Error("Landlock is not available on this kernel");
+  const handled = handledAccess(abi);
+  // struct landlock_ruleset_attr { __u64 handled_access_fs; } — the first field is all ABI 1 knows.
+  const attr = new BigUint64Array([handled]);
+  const ruleset = check("landlock_create_ruleset", libc.syscall(SYS_LANDLOCK_CREATE_RULESET, libc.ptr(attr), 8, 0), libc);
+  try {
+    const rules: [string, boolean][] = [...spec.read.map((p) => [p, false] as [string, boolean]), ...spec.write.map((p) => [p, true] as [string, boolean])];
+    for (const [path, write] of rules) {
+      let fd: number;
+      try {
+        fd = openSync(path, O_PATH | O_CLOEXEC);
+      } catch {
+        continue; // a root that does not exist grants nothing
+      }
+      try {
+        // struct landlock_path_beneath_attr { __u64 allowed_access; __s32 parent_fd; } __attribute__((packed))
+        const rule = new Uint8Array(12);
+        const view = new DataView(rule.buffer);
+        view.setBigUint64(0, ruleAccess(abi, write, fstatSync(fd).isDirectory()), true);
+        view.setInt32(8, fd, true);
+        check(`landlock_add_rule(${path})`, libc.syscall(SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, libc.ptr(rule)), libc);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    check("prctl(PR_SET_NO_NEW_PRIVS)", libc.prctl(PR_SET_NO_NEW_PRIVS, 1), libc);
+    check("landlock_restrict_self", libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0, 0), libc);
+  } finally {
+    closeSync(ruleset);
+  }
 }
 
 /** No-new-privs and the filter for `mode` on this process; throws with errno on failure. */
 export function installSeccomp(mode: SeccompMode, libc: Libc = openLibc()): void {
-  if (libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) !== 0) throw new Error(`prctl(PR_SET_NO_NEW_PRIVS) failed: errno ${libc.errno()}`);
+  check("prctl(PR_SET_NO_NEW_PRIVS)", libc.prctl(PR_SET_NO_NEW_PRIVS, 1), libc);
   const filter = buildFilter(mode);
-  const { ptr } = require("bun:ffi") as typeof import("bun:ffi");
   // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
   const fprog = new Uint8Array(16);
   const view = new DataView(fprog.buffer);
   view.setUint16(0, filter.byteLength / 8, true);
-  view.setBigUint64(8, BigInt(ptr(filter)), true);
+  view.setBigUint64(8, BigInt(libc.ptr(filter)), true);
   const nr = SYS_SECCOMP[process.arch];
   if (nr === undefined) throw new Error(`no seccomp syscall number for ${process.arch}`);
-  if (libc.syscall(nr, SECCOMP_SET_MODE_FILTER, 0, fprog) !== 0) throw new Error(`seccomp(SET_MODE_FILTER) failed: errno ${libc.errno()}`);
-  // Keep the filter bytes alive until the kernel has copied them (it has, once the call returned).
-  void filter.byteLength;
+  check("seccomp(SET_MODE_FILTER)", libc.syscall(nr, SECCOMP_SET_MODE_FILTER, 0, libc.ptr(fprog)), libc);
 }
 
-function cString(s: string): Uint8Array {
-  return Buffer.from(`${s}\0`, "utf8");
+const cString = (s: string): Uint8Array => Buffer.from(`${s}\0`, "utf8");
+
+type StageArgs = { mode: SeccompMode; landlock?: LandlockSpec; argv0?: string; command: string[] };
+
+function parseStageArgs(args: string[]): StageArgs | null {
+  const mode = args[0] as SeccompMode;
+  const out: StageArgs = { mode, command: [] };
+  let i = 1;
+  for (; i < args.length && args[i] !== "--"; i += 2) {
+    if (args[i] === "--argv0") out.argv0 = args[i + 1];
+    else if (args[i] === "--landlock") out.landlock = JSON.parse(args[i + 1] ?? "null") as LandlockSpec;
+    else return null;
+  }
+  out.command = args.slice(i + 1);
+  return SECCOMP_MODES.includes(mode) && args[i] === "--" && out.command.length > 0 ? out : null;
 }
 
 export function runSeccompStage(args: string[]): number {
-  const mode = args[0] as SeccompMode;
-  let i = 1;
-  let argv0: string | undefined;
-  if (args[i] === "--argv0") {
-    argv0 = args[i + 1];
-    i += 2;
+  let parsed: StageArgs | null;
+  try {
+    parsed = parseStageArgs(args);
+  } catch {
+    parsed = null;
   }
-  const command = args[i] === "--" ? args.slice(i + 1) : [];
-  if (!SECCOMP_MODES.includes(mode) || command.length === 0) {
-    process.stderr.write(`execbox sandbox: usage: --apply-seccomp-then-exec <${SECCOMP_MODES.join("|")}> [--argv0 NAME] -- PROGRAM [ARGS…]\n`);
+  if (!parsed) {
+    process.stderr.write(`execbox sandbox: usage: --apply-seccomp-then-exec <${SECCOMP_MODES.join("|")}> [--landlock SPEC] [--argv0 NAME] -- PROGRAM [ARGS…]\n`);
     return 2;
   }
-  const { ptr } = require("bun:ffi") as typeof import("bun:ffi");
   try {
     const libc = openLibc();
-    installSeccomp(mode, libc);
-    const strings = [argv0 ?? command[0]!, ...command.slice(1)].map(cString);
+    if (parsed.landlock) applyLandlock(parsed.landlock, libc);
+    installSeccomp(parsed.mode, libc);
+    const { command } = parsed;
+    const strings = [parsed.argv0 ?? command[0]!, ...command.slice(1)].map(cString);
     const argvPtrs = new BigUint64Array(strings.length + 1);
-    strings.forEach((s, k) => (argvPtrs[k] = BigInt(ptr(s))));
+    strings.forEach((s, k) => (argvPtrs[k] = BigInt(libc.ptr(s))));
     libc.execvp(cString(command[0]!), argvPtrs);
     const errno = libc.errno();
     process.stderr.write(`execbox sandbox: cannot execute ${command[0]}: errno ${errno}\n`);

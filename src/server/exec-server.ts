@@ -2,6 +2,7 @@
  * Assembles the transport-independent server: the session registry and the
  * context every connection shares. Transports create `Connection`s from it.
  */
+import type { SandboxBackend } from "../sandbox/backend.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Connection, type ConnectionOptions } from "./connection.ts";
 import {
@@ -20,6 +21,8 @@ export type ExecServerOptions = {
   detachedSessionTtlMs?: number;
   exitedRetentionMs?: number;
   retainedOutputBytes?: number;
+  /** How Linux sandbox intent is enforced (default: auto). */
+  sandboxBackend?: SandboxBackend;
   env?: Record<string, string | undefined>;
   cwd?: string;
   clock?: Clock;
@@ -36,6 +39,7 @@ export class ExecServer {
       clock,
       process: {
         retainedOutputBytes: options.retainedOutputBytes ?? RETAINED_OUTPUT_BYTES_PER_PROCESS,
+        sandboxBackend: options.sandboxBackend ?? "auto",
         maxChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
         exitedRetentionMs: options.exitedRetentionMs ?? EXITED_PROCESS_RETENTION_MS,
         clock,
@@ -47,6 +51,7 @@ export class ExecServer {
       env,
       cwd: options.cwd ?? process.cwd(),
       concurrentRequests: options.concurrentRequests ?? DEFAULT_CONCURRENT_REQUESTS,
+      sandboxBackend: options.sandboxBackend ?? "auto",
     };
   }
 

@@ -87,7 +87,7 @@ export async function dispatch(
   const ctx = gate(Methods[method].family);
   if (method.startsWith("fs/")) {
     const view = sandboxedFsView(method, (params as unknown as { sandbox?: SandboxContext | null }).sandbox, ctx.server.cwd);
-    if (view) return callFsHelper(method, raw, view);
+    if (view) return callFsHelper(method, raw, view, ctx.server.sandboxBackend);
   }
   const handler = routes[method] as Handler<RoutedMethod>;
   return handler(ctx, params as never);

@@ -1,3 +1,4 @@
+import type { SandboxBackend } from "../sandbox/backend.ts";
 import type { SessionRegistry } from "./session.ts";
 
 /** Everything request handling needs from the running server, injected. */
@@ -8,4 +9,6 @@ export type ServerContext = {
   cwd: string;
   /** Requests processed at once per connection (`--concurrent-requests`). */
   concurrentRequests: number;
+  /** How Linux sandbox intent is enforced (`--sandbox-backend`). */
+  sandboxBackend: SandboxBackend;
 };

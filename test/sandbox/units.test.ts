@@ -96,18 +96,18 @@ describe("bwrap argv", () => {
 
 describe("failing closed", () => {
   const req = { enforceManagedNetwork: false, cwd: "/", env: {}, tty: false, searchPath: undefined };
-  test("no usable bwrap: a restricting request is refused, an unrestricted one still runs", () => {
+  test("no backend: a restricting request is refused, an unrestricted one still runs", () => {
     const refused = (() => {
       try {
-        planLaunch({ ...req, sandbox: ctx([{ path: special("root"), access: "read" }]) }, () => null);
+        planLaunch({ ...req, sandbox: ctx([{ path: special("root"), access: "read" }]) }, () => ({ kind: "none", why: "nothing here" }));
       } catch (e) {
         return e as RpcError;
       }
     })();
     expect(refused?.code).toBe(-32602);
-    expect(refused?.message.startsWith(`${CANNOT_ENFORCE}: bubblewrap`)).toBe(true);
+    expect(refused?.message).toBe(`${CANNOT_ENFORCE}: nothing here`);
     const disabled = SandboxContext.parse({ permissions: { type: "disabled" }, windowsSandboxLevel: "disabled" });
-    expect(planLaunch({ ...req, sandbox: disabled }, () => null)).toEqual({ sandboxType: "linuxSeccomp", wrapper: null });
+    expect(planLaunch({ ...req, sandbox: disabled }, () => ({ kind: "none", why: "nothing here" }))).toEqual({ sandboxType: "linuxSeccomp", wrapper: null });
   });
   test("enforceManagedNetwork with a sandbox is refused; without one it is ignored (as the reference)", () => {
     const sandbox = ctx([{ path: special("root"), access: "read" }]);

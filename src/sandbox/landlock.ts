@@ -1,0 +1,73 @@
+/**
+ * Landlock, the fallback where bubblewrap cannot run (no user namespaces, as
+ * on hosts that restrict them): the inner stage restricts itself to the
+ * policy's roots, adds the seccomp filter and execs the command. Landlock
+ * only grants, so it can express "read these trees, write those"; a policy
+ * that masks something inside a readable tree (deny entries, read-only
+ * carve-outs such as an existing `.git` in a writable root) cannot be
+ * expressed and is refused — never run with less than it asked for.
+ */
+import type { FsView } from "./policy.ts";
+import type { SeccompMode } from "./seccomp.ts";
+
+/** What the stage is told: trees to read, trees to write, the seccomp mode. */
+export type LandlockSpec = { read: string[]; write: string[]; seccomp: SeccompMode };
+
+/** Also writable in every Landlock sandbox, as the reference's Landlock path allows. */
+const ALWAYS_WRITABLE = ["/dev/null"];
+
+/** The spec for `view`, or the reason Landlock cannot enforce it. */
+export function landlockSpec(view: FsView | null, seccomp: SeccompMode): LandlockSpec | string {
+  if (view === null) return { read: ["/"], write: ["/"], seccomp };
+  const read = view.fullRead ? ["/"] : [];
+  const write: string[] = [];
+  for (const rule of view.rules) {
+    const covered = (roots: string[]) => roots.some((r) => r === "/" || rule.path === r || rule.path.startsWith(`${r}/`));
+    if (rule.access === "write") write.push(rule.path);
+    else if (rule.access === "read") {
+      if (covered(write)) return `read-only ${rule.path} inside a writable root cannot be expressed with Landlock`;
+      if (!covered(read)) read.push(rule.path);
+    } else if (covered(read) || covered(write)) {
+      return `denied ${rule.path} inside a readable root cannot be expressed with Landlock`;
+    }
+  }
+  return { read, write: [...write, ...ALWAYS_WRITABLE], seccomp };
+}
+
+// Landlock ABI (linux/landlock.h).
+const FS = {
+  EXECUTE: 1n << 0n,
+  WRITE_FILE: 1n << 1n,
+  READ_FILE: 1n << 2n,
+  READ_DIR: 1n << 3n,
+  REMOVE_DIR: 1n << 4n,
+  REMOVE_FILE: 1n << 5n,
+  MAKE_CHAR: 1n << 6n,
+  MAKE_DIR: 1n << 7n,
+  MAKE_REG: 1n << 8n,
+  MAKE_SOCK: 1n << 9n,
+  MAKE_FIFO: 1n << 10n,
+  MAKE_BLOCK: 1n << 11n,
+  MAKE_SYM: 1n << 12n,
+  REFER: 1n << 13n,
+  TRUNCATE: 1n << 14n,
+};
+/**
+ * The rights restricted, by ABI version (1: bits 0–12, 2: +REFER, 3:
+ * +TRUNCATE). IOCTL_DEV (5) is left alone: terminals need their ioctls.
+ */
+export function handledAccess(abi: number): bigint {
+  let rights = (1n << 13n) - 1n;
+  if (abi >= 2) rights |= FS.REFER;
+  if (abi >= 3) rights |= FS.TRUNCATE;
+  return rights;
+}
+const READ_RIGHTS = FS.EXECUTE | FS.READ_FILE | FS.READ_DIR;
+/** Rights that may be granted on a file (not a directory) path. */
+const FILE_RIGHTS = FS.EXECUTE | FS.WRITE_FILE | FS.READ_FILE | FS.TRUNCATE;
+
+/** The rights a rule grants: reading, or everything handled; narrowed to what a file path may carry. */
+export function ruleAccess(abi: number, write: boolean, isDirectory: boolean): bigint {
+  const rights = write ? handledAccess(abi) : READ_RIGHTS;
+  return isDirectory ? rights : rights & FILE_RIGHTS & handledAccess(abi);
+}

@@ -1,0 +1,85 @@
+/**
+ * The Landlock backend (where bubblewrap cannot run), forced with
+ * `--sandbox-backend landlock`: the policies it can express are enforced for
+ * real; the ones it cannot are refused, never run with less.
+ */
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sharedExecutor, tempDir } from "../helpers/server.ts";
+
+setDefaultTimeout(30_000);
+
+const executor = sharedExecutor(["--sandbox-backend", "landlock"]);
+const ENV = { PATH: "/usr/bin:/bin" };
+let ws: ReturnType<typeof tempDir>;
+let outside: ReturnType<typeof tempDir>;
+beforeAll(() => {
+  ws = tempDir("execbox-ll-ws-");
+  outside = tempDir("execbox-ll-out-");
+  writeFileSync(join(outside.path, "victim"), "original");
+  symlinkSync(outside.path, join(ws.path, "link-out"));
+});
+afterAll(() => {
+  ws[Symbol.dispose]();
+  outside[Symbol.dispose]();
+});
+
+const special = (kind: string) => ({ type: "special", value: { kind } });
+const sandbox = (extra: object[] = []) => ({
+  permissions: {
+    type: "managed",
+    file_system: { type: "restricted", entries: [{ path: special("root"), access: "read" }, { path: special("project_roots"), access: "write" }, ...extra] },
+    network: "restricted",
+  },
+  cwd: ws.uri,
+  workspaceRoots: [ws.uri],
+  windowsSandboxLevel: "disabled",
+});
+
+let n = 0;
+async function run(script: string, box: object = sandbox()) {
+  const c = executor.client;
+  const processId = `l${n++}`;
+  const start = await c.call("process/start", { processId, argv: ["sh", "-c", script], cwd: ws.uri, env: ENV, tty: false, sandbox: box });
+  if (start.error) return { error: start.error };
+  const events = await c.processDone(processId);
+  const exited = events.find((e) => e.method === "process/exited")!.params;
+  return { sandboxType: start.result.sandboxType, exitCode: exited.exitCode, denied: exited.sandboxDenied, stdout: c.output(processId, "stdout").toString(), stderr: c.output(processId, "stderr").toString() };
+}
+
+test("writes inside the workspace only; symlinks do not lead out; the network is cut by seccomp", async () => {
+  const inside = await run("echo ok > made && cat made");
+  expect(inside).toMatchObject({ sandboxType: "linuxSeccomp", exitCode: 0, denied: false, stdout: "ok\n" });
+  const out = await run(`echo x > ${outside.path}/new`);
+  expect(out).toMatchObject({ exitCode: 2, denied: true });
+  expect(out.stderr).toContain("Permission denied");
+  expect(existsSync(join(outside.path, "new"))).toBe(false);
+  const viaLink = await run("echo pwned > link-out/victim");
+  expect(viaLink.exitCode).toBe(2);
+  expect(readFileSync(join(outside.path, "victim"), "utf8")).toBe("original");
+  const net = await run("bash -c 'exec 3<>/dev/tcp/127.0.0.1/9'");
+  expect(net.stderr).toContain("socket: Operation not permitted");
+  expect(net.denied).toBe(true);
+});
+
+test("what Landlock cannot express is refused, with the reason", async () => {
+  const r = await run("true", sandbox([{ path: { type: "glob_pattern", pattern: "**/*.pem" }, access: "deny" }, { path: { type: "path", path: `${ws.uri}/link-out` }, access: "deny" }]));
+  expect(r.error).toEqual({
+    code: -32602,
+    message: `sandbox intent cannot be enforced on this executor: denied ${ws.path}/link-out inside a readable root cannot be expressed with Landlock (bubblewrap can; see \`execbox doctor\`)`,
+  });
+});
+
+test("fs/* through the helper under Landlock", async () => {
+  const c = executor.client;
+  const inside = join(ws.path, "fs-made");
+  expect((await c.call("fs/writeFile", { path: `file://${inside}`, dataBase64: "aGk=", sandbox: sandbox() })).result).toEqual({});
+  expect(readFileSync(inside, "utf8")).toBe("hi");
+  const outsideFile = join(outside.path, "fs-made");
+  expect((await c.call("fs/writeFile", { path: `file://${outsideFile}`, dataBase64: "aGk=", sandbox: sandbox() })).error).toEqual({
+    code: -32600,
+    message: "Permission denied (os error 13)",
+  });
+  expect(existsSync(outsideFile)).toBe(false);
+});
