@@ -3,34 +3,27 @@
  * through a running executor; every escape is attempted and its absence
  * checked on disk. (CI installs bubblewrap; see .ci/run.)
  */
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sharedExecutor, tempDir } from "../helpers/server.ts";
+import { SANDBOX_ENV, type SandboxedRun, runSandboxed, sandboxDirs, special } from "../helpers/sandbox.ts";
+import { sharedExecutor } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
 
 const executor = sharedExecutor();
-const ENV = { PATH: "/usr/bin:/bin" };
-let ws: ReturnType<typeof tempDir>;
-let outside: ReturnType<typeof tempDir>;
-beforeAll(() => {
-  ws = tempDir("execbox-sbx-ws-");
-  outside = tempDir("execbox-sbx-out-");
+const ENV = SANDBOX_ENV;
+const dirs = sandboxDirs((ws) => {
   mkdirSync(join(ws.path, ".git"));
   writeFileSync(join(ws.path, ".git", "HEAD"), "ref: refs/heads/main\n");
   writeFileSync(join(ws.path, "secret.pem"), "KEY");
   mkdirSync(join(ws.path, "private"));
   writeFileSync(join(ws.path, "private", "x"), "hidden");
-  writeFileSync(join(outside.path, "victim"), "original");
-  symlinkSync(outside.path, join(ws.path, "link-out"));
 });
-afterAll(() => {
-  ws[Symbol.dispose]();
-  outside[Symbol.dispose]();
-});
+let ws: typeof dirs.ws;
+let outside: typeof dirs.outside;
+beforeAll(() => ({ ws, outside } = dirs));
 
-const special = (kind: string) => ({ type: "special", value: { kind } });
 /** Read everything, write the workspace, `*.pem` and `private/` denied, network cut. */
 function workspaceWrite(extra: object[] = [], network = "restricted") {
   return {
@@ -54,23 +47,10 @@ function workspaceWrite(extra: object[] = [], network = "restricted") {
   };
 }
 
-let n = 0;
-async function run(script: string, sandbox: object | null = workspaceWrite()) {
-  const c = executor.client;
-  const processId = `s${n++}`;
-  const start = await c.call("process/start", { processId, argv: ["sh", "-c", script], cwd: ws.uri, env: ENV, tty: false, sandbox });
-  if (start.error) throw new Error(JSON.stringify(start.error));
-  const events = await c.processDone(processId);
-  const exited = events.find((e) => e.method === "process/exited")!.params;
-  const read = await c.ok("process/read", { processId });
-  return {
-    sandboxType: start.result.sandboxType,
-    exitCode: exited.exitCode as number,
-    denied: exited.sandboxDenied as boolean,
-    readDenied: read.sandboxDenied as boolean,
-    stdout: c.output(processId, "stdout").toString(),
-    stderr: c.output(processId, "stderr").toString(),
-  };
+async function run(script: string, sandbox: object | null = workspaceWrite()): Promise<SandboxedRun> {
+  const r = await runSandboxed(executor.client, ws.uri, script, sandbox);
+  if ("error" in r) throw new Error(JSON.stringify(r.error));
+  return r;
 }
 
 test("a write inside the workspace succeeds; outside it fails read-only, reported as a denial", async () => {

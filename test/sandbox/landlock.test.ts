@@ -3,29 +3,20 @@
  * `--sandbox-backend landlock`: the policies it can express are enforced for
  * real; the ones it cannot are refused, never run with less.
  */
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { sharedExecutor, tempDir } from "../helpers/server.ts";
+import { type SandboxedRun, runSandboxed, sandboxDirs, special } from "../helpers/sandbox.ts";
+import { sharedExecutor } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
 
 const executor = sharedExecutor(["--sandbox-backend", "landlock"]);
-const ENV = { PATH: "/usr/bin:/bin" };
-let ws: ReturnType<typeof tempDir>;
-let outside: ReturnType<typeof tempDir>;
-beforeAll(() => {
-  ws = tempDir("execbox-ll-ws-");
-  outside = tempDir("execbox-ll-out-");
-  writeFileSync(join(outside.path, "victim"), "original");
-  symlinkSync(outside.path, join(ws.path, "link-out"));
-});
-afterAll(() => {
-  ws[Symbol.dispose]();
-  outside[Symbol.dispose]();
-});
+const dirs = sandboxDirs();
+let ws: typeof dirs.ws;
+let outside: typeof dirs.outside;
+beforeAll(() => ({ ws, outside } = dirs));
 
-const special = (kind: string) => ({ type: "special", value: { kind } });
 const sandbox = (extra: object[] = []) => ({
   permissions: {
     type: "managed",
@@ -37,16 +28,7 @@ const sandbox = (extra: object[] = []) => ({
   windowsSandboxLevel: "disabled",
 });
 
-let n = 0;
-async function run(script: string, box: object = sandbox()) {
-  const c = executor.client;
-  const processId = `l${n++}`;
-  const start = await c.call("process/start", { processId, argv: ["sh", "-c", script], cwd: ws.uri, env: ENV, tty: false, sandbox: box });
-  if (start.error) return { error: start.error };
-  const events = await c.processDone(processId);
-  const exited = events.find((e) => e.method === "process/exited")!.params;
-  return { sandboxType: start.result.sandboxType, exitCode: exited.exitCode, denied: exited.sandboxDenied, stdout: c.output(processId, "stdout").toString(), stderr: c.output(processId, "stderr").toString() };
-}
+const run = (script: string, box: object = sandbox()) => runSandboxed(executor.client, ws.uri, script, box) as Promise<SandboxedRun & { error?: unknown }>;
 
 test("writes inside the workspace only; symlinks do not lead out; the network is cut by seccomp", async () => {
   const inside = await run("echo ok > made && cat made");
