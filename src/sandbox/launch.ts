@@ -4,11 +4,13 @@
  * argv to run the program under. Anything that cannot be enforced here fails
  * closed with -32602 — a sandboxed request never runs unsandboxed.
  */
+import { existsSync } from "node:fs";
 import { invalidParams } from "../protocol/errors.ts";
 import type { SandboxContext } from "../protocol/messages/sandbox.ts";
 import { type Backend, type SandboxBackend, chooseBackend } from "./backend.ts";
 import { bwrapArgs } from "./bwrap.ts";
 import { landlockSpec } from "./landlock.ts";
+import { SANDBOX_EXEC, seatbeltArgv, seatbeltProfile } from "./seatbelt.ts";
 import { SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
 import { MINIMAL_LINUX_ROOTS, resolveSandbox, withReadable } from "./policy.ts";
 import { type SeccompMode, seccompFilterFile } from "./seccomp.ts";
@@ -60,7 +62,11 @@ export function planLaunch(
   const sandboxType = platformSandboxType();
   if (sandboxType === null) throw invalidParams(`${CANNOT_ENFORCE}: no sandbox backend for ${process.platform}`);
   if (plan.kind === "unrestricted") return { sandboxType, wrapper: null };
-  if (process.platform !== "linux") throw invalidParams(`${CANNOT_ENFORCE}: the ${process.platform} backend is not available in this build`);
+  if (process.platform === "darwin") {
+    if (!existsSync(SANDBOX_EXEC)) throw invalidParams(`${CANNOT_ENFORCE}: ${SANDBOX_EXEC} is missing`);
+    return { sandboxType, wrapper: seatbeltArgv(seatbeltProfile(plan.view, plan.network, plan.view?.minimal ?? false)) };
+  }
+  if (process.platform !== "linux") throw invalidParams(`${CANNOT_ENFORCE}: no sandbox backend for ${process.platform} in this build`);
   const backend = choose(req.backend ?? "auto", req.searchPath);
   if (backend.kind === "none") throw invalidParams(`${CANNOT_ENFORCE}: ${backend.why}`);
   const mode = seccompModeFor(plan.network);

@@ -24,7 +24,13 @@ export const MAX_GLOB_SCAN_ENTRIES = 100_000;
 export type PathRule = { path: string; access: Access };
 
 /** A file-system view to enforce. Rules are sorted shallow → deep, so later ones win inside earlier ones. */
-export type FsView = { fullRead: boolean; fullWrite: boolean; rules: PathRule[] };
+export type FsView = {
+  fullRead: boolean;
+  fullWrite: boolean;
+  rules: PathRule[];
+  /** `minimal` was granted (on Linux already expanded into rules; macOS adds its platform defaults). */
+  minimal?: boolean;
+};
 
 export type SandboxPlan =
   /** No sandbox requested: run as is, `sandboxType: "none"`. */
@@ -85,7 +91,8 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
   }
   granted.delete("/");
   const rules = [...granted].map(([path, access]) => ({ path, access })).sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path));
-  return { fullRead, fullWrite: false, rules };
+  const minimal = entries.some((e) => e.path.type === "special" && e.path.value.kind === "minimal" && e.access !== "deny" && e.access !== "none");
+  return { fullRead, fullWrite: false, rules, ...(minimal ? { minimal } : {}) };
 }
 
 /** `view` plus read access to `paths` (what must run inside it), unless everything is readable anyway. */
