@@ -25,8 +25,11 @@ export type RunningServer = {
   stop(signal?: NodeJS.Signals): Promise<number>;
 };
 
-export async function startServer(args: string[] = [], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<RunningServer> {
-  const proc = Bun.spawn([...execboxCommand(), "--listen", "ws://127.0.0.1:0", ...args], {
+export async function startServer(
+  args: string[] = [],
+  options: { env?: Record<string, string>; cwd?: string; /** The executable to run instead of execboxCommand(). */ command?: string[] } = {},
+): Promise<RunningServer> {
+  const proc = Bun.spawn([...(options.command ?? execboxCommand()), "--listen", "ws://127.0.0.1:0", ...args], {
     stdout: "pipe",
     stderr: "pipe",
     stdin: "ignore",
