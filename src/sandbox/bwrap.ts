@@ -16,7 +16,8 @@ const STANDARD_LOCATIONS = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwra
 /** `bwrap --help` must answer within this (it is a local binary; anything slower is broken). */
 const PROBE_TIMEOUT_MS = 2_000;
 
-export type Bwrap = { path: string; version: string; argv0: boolean };
+/** `proc`: a fresh /proc can be mounted in its PID namespace (some containers forbid it; then none is). */
+export type Bwrap = { path: string; version: string; argv0: boolean; proc: boolean };
 
 const probed = new Map<string, Bwrap | null>();
 
@@ -38,21 +39,37 @@ function probe(path: string): Bwrap | null {
     const text = help.stdout.toString() + help.stderr.toString();
     if (!REQUIRED_BWRAP_FLAGS.every((f) => text.includes(f))) return null;
     const version = Bun.spawnSync([path, "--version"], { stdout: "pipe", stderr: "pipe", timeout: PROBE_TIMEOUT_MS });
-    return { path, version: version.stdout.toString().trim().replace(/^bubblewrap\s*/, ""), argv0: text.includes("--argv0") };
+    return { path, version: version.stdout.toString().trim().replace(/^bubblewrap\s*/, ""), argv0: text.includes("--argv0"), proc: procMountWorks(path) };
   } catch {
     return null;
   }
 }
 
 /** `seccompFd`: a descriptor the child gets holding a compiled filter, which bwrap installs right before exec. */
-export type BwrapLaunch = { cwd: string; tty: boolean; seccompFd?: number; argv0?: string | null };
+/**
+ * The reference's /proc preflight, once per bwrap: a minimal sandbox that only
+ * mounts /proc. Where the kernel refuses it (nested containers), sandboxes run
+ * without a /proc rather than not at all.
+ */
+function procMountWorks(path: string): boolean {
+  const probe = Bun.spawnSync(
+    [path, "--ro-bind", "/", "/", "--unshare-user", "--unshare-pid", "--proc", "/proc", "--", "/bin/true"],
+    { stdout: "ignore", stderr: "pipe", timeout: PROBE_TIMEOUT_MS },
+  );
+  if (probe.exitCode === 0) return true;
+  const err = probe.stderr.toString();
+  const procRefused = err.includes("Can't mount proc") && /Invalid argument|Operation not permitted|Permission denied/.test(err);
+  return !procRefused;
+}
+
+export type BwrapLaunch = { cwd: string; tty: boolean; seccompFd?: number; argv0?: string | null; proc?: boolean };
 
 /** bwrap's arguments up to and including `--`; the program and its args follow. */
 export function bwrapArgs(plan: Extract<SandboxPlan, { kind: "enforce" }>, launch: BwrapLaunch): string[] {
   const args = ["--die-with-parent"];
   // A new session keeps a sandboxed command from injecting input into the caller's terminal (TIOCSTI).
   if (!launch.tty) args.push("--new-session");
-  args.push(...viewArgs(plan.view));
+  args.push(...viewArgs(plan.view, launch.proc ?? true));
   args.push("--unshare-user", "--unshare-pid", "--unshare-ipc");
   if (plan.network === "restricted") args.push("--unshare-net");
   args.push("--cap-drop", "ALL", "--chdir", launch.cwd);
@@ -62,11 +79,12 @@ export function bwrapArgs(plan: Extract<SandboxPlan, { kind: "enforce" }>, launc
   return args;
 }
 
-function viewArgs(view: FsView | null): string[] {
+function viewArgs(view: FsView | null, proc: boolean): string[] {
+  const mounts = ["--dev", "/dev", ...(proc ? ["--proc", "/proc"] : [])];
   // No file-system view: the whole disk as it is, only the namespaces (network) change.
-  if (view === null) return ["--bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
+  if (view === null) return ["--bind", "/", "/", ...mounts];
   const args = view.fullRead ? ["--ro-bind", "/", "/"] : ["--tmpfs", "/"];
-  args.push("--dev", "/dev", "--proc", "/proc");
+  args.push(...mounts);
   for (const rule of view.rules) {
     const kind = existingKind(rule.path);
     if (kind === null) continue; // nothing to mount; a missing path stays missing

@@ -95,7 +95,7 @@ export async function callFsHelper(operation: string, params: unknown, view: FsV
     if (typeof spec === "string") throw new RpcError(ErrorCode.InvalidParams, `${CANNOT_ENFORCE}: ${spec}`);
     argv = [...self.argv, SECCOMP_STAGE_FLAG, "network", "--landlock", JSON.stringify(spec), "--", ...helper];
   } else {
-    const args = bwrapArgs({ kind: "enforce", view: helperView, network: "restricted" }, { cwd: "/", tty: false, seccompFd: SECCOMP_FD });
+    const args = bwrapArgs({ kind: "enforce", view: helperView, network: "restricted" }, { cwd: "/", tty: false, seccompFd: SECCOMP_FD, proc: backend.bwrap.proc });
     argv = [backend.bwrap.path, ...args, ...helper];
     filter = openSync(seccompFilterFile("network"), "r");
   }

@@ -81,13 +81,13 @@ export function planLaunch(
   // Fast path: bwrap installs the compiled filter itself, from a descriptor (pipes only; a PTY spawn takes no
   // extra descriptors), and passes arg0 on when it can.
   if (!req.tty && (!req.arg0 || bwrap.argv0)) {
-    const args = bwrapArgs(plan, { cwd: req.cwd, tty: false, seccompFd: SECCOMP_FD, argv0: req.arg0 });
+    const args = bwrapArgs(plan, { cwd: req.cwd, tty: false, seccompFd: SECCOMP_FD, argv0: req.arg0, proc: bwrap.proc });
     return { sandboxType, wrapper: [bwrap.path, ...args], fdFiles: [seccompFilterFile(mode)] };
   }
   // Otherwise this executable's inner stage, inside bwrap, installs the filter and execs the command with its arg0.
   const view = plan.view && withReadable(plan.view, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
   const stage = [...self.argv, SECCOMP_STAGE_FLAG, mode, ...argv0, "--"];
-  return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs({ ...plan, view }, { cwd: req.cwd, tty: req.tty }), ...stage] };
+  return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs({ ...plan, view }, { cwd: req.cwd, tty: req.tty, proc: bwrap.proc }), ...stage] };
 }
 
 /** A cut network gets the socket rules; an open one still loses AF_VSOCK and io_uring. */

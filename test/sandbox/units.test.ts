@@ -91,6 +91,10 @@ describe("bwrap argv", () => {
     ]);
     const tty = bwrapArgs({ ...plan, network: "enabled" }, { cwd: "/", tty: true });
     expect(tty.includes("--new-session") || tty.includes("--unshare-net")).toBe(false);
+    // Where /proc cannot be mounted (the preflight failed), none is; the filter comes on a descriptor.
+    const noProc = bwrapArgs(plan, { cwd: "/", tty: false, proc: false, seccompFd: 3 });
+    expect(noProc.includes("--proc")).toBe(false);
+    expect(noProc.slice(-3)).toEqual(["--seccomp", "3", "--"]);
   });
 });
 
