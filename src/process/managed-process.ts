@@ -68,7 +68,7 @@ export class ManagedProcess {
   /** Runs under a sandbox (`sandboxType` not "none"): its exit is classified for `sandboxDenied`. */
   sandboxed = false;
   private sandboxDenied = false;
-  /** Called once, after `closed`. */
+  /** Called once as the process closes, before `closed` is sent (so what it frees is gone when a client sees it). */
   onClosed: () => void = () => {};
 
   constructor(
@@ -184,10 +184,10 @@ export class ManagedProcess {
   private maybeClose(): void {
     if (this.closedSeq !== null || this.exitSeq === null || this.openStreams > 0) return;
     this.closedSeq = this.seq++;
+    this.onClosed();
     this.sink.notify("process/closed", { processId: this.id, seq: this.closedSeq });
     this.child.release();
     this.wake();
-    this.onClosed();
   }
 
   private wake(): void {

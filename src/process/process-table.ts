@@ -48,7 +48,7 @@ export class ProcessTable {
     const env = resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
     // A PTY child also gets the executor's SHELL unless it has one (as the reference's PTY layer does).
     if (params.tty && env.SHELL === undefined && this.options.ownEnv.SHELL) env.SHELL = this.options.ownEnv.SHELL;
-    const { sandboxType, wrapper, fdFiles } = planLaunch({
+    const { sandboxType, wrapper, fdFiles, release } = planLaunch({
       sandbox: params.sandbox,
       enforceManagedNetwork: params.enforceManagedNetwork ?? false,
       cwd,
@@ -57,25 +57,35 @@ export class ProcessTable {
       arg0: params.arg0,
       searchPath: this.options.ownEnv.PATH,
       backend: this.options.sandboxBackend,
+      managedNetwork: params.managedNetwork,
     });
-    const proc = new ManagedProcess(
-      params.processId,
-      {
-        argv: params.argv,
-        arg0: params.arg0,
-        cwd,
-        env,
-        tty: params.tty,
-        pipeStdin: params.pipeStdin ?? false,
-        searchPath: params.tty ? env.PATH : this.options.ownEnv.PATH,
-        wrapper,
-        fdFiles,
-      },
-      this.sink,
-      this.options,
-    );
+    let proc: ManagedProcess;
+    try {
+      proc = new ManagedProcess(
+        params.processId,
+        {
+          argv: params.argv,
+          arg0: params.arg0,
+          cwd,
+          env,
+          tty: params.tty,
+          pipeStdin: params.pipeStdin ?? false,
+          searchPath: params.tty ? env.PATH : this.options.ownEnv.PATH,
+          wrapper,
+          fdFiles,
+        },
+        this.sink,
+        this.options,
+      );
+    } catch (e) {
+      release?.();
+      throw e;
+    }
     this.procs.set(params.processId, proc);
-    proc.onClosed = () => this.scheduleForget(proc);
+    proc.onClosed = () => {
+      release?.();
+      this.scheduleForget(proc);
+    };
     proc.sandboxed = sandboxType !== "none";
     return { processId: params.processId, sandboxType };
   }

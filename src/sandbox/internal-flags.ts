@@ -6,3 +6,5 @@
 export const FS_HELPER_FLAG = "--codex-run-as-fs-helper";
 /** The inner sandbox stage: no-new-privs, a seccomp filter, then exec of the command. */
 export const SECCOMP_STAGE_FLAG = "--apply-seccomp-then-exec";
+/** The inside half of the managed network bridge (see managed-network.ts). */
+export const NET_BRIDGE_FLAG = "--execbox-net-bridge";

@@ -6,13 +6,14 @@
  */
 import { existsSync } from "node:fs";
 import { invalidParams } from "../protocol/errors.ts";
-import type { SandboxContext } from "../protocol/messages/sandbox.ts";
+import type { ManagedNetwork, SandboxContext } from "../protocol/messages/sandbox.ts";
 import { type Backend, type SandboxBackend, chooseBackend } from "./backend.ts";
 import { bwrapArgs } from "./bwrap.ts";
 import { landlockSpec } from "./landlock.ts";
 import { SANDBOX_EXEC, seatbeltArgv, seatbeltProfile } from "./seatbelt.ts";
 import { SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
-import { MINIMAL_LINUX_ROOTS, resolveSandbox, withReadable } from "./policy.ts";
+import { startHostBridge } from "./managed-network.ts";
+import { MINIMAL_LINUX_ROOTS, type SandboxPlan, resolveSandbox, withReadable, withRules } from "./policy.ts";
 import { type SeccompMode, seccompFilterFile } from "./seccomp.ts";
 import { selfCommand } from "./self-command.ts";
 
@@ -24,6 +25,8 @@ export type SandboxedLaunch = {
   wrapper: string[] | null;
   /** Files the wrapper reads from descriptors 3, 4, … (opened for the spawn, closed after it). */
   fdFiles?: string[];
+  /** Frees what the sandbox holds on the host (the managed network bridge) once the process is closed. */
+  release?: () => void;
 };
 
 /** The descriptor a spawned bwrap finds the compiled seccomp filter on (the first after stdio). */
@@ -41,6 +44,7 @@ export type LaunchRequest = {
   /** Where bwrap is looked for (the executor's PATH). */
   searchPath: string | undefined;
   backend?: SandboxBackend;
+  managedNetwork?: ManagedNetwork | null;
 };
 
 /** The platform's name for "sandboxed", reported for every request that carries a sandbox. */
@@ -54,10 +58,9 @@ export function planLaunch(
   req: LaunchRequest,
   choose: (wanted: SandboxBackend, searchPath: string | undefined) => Backend = chooseBackend,
 ): SandboxedLaunch {
-  if (req.enforceManagedNetwork && req.sandbox) {
-    throw invalidParams(`${CANNOT_ENFORCE}: managed network (proxy-routed) mode is not supported by this execbox build`);
-  }
   const plan = resolveSandbox(req.sandbox, { cwd: req.cwd, env: req.env });
+  // As the reference: without a sandbox, enforceManagedNetwork is ignored.
+  if (req.enforceManagedNetwork && plan.kind !== "none") return planManagedNetwork(req, plan, choose);
   if (plan.kind === "none") return { sandboxType: "none", wrapper: null };
   const sandboxType = platformSandboxType();
   if (sandboxType === null) throw invalidParams(`${CANNOT_ENFORCE}: no sandbox backend for ${process.platform}`);
@@ -88,6 +91,23 @@ export function planLaunch(
   const view = plan.view && withReadable(plan.view, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
   const stage = [...self.argv, SECCOMP_STAGE_FLAG, mode, ...argv0, "--"];
   return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs({ ...plan, view }, { cwd: req.cwd, tty: req.tty, proc: bwrap.proc }), ...stage] };
+}
+
+/** Only the listed 127.0.0.1 ports reachable: bwrap's network namespace plus the bridge; anything else fails closed. */
+function planManagedNetwork(req: LaunchRequest, plan: Exclude<SandboxPlan, { kind: "none" }>, choose: (wanted: SandboxBackend, searchPath: string | undefined) => Backend): SandboxedLaunch {
+  const ports = [...new Set(req.managedNetwork?.loopbackPorts ?? [])];
+  if (ports.length === 0) throw invalidParams(`${CANNOT_ENFORCE}: enforceManagedNetwork needs managedNetwork.loopbackPorts (the proxies the sandbox may reach)`);
+  if (ports.some((p) => p < 1)) throw invalidParams(`${CANNOT_ENFORCE}: managedNetwork.loopbackPorts must be ports 1-65535`);
+  if (process.platform !== "linux") throw invalidParams(`${CANNOT_ENFORCE}: managed network is not available on ${process.platform} in this build`);
+  const backend = choose(req.backend ?? "auto", req.searchPath);
+  if (backend.kind !== "bwrap") throw invalidParams(`${CANNOT_ENFORCE}: managed network needs bubblewrap (a network namespace); ${backend.kind === "none" ? backend.why : "only Landlock is available here"}`);
+  const bridge = startHostBridge(ports);
+  const self = selfCommand();
+  const base = plan.kind === "enforce" ? plan.view : null;
+  const view = base && withRules(withReadable(base, [...MINIMAL_LINUX_ROOTS, ...self.readable]), [{ path: bridge.dir, access: "write" }]);
+  const args = bwrapArgs({ kind: "enforce", view, network: "restricted" }, { cwd: req.cwd, tty: req.tty, proc: backend.bwrap.proc });
+  const stage = [...self.argv, SECCOMP_STAGE_FLAG, "proxy", "--bridge", bridge.dir, ports.join(","), ...(req.arg0 ? ["--argv0", req.arg0] : []), "--"];
+  return { sandboxType: "linuxSeccomp", wrapper: [backend.bwrap.path, ...args, ...stage], release: bridge.release };
 }
 
 /** A cut network gets the socket rules; an open one still loses AF_VSOCK and io_uring. */

@@ -98,7 +98,12 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
 /** `view` plus read access to `paths` (what must run inside it), unless everything is readable anyway. */
 export function withReadable(view: FsView, paths: string[]): FsView {
   if (view.fullRead) return view;
-  const rules = [...paths.map((path) => ({ path, access: "read" as const })), ...view.rules];
+  return withRules(view, paths.map((path) => ({ path, access: "read" as const })));
+}
+
+/** `view` plus `extra` rules, kept in shallow → deep order. */
+export function withRules(view: FsView, extra: PathRule[]): FsView {
+  const rules = [...extra, ...view.rules];
   return { ...view, rules: rules.sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path)) };
 }
 

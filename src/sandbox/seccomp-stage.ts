@@ -1,13 +1,17 @@
 /**
  * The inner sandbox stage, this same executable run as
- * `execbox --apply-seccomp-then-exec <mode> [--landlock SPEC] [--argv0 NAME] -- PROGRAM ARGS…`
+ * `execbox --apply-seccomp-then-exec <mode> [--landlock SPEC] [--bridge DIR PORTS] [--argv0 NAME] -- PROGRAM ARGS…`
  * (inside bwrap, or on its own with Landlock where bwrap cannot run).
- * Restricts itself — Landlock rules if asked, no-new-privs, the seccomp
+ * Starts the managed network's inside bridge if asked, restricts itself —
+ * Landlock rules if asked, no-new-privs, the seccomp
  * filter for `mode` — then execs the command in place through libc (bun:ffi),
  * so the restrictions bind it and everything it starts.
  */
 import { closeSync, fstatSync, openSync } from "node:fs";
+import { NET_BRIDGE_FLAG } from "./internal-flags.ts";
 import { type LandlockSpec, handledAccess, ruleAccess } from "./landlock.ts";
+import { startInsideBridge } from "./managed-network.ts";
+import { selfCommand } from "./self-command.ts";
 import { SECCOMP_MODES, type SeccompMode, buildFilter } from "./seccomp.ts";
 
 const PR_SET_NO_NEW_PRIVS = 38;
@@ -110,7 +114,7 @@ export function installSeccomp(mode: SeccompMode, libc: Libc = openLibc()): void
 
 const cString = (s: string): Uint8Array => Buffer.from(`${s}\0`, "utf8");
 
-type StageArgs = { mode: SeccompMode; landlock?: LandlockSpec; argv0?: string; command: string[] };
+type StageArgs = { mode: SeccompMode; landlock?: LandlockSpec; bridge?: { dir: string; ports: string[] }; argv0?: string; command: string[] };
 
 function parseStageArgs(args: string[]): StageArgs | null {
   const mode = args[0] as SeccompMode;
@@ -119,13 +123,16 @@ function parseStageArgs(args: string[]): StageArgs | null {
   for (; i < args.length && args[i] !== "--"; i += 2) {
     if (args[i] === "--argv0") out.argv0 = args[i + 1];
     else if (args[i] === "--landlock") out.landlock = JSON.parse(args[i + 1] ?? "null") as LandlockSpec;
-    else return null;
+    else if (args[i] === "--bridge") {
+      out.bridge = { dir: args[i + 1] ?? "", ports: (args[i + 2] ?? "").split(",").filter(Boolean) };
+      i++;
+    } else return null;
   }
   out.command = args.slice(i + 1);
   return SECCOMP_MODES.includes(mode) && args[i] === "--" && out.command.length > 0 ? out : null;
 }
 
-export function runSeccompStage(args: string[]): number {
+export async function runSeccompStage(args: string[]): Promise<number> {
   let parsed: StageArgs | null;
   try {
     parsed = parseStageArgs(args);
@@ -133,10 +140,11 @@ export function runSeccompStage(args: string[]): number {
     parsed = null;
   }
   if (!parsed) {
-    process.stderr.write(`execbox sandbox: usage: --apply-seccomp-then-exec <${SECCOMP_MODES.join("|")}> [--landlock SPEC] [--argv0 NAME] -- PROGRAM [ARGS…]\n`);
+    process.stderr.write(`execbox sandbox: usage: --apply-seccomp-then-exec <${SECCOMP_MODES.join("|")}> [--landlock SPEC] [--bridge DIR PORTS] [--argv0 NAME] -- PROGRAM [ARGS…]\n`);
     return 2;
   }
   try {
+    if (parsed.bridge) await startInsideBridge(selfCommand().argv, NET_BRIDGE_FLAG, parsed.bridge.dir, parsed.bridge.ports);
     const libc = openLibc();
     if (parsed.landlock) applyLandlock(parsed.landlock, libc);
     installSeccomp(parsed.mode, libc);

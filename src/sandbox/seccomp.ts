@@ -12,6 +12,10 @@
  *   way to open or connect a network socket they reach nothing new.
  * - `vsock`: the network is open but AF_VSOCK sockets (a way out of a VM) and
  *   `io_uring_*` (which bypasses these checks) are denied.
+ * - `proxy` (managed network): IP sockets work — inside a network namespace
+ *   whose only destinations are the bridged ports — but no standalone
+ *   AF_UNIX socket (the bridge's sockets are bound in), no AF_VSOCK,
+ *   `socketpair` only for AF_UNIX, and the `ptrace`/`process_vm_*`/`io_uring_*` denials.
  *
  * A foreign architecture (x32 syscalls, a 32-bit ABI) is killed: its syscall
  * numbers mean other things and would slip past the rules.
@@ -20,8 +24,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { privateDir } from "./private-dir.ts";
 
-export type SeccompMode = "network" | "vsock";
-export const SECCOMP_MODES: readonly SeccompMode[] = ["network", "vsock"];
+export type SeccompMode = "network" | "vsock" | "proxy";
+export const SECCOMP_MODES: readonly SeccompMode[] = ["network", "vsock", "proxy"];
 
 type Arch = { audit: number; nr: Record<string, number> };
 
@@ -46,6 +50,7 @@ const ARCHES: Record<string, Arch> = {
 const DENIED: Record<SeccompMode, string[]> = {
   network: ["connect", "accept", "accept4", "bind", "listen", "ptrace", "process_vm_readv", "process_vm_writev", "io_uring_setup", "io_uring_enter", "io_uring_register"],
   vsock: ["io_uring_setup", "io_uring_enter", "io_uring_register"],
+  proxy: ["ptrace", "process_vm_readv", "process_vm_writev", "io_uring_setup", "io_uring_enter", "io_uring_register"],
 };
 
 const AF_UNIX = 1;
@@ -79,12 +84,17 @@ export function buildFilter(mode: SeccompMode, arch: string = process.arch): Uin
   const prog: Insn[] = [stmt(LD_W_ABS, OFF_ARCH), jump(JEQ_K, a.audit, 1, 0), stmt(RET_K, RET_KILL_PROCESS), stmt(LD_W_ABS, OFF_NR)];
   if (arch === "x64") prog.push(jump(JGE_K, X32_SYSCALL_BIT, 0, 1), stmt(RET_K, RET_KILL_PROCESS));
   for (const name of DENIED[mode]) prog.push(jump(JEQ_K, a.nr[name]!, 0, 1), deny);
-  // socket(domain, …) / socketpair(domain, …): decided on the domain.
-  const allowOnlyUnix = mode === "network";
-  for (const name of mode === "network" ? ["socket", "socketpair"] : ["socket"]) {
-    prog.push(jump(JEQ_K, a.nr[name]!, 0, 4), stmt(LD_W_ABS, OFF_ARG0));
-    if (allowOnlyUnix) prog.push(jump(JEQ_K, AF_UNIX, 0, 1), stmt(RET_K, RET_ALLOW), deny);
-    else prog.push(jump(JEQ_K, AF_VSOCK, 0, 1), deny, stmt(RET_K, RET_ALLOW));
+  // socket(domain, …) / socketpair(domain, …): decided on the domain (4 instructions after the number test).
+  const onlyUnix = () => [jump(JEQ_K, AF_UNIX, 0, 1), stmt(RET_K, RET_ALLOW), deny];
+  const notVsock = () => [jump(JEQ_K, AF_VSOCK, 0, 1), deny, stmt(RET_K, RET_ALLOW)];
+  const neitherUnixNorVsock = () => [jump(JEQ_K, AF_UNIX, 1, 0), jump(JEQ_K, AF_VSOCK, 0, 1), deny, stmt(RET_K, RET_ALLOW)];
+  const domainRules: [string, () => Insn[]][] =
+    mode === "network" ? [["socket", onlyUnix], ["socketpair", onlyUnix]]
+    : mode === "vsock" ? [["socket", notVsock]]
+    : [["socket", neitherUnixNorVsock], ["socketpair", onlyUnix]];
+  for (const [name, rules] of domainRules) {
+    const body = [stmt(LD_W_ABS, OFF_ARG0), ...rules()];
+    prog.push(jump(JEQ_K, a.nr[name]!, 0, body.length), ...body);
   }
   prog.push(stmt(RET_K, RET_ALLOW));
   const out = new Uint8Array(prog.length * 8);

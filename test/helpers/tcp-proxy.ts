@@ -6,6 +6,7 @@
  * other), so the executor sees the same flow control as without the proxy.
  */
 import type { Socket } from "bun";
+import { relayFlush, relayForward } from "../../src/sandbox/socket-relay.ts";
 
 type Side = { toClient: boolean; socket: Socket<Pair> | null; pending: Uint8Array[] };
 type Pair = { client: Side; upstream: Side; dead: boolean };
@@ -38,38 +39,19 @@ export function startTcpProxy(upstreamUrl: string): TcpProxy {
   let refusing = false;
   let stalled = false;
 
-  /** Writes to `to`, queueing what it cannot take yet and pausing `from` until it drains. */
+  /** Forwards with execbox's own relay logic (back-pressure both ways), except while stalled. */
   const forward = (pair: Pair, to: Side, from: Side, received: Uint8Array) => {
     if (pair.dead) return;
-    // Copied: whatever is queued must not alias a buffer the runtime may reuse.
-    const data = new Uint8Array(received);
     if (stalled && to.toClient) {
-      to.pending.push(data);
+      // Copied: whatever is queued must not alias a buffer the runtime may reuse.
+      to.pending.push(new Uint8Array(received));
       return;
     }
-    if (!to.socket || to.pending.length > 0) {
-      to.pending.push(data);
-      from.socket?.pause();
-      return;
-    }
-    const n = to.socket.write(data);
-    if (n < data.byteLength) {
-      to.pending.push(data.subarray(Math.max(0, n)));
-      from.socket?.pause();
-    }
+    relayForward(to, from, received);
   };
   const flush = (to: Side, from: Side) => {
     if (stalled && to.toClient) return;
-    while (to.socket && to.pending.length > 0) {
-      const data = to.pending[0]!;
-      const n = to.socket.write(data);
-      if (n < data.byteLength) {
-        to.pending[0] = data.subarray(Math.max(0, n));
-        return;
-      }
-      to.pending.shift();
-    }
-    from.socket?.resume();
+    relayFlush(to, from);
   };
   const kill = (pair: Pair) => {
     if (pair.dead) return;
