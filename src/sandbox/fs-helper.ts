@@ -21,7 +21,7 @@ import { landlockSpec } from "./landlock.ts";
 import { seccompFilterFile } from "./seccomp.ts";
 import { selfCommand } from "./self-command.ts";
 import { FS_HELPER_FLAG, SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
-import { CANNOT_ENFORCE, SECCOMP_FD } from "./launch.ts";
+import { CANNOT_ENFORCE, SECCOMP_FD, holdOrRefuse } from "./launch.ts";
 import { type FsView, MINIMAL_LINUX_ROOTS, withReadable } from "./policy.ts";
 
 /** Environment the helper keeps from the executor's (the reference's allow-list). */
@@ -90,11 +90,13 @@ export async function callFsHelper(operation: string, params: unknown, view: FsV
   const helper = [...self.argv, FS_HELPER_FLAG];
   let argv: string[];
   let filter: number | null = null;
+  let hold = () => {};
   if (backend.kind === "landlock") {
     const spec = landlockSpec(helperView, "network");
     if (typeof spec === "string") throw new RpcError(ErrorCode.InvalidParams, `${CANNOT_ENFORCE}: ${spec}`);
     argv = [...self.argv, SECCOMP_STAGE_FLAG, "network", "--landlock", JSON.stringify(spec), "--", ...helper];
   } else {
+    hold = holdOrRefuse(helperView);
     const args = bwrapArgs({ kind: "enforce", view: helperView, network: "restricted" }, { cwd: "/", tty: false, seccompFd: SECCOMP_FD, proc: backend.bwrap.proc });
     argv = [backend.bwrap.path, ...args, ...helper];
     filter = openSync(seccompFilterFile("network"), "r");
@@ -103,12 +105,15 @@ export async function callFsHelper(operation: string, params: unknown, view: FsV
   try {
     const stdio = ["pipe", "pipe", "pipe", ...(filter === null ? [] : [filter])] as ["pipe", "pipe", "pipe"];
     proc = Bun.spawn(argv, { cwd: "/", env, stdio, timeout: FS_HELPER_TIMEOUT_MS });
+  } catch (e) {
+    hold();
+    throw e;
   } finally {
     if (filter !== null) closeSync(filter);
   }
   proc.stdin.write(JSON.stringify({ operation, params }));
   await proc.stdin.end();
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]).finally(hold);
   const line = out.slice(0, out.indexOf("\n") + 1 || undefined);
   if (code !== 0 || line === "") {
     throw internalError(`fs sandbox helper failed with status exit status: ${code}: ${err.slice(0, MAX_HELPER_STDERR).trim()}`);

@@ -21,7 +21,8 @@ export function landlockSpec(view: FsView | null, seccomp: SeccompMode): Landloc
   if (view === null) return { read: ["/"], write: ["/"], seccomp };
   const read = view.fullRead ? ["/"] : [];
   const write: string[] = [];
-  for (const rule of view.rules) {
+  // Stand-ins for missing protected names need a mount: not in Landlock's power, and not asked for explicitly.
+  for (const rule of view.rules.filter((r) => !r.placeholder)) {
     const covered = (roots: string[]) => roots.some((r) => r === "/" || rule.path === r || rule.path.startsWith(`${r}/`));
     if (rule.access === "write") write.push(rule.path);
     else if (rule.access === "read") {

@@ -13,7 +13,8 @@ import { landlockSpec } from "./landlock.ts";
 import { SANDBOX_EXEC, seatbeltArgv, seatbeltProfile } from "./seatbelt.ts";
 import { SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
 import { startHostBridge } from "./managed-network.ts";
-import { MINIMAL_LINUX_ROOTS, type SandboxPlan, resolveSandbox, withReadable, withRules } from "./policy.ts";
+import { holdPlaceholders } from "./placeholders.ts";
+import { type FsView, MINIMAL_LINUX_ROOTS, type SandboxPlan, resolveSandbox, withReadable, withRules } from "./policy.ts";
 import { type SeccompMode, seccompFilterFile } from "./seccomp.ts";
 import { selfCommand } from "./self-command.ts";
 
@@ -84,13 +85,24 @@ export function planLaunch(
   // Fast path: bwrap installs the compiled filter itself, from a descriptor (pipes only; a PTY spawn takes no
   // extra descriptors), and passes arg0 on when it can.
   if (!req.tty && (!req.arg0 || bwrap.argv0)) {
+    const release = holdOrRefuse(plan.view);
     const args = bwrapArgs(plan, { cwd: req.cwd, tty: false, seccompFd: SECCOMP_FD, argv0: req.arg0, proc: bwrap.proc });
-    return { sandboxType, wrapper: [bwrap.path, ...args], fdFiles: [seccompFilterFile(mode)] };
+    return { sandboxType, wrapper: [bwrap.path, ...args], fdFiles: [seccompFilterFile(mode)], release };
   }
   // Otherwise this executable's inner stage, inside bwrap, installs the filter and execs the command with its arg0.
   const view = plan.view && withReadable(plan.view, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
   const stage = [...self.argv, SECCOMP_STAGE_FLAG, mode, ...argv0, "--"];
-  return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs({ ...plan, view }, { cwd: req.cwd, tty: req.tty, proc: bwrap.proc }), ...stage] };
+  const release = holdOrRefuse(plan.view);
+  return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs({ ...plan, view }, { cwd: req.cwd, tty: req.tty, proc: bwrap.proc }), ...stage], release };
+}
+
+/** Stand-ins for missing protected names (see placeholders.ts); if one cannot be made, nothing runs. */
+export function holdOrRefuse(view: FsView | null): () => void {
+  try {
+    return holdPlaceholders(view);
+  } catch (e) {
+    throw invalidParams(`${CANNOT_ENFORCE}: cannot hold a protected name read-only: ${(e as Error).message}`);
+  }
 }
 
 /** Only the listed 127.0.0.1 ports reachable: bwrap's network namespace plus the bridge; anything else fails closed. */
@@ -101,13 +113,18 @@ function planManagedNetwork(req: LaunchRequest, plan: Exclude<SandboxPlan, { kin
   if (process.platform !== "linux") throw invalidParams(`${CANNOT_ENFORCE}: managed network is not available on ${process.platform} in this build`);
   const backend = choose(req.backend ?? "auto", req.searchPath);
   if (backend.kind !== "bwrap") throw invalidParams(`${CANNOT_ENFORCE}: managed network needs bubblewrap (a network namespace); ${backend.kind === "none" ? backend.why : "only Landlock is available here"}`);
-  const bridge = startHostBridge(ports);
   const self = selfCommand();
+  const holding = holdOrRefuse(plan.kind === "enforce" ? plan.view : null);
+  const bridge = startHostBridge(ports);
   const base = plan.kind === "enforce" ? plan.view : null;
   const view = base && withRules(withReadable(base, [...MINIMAL_LINUX_ROOTS, ...self.readable]), [{ path: bridge.dir, access: "write" }]);
   const args = bwrapArgs({ kind: "enforce", view, network: "restricted" }, { cwd: req.cwd, tty: req.tty, proc: backend.bwrap.proc });
   const stage = [...self.argv, SECCOMP_STAGE_FLAG, "proxy", "--bridge", bridge.dir, ports.join(","), ...(req.arg0 ? ["--argv0", req.arg0] : []), "--"];
-  return { sandboxType: "linuxSeccomp", wrapper: [backend.bwrap.path, ...args, ...stage], release: bridge.release };
+  const release = () => {
+    bridge.release();
+    holding();
+  };
+  return { sandboxType: "linuxSeccomp", wrapper: [backend.bwrap.path, ...args, ...stage], release };
 }
 
 /** A cut network gets the socket rules; an open one still loses AF_VSOCK and io_uring. */

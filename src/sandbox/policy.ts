@@ -21,7 +21,8 @@ export const DEFAULT_GLOB_SCAN_DEPTH = 8;
 /** A deny glob scan stops after visiting this many directory entries (a huge tree must not stall a launch). */
 export const MAX_GLOB_SCAN_ENTRIES = 100_000;
 
-export type PathRule = { path: string; access: Access };
+/** `placeholder`: a protected name that does not exist yet; enforcing it means holding an empty read-only stand-in there. */
+export type PathRule = { path: string; access: Access; placeholder?: boolean };
 
 /** A file-system view to enforce. Rules are sorted shallow → deep, so later ones win inside earlier ones. */
 export type FsView = {
@@ -82,15 +83,20 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
   // Only `/` writable and nothing narrower: the whole disk, as the reference treats it.
   if (granted.get("/") === "write" && granted.size === 1) return { fullRead: true, fullWrite: true, rules: [] };
   // Protected metadata under every writable root stays read-only unless granted write on the exact path.
+  const placeholders = new Set<string>();
   for (const [path, access] of [...granted]) {
-    if (access !== "write") continue;
+    if (access !== "write" || !existsSync(path)) continue;
     for (const name of PROTECTED_NAMES) {
       const p = join(path, name);
-      if (!granted.has(p) && existsSync(p)) granted.set(p, "read");
+      if (granted.has(p)) continue;
+      granted.set(p, "read");
+      if (!existsSync(p)) placeholders.add(p);
     }
   }
   granted.delete("/");
-  const rules = [...granted].map(([path, access]) => ({ path, access })).sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path));
+  const rules = [...granted]
+    .map(([path, access]) => (placeholders.has(path) ? { path, access, placeholder: true } : { path, access }))
+    .sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path));
   const minimal = entries.some((e) => e.path.type === "special" && e.path.value.kind === "minimal" && e.access !== "deny" && e.access !== "none");
   return { fullRead, fullWrite: false, rules, ...(minimal ? { minimal } : {}) };
 }

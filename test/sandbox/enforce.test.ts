@@ -71,6 +71,14 @@ test("protected names under a writable root stay read-only", async () => {
   expect(readFileSync(join(ws.path, ".git", "HEAD"), "utf8")).toBe("ref: refs/heads/main\n");
 });
 
+test("a missing protected name cannot be created; its stand-in is gone afterwards", async () => {
+  const r = await run("echo x > .codex/config; mkdir -p .agents/skills");
+  expect(r.stderr).toContain("Read-only file system");
+  expect(r.denied).toBe(true);
+  for (const name of [".codex", ".agents", ".aws"]) expect(existsSync(join(ws.path, name))).toBe(false);
+  expect(existsSync(join(ws.path, ".git", "HEAD"))).toBe(true);
+});
+
 test("deny masks: a globbed file and a denied directory cannot be read", async () => {
   const file = await run("cat secret.pem");
   expect(file.exitCode).toBe(1);

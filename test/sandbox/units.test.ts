@@ -38,7 +38,13 @@ describe("policy resolution", () => {
     using a = tempDir();
     using b = tempDir();
     mkdirSync(join(a.path, ".git"));
-    const plan = resolveSandbox(ctx([{ path: special("root"), access: "read" }, { path: special("project_roots"), access: "write" }], "restricted", { workspaceRoots: [a.uri, b.uri] }), { cwd: a.path, env: {} });
+    const resolved = resolveSandbox(ctx([{ path: special("root"), access: "read" }, { path: special("project_roots"), access: "write" }], "restricted", { workspaceRoots: [a.uri, b.uri] }), { cwd: a.path, env: {} });
+    if (resolved.kind !== "enforce" || !resolved.view) throw new Error("expected a view");
+    // The missing ones are placeholders (stand-ins made at launch): all four in b, three in a.
+    expect(resolved.view.rules.filter((r) => r.placeholder).map((r) => r.path).sort()).toEqual(
+      [...[".agents", ".aws", ".codex"].map((n) => join(a.path, n)), ...[".agents", ".aws", ".codex", ".git"].map((n) => join(b.path, n))].sort(),
+    );
+    const plan = { ...resolved, view: { ...resolved.view, rules: resolved.view.rules.filter((r) => !r.placeholder) } };
     expect(plan).toEqual({
       kind: "enforce",
       network: "restricted",
@@ -56,7 +62,7 @@ describe("policy resolution", () => {
 
   test("without workspace roots project_roots grants nothing (as the reference); tmpdir is the program's TMPDIR", () => {
     const plan = resolveSandbox(ctx([{ path: special("project_roots"), access: "write" }, { path: special("tmpdir"), access: "write" }]), { cwd: "/", env: { TMPDIR: "/var/tmp" } });
-    expect(plan.kind === "enforce" && plan.view?.rules).toEqual([{ path: "/var/tmp", access: "write" }]);
+    expect(plan.kind === "enforce" && plan.view?.rules.filter((r) => !r.placeholder)).toEqual([{ path: "/var/tmp", access: "write" }]);
   });
 
   test("on one path the stronger access wins; `none` is deny; the whole disk writable needs no view", () => {
