@@ -2,13 +2,14 @@
  * The results that carry file bytes (`fs/readBlock`, `fs/readFile`) write
  * their own reply text: head + base64 + tail, without JSON.stringify scanning
  * and copying megabytes of base64 once more. The read buffer is freed (or
- * handed back for the next block) as soon as it is encoded and the replies
- * are counted for the paced collections, so reading a big file in blocks
- * keeps the server's memory bounded. Read as objects (getters, `toJSON`)
+ * handed back for the next block) as soon as it is encoded into the reply
+ * frame (bytes, no string), so reading a big file in blocks keeps the
+ * server's memory bounded. Read as objects (getters, `toJSON`)
  * they are the plain results.
  */
 import { encodeBase64 } from "../protocol/base64.ts";
-import { countFrameText, releaseBuffer } from "../protocol/frame-memory.ts";
+import { type ByteFrame, encodeBase64Frame } from "../protocol/byte-frame.ts";
+import { releaseBuffer } from "../protocol/frame-memory.ts";
 import { SelfEncodingResult } from "../protocol/envelope.ts";
 
 abstract class Base64Result extends SelfEncodingResult {
@@ -31,14 +32,14 @@ abstract class Base64Result extends SelfEncodingResult {
     return encodeBase64(this.#bytes);
   }
 
-  /** Encodes the reply and lets go of the bytes: once. */
-  responseText(idJson: string): string {
-    const text = `{"id":${idJson},"result":{"${this.key}":"${this.base64}"${this.after()}}}`;
+  /** Encodes the reply straight into a byte frame and lets go of the bytes: once. */
+  response(idJson: string): ByteFrame {
+    if (!this.#bytes) throw new Error("result already encoded");
+    const frame = encodeBase64Frame(`{"id":${idJson},"result":{"${this.key}":"`, this.#bytes, `"${this.after()}}}`);
     if (this.#recycle) this.#recycle();
-    else releaseBuffer(this.#bytes!);
+    else releaseBuffer(this.#bytes);
     this.#bytes = null;
-    countFrameText(text.length);
-    return text;
+    return frame;
   }
 }
 

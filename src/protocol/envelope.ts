@@ -3,6 +3,7 @@
  * output, ids echoed byte-for-byte (64-bit integers included), batches and
  * non-objects rejected, responses from the client treated as fatal.
  */
+import type { ByteFrame } from "./byte-frame.ts";
 import { describeJsonSyntaxError } from "./json-syntax.ts";
 import { describeValue } from "./serde.ts";
 
@@ -97,16 +98,18 @@ function stringEnd(text: string, start: number): number {
 }
 
 /**
- * A result that writes its own response text (`{"id":…,"result":…}`): results
- * made mostly of base64 skip JSON.stringify (see `fs/base64-result.ts`). It
- * must still read as the plain result object (`toJSON`).
+ * A result that writes its own response (`{"id":…,"result":…}`), as text or
+ * as a byte frame: results made mostly of base64 skip JSON.stringify and the
+ * string altogether (see `fs/base64-result.ts`). It must still read as the
+ * plain result object (`toJSON`).
  */
 export abstract class SelfEncodingResult {
-  abstract responseText(idJson: string): string;
+  abstract response(idJson: string): string | ByteFrame;
 }
 
-export function encodeResult(id: RequestId, result: unknown): string {
-  if (result instanceof SelfEncodingResult) return result.responseText(id.json);
+/** The reply frame: JSON text, or a borrowed byte frame for a self-encoding result (send it before encoding another). */
+export function encodeResult(id: RequestId, result: unknown): string | ByteFrame {
+  if (result instanceof SelfEncodingResult) return result.response(id.json);
   return `{"id":${id.json},"result":${JSON.stringify(result)}}`;
 }
 

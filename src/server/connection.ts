@@ -174,7 +174,7 @@ export class Connection implements Attachment {
   }
 
   private async handleRequest(id: RequestId, method: string, params: unknown): Promise<void> {
-    let reply: string;
+    let reply: Frame;
     const afterReply: (() => void)[] = [];
     try {
       const result =

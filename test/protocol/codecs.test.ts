@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { decodeBase64 } from "../../src/protocol/base64.ts";
 import { encodeResult, parseIncoming } from "../../src/protocol/envelope.ts";
 import { BlockResult, FileDataResult } from "../../src/fs/base64-result.ts";
+import { type ByteFrame, SHARED_FRAME_BUFFER_MAX, byteFrameText } from "../../src/protocol/byte-frame.ts";
 import { describeJsonSyntaxError } from "../../src/protocol/json-syntax.ts";
 import { parsePathUri, toPathUri } from "../../src/protocol/path-uri.ts";
 
@@ -93,6 +94,11 @@ describe("envelope", () => {
   });
 });
 
+/** A reply as JSON text, whether it was built as a string or as a byte frame. */
+function replyText(reply: string | ByteFrame): string {
+  return typeof reply === "string" ? reply : byteFrameText(reply);
+}
+
 describe("results that encode themselves", () => {
   test("read as, and encode exactly like, the plain results", () => {
     const bytes = () => Uint8Array.from([0, 1, 2, 250, 251, 252, 253]);
@@ -100,8 +106,24 @@ describe("results that encode themselves", () => {
     expect(JSON.parse(JSON.stringify(new BlockResult(bytes(), true)))).toEqual(plainBlock);
     expect(new BlockResult(bytes(), true).chunk).toBe(plainBlock.chunk);
     for (const id of [{ json: "7" }, { json: '"ü-id"' }]) {
-      expect(encodeResult(id, new BlockResult(bytes(), true))).toBe(encodeResult(id, plainBlock));
-      expect(encodeResult(id, new FileDataResult(bytes()))).toBe(encodeResult(id, { dataBase64: plainBlock.chunk }));
+      expect(replyText(encodeResult(id, new BlockResult(bytes(), true)))).toBe(replyText(encodeResult(id, plainBlock)));
+      expect(replyText(encodeResult(id, new FileDataResult(bytes())))).toBe(replyText(encodeResult(id, { dataBase64: plainBlock.chunk })));
     }
+  });
+
+  test("every length mod 3, and replies larger than the shared frame buffer, encode exactly", () => {
+    const sizes = [0, 1, 2, 3, 4, 5, 1024 * 1024, SHARED_FRAME_BUFFER_MAX, SHARED_FRAME_BUFFER_MAX + 1, SHARED_FRAME_BUFFER_MAX + 2];
+    for (const size of sizes) {
+      const bytes = new Uint8Array(size);
+      for (let i = 0; i < size; i++) bytes[i] = (i * 7919) & 255;
+      const expected = `{"id":3,"result":{"dataBase64":"${Buffer.from(bytes).toString("base64")}"}}`;
+      expect(replyText(encodeResult({ json: "3" }, new FileDataResult(bytes.slice())))).toBe(expected);
+    }
+  });
+
+  test("a result encodes once: its bytes are let go", () => {
+    const result = new BlockResult(Uint8Array.from([1, 2, 3]), false);
+    encodeResult({ json: "1" }, result);
+    expect(() => encodeResult({ json: "2" }, result)).toThrow("result already encoded");
   });
 });
