@@ -9,6 +9,7 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync, constants } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { releaseBuffer } from "../protocol/frame-memory.ts";
 
 /**
  * Retained output above this spills to a file. The reference keeps ~1 MiB per
@@ -41,7 +42,10 @@ export class MemoryStore implements RingStore {
     return this.bytes.subarray(at, at + length);
   }
 
-  close(): void {}
+  /** Frees the bytes now rather than at a later collection (they are nearly always a MiB, left behind by a spill). */
+  close(): void {
+    releaseBuffer(this.bytes);
+  }
 }
 
 /**
