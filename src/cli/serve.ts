@@ -7,6 +7,7 @@ import type { ServeOptions } from "./args.ts";
 import { checkAuthorization } from "../server/auth.ts";
 import { authConfigFrom } from "./auth-flags.ts";
 import { UsageError, isLoopback } from "./listen.ts";
+import { releaseStartupCode } from "./release-startup-code.ts";
 
 export async function serve(options: ServeOptions): Promise<number> {
   const auth = authConfigFrom(options.auth);
@@ -24,6 +25,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     const onSignal = () => void shutdown().then(() => process.exit(0));
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
+    releaseStartupCode();
     await serveStdio(exec);
     await shutdown();
     return 0;
@@ -40,6 +42,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     const failure = checkAuthorization(headers.get("authorization"), auth, Date.now() / 1000);
     return failure ? { status: 401, headers: { "content-type": "text/plain; charset=utf-8" }, body: failure } : undefined;
   });
+  releaseStartupCode();
   await Bun.write(Bun.stdout, `${listener.url}\n`);
   if (!isLoopback(host) && !auth) {
     console.error(`execbox: warning: ${listener.url} accepts unauthenticated connections from anyone who can reach it`);
