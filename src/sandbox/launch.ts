@@ -101,7 +101,7 @@ export function holdOrRefuse(view: FsView | null): () => void {
   try {
     return holdPlaceholders(view);
   } catch (e) {
-    throw invalidParams(`${CANNOT_ENFORCE}: cannot hold a protected name read-only: ${(e as Error).message}`);
+    throw invalidParams(`${CANNOT_ENFORCE}: cannot hold a missing path in place: ${(e as Error).message}`);
   }
 }
 

@@ -5,7 +5,7 @@
  * deny-glob scan; enforcement lives in the platform backends.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { isAbsolute, join, normalize, sep } from "node:path";
+import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { invalidParams } from "../protocol/errors.ts";
 import { parsePathUri } from "../protocol/path-uri.ts";
 import type { SandboxContext, SandboxEntry } from "../protocol/messages/sandbox.ts";
@@ -21,8 +21,13 @@ export const DEFAULT_GLOB_SCAN_DEPTH = 8;
 /** A deny glob scan stops after visiting this many directory entries (a huge tree must not stall a launch). */
 export const MAX_GLOB_SCAN_ENTRIES = 100_000;
 
-/** `placeholder`: a protected name that does not exist yet; enforcing it means holding an empty read-only stand-in there. */
-export type PathRule = { path: string; access: Access; placeholder?: boolean };
+/**
+ * `placeholder`: the path does not exist yet but lies where the command could
+ * create it (under a writable root), so enforcing the rule means holding an
+ * empty stand-in there for the run: a directory for a protected name, a file
+ * for a read-only or denied path (as the reference's `--ro-bind-data`).
+ */
+export type PathRule = { path: string; access: Access; placeholder?: "dir" | "file" };
 
 /** A file-system view to enforce. Rules are sorted shallow → deep, so later ones win inside earlier ones. */
 export type FsView = {
@@ -75,7 +80,8 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
   for (const entry of entries) {
     const access: Access = entry.access === "none" ? "deny" : entry.access;
     for (const path of entryPaths(entry, { policyCwd, roots, env: input.env, globDepth })) {
-      if (entry.missing_path_behavior === "skip" && !existsSync(path) && access !== "deny") continue;
+      // A missing read-only path still matters under a writable root (it must not be created); elsewhere skipping is harmless.
+      if (entry.missing_path_behavior === "skip" && access === "write" && !existsSync(path)) continue;
       grant(path, access);
     }
   }
@@ -83,22 +89,57 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
   // Only `/` writable and nothing narrower: the whole disk, as the reference treats it.
   if (granted.get("/") === "write" && granted.size === 1) return { fullRead: true, fullWrite: true, rules: [] };
   // Protected metadata under every writable root stays read-only unless granted write on the exact path.
-  const placeholders = new Set<string>();
+  const placeholders = new Map<string, "dir" | "file">();
   for (const [path, access] of [...granted]) {
     if (access !== "write" || !existsSync(path)) continue;
     for (const name of PROTECTED_NAMES) {
       const p = join(path, name);
       if (granted.has(p)) continue;
       granted.set(p, "read");
-      if (!existsSync(p)) placeholders.add(p);
+      if (!existsSync(p)) placeholders.set(p, "dir");
     }
   }
+  holdMissingCarveOuts(granted, placeholders);
   granted.delete("/");
   const rules = [...granted]
-    .map(([path, access]) => (placeholders.has(path) ? { path, access, placeholder: true } : { path, access }))
+    .map(([path, access]): PathRule => {
+      const placeholder = placeholders.get(path);
+      return placeholder ? { path, access, placeholder } : { path, access };
+    })
     .sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path));
   const minimal = entries.some((e) => e.path.type === "special" && e.path.value.kind === "minimal" && e.access !== "deny" && e.access !== "none");
   return { fullRead, fullWrite: false, rules, ...(minimal ? { minimal } : {}) };
+}
+
+/**
+ * A read-only or denied path that does not exist, inside a writable root,
+ * could simply be created by the command: it gets a stand-in file. Where its
+ * parent is missing too, the first missing ancestor gets a stand-in directory
+ * with the same access instead, which also keeps that ancestor's other
+ * would-be children from being created (stricter than asked, never looser).
+ */
+function holdMissingCarveOuts(granted: Map<string, Access>, placeholders: Map<string, "dir" | "file">): void {
+  for (const [path, access] of [...granted]) {
+    if (access === "write" || placeholders.has(path) || existsSync(path)) continue;
+    const root = governingRule(granted, path);
+    if (root === null || granted.get(root) !== "write" || !existsSync(root)) continue;
+    let first = path;
+    while (!existsSync(dirname(first))) first = dirname(first);
+    if (first === path) {
+      placeholders.set(path, "file");
+    } else if (!granted.has(first)) {
+      granted.set(first, access);
+      placeholders.set(first, "dir");
+    }
+  }
+}
+
+/** The nearest strict ancestor of `path` that has a rule ("/" included), or null. */
+function governingRule(granted: Map<string, Access>, path: string): string | null {
+  for (let p = dirname(path); ; p = dirname(p)) {
+    if (granted.has(p)) return p;
+    if (p === "/") return null;
+  }
 }
 
 /** `view` plus read access to `paths` (what must run inside it), unless everything is readable anyway. */

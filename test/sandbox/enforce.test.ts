@@ -79,6 +79,20 @@ test("a missing protected name cannot be created; its stand-in is gone afterward
   expect(existsSync(join(ws.path, ".git", "HEAD"))).toBe(true);
 });
 
+test("missing denied and read-only paths under the workspace cannot be created; their stand-ins are gone afterwards", async () => {
+  const extra = [
+    { path: { type: "path", path: `${ws.uri}/later.env` }, access: "deny" },
+    { path: { type: "path", path: `${ws.uri}/vendor` }, access: "read", missing_path_behavior: "skip" },
+    { path: { type: "path", path: `${ws.uri}/keys/deep/id.key` }, access: "deny" },
+  ];
+  const r = await run("echo ok > fine; echo s > later.env; echo v > vendor; mkdir -p keys/deep; echo k > keys/deep/id.key", workspaceWrite(extra));
+  expect(r.stderr).toContain("Read-only file system");
+  expect(r.denied).toBe(true);
+  for (const name of ["later.env", "vendor", "keys"]) expect(existsSync(join(ws.path, name))).toBe(false);
+  // The rest of the workspace stays writable.
+  expect(readFileSync(join(ws.path, "fine"), "utf8")).toBe("ok\n");
+});
+
 test("deny masks: a globbed file and a denied directory cannot be read", async () => {
   const file = await run("cat secret.pem");
   expect(file.exitCode).toBe(1);

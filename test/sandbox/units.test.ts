@@ -65,6 +65,32 @@ describe("policy resolution", () => {
     expect(plan.kind === "enforce" && plan.view?.rules.filter((r) => !r.placeholder)).toEqual([{ path: "/var/tmp", access: "write" }]);
   });
 
+  test("missing read-only or denied paths under a writable root get stand-ins; elsewhere they stay missing", () => {
+    using ws = tempDir();
+    mkdirSync(join(ws.path, ".git"));
+    for (const n of [".agents", ".aws", ".codex"]) mkdirSync(join(ws.path, n));
+    const entries = [
+      { path: special("root"), access: "read" },
+      { path: path(ws.path), access: "write" },
+      { path: path(join(ws.path, "secret.env")), access: "deny" },
+      { path: path(join(ws.path, "vendor")), access: "read", missing_path_behavior: "skip" },
+      { path: path(join(ws.path, "a/b/c.key")), access: "deny" },
+      { path: path("/nonexistent-execbox-test/x"), access: "deny" },
+      { path: path(join(ws.path, "new-dir")), access: "write", missing_path_behavior: "skip" },
+    ];
+    const plan = resolveSandbox(ctx(entries), { cwd: ws.path, env: {} });
+    if (plan.kind !== "enforce" || !plan.view) throw new Error("expected a view");
+    const byPath = Object.fromEntries(plan.view.rules.map((r) => [r.path, r]));
+    expect(byPath[join(ws.path, "secret.env")]).toEqual({ path: join(ws.path, "secret.env"), access: "deny", placeholder: "file" });
+    expect(byPath[join(ws.path, "vendor")]).toEqual({ path: join(ws.path, "vendor"), access: "read", placeholder: "file" });
+    // Its parent is missing too: the first missing ancestor is held instead, with the same access.
+    expect(byPath[join(ws.path, "a")]).toEqual({ path: join(ws.path, "a"), access: "deny", placeholder: "dir" });
+    expect(byPath[join(ws.path, "a/b/c.key")]).toEqual({ path: join(ws.path, "a/b/c.key"), access: "deny" });
+    // Not under a writable root: nothing could create it, nothing to hold. A skipped missing write grant is dropped.
+    expect(byPath["/nonexistent-execbox-test/x"]).toEqual({ path: "/nonexistent-execbox-test/x", access: "deny" });
+    expect(byPath[join(ws.path, "new-dir")]).toBeUndefined();
+  });
+
   test("on one path the stronger access wins; `none` is deny; the whole disk writable needs no view", () => {
     const plan = resolveSandbox(ctx([{ path: path("/srv"), access: "read" }, { path: path("/srv"), access: "none" }, { path: path("/srv"), access: "write" }]), { cwd: "/", env: {} });
     expect(plan.kind === "enforce" && plan.view?.rules).toEqual([{ path: "/srv", access: "deny" }]);
