@@ -11,7 +11,7 @@
  * Env: EXECBOX_BIN (execbox binary), CODEX_BIN (reference binary).
  * Prints a markdown table and writes it to bench/results.md.
  */
-import { writeFileSync } from "node:fs";
+import { writeMainResults } from "./results-file.ts";
 import { join } from "node:path";
 import { type LatencyResult, type StartupResult, type ThroughputResult, measureLatency, measureStartup, measureThroughput, percentile } from "./measure.ts";
 import { type BlockReadResult, type ReadFileResult, measureBlockRead, measureReadFile, writeBenchFile } from "./fs.ts";
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     "",
   ].join("\n");
   console.log(report);
-  writeFileSync(join(REPO, "bench/results.md"), report);
+  writeMainResults(report);
   log("wrote bench/results.md");
 }
 
