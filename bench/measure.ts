@@ -37,32 +37,41 @@ export function cpuSeconds(pid: number): number {
 
 export type LatencyResult = { samples: number[]; p50: number; p99: number; mean: number; max: number };
 
+/** What a latency run starts and where its clock stops: at `closed`, or at its `stopAtOutput`-th `process/output`. */
+export type LatencyProbe = { argv: string[]; stopAtOutput?: number };
+const ONE_SHOT: LatencyProbe = { argv: ["/bin/true"] };
+
 /**
- * `process/start` of /bin/true → `process/closed`, one connection, strictly
- * sequential. The clock stops when `closed` arrives; the start response is
- * awaited too so runs never overlap.
+ * `process/start` of /bin/true → `process/closed` (or `probe`), one
+ * connection, strictly sequential. The clock stops when the event arrives;
+ * `closed` and the start response are awaited too so runs never overlap.
  */
-export async function measureLatency(server: RunningServer, warmup: number, runs: number, extra: object = {}): Promise<LatencyResult> {
+export async function measureLatency(server: RunningServer, warmup: number, runs: number, extra: object = {}, probe = ONE_SHOT): Promise<LatencyResult> {
   const client = await BenchClient.connect(server.url);
   try {
     await client.handshake();
-    let waiting: { id: string; resolve(t: number): void } | null = null;
+    let waiting: { id: string; outputs: number; stopped: number | null; stop(t: number): void; closed(): void } | null = null;
     client.onNotification = (n) => {
-      if (n.method === "process/closed" && waiting && n.params.processId === waiting.id) {
-        const w = waiting;
-        waiting = null;
-        w.resolve(performance.now());
-      }
+      if (!waiting || n.params.processId !== waiting.id) return;
+      const now = performance.now();
+      if (n.method === "process/output") waiting.outputs++;
+      const stopHere = n.method === "process/closed" || (n.method === "process/output" && waiting.outputs === probe.stopAtOutput);
+      if (waiting.stopped === null && stopHere) waiting.stop(now);
+      if (n.method === "process/closed") waiting.closed();
     };
     const samples: number[] = [];
     const tag = Date.now().toString(36);
     for (let i = 0; i < warmup + runs; i++) {
       const id = `lat-${tag}-${i}`;
-      const closed = new Promise<number>((resolve) => (waiting = { id, resolve }));
+      let stoppedAt = 0;
+      const closed = new Promise<void>((resolve) => {
+        waiting = { id, outputs: 0, stopped: null, stop: (t) => (waiting!.stopped = stoppedAt = t), closed: resolve };
+      });
       const t0 = performance.now();
-      const started = client.request("process/start", { ...startParams(id, ["/bin/true"]), ...extra });
-      const [t1] = await withTimeout(Promise.all([closed, started]), 10_000, `latency run ${i}`);
-      if (i >= warmup) samples.push(t1 - t0);
+      const started = client.request("process/start", { ...startParams(id, probe.argv), ...extra });
+      await withTimeout(Promise.all([closed, started]), 10_000, `latency run ${i}`);
+      waiting = null;
+      if (i >= warmup) samples.push(stoppedAt - t0);
     }
     return {
       samples,

@@ -7,10 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readFirstLine } from "../test/helpers/first-line.ts";
+import { REFERENCE_BIN } from "../test/helpers/reference-bin.ts";
 
 export const REPO = resolve(import.meta.dir, "..");
-export const DEFAULT_REFERENCE =
-  "/tmp/ref/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex";
+export const DEFAULT_REFERENCE = REFERENCE_BIN;
 
 export type ServerKind = "execbox" | "reference";
 

@@ -6,8 +6,9 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readFirstLine } from "../helpers/first-line.ts";
+import { REFERENCE_BIN } from "../helpers/reference-bin.ts";
 
-export const REF_DEFAULT = "/tmp/ref/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex";
+export const REF_DEFAULT = REFERENCE_BIN;
 const EXECBOX_CLI = resolve(import.meta.dir, "../../src/cli/main.ts");
 
 export type Side = "reference" | "execbox";
