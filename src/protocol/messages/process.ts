@@ -1,92 +1,106 @@
 import { z } from "zod";
-import { bool, opt, seq, str, strMap, struct, u64, variant } from "../serde.ts";
+import { bool, lazy, opt, seq, str, strMap, struct, u64, variant } from "../serde.ts";
 import { uuidProblem } from "../uuid.ts";
 import { Base64Chunk } from "./bytes.ts";
 import { ManagedNetwork, SandboxContext } from "./sandbox.ts";
 
-export const EnvPolicy = struct("ExecEnvPolicy", {
-  inherit: variant(["core", "all", "none"]),
-  ignoreDefaultExcludes: bool(),
-  exclude: seq(str()),
-  set: strMap(),
-  includeOnly: seq(str()),
-});
+export const EnvPolicy = lazy(() =>
+  struct("ExecEnvPolicy", {
+    inherit: variant(["core", "all", "none"]),
+    ignoreDefaultExcludes: bool(),
+    exclude: seq(str()),
+    set: strMap(),
+    includeOnly: seq(str()),
+  }),
+);
 export type EnvPolicy = z.infer<typeof EnvPolicy>;
 
 /** Attribution only; `threadId` must be a UUID (the reference rejects anything else). */
-export const ExecMetadata = struct("ExecMetadata", {
-  threadId: opt(
-    str().superRefine((v, ctx) => {
-      const problem = uuidProblem(v);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
-  ),
-  toolCallId: opt(str()),
-});
+export const ExecMetadata = lazy(() =>
+  struct("ExecMetadata", {
+    threadId: opt(
+      str().superRefine((v, ctx) => {
+        const problem = uuidProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+    ),
+    toolCallId: opt(str()),
+  }),
+);
 
-export const ProcessStartParams = struct("WireExecParams", {
-  processId: str(),
-  argv: seq(str()),
-  cwd: str(),
-  env: strMap(),
-  tty: bool(),
-  pipeStdin: bool().optional(),
-  arg0: opt(str()),
-  envPolicy: opt(EnvPolicy),
-  sandbox: opt(SandboxContext),
-  enforceManagedNetwork: bool().optional(),
-  managedNetwork: opt(ManagedNetwork),
-  networkProxy: opt(z.unknown()),
-  metadata: opt(ExecMetadata),
-  shellSnapshot: opt(z.unknown()),
-});
+export const ProcessStartParams = lazy(() =>
+  struct("WireExecParams", {
+    processId: str(),
+    argv: seq(str()),
+    cwd: str(),
+    env: strMap(),
+    tty: bool(),
+    pipeStdin: bool().optional(),
+    arg0: opt(str()),
+    envPolicy: opt(EnvPolicy),
+    sandbox: opt(SandboxContext),
+    enforceManagedNetwork: bool().optional(),
+    managedNetwork: opt(ManagedNetwork),
+    networkProxy: opt(z.unknown()),
+    metadata: opt(ExecMetadata),
+    shellSnapshot: opt(z.unknown()),
+  }),
+);
 export type ProcessStartParams = z.infer<typeof ProcessStartParams>;
 
-export const SandboxType = z.enum(["none", "linuxSeccomp", "macosSeatbelt", "windowsRestrictedToken"]);
-export const ProcessStartResult = z.object({ processId: z.string(), sandboxType: SandboxType });
+export const SandboxType = lazy(() => z.enum(["none", "linuxSeccomp", "macosSeatbelt", "windowsRestrictedToken"]));
+export const ProcessStartResult = lazy(() => z.object({ processId: z.string(), sandboxType: SandboxType }));
 
-export const OutputStream = z.enum(["stdout", "stderr", "pty"]);
+export const OutputStream = lazy(() => z.enum(["stdout", "stderr", "pty"]));
 export type OutputStream = z.infer<typeof OutputStream>;
 
-export const ProcessReadParams = struct("ReadParams", {
-  processId: str(),
-  afterSeq: opt(u64()),
-  maxBytes: opt(u64()),
-  waitMs: opt(u64()),
-});
+export const ProcessReadParams = lazy(() =>
+  struct("ReadParams", {
+    processId: str(),
+    afterSeq: opt(u64()),
+    maxBytes: opt(u64()),
+    waitMs: opt(u64()),
+  }),
+);
 export type ProcessReadParams = z.infer<typeof ProcessReadParams>;
 
-export const OutputChunk = z.object({ seq: z.number(), stream: OutputStream, chunk: z.string() });
-export const ProcessReadResult = z.object({
-  chunks: z.array(OutputChunk),
-  nextSeq: z.number(),
-  exited: z.boolean(),
-  exitCode: z.number().nullable(),
-  closed: z.boolean(),
-  failure: z.string().nullable(),
-  sandboxDenied: z.boolean(),
-});
+export const OutputChunk = lazy(() => z.object({ seq: z.number(), stream: OutputStream, chunk: z.string() }));
+export const ProcessReadResult = lazy(() =>
+  z.object({
+    chunks: z.array(OutputChunk),
+    nextSeq: z.number(),
+    exited: z.boolean(),
+    exitCode: z.number().nullable(),
+    closed: z.boolean(),
+    failure: z.string().nullable(),
+    sandboxDenied: z.boolean(),
+  }),
+);
 export type ProcessReadResult = z.infer<typeof ProcessReadResult>;
 
-export const ProcessWriteParams = struct("WriteParams", { processId: str(), chunk: Base64Chunk, writeId: str() });
-export const WriteStatus = z.enum(["accepted", "unknownProcess", "stdinClosed", "starting"]);
+export const ProcessWriteParams = lazy(() => struct("WriteParams", { processId: str(), chunk: Base64Chunk, writeId: str() }));
+export const WriteStatus = lazy(() => z.enum(["accepted", "unknownProcess", "stdinClosed", "starting"]));
 export type WriteStatus = z.infer<typeof WriteStatus>;
-export const ProcessWriteResult = z.object({ status: WriteStatus });
+export const ProcessWriteResult = lazy(() => z.object({ status: WriteStatus }));
 
-export const ProcessSignalParams = struct("SignalParams", { processId: str(), signal: variant(["interrupt"]) });
-export const ProcessTerminateParams = struct("TerminateParams", { processId: str() });
-export const ProcessTerminateResult = z.object({ running: z.boolean() });
+export const ProcessSignalParams = lazy(() => struct("SignalParams", { processId: str(), signal: variant(["interrupt"]) }));
+export const ProcessTerminateParams = lazy(() => struct("TerminateParams", { processId: str() }));
+export const ProcessTerminateResult = lazy(() => z.object({ running: z.boolean() }));
 
-export const ProcessOutputNotification = z.object({
-  processId: z.string(),
-  seq: z.number(),
-  stream: OutputStream,
-  chunk: z.string(),
-});
-export const ProcessExitedNotification = z.object({
-  processId: z.string(),
-  seq: z.number(),
-  exitCode: z.number(),
-  sandboxDenied: z.boolean(),
-});
-export const ProcessClosedNotification = z.object({ processId: z.string(), seq: z.number() });
+export const ProcessOutputNotification = lazy(() =>
+  z.object({
+    processId: z.string(),
+    seq: z.number(),
+    stream: OutputStream,
+    chunk: z.string(),
+  }),
+);
+export const ProcessExitedNotification = lazy(() =>
+  z.object({
+    processId: z.string(),
+    seq: z.number(),
+    exitCode: z.number(),
+    sandboxDenied: z.boolean(),
+  }),
+);
+export const ProcessClosedNotification = lazy(() => z.object({ processId: z.string(), seq: z.number() }));

@@ -5,7 +5,7 @@
  * reference does.
  */
 import { z } from "zod";
-import { MISSING, bool, describeValue, opt, seq, str, struct, u64, variant } from "../serde.ts";
+import { bool, describeValue, lazy, MISSING, opt, seq, str, struct, u64, variant } from "../serde.ts";
 
 /**
  * A serde internally tagged enum: `tag` names the variant, whose own fields
@@ -41,66 +41,80 @@ function tagged<const T extends string, const V extends Record<string, z.ZodType
   });
 }
 
-const subpath = opt(str());
+const subpath = lazy(() => opt(str()));
 
-export const SpecialPath = tagged("kind", {
-  root: z.object({}),
-  minimal: z.object({}),
-  current_working_directory: z.object({ subpath }),
-  project_roots: z.object({ subpath }),
-  tmpdir: z.object({}),
-  slash_tmp: z.object({}),
-  unknown: struct("Unknown", { path: str(), subpath }),
-});
+export const SpecialPath = lazy(() =>
+  tagged("kind", {
+    root: z.object({}),
+    minimal: z.object({}),
+    current_working_directory: z.object({ subpath }),
+    project_roots: z.object({ subpath }),
+    tmpdir: z.object({}),
+    slash_tmp: z.object({}),
+    unknown: struct("Unknown", { path: str(), subpath }),
+  }),
+);
 
-export const SandboxPath = tagged("type", {
-  path: struct("Path", { path: str() }),
-  glob_pattern: struct("GlobPattern", { pattern: str() }),
-  special: struct("Special", { value: SpecialPath }),
-});
+export const SandboxPath = lazy(() =>
+  tagged("type", {
+    path: struct("Path", { path: str() }),
+    glob_pattern: struct("GlobPattern", { pattern: str() }),
+    special: struct("Special", { value: SpecialPath }),
+  }),
+);
 
-export const SandboxEntry = struct("FileSystemSandboxEntry", {
-  path: SandboxPath,
-  access: variant(["read", "write", "deny", "none"]),
-  missing_path_behavior: opt(variant(["skip"])),
-});
+export const SandboxEntry = lazy(() =>
+  struct("FileSystemSandboxEntry", {
+    path: SandboxPath,
+    access: variant(["read", "write", "deny", "none"]),
+    missing_path_behavior: opt(variant(["skip"])),
+  }),
+);
 export type SandboxEntry = z.infer<typeof SandboxEntry>;
 
-export const NetworkAccess = variant(["restricted", "enabled"]);
+export const NetworkAccess = lazy(() => variant(["restricted", "enabled"]));
 
-export const FileSystemPolicy = tagged("type", {
-  restricted: struct("Restricted", {
-    entries: seq(SandboxEntry),
-    glob_scan_max_depth: opt(u64().refine((n) => n >= 1, { message: "glob_scan_max_depth must be at least 1" })),
+export const FileSystemPolicy = lazy(() =>
+  tagged("type", {
+    restricted: struct("Restricted", {
+      entries: seq(SandboxEntry),
+      glob_scan_max_depth: opt(u64().refine((n) => n >= 1, { message: "glob_scan_max_depth must be at least 1" })),
+    }),
+    unrestricted: z.object({}),
   }),
-  unrestricted: z.object({}),
-});
+);
 
-export const PermissionProfile = tagged("type", {
-  managed: struct("Managed", { file_system: FileSystemPolicy, network: NetworkAccess }),
-  disabled: z.object({}),
-  external: struct("External", { network: NetworkAccess }),
-});
+export const PermissionProfile = lazy(() =>
+  tagged("type", {
+    managed: struct("Managed", { file_system: FileSystemPolicy, network: NetworkAccess }),
+    disabled: z.object({}),
+    external: struct("External", { network: NetworkAccess }),
+  }),
+);
 export type PermissionProfile = z.infer<typeof PermissionProfile>;
 
-const PolicyContext = struct("PolicyContext", { cwd: opt(str()), workspaceRoots: opt(seq(str())) });
+const PolicyContext = lazy(() => struct("PolicyContext", { cwd: opt(str()), workspaceRoots: opt(seq(str())) }));
 
-export const SandboxContext = struct("WireFileSystemSandboxContext", {
-  permissions: PermissionProfile,
-  windowsSandboxLevel: variant(["disabled", "restricted-token", "elevated", "mxc"]),
-  cwd: opt(str()),
-  workspaceRoots: opt(seq(str())),
-  policyContext: opt(PolicyContext),
-  userHomeDir: opt(str()),
-  temporaryDirectories: opt(seq(str())),
-  windowsSandboxPrivateDesktop: opt(bool()),
-  windowsSandboxProxySettingsMode: opt(str()),
-  useLegacyLandlock: opt(bool()),
-});
+export const SandboxContext = lazy(() =>
+  struct("WireFileSystemSandboxContext", {
+    permissions: PermissionProfile,
+    windowsSandboxLevel: variant(["disabled", "restricted-token", "elevated", "mxc"]),
+    cwd: opt(str()),
+    workspaceRoots: opt(seq(str())),
+    policyContext: opt(PolicyContext),
+    userHomeDir: opt(str()),
+    temporaryDirectories: opt(seq(str())),
+    windowsSandboxPrivateDesktop: opt(bool()),
+    windowsSandboxProxySettingsMode: opt(str()),
+    useLegacyLandlock: opt(bool()),
+  }),
+);
 export type SandboxContext = z.infer<typeof SandboxContext>;
 
-export const ManagedNetwork = struct("ManagedNetwork", {
-  loopbackPorts: opt(seq(u64().refine((n) => n <= 65535, { message: "invalid value: integer, expected u16" }))),
-  allowLocalBinding: opt(bool()),
-});
+export const ManagedNetwork = lazy(() =>
+  struct("ManagedNetwork", {
+    loopbackPorts: opt(seq(u64().refine((n) => n <= 65535, { message: "invalid value: integer, expected u16" }))),
+    allowLocalBinding: opt(bool()),
+  }),
+);
 export type ManagedNetwork = z.infer<typeof ManagedNetwork>;
