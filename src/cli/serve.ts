@@ -42,8 +42,9 @@ export async function serve(options: ServeOptions): Promise<number> {
     const failure = checkAuthorization(headers.get("authorization"), auth, Date.now() / 1000);
     return failure ? { status: 401, headers: { "content-type": "text/plain; charset=utf-8" }, body: failure } : undefined;
   });
-  releaseStartupCode();
   await Bun.write(Bun.stdout, `${listener.url}\n`);
+  // After the URL, so whoever waits for it does not wait for this too.
+  releaseStartupCode();
   if (!isLoopback(host) && !auth) {
     console.error(`execbox: warning: ${listener.url} accepts unauthenticated connections from anyone who can reach it`);
   }
