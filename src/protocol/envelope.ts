@@ -4,6 +4,7 @@
  * non-objects rejected, responses from the client treated as fatal.
  */
 import type { ByteFrame } from "./byte-frame.ts";
+import { parseWireJson, stringEnd } from "./json-numbers.ts";
 import { describeJsonSyntaxError } from "./json-syntax.ts";
 import { describeValue } from "./serde.ts";
 
@@ -25,7 +26,7 @@ const I64_MAX = 2n ** 63n - 1n;
 export function parseIncoming(text: string): Incoming {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseWireJson(text);
   } catch {
     return { kind: "malformed", detail: describeJsonSyntaxError(text) };
   }
@@ -85,16 +86,6 @@ function rawTopLevelValue(text: string, key: string): string | undefined {
     }
   }
   return undefined;
-}
-
-function stringEnd(text: string, start: number): number {
-  let i = start;
-  for (;;) {
-    i = text.indexOf('"', i + 1);
-    let backslashes = 0;
-    for (let k = i - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
-    if (backslashes % 2 === 0) return i;
-  }
 }
 
 /**

@@ -36,11 +36,19 @@ function expecting(expected: string) {
 export const str = () => z.string(expecting("a string"));
 export const bool = () => z.boolean(expecting("a boolean"));
 /** Unsigned 64-bit integer field; negatives, fractions and out-of-range values are `invalid number`. */
-export const u64 = () =>
-  z.number(expecting("u64")).refine((n) => Number.isInteger(n) && n >= 0 && n <= U64_MAX, { message: "invalid number" });
+export const u64 = () => unsigned("u64");
 /** `usize` fields (walk limits) read the same as u64 but are named so in errors. */
-export const usize = () =>
-  z.number(expecting("usize")).refine((n) => Number.isInteger(n) && n >= 0 && n <= U64_MAX, { message: "invalid number" });
+export const usize = () => unsigned("usize");
+
+function unsigned(name: string) {
+  const types = expecting(name);
+  return z
+    .number({
+      // NaN stands for a number that was not an exact integer on the wire (`json-numbers.ts`).
+      error: (iss: { input?: unknown; code?: string }) => (Number.isNaN(iss.input) ? "invalid number" : types.error(iss)),
+    })
+    .refine((n) => Number.isInteger(n) && n >= 0 && n <= U64_MAX, { message: "invalid number" });
+}
 export const seq = <T extends z.ZodType>(item: T) => z.array(item, expecting("a sequence"));
 export const strMap = () => z.record(z.string(), str(), expecting("a map"));
 /**

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { decodeBase64 } from "../../src/protocol/base64.ts";
 import { encodeResult, parseIncoming } from "../../src/protocol/envelope.ts";
+import { decodeParams } from "../../src/server/router.ts";
 import { BlockResult, FileDataResult } from "../../src/fs/base64-result.ts";
 import { type ByteFrame, SHARED_FRAME_BUFFER_MAX, byteFrameText } from "../../src/protocol/byte-frame.ts";
 import { describeJsonSyntaxError } from "../../src/protocol/json-syntax.ts";
@@ -91,6 +92,21 @@ describe("envelope", () => {
     for (const id of ["1.5", "null", "true", "99999999999999999999", "1e3"]) {
       expect(parseIncoming(`{"id":${id},"method":"a"}`)).toEqual({ kind: "malformed", detail: "data did not match any variant of untagged enum RequestId" });
     }
+  });
+  test("numbers that are not exact integers reach the params as NaN: integer fields call them invalid numbers", () => {
+    const read = (n: string) => {
+      const m = parseIncoming(`{"id":1,"method":"process/read","params":{"processId":"r","afterSeq":${n}}}`);
+      if (m.kind !== "request") throw new Error(m.kind);
+      return m.params as { afterSeq: number };
+    };
+    for (const n of ["1e2", "7.0", "18446744073709551616", "1E+2"]) expect(read(n).afterSeq).toBeNaN();
+    for (const [n, v] of [["100", 100], ["0", 0], ["-3", -3], ["18446744073709551615", 2 ** 64]] as const) expect(read(n).afterSeq).toBe(v);
+    for (const n of ["1e2", "7.5", "18446744073709551616", "-1"]) {
+      expect(() => decodeParams("process/read", read(n))).toThrow("invalid number");
+    }
+    // Inside strings nothing is a number, and the text stays as written.
+    const m = parseIncoming('{"id":2,"method":"a","params":{"s":"1e2 \\\" 7.5","n":[3,{"k":4}]}}');
+    expect(m).toEqual({ kind: "request", id: { json: "2" }, method: "a", params: { s: '1e2 " 7.5', n: [3, { k: 4 }] } });
   });
 });
 

@@ -1,0 +1,58 @@
+/**
+ * Numbers as the reference reads them. It keeps every JSON number as its
+ * source text until a field asks for an integer, so `1e2`, `7.0` or
+ * 18446744073709551616 given where a u64 is expected are `invalid number` —
+ * while `JSON.parse` would hand over 100, 7 and 2^64 rounded down to fit.
+ * Messages whose numbers are all plain integers in u64 range (nearly all of
+ * them) are parsed once, as usual; otherwise the other numbers become NaN,
+ * which every integer field reports as `invalid number`.
+ */
+
+const U64_MAX = 2n ** 64n - 1n;
+/** A plain integer literal: what serde reads as an integer. */
+const INTEGER = /^-?(0|[1-9][0-9]*)$/;
+/** One JSON number token, starting at `lastIndex`. */
+const NUMBER_TOKEN = /-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+
+export function parseWireJson(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  return hasInexactNumber(text) ? JSON.parse(text, markInexact) : value;
+}
+
+/** Keeps integers it can hold exactly (or that are negative: those fail on their own); NaN for the rest. */
+function markInexact(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== "number" || context?.source === undefined) return value;
+  return isExact(context.source) ? value : Number.NaN;
+}
+
+function isExact(source: string): boolean {
+  if (!INTEGER.test(source)) return false;
+  return source.startsWith("-") || source.length < 20 || BigInt(source) <= U64_MAX;
+}
+
+/** Scans the (valid) JSON for a number that is not an exact integer, skipping strings whole. */
+function hasInexactNumber(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      i = stringEnd(text, i);
+    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      NUMBER_TOKEN.lastIndex = i;
+      const token = NUMBER_TOKEN.exec(text)![0];
+      if (!isExact(token)) return true;
+      i += token.length - 1;
+    }
+  }
+  return false;
+}
+
+/** Where the JSON string starting at `start` (its opening quote) ends: its closing quote. */
+export function stringEnd(text: string, start: number): number {
+  let i = start;
+  for (;;) {
+    i = text.indexOf('"', i + 1);
+    let backslashes = 0;
+    for (let k = i - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
+    if (backslashes % 2 === 0) return i;
+  }
+}
