@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
  * `bun bench/slow-client.ts [--hold-seconds 30] [--mib 1024] [--timeout-seconds 300] [--source]
- *   [--only execbox|reference] [--ping-during-hold] [--no-write]` — a client that stops reading.
+ *   [--only execbox|reference] [--ping-during-hold] [--no-write] [--tty]` — a client that stops reading.
  *
  * For execbox (compiled as in servers.ts, or --source, or $EXECBOX_BIN) and the reference ($CODEX_BIN), fresh server
  * each: a child writes --mib MiB (`yes <63-char line> | head -c N`) to stdout. The client is a raw TCP socket (own
@@ -11,12 +11,12 @@
  * contiguous seqs and the exact total. Reports server VmHWM, VmRSS at the end of the hold, the child's wchar then,
  * drain time (resume → process/closed), and how the run ended (a dropped connection or --timeout-seconds ends it).
  * --ping-during-hold sends a masked ping every 5 s of the hold (still reading nothing): an idle-timeout drop vs a
- * back-pressure one. Appends (or replaces) "## Slow client (…)" in bench/results.md; `bun run bench` rewrites that file.
+ * back-pressure one. --tty: the child writes zeros into a PTY instead (`head -c N /dev/zero`), which Bun reads by
+ * callback, so execbox must stop the terminal rather than stop reading. Appends (or replaces) "## Slow client (…)" in
+ * bench/results.md.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Socket } from "bun";
+import { RawWs, childWritten } from "../test/helpers/raw-ws.ts";
 import { PATTERN_LINE, withTimeout } from "./measure.ts";
 import { writeResultsSection } from "./results-file.ts";
 import { REPO, type ServerCommand, execboxCommand, killAll, machineInfo, procStatusKiB, referenceCommand, startServer } from "./servers.ts";
@@ -25,132 +25,15 @@ const MiB = 1 << 20;
 const args = process.argv.slice(2);
 const VALUED = ["--hold-seconds", "--mib", "--timeout-seconds", "--only"];
 for (let i = 0; i < args.length; i += VALUED.includes(args[i]!) ? 2 : 1)
-  if (![...VALUED, "--source", "--ping-during-hold", "--no-write"].includes(args[i]!)) throw new Error(`unknown option ${args[i]}`);
+  if (![...VALUED, "--source", "--ping-during-hold", "--no-write", "--tty"].includes(args[i]!)) throw new Error(`unknown option ${args[i]}`);
 const opt = (name: string, def: string): string => (args.includes(name) ? (args[args.indexOf(name) + 1] ?? def) : def);
 const [HOLD_S, BYTES, TIMEOUT_S] = [Number(opt("--hold-seconds", "30")), Number(opt("--mib", "1024")) * MiB, Number(opt("--timeout-seconds", "300"))];
+/** `--tty`: the child writes zeros into a PTY (a terminal would turn the pattern's newlines into CRLF). */
+const TTY = args.includes("--tty");
+const CHILD = TTY ? `head -c ${BYTES} /dev/zero` : `yes '${PATTERN_LINE}' | head -c ${BYTES}`;
 const log = (msg: string) => console.error(`[slow-client] ${msg}`);
 const mib = (bytes: number) => (bytes / MiB).toFixed(1);
 const rss = (pid: number, field: "VmRSS" | "VmHWM") => procStatusKiB(pid, field) * 1024;
-
-/** WebSocket client frames over a raw TCP socket; reads only while not paused. */
-class RawWs {
-  private sock!: Socket<undefined>;
-  private ready!: { resolve(): void; reject(e: Error): void };
-  private head: string | null = ""; // The HTTP response head until the 101 is in.
-  private buf = Buffer.alloc(1 << 20); private len = 0; private frag: Buffer[] = []; private out: Buffer[] = [];
-  ended: string | null = null; pings = 0; fragmented = 0;
-  onText: (text: string) => void = () => {};
-  onEnd: (why: string) => void = () => {};
-
-  static async connect(url: string): Promise<RawWs> {
-    const [u, ws, key] = [new URL(url), new RawWs(), randomBytes(16).toString("base64")];
-    const opened = new Promise<void>((resolve, reject) => (ws.ready = { resolve, reject }));
-    ws.sock = await Bun.connect({ hostname: u.hostname, port: Number(u.port), socket: {
-      data: (_s, d) => ws.data(d, key), drain: () => ws.flush(),
-      close: () => ws.end("TCP connection closed by the server"), error: (_s, e) => ws.end(`socket error: ${e.message}`) } });
-    ws.sock.write(`GET / HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
-    await withTimeout(opened, 10_000, "websocket upgrade");
-    return ws;
-  }
-
-  pause = () => this.sock.pause();
-  resume = () => this.sock.resume();
-  text = (s: string) => this.send(0x1, Buffer.from(s));
-  close(): void {
-    this.ended ??= "closed by client";
-    this.sock.end();
-  }
-
-  /** One masked frame (FIN set). */
-  send(opcode: number, payload: Buffer): void {
-    const n = payload.length;
-    const hl = n < 126 ? 2 : n < 65536 ? 4 : 10;
-    const [f, mask] = [Buffer.alloc(hl + 4 + n), randomBytes(4)];
-    [f[0], f[1]] = [0x80 | opcode, 0x80 | (n < 126 ? n : n < 65536 ? 126 : 127)];
-    if (hl > 2) void (hl === 4 ? f.writeUInt16BE(n, 2) : f.writeBigUInt64BE(BigInt(n), 2));
-    mask.copy(f, hl);
-    for (let i = 0; i < n; i++) f[hl + 4 + i] = payload[i]! ^ mask[i & 3]!;
-    this.out.push(f);
-    this.flush();
-  }
-
-  private flush(): void {
-    for (let b = this.out[0]; b && this.ended === null; b = this.out[0]) {
-      const n = this.sock.write(b);
-      if (n < b.length) return void (this.out[0] = b.subarray(Math.max(n, 0)));
-      this.out.shift();
-    }
-  }
-
-  private end(why: string): void {
-    if (this.ended !== null) return;
-    this.ended = why;
-    this.ready.reject(new Error(why));
-    this.onEnd(why);
-  }
-
-  private data(d: Buffer, key: string): void {
-    if (this.head !== null) {
-      this.head += d.toString("latin1");
-      const e = this.head.indexOf("\r\n\r\n");
-      if (e < 0) return;
-      const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64").toLowerCase();
-      if (!/^HTTP\/1\.1 101 /.test(this.head) || !this.head.slice(0, e + 2).toLowerCase().includes(`\r\nsec-websocket-accept: ${accept}\r\n`)) {
-        return this.end(`upgrade refused: ${this.head.slice(0, 300)}`);
-      }
-      [d, this.head] = [Buffer.from(this.head.slice(e + 4), "latin1"), null];
-      this.ready.resolve();
-    }
-    if (this.len + d.length > this.buf.length) this.buf = Buffer.concat([this.buf.subarray(0, this.len)], 2 * (this.len + d.length));
-    this.len += d.copy(this.buf, this.len);
-    let off = 0; // Handle every complete frame, then move the remainder to the front.
-    for (const b = this.buf; this.len - off >= 2 && this.ended === null; ) {
-      if (b[off + 1]! & 0x80) return this.end("protocol error: masked server frame");
-      const l7 = b[off + 1]! & 0x7f;
-      const hl = l7 === 126 ? 4 : l7 === 127 ? 10 : 2;
-      const n = this.len - off < hl ? Infinity : l7 === 126 ? b.readUInt16BE(off + 2) : l7 === 127 ? Number(b.readBigUInt64BE(off + 2)) : l7;
-      if (this.len - off < hl + n) break;
-      this.frame((b[off]! & 0x80) !== 0, b[off]! & 0x0f, b.subarray(off + hl, off + hl + n));
-      off += hl + n;
-    }
-    this.buf.copy(this.buf, 0, off, this.len);
-    this.len -= off;
-  }
-
-  /** `payload` is only valid during the call (the buffer is reused). */
-  private frame(fin: boolean, op: number, payload: Buffer): void {
-    if (op === 0x9) {
-      this.pings++;
-      this.send(0xa, payload);
-    } else if (op === 0x8) {
-      this.send(0x8, payload.subarray(0, 2));
-      this.end(`close frame ${payload.length >= 2 ? payload.readUInt16BE(0) : 1005} ${payload.subarray(2).toString()}`.trim());
-    } else if (op <= 0x2) {
-      if (op !== 0x0) this.frag = [];
-      if (fin && this.frag.length === 0) return this.onText(payload.toString("utf8"));
-      this.frag.push(Buffer.from(payload));
-      if (!fin) return;
-      this.fragmented++;
-      this.onText(Buffer.concat(this.frag.splice(0)).toString("utf8"));
-    }
-  }
-}
-
-/** The server's descendant named `head`: bytes it has written so far (wchar), or null once it is gone. */
-function childWritten(root: number): number | null {
-  const rows = Bun.spawnSync(["ps", "-e", "-o", "pid=,ppid=,comm="]).stdout.toString().trim().split("\n").map((l) => l.trim().split(/\s+/));
-  const mine = new Set([String(root)]);
-  for (let n = 0; n !== mine.size; ) {
-    n = mine.size;
-    for (const [pid, ppid] of rows) if (mine.has(ppid!)) mine.add(pid!);
-  }
-  const head = rows.find(([pid, , comm]) => mine.has(pid!) && comm === "head")?.[0];
-  try {
-    return head ? Number(/^wchar: (\d+)/m.exec(readFileSync(`/proc/${head}/io`, "utf8"))?.[1]) : null;
-  } catch {
-    return null; // Exited meanwhile.
-  }
-}
 
 type Outcome = ReturnType<typeof blank>;
 const blank = (label: string) => ({
@@ -160,8 +43,8 @@ const blank = (label: string) => ({
 type Reply = { result?: unknown; error?: unknown };
 
 async function measure(cmd: ServerCommand): Promise<Outcome> {
-  const L = PATTERN_LINE.length + 1;
-  const pattern = Buffer.from(`${PATTERN_LINE}\n`.repeat(Math.ceil((4 * MiB) / L) + 1));
+  const L = TTY ? 1 : PATTERN_LINE.length + 1;
+  const pattern = TTY ? Buffer.alloc(4 * MiB + 1) : Buffer.from(`${PATTERN_LINE}\n`.repeat(Math.ceil((4 * MiB) / L) + 1));
   const server = await startServer(cmd);
   const timers: Timer[] = [];
   const ws = await RawWs.connect(server.url).catch(async (e: Error) => (await server.kill(), Promise.reject(e)));
@@ -190,7 +73,7 @@ async function measure(cmd: ServerCommand): Promise<Outcome> {
       const chunk = Buffer.from(text.slice(c, text.indexOf('"', c)), "base64");
       const seq = parseInt(text.slice(text.indexOf('"seq":') + 6), 10);
       o.frames++;
-      if (o.problem === null && !text.includes('"stream":"stdout"')) o.problem = `non-stdout output: ${chunk.toString().slice(0, 200)}`;
+      if (o.problem === null && !text.includes(TTY ? '"stream":"pty"' : '"stream":"stdout"')) o.problem = `output on another stream: ${chunk.toString().slice(0, 200)}`;
       if (o.problem === null && seq <= lastSeq) o.problem = `output seq ${seq} after ${lastSeq}`;
       for (let g = lastSeq + 1; g < seq; g++) gaps.push(g);
       for (let off = 0, span = pattern.length - L; off < chunk.length && o.problem === null; off += span) {
@@ -205,8 +88,8 @@ async function measure(cmd: ServerCommand): Promise<Outcome> {
     const init = await withTimeout(call(1, "initialize", { clientName: "slow-client" }), 10_000, "initialize");
     if (init.error) throw new Error(`initialize failed: ${JSON.stringify(init.error)}`);
     ws.text(JSON.stringify({ method: "initialized", params: {} }));
-    const argv = ["/bin/sh", "-c", `yes '${PATTERN_LINE}' | head -c ${BYTES}`];
-    const started = call(2, "process/start", { processId: "slow", argv, cwd: "file:///tmp", env: { PATH: "/usr/bin:/bin" }, tty: false });
+    const argv = ["/bin/sh", "-c", CHILD];
+    const started = call(2, "process/start", { processId: "slow", argv, cwd: "file:///tmp", env: { PATH: "/usr/bin:/bin" }, tty: TTY });
     ws.pause(); // From here on nothing is read from the socket until the hold ends.
     const [t0, trail] = [performance.now(), [] as string[]];
     timers.push(setInterval(() => trail.push(`${Math.round((performance.now() - t0) / 1000)}s:${(rss(server.pid, "VmRSS") / MiB).toFixed(0)}`), 5000));
@@ -253,10 +136,10 @@ function section(outs: Outcome[]): string {
     ["VmRSS during hold (s:MiB)", (o) => o.trail],
   ];
   return [
-    `## Slow client (${BYTES % (1 << 30) === 0 ? `${BYTES / (1 << 30)} GiB` : `${BYTES / MiB} MiB`}, ${HOLD_S} s hold)`,
+    `## Slow client (${BYTES % (1 << 30) === 0 ? `${BYTES / (1 << 30)} GiB` : `${BYTES / MiB} MiB`}, ${HOLD_S} s hold${TTY ? ", PTY" : ""})`,
     "",
     `- date: ${new Date().toISOString()}; ${m.nproc} CPUs, ${m.cpu}, Linux ${m.kernel}, Bun ${Bun.version}; execbox git ${rev}`,
-    `- \`bun bench/slow-client.ts ${args.join(" ")}\`: fresh server each; child \`sh -c "yes <63-char line> | head -c ${BYTES}"\`;` +
+    `- \`bun bench/slow-client.ts ${args.join(" ")}\`: fresh server each; child \`sh -c "${TTY ? CHILD : `yes <63-char line> | head -c ${BYTES}`}"\`${TTY ? " in a PTY" : ""};` +
       ` raw-TCP client sends initialize/initialized/process/start, reads nothing for ${HOLD_S} s, then drains and checks every byte, seq and the total`,
     "",
     `| Metric | ${outs.map((o) => o.label).join(" | ")} |`,

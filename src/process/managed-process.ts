@@ -80,7 +80,12 @@ export class ManagedProcess {
     this.log = new OutputLog(limits.retainedOutputBytes, limits.maxChunkBytes);
     this.openStreams = spec.tty ? 1 : 2;
     this.child = spawnChild(spec, {
-      data: (bytes) => this.emitOutput("pty", bytes),
+      data: (bytes) => {
+        this.emitOutput("pty", bytes);
+        // A fresh buffer per callback, encoded and copied by now, as with pipe reads.
+        releaseBuffer(bytes);
+        this.throttleTerminal();
+      },
       end: () => this.streamEnded(),
     });
     if (this.child.stdout) void this.pump(this.child.stdout, "stdout");
@@ -146,6 +151,20 @@ export class ManagedProcess {
       this.streamEnded();
     }
   }
+
+  /** A PTY cannot be left unread like a pipe: while the consumer is backed up, its output is stopped instead. */
+  private throttleTerminal(): void {
+    if (this.terminalPaused) return;
+    const wait = this.sink.ready() ?? this.catchUpHold();
+    if (!wait) return;
+    this.terminalPaused = true;
+    this.child.pauseOutput();
+    void wait.then(() => {
+      this.terminalPaused = false;
+      this.child.resumeOutput();
+    });
+  }
+  private terminalPaused = false;
 
   private emitOutput(stream: OutputStream, bytes: Uint8Array): void {
     const max = this.limits.maxChunkBytes;

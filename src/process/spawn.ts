@@ -41,6 +41,74 @@ export interface Child {
   signalGroup(signal: "SIGINT" | "SIGKILL"): void;
   /** Frees the PTY descriptors once output is done. */
   release(): void;
+  /**
+   * PTY only (pipes are paused by not reading them): stops the terminal's
+   * output until `resumeOutput`, so a child writing to it blocks like one
+   * writing to a full pipe.
+   */
+  pauseOutput(): void;
+  resumeOutput(): void;
+}
+
+/**
+ * termios input flags (Linux; macOS numbers IXON differently). With IXON the
+ * terminal treats STOP (^S) and START (^Q) written to it as flow control:
+ * output stops until START, and the program never sees either byte. IXANY
+ * would let any input restart output.
+ */
+const IXON = process.platform === "darwin" ? 0x200 : 0x400;
+const IXANY = 0x800;
+const STOP = "\x13";
+const START = "\x11";
+/**
+ * How long after START the program's own flags come back. The kernel reads
+ * what is written to a terminal from a work queue, within microseconds;
+ * a program's flags restored before START is read would make START input.
+ */
+const FLAGS_RESTORE_DELAY_MS = 100;
+
+/**
+ * Bun reads a PTY by callback and cannot be told to stop, so a child
+ * streaming into a PTY whose client stops reading would otherwise be
+ * buffered without bound. Flow control on the terminal itself stops the
+ * child instead: IXON on (and IXANY off) while paused, STOP, then START and
+ * the program's own flags back — unless it changed them meanwhile (turning
+ * IXON off restarts output on its own).
+ */
+function terminalFlowControl(terminal: Bun.Terminal): { pause(): void; resume(): void } {
+  /** The flags execbox set over the program's, while they are in force. */
+  let own: { before: number; set: number } | null = null;
+  let stopped = false;
+  let restoreTimer: Timer | undefined;
+  const restore = () => {
+    clearTimeout(restoreTimer);
+    if (own && !terminal.closed && terminal.inputFlags === own.set) terminal.inputFlags = own.before;
+    own = null;
+  };
+  return {
+    pause() {
+      if (stopped || terminal.closed) return;
+      clearTimeout(restoreTimer);
+      if (!own) {
+        const before = terminal.inputFlags;
+        const set = (before | IXON) & ~IXANY;
+        if (set !== before) {
+          terminal.inputFlags = set;
+          own = { before, set };
+        }
+      }
+      terminal.write(STOP);
+      stopped = true;
+    },
+    resume() {
+      if (!stopped) return;
+      stopped = false;
+      if (terminal.closed) return void (own = null);
+      terminal.write(START);
+      // The terminal takes written bytes in asynchronously; flags changed at once could turn START into input.
+      if (own) restoreTimer = setTimeout(restore, FLAGS_RESTORE_DELAY_MS);
+    },
+  };
 }
 
 export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
@@ -86,6 +154,7 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
 function wrap(proc: Bun.Subprocess, spec: SpawnSpec): Child {
   const stdin = spec.tty ? null : (proc.stdin as Bun.FileSink | null | undefined) ?? null;
   const terminal = proc.terminal;
+  const flow = terminal ? terminalFlowControl(terminal) : null;
   return {
     pid: proc.pid,
     stdout: spec.tty ? null : (proc.stdout as ReadableStream<Uint8Array>),
@@ -116,6 +185,8 @@ function wrap(proc: Bun.Subprocess, spec: SpawnSpec): Child {
     release() {
       if (terminal && !terminal.closed) terminal.close();
     },
+    pauseOutput: () => flow?.pause(),
+    resumeOutput: () => flow?.resume(),
   };
 }
 

@@ -1,0 +1,110 @@
+/**
+ * A client that stops reading stops the child, for pipes and for a PTY: the
+ * executor neither buffers the output without bound nor drops any of it.
+ * The client is a raw TCP WebSocket that really stops reading, so the
+ * executor meets real back-pressure.
+ */
+import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
+import { RawWs, childWritten } from "../helpers/raw-ws.ts";
+import { type RunningServer, startServer } from "../helpers/server.ts";
+import { waitUntil } from "../helpers/wait.ts";
+
+setDefaultTimeout(60_000);
+
+const MiB = 1 << 20;
+const TOTAL = 128 * MiB;
+/** What may be in flight while the client reads nothing: socket buffers, the outbox, a PTY's buffer. */
+const IN_FLIGHT_BOUND = 32 * MiB;
+/** The child counts as blocked once its written bytes stop moving for this many 50 ms samples. */
+const STILL_SAMPLES = 10;
+
+let server: RunningServer | null = null;
+afterEach(async () => {
+  await server?.stop("SIGKILL");
+  server = null;
+});
+
+/** `nonZero` counts the first TOTAL bytes only; whatever follows them is kept in `after`. */
+type Run = { received: number; nonZero: number; after: string; seqs: number[]; stream: Set<string>; exitCode: number | null; closed: boolean };
+
+async function stalledRun(tty: boolean, argv = ["/usr/bin/head", "-c", String(TOTAL), "/dev/zero"]): Promise<{ blockedAt: number; run: Run }> {
+  server = await startServer();
+  const ws = await RawWs.connect(server.url);
+  const run: Run = { received: 0, nonZero: 0, after: "", seqs: [], stream: new Set(), exitCode: null, closed: false };
+  const replies = new Map<number, (m: { result?: unknown; error?: unknown }) => void>();
+  ws.onText = (text) => {
+    const m = JSON.parse(text) as { id?: number; method?: string; params?: { seq: number; stream?: string; chunk?: string; exitCode?: number }; result?: unknown; error?: unknown };
+    if (typeof m.id === "number") return replies.get(m.id)?.(m);
+    if (!m.params) return;
+    run.seqs.push(m.params.seq);
+    if (m.method === "process/output") {
+      const bytes = Buffer.from(m.params.chunk!, "base64");
+      const zeros = Math.max(0, Math.min(bytes.length, TOTAL - run.received));
+      for (let i = 0; i < zeros; i++) if (bytes[i] !== 0) run.nonZero++;
+      run.after += bytes.subarray(zeros).toString("latin1");
+      run.received += bytes.length;
+      run.stream.add(m.params.stream!);
+    } else if (m.method === "process/exited") run.exitCode = m.params.exitCode!;
+    else if (m.method === "process/closed") run.closed = true;
+  };
+  const call = (id: number, method: string, params: unknown) =>
+    new Promise<{ result?: unknown; error?: unknown }>((resolve) => {
+      replies.set(id, resolve);
+      ws.text(JSON.stringify({ id, method, params }));
+    });
+  try {
+    expect((await call(1, "initialize", { clientName: "flow-control-test" })).error).toBeUndefined();
+    ws.text(JSON.stringify({ method: "initialized", params: {} }));
+    const started = call(2, "process/start", { processId: "p", argv, cwd: "file:///tmp", env: { PATH: "/usr/bin:/bin" }, tty });
+    ws.pause();
+    // Wait for the child to be blocked: its written bytes stop moving.
+    let last = -1;
+    let still = 0;
+    await waitUntil(
+      async () => {
+        await Bun.sleep(50);
+        const now = childWritten(server!.proc.pid) ?? Number.POSITIVE_INFINITY;
+        still = now === last ? still + 1 : 0;
+        last = now;
+        return still >= STILL_SAMPLES || now >= TOTAL;
+      },
+      30_000,
+      "the child to block",
+    );
+    const blockedAt = last;
+    ws.resume();
+    expect((await started).error).toBeUndefined();
+    await waitUntil(() => run.closed, 30_000, "process/closed");
+    return { blockedAt, run };
+  } finally {
+    ws.close();
+  }
+}
+
+function expectEverything(run: Run, stream: string): void {
+  expect([run.received, run.nonZero, run.exitCode, [...run.stream]]).toEqual([TOTAL, 0, 0, [stream]]);
+  // One seq counter, contiguous from 1: every output chunk, then exited, then closed.
+  expect(run.seqs).toEqual(run.seqs.map((_, i) => i + 1));
+}
+
+test("pipes: the child blocks while the client reads nothing; every byte arrives afterwards", async () => {
+  const { blockedAt, run } = await stalledRun(false);
+  expect(blockedAt).toBeLessThan(IN_FLIGHT_BOUND);
+  expectEverything(run, "stdout");
+});
+
+test("PTY: the terminal is stopped while the client reads nothing; every byte arrives afterwards", async () => {
+  const { blockedAt, run } = await stalledRun(true);
+  expect(blockedAt).toBeLessThan(IN_FLIGHT_BOUND);
+  expectEverything(run, "pty");
+});
+
+test("PTY: a program that turned flow control off is still stopped, and finds its own settings afterwards", async () => {
+  const script = `stty -ixon ixany; head -c ${TOTAL} /dev/zero; stty -a`;
+  const { blockedAt, run } = await stalledRun(true, ["/bin/sh", "-c", script]);
+  expect(blockedAt).toBeLessThan(IN_FLIGHT_BOUND);
+  expect([run.nonZero, run.exitCode]).toEqual([0, 0]);
+  // stty prints the flags as the program left them: IXON off, IXANY on.
+  expect(run.after).toMatch(/(^|\s)-ixon(\s|$)/);
+  expect(run.after).toMatch(/(^|\s)ixany(\s|$)/);
+});
