@@ -28,6 +28,15 @@ import type { Attachment, Session } from "./session.ts";
 
 type Lifecycle = "new" | "initializing" | "awaiting-initialized" | "ready";
 
+/**
+ * Received messages waiting to be handled. Above either limit the transport
+ * stops reading, so a client that sends requests faster than it reads the
+ * answers (or floods) meets TCP back-pressure instead of growing the
+ * server's memory; reading resumes below half of both.
+ */
+export const INBOX_HIGH_WATER_MESSAGES = 1024;
+export const INBOX_HIGH_WATER_BYTES = 16 * 1024 * 1024;
+
 export type ConnectionOptions = {
   /** Prefix of the -32600 reply to an unparseable frame, naming the transport and peer. */
   parseErrorPrefix: string;
@@ -39,7 +48,9 @@ export class Connection implements Attachment {
   private readonly outbox: Outbox;
   private lifecycle: Lifecycle = "new";
   private session: Session | null = null;
-  private readonly inbox: Incoming[] = [];
+  private readonly inbox: { msg: Incoming; size: number }[] = [];
+  private inboxBytes = 0;
+  private receivingPaused = false;
   private admitting = false;
   private inflight = 0;
   private slotFreed: (() => void) | null = null;
@@ -61,8 +72,21 @@ export class Connection implements Attachment {
   /** One frame (WebSocket message or stdio line) from the client. */
   receive(text: string): void {
     if (this.closed) return;
-    this.inbox.push(parseIncoming(text));
+    this.inbox.push({ msg: parseIncoming(text), size: text.length });
+    this.inboxBytes += text.length;
+    if (!this.receivingPaused && (this.inbox.length >= INBOX_HIGH_WATER_MESSAGES || this.inboxBytes >= INBOX_HIGH_WATER_BYTES)) {
+      this.receivingPaused = true;
+      this.sink.pauseReceiving?.();
+    }
     void this.admit();
+  }
+
+  private taken(size: number): void {
+    this.inboxBytes -= size;
+    if (this.receivingPaused && this.inbox.length < INBOX_HIGH_WATER_MESSAGES / 2 && this.inboxBytes < INBOX_HIGH_WATER_BYTES / 2) {
+      this.receivingPaused = false;
+      if (!this.closed) this.sink.resumeReceiving?.();
+    }
   }
 
   /** The transport can take more outgoing frames. */
@@ -124,12 +148,17 @@ export class Connection implements Attachment {
     this.admitting = true;
     try {
       while (this.inbox.length > 0 && !this.closed) {
-        const msg = this.inbox.shift()!;
+        const { msg, size } = this.inbox.shift()!;
+        this.taken(size);
         // An unparseable frame takes a request slot too, so its error reply keeps its place in line.
         if (msg.kind === "request" || msg.kind === "malformed") {
           while (this.inflight >= this.server.concurrentRequests) {
             await new Promise<void>((r) => (this.slotFreed = r));
           }
+          // Answers wait for a client that is not reading them rather than pile up in the outbox.
+          const outboxReady = this.outbox.ready();
+          if (outboxReady) await outboxReady;
+          if (this.closed) break;
           this.inflight++;
           const work = msg.kind === "request" ? this.handleRequest(msg.id, msg.method, msg.params) : this.rejectMalformed(msg.detail);
           const done = work.finally(() => {

@@ -30,6 +30,9 @@ export interface FrameSink {
   send(frame: Frame): SendResult;
   /** Drops the connection without a close handshake (protocol violation). */
   abort(): void;
+  /** Stop reading from the peer until `resumeReceiving` (back-pressure on a client that sends faster than it reads). */
+  pauseReceiving?(): void;
+  resumeReceiving?(): void;
 }
 
 /**

@@ -8,6 +8,8 @@ import type { SendResult } from "../server/outbox.ts";
 
 export async function serveStdio(exec: ExecServer): Promise<void> {
   const out = process.stdout;
+  // While the connection has too much unhandled input, stdin is not read (the writer blocks on a full pipe).
+  const gate: { paused: PromiseWithResolvers<void> | null } = { paused: null };
   const connection = exec.connect(
     {
       send(frame): SendResult {
@@ -18,6 +20,13 @@ export async function serveStdio(exec: ExecServer): Promise<void> {
       },
       abort() {
         process.stdin.destroy();
+      },
+      pauseReceiving() {
+        gate.paused ??= Promise.withResolvers<void>();
+      },
+      resumeReceiving() {
+        gate.paused?.resolve();
+        gate.paused = null;
       },
     },
     { parseErrorPrefix: "failed to parse JSON-RPC message from exec-server stdio: ", detachOnClose: false },
@@ -43,6 +52,7 @@ export async function serveStdio(exec: ExecServer): Promise<void> {
         text = text.slice(nl + 1);
       }
       if (text) parts.push(text);
+      if (gate.paused) await gate.paused.promise;
     }
   } catch {
     // stdin errors end the connection like EOF.

@@ -41,7 +41,12 @@ export function listenWebSocket(exec: ExecServer, host: string, port: number, gu
     state.ws = peer;
     peers.add(peer);
     peer.connection = exec.connect(
-      { send: (frame) => peer.send(frame), abort: () => socket.terminate() },
+      {
+        send: (frame) => peer.send(frame),
+        abort: () => socket.terminate(),
+        pauseReceiving: () => socket.pause(),
+        resumeReceiving: () => socket.resume(),
+      },
       {
         parseErrorPrefix: `failed to parse websocket JSON-RPC message from exec-server websocket ${state.peer}: `,
         detachOnClose: true,

@@ -33,6 +33,11 @@ export class RawWs {
     return ws;
   }
 
+  /** Bytes this client has framed that its socket has not taken yet (the server is not reading). */
+  get queuedBytes(): number {
+    return this.out.reduce((n, b) => n + b.length, 0);
+  }
+
   pause = () => this.sock.pause();
   resume = () => this.sock.resume();
   text = (s: string) => this.send(0x1, Buffer.from(s));
