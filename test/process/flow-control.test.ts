@@ -7,7 +7,7 @@
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { RawWs, childWritten } from "../helpers/raw-ws.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
-import { waitUntil } from "../helpers/wait.ts";
+import { waitUntil, waitUntilSteady } from "../helpers/wait.ts";
 
 setDefaultTimeout(60_000);
 
@@ -16,7 +16,6 @@ const TOTAL = 128 * MiB;
 /** What may be in flight while the client reads nothing: socket buffers, the outbox, a PTY's buffer. */
 const IN_FLIGHT_BOUND = 32 * MiB;
 /** The child counts as blocked once its written bytes stop moving for this many 50 ms samples. */
-const STILL_SAMPLES = 10;
 
 let server: RunningServer | null = null;
 afterEach(async () => {
@@ -57,21 +56,8 @@ async function stalledRun(tty: boolean, argv = ["/usr/bin/head", "-c", String(TO
     ws.text(JSON.stringify({ method: "initialized", params: {} }));
     const started = call(2, "process/start", { processId: "p", argv, cwd: "file:///tmp", env: { PATH: "/usr/bin:/bin" }, tty });
     ws.pause();
-    // Wait for the child to be blocked: its written bytes stop moving.
-    let last = -1;
-    let still = 0;
-    await waitUntil(
-      async () => {
-        await Bun.sleep(50);
-        const now = childWritten(server!.proc.pid) ?? Number.POSITIVE_INFINITY;
-        still = now === last ? still + 1 : 0;
-        last = now;
-        return still >= STILL_SAMPLES || now >= TOTAL;
-      },
-      30_000,
-      "the child to block",
-    );
-    const blockedAt = last;
+    // The child is blocked once its written bytes stop moving (or it wrote everything: not blocked at all).
+    const blockedAt = await waitUntilSteady(() => childWritten(server!.proc.pid) ?? Number.POSITIVE_INFINITY, "the child to block", { done: (n) => n >= TOTAL });
     ws.resume();
     expect((await started).error).toBeUndefined();
     await waitUntil(() => run.closed, 30_000, "process/closed");

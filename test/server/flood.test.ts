@@ -8,13 +8,12 @@ import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { RawWs } from "../helpers/raw-ws.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
-import { waitUntil } from "../helpers/wait.ts";
+import { waitUntil, waitUntilSteady } from "../helpers/wait.ts";
 
 setDefaultTimeout(60_000);
 
 /** ~16 MiB of requests, ~300 MiB of answers: far more than socket buffers hold. */
 const REQUESTS = 200_000;
-const STILL_SAMPLES = 10;
 const MiB = 1 << 20;
 
 let server: RunningServer | null = null;
@@ -38,19 +37,7 @@ test("requests from a client that reads nothing stop being read; all answers arr
     ws.pause();
     for (let id = 1; id <= REQUESTS; id++) ws.text(`{"id":${id},"method":"environment/info","params":null}`);
     // Wait until the executor stops taking requests: the client's unsent bytes stop moving.
-    let last = -1;
-    let still = 0;
-    await waitUntil(
-      async () => {
-        await Bun.sleep(50);
-        const now = ws.queuedBytes;
-        still = now === last ? still + 1 : 0;
-        last = now;
-        return still >= STILL_SAMPLES;
-      },
-      30_000,
-      "the executor to stop reading",
-    );
+    const last = await waitUntilSteady(() => ws.queuedBytes, "the executor to stop reading");
     // Stopped with requests left unread, and with memory far below the answers it would have queued.
     expect(last).toBeGreaterThan(0);
     const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${server.proc.pid}/status`, "utf8"))![1]) * 1024;
