@@ -113,10 +113,11 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
 
 /**
  * A read-only or denied path that does not exist, inside a writable root,
- * could simply be created by the command: it gets a stand-in file. Where its
- * parent is missing too, the first missing ancestor gets a stand-in directory
- * with the same access instead, which also keeps that ancestor's other
- * would-be children from being created (stricter than asked, never looser).
+ * could simply be created by the command: its first missing component (the
+ * path itself, or the ancestor whose parent exists) gets an empty stand-in
+ * file with the same access, as the reference does. A file there also keeps
+ * that ancestor's other would-be children from being created ("Not a
+ * directory"): stricter than asked, never looser.
  */
 function holdMissingCarveOuts(granted: Map<string, Access>, placeholders: Map<string, "dir" | "file">): void {
   for (const [path, access] of [...granted]) {
@@ -125,12 +126,9 @@ function holdMissingCarveOuts(granted: Map<string, Access>, placeholders: Map<st
     if (root === null || granted.get(root) !== "write" || !existsSync(root)) continue;
     let first = path;
     while (!existsSync(dirname(first))) first = dirname(first);
-    if (first === path) {
-      placeholders.set(path, "file");
-    } else if (!granted.has(first)) {
-      granted.set(first, access);
-      placeholders.set(first, "dir");
-    }
+    if (first !== path && granted.has(first)) continue;
+    granted.set(first, access);
+    placeholders.set(first, "file");
   }
 }
 

@@ -76,4 +76,34 @@ export const sandboxScenarios: Scenario[] = [
       awaitProcess("w2"),
     ],
   },
+  {
+    // Missing paths the policy denies or keeps read-only, under a writable root: the command cannot create them,
+    // and nothing is left behind on the host afterwards (the unsandboxed listing).
+    name: "sandbox/missing-carve-outs-cannot-be-created",
+    steps: [
+      ...ready(),
+      req("process/start", (ctx: Ctx) => ({
+        processId: "m1",
+        argv: ["/bin/sh", "-c", "echo s > later.env; echo v > vendor; mkdir -p keys/deep; echo k > keys/deep/id.key; echo ok > fine; cat fine"],
+        cwd: ctx.uri,
+        env: {},
+        tty: false,
+        sandbox: context(
+          managed(
+            restricted([
+              { path: special("root"), access: "read" },
+              { path: special("project_roots"), access: "write" },
+              { path: { type: "path", path: `${ctx.uri}/later.env` }, access: "deny" },
+              { path: { type: "path", path: `${ctx.uri}/vendor` }, access: "read", missing_path_behavior: "skip" },
+              { path: { type: "path", path: `${ctx.uri}/keys/deep/id.key` }, access: "deny" },
+            ]),
+          ),
+          { cwd: ctx.uri, workspaceRoots: [ctx.uri] },
+        ),
+      })),
+      awaitProcess("m1"),
+      req("process/start", (ctx: Ctx) => ({ processId: "m2", argv: ["/bin/ls", "-A", "-1"], cwd: ctx.uri, env: {}, tty: false })),
+      awaitProcess("m2"),
+    ],
+  },
 ];
