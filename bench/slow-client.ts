@@ -16,7 +16,8 @@
  * bench/results.md.
  */
 import { join } from "node:path";
-import { RawWs, childWritten } from "../test/helpers/raw-ws.ts";
+import { childWritten } from "../test/helpers/proc.ts";
+import { RawWs } from "../test/helpers/raw-ws.ts";
 import { PATTERN_LINE, withTimeout } from "./measure.ts";
 import { writeResultsSection } from "./results-file.ts";
 import { REPO, type ServerCommand, execboxCommand, killAll, machineInfo, procStatusKiB, referenceCommand, startServer } from "./servers.ts";

@@ -5,7 +5,6 @@
  * benchmark and the flow-control tests.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
 import type { Socket } from "bun";
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -118,31 +117,5 @@ export class RawWs {
       this.fragmented++;
       this.onText(Buffer.concat(this.frag.splice(0)).toString("utf8"));
     }
-  }
-}
-
-/** The descendant of `root` running `name` (`/proc/<pid>/comm`): bytes it has written so far (wchar), or null if there is none. */
-export function childWritten(root: number, name = "head"): number | null {
-  const procs: { pid: string; ppid: string; comm: string }[] = [];
-  for (const pid of readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ")".
-      const ppid = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]!;
-      procs.push({ pid, ppid, comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) });
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const mine = new Set([String(root)]);
-  for (let n = 0; n !== mine.size; ) {
-    n = mine.size;
-    for (const p of procs) if (mine.has(p.ppid)) mine.add(p.pid);
-  }
-  const child = procs.find((p) => mine.has(p.pid) && p.comm === name);
-  try {
-    return child ? Number(/^wchar: (\d+)/m.exec(readFileSync(`/proc/${child.pid}/io`, "utf8"))?.[1]) : null;
-  } catch {
-    return null; // Exited meanwhile.
   }
 }

@@ -5,7 +5,8 @@
  * executor meets real back-pressure.
  */
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import { RawWs, childWritten } from "../helpers/raw-ws.ts";
+import { childWritten } from "../helpers/proc.ts";
+import { RawWs } from "../helpers/raw-ws.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
 import { waitUntil, waitUntilSteady } from "../helpers/wait.ts";
 

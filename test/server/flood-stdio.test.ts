@@ -1,15 +1,14 @@
 /** The flood test over stdio: a client that writes requests and reads no answers stops being read. */
 import { expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { procField, rssBytes } from "../helpers/proc.ts";
 import { execboxCommand } from "../helpers/server.ts";
-import { waitUntil, waitUntilSteady } from "../helpers/wait.ts";
+import { waitUntilSteady } from "../helpers/wait.ts";
 
 setDefaultTimeout(60_000);
 
 const REQUESTS = 200_000;
 const MiB = 1 << 20;
 
-const procIo = (pid: number, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(readFileSync(`/proc/${pid}/${field === "rchar" ? "io" : "status"}`, "utf8"))![1]);
 
 test("stdio: requests are not read while answers are backed up; all answers arrive once they are read", async () => {
   const proc = Bun.spawn([...execboxCommand(), "--listen", "stdio"], { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
@@ -19,9 +18,9 @@ test("stdio: requests are not read while answers are backed up; all answers arri
     proc.stdin.write(input);
     void proc.stdin.flush();
     // Nothing reads the answers: wait until the executor stops reading its stdin.
-    const last = await waitUntilSteady(() => procIo(proc.pid, "rchar"), "the executor to stop reading");
+    const last = await waitUntilSteady(() => procField(proc.pid, "io", "rchar"), "the executor to stop reading");
     expect(last).toBeLessThan(input.length);
-    expect(procIo(proc.pid, "VmRSS") * 1024).toBeLessThan(200 * MiB);
+    expect(rssBytes(proc.pid)).toBeLessThan(200 * MiB);
     // Now read every answer: ids in order, nothing lost.
     let next = 0;
     let outOfOrder = 0;

@@ -5,7 +5,7 @@
  * reads again.
  */
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { rssBytes } from "../helpers/proc.ts";
 import { RawWs } from "../helpers/raw-ws.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
 import { waitUntil, waitUntilSteady } from "../helpers/wait.ts";
@@ -40,8 +40,7 @@ test("requests from a client that reads nothing stop being read; all answers arr
     const last = await waitUntilSteady(() => ws.queuedBytes, "the executor to stop reading");
     // Stopped with requests left unread, and with memory far below the answers it would have queued.
     expect(last).toBeGreaterThan(0);
-    const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${server.proc.pid}/status`, "utf8"))![1]) * 1024;
-    expect(rss).toBeLessThan(200 * MiB);
+    expect(rssBytes(server.proc.pid)).toBeLessThan(200 * MiB);
     ws.resume();
     await waitUntil(() => ids.length === REQUESTS + 1, 30_000, "every answer");
     expect(ids.every((id, i) => id === i)).toBe(true);

@@ -1,0 +1,40 @@
+/** Readings from /proc for tests that watch processes from outside (Linux). */
+import { readFileSync, readdirSync } from "node:fs";
+
+/** A numeric field of /proc/<pid>/status (kB for the Vm* fields) or /proc/<pid>/io (bytes). */
+export function procField(pid: number, file: "status" | "io", field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(readFileSync(`/proc/${pid}/${file}`, "utf8"));
+  if (!m) throw new Error(`${field} missing in /proc/${pid}/${file}`);
+  return Number(m[1]);
+}
+
+/** Resident memory of `pid`, in bytes. */
+export function rssBytes(pid: number): number {
+  return procField(pid, "status", "VmRSS") * 1024;
+}
+
+/** The descendant of `root` running `name` (`/proc/<pid>/comm`): bytes it has written so far (wchar), or null if there is none. */
+export function childWritten(root: number, name = "head"): number | null {
+  const procs: { pid: string; ppid: string; comm: string }[] = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ")".
+      const ppid = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]!;
+      procs.push({ pid, ppid, comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const mine = new Set([String(root)]);
+  for (let n = 0; n !== mine.size; ) {
+    n = mine.size;
+    for (const p of procs) if (mine.has(p.ppid)) mine.add(p.pid);
+  }
+  const child = procs.find((p) => mine.has(p.pid) && p.comm === name);
+  try {
+    return child ? procField(Number(child.pid), "io", "wchar") : null;
+  } catch {
+    return null; // Exited meanwhile.
+  }
+}
