@@ -51,7 +51,10 @@ function makeStandIn(path: string, kind: "dir" | "file"): boolean {
 function removeIfEmpty(path: string, kind: "dir" | "file"): void {
   try {
     if (kind === "dir") rmdirSync(path);
-    else if (statSync(path).isFile() && statSync(path).size === 0) unlinkSync(path);
+    else {
+      const st = statSync(path);
+      if (st.isFile() && st.size === 0) unlinkSync(path);
+    }
   } catch {
     // Not empty, or already gone.
   }
