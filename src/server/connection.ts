@@ -155,9 +155,9 @@ export class Connection implements Attachment {
           while (this.inflight >= this.server.concurrentRequests) {
             await new Promise<void>((r) => (this.slotFreed = r));
           }
-          // Answers wait for a client that is not reading them rather than pile up in the outbox.
-          const outboxReady = this.outbox.ready();
-          if (outboxReady) await outboxReady;
+          // A client that sends without reading meets a bounded backlog of answers, not an endless one.
+          const backlog = this.outbox.backlogged();
+          if (backlog) await backlog;
           if (this.closed) break;
           this.inflight++;
           const work = msg.kind === "request" ? this.handleRequest(msg.id, msg.method, msg.params) : this.rejectMalformed(msg.detail);

@@ -44,6 +44,13 @@ export interface FrameSink {
 export const OUTBOX_HIGH_WATER_BYTES = 512 * 1024;
 /** Producers resume once the queue is back under this. */
 export const OUTBOX_LOW_WATER_BYTES = 128 * 1024;
+/**
+ * Answers are not paused like output, so a congested queue still takes them
+ * and requests keep being carried out (a `process/terminate` from a client
+ * that is not reading still kills). Only past this backlog does the next
+ * request wait, so a client that sends without reading cannot grow it further.
+ */
+export const ANSWER_BACKLOG_BYTES = 4 * 1024 * 1024;
 
 export class Outbox {
   private readonly queue: Frame[] = [];
@@ -51,7 +58,8 @@ export class Outbox {
   private queuedBytes = 0;
   private congested = false;
   private closed = false;
-  private waiters: (() => void)[] = [];
+  private readonly waiters: (() => void)[] = [];
+  private readonly backlogWaiters: (() => void)[] = [];
 
   constructor(private readonly sink: FrameSink) {}
 
@@ -85,7 +93,14 @@ export class Outbox {
       this.queue.length = 0;
       this.head = 0;
     }
-    if (!this.congested && this.queuedBytes < OUTBOX_LOW_WATER_BYTES) this.release();
+    if (!this.congested && this.queuedBytes < OUTBOX_LOW_WATER_BYTES) wakeAll(this.waiters);
+    if (this.queuedBytes < ANSWER_BACKLOG_BYTES / 2) wakeAll(this.backlogWaiters);
+  }
+
+  /** Pending while answers queued for a client that is not reading exceed the backlog limit. */
+  backlogged(): Promise<void> | undefined {
+    if (this.closed || this.queuedBytes < ANSWER_BACKLOG_BYTES) return undefined;
+    return new Promise((resolve) => this.backlogWaiters.push(resolve));
   }
 
   ready(): Promise<void> | undefined {
@@ -99,12 +114,12 @@ export class Outbox {
     this.queue.length = 0;
     this.head = 0;
     this.queuedBytes = 0;
-    this.release();
+    wakeAll(this.waiters);
+    wakeAll(this.backlogWaiters);
   }
+}
 
-  private release(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
+/** Empties `waiters` first, so one that waits again lands in the list for next time. */
+function wakeAll(waiters: (() => void)[]): void {
+  for (const wake of waiters.splice(0)) wake();
 }

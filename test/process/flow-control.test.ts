@@ -27,7 +27,14 @@ afterEach(async () => {
 /** `nonZero` counts the first TOTAL bytes only; whatever follows them is kept in `after`. */
 type Run = { received: number; nonZero: number; after: string; seqs: number[]; stream: Set<string>; exitCode: number | null; closed: boolean };
 
-async function stalledRun(tty: boolean, argv = ["/usr/bin/head", "-c", String(TOTAL), "/dev/zero"]): Promise<{ blockedAt: number; run: Run }> {
+type Call = (id: number, method: string, params: unknown) => Promise<{ result?: unknown; error?: unknown }>;
+
+/** `whileBlocked` runs while the client reads nothing and the child is blocked. */
+async function stalledRun(
+  tty: boolean,
+  argv = ["/usr/bin/head", "-c", String(TOTAL), "/dev/zero"],
+  whileBlocked: (call: Call) => Promise<void> = async () => {},
+): Promise<{ blockedAt: number; run: Run }> {
   server = await startServer();
   const ws = await RawWs.connect(server.url);
   const run: Run = { received: 0, nonZero: 0, after: "", seqs: [], stream: new Set(), exitCode: null, closed: false };
@@ -47,8 +54,8 @@ async function stalledRun(tty: boolean, argv = ["/usr/bin/head", "-c", String(TO
     } else if (m.method === "process/exited") run.exitCode = m.params.exitCode!;
     else if (m.method === "process/closed") run.closed = true;
   };
-  const call = (id: number, method: string, params: unknown) =>
-    new Promise<{ result?: unknown; error?: unknown }>((resolve) => {
+  const call: Call = (id, method, params) =>
+    new Promise((resolve) => {
       replies.set(id, resolve);
       ws.text(JSON.stringify({ id, method, params }));
     });
@@ -59,6 +66,7 @@ async function stalledRun(tty: boolean, argv = ["/usr/bin/head", "-c", String(TO
     ws.pause();
     // The child is blocked once its written bytes stop moving (or it wrote everything: not blocked at all).
     const blockedAt = await waitUntilSteady(() => childWritten(server!.proc.pid) ?? Number.POSITIVE_INFINITY, "the child to block", { done: (n) => n >= TOTAL });
+    await whileBlocked(call);
     ws.resume();
     expect((await started).error).toBeUndefined();
     await waitUntil(() => run.closed, 30_000, "process/closed");
@@ -94,4 +102,16 @@ test("PTY: a program that turned flow control off is still stopped, and finds it
   // stty prints the flags as the program left them: IXON off, IXANY on.
   expect(run.after).toMatch(/(^|\s)-ixon(\s|$)/);
   expect(run.after).toMatch(/(^|\s)ixany(\s|$)/);
+});
+
+test("a request still works while the client reads nothing: process/terminate kills the blocked child", async () => {
+  const { blockedAt, run } = await stalledRun(false, undefined, async (call) => {
+    // Its answer cannot be read yet; the kill must happen anyway.
+    void call(3, "process/terminate", { processId: "p" });
+    await waitUntil(() => childWritten(server!.proc.pid) === null, 10_000, "the child to be killed");
+  });
+  expect(blockedAt).toBeLessThan(IN_FLIGHT_BOUND);
+  expect(run.received).toBeLessThan(TOTAL);
+  expect([run.nonZero, run.exitCode, run.closed]).toEqual([0, 137, true]);
+  expect(run.seqs).toEqual(run.seqs.map((_, i) => i + 1));
 });

@@ -12,8 +12,9 @@ import { waitUntil, waitUntilSteady } from "../helpers/wait.ts";
 
 setDefaultTimeout(60_000);
 
-/** ~16 MiB of requests, ~300 MiB of answers: far more than socket buffers hold. */
 const REQUESTS = 200_000;
+/** 200k requests of ~300 bytes: ~60 MB, several times what loopback socket buffers take in. */
+const REQUEST_PADDING = 240;
 const MiB = 1 << 20;
 
 let server: RunningServer | null = null;
@@ -35,7 +36,9 @@ test("requests from a client that reads nothing stop being read; all answers arr
     await waitUntil(() => ids.length === 1, 10_000, "initialize");
     ws.text(JSON.stringify({ method: "initialized", params: {} }));
     ws.pause();
-    for (let id = 1; id <= REQUESTS; id++) ws.text(`{"id":${id},"method":"environment/info","params":null}`);
+    // Padded (an unknown member is ignored) so the requests alone far outgrow the kernel's socket buffers.
+    const pad = "x".repeat(REQUEST_PADDING);
+    for (let id = 1; id <= REQUESTS; id++) ws.text(`{"id":${id},"method":"environment/info","params":null,"pad":"${pad}"}`);
     // Wait until the executor stops taking requests: the client's unsent bytes stop moving.
     const last = await waitUntilSteady(() => ws.queuedBytes, "the executor to stop reading");
     // Stopped with requests left unread, and with memory far below the answers it would have queued.
