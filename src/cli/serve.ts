@@ -8,6 +8,8 @@ import { checkAuthorization } from "../server/auth.ts";
 import { authConfigFrom } from "./auth-flags.ts";
 import { UsageError, isLoopback } from "./listen.ts";
 import { releaseStartupCode } from "./release-startup-code.ts";
+import { classifyPeer, noteListener } from "../sandbox/peer-guard.ts";
+import type { HttpReply } from "../transport/http1.ts";
 
 export async function serve(options: ServeOptions): Promise<number> {
   const auth = authConfigFrom(options.auth);
@@ -37,11 +39,24 @@ export async function serve(options: ServeOptions): Promise<number> {
       `refusing to listen on non-loopback address ${host} without --ws-auth; pass --allow-unauthenticated to accept anyone who can reach it`,
     );
   }
-  const listener = listenWebSocket(exec, host, port, (headers) => {
-    if (!auth) return undefined;
-    const failure = checkAuthorization(headers.get("authorization"), auth, Date.now() / 1000);
-    return failure ? { status: 401, headers: { "content-type": "text/plain; charset=utf-8" }, body: failure } : undefined;
-  });
+  const listener = listenWebSocket(
+    exec,
+    host,
+    port,
+    (headers) => {
+      if (!auth) return undefined;
+      const failure = checkAuthorization(headers.get("authorization"), auth, Date.now() / 1000);
+      return failure ? plainReply(401, failure) : undefined;
+    },
+    (local, remote) => {
+      const verdict = classifyPeer(local, remote);
+      if (verdict.kind === "outside") return undefined;
+      const why = verdict.kind === "sandboxed" ? "the connection comes from inside an execbox sandbox" : verdict.why;
+      console.error(`execbox: refused a connection from ${remote.address}:${remote.port}: ${why}`);
+      return plainReply(403, `connections from sandboxed commands are refused: ${why}`);
+    },
+  );
+  noteListener(Number(new URL(listener.url).port), auth !== undefined);
   await Bun.write(Bun.stdout, `${listener.url}\n`);
   // After the URL, so whoever waits for it does not wait for this too.
   releaseStartupCode();
@@ -55,4 +70,8 @@ export async function serve(options: ServeOptions): Promise<number> {
   await Promise.race([listener.stop(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
   await shutdown();
   return 0;
+}
+
+function plainReply(status: number, body: string): HttpReply {
+  return { status, headers: { "content-type": "text/plain; charset=utf-8" }, body };
 }

@@ -63,6 +63,11 @@ export class ManagedProcess {
   private readonly waiters = new Set<() => void>();
   private readonly writeIds = new Set<string>();
   private readonly child: Child;
+
+  /** The spawned program's pid (under a sandbox: its wrapper's). */
+  get pid(): number {
+    return this.child.pid;
+  }
   private streamsDone!: () => void;
   private readonly allStreamsDone = new Promise<void>((r) => (this.streamsDone = r));
   /** Runs under a sandbox (`sandboxType` not "none"): its exit is classified for `sandboxDenied`. */

@@ -8,6 +8,7 @@ import type { ProcessReadResult, ProcessStartParams, WriteStatus } from "../prot
 import { parsePathUri } from "../protocol/path-uri.ts";
 import type { SandboxBackend } from "../sandbox/backend.ts";
 import { type SandboxType, planLaunch } from "../sandbox/launch.ts";
+import { trackSandboxRoot } from "../sandbox/peer-guard.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
 
@@ -82,7 +83,10 @@ export class ProcessTable {
       throw e;
     }
     this.procs.set(params.processId, proc);
+    // A wrapped child is a sandbox root: connections from its tree are refused (see peer-guard.ts).
+    const untrack = wrapper ? trackSandboxRoot(proc.pid) : () => {};
     proc.onClosed = () => {
+      untrack();
       release?.();
       this.scheduleForget(proc);
     };

@@ -13,6 +13,7 @@ import { landlockSpec } from "./landlock.ts";
 import { SANDBOX_EXEC, seatbeltArgv, seatbeltProfile } from "./seatbelt.ts";
 import { SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
 import { startHostBridge } from "./managed-network.ts";
+import { isExecutorPort, landlockNetworkRefusal } from "./peer-guard.ts";
 import { holdPlaceholders } from "./placeholders.ts";
 import { type FsView, MINIMAL_LINUX_ROOTS, type SandboxPlan, resolveSandbox, withReadable, withRules } from "./policy.ts";
 import { type SeccompMode, seccompFilterFile } from "./seccomp.ts";
@@ -77,6 +78,8 @@ export function planLaunch(
   const self = selfCommand();
   const argv0 = req.arg0 ? ["--argv0", req.arg0] : [];
   if (backend.kind === "landlock") {
+    const exposed = plan.network === "enabled" ? landlockNetworkRefusal() : null;
+    if (exposed) throw invalidParams(`${CANNOT_ENFORCE}: ${exposed}`);
     const spec = landlockSpec(plan.view, mode);
     if (typeof spec === "string") throw invalidParams(`${CANNOT_ENFORCE}: ${spec} (bubblewrap can; see \`execbox doctor\`)`);
     return { sandboxType, wrapper: [...self.argv, SECCOMP_STAGE_FLAG, mode, "--landlock", JSON.stringify(spec), ...argv0, "--"] };
@@ -110,6 +113,9 @@ function planManagedNetwork(req: LaunchRequest, plan: Exclude<SandboxPlan, { kin
   const ports = [...new Set(req.managedNetwork?.loopbackPorts ?? [])];
   if (ports.length === 0) throw invalidParams(`${CANNOT_ENFORCE}: enforceManagedNetwork needs managedNetwork.loopbackPorts (the proxies the sandbox may reach)`);
   if (ports.some((p) => p < 1)) throw invalidParams(`${CANNOT_ENFORCE}: managedNetwork.loopbackPorts must be ports 1-65535`);
+  // The bridge is the executor's own socket: pointed at the executor, it would hand the sandbox an unsandboxed session.
+  const own = ports.find(isExecutorPort);
+  if (own !== undefined) throw invalidParams(`${CANNOT_ENFORCE}: managedNetwork.loopbackPorts includes ${own}, this executor's own port`);
   if (process.platform !== "linux") throw invalidParams(`${CANNOT_ENFORCE}: managed network is not available on ${process.platform} in this build`);
   const backend = choose(req.backend ?? "auto", req.searchPath);
   if (backend.kind !== "bwrap") throw invalidParams(`${CANNOT_ENFORCE}: managed network needs bubblewrap (a network namespace); ${backend.kind === "none" ? backend.why : "only Landlock is available here"}`);

@@ -17,6 +17,8 @@ import { WebSocketPeer } from "./ws-peer.ts";
 
 /** Checked before the upgrade; returns a rejection or undefined to proceed (auth plugs in here). */
 export type UpgradeGuard = (headers: Headers) => HttpReply | undefined;
+/** Checked when a connection opens, before anything is read; a reply refuses the peer. */
+export type PeerGuard = (local: { address: string; port: number }, remote: { address: string; port: number }) => HttpReply | undefined;
 
 export type WebSocketListener = { url: string; stop(): Promise<void> };
 
@@ -29,7 +31,13 @@ const TEXT = { "content-type": "text/plain; charset=utf-8" };
 
 type SocketState = { peer: string; head: Buffer | null; ws: WebSocketPeer | null; timer: Timer | null };
 
-export function listenWebSocket(exec: ExecServer, host: string, port: number, guard: UpgradeGuard = () => undefined): WebSocketListener {
+export function listenWebSocket(
+  exec: ExecServer,
+  host: string,
+  port: number,
+  guard: UpgradeGuard = () => undefined,
+  peerGuard: PeerGuard = () => undefined,
+): WebSocketListener {
   const peers = new Set<WebSocketPeer>();
   const sockets = new Set<Socket<SocketState>>();
 
@@ -76,6 +84,11 @@ export function listenWebSocket(exec: ExecServer, host: string, port: number, gu
         socket.data = { peer, head: Buffer.alloc(0), ws: null, timer: setTimeout(() => socket.terminate(), HTTP_HEAD_TIMEOUT_MS) };
         socket.setNoDelay(true);
         sockets.add(socket);
+        const refusal = peerGuard({ address: socket.localAddress, port: socket.localPort }, { address: ip, port: socket.remotePort });
+        if (refusal) {
+          socket.data.head = null;
+          replyAndClose(socket, refusal);
+        }
       },
       data(socket, data) {
         const state = socket.data;
