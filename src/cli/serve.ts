@@ -8,9 +8,12 @@ import { checkAuthorization } from "../server/auth.ts";
 import { authConfigFrom } from "./auth-flags.ts";
 import { UsageError, isLoopback } from "./listen.ts";
 import { releaseStartupCode } from "./release-startup-code.ts";
+import { makeExecutorUndumpable } from "../sandbox/undumpable.ts";
 
 export async function serve(options: ServeOptions): Promise<number> {
   const auth = authConfigFrom(options.auth);
+  // Before anything runs: commands must not read the executor's memory or environment through /proc.
+  makeExecutorUndumpable();
   const exec = new ExecServer({
     concurrentRequests: options.concurrentRequests,
     detachedSessionTtlMs: options.detachedSessionTtlMs,

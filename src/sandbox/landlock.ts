@@ -13,6 +13,18 @@ import type { SeccompMode } from "./seccomp.ts";
 /** What the stage is told: trees to read, trees to write, the seccomp mode. */
 export type LandlockSpec = { read: string[]; write: string[]; seccomp: SeccompMode };
 
+/**
+ * The oldest Landlock ABI the fallback runs on: 6 (Linux 6.12) scopes signals
+ * and abstract Unix sockets to the sandbox. Without it a sandboxed command
+ * could signal every process of the executor's uid (the executor included)
+ * and reach abstract sockets on the host, so an older kernel is refused.
+ */
+export const LANDLOCK_MIN_ABI = 6;
+
+/** ABI 6 scopes (linux/landlock.h): abstract Unix sockets and signals stay inside the sandbox. */
+export const LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET = 1n << 0n;
+export const LANDLOCK_SCOPE_SIGNAL = 1n << 1n;
+
 /** Also writable in every Landlock sandbox, as the reference's Landlock path allows. */
 const ALWAYS_WRITABLE = ["/dev/null"];
 

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RpcError } from "../../src/protocol/errors.ts";
 import { SandboxContext } from "../../src/protocol/messages/sandbox.ts";
+import { chooseBackend } from "../../src/sandbox/backend.ts";
 import { bwrapArgs } from "../../src/sandbox/bwrap.ts";
 import { looksDenied } from "../../src/sandbox/denial.ts";
 import { CANNOT_ENFORCE, planLaunch } from "../../src/sandbox/launch.ts";
@@ -144,6 +145,15 @@ describe("failing closed", () => {
     expect(refused?.message).toBe(`${CANNOT_ENFORCE}: nothing here`);
     const disabled = SandboxContext.parse({ permissions: { type: "disabled" }, windowsSandboxLevel: "disabled" });
     expect(planLaunch({ ...req, sandbox: disabled }, () => ({ kind: "none", why: "nothing here" }))).toEqual({ sandboxType: "linuxSeccomp", wrapper: null });
+  });
+  test("escape: a Landlock older than ABI 6 (no signal scoping) is refused, not used", () => {
+    const old = chooseBackend("landlock", undefined, () => null, () => 5);
+    expect(old.kind).toBe("none");
+    const sandbox = ctx([{ path: special("root"), access: "read" }]);
+    expect(() => planLaunch({ ...req, sandbox }, () => old)).toThrow(
+      `${CANNOT_ENFORCE}: Landlock ABI 5 cannot keep a sandboxed command from signalling the executor's processes (scoping needs ABI 6, Linux 6.12); install bubblewrap (apt-get install bubblewrap) and see \`execbox doctor\``,
+    );
+    expect(chooseBackend("landlock", undefined, () => null, () => 6)).toEqual({ kind: "landlock", abi: 6 });
   });
   test("enforceManagedNetwork with a sandbox is refused; without one it is ignored (as the reference)", () => {
     const sandbox = ctx([{ path: special("root"), access: "read" }]);
