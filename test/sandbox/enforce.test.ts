@@ -6,7 +6,7 @@
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SANDBOX_ENV, type SandboxedRun, runSandboxed, sandboxDirs, special } from "../helpers/sandbox.ts";
+import { SANDBOX_ENV, type SandboxedRun, expectNoDatagramEscape, runSandboxed, sandboxDirs, special } from "../helpers/sandbox.ts";
 import { sharedExecutor } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
@@ -150,6 +150,13 @@ test("seccomp: no AF_UNIX connect (a host daemon's socket) with the network cut;
   const vsock = await run(`perl -e 'socket(S, 40, 1, 0) or die "vsock: $!\\n"; print "opened\\n"'`, workspaceWrite([], "enabled"));
   expect(vsock.stderr).toBe("vsock: Operation not permitted\n");
   expect(vsock.stdout).toBe("");
+});
+
+test("escape: no datagram to a host Unix socket with the network cut (socket, SOCK_RAW, socketpair + address)", async () => {
+  await expectNoDatagramEscape(run, ws.path, outside.path);
+  // Stream socketpairs (a child's stdio under Bun) still work.
+  const pair = await run(`python3 -c 'import socket;a,b=socket.socketpair();a.send(b"ok");print(b.recv(2).decode())'`);
+  expect(pair.stdout).toBe("ok\n");
 });
 
 test("a PTY command is sandboxed too (inner stage): writes inside only", async () => {

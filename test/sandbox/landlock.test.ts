@@ -6,7 +6,7 @@
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type SandboxedRun, runSandboxed, sandboxDirs, special } from "../helpers/sandbox.ts";
+import { type SandboxedRun, expectNoDatagramEscape, runSandboxed, sandboxDirs, special } from "../helpers/sandbox.ts";
 import { sharedExecutor } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
@@ -93,4 +93,8 @@ test("escape: the executor's environment cannot be read through /proc", async ()
   const r = await run(`cat /proc/${pid}/environ; echo; tr '\\0' '\\n' < /proc/${pid}/environ | grep -c EXECBOX_TEST_MARKER`);
   expect(r.stdout).not.toContain(MARKER);
   expect(r.stderr).toContain("Permission denied");
+});
+
+test("escape: no datagram to a host Unix socket with the network cut (same filter as bwrap)", async () => {
+  await expectNoDatagramEscape(run, ws.path, outside.path);
 });

@@ -8,7 +8,7 @@ import type { TCPSocketListener } from "bun";
 import { readdirSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { sandboxDirs, special } from "../helpers/sandbox.ts";
+import { expectNoDatagramEscape, sandboxDirs, special } from "../helpers/sandbox.ts";
 import { sharedExecutor } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
@@ -72,4 +72,9 @@ test("enforceManagedNetwork without ports fails closed; without a sandbox it is 
   const c = executor.client;
   const plain = await c.call("process/start", { processId: "plain", argv: ["true"], cwd: dirs.ws.uri, env: {}, tty: false, enforceManagedNetwork: true, managedNetwork: { loopbackPorts: [1] } });
   expect(plain.result).toEqual({ processId: "plain", sandboxType: "none" });
+});
+
+test("escape: no datagram to a host Unix socket from the managed network either (no datagram socketpair)", async () => {
+  const run = (script: string) => startManaged(script, { loopbackPorts: [allowed.port] }) as Promise<{ stdout: string }>;
+  await expectNoDatagramEscape(run, dirs.ws.path, dirs.outside.path);
 });
