@@ -62,14 +62,15 @@ function procMountWorks(path: string): boolean {
   return !procRefused;
 }
 
-export type BwrapLaunch = { cwd: string; tty: boolean; seccompFd?: number; argv0?: string | null; proc?: boolean };
+/** `bridge`: a managed-network bridge directory (inside the private dir) the sandbox sees, read-only. */
+export type BwrapLaunch = { cwd: string; tty: boolean; seccompFd?: number; argv0?: string | null; proc?: boolean; bridge?: string };
 
 /** bwrap's arguments up to and including `--`; the program and its args follow. */
 export function bwrapArgs(plan: Extract<SandboxPlan, { kind: "enforce" }>, launch: BwrapLaunch): string[] {
   const args = ["--die-with-parent"];
   // A new session keeps a sandboxed command from injecting input into the caller's terminal (TIOCSTI).
   if (!launch.tty) args.push("--new-session");
-  args.push(...viewArgs(plan.view, launch.proc ?? true));
+  args.push(...viewArgs(plan.view, launch.proc ?? true), ...privateDirMask(plan.view, launch.bridge));
   args.push("--unshare-user", "--unshare-pid", "--unshare-ipc");
   if (plan.network === "restricted") args.push("--unshare-net");
   args.push("--cap-drop", "ALL", "--chdir", launch.cwd);
@@ -94,6 +95,22 @@ function viewArgs(view: FsView | null, proc: boolean): string[] {
     else args.push("--ro-bind", deniedFile(), rule.path);
   }
   return args;
+}
+
+/**
+ * execbox's private dir (filters, the denied file, bridge sockets) masked by
+ * an empty read-only tmpfs wherever the view shows it, last so no rule
+ * re-exposes it: through a writable root such as /tmp a command could
+ * otherwise replace what later sandboxes are built from, or swap a bridge
+ * socket for another host socket. bwrap reads bind sources from the host
+ * side, so binds from the private dir still work; the bridge is bound back
+ * read-only inside the tmpfs before it is sealed.
+ */
+function privateDirMask(view: FsView | null, bridge: string | undefined): string[] {
+  const dir = privateDir();
+  const shown = (root: string) => root === "/" || dir === root || dir.startsWith(`${root}/`);
+  if (!bridge && view !== null && !view.fullRead && !view.rules.some((r) => shown(r.path))) return [];
+  return ["--tmpfs", dir, ...(bridge ? ["--ro-bind", bridge, bridge] : []), "--remount-ro", dir];
 }
 
 function existingKind(path: string): "dir" | "file" | null {

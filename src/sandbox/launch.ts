@@ -14,7 +14,7 @@ import { SANDBOX_EXEC, seatbeltArgv, seatbeltProfile } from "./seatbelt.ts";
 import { SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
 import { startHostBridge } from "./managed-network.ts";
 import { holdPlaceholders } from "./placeholders.ts";
-import { type FsView, MINIMAL_LINUX_ROOTS, type SandboxPlan, resolveSandbox, withReadable, withRules } from "./policy.ts";
+import { type FsView, MINIMAL_LINUX_ROOTS, type SandboxPlan, resolveSandbox, withReadable } from "./policy.ts";
 import { type SeccompMode, seccompFilterFile } from "./seccomp.ts";
 import { selfCommand } from "./self-command.ts";
 
@@ -117,8 +117,9 @@ function planManagedNetwork(req: LaunchRequest, plan: Exclude<SandboxPlan, { kin
   const holding = holdOrRefuse(plan.kind === "enforce" ? plan.view : null);
   const bridge = startHostBridge(ports);
   const base = plan.kind === "enforce" ? plan.view : null;
-  const view = base && withRules(withReadable(base, [...MINIMAL_LINUX_ROOTS, ...self.readable]), [{ path: bridge.dir, access: "write" }]);
-  const args = bwrapArgs({ kind: "enforce", view, network: "restricted" }, { cwd: req.cwd, tty: req.tty, proc: backend.bwrap.proc });
+  const view = base && withReadable(base, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
+  // The bridge is seen read-only inside the masked private dir: the command cannot swap its sockets.
+  const args = bwrapArgs({ kind: "enforce", view, network: "restricted" }, { cwd: req.cwd, tty: req.tty, proc: backend.bwrap.proc, bridge: bridge.dir });
   const stage = [...self.argv, SECCOMP_STAGE_FLAG, "proxy", "--bridge", bridge.dir, ports.join(","), ...(req.arg0 ? ["--argv0", req.arg0] : []), "--"];
   const release = () => {
     bridge.release();

@@ -7,6 +7,7 @@ import { SandboxContext } from "../../src/protocol/messages/sandbox.ts";
 import { chooseBackend } from "../../src/sandbox/backend.ts";
 import { bwrapArgs } from "../../src/sandbox/bwrap.ts";
 import { looksDenied } from "../../src/sandbox/denial.ts";
+import { privateDir } from "../../src/sandbox/private-dir.ts";
 import { CANNOT_ENFORCE, planLaunch } from "../../src/sandbox/launch.ts";
 import { expandGlob, resolveSandbox } from "../../src/sandbox/policy.ts";
 import { tempDir } from "../helpers/server.ts";
@@ -119,6 +120,8 @@ describe("bwrap argv", () => {
       "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
       "--bind", w.path, w.path,
       "--perms", "000", "--tmpfs", join(w.path, "d"), "--remount-ro", join(w.path, "d"),
+      // execbox's private dir, readable under "/", is masked last.
+      "--tmpfs", privateDir(), "--remount-ro", privateDir(),
       "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net",
       "--cap-drop", "ALL", "--chdir", w.path, "--",
     ]);
@@ -128,6 +131,11 @@ describe("bwrap argv", () => {
     const noProc = bwrapArgs(plan, { cwd: "/", tty: false, proc: false, seccompFd: 3 });
     expect(noProc.includes("--proc")).toBe(false);
     expect(noProc.slice(-3)).toEqual(["--seccomp", "3", "--"]);
+    // Not shown by the view: nothing to mask. A bridge is bound read-only inside the mask.
+    const narrow = { ...plan, view: { ...plan.view, fullRead: false } };
+    expect(bwrapArgs(narrow, { cwd: "/", tty: false }).includes(privateDir())).toBe(false);
+    const bridge = join(privateDir(), "net-x");
+    expect(bwrapArgs(narrow, { cwd: "/", tty: false, bridge }).join(" ")).toContain(`--tmpfs ${privateDir()} --ro-bind ${bridge} ${bridge} --remount-ro ${privateDir()}`);
   });
 });
 
