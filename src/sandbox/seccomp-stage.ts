@@ -10,6 +10,7 @@
 import { closeSync, fstatSync, openSync } from "node:fs";
 import { NET_BRIDGE_FLAG } from "./internal-flags.ts";
 import { LANDLOCK_MIN_ABI, LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, LANDLOCK_SCOPE_SIGNAL, type LandlockSpec, handledAccess, ruleAccess } from "./landlock.ts";
+import { type Libc, O, cString, openLibc } from "./libc.ts";
 import { startInsideBridge } from "./managed-network.ts";
 import { selfCommand } from "./self-command.ts";
 import { SECCOMP_MODES, type SeccompMode, buildFilter } from "./seccomp.ts";
@@ -32,35 +33,6 @@ const SYS_LANDLOCK_ADD_RULE = 445;
 const SYS_LANDLOCK_RESTRICT_SELF = 446;
 const LANDLOCK_CREATE_RULESET_VERSION = 1;
 const LANDLOCK_RULE_PATH_BENEATH = 1;
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
-
-type Libc = {
-  prctl(option: number, a: number): number;
-  syscall(nr: number, a: number | bigint, b: number | bigint, c: number | bigint): number;
-  execvp(file: Uint8Array, argv: BigUint64Array): number;
-  errno(): number;
-  ptr(buf: Uint8Array | Uint32Array | BigUint64Array): number;
-};
-
-export function openLibc(): Libc {
-  const { dlopen, FFIType, read, ptr } = require("bun:ffi") as typeof import("bun:ffi");
-  const lib = dlopen("libc.so.6", {
-    prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
-    // Every call here passes four arguments after the number (unused ones 0): the kernel reads all it expects.
-    syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
-    execvp: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-    __errno_location: { args: [], returns: FFIType.ptr },
-  });
-  const s = lib.symbols;
-  return {
-    prctl: (o, a) => s.prctl(o, a, 0, 0, 0),
-    syscall: (nr, a, b, c) => Number(s.syscall(nr, a, b, c, 0)),
-    execvp: (file, argv) => s.execvp(file, argv),
-    errno: () => read.i32(s.__errno_location()!, 0),
-    ptr: (buf) => ptr(buf),
-  };
-}
 
 function check(what: string, result: number, libc: Libc): number {
   if (result < 0) throw new Error(`${what} failed: errno ${libc.errno()}`);
@@ -85,7 +57,7 @@ export function applyLandlock(spec: LandlockSpec, libc: Libc): void {
     for (const [path, write] of rules) {
       let fd: number;
       try {
-        fd = openSync(path, O_PATH | O_CLOEXEC);
+        fd = openSync(path, O.PATH | O.CLOEXEC);
       } catch {
         continue; // a root that does not exist grants nothing
       }
@@ -142,8 +114,6 @@ export function installSeccomp(mode: SeccompMode, libc: Libc = openLibc()): void
   if (nr === undefined) throw new Error(`no seccomp syscall number for ${process.arch}`);
   check("seccomp(SET_MODE_FILTER)", libc.syscall(nr, SECCOMP_SET_MODE_FILTER, 0, libc.ptr(fprog)), libc);
 }
-
-const cString = (s: string): Uint8Array => Buffer.from(`${s}\0`, "utf8");
 
 type StageArgs = { mode: SeccompMode; landlock?: LandlockSpec; bridge?: { dir: string; ports: string[] }; argv0?: string; command: string[] };
 

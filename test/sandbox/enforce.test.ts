@@ -4,10 +4,10 @@
  * checked on disk. (CI installs bubblewrap; see .ci/run.)
  */
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SANDBOX_ENV, type SandboxedRun, expectNoDatagramEscape, runSandboxed, sandboxDirs, special } from "../helpers/sandbox.ts";
-import { sharedExecutor } from "../helpers/server.ts";
+import { sharedExecutor, tempDir } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
 
@@ -91,6 +91,24 @@ test("missing denied and read-only paths under the workspace cannot be created; 
   for (const name of ["later.env", "vendor", "keys"]) expect(existsSync(join(ws.path, name))).toBe(false);
   // The rest of the workspace stays writable.
   expect(readFileSync(join(ws.path, "fine"), "utf8")).toBe("ok\n");
+});
+
+test("escape: a stand-in is never made through a symlink in the workspace (refused, nothing created outside)", async () => {
+  using linked = tempDir("execbox-sbx-linked-");
+  symlinkSync(linked.path, join(ws.path, "a"));
+  symlinkSync(join(linked.path, "dangling"), join(ws.path, "dangle"));
+  try {
+    for (const [entry, via] of [["a/b/secret", "a"], ["dangle", "dangle"]] as const) {
+      const r = await runSandboxed(executor.client, ws.uri, "true", workspaceWrite([{ path: { type: "path", path: `${ws.uri}/${entry}` }, access: "deny" }]));
+      expect(r).toEqual({
+        error: { code: -32602, message: `sandbox intent cannot be enforced on this executor: cannot hold a missing path in place: ${join(ws.path, via)} is a symlink inside the writable root ${ws.path}` },
+      });
+    }
+    expect(readdirSync(linked.path)).toEqual([]);
+  } finally {
+    rmSync(join(ws.path, "a"));
+    rmSync(join(ws.path, "dangle"));
+  }
 });
 
 test("deny masks: a globbed file and a denied directory cannot be read", async () => {

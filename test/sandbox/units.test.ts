@@ -83,10 +83,10 @@ describe("policy resolution", () => {
     const plan = resolveSandbox(ctx(entries), { cwd: ws.path, env: {} });
     if (plan.kind !== "enforce" || !plan.view) throw new Error("expected a view");
     const byPath = Object.fromEntries(plan.view.rules.map((r) => [r.path, r]));
-    expect(byPath[join(ws.path, "secret.env")]).toEqual({ path: join(ws.path, "secret.env"), access: "deny", placeholder: "file" });
-    expect(byPath[join(ws.path, "vendor")]).toEqual({ path: join(ws.path, "vendor"), access: "read", placeholder: "file" });
+    expect(byPath[join(ws.path, "secret.env")]).toEqual({ path: join(ws.path, "secret.env"), access: "deny", placeholder: { kind: "file", root: ws.path } });
+    expect(byPath[join(ws.path, "vendor")]).toEqual({ path: join(ws.path, "vendor"), access: "read", placeholder: { kind: "file", root: ws.path } });
     // Its parent is missing too: the first missing ancestor is held instead, with the same access.
-    expect(byPath[join(ws.path, "a")]).toEqual({ path: join(ws.path, "a"), access: "deny", placeholder: "file" });
+    expect(byPath[join(ws.path, "a")]).toEqual({ path: join(ws.path, "a"), access: "deny", placeholder: { kind: "file", root: ws.path } });
     expect(byPath[join(ws.path, "a/b/c.key")]).toEqual({ path: join(ws.path, "a/b/c.key"), access: "deny" });
     // Not under a writable root: nothing could create it, nothing to hold. A skipped missing write grant is dropped.
     expect(byPath["/nonexistent-execbox-test/x"]).toEqual({ path: "/nonexistent-execbox-test/x", access: "deny" });
