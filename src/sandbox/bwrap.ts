@@ -22,7 +22,7 @@ export type Bwrap = { path: string; version: string; argv0: boolean; proc: boole
 const probed = new Map<string, Bwrap | null>();
 
 /** The first usable bwrap on `searchPath` or in the standard places, or null. */
-export function findBwrap(searchPath: string | undefined = process.env.PATH): Bwrap | null {
+export function findBwrap(searchPath: string | undefined): Bwrap | null {
   const dirs = (searchPath ?? "").split(delimiter).filter((d) => d.startsWith("/"));
   for (const candidate of [...dirs.map((d) => join(d, "bwrap")), ...STANDARD_LOCATIONS]) {
     if (!probed.has(candidate)) probed.set(candidate, probe(candidate));

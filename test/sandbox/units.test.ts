@@ -140,7 +140,7 @@ describe("bwrap argv", () => {
 });
 
 describe("failing closed", () => {
-  const req = { enforceManagedNetwork: false, cwd: "/", env: {}, tty: false, searchPath: undefined };
+  const req = { enforceManagedNetwork: false, cwd: "/", env: {}, tty: false, host: { backend: "auto" as const, searchPath: undefined, secretPaths: [] } };
   test("no backend: a restricting request is refused, an unrestricted one still runs", () => {
     const refused = (() => {
       try {
