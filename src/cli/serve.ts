@@ -5,7 +5,7 @@ import { serveStdio } from "../transport/stdio.ts";
 import { listenWebSocket } from "../transport/websocket.ts";
 import type { ServeOptions } from "./args.ts";
 import { checkAuthorization } from "../server/auth.ts";
-import { authConfigFrom } from "./auth-flags.ts";
+import { authConfigFrom, secretPathsOf } from "./auth-flags.ts";
 import { UsageError, isLoopback } from "./listen.ts";
 import { releaseStartupCode } from "./release-startup-code.ts";
 import { makeExecutorUndumpable } from "../sandbox/undumpable.ts";
@@ -20,6 +20,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     exitedRetentionMs: options.exitedRetentionMs,
     retainedOutputBytes: options.retainedOutputBytes,
     sandboxBackend: options.sandboxBackend,
+    secretPaths: secretPathsOf(options.auth),
   });
   const shutdown = async () => {
     await Promise.race([exec.shutdown(), Bun.sleep(SHUTDOWN_GRACE_MS)]);

@@ -62,15 +62,26 @@ function procMountWorks(path: string): boolean {
   return !procRefused;
 }
 
-/** `bridge`: a managed-network bridge directory (inside the private dir) the sandbox sees, read-only. */
-export type BwrapLaunch = { cwd: string; tty: boolean; seccompFd?: number; argv0?: string | null; proc?: boolean; bridge?: string };
+/**
+ * `bridge`: a managed-network bridge directory (inside the private dir) the sandbox sees, read-only.
+ * `secrets`: the executor's secret files, masked wherever the view shows them.
+ */
+export type BwrapLaunch = {
+  cwd: string;
+  tty: boolean;
+  seccompFd?: number;
+  argv0?: string | null;
+  proc?: boolean;
+  bridge?: string;
+  secrets?: readonly string[];
+};
 
 /** bwrap's arguments up to and including `--`; the program and its args follow. */
 export function bwrapArgs(plan: Extract<SandboxPlan, { kind: "enforce" }>, launch: BwrapLaunch): string[] {
   const args = ["--die-with-parent"];
   // A new session keeps a sandboxed command from injecting input into the caller's terminal (TIOCSTI).
   if (!launch.tty) args.push("--new-session");
-  args.push(...viewArgs(plan.view, launch.proc ?? true), ...privateDirMask(plan.view, launch.bridge));
+  args.push(...viewArgs(plan.view, launch.proc ?? true), ...privateDirMask(plan.view, launch.bridge), ...secretMasks(plan.view, launch.secrets ?? []));
   args.push("--unshare-user", "--unshare-pid", "--unshare-ipc");
   if (plan.network === "restricted") args.push("--unshare-net");
   args.push("--cap-drop", "ALL", "--chdir", launch.cwd);
@@ -91,8 +102,7 @@ function viewArgs(view: FsView | null, proc: boolean): string[] {
     if (kind === null) continue; // nothing to mount; a missing path stays missing
     if (rule.access === "write") args.push("--bind", rule.path, rule.path);
     else if (rule.access === "read") args.push("--ro-bind", rule.path, rule.path);
-    else if (kind === "dir") args.push("--perms", "000", "--tmpfs", rule.path, "--remount-ro", rule.path);
-    else args.push("--ro-bind", deniedFile(), rule.path);
+    else args.push(...maskArgs(rule.path, kind));
   }
   return args;
 }
@@ -108,9 +118,26 @@ function viewArgs(view: FsView | null, proc: boolean): string[] {
  */
 function privateDirMask(view: FsView | null, bridge: string | undefined): string[] {
   const dir = privateDir();
-  const shown = (root: string) => root === "/" || dir === root || dir.startsWith(`${root}/`);
-  if (!bridge && view !== null && !view.fullRead && !view.rules.some((r) => shown(r.path))) return [];
+  if (!bridge && !shows(view, dir)) return [];
   return ["--tmpfs", dir, ...(bridge ? ["--ro-bind", bridge, bridge] : []), "--remount-ro", dir];
+}
+
+/** The executor's secrets (its auth token files) masked like denied paths, last, wherever the view shows them. */
+function secretMasks(view: FsView | null, secrets: readonly string[]): string[] {
+  return secrets.filter((p) => shows(view, p)).flatMap((p) => maskArgs(p, existingKind(p)));
+}
+
+/** Could `path` be seen in the sandbox: the whole disk, or a rule at or above it? */
+function shows(view: FsView | null, path: string): boolean {
+  if (view === null || view.fullRead) return true;
+  return view.rules.some((r) => r.path === "/" || path === r.path || path.startsWith(`${r.path}/`));
+}
+
+/** A denied path: an empty unreadable tmpfs for a directory, the unreadable empty file over a file. */
+function maskArgs(path: string, kind: "dir" | "file" | null): string[] {
+  if (kind === null) return []; // nothing to mount; a missing path stays missing
+  if (kind === "dir") return ["--perms", "000", "--tmpfs", path, "--remount-ro", path];
+  return ["--ro-bind", deniedFile(), path];
 }
 
 function existingKind(path: string): "dir" | "file" | null {

@@ -7,6 +7,7 @@
  * carve-outs such as an existing `.git` in a writable root) cannot be
  * expressed and is refused — never run with less than it asked for.
  */
+import { realpathSync } from "node:fs";
 import type { FsView } from "./policy.ts";
 import type { SeccompMode } from "./seccomp.ts";
 
@@ -28,8 +29,33 @@ export const LANDLOCK_SCOPE_SIGNAL = 1n << 1n;
 /** Also writable in every Landlock sandbox, as the reference's Landlock path allows. */
 const ALWAYS_WRITABLE = ["/dev/null"];
 
-/** The spec for `view`, or the reason Landlock cannot enforce it. */
-export function landlockSpec(view: FsView | null, seccomp: SeccompMode): LandlockSpec | string {
+/**
+ * The spec for `view`, or the reason Landlock cannot enforce it. `secrets`
+ * (the executor's own secret files) cannot be masked either: a spec whose
+ * trees hold one is refused.
+ */
+export function landlockSpec(view: FsView | null, seccomp: SeccompMode, secrets: readonly string[] = []): LandlockSpec | string {
+  const spec = grantedTrees(view, seccomp);
+  if (typeof spec === "string") return spec;
+  for (const secret of secrets) {
+    const root = [...spec.read, ...spec.write].find((r) => holds(r, secret));
+    if (root !== undefined) return `the ${spec.write.includes(root) ? "writable" : "readable"} root ${root} holds the executor's secret ${secret}, which Landlock cannot hide`;
+  }
+  return spec;
+}
+
+/** Is `path` at or below `root`, as given or with the root's symlinks resolved? */
+function holds(root: string, path: string): boolean {
+  const within = (r: string) => r === "/" || path === r || path.startsWith(`${r}/`);
+  if (within(root)) return true;
+  try {
+    return within(realpathSync(root));
+  } catch {
+    return false;
+  }
+}
+
+function grantedTrees(view: FsView | null, seccomp: SeccompMode): LandlockSpec | string {
   if (view === null) return { read: ["/"], write: ["/"], seccomp };
   const read = view.fullRead ? ["/"] : [];
   const write: string[] = [];

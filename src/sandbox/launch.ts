@@ -101,7 +101,7 @@ export function wrapEnforced(plan: EnforcePlan, run: RunShape, host: SandboxHost
   const self = selfCommand();
   const argv0 = run.arg0 ? ["--argv0", run.arg0] : [];
   if (backend.kind === "landlock") {
-    const spec = landlockSpec(plan.view, mode);
+    const spec = landlockSpec(plan.view, mode, host.secretPaths);
     if (typeof spec === "string") throw invalidParams(`${CANNOT_ENFORCE}: ${spec} (bubblewrap can; see \`execbox doctor\`)`);
     return { sandboxType, wrapper: [...self.argv, SECCOMP_STAGE_FLAG, mode, "--landlock", JSON.stringify(spec), ...argv0, "--"] };
   }
@@ -110,14 +110,14 @@ export function wrapEnforced(plan: EnforcePlan, run: RunShape, host: SandboxHost
   // extra descriptors), and passes arg0 on when it can.
   if (!run.tty && (!run.arg0 || bwrap.argv0)) {
     const release = holdOrRefuse(plan.view);
-    const args = bwrapArgs(plan, { cwd: run.cwd, tty: false, seccompFd: SECCOMP_FD, argv0: run.arg0, proc: bwrap.proc });
+    const args = bwrapArgs(plan, { cwd: run.cwd, tty: false, seccompFd: SECCOMP_FD, argv0: run.arg0, proc: bwrap.proc, secrets: host.secretPaths });
     return { sandboxType, wrapper: [bwrap.path, ...args], fdFiles: [seccompFilterFile(mode)], release };
   }
   // Otherwise this executable's inner stage, inside bwrap, installs the filter and execs the command with its arg0.
   const view = plan.view && withReadable(plan.view, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
   const stage = [...self.argv, SECCOMP_STAGE_FLAG, mode, ...argv0, "--"];
   const release = holdOrRefuse(plan.view);
-  return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs({ ...plan, view }, { cwd: run.cwd, tty: run.tty, proc: bwrap.proc }), ...stage], release };
+  return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs({ ...plan, view }, { cwd: run.cwd, tty: run.tty, proc: bwrap.proc, secrets: host.secretPaths }), ...stage], release };
 }
 
 /** Stand-ins for missing protected names (see placeholders.ts); if one cannot be made, nothing runs. */
@@ -143,7 +143,7 @@ function planManagedNetwork(req: LaunchRequest, plan: Exclude<SandboxPlan, { kin
   const base = plan.kind === "enforce" ? plan.view : null;
   const view = base && withReadable(base, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
   // The bridge is seen read-only inside the masked private dir: the command cannot swap its sockets.
-  const args = bwrapArgs({ kind: "enforce", view, network: "restricted" }, { cwd: req.cwd, tty: req.tty, proc: backend.bwrap.proc, bridge: bridge.dir });
+  const args = bwrapArgs({ kind: "enforce", view, network: "restricted" }, { cwd: req.cwd, tty: req.tty, proc: backend.bwrap.proc, bridge: bridge.dir, secrets: req.host.secretPaths });
   const stage = [...self.argv, SECCOMP_STAGE_FLAG, "proxy", "--bridge", bridge.dir, ports.join(","), ...(req.arg0 ? ["--argv0", req.arg0] : []), "--"];
   const release = () => {
     bridge.release();
