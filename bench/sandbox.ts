@@ -65,7 +65,7 @@ const text = [
   "## Sandbox overhead",
   "",
   `- date: ${new Date().toISOString()}; ${m.nproc} CPUs, ${m.cpu}, Linux ${m.kernel}; \`bun bench/sandbox.ts ${runs}\``,
-  `- \`/bin/true\` start → \`process/closed\`, ${WARMUP} warm-ups + ${runs} runs each, one connection; sandboxed: read-only root, workspace writable, network cut (execbox: system bwrap ${findBwrap()?.version ?? "none"}; reference: its bundled bwrap)`,
+  `- \`/bin/true\` start → \`process/closed\`, ${WARMUP} warm-ups + ${runs} runs each, one connection; sandboxed: read-only root, workspace writable, network cut (execbox: system bwrap ${findBwrap(process.env.PATH)?.version ?? "none"}; reference: its bundled bwrap)`,
   "",
   "- start → second output: `sh -c \"echo a; sleep 0.1; echo b\"`, the clock stops at its second `process/output` (start-up + 100 ms; the reference's ~50 ms poll for first output and exit does not blur it)",
   "",

@@ -2,7 +2,7 @@
  * `--ws-auth` and its companions, validated with the reference's messages,
  * turned into an `AuthConfig`. Secret files are read here and never echoed.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { osErrorText } from "../protocol/errors.ts";
 import { type AuthConfig, DEFAULT_MAX_CLOCK_SKEW_SECONDS, MIN_SIGNED_SECRET_BYTES } from "../server/auth.ts";
@@ -78,4 +78,13 @@ function readSecret(path: string): Buffer {
   const trimmed = text.trim();
   if (trimmed === "") throw new UsageError(`websocket auth secret ${path} must not be empty`);
   return Buffer.from(trimmed, "utf8");
+}
+
+/**
+ * The files the executor holds its secrets in, canonical (symlinks resolved),
+ * for the sandbox to hide. Read once already by `authConfigFrom`, so they exist.
+ */
+export function secretPathsOf(f: AuthFlags): string[] {
+  if (f.wsAuth === undefined) return [];
+  return [f.tokenFile, f.sharedSecretFile].filter((p): p is string => p !== undefined).map((p) => realpathSync(p));
 }

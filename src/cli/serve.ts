@@ -5,20 +5,24 @@ import { serveStdio } from "../transport/stdio.ts";
 import { listenWebSocket } from "../transport/websocket.ts";
 import type { ServeOptions } from "./args.ts";
 import { checkAuthorization } from "../server/auth.ts";
-import { authConfigFrom } from "./auth-flags.ts";
+import { authConfigFrom, secretPathsOf } from "./auth-flags.ts";
 import { UsageError, isLoopback } from "./listen.ts";
 import { releaseStartupCode } from "./release-startup-code.ts";
 import { classifyPeer, noteListener } from "../sandbox/peer-guard.ts";
 import type { HttpReply } from "../transport/http1.ts";
+import { makeExecutorUndumpable } from "../sandbox/undumpable.ts";
 
 export async function serve(options: ServeOptions): Promise<number> {
   const auth = authConfigFrom(options.auth);
+  // Before anything runs: commands must not read the executor's memory or environment through /proc.
+  makeExecutorUndumpable();
   const exec = new ExecServer({
     concurrentRequests: options.concurrentRequests,
     detachedSessionTtlMs: options.detachedSessionTtlMs,
     exitedRetentionMs: options.exitedRetentionMs,
     retainedOutputBytes: options.retainedOutputBytes,
     sandboxBackend: options.sandboxBackend,
+    secretPaths: secretPathsOf(options.auth),
   });
   const shutdown = async () => {
     await Promise.race([exec.shutdown(), Bun.sleep(SHUTDOWN_GRACE_MS)]);

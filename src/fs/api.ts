@@ -1,10 +1,10 @@
 /**
  * fs/* handlers: wire params (file: URIs, defaults) → the filesystem domain.
- * `sandbox` intent is checked by the router: restrictions execbox cannot
- * enforce yet are refused before anything here runs (src/sandbox/intent.ts).
+ * These run unsandboxed; `sandbox` intent is handled first by sandboxed.ts.
  */
 import type { z } from "zod";
 import type * as m from "../protocol/messages/fs.ts";
+import type { FsHelperMethod, ParamsOf, ResultOf } from "../protocol/methods.ts";
 import { parsePathUri } from "../protocol/path-uri.ts";
 import * as files from "./files.ts";
 import type { FileHandleTable } from "./handles.ts";
@@ -36,4 +36,21 @@ export const fsApi = {
   close: (c: FsConnection, p: P<typeof m.FsCloseParams>) => c.files.close(p.handleId),
   watchMissing: (c: FsConnection, p: P<typeof m.FsWatchMissingParams>) =>
     c.watches.add(p.watchId, p.present == null ? null : parsePathUri(p.present), p.missing.map(parsePathUri)),
+};
+
+/**
+ * The one-shot operations by wire method — exactly those the method table
+ * marks `restrictedFs: "helper"`: run here when unsandboxed, and by the fs
+ * helper under a restricted policy.
+ */
+export const fsOneShot: { [M in FsHelperMethod]: (p: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> } = {
+  "fs/readFile": fsApi.readFile,
+  "fs/writeFile": fsApi.writeFile,
+  "fs/createDirectory": fsApi.createDirectory,
+  "fs/getMetadata": fsApi.getMetadata,
+  "fs/readDirectory": fsApi.readDirectory,
+  "fs/remove": fsApi.remove,
+  "fs/copy": fsApi.copy,
+  "fs/canonicalize": fsApi.canonicalize,
+  "fs/walk": fsApi.walk,
 };

@@ -6,8 +6,7 @@
 import { ErrorCode, RpcError, invalidParams, invalidRequest } from "../protocol/errors.ts";
 import type { ProcessReadResult, ProcessStartParams, WriteStatus } from "../protocol/messages/process.ts";
 import { parsePathUri } from "../protocol/path-uri.ts";
-import type { SandboxBackend } from "../sandbox/backend.ts";
-import { type SandboxType, planLaunch } from "../sandbox/launch.ts";
+import { type SandboxHost, type SandboxType, planLaunch } from "../sandbox/launch.ts";
 import { trackSandboxRoot } from "../sandbox/peer-guard.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
@@ -29,8 +28,8 @@ export type ProcessTableOptions = ProcessLimits & {
   exitedRetentionMs: number;
   /** The executor's own environment (envPolicy source, PATH for program lookup). */
   ownEnv: Record<string, string | undefined>;
-  /** How Linux sandbox intent is enforced. */
-  sandboxBackend: SandboxBackend;
+  /** What sandboxing takes from the server context (backend, PATH, secrets). */
+  sandbox: SandboxHost;
 };
 
 export class ProcessTable {
@@ -56,8 +55,7 @@ export class ProcessTable {
       env,
       tty: params.tty,
       arg0: params.arg0,
-      searchPath: this.options.ownEnv.PATH,
-      backend: this.options.sandboxBackend,
+      host: this.options.sandbox,
       managedNetwork: params.managedNetwork,
     });
     let proc: ManagedProcess;

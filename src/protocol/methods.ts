@@ -18,6 +18,11 @@ export type MethodSpec = {
   family: string;
   params: z.ZodType | typeof NO_PARAMS;
   result: z.ZodType;
+  /**
+   * fs/* only: how it runs under a restricted file-system policy — in the
+   * sandboxed fs helper (one-shot operations) or refused (streaming opens).
+   */
+  restrictedFs?: "helper" | "refused";
 };
 
 export const Methods = {
@@ -44,16 +49,16 @@ export const Methods = {
   "process/write": { family: "exec", params: proc.ProcessWriteParams, result: proc.ProcessWriteResult },
   "process/signal": { family: "exec", params: proc.ProcessSignalParams, result: z.object({}) },
   "process/terminate": { family: "exec", params: proc.ProcessTerminateParams, result: proc.ProcessTerminateResult },
-  "fs/readFile": { family: "filesystem", params: fs.FsReadFileParams, result: fs.FsReadFileResult },
-  "fs/writeFile": { family: "filesystem", params: fs.FsWriteFileParams, result: fs.Empty },
-  "fs/createDirectory": { family: "filesystem", params: fs.FsCreateDirectoryParams, result: fs.Empty },
-  "fs/getMetadata": { family: "filesystem", params: fs.FsGetMetadataParams, result: fs.FsMetadata },
-  "fs/readDirectory": { family: "filesystem", params: fs.FsReadDirectoryParams, result: fs.FsReadDirectoryResult },
-  "fs/remove": { family: "filesystem", params: fs.FsRemoveParams, result: fs.Empty },
-  "fs/copy": { family: "filesystem", params: fs.FsCopyParams, result: fs.Empty },
-  "fs/canonicalize": { family: "filesystem", params: fs.FsCanonicalizeParams, result: fs.FsCanonicalizeResult },
-  "fs/walk": { family: "filesystem", params: fs.FsWalkParams, result: fs.FsWalkResult },
-  "fs/open": { family: "filesystem", params: fs.FsOpenParams, result: fs.FsOpenResult },
+  "fs/readFile": { family: "filesystem", params: fs.FsReadFileParams, result: fs.FsReadFileResult, restrictedFs: "helper" },
+  "fs/writeFile": { family: "filesystem", params: fs.FsWriteFileParams, result: fs.Empty, restrictedFs: "helper" },
+  "fs/createDirectory": { family: "filesystem", params: fs.FsCreateDirectoryParams, result: fs.Empty, restrictedFs: "helper" },
+  "fs/getMetadata": { family: "filesystem", params: fs.FsGetMetadataParams, result: fs.FsMetadata, restrictedFs: "helper" },
+  "fs/readDirectory": { family: "filesystem", params: fs.FsReadDirectoryParams, result: fs.FsReadDirectoryResult, restrictedFs: "helper" },
+  "fs/remove": { family: "filesystem", params: fs.FsRemoveParams, result: fs.Empty, restrictedFs: "helper" },
+  "fs/copy": { family: "filesystem", params: fs.FsCopyParams, result: fs.Empty, restrictedFs: "helper" },
+  "fs/canonicalize": { family: "filesystem", params: fs.FsCanonicalizeParams, result: fs.FsCanonicalizeResult, restrictedFs: "helper" },
+  "fs/walk": { family: "filesystem", params: fs.FsWalkParams, result: fs.FsWalkResult, restrictedFs: "helper" },
+  "fs/open": { family: "filesystem", params: fs.FsOpenParams, result: fs.FsOpenResult, restrictedFs: "refused" },
   "fs/readBlock": { family: "filesystem", params: fs.FsReadBlockParams, result: fs.FsReadBlockResult },
   "fs/writeBlock": { family: "filesystem", params: fs.FsWriteBlockParams, result: fs.Empty },
   "fs/close": { family: "filesystem", params: fs.FsCloseParams, result: fs.Empty },
@@ -69,6 +74,13 @@ export type WireParamsOf<M extends MethodName> = (typeof Methods)[M]["params"] e
   ? z.input<(typeof Methods)[M]["params"]>
   : undefined | null | Record<string, never>;
 export type ResultOf<M extends MethodName> = z.infer<(typeof Methods)[M]["result"]>;
+
+/** The one-shot fs methods the sandboxed fs helper runs (marked `restrictedFs: "helper"` above). */
+export type FsHelperMethod = { [M in MethodName]: (typeof Methods)[M] extends { restrictedFs: "helper" } ? M : never }[MethodName];
+
+export function isFsHelperMethod(name: string): name is FsHelperMethod {
+  return isMethodName(name) && (Methods[name] as MethodSpec).restrictedFs === "helper";
+}
 
 /** Server→client notifications. */
 export const Notifications = {

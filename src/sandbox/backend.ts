@@ -5,6 +5,7 @@
  * namespaces refused, as some distributions do by default. Probed once.
  */
 import { type Bwrap, findBwrap } from "./bwrap.ts";
+import { LANDLOCK_MIN_ABI } from "./landlock.ts";
 
 export const SANDBOX_BACKENDS = ["auto", "bwrap", "landlock"] as const;
 export type SandboxBackend = (typeof SANDBOX_BACKENDS)[number];
@@ -40,16 +41,27 @@ export function landlockAbiCached(): number {
   return abi;
 }
 
-export function chooseBackend(wanted: SandboxBackend, searchPath: string | undefined, find: (path: string | undefined) => Bwrap | null = findBwrap): Backend {
+export function chooseBackend(
+  wanted: SandboxBackend,
+  searchPath: string | undefined,
+  find: (path: string | undefined) => Bwrap | null = findBwrap,
+  landlockAbi: () => number = landlockAbiCached,
+): Backend {
   if (wanted !== "landlock") {
     const bwrap = find(searchPath);
     if (bwrap && (wanted === "bwrap" || namespacesWork(bwrap))) return { kind: "bwrap", bwrap };
     if (wanted === "bwrap") return { kind: "none", why: "bubblewrap (bwrap with --perms) was not found; install it (apt-get install bubblewrap) and see `execbox doctor`" };
   }
-  const landlock = landlockAbiCached();
-  if (landlock > 0) return { kind: "landlock", abi: landlock };
+  const landlock = landlockAbi();
+  if (landlock >= LANDLOCK_MIN_ABI) return { kind: "landlock", abi: landlock };
+  if (landlock > 0) return { kind: "none", why: tooOldLandlock(landlock) };
   return {
     kind: "none",
     why: "neither bubblewrap with working user namespaces nor Landlock is available; install bubblewrap (apt-get install bubblewrap) and see `execbox doctor`",
   };
+}
+
+/** Why an old Landlock is not used: it cannot keep signals and abstract sockets inside the sandbox. */
+export function tooOldLandlock(abi: number): string {
+  return `Landlock ABI ${abi} cannot keep a sandboxed command from signalling the executor's processes (scoping needs ABI ${LANDLOCK_MIN_ABI}, Linux 6.12); install bubblewrap (apt-get install bubblewrap) and see \`execbox doctor\``;
 }

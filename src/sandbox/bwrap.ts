@@ -22,7 +22,7 @@ export type Bwrap = { path: string; version: string; argv0: boolean; proc: boole
 const probed = new Map<string, Bwrap | null>();
 
 /** The first usable bwrap on `searchPath` or in the standard places, or null. */
-export function findBwrap(searchPath: string | undefined = process.env.PATH): Bwrap | null {
+export function findBwrap(searchPath: string | undefined): Bwrap | null {
   const dirs = (searchPath ?? "").split(delimiter).filter((d) => d.startsWith("/"));
   for (const candidate of [...dirs.map((d) => join(d, "bwrap")), ...STANDARD_LOCATIONS]) {
     if (!probed.has(candidate)) probed.set(candidate, probe(candidate));
@@ -62,14 +62,26 @@ function procMountWorks(path: string): boolean {
   return !procRefused;
 }
 
-export type BwrapLaunch = { cwd: string; tty: boolean; seccompFd?: number; argv0?: string | null; proc?: boolean };
+/**
+ * `bridge`: a managed-network bridge directory (inside the private dir) the sandbox sees, read-only.
+ * `secrets`: the executor's secret files, masked wherever the view shows them.
+ */
+export type BwrapLaunch = {
+  cwd: string;
+  tty: boolean;
+  seccompFd?: number;
+  argv0?: string | null;
+  proc?: boolean;
+  bridge?: string;
+  secrets?: readonly string[];
+};
 
 /** bwrap's arguments up to and including `--`; the program and its args follow. */
 export function bwrapArgs(plan: Extract<SandboxPlan, { kind: "enforce" }>, launch: BwrapLaunch): string[] {
   const args = ["--die-with-parent"];
   // A new session keeps a sandboxed command from injecting input into the caller's terminal (TIOCSTI).
   if (!launch.tty) args.push("--new-session");
-  args.push(...viewArgs(plan.view, launch.proc ?? true));
+  args.push(...viewArgs(plan.view, launch.proc ?? true), ...privateDirMask(plan.view, launch.bridge), ...secretMasks(plan.view, launch.secrets ?? []));
   args.push("--unshare-user", "--unshare-pid", "--unshare-ipc");
   if (plan.network === "restricted") args.push("--unshare-net");
   args.push("--cap-drop", "ALL", "--chdir", launch.cwd);
@@ -90,10 +102,42 @@ function viewArgs(view: FsView | null, proc: boolean): string[] {
     if (kind === null) continue; // nothing to mount; a missing path stays missing
     if (rule.access === "write") args.push("--bind", rule.path, rule.path);
     else if (rule.access === "read") args.push("--ro-bind", rule.path, rule.path);
-    else if (kind === "dir") args.push("--perms", "000", "--tmpfs", rule.path, "--remount-ro", rule.path);
-    else args.push("--ro-bind", deniedFile(), rule.path);
+    else args.push(...maskArgs(rule.path, kind));
   }
   return args;
+}
+
+/**
+ * execbox's private dir (filters, the denied file, bridge sockets) masked by
+ * an empty read-only tmpfs wherever the view shows it, last so no rule
+ * re-exposes it: through a writable root such as /tmp a command could
+ * otherwise replace what later sandboxes are built from, or swap a bridge
+ * socket for another host socket. bwrap reads bind sources from the host
+ * side, so binds from the private dir still work; the bridge is bound back
+ * read-only inside the tmpfs before it is sealed.
+ */
+function privateDirMask(view: FsView | null, bridge: string | undefined): string[] {
+  const dir = privateDir();
+  if (!bridge && !shows(view, dir)) return [];
+  return ["--tmpfs", dir, ...(bridge ? ["--ro-bind", bridge, bridge] : []), "--remount-ro", dir];
+}
+
+/** The executor's secrets (its auth token files) masked like denied paths, last, wherever the view shows them. */
+function secretMasks(view: FsView | null, secrets: readonly string[]): string[] {
+  return secrets.filter((p) => shows(view, p)).flatMap((p) => maskArgs(p, existingKind(p)));
+}
+
+/** Could `path` be seen in the sandbox: the whole disk, or a rule at or above it? */
+function shows(view: FsView | null, path: string): boolean {
+  if (view === null || view.fullRead) return true;
+  return view.rules.some((r) => r.path === "/" || path === r.path || path.startsWith(`${r.path}/`));
+}
+
+/** A denied path: an empty unreadable tmpfs for a directory, the unreadable empty file over a file. */
+function maskArgs(path: string, kind: "dir" | "file" | null): string[] {
+  if (kind === null) return []; // nothing to mount; a missing path stays missing
+  if (kind === "dir") return ["--perms", "000", "--tmpfs", path, "--remount-ro", path];
+  return ["--ro-bind", deniedFile(), path];
 }
 
 function existingKind(path: string): "dir" | "file" | null {

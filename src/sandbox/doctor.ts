@@ -21,7 +21,7 @@ export type DoctorReport = {
 };
 
 export async function doctor(): Promise<DoctorReport> {
-  const bwrap = findBwrap();
+  const bwrap = findBwrap(process.env.PATH);
   const userNamespaces = probeUserNamespaces();
   const backend = process.platform === "linux" ? chooseBackend("auto", process.env.PATH).kind : "none";
   return {

@@ -11,17 +11,14 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { z } from "zod";
-import { fsApi } from "../fs/api.ts";
+import { fsOneShot } from "../fs/api.ts";
 import { ErrorCode, RpcError, internalError } from "../protocol/errors.ts";
-import { Methods, type MethodName } from "../protocol/methods.ts";
+import { Methods, isFsHelperMethod } from "../protocol/methods.ts";
 import { serdeMessage } from "../protocol/serde.ts";
-import { type SandboxBackend, chooseBackend } from "./backend.ts";
-import { bwrapArgs } from "./bwrap.ts";
-import { landlockSpec } from "./landlock.ts";
-import { seccompFilterFile } from "./seccomp.ts";
 import { selfCommand } from "./self-command.ts";
-import { FS_HELPER_FLAG, SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
-import { CANNOT_ENFORCE, SECCOMP_FD, holdOrRefuse } from "./launch.ts";
+import { FS_HELPER_FLAG } from "./internal-flags.ts";
+import type { FsIntentScope } from "./intent.ts";
+import { type SandboxHost, wrapEnforced } from "./launch.ts";
 import { type FsView, MINIMAL_LINUX_ROOTS, withReadable } from "./policy.ts";
 
 /** Environment the helper keeps from the executor's (the reference's allow-list). */
@@ -31,34 +28,17 @@ export const FS_HELPER_TIMEOUT_MS = 120_000;
 /** Stderr kept for the error text when the helper fails. */
 const MAX_HELPER_STDERR = 4096;
 
-/** The one-shot operations the helper runs; streaming opens are not among them. */
-const OPERATIONS: Partial<Record<MethodName, (params: never) => unknown>> = {
-  "fs/readFile": fsApi.readFile,
-  "fs/writeFile": fsApi.writeFile,
-  "fs/createDirectory": fsApi.createDirectory,
-  "fs/getMetadata": fsApi.getMetadata,
-  "fs/readDirectory": fsApi.readDirectory,
-  "fs/remove": fsApi.remove,
-  "fs/copy": fsApi.copy,
-  "fs/canonicalize": fsApi.canonicalize,
-  "fs/walk": fsApi.walk,
-};
-
-export function isHelperOperation(method: string): boolean {
-  return method in OPERATIONS;
-}
-
 /** Helper side: answers one request text with one response line. */
 export async function answerHelperRequest(text: string): Promise<string> {
   const request = JSON.parse(text) as { operation?: unknown; params?: unknown };
   const operation = String(request.operation);
-  const run = OPERATIONS[operation as MethodName];
-  if (!run) throw new Error(`unknown fs helper operation \`${operation}\``);
+  // The operations are the method table's one-shot fs methods; streaming ones are not among them.
+  if (!isFsHelperMethod(operation)) throw new Error(`unknown fs helper operation \`${operation}\``);
   try {
-    // The sandbox in the params is the one this helper already runs under; the operation itself ignores it.
-    const parsed = (Methods[operation as MethodName].params as z.ZodType).safeParse(request.params);
+    // A sandbox in the params is the one this helper already runs under; the operation itself ignores it.
+    const parsed = (Methods[operation].params as z.ZodType).safeParse(request.params);
     if (!parsed.success) throw new RpcError(ErrorCode.InvalidParams, serdeMessage(parsed.error));
-    const response = await run(parsed.data as never);
+    const response = await fsOneShot[operation](parsed.data as never);
     return `${JSON.stringify({ status: "ok", payload: { operation, response } })}\n`;
   } catch (e) {
     const error = e instanceof RpcError ? e : internalError(String((e as Error)?.message ?? e));
@@ -78,42 +58,35 @@ export async function runFsHelper(): Promise<number> {
   }
 }
 
-/** Server side: runs one fs operation (its params as they came on the wire) through the helper under `view`. */
-export async function callFsHelper(operation: string, params: unknown, view: FsView, wanted: SandboxBackend): Promise<unknown> {
-  const backend = chooseBackend(wanted, process.env.PATH);
-  if (backend.kind === "none") throw new RpcError(ErrorCode.InvalidParams, `${CANNOT_ENFORCE}: ${backend.why}`);
+/**
+ * Server side: runs one fs operation (its decoded params) through the helper
+ * under `view`, launched like any sandboxed command (launch.ts), with only
+ * HELPER_ENV from the executor's environment.
+ */
+export async function callFsHelper(operation: string, params: unknown, view: FsView, scope: FsIntentScope & { host: SandboxHost }): Promise<unknown> {
   const self = selfCommand();
   // The helper must be able to run: its executable (and, without full read, the runtime) stay readable.
   const helperView = withReadable(view, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
+  const launch = wrapEnforced({ kind: "enforce", view: helperView, network: "restricted" }, { cwd: "/", tty: false }, scope.host);
   const env: Record<string, string> = {};
-  for (const k of HELPER_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-  const helper = [...self.argv, FS_HELPER_FLAG];
-  let argv: string[];
-  let filter: number | null = null;
-  let hold = () => {};
-  if (backend.kind === "landlock") {
-    const spec = landlockSpec(helperView, "network");
-    if (typeof spec === "string") throw new RpcError(ErrorCode.InvalidParams, `${CANNOT_ENFORCE}: ${spec}`);
-    argv = [...self.argv, SECCOMP_STAGE_FLAG, "network", "--landlock", JSON.stringify(spec), "--", ...helper];
-  } else {
-    hold = holdOrRefuse(helperView);
-    const args = bwrapArgs({ kind: "enforce", view: helperView, network: "restricted" }, { cwd: "/", tty: false, seccompFd: SECCOMP_FD, proc: backend.bwrap.proc });
-    argv = [backend.bwrap.path, ...args, ...helper];
-    filter = openSync(seccompFilterFile("network"), "r");
-  }
+  for (const k of HELPER_ENV) if (scope.env[k] !== undefined) env[k] = scope.env[k]!;
+  const release = launch.release ?? (() => {});
   let proc: Bun.Subprocess<"pipe", "pipe", "pipe">;
+  const fds: number[] = [];
   try {
-    const stdio = ["pipe", "pipe", "pipe", ...(filter === null ? [] : [filter])] as ["pipe", "pipe", "pipe"];
-    proc = Bun.spawn(argv, { cwd: "/", env, stdio, timeout: FS_HELPER_TIMEOUT_MS });
+    // A fresh open per spawn: the wrapper reads from offset 0.
+    for (const path of launch.fdFiles ?? []) fds.push(openSync(path, "r"));
+    const stdio = ["pipe", "pipe", "pipe", ...fds] as ["pipe", "pipe", "pipe"];
+    proc = Bun.spawn([...(launch.wrapper ?? []), ...self.argv, FS_HELPER_FLAG], { cwd: "/", env, stdio, timeout: FS_HELPER_TIMEOUT_MS });
   } catch (e) {
-    hold();
+    release();
     throw e;
   } finally {
-    if (filter !== null) closeSync(filter);
+    for (const fd of fds) closeSync(fd);
   }
   proc.stdin.write(JSON.stringify({ operation, params }));
   await proc.stdin.end();
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]).finally(hold);
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]).finally(release);
   const line = out.slice(0, out.indexOf("\n") + 1 || undefined);
   if (code !== 0 || line === "") {
     throw internalError(`fs sandbox helper failed with status exit status: ${code}: ${err.slice(0, MAX_HELPER_STDERR).trim()}`);

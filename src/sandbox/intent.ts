@@ -7,20 +7,26 @@
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { SandboxContext } from "../protocol/messages/sandbox.ts";
-import { isHelperOperation } from "./fs-helper.ts";
 import { CANNOT_ENFORCE } from "./launch.ts";
 import { type FsView, resolveSandbox } from "./policy.ts";
 
+/** Where fs intent is resolved: the executor's cwd and environment (the server context's, not `process.env`). */
+export type FsIntentScope = { cwd: string; env: Record<string, string | undefined> };
+
 /** The view an fs request must run under, or null to run it directly. */
-export function sandboxedFsView(method: string, sandbox: SandboxContext | null | undefined, serverCwd: string): FsView | null {
+export function sandboxedFsView(sandbox: SandboxContext | null | undefined, scope: FsIntentScope): FsView | null {
   if (sandbox) requireCwdForDynamicEntries(sandbox);
-  const plan = resolveSandbox(sandbox, { cwd: serverCwd, env: process.env as Record<string, string> });
+  const plan = resolveSandbox(sandbox, { cwd: scope.cwd, env: scope.env as Record<string, string> });
   if (plan.kind !== "enforce" || plan.view === null) return null;
   if (process.platform !== "linux") throw invalidParams(`${CANNOT_ENFORCE}: no fs sandbox for ${process.platform} in this build`);
-  if (!isHelperOperation(method)) {
+  return plan.view;
+}
+
+/** A streaming fs method under a restricted policy is refused: the helper answers one request, it holds no handles. */
+export function refuseRestrictedStreaming(method: string, sandbox: SandboxContext | null | undefined, scope: FsIntentScope): void {
+  if (sandboxedFsView(sandbox, scope)) {
     throw invalidParams(`${CANNOT_ENFORCE}: ${method} under a restricted file-system policy is not supported (sandboxedFileStreaming is false)`);
   }
-  return plan.view;
 }
 
 /** The reference's rule: entries that depend on the cwd need one in the context. */

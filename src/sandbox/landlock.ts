@@ -7,17 +7,55 @@
  * carve-outs such as an existing `.git` in a writable root) cannot be
  * expressed and is refused — never run with less than it asked for.
  */
+import { realpathSync } from "node:fs";
 import type { FsView } from "./policy.ts";
 import type { SeccompMode } from "./seccomp.ts";
 
 /** What the stage is told: trees to read, trees to write, the seccomp mode. */
 export type LandlockSpec = { read: string[]; write: string[]; seccomp: SeccompMode };
 
+/**
+ * The oldest Landlock ABI the fallback runs on: 6 (Linux 6.12) scopes signals
+ * and abstract Unix sockets to the sandbox. Without it a sandboxed command
+ * could signal every process of the executor's uid (the executor included)
+ * and reach abstract sockets on the host, so an older kernel is refused.
+ */
+export const LANDLOCK_MIN_ABI = 6;
+
+/** ABI 6 scopes (linux/landlock.h): abstract Unix sockets and signals stay inside the sandbox. */
+export const LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET = 1n << 0n;
+export const LANDLOCK_SCOPE_SIGNAL = 1n << 1n;
+
 /** Also writable in every Landlock sandbox, as the reference's Landlock path allows. */
 const ALWAYS_WRITABLE = ["/dev/null"];
 
-/** The spec for `view`, or the reason Landlock cannot enforce it. */
-export function landlockSpec(view: FsView | null, seccomp: SeccompMode): LandlockSpec | string {
+/**
+ * The spec for `view`, or the reason Landlock cannot enforce it. `secrets`
+ * (the executor's own secret files) cannot be masked either: a spec whose
+ * trees hold one is refused.
+ */
+export function landlockSpec(view: FsView | null, seccomp: SeccompMode, secrets: readonly string[] = []): LandlockSpec | string {
+  const spec = grantedTrees(view, seccomp);
+  if (typeof spec === "string") return spec;
+  for (const secret of secrets) {
+    const root = [...spec.read, ...spec.write].find((r) => holds(r, secret));
+    if (root !== undefined) return `the ${spec.write.includes(root) ? "writable" : "readable"} root ${root} holds the executor's secret ${secret}, which Landlock cannot hide`;
+  }
+  return spec;
+}
+
+/** Is `path` at or below `root`, as given or with the root's symlinks resolved? */
+function holds(root: string, path: string): boolean {
+  const within = (r: string) => r === "/" || path === r || path.startsWith(`${r}/`);
+  if (within(root)) return true;
+  try {
+    return within(realpathSync(root));
+  } catch {
+    return false;
+  }
+}
+
+function grantedTrees(view: FsView | null, seccomp: SeccompMode): LandlockSpec | string {
   if (view === null) return { read: ["/"], write: ["/"], seccomp };
   const read = view.fullRead ? ["/"] : [];
   const write: string[] = [];

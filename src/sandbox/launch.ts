@@ -15,7 +15,7 @@ import { SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
 import { startHostBridge } from "./managed-network.ts";
 import { isExecutorPort, landlockNetworkRefusal } from "./peer-guard.ts";
 import { holdPlaceholders } from "./placeholders.ts";
-import { type FsView, MINIMAL_LINUX_ROOTS, type SandboxPlan, resolveSandbox, withReadable, withRules } from "./policy.ts";
+import { type FsView, MINIMAL_LINUX_ROOTS, type SandboxPlan, resolveSandbox, withReadable } from "./policy.ts";
 import { type SeccompMode, seccompFilterFile } from "./seccomp.ts";
 import { selfCommand } from "./self-command.ts";
 
@@ -36,18 +36,33 @@ export const SECCOMP_FD = 3;
 
 export const CANNOT_ENFORCE = "sandbox intent cannot be enforced on this executor";
 
+/** What sandboxing needs from the server context (never from `process.env`): given once, passed down. */
+export type SandboxHost = {
+  /** `--sandbox-backend`. */
+  backend: SandboxBackend;
+  /** Where bwrap is looked for: the executor's PATH, from its injected environment. */
+  searchPath: string | undefined;
+  /** Files holding the executor's secrets (canonical paths): no sandbox may read them. */
+  secretPaths: readonly string[];
+};
+
 export type LaunchRequest = {
   sandbox: SandboxContext | null | undefined;
   enforceManagedNetwork: boolean;
   cwd: string;
+  /** The program's environment (`tmpdir` entries bind to its TMPDIR). */
   env: Record<string, string>;
   tty: boolean;
   arg0?: string | null;
-  /** Where bwrap is looked for (the executor's PATH). */
-  searchPath: string | undefined;
-  backend?: SandboxBackend;
+  host: SandboxHost;
   managedNetwork?: ManagedNetwork | null;
 };
+
+/** How an enforced plan is run: where, on a terminal or not, under which arg0. */
+export type RunShape = { cwd: string; tty: boolean; arg0?: string | null };
+
+type Choose = (wanted: SandboxBackend, searchPath: string | undefined) => Backend;
+type EnforcePlan = Extract<SandboxPlan, { kind: "enforce" }>;
 
 /** The platform's name for "sandboxed", reported for every request that carries a sandbox. */
 export function platformSandboxType(platform = process.platform): SandboxType | null {
@@ -56,10 +71,8 @@ export function platformSandboxType(platform = process.platform): SandboxType | 
   return null;
 }
 
-export function planLaunch(
-  req: LaunchRequest,
-  choose: (wanted: SandboxBackend, searchPath: string | undefined) => Backend = chooseBackend,
-): SandboxedLaunch {
+/** A `process/start`'s sandbox intent → how to start it. */
+export function planLaunch(req: LaunchRequest, choose: Choose = chooseBackend): SandboxedLaunch {
   const plan = resolveSandbox(req.sandbox, { cwd: req.cwd, env: req.env });
   // As the reference: without a sandbox, enforceManagedNetwork is ignored.
   if (req.enforceManagedNetwork && plan.kind !== "none") return planManagedNetwork(req, plan, choose);
@@ -72,31 +85,42 @@ export function planLaunch(
     return { sandboxType, wrapper: seatbeltArgv(seatbeltProfile(plan.view, plan.network, plan.view?.minimal ?? false)) };
   }
   if (process.platform !== "linux") throw invalidParams(`${CANNOT_ENFORCE}: no sandbox backend for ${process.platform} in this build`);
-  const backend = choose(req.backend ?? "auto", req.searchPath);
+  return wrapEnforced(plan, req, req.host, choose);
+}
+
+/**
+ * The one Linux launcher, for commands and the fs helper alike: an enforced
+ * plan → the wrapper to put before the program (bwrap, or the inner stage
+ * under Landlock), the files it reads on descriptors 3…, and what to release
+ * once the program is closed. Refused (-32602) when nothing here can enforce it.
+ */
+export function wrapEnforced(plan: EnforcePlan, run: RunShape, host: SandboxHost, choose: Choose = chooseBackend): SandboxedLaunch {
+  const sandboxType: SandboxType = "linuxSeccomp";
+  const backend = choose(host.backend, host.searchPath);
   if (backend.kind === "none") throw invalidParams(`${CANNOT_ENFORCE}: ${backend.why}`);
   const mode = seccompModeFor(plan.network);
   const self = selfCommand();
-  const argv0 = req.arg0 ? ["--argv0", req.arg0] : [];
+  const argv0 = run.arg0 ? ["--argv0", run.arg0] : [];
   if (backend.kind === "landlock") {
     const exposed = plan.network === "enabled" ? landlockNetworkRefusal() : null;
     if (exposed) throw invalidParams(`${CANNOT_ENFORCE}: ${exposed}`);
-    const spec = landlockSpec(plan.view, mode);
+    const spec = landlockSpec(plan.view, mode, host.secretPaths);
     if (typeof spec === "string") throw invalidParams(`${CANNOT_ENFORCE}: ${spec} (bubblewrap can; see \`execbox doctor\`)`);
     return { sandboxType, wrapper: [...self.argv, SECCOMP_STAGE_FLAG, mode, "--landlock", JSON.stringify(spec), ...argv0, "--"] };
   }
   const bwrap = backend.bwrap;
   // Fast path: bwrap installs the compiled filter itself, from a descriptor (pipes only; a PTY spawn takes no
   // extra descriptors), and passes arg0 on when it can.
-  if (!req.tty && (!req.arg0 || bwrap.argv0)) {
+  if (!run.tty && (!run.arg0 || bwrap.argv0)) {
     const release = holdOrRefuse(plan.view);
-    const args = bwrapArgs(plan, { cwd: req.cwd, tty: false, seccompFd: SECCOMP_FD, argv0: req.arg0, proc: bwrap.proc });
+    const args = bwrapArgs(plan, { cwd: run.cwd, tty: false, seccompFd: SECCOMP_FD, argv0: run.arg0, proc: bwrap.proc, secrets: host.secretPaths });
     return { sandboxType, wrapper: [bwrap.path, ...args], fdFiles: [seccompFilterFile(mode)], release };
   }
   // Otherwise this executable's inner stage, inside bwrap, installs the filter and execs the command with its arg0.
   const view = plan.view && withReadable(plan.view, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
   const stage = [...self.argv, SECCOMP_STAGE_FLAG, mode, ...argv0, "--"];
   const release = holdOrRefuse(plan.view);
-  return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs({ ...plan, view }, { cwd: req.cwd, tty: req.tty, proc: bwrap.proc }), ...stage], release };
+  return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs({ ...plan, view }, { cwd: run.cwd, tty: run.tty, proc: bwrap.proc, secrets: host.secretPaths }), ...stage], release };
 }
 
 /** Stand-ins for missing protected names (see placeholders.ts); if one cannot be made, nothing runs. */
@@ -109,7 +133,7 @@ export function holdOrRefuse(view: FsView | null): () => void {
 }
 
 /** Only the listed 127.0.0.1 ports reachable: bwrap's network namespace plus the bridge; anything else fails closed. */
-function planManagedNetwork(req: LaunchRequest, plan: Exclude<SandboxPlan, { kind: "none" }>, choose: (wanted: SandboxBackend, searchPath: string | undefined) => Backend): SandboxedLaunch {
+function planManagedNetwork(req: LaunchRequest, plan: Exclude<SandboxPlan, { kind: "none" }>, choose: Choose): SandboxedLaunch {
   const ports = [...new Set(req.managedNetwork?.loopbackPorts ?? [])];
   if (ports.length === 0) throw invalidParams(`${CANNOT_ENFORCE}: enforceManagedNetwork needs managedNetwork.loopbackPorts (the proxies the sandbox may reach)`);
   if (ports.some((p) => p < 1)) throw invalidParams(`${CANNOT_ENFORCE}: managedNetwork.loopbackPorts must be ports 1-65535`);
@@ -117,14 +141,15 @@ function planManagedNetwork(req: LaunchRequest, plan: Exclude<SandboxPlan, { kin
   const own = ports.find(isExecutorPort);
   if (own !== undefined) throw invalidParams(`${CANNOT_ENFORCE}: managedNetwork.loopbackPorts includes ${own}, this executor's own port`);
   if (process.platform !== "linux") throw invalidParams(`${CANNOT_ENFORCE}: managed network is not available on ${process.platform} in this build`);
-  const backend = choose(req.backend ?? "auto", req.searchPath);
+  const backend = choose(req.host.backend, req.host.searchPath);
   if (backend.kind !== "bwrap") throw invalidParams(`${CANNOT_ENFORCE}: managed network needs bubblewrap (a network namespace); ${backend.kind === "none" ? backend.why : "only Landlock is available here"}`);
   const self = selfCommand();
   const holding = holdOrRefuse(plan.kind === "enforce" ? plan.view : null);
   const bridge = startHostBridge(ports);
   const base = plan.kind === "enforce" ? plan.view : null;
-  const view = base && withRules(withReadable(base, [...MINIMAL_LINUX_ROOTS, ...self.readable]), [{ path: bridge.dir, access: "write" }]);
-  const args = bwrapArgs({ kind: "enforce", view, network: "restricted" }, { cwd: req.cwd, tty: req.tty, proc: backend.bwrap.proc });
+  const view = base && withReadable(base, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
+  // The bridge is seen read-only inside the masked private dir: the command cannot swap its sockets.
+  const args = bwrapArgs({ kind: "enforce", view, network: "restricted" }, { cwd: req.cwd, tty: req.tty, proc: backend.bwrap.proc, bridge: bridge.dir, secrets: req.host.secretPaths });
   const stage = [...self.argv, SECCOMP_STAGE_FLAG, "proxy", "--bridge", bridge.dir, ports.join(","), ...(req.arg0 ? ["--argv0", req.arg0] : []), "--"];
   const release = () => {
     bridge.release();

@@ -54,7 +54,10 @@ export async function runNetBridge(args: string[]): Promise<number> {
     return 2;
   }
   try {
-    for (const port of ports.map(Number)) startRelay({ hostname: "127.0.0.1", port }, { unix: socketPath(dir, port) });
+    // Anchored before the command starts: later connects resolve `<port>.sock` in this very directory
+    // (read-only in the sandbox), whatever is renamed above it.
+    process.chdir(dir);
+    for (const port of ports.map(Number)) startRelay({ hostname: "127.0.0.1", port }, { unix: socketPath(".", port) });
   } catch (e) {
     process.stderr.write(`execbox sandbox: managed network bridge failed: ${(e as Error).message}\n`);
     return 1;

@@ -27,7 +27,10 @@ export const MAX_GLOB_SCAN_ENTRIES = 100_000;
  * empty stand-in there for the run: a directory for a protected name, a file
  * for a read-only or denied path (as the reference's `--ro-bind-data`).
  */
-export type PathRule = { path: string; access: Access; placeholder?: "dir" | "file" };
+export type PathRule = { path: string; access: Access; placeholder?: Placeholder };
+
+/** A stand-in to make: its kind, and the writable root it is made under (no symlink followed below it). */
+export type Placeholder = { kind: "dir" | "file"; root: string };
 
 /** A file-system view to enforce. Rules are sorted shallow → deep, so later ones win inside earlier ones. */
 export type FsView = {
@@ -89,14 +92,14 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
   // Only `/` writable and nothing narrower: the whole disk, as the reference treats it.
   if (granted.get("/") === "write" && granted.size === 1) return { fullRead: true, fullWrite: true, rules: [] };
   // Protected metadata under every writable root stays read-only unless granted write on the exact path.
-  const placeholders = new Map<string, "dir" | "file">();
+  const placeholders = new Map<string, Placeholder>();
   for (const [path, access] of [...granted]) {
     if (access !== "write" || !existsSync(path)) continue;
     for (const name of PROTECTED_NAMES) {
       const p = join(path, name);
       if (granted.has(p)) continue;
       granted.set(p, "read");
-      if (!existsSync(p)) placeholders.set(p, "dir");
+      if (!existsSync(p)) placeholders.set(p, { kind: "dir", root: path });
     }
   }
   holdMissingCarveOuts(granted, placeholders);
@@ -119,7 +122,7 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
  * that ancestor's other would-be children from being created ("Not a
  * directory"): stricter than asked, never looser.
  */
-function holdMissingCarveOuts(granted: Map<string, Access>, placeholders: Map<string, "dir" | "file">): void {
+function holdMissingCarveOuts(granted: Map<string, Access>, placeholders: Map<string, Placeholder>): void {
   for (const [path, access] of [...granted]) {
     if (access === "write" || placeholders.has(path) || existsSync(path)) continue;
     const root = governingRule(granted, path);
@@ -128,7 +131,7 @@ function holdMissingCarveOuts(granted: Map<string, Access>, placeholders: Map<st
     while (!existsSync(dirname(first))) first = dirname(first);
     if (first !== path && granted.has(first)) continue;
     granted.set(first, access);
-    placeholders.set(first, "file");
+    placeholders.set(first, { kind: "file", root });
   }
 }
 

@@ -3,18 +3,28 @@
  * `execbox --apply-seccomp-then-exec <mode> [--landlock SPEC] [--bridge DIR PORTS] [--argv0 NAME] -- PROGRAM ARGS…`
  * (inside bwrap, or on its own with Landlock where bwrap cannot run).
  * Starts the managed network's inside bridge if asked, restricts itself —
- * Landlock rules if asked, no-new-privs, the seccomp
+ * Landlock rules and scopes if asked, no capabilities, no-new-privs, the seccomp
  * filter for `mode` — then execs the command in place through libc (bun:ffi),
  * so the restrictions bind it and everything it starts.
  */
 import { closeSync, fstatSync, openSync } from "node:fs";
 import { NET_BRIDGE_FLAG } from "./internal-flags.ts";
-import { type LandlockSpec, handledAccess, ruleAccess } from "./landlock.ts";
+import { LANDLOCK_MIN_ABI, LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, LANDLOCK_SCOPE_SIGNAL, type LandlockSpec, handledAccess, ruleAccess } from "./landlock.ts";
+import { type Libc, O, cString, openLibc } from "./libc.ts";
 import { startInsideBridge } from "./managed-network.ts";
 import { selfCommand } from "./self-command.ts";
 import { SECCOMP_MODES, type SeccompMode, buildFilter } from "./seccomp.ts";
 
 const PR_SET_NO_NEW_PRIVS = 38;
+const PR_CAPBSET_READ = 23;
+const PR_CAPBSET_DROP = 24;
+const PR_CAP_AMBIENT = 47;
+const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+/** capset(2) by architecture, and the header version that takes two 32-bit sets (all 64 capabilities). */
+const SYS_CAPSET: Record<string, number> = { x64: 126, arm64: 91 };
+const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+/** Capability numbers are below this (the kernel's bounding-set read fails past its last one). */
+const MAX_CAPABILITIES = 64;
 const SECCOMP_SET_MODE_FILTER = 1;
 /** seccomp(2)'s number differs by architecture; the Landlock calls share the generic table. */
 const SYS_SECCOMP: Record<string, number> = { x64: 317, arm64: 277 };
@@ -23,35 +33,6 @@ const SYS_LANDLOCK_ADD_RULE = 445;
 const SYS_LANDLOCK_RESTRICT_SELF = 446;
 const LANDLOCK_CREATE_RULESET_VERSION = 1;
 const LANDLOCK_RULE_PATH_BENEATH = 1;
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
-
-type Libc = {
-  prctl(option: number, a: number): number;
-  syscall(nr: number, a: number | bigint, b: number | bigint, c: number | bigint): number;
-  execvp(file: Uint8Array, argv: BigUint64Array): number;
-  errno(): number;
-  ptr(buf: Uint8Array | BigUint64Array): number;
-};
-
-export function openLibc(): Libc {
-  const { dlopen, FFIType, read, ptr } = require("bun:ffi") as typeof import("bun:ffi");
-  const lib = dlopen("libc.so.6", {
-    prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
-    // Every call here passes four arguments after the number (unused ones 0): the kernel reads all it expects.
-    syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
-    execvp: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-    __errno_location: { args: [], returns: FFIType.ptr },
-  });
-  const s = lib.symbols;
-  return {
-    prctl: (o, a) => s.prctl(o, a, 0, 0, 0),
-    syscall: (nr, a, b, c) => Number(s.syscall(nr, a, b, c, 0)),
-    execvp: (file, argv) => s.execvp(file, argv),
-    errno: () => read.i32(s.__errno_location()!, 0),
-    ptr: (buf) => ptr(buf),
-  };
-}
 
 function check(what: string, result: number, libc: Libc): number {
   if (result < 0) throw new Error(`${what} failed: errno ${libc.errno()}`);
@@ -66,17 +47,17 @@ export function landlockAbi(libc: Libc = openLibc()): number {
 /** Restricts this process to `spec`'s trees (setting no-new-privs, which Landlock requires). */
 export function applyLandlock(spec: LandlockSpec, libc: Libc): void {
   const abi = landlockAbi(libc);
-  if (abi < 1) throw new Error("Landlock is not available on this kernel");
-  const handled = handledAccess(abi);
-  // struct landlock_ruleset_attr { __u64 handled_access_fs; } — the first field is all ABI 1 knows.
-  const attr = new BigUint64Array([handled]);
-  const ruleset = check("landlock_create_ruleset", libc.syscall(SYS_LANDLOCK_CREATE_RULESET, libc.ptr(attr), 8, 0), libc);
+  if (abi < LANDLOCK_MIN_ABI) throw new Error(`Landlock ABI ${abi} cannot scope signals (needs ${LANDLOCK_MIN_ABI})`);
+  // struct landlock_ruleset_attr { __u64 handled_access_fs, handled_access_net, scoped; }: the network is
+  // left to seccomp; signals and abstract Unix sockets cannot leave the sandbox.
+  const attr = new BigUint64Array([handledAccess(abi), 0n, LANDLOCK_SCOPE_SIGNAL | LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET]);
+  const ruleset = check("landlock_create_ruleset", libc.syscall(SYS_LANDLOCK_CREATE_RULESET, libc.ptr(attr), attr.byteLength, 0), libc);
   try {
     const rules: [string, boolean][] = [...spec.read.map((p) => [p, false] as [string, boolean]), ...spec.write.map((p) => [p, true] as [string, boolean])];
     for (const [path, write] of rules) {
       let fd: number;
       try {
-        fd = openSync(path, O_PATH | O_CLOEXEC);
+        fd = openSync(path, O.PATH | O.CLOEXEC);
       } catch {
         continue; // a root that does not exist grants nothing
       }
@@ -98,6 +79,28 @@ export function applyLandlock(spec: LandlockSpec, libc: Libc): void {
   }
 }
 
+/**
+ * Leaves this process no capabilities, for good: an executor running as root
+ * would otherwise hand them all to a Landlock-sandboxed command (bwrap drops
+ * them itself; there this finds nothing left). The bounding set goes first
+ * (that needs CAP_SETPCAP, still held), then the ambient set, then capset(2)
+ * clears the rest, so after execve CapPrm, CapEff and CapBnd are all 0.
+ */
+export function dropCapabilities(libc: Libc): void {
+  for (let cap = 0; cap < MAX_CAPABILITIES; cap++) {
+    const held = libc.prctl(PR_CAPBSET_READ, cap);
+    if (held < 0) break; // past the kernel's last capability
+    if (held === 1) check(`prctl(PR_CAPBSET_DROP, ${cap})`, libc.prctl(PR_CAPBSET_DROP, cap), libc);
+  }
+  check("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL), libc);
+  const nr = SYS_CAPSET[process.arch];
+  if (nr === undefined) throw new Error(`no capset syscall number for ${process.arch}`);
+  // struct __user_cap_header_struct { __u32 version; int pid; } and two zeroed struct __user_cap_data_struct.
+  const header = new Uint32Array([LINUX_CAPABILITY_VERSION_3, 0]);
+  const data = new Uint32Array(6);
+  check("capset", libc.syscall(nr, libc.ptr(header), libc.ptr(data), 0), libc);
+}
+
 /** No-new-privs and the filter for `mode` on this process; throws with errno on failure. */
 export function installSeccomp(mode: SeccompMode, libc: Libc = openLibc()): void {
   check("prctl(PR_SET_NO_NEW_PRIVS)", libc.prctl(PR_SET_NO_NEW_PRIVS, 1), libc);
@@ -111,8 +114,6 @@ export function installSeccomp(mode: SeccompMode, libc: Libc = openLibc()): void
   if (nr === undefined) throw new Error(`no seccomp syscall number for ${process.arch}`);
   check("seccomp(SET_MODE_FILTER)", libc.syscall(nr, SECCOMP_SET_MODE_FILTER, 0, libc.ptr(fprog)), libc);
 }
-
-const cString = (s: string): Uint8Array => Buffer.from(`${s}\0`, "utf8");
 
 type StageArgs = { mode: SeccompMode; landlock?: LandlockSpec; bridge?: { dir: string; ports: string[] }; argv0?: string; command: string[] };
 
@@ -147,6 +148,7 @@ export async function runSeccompStage(args: string[]): Promise<number> {
     if (parsed.bridge) await startInsideBridge(selfCommand().argv, NET_BRIDGE_FLAG, parsed.bridge.dir, parsed.bridge.ports);
     const libc = openLibc();
     if (parsed.landlock) applyLandlock(parsed.landlock, libc);
+    dropCapabilities(libc);
     installSeccomp(parsed.mode, libc);
     const { command } = parsed;
     const strings = [parsed.argv0 ?? command[0]!, ...command.slice(1)].map(cString);

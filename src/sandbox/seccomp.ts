@@ -3,9 +3,14 @@
  * (pure, testable), installed by `seccomp-stage.ts`. Matched calls fail with
  * EPERM; everything else is allowed. Same rules as the reference:
  *
- * - `network`: no sockets but AF_UNIX (`socket`/`socketpair`), and no
- *   connect/accept/bind/listen at all (not even to a Unix socket such as a
- *   container daemon's); `ptrace`, `process_vm_*` and `io_uring_*` denied.
+ * - `network`: no sockets but AF_UNIX stream or seqpacket ones
+ *   (`socket`/`socketpair`), and no connect/accept/bind/listen at all (not
+ *   even to a Unix socket such as a container daemon's); `ptrace`,
+ *   `process_vm_*` and `io_uring_*` denied. No AF_UNIX datagram socket
+ *   (SOCK_DGRAM, or SOCK_RAW which the kernel turns into one), not even a
+ *   socketpair: a datagram socket sends to any path without connect
+ *   (`sendto`, or `sendmsg` whose address seccomp cannot read), e.g. to a
+ *   host's /dev/log. Connection sockets refuse an address on send.
  *   Narrower than the reference on purpose: Bun gives a child socketpair
  *   stdio, so calls that only act on a socket the process already holds
  *   (send/recv, shutdown, get/setsockopt, get*name) stay allowed — with no
@@ -15,7 +20,8 @@
  * - `proxy` (managed network): IP sockets work — inside a network namespace
  *   whose only destinations are the bridged ports — but no standalone
  *   AF_UNIX socket (the bridge's sockets are bound in), no AF_VSOCK,
- *   `socketpair` only for AF_UNIX, and the `ptrace`/`process_vm_*`/`io_uring_*` denials.
+ *   `socketpair` only for AF_UNIX stream/seqpacket (no datagrams, as above),
+ *   and the `ptrace`/`process_vm_*`/`io_uring_*` denials.
  *
  * A foreign architecture (x32 syscalls, a 32-bit ABI) is killed: its syscall
  * numbers mean other things and would slip past the rules.
@@ -54,6 +60,10 @@ const DENIED: Record<SeccompMode, string[]> = {
 };
 
 const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_SEQPACKET = 5;
+/** The socket type without SOCK_NONBLOCK/SOCK_CLOEXEC (the kernel's SOCK_TYPE_MASK). */
+const SOCK_TYPE_MASK = 0xf;
 const AF_VSOCK = 40;
 const EPERM = 1;
 /** x32 syscalls on x86-64 carry this bit. */
@@ -66,11 +76,13 @@ const RET_KILL_PROCESS = 0x80000000;
 const LD_W_ABS = 0x20;
 const JEQ_K = 0x15;
 const JGE_K = 0x35;
+const ALU_AND_K = 0x54;
 const RET_K = 0x06;
-// struct seccomp_data offsets: nr, arch, then args[0] (its low 32 bits, little-endian).
+// struct seccomp_data offsets: nr, arch, then args[0], args[1] (their low 32 bits, little-endian).
 const OFF_NR = 0;
 const OFF_ARCH = 4;
 const OFF_ARG0 = 16;
+const OFF_ARG1 = 24;
 
 type Insn = { code: number; jt: number; jf: number; k: number };
 const stmt = (code: number, k: number): Insn => ({ code, jt: 0, jf: 0, k });
@@ -84,19 +96,28 @@ export function buildFilter(mode: SeccompMode, arch: string = process.arch): Uin
   const prog: Insn[] = [stmt(LD_W_ABS, OFF_ARCH), jump(JEQ_K, a.audit, 1, 0), stmt(RET_K, RET_KILL_PROCESS), stmt(LD_W_ABS, OFF_NR)];
   if (arch === "x64") prog.push(jump(JGE_K, X32_SYSCALL_BIT, 0, 1), stmt(RET_K, RET_KILL_PROCESS));
   for (const name of DENIED[mode]) prog.push(jump(JEQ_K, a.nr[name]!, 0, 1), deny);
-  // socket(domain, …) / socketpair(domain, …): decided on the domain (4 instructions after the number test).
-  const onlyUnix = () => [jump(JEQ_K, AF_UNIX, 0, 1), stmt(RET_K, RET_ALLOW), deny];
-  const notVsock = () => [jump(JEQ_K, AF_VSOCK, 0, 1), deny, stmt(RET_K, RET_ALLOW)];
-  const neitherUnixNorVsock = () => [jump(JEQ_K, AF_UNIX, 1, 0), jump(JEQ_K, AF_VSOCK, 0, 1), deny, stmt(RET_K, RET_ALLOW)];
+  // socket(domain, type, …) / socketpair(domain, type, …): decided on the domain, and for AF_UNIX on the type.
+  const allow = stmt(RET_K, RET_ALLOW);
+  const onlyUnixStream = () => [
+    jump(JEQ_K, AF_UNIX, 0, 4),
+    stmt(LD_W_ABS, OFF_ARG1),
+    stmt(ALU_AND_K, SOCK_TYPE_MASK),
+    jump(JEQ_K, SOCK_STREAM, 2, 0),
+    jump(JEQ_K, SOCK_SEQPACKET, 1, 0),
+    deny,
+    allow,
+  ];
+  const notVsock = () => [jump(JEQ_K, AF_VSOCK, 0, 1), deny, allow];
+  const neitherUnixNorVsock = () => [jump(JEQ_K, AF_UNIX, 1, 0), jump(JEQ_K, AF_VSOCK, 0, 1), deny, allow];
   const domainRules: [string, () => Insn[]][] =
-    mode === "network" ? [["socket", onlyUnix], ["socketpair", onlyUnix]]
+    mode === "network" ? [["socket", onlyUnixStream], ["socketpair", onlyUnixStream]]
     : mode === "vsock" ? [["socket", notVsock]]
-    : [["socket", neitherUnixNorVsock], ["socketpair", onlyUnix]];
+    : [["socket", neitherUnixNorVsock], ["socketpair", onlyUnixStream]];
   for (const [name, rules] of domainRules) {
     const body = [stmt(LD_W_ABS, OFF_ARG0), ...rules()];
     prog.push(jump(JEQ_K, a.nr[name]!, 0, body.length), ...body);
   }
-  prog.push(stmt(RET_K, RET_ALLOW));
+  prog.push(allow);
   const out = new Uint8Array(prog.length * 8);
   const view = new DataView(out.buffer);
   prog.forEach((insn, i) => {

@@ -13,7 +13,7 @@ import {
   RETAINED_OUTPUT_BYTES_PER_PROCESS,
 } from "./limits.ts";
 import type { FrameSink } from "./outbox.ts";
-import type { ServerContext } from "./server-context.ts";
+import { type ServerContext, sandboxHost } from "./server-context.ts";
 import { SessionRegistry } from "./session.ts";
 
 export type ExecServerOptions = {
@@ -23,6 +23,8 @@ export type ExecServerOptions = {
   retainedOutputBytes?: number;
   /** How Linux sandbox intent is enforced (default: auto). */
   sandboxBackend?: SandboxBackend;
+  /** Files the executor holds secrets in, hidden from every sandbox (canonical paths). */
+  secretPaths?: string[];
   env?: Record<string, string | undefined>;
   cwd?: string;
   clock?: Clock;
@@ -34,12 +36,14 @@ export class ExecServer {
   constructor(options: ExecServerOptions = {}) {
     const env = options.env ?? process.env;
     const clock = options.clock ?? systemClock;
+    const sandboxBackend = options.sandboxBackend ?? "auto";
+    const secretPaths = options.secretPaths ?? [];
     const sessions = new SessionRegistry({
       detachedSessionTtlMs: options.detachedSessionTtlMs ?? DETACHED_SESSION_TTL_MS,
       clock,
       process: {
         retainedOutputBytes: options.retainedOutputBytes ?? RETAINED_OUTPUT_BYTES_PER_PROCESS,
-        sandboxBackend: options.sandboxBackend ?? "auto",
+        sandbox: sandboxHost({ sandboxBackend, env, secretPaths }),
         maxChunkBytes: MAX_OUTPUT_CHUNK_BYTES,
         exitedRetentionMs: options.exitedRetentionMs ?? EXITED_PROCESS_RETENTION_MS,
         clock,
@@ -51,7 +55,8 @@ export class ExecServer {
       env,
       cwd: options.cwd ?? process.cwd(),
       concurrentRequests: options.concurrentRequests ?? DEFAULT_CONCURRENT_REQUESTS,
-      sandboxBackend: options.sandboxBackend ?? "auto",
+      sandboxBackend,
+      secretPaths,
     };
   }
 

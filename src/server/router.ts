@@ -6,15 +6,14 @@
 import { discoverCapabilities, discoverCapabilityRoots, readEnvironmentConfig } from "../environment/discovery.ts";
 import { environmentInfo } from "../environment/info.ts";
 import { type FsConnection, fsApi } from "../fs/api.ts";
-import type { SandboxContext } from "../protocol/messages/sandbox.ts";
-import { callFsHelper } from "../sandbox/fs-helper.ts";
-import { sandboxedFsView } from "../sandbox/intent.ts";
+import { runOneShot } from "../fs/sandboxed.ts";
+import { refuseRestrictedStreaming } from "../sandbox/intent.ts";
 import type { HttpConnection, HttpStreams } from "../http/request.ts";
 import { RpcError, invalidParams } from "../protocol/errors.ts";
-import { Methods, type MethodName, NO_PARAMS, type ParamsOf, type ResultOf, isMethodName } from "../protocol/methods.ts";
+import { type FsHelperMethod, Methods, type MethodName, NO_PARAMS, type ParamsOf, type ResultOf, isMethodName } from "../protocol/methods.ts";
 import { describeValue, serdeMessage } from "../protocol/serde.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import type { ServerContext } from "./server-context.ts";
+import { type ServerContext, fsSandboxScope } from "./server-context.ts";
 import type { Session } from "./session.ts";
 
 /** What belongs to the connection, not the session: file handles, watches, HTTP streams. */
@@ -22,6 +21,9 @@ export type ConnectionScope = FsConnection & { http: HttpStreams; httpConnection
 export type RequestContext = { server: ServerContext; session: Session; connection: ConnectionScope };
 type Handler<M extends MethodName> = (ctx: RequestContext, params: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>>;
 type RoutedMethod = Exclude<MethodName, "initialize">;
+
+/** A one-shot fs method: run here, or in the sandboxed fs helper when its `sandbox` restricts the file system. */
+const oneShot = <M extends FsHelperMethod>(method: M): Handler<M> => ({ server }, p) => runOneShot(fsSandboxScope(server), method, p);
 
 const routes: { [M in RoutedMethod]: Handler<M> } = {
   "environment/info": ({ server }) => environmentInfo(server.env, server.cwd),
@@ -38,16 +40,19 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
     return {};
   },
   "process/terminate": ({ session }, p) => ({ running: session.processes.terminate(p.processId) }),
-  "fs/readFile": (_, p) => fsApi.readFile(p),
-  "fs/writeFile": (_, p) => fsApi.writeFile(p),
-  "fs/createDirectory": (_, p) => fsApi.createDirectory(p),
-  "fs/getMetadata": (_, p) => fsApi.getMetadata(p),
-  "fs/readDirectory": (_, p) => fsApi.readDirectory(p),
-  "fs/remove": (_, p) => fsApi.remove(p),
-  "fs/copy": (_, p) => fsApi.copy(p),
-  "fs/canonicalize": (_, p) => fsApi.canonicalize(p),
-  "fs/walk": (_, p) => fsApi.walk(p),
-  "fs/open": ({ connection }, p) => fsApi.open(connection, p),
+  "fs/readFile": oneShot("fs/readFile"),
+  "fs/writeFile": oneShot("fs/writeFile"),
+  "fs/createDirectory": oneShot("fs/createDirectory"),
+  "fs/getMetadata": oneShot("fs/getMetadata"),
+  "fs/readDirectory": oneShot("fs/readDirectory"),
+  "fs/remove": oneShot("fs/remove"),
+  "fs/copy": oneShot("fs/copy"),
+  "fs/canonicalize": oneShot("fs/canonicalize"),
+  "fs/walk": oneShot("fs/walk"),
+  "fs/open": ({ server, connection }, p) => {
+    refuseRestrictedStreaming("fs/open", p.sandbox, fsSandboxScope(server));
+    return fsApi.open(connection, p);
+  },
   "fs/readBlock": ({ connection }, p) => fsApi.readBlock(connection, p),
   "fs/writeBlock": ({ connection }, p) => fsApi.writeBlock(connection, p),
   "fs/close": ({ connection }, p) => fsApi.close(connection, p),
@@ -85,10 +90,6 @@ export async function dispatch(
   if (!isMethodName(method) || method === "initialize") throw unknownMethod(method);
   const params = decodeParams(method, raw);
   const ctx = gate(Methods[method].family);
-  if (method.startsWith("fs/")) {
-    const view = sandboxedFsView(method, (params as unknown as { sandbox?: SandboxContext | null }).sandbox, ctx.server.cwd);
-    if (view) return callFsHelper(method, raw, view, ctx.server.sandboxBackend);
-  }
   const handler = routes[method] as Handler<RoutedMethod>;
   return handler(ctx, params as never);
 }

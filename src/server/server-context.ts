@@ -1,4 +1,6 @@
+import type { FsSandboxScope } from "../fs/sandboxed.ts";
 import type { SandboxBackend } from "../sandbox/backend.ts";
+import type { SandboxHost } from "../sandbox/launch.ts";
 import type { SessionRegistry } from "./session.ts";
 
 /** Everything request handling needs from the running server, injected. */
@@ -11,4 +13,16 @@ export type ServerContext = {
   concurrentRequests: number;
   /** How Linux sandbox intent is enforced (`--sandbox-backend`). */
   sandboxBackend: SandboxBackend;
+  /** Files the executor holds secrets in (`--ws-token-file`, `--ws-shared-secret-file`), canonical: no sandbox may read them. */
+  secretPaths: string[];
 };
+
+/** What sandboxing takes from the server context: the backend, the executor's PATH, the secrets to hide. */
+export function sandboxHost(server: Pick<ServerContext, "sandboxBackend" | "env" | "secretPaths">): SandboxHost {
+  return { backend: server.sandboxBackend, searchPath: server.env.PATH, secretPaths: server.secretPaths };
+}
+
+/** What a sandboxed fs request needs from the server context. */
+export function fsSandboxScope(server: ServerContext): FsSandboxScope {
+  return { cwd: server.cwd, env: server.env, host: sandboxHost(server) };
+}

@@ -4,10 +4,10 @@
  * checked on disk. (CI installs bubblewrap; see .ci/run.)
  */
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SANDBOX_ENV, type SandboxedRun, runSandboxed, sandboxDirs, special } from "../helpers/sandbox.ts";
-import { sharedExecutor } from "../helpers/server.ts";
+import { SANDBOX_ENV, type SandboxedRun, expectNoDatagramEscape, runSandboxed, sandboxDirs, special } from "../helpers/sandbox.ts";
+import { sharedExecutor, tempDir } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
 
@@ -93,6 +93,24 @@ test("missing denied and read-only paths under the workspace cannot be created; 
   expect(readFileSync(join(ws.path, "fine"), "utf8")).toBe("ok\n");
 });
 
+test("escape: a stand-in is never made through a symlink in the workspace (refused, nothing created outside)", async () => {
+  using linked = tempDir("execbox-sbx-linked-");
+  symlinkSync(linked.path, join(ws.path, "a"));
+  symlinkSync(join(linked.path, "dangling"), join(ws.path, "dangle"));
+  try {
+    for (const [entry, via] of [["a/b/secret", "a"], ["dangle", "dangle"]] as const) {
+      const r = await runSandboxed(executor.client, ws.uri, "true", workspaceWrite([{ path: { type: "path", path: `${ws.uri}/${entry}` }, access: "deny" }]));
+      expect(r).toEqual({
+        error: { code: -32602, message: `sandbox intent cannot be enforced on this executor: cannot hold a missing path in place: ${join(ws.path, via)} is a symlink inside the writable root ${ws.path}` },
+      });
+    }
+    expect(readdirSync(linked.path)).toEqual([]);
+  } finally {
+    rmSync(join(ws.path, "a"));
+    rmSync(join(ws.path, "dangle"));
+  }
+});
+
 test("deny masks: a globbed file and a denied directory cannot be read", async () => {
   const file = await run("cat secret.pem");
   expect(file.exitCode).toBe(1);
@@ -150,6 +168,13 @@ test("seccomp: no AF_UNIX connect (a host daemon's socket) with the network cut;
   const vsock = await run(`perl -e 'socket(S, 40, 1, 0) or die "vsock: $!\\n"; print "opened\\n"'`, workspaceWrite([], "enabled"));
   expect(vsock.stderr).toBe("vsock: Operation not permitted\n");
   expect(vsock.stdout).toBe("");
+});
+
+test("escape: no datagram to a host Unix socket with the network cut (socket, SOCK_RAW, socketpair + address)", async () => {
+  await expectNoDatagramEscape(run, ws.path, outside.path);
+  // Stream socketpairs (a child's stdio under Bun) still work.
+  const pair = await run(`python3 -c 'import socket;a,b=socket.socketpair();a.send(b"ok");print(b.recv(2).decode())'`);
+  expect(pair.stdout).toBe("ok\n");
 });
 
 test("a PTY command is sandboxed too (inner stage): writes inside only", async () => {

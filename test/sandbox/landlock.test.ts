@@ -6,12 +6,14 @@
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type SandboxedRun, runSandboxed, sandboxDirs, special } from "../helpers/sandbox.ts";
+import { type SandboxedRun, expectNoDatagramEscape, runSandboxed, sandboxDirs, special } from "../helpers/sandbox.ts";
 import { sharedExecutor } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
 
-const executor = sharedExecutor(["--sandbox-backend", "landlock"]);
+/** In the executor's environment only: a sandboxed command must not be able to read it. */
+const MARKER = `marker-${process.pid}-${Date.now()}`;
+const executor = sharedExecutor(["--sandbox-backend", "landlock"], { env: { ...(process.env as Record<string, string>), EXECBOX_TEST_MARKER: MARKER } });
 const dirs = sandboxDirs();
 let ws: typeof dirs.ws;
 let outside: typeof dirs.outside;
@@ -64,4 +66,35 @@ test("fs/* through the helper under Landlock", async () => {
     message: "Permission denied (os error 13)",
   });
   expect(existsSync(outsideFile)).toBe(false);
+});
+
+test("escape: no signal to a process outside the sandbox (Landlock scoping)", async () => {
+  const victim = Bun.spawn(["sleep", "1000"], { stdout: "ignore", stderr: "ignore" });
+  try {
+    const r = await run(`kill -TERM ${victim.pid}`);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("Operation not permitted");
+    expect(victim.exitCode).toBeNull();
+    expect(victim.signalCode).toBeNull();
+  } finally {
+    victim.kill("SIGKILL");
+    await victim.exited;
+  }
+});
+
+test("escape: the child of a root executor keeps no capabilities", async () => {
+  const r = await run("grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):' /proc/self/status");
+  expect(r.stdout).toBe(["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"].map((k) => `${k}:\t0000000000000000\n`).join(""));
+});
+
+test("escape: the executor's environment cannot be read through /proc", async () => {
+  const pid = executor.server.proc.pid;
+  expect(readFileSync(`/proc/${pid}/environ`, "utf8")).toContain(MARKER);
+  const r = await run(`cat /proc/${pid}/environ; echo; tr '\\0' '\\n' < /proc/${pid}/environ | grep -c EXECBOX_TEST_MARKER`);
+  expect(r.stdout).not.toContain(MARKER);
+  expect(r.stderr).toContain("Permission denied");
+});
+
+test("escape: no datagram to a host Unix socket with the network cut (same filter as bwrap)", async () => {
+  await expectNoDatagramEscape(run, ws.path, outside.path);
 });

@@ -4,8 +4,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RpcError } from "../../src/protocol/errors.ts";
 import { SandboxContext } from "../../src/protocol/messages/sandbox.ts";
+import { chooseBackend } from "../../src/sandbox/backend.ts";
 import { bwrapArgs } from "../../src/sandbox/bwrap.ts";
 import { looksDenied } from "../../src/sandbox/denial.ts";
+import { privateDir } from "../../src/sandbox/private-dir.ts";
 import { CANNOT_ENFORCE, planLaunch } from "../../src/sandbox/launch.ts";
 import { expandGlob, resolveSandbox } from "../../src/sandbox/policy.ts";
 import { tempDir } from "../helpers/server.ts";
@@ -81,10 +83,10 @@ describe("policy resolution", () => {
     const plan = resolveSandbox(ctx(entries), { cwd: ws.path, env: {} });
     if (plan.kind !== "enforce" || !plan.view) throw new Error("expected a view");
     const byPath = Object.fromEntries(plan.view.rules.map((r) => [r.path, r]));
-    expect(byPath[join(ws.path, "secret.env")]).toEqual({ path: join(ws.path, "secret.env"), access: "deny", placeholder: "file" });
-    expect(byPath[join(ws.path, "vendor")]).toEqual({ path: join(ws.path, "vendor"), access: "read", placeholder: "file" });
+    expect(byPath[join(ws.path, "secret.env")]).toEqual({ path: join(ws.path, "secret.env"), access: "deny", placeholder: { kind: "file", root: ws.path } });
+    expect(byPath[join(ws.path, "vendor")]).toEqual({ path: join(ws.path, "vendor"), access: "read", placeholder: { kind: "file", root: ws.path } });
     // Its parent is missing too: the first missing ancestor is held instead, with the same access.
-    expect(byPath[join(ws.path, "a")]).toEqual({ path: join(ws.path, "a"), access: "deny", placeholder: "file" });
+    expect(byPath[join(ws.path, "a")]).toEqual({ path: join(ws.path, "a"), access: "deny", placeholder: { kind: "file", root: ws.path } });
     expect(byPath[join(ws.path, "a/b/c.key")]).toEqual({ path: join(ws.path, "a/b/c.key"), access: "deny" });
     // Not under a writable root: nothing could create it, nothing to hold. A skipped missing write grant is dropped.
     expect(byPath["/nonexistent-execbox-test/x"]).toEqual({ path: "/nonexistent-execbox-test/x", access: "deny" });
@@ -118,6 +120,8 @@ describe("bwrap argv", () => {
       "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
       "--bind", w.path, w.path,
       "--perms", "000", "--tmpfs", join(w.path, "d"), "--remount-ro", join(w.path, "d"),
+      // execbox's private dir, readable under "/", is masked last.
+      "--tmpfs", privateDir(), "--remount-ro", privateDir(),
       "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net",
       "--cap-drop", "ALL", "--chdir", w.path, "--",
     ]);
@@ -127,11 +131,16 @@ describe("bwrap argv", () => {
     const noProc = bwrapArgs(plan, { cwd: "/", tty: false, proc: false, seccompFd: 3 });
     expect(noProc.includes("--proc")).toBe(false);
     expect(noProc.slice(-3)).toEqual(["--seccomp", "3", "--"]);
+    // Not shown by the view: nothing to mask. A bridge is bound read-only inside the mask.
+    const narrow = { ...plan, view: { ...plan.view, fullRead: false } };
+    expect(bwrapArgs(narrow, { cwd: "/", tty: false }).includes(privateDir())).toBe(false);
+    const bridge = join(privateDir(), "net-x");
+    expect(bwrapArgs(narrow, { cwd: "/", tty: false, bridge }).join(" ")).toContain(`--tmpfs ${privateDir()} --ro-bind ${bridge} ${bridge} --remount-ro ${privateDir()}`);
   });
 });
 
 describe("failing closed", () => {
-  const req = { enforceManagedNetwork: false, cwd: "/", env: {}, tty: false, searchPath: undefined };
+  const req = { enforceManagedNetwork: false, cwd: "/", env: {}, tty: false, host: { backend: "auto" as const, searchPath: undefined, secretPaths: [] } };
   test("no backend: a restricting request is refused, an unrestricted one still runs", () => {
     const refused = (() => {
       try {
@@ -144,6 +153,15 @@ describe("failing closed", () => {
     expect(refused?.message).toBe(`${CANNOT_ENFORCE}: nothing here`);
     const disabled = SandboxContext.parse({ permissions: { type: "disabled" }, windowsSandboxLevel: "disabled" });
     expect(planLaunch({ ...req, sandbox: disabled }, () => ({ kind: "none", why: "nothing here" }))).toEqual({ sandboxType: "linuxSeccomp", wrapper: null });
+  });
+  test("escape: a Landlock older than ABI 6 (no signal scoping) is refused, not used", () => {
+    const old = chooseBackend("landlock", undefined, () => null, () => 5);
+    expect(old.kind).toBe("none");
+    const sandbox = ctx([{ path: special("root"), access: "read" }]);
+    expect(() => planLaunch({ ...req, sandbox }, () => old)).toThrow(
+      `${CANNOT_ENFORCE}: Landlock ABI 5 cannot keep a sandboxed command from signalling the executor's processes (scoping needs ABI 6, Linux 6.12); install bubblewrap (apt-get install bubblewrap) and see \`execbox doctor\``,
+    );
+    expect(chooseBackend("landlock", undefined, () => null, () => 6)).toEqual({ kind: "landlock", abi: 6 });
   });
   test("enforceManagedNetwork with a sandbox is refused; without one it is ignored (as the reference)", () => {
     const sandbox = ctx([{ path: special("root"), access: "read" }]);

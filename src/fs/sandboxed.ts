@@ -1,0 +1,23 @@
+/**
+ * The fs handlers' choice under `sandbox` intent: a one-shot operation runs
+ * here when the policy leaves the file system unrestricted, else in the
+ * sandboxed fs helper; a streaming open under a restricted policy is refused.
+ * Everything sandboxing needs comes from the server context, passed in.
+ */
+import type { SandboxContext } from "../protocol/messages/sandbox.ts";
+import type { FsHelperMethod, ParamsOf, ResultOf } from "../protocol/methods.ts";
+import { callFsHelper } from "../sandbox/fs-helper.ts";
+import { type FsIntentScope, sandboxedFsView } from "../sandbox/intent.ts";
+import type { SandboxHost } from "../sandbox/launch.ts";
+import { fsOneShot } from "./api.ts";
+
+export type FsSandboxScope = FsIntentScope & { host: SandboxHost };
+
+export function runOneShot<M extends FsHelperMethod>(scope: FsSandboxScope, method: M, params: ParamsOf<M>): ResultOf<M> | Promise<ResultOf<M>> {
+  // Every one-shot fs method carries optional sandbox intent (its params schema says so).
+  const { sandbox, ...operation } = params as ParamsOf<M> & { sandbox?: SandboxContext | null };
+  const view = sandboxedFsView(sandbox, scope);
+  if (view === null) return fsOneShot[method](params as never) as ResultOf<M> | Promise<ResultOf<M>>;
+  // The helper runs under `view` already: its request carries the operation alone.
+  return callFsHelper(method, operation, view, scope) as Promise<ResultOf<M>>;
+}

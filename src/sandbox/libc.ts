@@ -1,0 +1,56 @@
+/**
+ * The few libc calls the sandbox makes through `bun:ffi` (Linux, glibc):
+ * prctl, raw syscalls (Landlock, seccomp, capset, openat2), the *at calls
+ * that never follow a name's last component, execvp, and errno. The one
+ * place that loads libc.
+ */
+export type Libc = {
+  prctl(option: number, a: number): number;
+  /** Unused arguments are 0: the kernel reads all it expects. */
+  syscall(nr: number, a: number | bigint, b: number | bigint, c: number | bigint, d?: number | bigint): number;
+  mkdirat(dirfd: number, path: Uint8Array, mode: number): number;
+  unlinkat(dirfd: number, path: Uint8Array, flags: number): number;
+  execvp(file: Uint8Array, argv: BigUint64Array): number;
+  errno(): number;
+  ptr(buf: Uint8Array | Uint32Array | BigUint64Array): number;
+};
+
+/** open(2) flags (asm-generic: the same on x86-64 and arm64). */
+export const O = {
+  WRONLY: 0o1,
+  CREAT: 0o100,
+  EXCL: 0o200,
+  DIRECTORY: 0o200000,
+  NOFOLLOW: 0o400000,
+  CLOEXEC: 0o2000000,
+  PATH: 0o10000000,
+} as const;
+
+let loaded: Libc | null = null;
+
+export function openLibc(): Libc {
+  if (loaded) return loaded;
+  const { dlopen, FFIType, read, ptr } = require("bun:ffi") as typeof import("bun:ffi");
+  const lib = dlopen("libc.so.6", {
+    prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
+    syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
+    mkdirat: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    unlinkat: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+    execvp: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+    __errno_location: { args: [], returns: FFIType.ptr },
+  });
+  const s = lib.symbols;
+  loaded = {
+    prctl: (o, a) => s.prctl(o, a, 0, 0, 0),
+    syscall: (nr, a, b, c, d = 0) => Number(s.syscall(nr, a, b, c, d)),
+    mkdirat: (dirfd, path, mode) => s.mkdirat(dirfd, path, mode),
+    unlinkat: (dirfd, path, flags) => s.unlinkat(dirfd, path, flags),
+    execvp: (file, argv) => s.execvp(file, argv),
+    errno: () => read.i32(s.__errno_location()!, 0),
+    ptr: (buf) => ptr(buf),
+  };
+  return loaded;
+}
+
+/** A NUL-terminated copy of `s` for a `const char *`. */
+export const cString = (s: string): Uint8Array => Buffer.from(`${s}\0`, "utf8");
