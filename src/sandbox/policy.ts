@@ -8,6 +8,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { invalidParams } from "../protocol/errors.ts";
 import { parsePathUri } from "../protocol/path-uri.ts";
+import { compileGlob } from "./glob-match.ts";
 import type { SandboxContext, SandboxEntry } from "../protocol/messages/sandbox.ts";
 
 export type Access = "read" | "write" | "deny";
@@ -204,7 +205,7 @@ export function expandGlob(pattern: string, cwd: string, maxDepth: number): stri
   const firstGlob = parts.findIndex((p) => /[*?[]/.test(p));
   if (firstGlob < 0) return [absolute];
   const base = `/${parts.slice(0, firstGlob).join("/")}`;
-  const matcher = globRegex(absolute);
+  const matcher = compileGlob(absolute);
   const out: string[] = [];
   let visited = 0;
   const walk = (dir: string, level: number) => {
@@ -224,28 +225,6 @@ export function expandGlob(pattern: string, cwd: string, maxDepth: number): stri
   };
   walk(base, 1);
   return out;
-}
-
-function globRegex(glob: string): RegExp {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === "*" && glob[i + 1] === "*") {
-      const slash = glob[i + 2] === "/";
-      re += slash ? "(?:.*/)?" : ".*";
-      i += slash ? 2 : 1;
-    } else if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 1);
-      if (end < 0) re += "\\[";
-      else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
 }
 
 function rank(a: Access): number {
