@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { invalidParams } from "../protocol/errors.ts";
 import { parsePathUri } from "../protocol/path-uri.ts";
-import { compileGlob } from "./glob-match.ts";
+import { MAX_GLOB_MATCH_STEPS, compileGlob } from "./glob-match.ts";
 import type { SandboxContext, SandboxEntry } from "../protocol/messages/sandbox.ts";
 
 export type Access = "read" | "write" | "deny";
@@ -205,7 +205,7 @@ export function expandGlob(pattern: string, cwd: string, maxDepth: number): stri
   const firstGlob = parts.findIndex((p) => /[*?[]/.test(p));
   if (firstGlob < 0) return [absolute];
   const base = `/${parts.slice(0, firstGlob).join("/")}`;
-  const matcher = compileGlob(absolute);
+  const matcher = compileGlob(absolute, MAX_GLOB_MATCH_STEPS);
   const out: string[] = [];
   let visited = 0;
   const walk = (dir: string, level: number) => {

@@ -45,15 +45,25 @@ describe("compileGlob", () => {
   });
 
   test("regression: many `*` against a long run cost at most (path length) × (2 × tokens + 1) steps", () => {
-    const m = compileGlob(HOSTILE);
     for (const n of [40, 400, 4000]) {
+      const m = compileGlob(HOSTILE);
       const path = `/tmp/x/${"a".repeat(n)}`;
-      const steps = { count: 0 };
-      expect(m.test(path, steps)).toBe(false);
+      expect(m.test(path)).toBe(false);
       // HOSTILE has 7 + 15 + 14 + 1 + 1 = 38 tokens.
-      expect(steps.count).toBeLessThanOrEqual(path.length * (2 * 38 + 1));
+      expect(m.steps).toBeLessThanOrEqual(path.length * (2 * 38 + 1));
       expect(m.test(`${path}b`)).toBe(true);
     }
+  });
+
+  test("a pattern past its step budget is -32602; a run of `**` costs one state", () => {
+    const m = compileGlob(HOSTILE, 10_000);
+    expect(() => m.test(`/tmp/x/${"a".repeat(4000)}`)).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidParams, message: `deny glob \`${HOSTILE}\` is too costly to match: more than 10000 steps over the scanned entries` }),
+    );
+    const stars = compileGlob(`/a/${"**/".repeat(1000)}x`);
+    expect(stars.test(`/a/${"b/".repeat(100)}x`)).toBe(true);
+    expect(stars.steps).toBeLessThanOrEqual(200 * 3);
+    expect(() => compileGlob(`/${"a".repeat(4096)}`)).toThrow("invalid glob pattern: longer than 4096 characters");
   });
 });
 
