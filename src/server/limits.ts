@@ -32,3 +32,11 @@ export const SHUTDOWN_GRACE_MS = 2_000;
  * detach window and the client's 75 s recovery deadline.
  */
 export const WS_IDLE_TIMEOUT_SECONDS = 60;
+/**
+ * Established WebSocket connections at once; one more is answered 503 before
+ * the upgrade (after authentication). Each holds a socket, buffers and up to
+ * 128 file handles; an orchestrator needs a handful, so this only stops a
+ * client that opens connections without end (those still in the HTTP phase
+ * are bounded in src/transport/upgrade-gate.ts).
+ */
+export const MAX_WS_CONNECTIONS = 128;

@@ -10,8 +10,9 @@
 import type { Socket, TCPSocketListener } from "bun";
 import type { Connection } from "../server/connection.ts";
 import type { ExecServer } from "../server/exec-server.ts";
-import { MAX_INCOMING_MESSAGE_BYTES, WS_IDLE_TIMEOUT_SECONDS } from "../server/limits.ts";
+import { MAX_INCOMING_MESSAGE_BYTES, MAX_WS_CONNECTIONS, WS_IDLE_TIMEOUT_SECONDS } from "../server/limits.ts";
 import { type HttpReply, type RequestHead, acceptKey, formatReply, parseRequestHead } from "./http1.ts";
+import { PendingUpgrades } from "./upgrade-gate.ts";
 import { CloseCode } from "./ws-frames.ts";
 import { WebSocketPeer } from "./ws-peer.ts";
 
@@ -26,16 +27,20 @@ export const HTTP_HEAD_TIMEOUT_MS = 10_000;
 const IDLE_CHECK_MS = 5_000;
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
+/** The answer to an upgrade past MAX_WS_CONNECTIONS (after authentication, so only a client that may connect learns it). */
+const TOO_MANY: HttpReply = { status: 503, headers: TEXT, body: `too many connections: this executor serves at most ${MAX_WS_CONNECTIONS} at once` };
 
 type SocketState = { peer: string; head: Buffer | null; ws: WebSocketPeer | null; timer: Timer | null };
 
 export function listenWebSocket(exec: ExecServer, host: string, port: number, guard: UpgradeGuard = () => undefined): WebSocketListener {
   const peers = new Set<WebSocketPeer>();
   const sockets = new Set<Socket<SocketState>>();
+  const pending = new PendingUpgrades<Socket<SocketState>>();
 
   const upgrade = (socket: Socket<SocketState>, head: RequestHead, rest: Buffer) => {
     const state = socket.data;
     const key = head.headers.get("sec-websocket-key")!;
+    pending.done(socket);
     socket.write(formatReply({ status: 101, headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-accept": acceptKey(key) } }, false));
     const peer = new WebSocketPeer(socket, MAX_INCOMING_MESSAGE_BYTES);
     state.ws = peer;
@@ -61,7 +66,7 @@ export function listenWebSocket(exec: ExecServer, host: string, port: number, gu
     clearTimeout(socket.data.timer ?? undefined);
     socket.data.head = null;
     if (!("head" in parsed)) return replyAndClose(socket, parsed);
-    const reply = route(parsed.head) ?? guard(parsed.head.headers);
+    const reply = route(parsed.head) ?? guard(parsed.head.headers) ?? (peers.size >= MAX_WS_CONNECTIONS ? TOO_MANY : undefined);
     if (reply) return replyAndClose(socket, reply);
     upgrade(socket, parsed.head, bytes.subarray(parsed.end));
   };
@@ -76,6 +81,7 @@ export function listenWebSocket(exec: ExecServer, host: string, port: number, gu
         socket.data = { peer, head: Buffer.alloc(0), ws: null, timer: setTimeout(() => socket.terminate(), HTTP_HEAD_TIMEOUT_MS) };
         socket.setNoDelay(true);
         sockets.add(socket);
+        for (const old of pending.admit(socket, ip)) old.terminate();
       },
       data(socket, data) {
         const state = socket.data;
@@ -89,6 +95,7 @@ export function listenWebSocket(exec: ExecServer, host: string, port: number, gu
       },
       close(socket) {
         sockets.delete(socket);
+        pending.done(socket);
         clearTimeout(socket.data.timer ?? undefined);
         const ws = socket.data.ws;
         if (!ws) return;
