@@ -16,6 +16,8 @@ export async function serve(options: ServeOptions): Promise<number> {
     detachedSessionTtlMs: options.detachedSessionTtlMs,
     exitedRetentionMs: options.exitedRetentionMs,
     retainedOutputBytes: options.retainedOutputBytes,
+    maxProcesses: options.maxProcesses,
+    maxSessions: options.maxSessions,
     sandboxBackend: options.sandboxBackend,
   });
   const shutdown = async () => {
