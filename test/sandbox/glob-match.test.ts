@@ -7,7 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCode } from "../../src/protocol/errors.ts";
-import { compileGlob } from "../../src/sandbox/glob-match.ts";
+import { compileGlob, globBudget } from "../../src/sandbox/glob-match.ts";
+import { resolveSandbox } from "../../src/sandbox/policy.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { SANDBOX_ENV, special } from "../helpers/sandbox.ts";
 import { startServer, tempDir } from "../helpers/server.ts";
@@ -46,25 +47,42 @@ describe("compileGlob", () => {
 
   test("regression: many `*` against a long run cost at most (path length) × (2 × tokens + 1) steps", () => {
     for (const n of [40, 400, 4000]) {
-      const m = compileGlob(HOSTILE);
+      const budget = globBudget(Number.POSITIVE_INFINITY);
+      const m = compileGlob(HOSTILE, budget);
       const path = `/tmp/x/${"a".repeat(n)}`;
       expect(m.test(path)).toBe(false);
       // HOSTILE has 7 + 15 + 14 + 1 + 1 = 38 tokens.
-      expect(m.steps).toBeLessThanOrEqual(path.length * (2 * 38 + 1));
+      expect(budget.steps).toBeLessThanOrEqual(path.length * (2 * 38 + 1));
       expect(m.test(`${path}b`)).toBe(true);
     }
   });
 
   test("a pattern past its step budget is -32602; a run of `**` costs one state", () => {
-    const m = compileGlob(HOSTILE, 10_000);
+    const m = compileGlob(HOSTILE, globBudget(10_000));
     expect(() => m.test(`/tmp/x/${"a".repeat(4000)}`)).toThrow(
-      expect.objectContaining({ code: ErrorCode.InvalidParams, message: `deny glob \`${HOSTILE}\` is too costly to match: more than 10000 steps over the scanned entries` }),
+      expect.objectContaining({
+        code: ErrorCode.InvalidParams,
+        message: `deny globs are too costly to match: more than 10000 steps over the entries they scan (stopped at \`${HOSTILE}\`)`,
+      }),
     );
-    const stars = compileGlob(`/a/${"**/".repeat(1000)}x`);
+    const budget = globBudget(Number.POSITIVE_INFINITY);
+    const stars = compileGlob(`/a/${"**/".repeat(1000)}x`, budget);
     expect(stars.test(`/a/${"b/".repeat(100)}x`)).toBe(true);
-    expect(stars.steps).toBeLessThanOrEqual(200 * 3);
+    expect(budget.steps).toBeLessThanOrEqual(200 * 3);
     expect(() => compileGlob(`/${"a".repeat(4096)}`)).toThrow("invalid glob pattern: longer than 4096 characters");
   });
+
+  test("the budget is shared by all of a policy's deny globs: many cheap ones cannot add up to a stall", () => {
+    using d = tempDir("execbox-glob-many-");
+    for (let i = 0; i < 100; i++) writeFileSync(join(d.path, `f${i}`), "");
+    // 100 entries read per glob: 400,000 globs would read 40 M entries (~30 s); the budget stops them first (≈ 1 s).
+    const glob = { path: { type: "glob_pattern", pattern: `${d.path}/*.pem` }, access: "deny" };
+    const entries = [{ path: { type: "special", value: { kind: "root" } }, access: "read" }, ...Array(400_000).fill(glob)];
+    const sandbox = { permissions: { type: "managed", file_system: { type: "restricted", entries }, network: "restricted" }, cwd: d.uri, windowsSandboxLevel: "disabled" };
+    expect(() => resolveSandbox(sandbox as never, { cwd: d.path, env: {} })).toThrow(
+      `deny globs are too costly to match: more than 67108864 steps over the entries they scan (stopped at \`${d.path}/*.pem\`)`,
+    );
+  }, 20_000);
 });
 
 test("regression: a hostile deny glob does not freeze the executor; another connection is answered", async () => {
