@@ -10,7 +10,7 @@ import {
   DEFAULT_MAX_PROCESSES,
   DEFAULT_MAX_SESSIONS,
   MAX_EXITED_PROCESSES_PER_SESSION,
-  MAX_LIVE_PROCESSES_PER_SESSION,
+  MAX_RUNNING_PROCESSES_PER_SESSION,
   MAX_RETAINED_OUTPUT_BYTES_PER_SESSION,
   DETACHED_SESSION_TTL_MS,
   EXITED_PROCESS_RETENTION_MS,
@@ -55,7 +55,7 @@ export class ExecServer {
         clock,
         ownEnv: env,
         caps: {
-          runningPerSession: MAX_LIVE_PROCESSES_PER_SESSION,
+          runningPerSession: MAX_RUNNING_PROCESSES_PER_SESSION,
           exitedPerSession: MAX_EXITED_PROCESSES_PER_SESSION,
           retainedBytesPerSession: MAX_RETAINED_OUTPUT_BYTES_PER_SESSION,
           executor: { running: 0, max: options.maxProcesses ?? DEFAULT_MAX_PROCESSES },

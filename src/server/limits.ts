@@ -45,7 +45,7 @@ export const MAX_WS_CONNECTIONS = 128;
  * is refused with -32600. Each holds pipes and a retained-output window; an
  * agent runs a few at a time, so 64 only stops a runaway or hostile client.
  */
-export const MAX_LIVE_PROCESSES_PER_SESSION = 64;
+export const MAX_RUNNING_PROCESSES_PER_SESSION = 64;
 /**
  * Closed processes one session keeps readable (for the exited-process
  * retention); past this the oldest is forgotten early, so a client starting

@@ -8,7 +8,7 @@
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import {
   MAX_EXITED_PROCESSES_PER_SESSION,
-  MAX_LIVE_PROCESSES_PER_SESSION,
+  MAX_RUNNING_PROCESSES_PER_SESSION,
   MAX_RETAINED_OUTPUT_BYTES_PER_SESSION,
 } from "../../src/server/limits.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
@@ -47,10 +47,10 @@ async function terminateAndWait(c: RawClient, processId: string): Promise<void> 
   await c.processDone(processId);
 }
 
-test(`regression: a session's ${MAX_LIVE_PROCESSES_PER_SESSION + 1}th running process is refused; a closed one frees its place`, async () => {
+test(`regression: a session's ${MAX_RUNNING_PROCESSES_PER_SESSION + 1}th running process is refused; a closed one frees its place`, async () => {
   server = await startServer(["--retained-output-bytes", "1048576"]);
   const c = await client();
-  for (let i = 0; i < MAX_LIVE_PROCESSES_PER_SESSION; i++) expect((await start(c, `p${i}`)).result?.processId).toBe(`p${i}`);
+  for (let i = 0; i < MAX_RUNNING_PROCESSES_PER_SESSION; i++) expect((await start(c, `p${i}`)).result?.processId).toBe(`p${i}`);
   expect((await start(c, "one-more")).error).toEqual({
     code: -32600,
     message: "process/start refused: this session already has 64 running processes, the most it may have at once",
