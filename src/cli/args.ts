@@ -2,7 +2,13 @@
  * Command-line parsing for `execbox [exec-server] [OPTIONS]`, with the
  * reference's flag names and defaults. Pure: returns a value or throws.
  */
-import { DETACHED_SESSION_TTL_MS, EXITED_PROCESS_RETENTION_MS, RETAINED_OUTPUT_BYTES_PER_PROCESS } from "../server/limits.ts";
+import {
+  DEFAULT_MAX_PROCESSES,
+  DEFAULT_MAX_SESSIONS,
+  DETACHED_SESSION_TTL_MS,
+  EXITED_PROCESS_RETENTION_MS,
+  RETAINED_OUTPUT_BYTES_PER_PROCESS,
+} from "../server/limits.ts";
 import { SANDBOX_BACKENDS, type SandboxBackend } from "../sandbox/backend.ts";
 import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
 import { CLIENT_HELP, type ExecOptions, type InfoOptions, parseClientArgs } from "./client-args.ts";
@@ -15,6 +21,8 @@ export type ServeOptions = {
   detachedSessionTtlMs: number;
   exitedRetentionMs: number;
   retainedOutputBytes: number;
+  maxProcesses: number;
+  maxSessions: number;
   sandboxBackend: SandboxBackend;
   auth: AuthFlags;
   /** Required to listen beyond loopback without `--ws-auth`. */
@@ -46,6 +54,8 @@ export function parseArgs(argv: string[]): Command {
   let detachedSessionTtlMs = DETACHED_SESSION_TTL_MS;
   let exitedRetentionMs = EXITED_PROCESS_RETENTION_MS;
   let retainedOutputBytes = RETAINED_OUTPUT_BYTES_PER_PROCESS;
+  // Executor-wide caps (src/server/limits.ts): positive counts.
+  const caps = { "--max-processes": DEFAULT_MAX_PROCESSES, "--max-sessions": DEFAULT_MAX_SESSIONS };
   let sandboxBackend: SandboxBackend = "auto";
   const auth: AuthFlags = {};
   let allowUnauthenticated = false;
@@ -78,6 +88,10 @@ export function parseArgs(argv: string[]): Command {
         break;
       case "--retained-output-bytes":
         retainedOutputBytes = parseCount(value(), flag);
+        break;
+      case "--max-processes":
+      case "--max-sessions":
+        caps[flag] = parseCount(value(), flag);
         break;
       case "--sandbox-backend": {
         const backend = value();
@@ -128,6 +142,8 @@ export function parseArgs(argv: string[]): Command {
     detachedSessionTtlMs,
     exitedRetentionMs,
     retainedOutputBytes,
+    maxProcesses: caps["--max-processes"],
+    maxSessions: caps["--max-sessions"],
     sandboxBackend,
     auth,
     allowUnauthenticated,
@@ -170,6 +186,10 @@ Options:
                                  [default: ${EXITED_PROCESS_RETENTION_MS}]
   --retained-output-bytes <N>    Output kept per process for process/read and for
                                  catching up after a reconnect [default: ${RETAINED_OUTPUT_BYTES_PER_PROCESS}]
+  --max-processes <N>            Processes running at once in the executor
+                                 [default: ${DEFAULT_MAX_PROCESSES}]
+  --max-sessions <N>             Sessions held at once, attached or detached
+                                 [default: ${DEFAULT_MAX_SESSIONS}]
   --sandbox-backend <BACKEND>    auto | bwrap | landlock: how Linux sandbox intent is
                                  enforced (auto: bwrap where user namespaces work,
                                  else Landlock) [default: auto]

@@ -21,6 +21,8 @@ export async function serve(options: ServeOptions): Promise<number> {
     detachedSessionTtlMs: options.detachedSessionTtlMs,
     exitedRetentionMs: options.exitedRetentionMs,
     retainedOutputBytes: options.retainedOutputBytes,
+    maxProcesses: options.maxProcesses,
+    maxSessions: options.maxSessions,
     sandboxBackend: options.sandboxBackend,
     secretPaths: secretPathsOf(options.auth),
   });

@@ -104,6 +104,10 @@ export class ManagedProcess {
   get closed(): boolean {
     return this.closedSeq !== null;
   }
+  /** Output bytes this process holds for `process/read` now (in memory or in its spill file). */
+  get retainedBytes(): number {
+    return this.limits.retainedOutputBytes - this.log.freeBytes;
+  }
 
   /**
    * Connection state, told by the session: `detached` holds output that might

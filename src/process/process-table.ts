@@ -23,7 +23,19 @@ function parseCwd(uri: string): string {
   }
 }
 
+/** Processes running in the whole executor: one counter shared by every session's table. */
+export type ExecutorProcesses = { running: number; readonly max: number };
+
+/** What one session's processes may hold (values and reasons: src/server/limits.ts). */
+export type ProcessCaps = {
+  runningPerSession: number;
+  exitedPerSession: number;
+  retainedBytesPerSession: number;
+  executor: ExecutorProcesses;
+};
+
 export type ProcessTableOptions = ProcessLimits & {
+  caps: ProcessCaps;
   /** How long a closed process stays readable before its id is released. */
   exitedRetentionMs: number;
   /** The executor's own environment (envPolicy source, PATH for program lookup). */
@@ -34,7 +46,10 @@ export type ProcessTableOptions = ProcessLimits & {
 
 export class ProcessTable {
   private readonly procs = new Map<string, ManagedProcess>();
+  /** Closed processes' forget timers, in the order they closed (so the first is the oldest). */
   private readonly forgetTimers = new Map<string, () => void>();
+  /** Processes started and not yet closed. */
+  private running = 0;
 
   constructor(
     private readonly sink: ProcessEventSink,
@@ -44,6 +59,7 @@ export class ProcessTable {
   start(params: ProcessStartParams): { processId: string; sandboxType: SandboxType } {
     if (params.argv.length === 0) throw invalidParams("argv must not be empty");
     if (this.procs.has(params.processId)) throw invalidRequest(`process ${params.processId} already exists`);
+    this.admit();
     const cwd = parseCwd(params.cwd);
     const env = resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
     // A PTY child also gets the executor's SHELL unless it has one (as the reference's PTY layer does).
@@ -83,13 +99,54 @@ export class ProcessTable {
     this.procs.set(params.processId, proc);
     // A wrapped child is a sandbox root: connections from its tree are refused (see peer-guard.ts).
     const untrack = wrapper ? trackSandboxRoot(proc.pid) : () => {};
+    this.running++;
+    this.options.caps.executor.running++;
     proc.onClosed = () => {
       untrack();
+      this.running--;
+      this.options.caps.executor.running--;
       release?.();
       this.scheduleForget(proc);
     };
     proc.sandboxed = sandboxType !== "none";
     return { processId: params.processId, sandboxType };
+  }
+
+  /**
+   * Refuses a start past the running-process caps; makes room for its
+   * retained output (and under the closed-process cap) by forgetting the
+   * oldest closed processes first, refusing only if the running ones alone
+   * would retain too much.
+   */
+  private admit(): void {
+    const caps = this.options.caps;
+    if (this.running >= caps.runningPerSession) {
+      throw invalidRequest(`process/start refused: this session already has ${caps.runningPerSession} running processes, the most it may have at once`);
+    }
+    if (caps.executor.running >= caps.executor.max) {
+      throw invalidRequest(`process/start refused: this executor already runs ${caps.executor.max} processes, the most it may (--max-processes)`);
+    }
+    const window = this.options.retainedOutputBytes;
+    let retained = 0;
+    for (const p of this.procs.values()) retained += p.closed ? p.retainedBytes : window;
+    while (this.forgetTimers.size >= caps.exitedPerSession || retained + window > caps.retainedBytesPerSession) {
+      const oldest = this.forgetTimers.keys().next();
+      if (oldest.done) {
+        throw invalidRequest(
+          `process/start refused: this session's processes may retain at most ${caps.retainedBytesPerSession} bytes of output, and another needs ${window} (--retained-output-bytes)`,
+        );
+      }
+      retained -= this.procs.get(oldest.value)?.retainedBytes ?? 0;
+      this.forgetTimers.get(oldest.value)!();
+      this.forgetNow(oldest.value);
+    }
+  }
+
+  private forgetNow(id: string): void {
+    this.forgetTimers.delete(id);
+    const proc = this.procs.get(id);
+    this.procs.delete(id);
+    proc?.forget();
   }
 
   private scheduleForget(proc: ManagedProcess): void {

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { invalidParams } from "../protocol/errors.ts";
 import { parsePathUri } from "../protocol/path-uri.ts";
+import { type GlobBudget, SCAN_DIRECTORY_STEPS, SCAN_ENTRY_STEPS, compileGlob, globBudget, spendSteps } from "./glob-match.ts";
 import type { SandboxContext, SandboxEntry } from "../protocol/messages/sandbox.ts";
 
 export type Access = "read" | "write" | "deny";
@@ -74,6 +75,8 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
   const policyCwd = nativeUri(input.context.policyContext?.cwd ?? input.context.cwd, "sandbox cwd") ?? input.cwd;
   const roots = (input.context.policyContext?.workspaceRoots ?? input.context.workspaceRoots ?? []).map((u) => nativeUri(u, "sandbox workspace root")!);
   const granted = new Map<string, Access>();
+  // One budget for all of the policy's deny globs, so many of them cannot stall a launch either.
+  const globSteps = globBudget();
   const grant = (path: string, access: Access) => {
     const key = normalize(path);
     const before = granted.get(key);
@@ -82,7 +85,7 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
   };
   for (const entry of entries) {
     const access: Access = entry.access === "none" ? "deny" : entry.access;
-    for (const path of entryPaths(entry, { policyCwd, roots, env: input.env, globDepth })) {
+    for (const path of entryPaths(entry, { policyCwd, roots, env: input.env, globDepth, globSteps })) {
       // A missing read-only path still matters under a writable root (it must not be created); elsewhere skipping is harmless.
       if (entry.missing_path_behavior === "skip" && access === "write" && !existsSync(path)) continue;
       grant(path, access);
@@ -155,7 +158,7 @@ export function withRules(view: FsView, extra: PathRule[]): FsView {
   return { ...view, rules: rules.sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path)) };
 }
 
-type Binding = { policyCwd: string; roots: string[]; env: Record<string, string>; globDepth: number };
+type Binding = { policyCwd: string; roots: string[]; env: Record<string, string>; globDepth: number; globSteps: GlobBudget };
 
 /** The native paths an entry covers on this host (none for what does not apply here). */
 function entryPaths(entry: SandboxEntry, b: Binding): string[] {
@@ -165,7 +168,7 @@ function entryPaths(entry: SandboxEntry, b: Binding): string[] {
       return [nativeUri(path.path, "sandbox entry")!];
     case "glob_pattern":
       // Globs only narrow (deny); a read/write glob is ignored like the reference does.
-      return entry.access === "deny" || entry.access === "none" ? expandGlob(path.pattern, b.policyCwd, b.globDepth) : [];
+      return entry.access === "deny" || entry.access === "none" ? expandGlob(path.pattern, b.policyCwd, b.globDepth, b.globSteps) : [];
     case "special": {
       const v = path.value;
       switch (v.kind) {
@@ -201,13 +204,13 @@ function nativeUri(uri: string | null | undefined, label: string): string | unde
  * Paths matching a git-style glob, found by walking from its static prefix
  * at most `maxDepth` levels down (`*`/`?` within a component, `**` any depth).
  */
-export function expandGlob(pattern: string, cwd: string, maxDepth: number): string[] {
+export function expandGlob(pattern: string, cwd: string, maxDepth: number, budget: GlobBudget = globBudget()): string[] {
   const absolute = isAbsolute(pattern) ? pattern : join(cwd, pattern);
   const parts = absolute.split(sep).filter(Boolean);
   const firstGlob = parts.findIndex((p) => /[*?[]/.test(p));
   if (firstGlob < 0) return [absolute];
   const base = `/${parts.slice(0, firstGlob).join("/")}`;
-  const matcher = globRegex(absolute);
+  const matcher = compileGlob(absolute, budget);
   const out: string[] = [];
   let visited = 0;
   const walk = (dir: string, level: number) => {
@@ -218,6 +221,7 @@ export function expandGlob(pattern: string, cwd: string, maxDepth: number): stri
     } catch {
       return;
     }
+    spendSteps(budget, pattern, SCAN_DIRECTORY_STEPS + SCAN_ENTRY_STEPS * names.length);
     for (const d of names) {
       visited++;
       const p = join(dir, d.name);
@@ -227,28 +231,6 @@ export function expandGlob(pattern: string, cwd: string, maxDepth: number): stri
   };
   walk(base, 1);
   return out;
-}
-
-function globRegex(glob: string): RegExp {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === "*" && glob[i + 1] === "*") {
-      const slash = glob[i + 2] === "/";
-      re += slash ? "(?:.*/)?" : ".*";
-      i += slash ? 2 : 1;
-    } else if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 1);
-      if (end < 0) re += "\\[";
-      else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
 }
 
 function rank(a: Access): number {

@@ -7,6 +7,11 @@ import { type Clock, systemClock } from "./clock.ts";
 import { Connection, type ConnectionOptions } from "./connection.ts";
 import {
   DEFAULT_CONCURRENT_REQUESTS,
+  DEFAULT_MAX_PROCESSES,
+  DEFAULT_MAX_SESSIONS,
+  MAX_EXITED_PROCESSES_PER_SESSION,
+  MAX_RUNNING_PROCESSES_PER_SESSION,
+  MAX_RETAINED_OUTPUT_BYTES_PER_SESSION,
   DETACHED_SESSION_TTL_MS,
   EXITED_PROCESS_RETENTION_MS,
   MAX_OUTPUT_CHUNK_BYTES,
@@ -21,6 +26,10 @@ export type ExecServerOptions = {
   detachedSessionTtlMs?: number;
   exitedRetentionMs?: number;
   retainedOutputBytes?: number;
+  /** Processes running at once in the executor (`--max-processes`). */
+  maxProcesses?: number;
+  /** Sessions held at once, attached or detached (`--max-sessions`). */
+  maxSessions?: number;
   /** How Linux sandbox intent is enforced (default: auto). */
   sandboxBackend?: SandboxBackend;
   /** Files the executor holds secrets in, hidden from every sandbox (canonical paths). */
@@ -40,6 +49,7 @@ export class ExecServer {
     const secretPaths = options.secretPaths ?? [];
     const sessions = new SessionRegistry({
       detachedSessionTtlMs: options.detachedSessionTtlMs ?? DETACHED_SESSION_TTL_MS,
+      maxSessions: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
       clock,
       process: {
         retainedOutputBytes: options.retainedOutputBytes ?? RETAINED_OUTPUT_BYTES_PER_PROCESS,
@@ -48,6 +58,12 @@ export class ExecServer {
         exitedRetentionMs: options.exitedRetentionMs ?? EXITED_PROCESS_RETENTION_MS,
         clock,
         ownEnv: env,
+        caps: {
+          runningPerSession: MAX_RUNNING_PROCESSES_PER_SESSION,
+          exitedPerSession: MAX_EXITED_PROCESSES_PER_SESSION,
+          retainedBytesPerSession: MAX_RETAINED_OUTPUT_BYTES_PER_SESSION,
+          executor: { running: 0, max: options.maxProcesses ?? DEFAULT_MAX_PROCESSES },
+        },
       },
     });
     this.context = {

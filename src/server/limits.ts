@@ -32,3 +32,40 @@ export const SHUTDOWN_GRACE_MS = 2_000;
  * detach window and the client's 75 s recovery deadline.
  */
 export const WS_IDLE_TIMEOUT_SECONDS = 60;
+/**
+ * Established WebSocket connections at once; one more is answered 503 before
+ * the upgrade (after authentication). Each holds a socket, buffers and up to
+ * 128 file handles; an orchestrator needs a handful, so this only stops a
+ * client that opens connections without end (those still in the HTTP phase
+ * are bounded in src/transport/upgrade-gate.ts).
+ */
+export const MAX_WS_CONNECTIONS = 128;
+/**
+ * Processes one session may have running (not yet closed) at once; one more
+ * is refused with -32600. Each holds pipes and a retained-output window; an
+ * agent runs a few at a time, so 64 only stops a runaway or hostile client.
+ */
+export const MAX_RUNNING_PROCESSES_PER_SESSION = 64;
+/**
+ * Closed processes one session keeps readable (for the exited-process
+ * retention); past this the oldest is forgotten early, so a client starting
+ * `/bin/true` in a loop does not grow the table for 80 s at a time.
+ */
+export const MAX_EXITED_PROCESSES_PER_SESSION = 1024;
+/**
+ * Output bytes one session's processes may retain: each running process
+ * counts its whole window (`--retained-output-bytes`, it may fill it), each
+ * closed one what it holds. A start that would pass this first forgets the
+ * oldest closed processes, else is refused with -32600. 1 GiB: 64 running
+ * processes at the default 16 MiB window, spilled to disk past 1 MiB each.
+ */
+export const MAX_RETAINED_OUTPUT_BYTES_PER_SESSION = 1024 * 1024 * 1024;
+/** Processes running at once in the whole executor (`--max-processes`), bounding its descriptors (≥ 3 each). */
+export const DEFAULT_MAX_PROCESSES = 512;
+/**
+ * Sessions held at once, attached or detached (`--max-sessions`); a new one
+ * is refused with -32600 (a resume is not a new session). Bounds what
+ * clients that connect, start processes and vanish can leave behind for the
+ * detach window.
+ */
+export const DEFAULT_MAX_SESSIONS = 128;

@@ -64,6 +64,8 @@ export class Session implements ProcessEventSink {
 export type SessionOptions = {
   /** How long a detached session (and its processes) waits to be resumed. */
   detachedSessionTtlMs: number;
+  /** Sessions held at once, attached or detached; a new one past this is refused. */
+  maxSessions: number;
   clock: Clock;
   process: ProcessTableOptions;
 };
@@ -74,6 +76,9 @@ export class SessionRegistry {
   constructor(private readonly options: SessionOptions) {}
 
   create(attachment: Attachment): Session {
+    if (this.sessions.size >= this.options.maxSessions) {
+      throw invalidRequest(`initialize refused: this executor already holds ${this.options.maxSessions} sessions, attached or detached (--max-sessions)`);
+    }
     const session = new Session(crypto.randomUUID(), this.options.process);
     session.attach(attachment);
     this.sessions.set(session.id, session);

@@ -20,6 +20,7 @@ const REASONS: Record<number, string> = {
   404: "Not Found",
   405: "Method Not Allowed",
   431: "Request Header Fields Too Large",
+  503: "Service Unavailable",
 };
 
 const HEAD_END = Buffer.from("\r\n\r\n");

@@ -10,8 +10,9 @@
 import type { Socket, TCPSocketListener } from "bun";
 import type { Connection } from "../server/connection.ts";
 import type { ExecServer } from "../server/exec-server.ts";
-import { MAX_INCOMING_MESSAGE_BYTES, WS_IDLE_TIMEOUT_SECONDS } from "../server/limits.ts";
+import { MAX_INCOMING_MESSAGE_BYTES, MAX_WS_CONNECTIONS, WS_IDLE_TIMEOUT_SECONDS } from "../server/limits.ts";
 import { type HttpReply, type RequestHead, acceptKey, formatReply, parseRequestHead } from "./http1.ts";
+import { PendingUpgrades } from "./upgrade-gate.ts";
 import { CloseCode } from "./ws-frames.ts";
 import { WebSocketPeer } from "./ws-peer.ts";
 
@@ -28,6 +29,8 @@ export const HTTP_HEAD_TIMEOUT_MS = 10_000;
 const IDLE_CHECK_MS = 5_000;
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
+/** The answer to an upgrade past MAX_WS_CONNECTIONS (after authentication, so only a client that may connect learns it). */
+const TOO_MANY: HttpReply = { status: 503, headers: TEXT, body: `too many connections: this executor serves at most ${MAX_WS_CONNECTIONS} at once` };
 
 type SocketState = { peer: string; head: Buffer | null; ws: WebSocketPeer | null; timer: Timer | null };
 
@@ -40,10 +43,12 @@ export function listenWebSocket(
 ): WebSocketListener {
   const peers = new Set<WebSocketPeer>();
   const sockets = new Set<Socket<SocketState>>();
+  const pending = new PendingUpgrades<Socket<SocketState>>();
 
   const upgrade = (socket: Socket<SocketState>, head: RequestHead, rest: Buffer) => {
     const state = socket.data;
     const key = head.headers.get("sec-websocket-key")!;
+    pending.done(socket);
     socket.write(formatReply({ status: 101, headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-accept": acceptKey(key) } }, false));
     const peer = new WebSocketPeer(socket, MAX_INCOMING_MESSAGE_BYTES);
     state.ws = peer;
@@ -69,7 +74,7 @@ export function listenWebSocket(
     clearTimeout(socket.data.timer ?? undefined);
     socket.data.head = null;
     if (!("head" in parsed)) return replyAndClose(socket, parsed);
-    const reply = route(parsed.head) ?? guard(parsed.head.headers);
+    const reply = route(parsed.head) ?? guard(parsed.head.headers) ?? (peers.size >= MAX_WS_CONNECTIONS ? TOO_MANY : undefined);
     if (reply) return replyAndClose(socket, reply);
     upgrade(socket, parsed.head, bytes.subarray(parsed.end));
   };
@@ -87,8 +92,9 @@ export function listenWebSocket(
         const refusal = peerGuard({ address: socket.localAddress, port: socket.localPort }, { address: ip, port: socket.remotePort });
         if (refusal) {
           socket.data.head = null;
-          replyAndClose(socket, refusal);
+          return replyAndClose(socket, refusal);
         }
+        for (const old of pending.admit(socket, ip)) old.terminate();
       },
       data(socket, data) {
         const state = socket.data;
@@ -102,6 +108,7 @@ export function listenWebSocket(
       },
       close(socket) {
         sockets.delete(socket);
+        pending.done(socket);
         clearTimeout(socket.data.timer ?? undefined);
         const ws = socket.data.ws;
         if (!ws) return;

@@ -9,6 +9,11 @@ describe("parseArgs", () => {
   test("exec-server alias and --flag=value", () => {
     expect(parseArgs(["exec-server", "--listen=stdio", "--concurrent-requests", "4"])).toMatchObject({ listen: { kind: "stdio" }, concurrentRequests: 4 });
   });
+  test("--max-processes and --max-sessions: positive counts, defaults 512 and 128", () => {
+    expect(parseArgs([])).toMatchObject({ maxProcesses: 512, maxSessions: 128 });
+    expect(parseArgs(["--max-processes", "3", "--max-sessions=2"])).toMatchObject({ maxProcesses: 3, maxSessions: 2 });
+    expect(() => parseArgs(["--max-sessions", "0"])).toThrow(expect.objectContaining({ exitCode: 2 }));
+  });
   test("usage errors carry clap's exit code 2, invalid values 1", () => {
     expect(() => parseArgs(["--nope"])).toThrow(expect.objectContaining({ exitCode: 2 }));
     expect(() => parseArgs(["--concurrent-requests", "0"])).toThrow(expect.objectContaining({ exitCode: 2 }));

@@ -16,6 +16,17 @@ const setup = (d: string) => build(d, { "watched/existing.txt": "e", "other": { 
 
 export const fsWatchScenarios: Scenario[] = [
   {
+    name: "fs/watchMissing-path-cap",
+    setup,
+    steps: [
+      ...ready(),
+      // 64 paths (repeats count) are watched; 65 are refused and the id is spent.
+      watch(1, "watched", Array.from({ length: 64 }, () => "watched/same.flag")),
+      watch(2, "watched", Array.from({ length: 65 }, (_, i) => `watched/m${i}.flag`)),
+      watch(2, "watched", ["watched/one.flag"]),
+    ],
+  },
+  {
     name: "fs/watchMissing-fires-once",
     setup,
     steps: [

@@ -13,6 +13,14 @@ export function rssBytes(pid: number): number {
   return procField(pid, "status", "VmRSS") * 1024;
 }
 
+/** CPU time `pid` has used so far (user + system), in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // After the last ")": state is field 3, utime and stime fields 14 and 15, in clock ticks (100 per second on Linux).
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** The descendant of `root` running `name` (`/proc/<pid>/comm`): bytes it has written so far (wchar), or null if there is none. */
 export function childWritten(root: number, name = "head"): number | null {
   const procs: { pid: string; ppid: string; comm: string }[] = [];
