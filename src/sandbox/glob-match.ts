@@ -28,9 +28,11 @@ export const MAX_GLOB_PATTERN_LENGTH = 4096;
 /**
  * Steps the deny globs of one sandbox policy may spend, matching and scanning.
  * `**\/*.pem` over 1,100 directories of 11,100 entries cost 2.45 M (132 ms),
- * so the largest scan the entry cap allows (100,000 entries) costs ~22 M; a
- * policy that would cost more than three times that (measured 1.8 s on a busy
- * 2-core box) is refused rather than allowed to stall every connection.
+ * so 100,000 entries cost ~22 M; a policy that would cost more than three
+ * times that (measured 1.8 s on a busy 2-core box) is refused rather than
+ * allowed to stall every connection. This budget is also what stops a scan of
+ * a huge tree: refused, never cut short (a partial scan would leave matching
+ * files unmasked).
  */
 export const MAX_GLOB_MATCH_STEPS = 64 * 1024 * 1024;
 /** What a scan's directory read costs, in matching steps (measured 8–20 µs for a small directory, more under load). */

@@ -19,8 +19,6 @@ export const PROTECTED_NAMES = [".git", ".agents", ".codex", ".aws"] as const;
 export const MINIMAL_LINUX_ROOTS = ["/bin", "/sbin", "/usr", "/etc", "/lib", "/lib64"];
 /** Deny globs are expanded by walking this deep when the policy names no `glob_scan_max_depth`. */
 export const DEFAULT_GLOB_SCAN_DEPTH = 8;
-/** A deny glob scan stops after visiting this many directory entries (a huge tree must not stall a launch). */
-export const MAX_GLOB_SCAN_ENTRIES = 100_000;
 
 /**
  * `placeholder`: the path does not exist yet but lies where the command could
@@ -212,9 +210,10 @@ export function expandGlob(pattern: string, cwd: string, maxDepth: number, budge
   const base = `/${parts.slice(0, firstGlob).join("/")}`;
   const matcher = compileGlob(absolute, budget);
   const out: string[] = [];
-  let visited = 0;
+  // No silent entry cap: a scan cut short would leave matches unmasked. The step budget bounds the work
+  // and refuses (-32602) a tree too big to scan.
   const walk = (dir: string, level: number) => {
-    if (level > maxDepth || visited > MAX_GLOB_SCAN_ENTRIES) return;
+    if (level > maxDepth) return;
     let names: import("node:fs").Dirent[];
     try {
       names = readdirSync(dir, { withFileTypes: true });
@@ -223,7 +222,6 @@ export function expandGlob(pattern: string, cwd: string, maxDepth: number, budge
     }
     spendSteps(budget, pattern, SCAN_DIRECTORY_STEPS + SCAN_ENTRY_STEPS * names.length);
     for (const d of names) {
-      visited++;
       const p = join(dir, d.name);
       if (matcher.test(p)) out.push(p);
       if (d.isDirectory()) walk(p, level + 1);

@@ -7,8 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCode } from "../../src/protocol/errors.ts";
-import { compileGlob, globBudget } from "../../src/sandbox/glob-match.ts";
-import { resolveSandbox } from "../../src/sandbox/policy.ts";
+import { SCAN_DIRECTORY_STEPS, SCAN_ENTRY_STEPS, compileGlob, globBudget } from "../../src/sandbox/glob-match.ts";
+import { expandGlob, resolveSandbox } from "../../src/sandbox/policy.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { SANDBOX_ENV, special } from "../helpers/sandbox.ts";
 import { startServer, tempDir } from "../helpers/server.ts";
@@ -102,3 +102,19 @@ test("regression: a hostile deny glob does not freeze the executor; another conn
   a.close();
   b.close();
 }, 30_000);
+
+test("a deny-glob scan too big for its budget is refused, never cut short with matches left unmasked", () => {
+  using dir = tempDir("execbox-glob-scan-");
+  for (let i = 0; i < 200; i++) writeFileSync(join(dir.path, `f${i}.pem`), "");
+  const pattern = `${dir.path}/*.pem`;
+  expect(expandGlob(pattern, "/", 8)).toHaveLength(200);
+  // A budget that covers the directory read but not all 200 entries.
+  let error: unknown;
+  try {
+    expandGlob(pattern, "/", 8, globBudget(SCAN_DIRECTORY_STEPS + SCAN_ENTRY_STEPS * 100));
+  } catch (e) {
+    error = e;
+  }
+  expect((error as { code?: number })?.code).toBe(ErrorCode.InvalidParams);
+  expect(String((error as Error).message)).toStartWith("deny globs are too costly to match");
+});
