@@ -56,7 +56,12 @@ export function checkJwt(token: string, config: JwtConfig, now: number): string 
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return JwtFailure.invalid;
   const claims = decodeObject(body);
   if (claims === DUPLICATE) return JwtFailure.duplicate;
-  if (!claims || claims.exp === undefined || claims.exp === null) return JwtFailure.invalid;
+  return claims ? checkClaims(claims, config, now) : JwtFailure.invalid;
+}
+
+/** The claims of a token whose signature holds: dates first (all of them well-formed), then time, issuer, audience. */
+function checkClaims(claims: Claims, config: JwtConfig, now: number): string | undefined {
+  if (claims.exp === undefined || claims.exp === null) return JwtFailure.invalid;
   if (!isNumericDate(claims.exp)) return JwtFailure.exp;
   // `null` reads as absent, as serde's Option does (the reference accepts `"nbf":null`).
   if (claims.nbf != null && !isNumericDate(claims.nbf)) return JwtFailure.nbf;
