@@ -10,7 +10,8 @@ import { Base64Error, decodeBase64 } from "../protocol/base64.ts";
 import { fromOsError, invalidRequest, internalError } from "../protocol/errors.ts";
 import { toPathUri } from "../protocol/path-uri.ts";
 import { FileDataResult } from "./base64-result.ts";
-import { identityOf, isInsideTree, osError, refuseDotName, refuseFinalSymlink, refuseRootRemoval, refuseSymlinks } from "./paths.ts";
+import { identityOf, isInsideTree, osError, refuseDotName, refuseFinalSymlink, refuseSymlinks } from "./paths.ts";
+import { refuseRootRemoval } from "./root-guard.ts";
 
 /** Runs an fs operation, turning thrown OS errors into their JSON-RPC form. */
 export async function fsCall<T>(op: () => Promise<T>): Promise<T> {

@@ -49,7 +49,7 @@ export async function identityOf(path: string): Promise<FileIdentity> {
   return { dev: st.dev, ino: st.ino };
 }
 
-const sameFile = (a: FileIdentity, b: FileIdentity) => a.dev === b.dev && a.ino === b.ino;
+export const sameFile = (a: FileIdentity, b: FileIdentity) => a.dev === b.dev && a.ino === b.ino;
 
 /**
  * Refuses a path whose last component is `.` or `..` (GNU rm: "refusing to
@@ -63,21 +63,6 @@ export function refuseDotName(path: string, method: "fs/remove" | "fs/copy"): vo
     const what = method === "fs/remove" ? "remove" : "copy to";
     throw invalidRequest(`${method} refuses to ${what} a path whose last component is \`.\` or \`..\``);
   }
-}
-
-/**
- * Guard for `fs/remove`: removing the root directory is refused before
- * anything is touched (the reference, asked to, starts deleting the disk).
- * Compares device and inode with the root's, so another path to it (a bind
- * mount of `/`, `/proc/self/root/`) is caught too. The final component is
- * not followed: a symlink to `/` is removed itself, never its target.
- * `root` is injectable so tests can stand a temp dir in for `/`.
- */
-export async function refuseRootRemoval(path: string, root?: FileIdentity): Promise<void> {
-  const message = "fs/remove refuses to remove the root directory `/`";
-  if (path === sep) throw invalidRequest(message);
-  const st = await lstat(path, { bigint: true }).catch(() => undefined);
-  if (st?.isDirectory() && sameFile(st, root ?? (await identityOf(sep)))) throw invalidRequest(message);
 }
 
 /**
