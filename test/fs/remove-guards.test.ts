@@ -45,6 +45,22 @@ test("removing `<link>/.` or `<link>/..` (encoded slash) is refused and nothing 
   }
 });
 
+test("the fs helper (a restricted policy) refuses `<link>/.` the same way", async () => {
+  const t = linkedTree("helper");
+  const sandbox = {
+    permissions: {
+      type: "managed",
+      file_system: { type: "restricted", entries: [{ path: { type: "special", value: { kind: "root" } }, access: "read" }, { path: { type: "path", path: `file://${t}` }, access: "write" }] },
+      network: "restricted",
+    },
+    cwd: `file://${t}`,
+    windowsSandboxLevel: "disabled",
+  };
+  const answer = await executor.client.call("fs/remove", { path: `file://${t}/link%2F.`, sandbox });
+  expect(answer.error).toEqual({ code: -32600, message: "fs/remove refuses to remove a path whose last component is `.` or `..`" });
+  expectIntact(t);
+});
+
 test("copying to `<link>/..` is refused; so is a tree copied onto a link to itself", async () => {
   const c = executor.client;
   const t = linkedTree("copy");
