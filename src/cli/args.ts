@@ -195,9 +195,11 @@ Options:
                                  else Landlock) [default: auto]
   --ws-auth <MODE>               capability-token | signed-bearer-token; clients send
                                  \`Authorization: Bearer <token>\` on the upgrade
-  --ws-token-file <PATH>         capability token (trimmed), or
+  --ws-token-file <PATH>         capability token (trimmed, ≥ 16 bytes), or
   --ws-token-sha256 <HEX>        its SHA-256
   --ws-shared-secret-file <PATH> HS256 secret for signed tokens (≥ 32 bytes)
+                                 Secret files must not be accessible by group or
+                                 others (chmod 600).
   --ws-issuer <ISS>, --ws-audience <AUD>
                                  required iss / aud claims (signed tokens)
   --ws-max-clock-skew-seconds <S> leeway for exp/nbf [default: 30]

@@ -2,10 +2,16 @@
  * `--ws-auth` and its companions, validated with the reference's messages,
  * turned into an `AuthConfig`. Secret files are read here and never echoed.
  */
-import { readFileSync, realpathSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, realpathSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { osErrorText } from "../protocol/errors.ts";
-import { type AuthConfig, DEFAULT_MAX_CLOCK_SKEW_SECONDS, MIN_SIGNED_SECRET_BYTES } from "../server/auth.ts";
+import {
+  type AuthConfig,
+  DEFAULT_MAX_CLOCK_SKEW_SECONDS,
+  MIN_CAPABILITY_TOKEN_BYTES,
+  MIN_SIGNED_SECRET_BYTES,
+  SECRET_FILE_FORBIDDEN_MODE,
+} from "../server/auth.ts";
 import { UsageError } from "./listen.ts";
 
 export type AuthFlags = {
@@ -46,6 +52,9 @@ export function authConfigFrom(f: AuthFlags): AuthConfig | undefined {
       throw new UsageError("`--ws-token-file` or `--ws-token-sha256` is required when `--ws-auth capability-token` is set");
     }
     const token = readSecret(f.tokenFile);
+    if (token.length < MIN_CAPABILITY_TOKEN_BYTES) {
+      throw new UsageError(`websocket capability token ${f.tokenFile} must be at least ${MIN_CAPABILITY_TOKEN_BYTES} bytes`);
+    }
     return { mode: "capability-token", tokenSha256: createHash("sha256").update(token).digest() };
   }
   if (tokenFlags) {
@@ -67,13 +76,28 @@ export function authConfigFrom(f: AuthFlags): AuthConfig | undefined {
   };
 }
 
-/** Reads and trims a secret file; errors name the path, never the content. */
+/**
+ * Reads and trims a secret file; errors name the path, never the content.
+ * A file group or others may access is refused (checked on the descriptor
+ * read from, so a swap between check and read does not help).
+ */
 function readSecret(path: string): Buffer {
   let text: string;
+  let fd: number | undefined;
   try {
-    text = readFileSync(path, "utf8");
+    fd = openSync(path, "r");
+    const mode = fstatSync(fd).mode & 0o777;
+    // Windows has no such bits (Node reports 0o666 for every file): nothing to check there.
+    if (process.platform !== "win32" && (mode & SECRET_FILE_FORBIDDEN_MODE) !== 0) {
+      const octal = mode.toString(8).padStart(4, "0");
+      throw new UsageError(`websocket auth secret ${path} is accessible by group or others (permissions ${octal}); run \`chmod 600 ${path}\``);
+    }
+    text = readFileSync(fd, "utf8");
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`failed to read websocket auth secret ${path}: ${osErrorText(e)}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   const trimmed = text.trim();
   if (trimmed === "") throw new UsageError(`websocket auth secret ${path} must not be empty`);

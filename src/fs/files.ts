@@ -10,7 +10,8 @@ import { Base64Error, decodeBase64 } from "../protocol/base64.ts";
 import { fromOsError, invalidRequest, internalError } from "../protocol/errors.ts";
 import { toPathUri } from "../protocol/path-uri.ts";
 import { FileDataResult } from "./base64-result.ts";
-import { isWithin, osError, refuseFinalSymlink, refuseRootRemoval, refuseSymlinks, resolveParent } from "./paths.ts";
+import { identityOf, isInsideTree, osError, refuseDotName, refuseFinalSymlink, refuseSymlinks } from "./paths.ts";
+import { refuseRootRemoval } from "./root-guard.ts";
 
 /** Runs an fs operation, turning thrown OS errors into their JSON-RPC form. */
 export async function fsCall<T>(op: () => Promise<T>): Promise<T> {
@@ -103,6 +104,7 @@ export async function readDirectory(path: string) {
 }
 
 export async function remove(path: string, recursive: boolean, force: boolean, followSymlinks: boolean): Promise<{}> {
+  refuseDotName(path, "fs/remove");
   await refuseRootRemoval(path);
   return fsCall(async () => {
     if (!followSymlinks && recursive) throw internalError("recursive no-follow removal is unsupported");
@@ -120,12 +122,13 @@ export async function remove(path: string, recursive: boolean, force: boolean, f
 }
 
 export async function copy(source: string, destination: string, recursive: boolean): Promise<{}> {
+  refuseDotName(destination, "fs/copy");
   return fsCall(async () => {
     const st = await lstat(source);
     if (st.isDirectory()) {
       if (!recursive) throw invalidRequest("fs/copy requires recursive: true when sourcePath is a directory");
       // Refuse before writing anything: copying a tree into itself would never end.
-      if (isWithin(await resolveParent(destination), await realpath(source))) {
+      if (await isInsideTree(destination, await identityOf(source))) {
         throw invalidRequest("fs/copy cannot copy a directory to itself or one of its descendants");
       }
       await copyTree(source, destination, true);

@@ -1,6 +1,6 @@
 /** Path checks shared by the fs methods: no-follow resolution and the host-safety guards. */
-import { lstat, realpath } from "node:fs/promises";
-import { dirname, sep } from "node:path";
+import { lstat, realpath, stat } from "node:fs/promises";
+import { basename, dirname, join, sep } from "node:path";
 import { invalidRequest } from "../protocol/errors.ts";
 
 /** An error object shaped like Node's, so `fromOsError` maps it like a real one. */
@@ -41,26 +41,57 @@ export async function refuseFinalSymlink(path: string): Promise<void> {
   }
 }
 
+/** A file's identity on this host: what GNU rm's --preserve-root compares, since one directory can have many paths. */
+export type FileIdentity = { dev: bigint; ino: bigint };
+
+export async function identityOf(path: string): Promise<FileIdentity> {
+  const st = await stat(path, { bigint: true });
+  return { dev: st.dev, ino: st.ino };
+}
+
+export const sameFile = (a: FileIdentity, b: FileIdentity) => a.dev === b.dev && a.ino === b.ino;
+
 /**
- * Guard for `fs/remove`: removing the root filesystem is refused before
- * anything is touched (the reference, asked to, starts deleting the disk).
- * Checks the lexical path and, for a real directory, where it resolves to.
+ * Refuses a path whose last component is `.` or `..` (GNU rm: "refusing to
+ * remove '.' or '..' directory"), before anything is touched. Such a path
+ * only arrives with an encoded slash (`link%2F..`), and through a link it
+ * names a directory elsewhere: `link/..` is the parent of the link's target.
  */
-export async function refuseRootRemoval(path: string): Promise<void> {
-  const message = "fs/remove refuses to remove the root directory `/`";
-  if (path === sep) throw invalidRequest(message);
-  const st = await lstat(path).catch(() => undefined);
-  if (st?.isDirectory() && (await realpath(path).catch(() => path)) === sep) throw invalidRequest(message);
+export function refuseDotName(path: string, method: "fs/remove" | "fs/copy"): void {
+  const last = path.slice(path.lastIndexOf(sep) + 1);
+  if (last === "." || last === "..") {
+    const what = method === "fs/remove" ? "remove" : "copy to";
+    throw invalidRequest(`${method} refuses to ${what} a path whose last component is \`.\` or \`..\``);
+  }
 }
 
-/** True if `candidate` is `dir` itself or lies below it (both absolute, resolved). */
-export function isWithin(candidate: string, dir: string): boolean {
-  return candidate === dir || candidate.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+/**
+ * True when `destination` would be inside the directory `source` (or be it):
+ * a directory on its physical path has the source's identity. Comparing
+ * identities rather than path strings also catches a destination reached
+ * through a link to the source or a bind mount of it.
+ */
+export async function isInsideTree(destination: string, source: FileIdentity): Promise<boolean> {
+  let dir = await physicalPath(destination);
+  for (;;) {
+    const st = await stat(dir, { bigint: true }).catch(() => undefined);
+    if (st && sameFile(st, source)) return true;
+    if (dir === sep) return false;
+    dir = dirname(dir);
+  }
 }
 
-/** Resolves the parent directory of `path` through links, keeping the final name. */
-export async function resolveParent(path: string): Promise<string> {
-  const parent = await realpath(dirname(path)).catch(() => dirname(path));
-  const name = path.slice(dirname(path).length);
-  return parent === sep ? name : parent + name;
+/**
+ * `path` with its longest existing prefix resolved through links (the rest
+ * does not exist, so holds none), so that walking up with `dirname` visits
+ * its real ancestors, not those of a link's name.
+ */
+async function physicalPath(path: string): Promise<string> {
+  const missing: string[] = [];
+  for (let existing = path; ; existing = dirname(existing)) {
+    const real = await realpath(existing).catch(() => undefined);
+    if (real !== undefined) return join(real, ...missing.reverse());
+    if (existing === sep) return path;
+    missing.push(basename(existing));
+  }
 }

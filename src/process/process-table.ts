@@ -10,6 +10,7 @@ import { type SandboxHost, type SandboxType, planLaunch } from "../sandbox/launc
 import { trackSandboxRoot } from "../sandbox/peer-guard.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
+import { refuseUnenforcedPolicy } from "./unenforced-policy.ts";
 
 /** A cwd valid as a URI but not on this host is -32602 with the reference's wording. */
 function parseCwd(uri: string): string {
@@ -57,6 +58,7 @@ export class ProcessTable {
   ) {}
 
   start(params: ProcessStartParams): { processId: string; sandboxType: SandboxType } {
+    refuseUnenforcedPolicy(params);
     if (params.argv.length === 0) throw invalidParams("argv must not be empty");
     if (this.procs.has(params.processId)) throw invalidRequest(`process ${params.processId} already exists`);
     this.admit();

@@ -145,12 +145,12 @@ describe("processes", () => {
 
 describe("authentication", () => {
   test("the token goes in the upgrade's Authorization header; a missing one is a clear connect error", async () => {
-    writeFileSync(join(dir.path, "token"), "tok-123456\n");
+    writeFileSync(join(dir.path, "token"), "tok-1234567890abcdef\n", { mode: 0o600 });
     await using auth = await startServer(["--ws-auth", "capability-token", "--ws-token-file", join(dir.path, "token")]);
     const err = await connectWebSocket(auth.url).catch((e) => e);
     expect(err.message).toContain(`cannot connect to ${auth.url}`);
     expect(err.message).toContain("401");
-    const ok = await connectWebSocket(auth.url, { token: "tok-123456" });
+    const ok = await connectWebSocket(auth.url, { token: "tok-1234567890abcdef" });
     expect(await ok.call("environment/status")).toEqual({ status: "ready" });
     await ok.close();
     expect(ok.state).toBe("closed");
@@ -162,8 +162,8 @@ describe("authentication", () => {
         seen.push([url, options]);
       }
     }
-    const injected = await connectWebSocket(auth.url, { token: "tok-123456", WebSocket: Recording as never });
-    expect(seen).toEqual([[auth.url, { headers: { Authorization: "Bearer tok-123456" } }]]);
+    const injected = await connectWebSocket(auth.url, { token: "tok-1234567890abcdef", WebSocket: Recording as never });
+    expect(seen).toEqual([[auth.url, { headers: { Authorization: "Bearer tok-1234567890abcdef" } }]]);
     await injected.close();
     await expect(ok.call("environment/status")).rejects.toBeInstanceOf(ExecboxConnectionError);
   });

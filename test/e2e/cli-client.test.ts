@@ -102,7 +102,7 @@ describe("execbox info", () => {
     expect(info.executorVersion).toBe("0.169.0");
     expect(info.cwd).toBe(`file://${dir.path}`);
 
-    writeFileSync(join(dir.path, "token"), "tok-abcdef\n");
+    writeFileSync(join(dir.path, "token"), "tok-abcdef0123456789\n", { mode: 0o600 });
     writeFileSync(join(dir.path, "wrong"), "nope\n");
     await using auth = await startServer(["--ws-auth", "capability-token", "--ws-token-file", join(dir.path, "token")]);
     expect((await cli(["info", "--url", auth.url, "--token-file", join(dir.path, "token")])).code).toBe(0);

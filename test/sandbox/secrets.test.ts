@@ -21,7 +21,7 @@ type Executor = { server: RunningServer; client: RawClient };
 const executors: Record<"bwrap" | "landlock", Executor> = {} as never;
 
 beforeAll(async () => {
-  writeFileSync(tokenFile, `${TOKEN}\n`);
+  writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
   for (const backend of ["bwrap", "landlock"] as const) {
     const server = await startServer(["--ws-auth", "capability-token", "--ws-token-file", tokenFile, "--sandbox-backend", backend]);
     const client = await RawClient.websocket(server.url, { authorization: `Bearer ${TOKEN}` });

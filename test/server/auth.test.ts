@@ -1,11 +1,12 @@
 /** WebSocket authentication: the capability-token and signed-JWT matrices, through a real executor. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createHash, createHmac } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RawClient } from "../helpers/rpc-client.ts";
+import { jwt as signJwt, upgrade } from "../helpers/upgrade.ts";
 import { waitUntil } from "../helpers/wait.ts";
-import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+import { type RunningServer, execboxCommand, startServer, tempDir } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
 
@@ -14,26 +15,12 @@ const TOKEN = "cap-token-0123456789";
 const SECRET = "s".repeat(40);
 afterAll(() => dir[Symbol.dispose]());
 
-/** Upgrade with the given headers; returns the HTTP status and body (101 → "upgraded"). */
-async function upgrade(url: string, headers: Record<string, string>): Promise<[number, string]> {
-  const res = await fetch(url.replace("ws://", "http://"), {
-    headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", ...headers },
-  });
-  return [res.status, res.status === 101 ? "upgraded" : await res.text()];
-}
-
-function jwt(claims: Record<string, unknown>, { secret = SECRET, alg = "HS256" } = {}): string {
-  const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const head = enc({ alg, typ: "JWT" });
-  const body = enc(claims);
-  const sig = createHmac(alg === "HS512" ? "sha512" : "sha256", secret).update(`${head}.${body}`).digest("base64url");
-  return `${head}.${body}.${sig}`;
-}
+const jwt = (claims: Record<string, unknown>, { secret = SECRET, alg = "HS256" } = {}) => signJwt(claims, secret, { alg, typ: "JWT" });
 
 describe("capability token", () => {
   let server: RunningServer;
   beforeAll(async () => {
-    writeFileSync(join(dir.path, "token"), `  ${TOKEN}\n`);
+    writeFileSync(join(dir.path, "token"), `  ${TOKEN}\n`, { mode: 0o600 });
     server = await startServer(["--ws-auth", "capability-token", "--ws-token-file", join(dir.path, "token")]);
   });
   afterAll(() => server.stop("SIGKILL"));
@@ -74,7 +61,7 @@ describe("signed bearer token", () => {
   let server: RunningServer;
   const now = () => Math.floor(Date.now() / 1000);
   beforeAll(async () => {
-    writeFileSync(join(dir.path, "secret"), `${SECRET}\n`);
+    writeFileSync(join(dir.path, "secret"), `${SECRET}\n`, { mode: 0o600 });
     server = await startServer([
       "--ws-auth", "signed-bearer-token", "--ws-shared-secret-file", join(dir.path, "secret"),
       "--ws-issuer", "issuer-a", "--ws-audience", "execbox", "--ws-max-clock-skew-seconds", "10",
@@ -97,7 +84,8 @@ describe("signed bearer token", () => {
       [jwt({ iss: "issuer-a", aud: "execbox" }), 401, "invalid websocket jwt"],
       [jwt(ok, { secret: "x".repeat(40) }), 401, "invalid websocket jwt"],
       [jwt(ok, { alg: "HS512" }), 401, "invalid websocket jwt"],
-      ["not.a.jwt", 401, "invalid websocket jwt"],
+      ["not.a.jwt", 401, "invalid websocket jwt encoding"],
+      ["two.parts", 401, "invalid websocket jwt"],
     ];
     for (const [token, status, body] of cases) {
       expect([token, ...(await upgrade(server.url, { authorization: `Bearer ${token}` }))]).toEqual([token, status, body]);
@@ -108,13 +96,19 @@ describe("signed bearer token", () => {
 
 describe("flag validation", () => {
   const run = async (args: string[]) => {
-    const proc = Bun.spawn([...(process.env.EXECBOX_BIN ? [process.env.EXECBOX_BIN] : [process.execPath, join(import.meta.dir, "../../src/cli/main.ts")]), ...args], { stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([...execboxCommand(), ...args], {
+      stdout: "pipe",
+      stderr: "pipe",
+      // A server that starts instead of refusing must not outlive the test.
+      timeout: 10_000,
+      killSignal: "SIGKILL",
+    });
     const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
     return [code, stderr.trim()];
   };
   test("the reference's refusals, and a short signed secret", async () => {
-    writeFileSync(join(dir.path, "short"), "short-secret");
-    writeFileSync(join(dir.path, "empty"), "  \n");
+    writeFileSync(join(dir.path, "short"), "short-secret", { mode: 0o600 });
+    writeFileSync(join(dir.path, "empty"), "  \n", { mode: 0o600 });
     const cases: [string[], string][] = [
       [["--ws-token-file", "x"], "websocket auth flags require `--ws-auth capability-token` or `--ws-auth signed-bearer-token`"],
       [["--ws-auth", "capability-token"], "`--ws-token-file` or `--ws-token-sha256` is required when `--ws-auth capability-token` is set"],
@@ -128,6 +122,32 @@ describe("flag validation", () => {
       [["--ws-auth", "signed-bearer-token", "--ws-shared-secret-file", join(dir.path, "short")], `signed websocket bearer secret ${join(dir.path, "short")} must be at least 32 bytes`],
     ];
     for (const [args, message] of cases) expect([args, ...(await run(args))]).toEqual([args, 1, `Error: ${message}`]);
+  });
+  test("stricter than the reference: a short capability token or a secret file group or others can access is refused at startup", async () => {
+    const file = (name: string, content: string, mode: number) => {
+      const path = join(dir.path, name);
+      writeFileSync(path, content);
+      chmodSync(path, mode); // explicit: the umask would strip group bits from a create mode
+      return path;
+    };
+    const tooOpen = (path: string, mode: string) => `websocket auth secret ${path} is accessible by group or others (permissions ${mode}); run \`chmod 600 ${path}\``;
+    const cap = ["--ws-auth", "capability-token", "--ws-token-file"];
+    const signed = ["--ws-auth", "signed-bearer-token", "--ws-shared-secret-file"];
+    const oneByte = file("one-byte", "x\n", 0o600);
+    const fifteen = file("fifteen", " 0123456789abcde \n", 0o600);
+    const cases: [string[], string][] = [
+      [[...cap, oneByte], `websocket capability token ${oneByte} must be at least 16 bytes`],
+      [[...cap, fifteen], `websocket capability token ${fifteen} must be at least 16 bytes`],
+      [[...cap, file("world-token", TOKEN, 0o644)], tooOpen(join(dir.path, "world-token"), "0644")],
+      [[...cap, file("group-token", TOKEN, 0o640)], tooOpen(join(dir.path, "group-token"), "0640")],
+      [[...cap, file("group-write-token", TOKEN, 0o620)], tooOpen(join(dir.path, "group-write-token"), "0620")],
+      [[...signed, file("world-secret", SECRET, 0o604)], tooOpen(join(dir.path, "world-secret"), "0604")],
+      [[...signed, file("group-secret", SECRET, 0o660)], tooOpen(join(dir.path, "group-secret"), "0660")],
+    ];
+    for (const [args, message] of cases) expect([args, ...(await run(args))]).toEqual([args, 1, `Error: ${message}`]);
+    // The boundary: 16 bytes, readable by the owner only, is accepted.
+    await using ok = await startServer([...cap, file("sixteen", "0123456789abcdef\n", 0o400)]);
+    expect(await upgrade(ok.url, { authorization: "Bearer 0123456789abcdef" })).toEqual([101, "upgraded"]);
   });
   test("safer than the reference: a non-loopback bind needs --ws-auth or an explicit --allow-unauthenticated", async () => {
     const [code, stderr] = await run(["--listen", "ws://0.0.0.0:0"]);

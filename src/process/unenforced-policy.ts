@@ -1,0 +1,27 @@
+/**
+ * `process/start` fields that carry a policy execbox does not implement.
+ * Parsing such a field and running the command anyway would run it with less
+ * protection than the client asked for, so each is refused before anything
+ * starts (-32602, the sandbox refusals' wording).
+ *
+ * Audited against the 0.169.0 reference's params (every field of
+ * WireExecParams, the fs/* params and HttpRequestParams is in execbox's
+ * schemas; none is stripped as unknown): `networkProxy` is the one
+ * restriction execbox parses and does not carry out. Not refused, on purpose:
+ * `shellSnapshot` (restores shell state, restricts nothing), `metadata`
+ * (attribution), `managedNetwork.allowLocalBinding` (a permission: leaving it
+ * out is narrower), and `enforceManagedNetwork` without a `sandbox` (ignored
+ * by the reference too; see the README's Sandboxing section).
+ */
+import { invalidParams } from "../protocol/errors.ts";
+import type { ProcessStartParams } from "../protocol/messages/process.ts";
+import { CANNOT_ENFORCE } from "../sandbox/launch.ts";
+
+export function refuseUnenforcedPolicy(params: ProcessStartParams): void {
+  // `null` and absent both mean "no proxy" (serde's Option), as the Codex CLI sends it.
+  if (params.networkProxy != null) {
+    throw invalidParams(
+      `${CANNOT_ENFORCE}: networkProxy (an executor-local network proxy with a domain allowlist) is not implemented by execbox (networkProxyLaunch is false); the command was not started`,
+    );
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * A policy execbox does not implement is refused, never ignored: `process/start`
+ * with a `networkProxy` (the shape the Codex CLI sends with networkProxyLaunch)
+ * must not start the command. Against a real executor (EXECBOX_BIN when set).
+ */
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { sharedExecutor, tempDir } from "../helpers/server.ts";
+
+setDefaultTimeout(30_000);
+
+const executor = sharedExecutor();
+const dir = tempDir();
+afterAll(() => dir[Symbol.dispose]());
+
+/** capabilities.md, networkProxyLaunch: what process/start carries for a managed proxy with an allowlist. */
+const NETWORK_PROXY = {
+  proxy: {
+    enabled: true,
+    enableSocks5: true,
+    enableSocks5Udp: false,
+    allowUpstreamProxy: false,
+    dangerouslyAllowAllUnixSockets: false,
+    mode: "full",
+    domains: { "example.com": "allow" },
+    unixSockets: {},
+    allowLocalBinding: false,
+  },
+  auditMetadata: { originator: "codex_exec" },
+  environmentId: "remote",
+  executionId: "0b6a3a54-7a8e-4c57-9a9f-3f1d8d7e6c10",
+};
+
+const startTouching = (processId: string, marker: string, extra: Record<string, unknown>) =>
+  executor.client.call("process/start", {
+    processId,
+    argv: ["/bin/sh", "-c", 'touch "$0"', marker],
+    cwd: dir.uri,
+    env: { PATH: "/usr/bin:/bin" },
+    tty: false,
+    ...extra,
+  });
+
+test("networkProxy is refused with -32602 and the command never runs", async () => {
+  const c = executor.client;
+  const marker = join(dir.path, "ran-with-proxy");
+  const variants: Record<string, unknown>[] = [
+    { networkProxy: NETWORK_PROXY },
+    { networkProxy: NETWORK_PROXY, enforceManagedNetwork: true, managedNetwork: null },
+    { networkProxy: {} },
+  ];
+  for (const [i, extra] of variants.entries()) {
+    const answer = await startTouching(`proxy-${i}`, marker, extra);
+    expect([i, answer.error]).toEqual([
+      i,
+      {
+        code: -32602,
+        message:
+          "sandbox intent cannot be enforced on this executor: networkProxy (an executor-local network proxy with a domain allowlist) is not implemented by execbox (networkProxyLaunch is false); the command was not started",
+      },
+    ]);
+    // No process was registered under that id either.
+    expect((await c.call("process/read", { processId: `proxy-${i}` })).error).toEqual({ code: -32600, message: `unknown process id proxy-${i}` });
+  }
+  // Let a command that would have run by now have had its chance: a plain one started after them runs and closes.
+  const control = join(dir.path, "control");
+  expect((await startTouching("control", control, {})).error).toBeUndefined();
+  await c.processDone("control");
+  expect([existsSync(control), existsSync(marker)]).toEqual([true, false]);
+});
+
+test("networkProxy null (or absent) means no proxy, and the command runs", async () => {
+  const marker = join(dir.path, "ran-without-proxy");
+  expect((await startTouching("no-proxy", marker, { networkProxy: null })).result).toEqual({ processId: "no-proxy", sandboxType: "none" });
+  await executor.client.processDone("no-proxy");
+  expect(existsSync(marker)).toBe(true);
+});
