@@ -8,7 +8,7 @@ import { checkAuthorization } from "../server/auth.ts";
 import { authConfigFrom, secretPathsOf } from "./auth-flags.ts";
 import { UsageError, isLoopback } from "./listen.ts";
 import { releaseStartupCode } from "./release-startup-code.ts";
-import { classifyPeer, noteListener } from "../sandbox/peer-guard.ts";
+import { type Endpoint, type PeerVerdict, classifyPeer, noteListener } from "../sandbox/peer-guard.ts";
 import type { HttpReply } from "../transport/http1.ts";
 import { makeExecutorUndumpable } from "../sandbox/undumpable.ts";
 
@@ -56,10 +56,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     },
     (local, remote) => {
       const verdict = classifyPeer(local, remote);
-      if (verdict.kind === "outside") return undefined;
-      const why = verdict.kind === "sandboxed" ? "the connection comes from inside an execbox sandbox" : verdict.why;
-      console.error(`execbox: refused a connection from ${remote.address}:${remote.port}: ${why}`);
-      return plainReply(403, `connections from sandboxed commands are refused: ${why}`);
+      return verdict instanceof Promise ? verdict.then((v) => peerReply(v, remote)) : peerReply(verdict, remote);
     },
   );
   noteListener(Number(new URL(listener.url).port), auth !== undefined);
@@ -76,6 +73,14 @@ export async function serve(options: ServeOptions): Promise<number> {
   await Promise.race([listener.stop(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
   await shutdown();
   return 0;
+}
+
+/** The answer to a peer the guard refused (logged), or undefined to go on. */
+function peerReply(verdict: PeerVerdict, remote: Endpoint): HttpReply | undefined {
+  if (verdict.kind === "outside") return undefined;
+  const why = verdict.kind === "sandboxed" ? "the connection comes from inside an execbox sandbox" : verdict.why;
+  console.error(`execbox: refused a connection from ${remote.address}:${remote.port}: ${why}`);
+  return plainReply(403, `connections from sandboxed commands are refused: ${why}`);
 }
 
 function plainReply(status: number, body: string): HttpReply {

@@ -9,26 +9,32 @@
  *      is the connection's remote end and whose remote end is ours (none: the
  *      peer is on another host or in another network namespace — a sandbox
  *      with a cut network cannot reach us at all);
- *   2. look for its inode among the descriptors of every process in a live
- *      sandbox's tree (each bwrap sandbox has its own PID namespace and dies
- *      with its root, so its processes stay in the tree).
+ *   2. find who holds that socket: the peer is admitted only if a process
+ *      outside every live sandbox's tree holds it and none inside does (each
+ *      bwrap sandbox has its own PID namespace and dies with its root, so its
+ *      processes stay in the tree).
  *
- * Fail closed: a tree too big to scan in bounded time, a descriptor table we
- * may not read, or a tree still changing after a few rescans means the peer
- * is refused. Landlock sandboxes have no PID namespace (a daemonized process
+ * Fail closed: if no outside holder is seen — the socket was passed around
+ * or sits in flight in a Unix socket while we look, a sandbox's descriptor
+ * table cannot be read, or the host is too big to scan in bounded time —
+ * the peer is refused. The scan is asynchronous and one scan answers every
+ * connection that arrived before it began, so a flood of connections from a
+ * sandbox costs one scan at a time and never stalls the event loop. Landlock sandboxes have no PID namespace (a daemonized process
  * leaves the tree), so an open-network Landlock sandbox is refused while an
  * unauthenticated TCP listener is up (see `landlockNetworkRefusal`).
  */
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { type Endpoint, findPeerInode, readParents, readTcpTables, socketLinks } from "./proc-sockets.ts";
 
-/** A tree bigger than this is not scanned: the connection is refused instead (bounded work per accept). */
-export const MAX_SCANNED_PROCESSES = 4096;
-/** Descriptors read per accept, across the tree; beyond it the connection is refused. */
-export const MAX_SCANNED_DESCRIPTORS = 65_536;
-/** Rescans for processes forked while we looked; a tree still growing after these is refused. */
-const MAX_RESCANS = 4;
+export type { Endpoint } from "./proc-sockets.ts";
 
-export type Endpoint = { address: string; port: number };
+/**
+ * Processes looked at per check; a host with more is not scanned and the
+ * connection is refused while sandboxes run (bounded work per check).
+ */
+export const MAX_SCANNED_PROCESSES = 32_768;
+/** Descriptors read per check, across every process; beyond it the connection is refused. */
+export const MAX_SCANNED_DESCRIPTORS = 1 << 20;
+
 export type PeerVerdict = { kind: "outside" } | { kind: "sandboxed" } | { kind: "unverifiable"; why: string };
 
 /** Pids of live sandbox roots (the wrapper we spawned: bwrap, or the Landlock stage). */
@@ -65,62 +71,85 @@ export function landlockNetworkRefusal(): string | null {
     : null;
 }
 
-export function classifyPeer(local: Endpoint, remote: Endpoint, proc = "/proc"): PeerVerdict {
-  if (sandboxRoots.size === 0) return { kind: "outside" };
-  const inode = peerSocketInode(local, remote, proc);
-  if (inode === null) return { kind: "outside" };
-  return searchSandboxTrees(`socket:[${inode}]`, proc);
+/** Decides synchronously when no sandbox is running (nothing to check); otherwise joins the next scan. */
+export function classifyPeer(local: Endpoint, remote: Endpoint, proc = "/proc"): PeerVerdict | Promise<PeerVerdict> {
+  if (sandboxRoots.size === 0) return OUTSIDE;
+  const { promise, resolve } = Promise.withResolvers<PeerVerdict>();
+  waiting.push({ local, remote, resolve });
+  if (!scanning) void drain(proc);
+  return promise;
 }
 
-function searchSandboxTrees(link: string, proc: string): PeerVerdict {
-  const scanned = new Set<number>();
-  let descriptors = 0;
-  for (let round = 0; round <= MAX_RESCANS; round++) {
-    const tree = sandboxTreePids(proc);
-    if (tree.length > MAX_SCANNED_PROCESSES) return { kind: "unverifiable", why: "sandbox process tree too large to check" };
-    const fresh = tree.filter((pid) => !scanned.has(pid));
-    if (fresh.length === 0) return { kind: "outside" };
-    for (const pid of fresh) {
-      scanned.add(pid);
-      let fds: string[];
+const OUTSIDE: PeerVerdict = { kind: "outside" };
+type Waiting = { local: Endpoint; remote: Endpoint; resolve: (v: PeerVerdict) => void };
+const waiting: Waiting[] = [];
+let scanning = false;
+
+/** Scans until no connection waits; `scanning` drops in the same turn the queue is seen empty, so none is stranded. */
+async function drain(proc: string): Promise<void> {
+  scanning = true;
+  try {
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0);
       try {
-        fds = readdirSync(`${proc}/${pid}/fd`);
+        const verdicts = await scan(batch, proc);
+        batch.forEach((w, i) => w.resolve(verdicts[i]!));
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // exited meanwhile
-        return { kind: "unverifiable", why: `cannot read the descriptors of sandboxed process ${pid}` };
-      }
-      descriptors += fds.length;
-      if (descriptors > MAX_SCANNED_DESCRIPTORS) return { kind: "unverifiable", why: "too many descriptors in sandboxes to check" };
-      for (const fd of fds) {
-        try {
-          if (readlinkSync(`${proc}/${pid}/fd/${fd}`) === link) return { kind: "sandboxed" };
-        } catch {
-          // Closed meanwhile.
-        }
+        for (const w of batch) w.resolve({ kind: "unverifiable", why: `cannot read /proc: ${(e as Error).message}` });
       }
     }
+  } finally {
+    scanning = false;
   }
-  return { kind: "unverifiable", why: "sandbox process tree kept changing while it was checked" };
 }
 
-/** Every live process whose ancestry reaches a sandbox root (the roots included). */
-function sandboxTreePids(proc: string): number[] {
-  const parentOf = new Map<number, number>();
-  for (const name of readdirSync(proc)) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
-    const ppid = readParentPid(proc, pid);
-    if (ppid !== null) parentOf.set(pid, ppid);
+/** One pass over /proc for every waiting connection. */
+async function scan(batch: Waiting[], proc: string): Promise<PeerVerdict[]> {
+  const tables = await readTcpTables(proc);
+  const links = batch.map((w) => {
+    const inode = findPeerInode(tables, w.local, w.remote);
+    return inode === null ? null : `socket:[${inode}]`;
+  });
+  const wanted = new Set(links.filter((l): l is string => l !== null));
+  if (wanted.size === 0) return batch.map(() => OUTSIDE);
+  const parents = await readParents(proc);
+  if (parents.size > MAX_SCANNED_PROCESSES) return batch.map(() => unverifiable("too many processes on this host to check"));
+  const inSandbox = sandboxMembership(parents);
+  const heldInside = new Set<string>();
+  const heldOutside = new Set<string>();
+  let descriptors = 0;
+  // Sandboxes first: an unreadable table there refuses everyone; outside, it only means "not seen".
+  const order = [...parents.keys()].sort((a, b) => Number(inSandbox(b)) - Number(inSandbox(a)));
+  for (const pid of order) {
+    const inside = inSandbox(pid);
+    if (!inside && [...wanted].every((l) => heldOutside.has(l) || heldInside.has(l))) break;
+    const held = await socketLinks(proc, pid);
+    if (held === "denied" && inside) return batch.map(() => unverifiable(`cannot read the descriptors of sandboxed process ${pid}`));
+    if (typeof held === "string") continue;
+    descriptors += held.length;
+    if (descriptors > MAX_SCANNED_DESCRIPTORS) return batch.map(() => unverifiable("too many descriptors on this host to check"));
+    for (const l of held) if (wanted.has(l)) (inside ? heldInside : heldOutside).add(l);
   }
-  const inTree = new Map<number, boolean>();
-  const member = (pid: number): boolean => {
+  return links.map((l) => {
+    if (l === null) return OUTSIDE;
+    if (heldInside.has(l)) return { kind: "sandboxed" };
+    return heldOutside.has(l) ? OUTSIDE : unverifiable("no process outside a sandbox holds the connection");
+  });
+}
+
+const unverifiable = (why: string): PeerVerdict => ({ kind: "unverifiable", why });
+
+/** Whether a pid's ancestry reaches a live sandbox root (the roots included), memoized over one scan. */
+function sandboxMembership(parents: Map<number, number>): (pid: number) => boolean {
+  const known = new Map<number, boolean>();
+  return (pid) => {
     const chain: number[] = [];
     let cur: number | undefined = pid;
     let verdict = false;
     while (cur !== undefined && cur > 0) {
-      const known = inTree.get(cur);
-      if (known !== undefined) {
-        verdict = known;
+      const memo = known.get(cur);
+      if (memo !== undefined) {
+        verdict = memo;
         break;
       }
       if (sandboxRoots.has(cur)) {
@@ -128,79 +157,9 @@ function sandboxTreePids(proc: string): number[] {
         break;
       }
       chain.push(cur);
-      cur = parentOf.get(cur);
+      cur = parents.get(cur);
     }
-    for (const p of chain) inTree.set(p, verdict);
+    for (const p of chain) known.set(p, verdict);
     return verdict;
   };
-  return [...parentOf.keys()].filter(member);
-}
-
-function readParentPid(proc: string, pid: number): number | null {
-  try {
-    const stat = readFileSync(`${proc}/${pid}/stat`, "latin1");
-    // The command name may hold spaces and parentheses: fields resume after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[1]);
-  } catch {
-    return null;
-  }
-}
-
-/** The inode of the socket at the other end of our connection, if it lives in this network namespace. */
-export function peerSocketInode(local: Endpoint, remote: Endpoint, proc = "/proc"): number | null {
-  const wantLocal = procEndpoint(remote);
-  const wantRemote = procEndpoint(local);
-  if (!wantLocal || !wantRemote) return null;
-  for (const table of wantLocal.v4 ? ["tcp", "tcp6"] : ["tcp6"]) {
-    let text: string;
-    try {
-      text = readFileSync(`${proc}/net/${table}`, "latin1");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 10) continue;
-      const form = table === "tcp" ? "v4" : "v6";
-      if (f[1] === wantLocal[form] && f[2] === wantRemote[form]) return Number(f[9]);
-    }
-  }
-  return null;
-}
-
-/** An endpoint as /proc/net/tcp{,6} prints it: each 32-bit word of the address in host order, then the port. */
-function procEndpoint({ address, port }: Endpoint): { v4?: string; v6: string } | null {
-  const portHex = port.toString(16).toUpperCase().padStart(4, "0");
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  const v4text = mapped ? mapped[1]! : /^\d+\.\d+\.\d+\.\d+$/.test(address) ? address : null;
-  if (v4text) {
-    const bytes = v4text.split(".").map(Number);
-    const v6bytes = [...new Array(10).fill(0), 0xff, 0xff, ...bytes];
-    return { v4: `${words(bytes)}:${portHex}`, v6: `${words(v6bytes)}:${portHex}` };
-  }
-  const bytes = ipv6Bytes(address);
-  return bytes ? { v6: `${words(bytes)}:${portHex}` } : null;
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function words(bytes: number[]): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 4) {
-    const word = bytes.slice(i, i + 4);
-    if (LITTLE_ENDIAN) word.reverse();
-    out += word.map((b) => b.toString(16).toUpperCase().padStart(2, "0")).join("");
-  }
-  return out;
-}
-
-function ipv6Bytes(address: string): number[] | null {
-  const [head, tail] = address.split("::") as [string, string | undefined];
-  const parse = (s: string | undefined) => (s ? s.split(":").map((h) => parseInt(h, 16)) : []);
-  const left = parse(head);
-  const right = parse(tail);
-  const groups = tail === undefined ? left : [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
-  if (groups.length !== 8 || groups.some((g) => !Number.isInteger(g) || g < 0 || g > 0xffff)) return null;
-  return groups.flatMap((g) => [g >> 8, g & 0xff]);
 }

@@ -18,8 +18,14 @@ import { WebSocketPeer } from "./ws-peer.ts";
 
 /** Checked before the upgrade; returns a rejection or undefined to proceed (auth plugs in here). */
 export type UpgradeGuard = (headers: Headers) => HttpReply | undefined;
-/** Checked when a connection opens, before anything is read; a reply refuses the peer. */
-export type PeerGuard = (local: { address: string; port: number }, remote: { address: string; port: number }) => HttpReply | undefined;
+/**
+ * Checked when a connection opens, before anything is read; a reply refuses the peer. When the answer takes
+ * a while (a promise), the socket is not read until it comes.
+ */
+export type PeerGuard = (
+  local: { address: string; port: number },
+  remote: { address: string; port: number },
+) => HttpReply | undefined | Promise<HttpReply | undefined>;
 
 export type WebSocketListener = { url: string; stop(): Promise<void> };
 
@@ -32,7 +38,15 @@ const TEXT = { "content-type": "text/plain; charset=utf-8" };
 /** The answer to an upgrade past MAX_WS_CONNECTIONS (after authentication, so only a client that may connect learns it). */
 const TOO_MANY: HttpReply = { status: 503, headers: TEXT, body: `too many connections: this executor serves at most ${MAX_WS_CONNECTIONS} at once` };
 
-type SocketState = { peer: string; head: Buffer | null; ws: WebSocketPeer | null; timer: Timer | null };
+type SocketState = {
+  peer: string;
+  head: Buffer | null;
+  ws: WebSocketPeer | null;
+  timer: Timer | null;
+  /** The peer guard has not answered yet: bytes are kept, not parsed. */
+  checking: boolean;
+  closed: boolean;
+};
 
 export function listenWebSocket(
   exec: ExecServer,
@@ -68,6 +82,19 @@ export function listenWebSocket(
     if (rest.byteLength > 0) peer.received(rest);
   };
 
+  /** The peer guard's answer: refuse, or go on with whatever arrived meanwhile. */
+  const applyVerdict = (socket: Socket<SocketState>, refusal: HttpReply | undefined) => {
+    const state = socket.data;
+    if (state.closed) return;
+    state.checking = false;
+    if (refusal) {
+      state.head = null;
+      return replyAndClose(socket, refusal);
+    }
+    socket.resume();
+    if (state.head && state.head.byteLength > 0) onHead(socket, state.head);
+  };
+
   const onHead = (socket: Socket<SocketState>, bytes: Buffer) => {
     const parsed = parseRequestHead(bytes);
     if (parsed === null) return;
@@ -86,27 +113,29 @@ export function listenWebSocket(
       open(socket) {
         const ip = socket.remoteAddress;
         const peer = ip.includes(":") ? `[${ip}]:${socket.remotePort}` : `${ip}:${socket.remotePort}`;
-        socket.data = { peer, head: Buffer.alloc(0), ws: null, timer: setTimeout(() => socket.terminate(), HTTP_HEAD_TIMEOUT_MS) };
+        const timer = setTimeout(() => socket.terminate(), HTTP_HEAD_TIMEOUT_MS);
+        socket.data = { peer, head: Buffer.alloc(0), ws: null, timer, checking: false, closed: false };
         socket.setNoDelay(true);
         sockets.add(socket);
-        const refusal = peerGuard({ address: socket.localAddress, port: socket.localPort }, { address: ip, port: socket.remotePort });
-        if (refusal) {
-          socket.data.head = null;
-          return replyAndClose(socket, refusal);
-        }
         for (const old of pending.admit(socket, ip)) old.terminate();
+        const verdict = peerGuard({ address: socket.localAddress, port: socket.localPort }, { address: ip, port: socket.remotePort });
+        if (!(verdict instanceof Promise)) return applyVerdict(socket, verdict);
+        socket.data.checking = true;
+        socket.pause();
+        void verdict.then((v) => applyVerdict(socket, v));
       },
       data(socket, data) {
         const state = socket.data;
         if (state.ws) return state.ws.received(data);
         if (state.head === null) return; // answered; the rest is ignored until the socket closes
         state.head = state.head.byteLength === 0 ? Buffer.from(data) : Buffer.concat([state.head, data]);
-        onHead(socket, state.head);
+        if (!state.checking) onHead(socket, state.head);
       },
       drain(socket) {
         socket.data.ws?.drained();
       },
       close(socket) {
+        socket.data.closed = true;
         sockets.delete(socket);
         pending.done(socket);
         clearTimeout(socket.data.timer ?? undefined);
