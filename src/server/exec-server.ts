@@ -5,10 +5,12 @@
 import type { SandboxBackend } from "../sandbox/backend.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Connection, type ConnectionOptions } from "./connection.ts";
+import { IncomingBudget, Reclaimer } from "./incoming-memory.ts";
 import {
   DEFAULT_CONCURRENT_REQUESTS,
   DETACHED_SESSION_TTL_MS,
   EXITED_PROCESS_RETENTION_MS,
+  INCOMING_LARGE_BYTES_IN_FLIGHT,
   MAX_OUTPUT_CHUNK_BYTES,
   RETAINED_OUTPUT_BYTES_PER_PROCESS,
 } from "./limits.ts";
@@ -52,6 +54,7 @@ export class ExecServer {
       cwd: options.cwd ?? process.cwd(),
       concurrentRequests: options.concurrentRequests ?? DEFAULT_CONCURRENT_REQUESTS,
       sandboxBackend: options.sandboxBackend ?? "auto",
+      incoming: new IncomingBudget(INCOMING_LARGE_BYTES_IN_FLIGHT, new Reclaimer()),
     };
   }
 

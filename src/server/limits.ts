@@ -32,3 +32,37 @@ export const SHUTDOWN_GRACE_MS = 2_000;
  * detach window and the client's 75 s recovery deadline.
  */
 export const WS_IDLE_TIMEOUT_SECONDS = 60;
+/**
+ * Incoming messages at least this large are admitted against
+ * `INCOMING_LARGE_BYTES_IN_FLIGHT` and count towards reclaiming memory. Below
+ * it a message costs little, and the per-connection inbox limits bound it.
+ */
+export const LARGE_INCOMING_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * Large incoming messages being received or handled, all connections
+ * together (a fragmented one counts as the largest message, its size unknown
+ * until its last frame); each connection has at most one at a time. Each costs
+ * a few times its size while handled (text, parsed strings, decoded bytes), so
+ * this bounds the executor's peak under many clients sending 16 MiB messages;
+ * two maximal messages at a time keep big uploads moving. A message that does
+ * not fit waits, its connection not read, until one is done.
+ */
+export const INCOMING_LARGE_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
+/**
+ * Large messages handled since the last full garbage collection that trigger
+ * the next one. JSC collects when more is allocated, so their garbage (a few
+ * times their size) would otherwise pile up, and stay once the executor goes
+ * quiet (measured: ~90 MiB for over 10 s after 170 MiB of 4–15 MiB messages).
+ * A collection takes ~4–10 ms, so at most one per 16 MiB costs ~1 %.
+ */
+export const RECLAIM_AFTER_BYTES = 16 * 1024 * 1024;
+/** After a large message is handled, the collection runs this soon even if no more arrive. */
+export const RECLAIM_DELAY_MS = 250;
+/**
+ * JSON values in one incoming message (counted by `[`, `{` and `,` outside
+ * strings) before it is parsed. `JSON.parse` spends tens of bytes per value,
+ * so a 16 MiB message of tiny values cost ~200 MiB; real messages carry a few
+ * hundred (a huge argv or env a few thousand). More is answered like
+ * unparseable JSON (-32600, id -1); the reference would parse it.
+ */
+export const MAX_INCOMING_JSON_VALUES = 262_144;

@@ -1,4 +1,5 @@
 import type { SandboxBackend } from "../sandbox/backend.ts";
+import type { IncomingBudget } from "./incoming-memory.ts";
 import type { SessionRegistry } from "./session.ts";
 
 /** Everything request handling needs from the running server, injected. */
@@ -11,4 +12,6 @@ export type ServerContext = {
   concurrentRequests: number;
   /** How Linux sandbox intent is enforced (`--sandbox-backend`). */
   sandboxBackend: SandboxBackend;
+  /** Room for large incoming messages, shared by all connections. */
+  incoming: IncomingBudget;
 };

@@ -33,13 +33,22 @@ export class WebSocketPeer {
     maxMessageBytes: number,
   ) {
     if (MAX_FRAME_HEADER_BYTES > FRAME_HEADROOM) throw new Error("frame headroom too small for a WebSocket header");
-    this.reader = new FrameReader(maxMessageBytes);
+    this.reader = new FrameReader(maxMessageBytes, (soFar, final) => this.connection?.admitMessage(soFar, final, this.retry) ?? 0);
   }
 
   received(bytes: Uint8Array): void {
     this.lastReceived = Date.now();
     this.pinged = false;
-    for (const event of this.reader.push(bytes)) {
+    this.read(bytes);
+  }
+
+  /** A message that had to wait is admitted now: read on from the bytes already buffered. */
+  private readonly retry = (): void => {
+    if (!this.closing) this.read(new Uint8Array(0));
+  };
+
+  private read(bytes: Uint8Array): void {
+    this.reader.push(bytes, (event) => {
       switch (event.kind) {
         case "message":
           this.deliver(event.binary, event.payload);
@@ -56,7 +65,7 @@ export class WebSocketPeer {
           this.fail(event.code);
           break;
       }
-    }
+    });
   }
 
   send(frame: Frame): SendResult {
@@ -118,6 +127,7 @@ export class WebSocketPeer {
     }
   }
 
+  /** Decoded straight from the reader's buffer (`payload` is valid only now): no copy of a large message's bytes. */
   private deliver(binary: boolean, payload: Uint8Array): void {
     let text: string;
     if (binary) {
