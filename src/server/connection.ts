@@ -145,6 +145,7 @@ export class Connection implements Attachment {
   }
 
   send(frame: Frame): void {
+    if (typeof frame !== "string") this.server.incoming.reclaimer.sent(frame.end - frame.start);
     this.outbox.push(frame);
   }
 

@@ -10,6 +10,7 @@
 import type { Socket } from "bun";
 import type { Connection } from "../server/connection.ts";
 import { FRAME_HEADROOM } from "../protocol/byte-frame.ts";
+import { releaseBuffer } from "../protocol/frame-memory.ts";
 import type { Frame, SendResult } from "../server/outbox.ts";
 import { CloseCode, FrameReader, MAX_FRAME_HEADER_BYTES, Opcode, closePayload, encodeFrame, writeFrameHeader } from "./ws-frames.ts";
 
@@ -96,6 +97,8 @@ export class WebSocketPeer {
         return;
       }
       this.pending.shift();
+      // Our copy, all written: free it now rather than at some later collection.
+      releaseBuffer(new Uint8Array(head.buffer));
     }
     if (this.closing) this.socket.end();
     else this.connection?.drained();
