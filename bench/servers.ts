@@ -140,3 +140,22 @@ export function machineInfo(): { nproc: number; cpu: string; kernel: string } {
   }
   return { nproc, cpu, kernel };
 }
+
+/** Runs a benchmark script's `main`, killing every server it started on exit, a signal or a failure. */
+export async function runBench(name: string, main: () => Promise<void>): Promise<void> {
+  process.on("exit", killAll);
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => (killAll(), process.exit(130)));
+  try {
+    await main();
+  } catch (e) {
+    console.error(`[${name}] failed: ${(e as Error).stack ?? String(e)}`);
+    process.exitCode = 1;
+  } finally {
+    killAll();
+  }
+}
+
+/** The servers a script measures, in order: execbox then the reference, or only one (`--only execbox|reference`). */
+export function chosenServers(only: string, source: boolean): ServerCommand[] {
+  return [...(only !== "reference" ? [execboxCommand(source)] : []), ...(only !== "execbox" ? [referenceCommand()] : [])];
+}

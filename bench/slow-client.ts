@@ -19,8 +19,8 @@ import { join } from "node:path";
 import { childWritten } from "../test/helpers/proc.ts";
 import { RawWs } from "../test/helpers/raw-ws.ts";
 import { PATTERN_LINE, withTimeout } from "./measure.ts";
-import { writeResultsSection } from "./results-file.ts";
-import { REPO, type ServerCommand, execboxCommand, killAll, machineInfo, procStatusKiB, referenceCommand, startServer } from "./servers.ts";
+import { resultsSection, writeResultsSection } from "./results-file.ts";
+import { type ServerCommand, chosenServers, procStatusKiB, runBench, startServer } from "./servers.ts";
 
 const MiB = 1 << 20;
 const args = process.argv.slice(2);
@@ -123,8 +123,6 @@ async function measure(cmd: ServerCommand): Promise<Outcome> {
 }
 
 function section(outs: Outcome[]): string {
-  const m = machineInfo();
-  const rev = Bun.spawnSync(["git", "describe", "--always", "--dirty"], { cwd: REPO, stdout: "pipe" }).stdout.toString().trim();
   const rows: [string, (o: Outcome) => string][] = [
     ["Peak server RSS, VmHWM (MiB)", (o) => mib(o.peak) + (o.label.startsWith("execbox") ? ` (target < 150 ${o.peak < 150 * MiB ? "✅" : "❌"})` : "")],
     ["VmRSS / VmHWM at end of hold (MiB)", (o) => `${mib(o.holdRss)} / ${mib(o.holdHwm)}`],
@@ -136,25 +134,15 @@ function section(outs: Outcome[]): string {
     ["Pings received (answered) / fragmented messages", (o) => `${o.pings} / ${o.fragmented}`],
     ["VmRSS during hold (s:MiB)", (o) => o.trail],
   ];
-  return [
-    `## Slow client (${BYTES % (1 << 30) === 0 ? `${BYTES / (1 << 30)} GiB` : `${BYTES / MiB} MiB`}, ${HOLD_S} s hold${TTY ? ", PTY" : ""})`,
-    "",
-    `- date: ${new Date().toISOString()}; ${m.nproc} CPUs, ${m.cpu}, Linux ${m.kernel}, Bun ${Bun.version}; execbox git ${rev}`,
+  const how =
     `- \`bun bench/slow-client.ts ${args.join(" ")}\`: fresh server each; child \`sh -c "${TTY ? CHILD : `yes <63-char line> | head -c ${BYTES}`}"\`${TTY ? " in a PTY" : ""};` +
-      ` raw-TCP client sends initialize/initialized/process/start, reads nothing for ${HOLD_S} s, then drains and checks every byte, seq and the total`,
-    "",
-    `| Metric | ${outs.map((o) => o.label).join(" | ")} |`,
-    `|---|${outs.map(() => "---").join("|")}|`,
-    ...rows.map(([name, f]) => `| ${name} | ${outs.map(f).join(" | ")} |`),
-    "",
-  ].join("\n");
+    ` raw-TCP client sends initialize/initialized/process/start, reads nothing for ${HOLD_S} s, then drains and checks every byte, seq and the total`;
+  return resultsSection(`Slow client (${BYTES % (1 << 30) === 0 ? `${BYTES / (1 << 30)} GiB` : `${BYTES / MiB} MiB`}, ${HOLD_S} s hold${TTY ? ", PTY" : ""})`, how, outs, rows);
 }
 
 async function main(): Promise<void> {
-  const only = opt("--only", "");
-  const cmds = [...(only !== "reference" ? [execboxCommand(args.includes("--source"))] : []), ...(only !== "execbox" ? [referenceCommand()] : [])];
   const outs: Outcome[] = [];
-  for (const cmd of cmds) {
+  for (const cmd of chosenServers(opt("--only", ""), args.includes("--source"))) {
     log(`${cmd.label}: ${BYTES / MiB} MiB, hold ${HOLD_S} s`);
     const o = await measure(cmd).catch((e: Error) => ({ ...blank(cmd.label), problem: e.message, ending: "error" }));
     log(`  peak ${mib(o.peak)} MiB, drain ${o.drainS?.toFixed(1) ?? "-"} s, ${o.ending}; ${o.problem ?? "every byte in order"}`);
@@ -167,13 +155,4 @@ async function main(): Promise<void> {
   log("wrote bench/results.md");
 }
 
-process.on("exit", killAll);
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => (killAll(), process.exit(130)));
-try {
-  await main();
-} catch (e) {
-  console.error(`[slow-client] failed: ${(e as Error).stack ?? String(e)}`);
-  process.exitCode = 1;
-} finally {
-  killAll();
-}
+await runBench("slow-client", main);

@@ -4,7 +4,7 @@
  * non-objects rejected, responses from the client treated as fatal.
  */
 import type { ByteFrame } from "./byte-frame.ts";
-import { parseWireJson, stringEnd } from "./json-numbers.ts";
+import { moreValuesThan, parseWireJson, stringEnd } from "./json-numbers.ts";
 import { describeJsonSyntaxError } from "./json-syntax.ts";
 import { describeValue } from "./serde.ts";
 
@@ -23,7 +23,9 @@ export type Incoming =
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 
-export function parseIncoming(text: string): Incoming {
+/** Parses one message; more than `maxValues` JSON values in it make it malformed, unparsed. */
+export function parseIncoming(text: string, maxValues = Number.POSITIVE_INFINITY): Incoming {
+  if (moreValuesThan(text, maxValues)) return { kind: "malformed", detail: `more than ${maxValues} JSON values in one message` };
   let value: unknown;
   try {
     value = parseWireJson(text);

@@ -23,10 +23,14 @@ import { HttpStreams } from "../http/request.ts";
 import { encodeNotification } from "../protocol/envelope.ts";
 import { decodeParams, dispatch, type RequestContext } from "./router.ts";
 import { type Frame, type FrameSink, Outbox } from "./outbox.ts";
+import { LARGE_INCOMING_MESSAGE_BYTES, MAX_INCOMING_JSON_VALUES, MAX_INCOMING_MESSAGE_BYTES } from "./limits.ts";
 import type { ServerContext } from "./server-context.ts";
 import type { Attachment, Session } from "./session.ts";
 
 type Lifecycle = "new" | "initializing" | "awaiting-initialized" | "ready";
+
+/** A received message waiting to be handled; `reserved`: its share of the large-message budget. */
+type InboxEntry = { msg: Incoming; size: number; reserved: number };
 
 /**
  * Received messages waiting to be handled. Above either limit the transport
@@ -48,9 +52,15 @@ export class Connection implements Attachment {
   private readonly outbox: Outbox;
   private lifecycle: Lifecycle = "new";
   private session: Session | null = null;
-  private readonly inbox: { msg: Incoming; size: number }[] = [];
+  private readonly inbox: InboxEntry[] = [];
   private inboxBytes = 0;
   private receivingPaused = false;
+  /** Reserved for this connection's large message (at most one): being received, queued or handled. */
+  private held = 0;
+  /** Reserved for the message being received, not delivered yet. */
+  private receiving = 0;
+  /** Set while a large message waits for room; calls the transport back once there may be some. */
+  private roomWaiter: (() => void) | null = null;
   private admitting = false;
   private inflight = 0;
   private slotFreed: (() => void) | null = null;
@@ -69,24 +79,70 @@ export class Connection implements Attachment {
     this.http = new HttpStreams(server.env);
   }
 
+  /**
+   * Asked by a transport that knows a message's size before reading it
+   * (WebSocket): `soFar` bytes with the frame at hand, `final` if it is the
+   * last. A large message reserves its size (a fragmented one the largest
+   * message's) from the shared budget, one per connection; returns the bytes
+   * reserved, 0 if none are needed, or null to wait — reading pauses, and
+   * `retry` is called once there may be room.
+   */
+  admitMessage(soFar: number, final: boolean, retry: () => void): number | null {
+    if (soFar < LARGE_INCOMING_MESSAGE_BYTES) return 0;
+    // Closed, or asked again (bytes that arrived before reading paused) while this message already waits.
+    if (this.closed || this.roomWaiter) return null;
+    const bytes = final ? soFar : MAX_INCOMING_MESSAGE_BYTES;
+    const onRoom = () => {
+      this.roomWaiter = null;
+      this.updateReceiving();
+      queueMicrotask(retry);
+    };
+    // Our own previous large message must be done first; then the shared budget must have room.
+    if (this.held === 0 && this.server.incoming.take(bytes, onRoom)) {
+      this.held = this.receiving = bytes;
+      return bytes;
+    }
+    this.roomWaiter = onRoom;
+    this.updateReceiving();
+    return null;
+  }
+
   /** One frame (WebSocket message or stdio line) from the client. */
   receive(text: string): void {
     if (this.closed) return;
-    this.inbox.push({ msg: parseIncoming(text), size: text.length });
+    const reserved = this.receiving;
+    this.receiving = 0;
+    this.inbox.push({ msg: parseIncoming(text, MAX_INCOMING_JSON_VALUES), size: text.length, reserved });
     this.inboxBytes += text.length;
-    if (!this.receivingPaused && (this.inbox.length >= INBOX_HIGH_WATER_MESSAGES || this.inboxBytes >= INBOX_HIGH_WATER_BYTES)) {
-      this.receivingPaused = true;
-      this.sink.pauseReceiving?.();
-    }
+    this.updateReceiving();
     void this.admit();
   }
 
-  private taken(size: number): void {
-    this.inboxBytes -= size;
-    if (this.receivingPaused && this.inbox.length < INBOX_HIGH_WATER_MESSAGES / 2 && this.inboxBytes < INBOX_HIGH_WATER_BYTES / 2) {
-      this.receivingPaused = false;
-      if (!this.closed) this.sink.resumeReceiving?.();
-    }
+  /** Reading stops while the inbox is over its high-water mark, until below half, or while a large message waits for room. */
+  private updateReceiving(): void {
+    const full = this.receivingPaused
+      ? this.inbox.length >= INBOX_HIGH_WATER_MESSAGES / 2 || this.inboxBytes >= INBOX_HIGH_WATER_BYTES / 2
+      : this.inbox.length >= INBOX_HIGH_WATER_MESSAGES || this.inboxBytes >= INBOX_HIGH_WATER_BYTES;
+    const pause = full || this.roomWaiter !== null;
+    if (pause === this.receivingPaused || this.closed) return;
+    this.receivingPaused = pause;
+    if (pause) this.sink.pauseReceiving?.();
+    else this.sink.resumeReceiving?.();
+  }
+
+  /** A message has been handled: its reservation goes back (if still held), and a large one's memory is reclaimed. */
+  private finished(entry: InboxEntry): void {
+    if (entry.size >= LARGE_INCOMING_MESSAGE_BYTES) this.server.incoming.reclaimer.handled(entry.size);
+    this.release(entry);
+  }
+
+  /** Gives a message's share of the large-message budget back; idempotent. */
+  private release(entry: InboxEntry): void {
+    if (entry.reserved === 0) return;
+    this.held -= entry.reserved;
+    this.server.incoming.give(entry.reserved);
+    entry.reserved = 0;
+    if (this.held === 0) this.roomWaiter?.();
   }
 
   /** The transport can take more outgoing frames. */
@@ -95,6 +151,7 @@ export class Connection implements Attachment {
   }
 
   send(frame: Frame): void {
+    if (typeof frame !== "string") this.server.incoming.reclaimer.sent(frame.end - frame.start);
     this.outbox.push(frame);
   }
 
@@ -122,6 +179,13 @@ export class Connection implements Attachment {
   async closedByTransport(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // What is not being handled goes back now; handled messages give theirs back when done.
+    const unhandled = this.receiving + this.inbox.reduce((n, e) => n + e.reserved, 0);
+    this.held -= unhandled;
+    this.receiving = 0;
+    this.server.incoming.give(unhandled);
+    if (this.roomWaiter) this.server.incoming.forget(this.roomWaiter);
+    this.roomWaiter = null;
     this.inbox.length = 0;
     this.progressed();
     // Detach first and synchronously: once the outbox is closed its producers
@@ -148,8 +212,10 @@ export class Connection implements Attachment {
     this.admitting = true;
     try {
       while (this.inbox.length > 0 && !this.closed) {
-        const { msg, size } = this.inbox.shift()!;
-        this.taken(size);
+        const entry = this.inbox.shift()!;
+        const msg = entry.msg;
+        this.inboxBytes -= entry.size;
+        this.updateReceiving();
         // An unparseable frame takes a request slot too, so its error reply keeps its place in line.
         if (msg.kind === "request" || msg.kind === "malformed") {
           while (this.inflight >= this.server.concurrentRequests) {
@@ -158,10 +224,18 @@ export class Connection implements Attachment {
           // A client that sends without reading meets a bounded backlog of answers, not an endless one.
           const backlog = this.outbox.backlogged();
           if (backlog) await backlog;
-          if (this.closed) break;
+          if (this.closed) {
+            this.finished(entry);
+            break;
+          }
           this.inflight++;
           const work = msg.kind === "request" ? this.handleRequest(msg.id, msg.method, msg.params) : this.rejectMalformed(msg.detail);
+          // The reservation covers reading, parsing and decoding, all done by now (the handler's synchronous
+          // start); held until the answer, a write into a child that never reads would keep it forever and
+          // starve every other connection's large messages.
+          this.release(entry);
           const done = work.finally(() => {
+            this.finished(entry);
             this.inflight--;
             const wake = this.slotFreed;
             this.slotFreed = null;
@@ -171,6 +245,7 @@ export class Connection implements Attachment {
           if (msg.kind === "request" && msg.method === "initialize") await done;
         } else {
           this.handleOther(msg);
+          this.finished(entry);
         }
       }
     } finally {

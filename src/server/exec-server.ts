@@ -5,6 +5,7 @@
 import type { SandboxBackend } from "../sandbox/backend.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Connection, type ConnectionOptions } from "./connection.ts";
+import { IncomingBudget, Reclaimer } from "./incoming-memory.ts";
 import {
   DEFAULT_CONCURRENT_REQUESTS,
   DEFAULT_MAX_PROCESSES,
@@ -14,6 +15,7 @@ import {
   MAX_RETAINED_OUTPUT_BYTES_PER_SESSION,
   DETACHED_SESSION_TTL_MS,
   EXITED_PROCESS_RETENTION_MS,
+  INCOMING_LARGE_BYTES_IN_FLIGHT,
   MAX_OUTPUT_CHUNK_BYTES,
   RETAINED_OUTPUT_BYTES_PER_PROCESS,
 } from "./limits.ts";
@@ -73,6 +75,7 @@ export class ExecServer {
       concurrentRequests: options.concurrentRequests ?? DEFAULT_CONCURRENT_REQUESTS,
       sandboxBackend,
       secretPaths,
+      incoming: new IncomingBudget(INCOMING_LARGE_BYTES_IN_FLIGHT, new Reclaimer()),
     };
   }
 

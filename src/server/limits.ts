@@ -69,3 +69,45 @@ export const DEFAULT_MAX_PROCESSES = 512;
  * detach window.
  */
 export const DEFAULT_MAX_SESSIONS = 128;
+/**
+ * Incoming messages at least this large are admitted against
+ * `INCOMING_LARGE_BYTES_IN_FLIGHT` and count towards reclaiming memory. Below
+ * it a message costs little, and the per-connection inbox limits bound it.
+ */
+export const LARGE_INCOMING_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * Large incoming messages being received, parsed or decoded (until their
+ * handler starts), all connections together (a fragmented one counts as the largest message, its size unknown
+ * until its last frame); each connection has at most one at a time. Each costs
+ * a few times its size while handled (text, parsed strings, decoded bytes), so
+ * this bounds the executor's peak under many clients sending 16 MiB messages;
+ * two maximal messages at a time keep big uploads moving. A message that does
+ * not fit waits, its connection not read, until one is done.
+ */
+export const INCOMING_LARGE_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
+/**
+ * Large messages handled since the last full garbage collection that trigger
+ * the next one. JSC collects when more is allocated, so their garbage (a few
+ * times their size) would otherwise pile up, and stay once the executor goes
+ * quiet (measured: ~90 MiB for over 10 s after 170 MiB of 4–15 MiB messages).
+ * A collection takes ~4–10 ms, so at most one per 16 MiB costs ~1 %.
+ */
+export const RECLAIM_AFTER_BYTES = 16 * 1024 * 1024;
+/** After a large message is handled, the collection runs this soon even if no more arrive. */
+export const RECLAIM_DELAY_MS = 250;
+/**
+ * JSON values in one incoming message (counted by `[`, `{` and `,` outside
+ * strings) before it is parsed. `JSON.parse` spends tens of bytes per value,
+ * so a 16 MiB message of tiny values cost ~200 MiB; real messages carry a few
+ * hundred (a huge argv or env a few thousand). More is answered like
+ * unparseable JSON (-32600, id -1); the reference would parse it.
+ */
+export const MAX_INCOMING_JSON_VALUES = 262_144;
+/**
+ * Outgoing byte frames (process output, file reads) sent between full
+ * garbage collections. Each leaves a read buffer and, for a slow client,
+ * copies; JSC let that grow the peak of a client draining 1 GiB after a stall
+ * 4–6 MiB past the reference's. One collection (~4 ms) per 64 MiB costs ~2 %
+ * of a 400 MiB/s stream.
+ */
+export const RECLAIM_AFTER_SENT_BYTES = 64 * 1024 * 1024;

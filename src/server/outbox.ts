@@ -7,6 +7,7 @@
  * bounded by the high-water mark plus one read's worth of output.
  */
 import { type ByteFrame, FRAME_HEADROOM } from "../protocol/byte-frame.ts";
+import { releaseBuffer } from "../protocol/frame-memory.ts";
 
 export type SendResult = "sent" | "congested" | "dropped";
 
@@ -87,6 +88,8 @@ export class Outbox {
       }
       this.queue[this.head++] = "";
       this.queuedBytes -= frameLength(frame);
+      // The transport wrote it or copied what it could not: our copy is free now, not at some later collection.
+      if (typeof frame !== "string") releaseBuffer(frame.buf);
       if (result === "congested") this.congested = true;
     }
     if (this.head === this.queue.length) {

@@ -1,6 +1,7 @@
 import type { FsSandboxScope } from "../fs/sandboxed.ts";
 import type { SandboxBackend } from "../sandbox/backend.ts";
 import type { SandboxHost } from "../sandbox/launch.ts";
+import type { IncomingBudget } from "./incoming-memory.ts";
 import type { SessionRegistry } from "./session.ts";
 
 /** Everything request handling needs from the running server, injected. */
@@ -15,6 +16,8 @@ export type ServerContext = {
   sandboxBackend: SandboxBackend;
   /** Files the executor holds secrets in (`--ws-token-file`, `--ws-shared-secret-file`), canonical: no sandbox may read them. */
   secretPaths: string[];
+  /** Room for large incoming messages, shared by all connections. */
+  incoming: IncomingBudget;
 };
 
 /** What sandboxing takes from the server context: the backend, the executor's PATH, the secrets to hide. */

@@ -18,6 +18,7 @@ const MAX_CONTROL_PAYLOAD = 125;
 const SMALL_BUFFER_BYTES = 64 * 1024;
 
 export type FrameEvent =
+  /** `payload` may be a view of the reader's buffer: valid only during the callback. */
   | { kind: "message"; binary: boolean; payload: Uint8Array }
   | { kind: "ping"; payload: Uint8Array }
   | { kind: "pong" }
@@ -68,10 +69,19 @@ export function closePayload(code: number): Uint8Array {
 }
 
 /**
+ * Asked before the bytes of a data frame are buffered: `soFar` is its
+ * message's size with this frame, `final` whether the message ends with it.
+ * Returns the bytes reserved for the whole message (0: none needed, ask again
+ * for its next frame), or null to stop reading until `push` is called again.
+ */
+export type AdmitMessage = (soFar: number, final: boolean) => number | null;
+
+/**
  * Incremental reader of client frames. `push` appends received bytes and
- * returns every event they complete; after a `fail` or `close` it returns
- * nothing more. A message's size is checked from its header, before its bytes
- * are buffered.
+ * hands every event they complete to `onEvent`, in order; after a `fail` or
+ * `close` it reads nothing more. A message's size is checked from its header,
+ * and it is admitted there, before its bytes are buffered; a message that must
+ * wait stops the reader (its bytes stay buffered) until `push` is called again.
  */
 export class FrameReader {
   private buf = new Uint8Array(SMALL_BUFFER_BYTES);
@@ -79,45 +89,69 @@ export class FrameReader {
   private fragments: Uint8Array[] = [];
   private fragmentBytes = 0;
   private fragmentBinary = false;
+  /** Bytes `admit` reserved for the message being read (0 while none were needed). */
+  private reserved = 0;
+  /** Size of the admitted frame being buffered (from its header), so the buffer is sized once for it. */
+  private frameBytes = 0;
   private done = false;
 
-  constructor(private readonly maxMessageBytes: number) {}
+  constructor(
+    private readonly maxMessageBytes: number,
+    private readonly admit: AdmitMessage = () => 0,
+  ) {}
 
-  push(chunk: Uint8Array): FrameEvent[] {
-    if (this.done) return [];
-    this.append(chunk);
-    const events: FrameEvent[] = [];
+  /**
+   * Takes `chunk` in pieces that fit the buffer, parsing after each: a large
+   * frame's buffer is allocated once at its size, and a chunk that ends one
+   * frame and starts the next never makes it grow past that.
+   */
+  push(chunk: Uint8Array, onEvent: (event: FrameEvent) => void): void {
+    let off = 0;
+    do {
+      if (this.done) return;
+      // Full with nothing parseable (a message waiting to be admitted): keep the rest of what arrived anyway.
+      if (this.len === this.buf.byteLength && off < chunk.byteLength) this.resize(this.len + chunk.byteLength - off);
+      const n = Math.min(chunk.byteLength - off, this.buf.byteLength - this.len);
+      this.buf.set(chunk.subarray(off, off + n), this.len);
+      this.len += n;
+      off += n;
+      this.parse(onEvent);
+    } while (off < chunk.byteLength);
+  }
+
+  private parse(onEvent: (event: FrameEvent) => void): void {
     let pos = 0;
+    this.frameBytes = 0;
     while (!this.done) {
       const parsed = this.parseAt(pos);
       if (parsed === null) break;
       pos = parsed.next;
       if (parsed.event) {
-        events.push(parsed.event);
         if (parsed.event.kind === "fail" || parsed.event.kind === "close") this.done = true;
+        onEvent(parsed.event);
       }
     }
     this.consume(pos);
-    return events;
   }
 
-  private append(chunk: Uint8Array): void {
-    const need = this.len + chunk.byteLength;
-    if (need > this.buf.byteLength) {
-      const grown = new Uint8Array(Math.max(need, this.buf.byteLength * 2));
-      grown.set(this.buf.subarray(0, this.len));
-      this.buf = grown;
-    }
-    this.buf.set(chunk, this.len);
-    this.len = need;
-  }
-
+  /** Drops what was parsed. The buffer fits the frame in progress exactly if it is large, and is small again once it is consumed. */
   private consume(pos: number): void {
-    if (pos === 0) return;
     const rest = this.len - pos;
-    if (rest === 0 && this.buf.byteLength > SMALL_BUFFER_BYTES) this.buf = new Uint8Array(SMALL_BUFFER_BYTES);
-    else this.buf.copyWithin(0, pos, this.len);
+    const fits = Math.max(SMALL_BUFFER_BYTES, this.frameBytes, rest);
+    if (this.buf.byteLength < fits || (this.buf.byteLength > fits && pos > 0)) {
+      this.len = rest;
+      this.resize(fits, pos);
+      return;
+    }
+    if (pos > 0) this.buf.copyWithin(0, pos, pos + rest);
     this.len = rest;
+  }
+
+  /** A new buffer of `size` holding the `len` bytes found at `from`. */
+  private resize(size: number, from = 0): void {
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(from, from + this.len));
+    this.buf = next;
   }
 
   /** One frame at `pos`, or null while it is incomplete. */
@@ -146,7 +180,15 @@ export class FrameReader {
     const control = opcode >= 0x8;
     if (control && (!fin || length > MAX_CONTROL_PAYLOAD)) return fail("invalid control frame");
     if (!control && this.fragmentBytes + length > this.maxMessageBytes) return fail("message too big", CloseCode.tooBig);
-    if (this.len - at < 4 + length) return null;
+    if (!control && this.reserved === 0) {
+      const reserved = this.admit(this.fragmentBytes + length, fin);
+      if (reserved === null) return null;
+      this.reserved = reserved;
+    }
+    if (this.len - at < 4 + length) {
+      this.frameBytes = at + 4 + length - pos;
+      return null;
+    }
     const mask = b.subarray(at, at + 4);
     const payload = b.subarray(at + 4, at + 4 + length);
     for (let i = 0; i < length; i++) payload[i]! ^= mask[i & 3]!;
@@ -167,7 +209,7 @@ export class FrameReader {
       case Opcode.text:
       case Opcode.binary:
         if (this.fragments.length > 0) return "a new message started inside a fragmented one";
-        if (fin) return { kind: "message", binary: opcode === Opcode.binary, payload: payload.slice() };
+        if (fin) return this.message(opcode === Opcode.binary, payload);
         this.fragmentBinary = opcode === Opcode.binary;
         this.addFragment(payload);
         return undefined;
@@ -183,11 +225,17 @@ export class FrameReader {
         }
         this.fragments = [];
         this.fragmentBytes = 0;
-        return { kind: "message", binary: this.fragmentBinary, payload: whole };
+        return this.message(this.fragmentBinary, whole);
       }
       default:
         return `unknown opcode ${opcode}`;
     }
+  }
+
+  /** A complete message; the next one is admitted afresh. */
+  private message(binary: boolean, payload: Uint8Array): FrameEvent {
+    this.reserved = 0;
+    return { kind: "message", binary, payload };
   }
 
   private addFragment(payload: Uint8Array): void {

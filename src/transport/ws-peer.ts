@@ -10,6 +10,7 @@
 import type { Socket } from "bun";
 import type { Connection } from "../server/connection.ts";
 import { FRAME_HEADROOM } from "../protocol/byte-frame.ts";
+import { releaseBuffer } from "../protocol/frame-memory.ts";
 import type { Frame, SendResult } from "../server/outbox.ts";
 import { CloseCode, FrameReader, MAX_FRAME_HEADER_BYTES, Opcode, closePayload, encodeFrame, writeFrameHeader } from "./ws-frames.ts";
 
@@ -33,13 +34,22 @@ export class WebSocketPeer {
     maxMessageBytes: number,
   ) {
     if (MAX_FRAME_HEADER_BYTES > FRAME_HEADROOM) throw new Error("frame headroom too small for a WebSocket header");
-    this.reader = new FrameReader(maxMessageBytes);
+    this.reader = new FrameReader(maxMessageBytes, (soFar, final) => this.connection?.admitMessage(soFar, final, this.retry) ?? 0);
   }
 
   received(bytes: Uint8Array): void {
     this.lastReceived = Date.now();
     this.pinged = false;
-    for (const event of this.reader.push(bytes)) {
+    this.read(bytes);
+  }
+
+  /** A message that had to wait is admitted now: read on from the bytes already buffered. */
+  private readonly retry = (): void => {
+    if (!this.closing) this.read(new Uint8Array(0));
+  };
+
+  private read(bytes: Uint8Array): void {
+    this.reader.push(bytes, (event) => {
       switch (event.kind) {
         case "message":
           this.deliver(event.binary, event.payload);
@@ -56,7 +66,7 @@ export class WebSocketPeer {
           this.fail(event.code);
           break;
       }
-    }
+    });
   }
 
   send(frame: Frame): SendResult {
@@ -87,6 +97,8 @@ export class WebSocketPeer {
         return;
       }
       this.pending.shift();
+      // Our copy, all written: free it now rather than at some later collection.
+      releaseBuffer(new Uint8Array(head.buffer));
     }
     if (this.closing) this.socket.end();
     else this.connection?.drained();
@@ -118,6 +130,7 @@ export class WebSocketPeer {
     }
   }
 
+  /** Decoded straight from the reader's buffer (`payload` is valid only now): no copy of a large message's bytes. */
   private deliver(binary: boolean, payload: Uint8Array): void {
     let text: string;
     if (binary) {

@@ -45,17 +45,25 @@ export class RawWs {
     this.sock.end();
   }
 
-  /** One masked frame (FIN set). */
-  send(opcode: number, payload: Buffer): void {
+  /** One masked frame (FIN set unless `fin` is false: a fragment, continued with opcode 0). */
+  send(opcode: number, payload: Buffer, fin = true): void {
     const n = payload.length;
     const hl = n < 126 ? 2 : n < 65536 ? 4 : 10;
     const [f, mask] = [Buffer.alloc(hl + 4 + n), randomBytes(4)];
-    [f[0], f[1]] = [0x80 | opcode, 0x80 | (n < 126 ? n : n < 65536 ? 126 : 127)];
+    [f[0], f[1]] = [(fin ? 0x80 : 0) | opcode, 0x80 | (n < 126 ? n : n < 65536 ? 126 : 127)];
     if (hl > 2) void (hl === 4 ? f.writeUInt16BE(n, 2) : f.writeBigUInt64BE(BigInt(n), 2));
     mask.copy(f, hl);
     for (let i = 0; i < n; i++) f[hl + 4 + i] = payload[i]! ^ mask[i & 3]!;
     this.out.push(f);
     this.flush();
+  }
+
+  /** One message split into `pieces` frames: the first with `opcode`, the rest continuations, FIN on the last. */
+  sendFragmented(opcode: number, payload: Buffer, pieces: number): void {
+    const size = Math.ceil(payload.length / pieces);
+    for (let off = 0, op = opcode; off < payload.length || op === opcode; off += size, op = 0x0) {
+      this.send(op, payload.subarray(off, off + size), off + size >= payload.length);
+    }
   }
 
   private flush(): void {
