@@ -17,6 +17,13 @@ afterAll(() => dir[Symbol.dispose]());
 
 const jwt = (claims: Record<string, unknown>, { secret = SECRET, alg = "HS256" } = {}) => signJwt(claims, secret, { alg, typ: "JWT" });
 
+const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/** A 32-byte signature's last base64url character carries 2 unused bits: flipping one decodes to the same bytes. */
+function respellLastChar(token: string): string {
+  const last = B64URL.indexOf(token.at(-1)!);
+  return token.slice(0, -1) + B64URL[last ^ 1];
+}
+
 describe("capability token", () => {
   let server: RunningServer;
   beforeAll(async () => {
@@ -86,6 +93,10 @@ describe("signed bearer token", () => {
       [jwt(ok, { alg: "HS512" }), 401, "invalid websocket jwt"],
       ["not.a.jwt", 401, "invalid websocket jwt encoding"],
       ["two.parts", 401, "invalid websocket jwt"],
+      // Regressions (accepted before): the same signature bytes spelled another way, a crit header, an absurd exp.
+      [respellLastChar(jwt(ok)), 401, "invalid websocket jwt encoding"],
+      [signJwt(ok, SECRET, { alg: "HS256", typ: "JWT", crit: ["exp"] }), 401, "unsupported critical websocket jwt header"],
+      [jwt({ ...ok, exp: 1e300 }), 401, "invalid websocket jwt exp claim"],
     ];
     for (const [token, status, body] of cases) {
       expect([token, ...(await upgrade(server.url, { authorization: `Bearer ${token}` }))]).toEqual([token, status, body]);
