@@ -1,8 +1,8 @@
 /**
  * One client connection, whatever the transport: frames in, frames out.
  * Owns the lifecycle (initialize → initialized), request admission with the
- * per-connection concurrency limit, and the one place where errors become
- * JSON-RPC error responses.
+ * per-connection concurrency limit (what waits, and what bounds it, is the
+ * Inbox), and the one place where errors become JSON-RPC error responses.
  */
 import { environmentInfo } from "../environment/info.ts";
 import { RpcError, internalError, invalidRequest } from "../protocol/errors.ts";
@@ -23,23 +23,12 @@ import { HttpStreams } from "../http/request.ts";
 import { encodeNotification } from "../protocol/envelope.ts";
 import { decodeParams, dispatch, type RequestContext } from "./router.ts";
 import { type Frame, type FrameSink, Outbox } from "./outbox.ts";
-import { LARGE_INCOMING_MESSAGE_BYTES, MAX_INCOMING_JSON_VALUES, MAX_INCOMING_MESSAGE_BYTES } from "./limits.ts";
+import { Inbox } from "./inbox.ts";
+import { MAX_INCOMING_JSON_VALUES } from "./limits.ts";
 import type { ServerContext } from "./server-context.ts";
 import type { Attachment, Session } from "./session.ts";
 
 type Lifecycle = "new" | "initializing" | "awaiting-initialized" | "ready";
-
-/** A received message waiting to be handled; `reserved`: its share of the large-message budget. */
-type InboxEntry = { msg: Incoming; size: number; reserved: number };
-
-/**
- * Received messages waiting to be handled. Above either limit the transport
- * stops reading, so a client that sends requests faster than it reads the
- * answers (or floods) meets TCP back-pressure instead of growing the
- * server's memory; reading resumes below half of both.
- */
-export const INBOX_HIGH_WATER_MESSAGES = 1024;
-export const INBOX_HIGH_WATER_BYTES = 16 * 1024 * 1024;
 
 export type ConnectionOptions = {
   /** Prefix of the -32600 reply to an unparseable frame, naming the transport and peer. */
@@ -52,15 +41,7 @@ export class Connection implements Attachment {
   private readonly outbox: Outbox;
   private lifecycle: Lifecycle = "new";
   private session: Session | null = null;
-  private readonly inbox: InboxEntry[] = [];
-  private inboxBytes = 0;
-  private receivingPaused = false;
-  /** Reserved for this connection's large message (at most one): being received, queued or handled. */
-  private held = 0;
-  /** Reserved for the message being received, not delivered yet. */
-  private receiving = 0;
-  /** Set while a large message waits for room; calls the transport back once there may be some. */
-  private roomWaiter: (() => void) | null = null;
+  private readonly inbox: Inbox;
   private admitting = false;
   private inflight = 0;
   private slotFreed: (() => void) | null = null;
@@ -76,73 +57,20 @@ export class Connection implements Attachment {
     private readonly options: ConnectionOptions,
   ) {
     this.outbox = new Outbox(sink);
+    this.inbox = new Inbox(sink, server.incoming);
     this.http = new HttpStreams(server.env);
   }
 
-  /**
-   * Asked by a transport that knows a message's size before reading it
-   * (WebSocket): `soFar` bytes with the frame at hand, `final` if it is the
-   * last. A large message reserves its size (a fragmented one the largest
-   * message's) from the shared budget, one per connection; returns the bytes
-   * reserved, 0 if none are needed, or null to wait — reading pauses, and
-   * `retry` is called once there may be room.
-   */
+  /** See Inbox.admitMessage: a large message's share of the executor-wide room, or null to wait. */
   admitMessage(soFar: number, final: boolean, retry: () => void): number | null {
-    if (soFar < LARGE_INCOMING_MESSAGE_BYTES) return 0;
-    // Closed, or asked again (bytes that arrived before reading paused) while this message already waits.
-    if (this.closed || this.roomWaiter) return null;
-    const bytes = final ? soFar : MAX_INCOMING_MESSAGE_BYTES;
-    const onRoom = () => {
-      this.roomWaiter = null;
-      this.updateReceiving();
-      queueMicrotask(retry);
-    };
-    // Our own previous large message must be done first; then the shared budget must have room.
-    if (this.held === 0 && this.server.incoming.take(bytes, onRoom)) {
-      this.held = this.receiving = bytes;
-      return bytes;
-    }
-    this.roomWaiter = onRoom;
-    this.updateReceiving();
-    return null;
+    return this.inbox.admitMessage(soFar, final, retry);
   }
 
   /** One frame (WebSocket message or stdio line) from the client. */
   receive(text: string): void {
     if (this.closed) return;
-    const reserved = this.receiving;
-    this.receiving = 0;
-    this.inbox.push({ msg: parseIncoming(text, MAX_INCOMING_JSON_VALUES), size: text.length, reserved });
-    this.inboxBytes += text.length;
-    this.updateReceiving();
+    this.inbox.push(parseIncoming(text, MAX_INCOMING_JSON_VALUES), text.length);
     void this.admit();
-  }
-
-  /** Reading stops while the inbox is over its high-water mark, until below half, or while a large message waits for room. */
-  private updateReceiving(): void {
-    const full = this.receivingPaused
-      ? this.inbox.length >= INBOX_HIGH_WATER_MESSAGES / 2 || this.inboxBytes >= INBOX_HIGH_WATER_BYTES / 2
-      : this.inbox.length >= INBOX_HIGH_WATER_MESSAGES || this.inboxBytes >= INBOX_HIGH_WATER_BYTES;
-    const pause = full || this.roomWaiter !== null;
-    if (pause === this.receivingPaused || this.closed) return;
-    this.receivingPaused = pause;
-    if (pause) this.sink.pauseReceiving?.();
-    else this.sink.resumeReceiving?.();
-  }
-
-  /** A message has been handled: its reservation goes back (if still held), and a large one's memory is reclaimed. */
-  private finished(entry: InboxEntry): void {
-    if (entry.size >= LARGE_INCOMING_MESSAGE_BYTES) this.server.incoming.reclaimer.handled(entry.size);
-    this.release(entry);
-  }
-
-  /** Gives a message's share of the large-message budget back; idempotent. */
-  private release(entry: InboxEntry): void {
-    if (entry.reserved === 0) return;
-    this.held -= entry.reserved;
-    this.server.incoming.give(entry.reserved);
-    entry.reserved = 0;
-    if (this.held === 0) this.roomWaiter?.();
   }
 
   /** The transport can take more outgoing frames. */
@@ -179,14 +107,7 @@ export class Connection implements Attachment {
   async closedByTransport(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // What is not being handled goes back now; handled messages give theirs back when done.
-    const unhandled = this.receiving + this.inbox.reduce((n, e) => n + e.reserved, 0);
-    this.held -= unhandled;
-    this.receiving = 0;
-    this.server.incoming.give(unhandled);
-    if (this.roomWaiter) this.server.incoming.forget(this.roomWaiter);
-    this.roomWaiter = null;
-    this.inbox.length = 0;
+    this.inbox.close();
     this.progressed();
     // Detach first and synchronously: once the outbox is closed its producers
     // run again, and they must already see a detached session (holding unread
@@ -214,8 +135,6 @@ export class Connection implements Attachment {
       while (this.inbox.length > 0 && !this.closed) {
         const entry = this.inbox.shift()!;
         const msg = entry.msg;
-        this.inboxBytes -= entry.size;
-        this.updateReceiving();
         // An unparseable frame takes a request slot too, so its error reply keeps its place in line.
         if (msg.kind === "request" || msg.kind === "malformed") {
           while (this.inflight >= this.server.concurrentRequests) {
@@ -225,7 +144,7 @@ export class Connection implements Attachment {
           const backlog = this.outbox.backlogged();
           if (backlog) await backlog;
           if (this.closed) {
-            this.finished(entry);
+            this.inbox.finished(entry);
             break;
           }
           this.inflight++;
@@ -233,9 +152,9 @@ export class Connection implements Attachment {
           // The reservation covers reading, parsing and decoding, all done by now (the handler's synchronous
           // start); held until the answer, a write into a child that never reads would keep it forever and
           // starve every other connection's large messages.
-          this.release(entry);
+          this.inbox.release(entry);
           const done = work.finally(() => {
-            this.finished(entry);
+            this.inbox.finished(entry);
             this.inflight--;
             const wake = this.slotFreed;
             this.slotFreed = null;
@@ -245,7 +164,7 @@ export class Connection implements Attachment {
           if (msg.kind === "request" && msg.method === "initialize") await done;
         } else {
           this.handleOther(msg);
-          this.finished(entry);
+          this.inbox.finished(entry);
         }
       }
     } finally {
