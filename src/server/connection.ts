@@ -24,7 +24,7 @@ import { encodeNotification } from "../protocol/envelope.ts";
 import { decodeParams, dispatch, type RequestContext } from "./router.ts";
 import { type Frame, type FrameSink, Outbox } from "./outbox.ts";
 import { Inbox } from "./inbox.ts";
-import { MAX_INCOMING_JSON_VALUES } from "./limits.ts";
+import { LARGE_MESSAGE_ROOM_AFTER_START_MS, MAX_INCOMING_JSON_VALUES } from "./limits.ts";
 import type { ServerContext } from "./server-context.ts";
 import type { Attachment, Session } from "./session.ts";
 
@@ -149,11 +149,12 @@ export class Connection implements Attachment {
           }
           this.inflight++;
           const work = msg.kind === "request" ? this.handleRequest(msg.id, msg.method, msg.params) : this.rejectMalformed(msg.detail);
-          // The reservation covers reading, parsing and decoding, all done by now (the handler's synchronous
-          // start); held until the answer, a write into a child that never reads would keep it forever and
+          // The room is held until the answer (the handler's copies count too), but not by a handler that
+          // waits on something outside: a write into a child that never reads would keep it forever and
           // starve every other connection's large messages.
-          this.inbox.release(entry);
+          const handOff = entry.reserved > 0 ? setTimeout(() => this.inbox.release(entry), LARGE_MESSAGE_ROOM_AFTER_START_MS) : undefined;
           const done = work.finally(() => {
+            clearTimeout(handOff);
             this.inbox.finished(entry);
             this.inflight--;
             const wake = this.slotFreed;

@@ -76,8 +76,18 @@ export const DEFAULT_MAX_SESSIONS = 128;
  */
 export const LARGE_INCOMING_MESSAGE_BYTES = 1024 * 1024;
 /**
- * Large incoming messages being received, parsed or decoded (until their
- * handler starts), all connections together (a fragmented one counts as the largest message, its size unknown
+ * How long a large message's handler keeps its share of the room once it
+ * has started. Handlers of large messages finish in tens of milliseconds (a
+ * 15 MiB fs/writeFile: ~20 ms), and holding the room until the answer keeps
+ * their copies inside the bound too; one still running after this waits on
+ * something outside (a child that does not read its stdin, a FIFO, a slow
+ * server), and held until its answer it would starve every other
+ * connection's large messages for as long as that lasts.
+ */
+export const LARGE_MESSAGE_ROOM_AFTER_START_MS = 100;
+/**
+ * Large incoming messages being received or handled (a handler for at most
+ * LARGE_MESSAGE_ROOM_AFTER_START_MS), all connections together (a fragmented one counts as the largest message, its size unknown
  * until its last frame); each connection has at most one at a time. Each costs
  * a few times its size while handled (text, parsed strings, decoded bytes), so
  * this bounds the executor's peak under many clients sending 16 MiB messages;
