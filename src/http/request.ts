@@ -6,6 +6,7 @@
 import { Base64Error, decodeBase64, encodeBase64 } from "../protocol/base64.ts";
 import { internalError, invalidParams } from "../protocol/errors.ts";
 import { describeUrlFailure } from "../protocol/url-errors.ts";
+import { BodyPrefetch } from "./body-prefetch.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import type { HttpRequestParams, HttpResponse } from "../protocol/messages/http.ts";
 
@@ -85,7 +86,9 @@ export class HttpStreams {
     }
     const head = { status: response.status, headers: responseHeaders(response.headers) };
     if (!p.streamResponse) return { ...head, bodyBase64: await bufferedBody(response) };
-    conn.afterReply(() => void this.pump(p.requestId, response, abort, conn));
+    // Reading starts now, not after the reply: what arrives before a failure must not be lost (see BodyPrefetch).
+    const bodyReader = new BodyPrefetch(response.body, abort.signal);
+    conn.afterReply(() => void this.pump(p.requestId, bodyReader, abort, conn));
     return { ...head, bodyBase64: "" };
   }
 
@@ -108,22 +111,18 @@ export class HttpStreams {
   }
 
   /** Sends the body as ordered deltas numbered from 1, then one `done` frame (with `error` on failure). */
-  private async pump(requestId: string, response: Response, abort: AbortController, conn: HttpConnection): Promise<void> {
+  private async pump(requestId: string, body: BodyPrefetch, abort: AbortController, conn: HttpConnection): Promise<void> {
     let seq = 1;
     let error: string | null = null;
     try {
-      if (response.body) {
-        const reader = response.body.getReader();
-        abort.signal.addEventListener("abort", () => void reader.cancel().catch(() => undefined));
-        for (;;) {
-          const wait = conn.ready();
-          if (wait) await wait;
-          const { done, value } = await reader.read();
-          if (done || abort.signal.aborted) break;
-          for (let off = 0; off < value.byteLength; off += MAX_BODY_DELTA_BYTES) {
-            const delta = value.subarray(off, off + MAX_BODY_DELTA_BYTES);
-            conn.notify("http/request/bodyDelta", { requestId, seq: seq++, deltaBase64: encodeBase64(delta), done: false, error: null });
-          }
+      for (;;) {
+        const wait = conn.ready();
+        if (wait) await wait;
+        const value = await body.next();
+        if (value === null || abort.signal.aborted) break;
+        for (let off = 0; off < value.byteLength; off += MAX_BODY_DELTA_BYTES) {
+          const delta = value.subarray(off, off + MAX_BODY_DELTA_BYTES);
+          conn.notify("http/request/bodyDelta", { requestId, seq: seq++, deltaBase64: encodeBase64(delta), done: false, error: null });
         }
       }
     } catch {

@@ -21,6 +21,12 @@ let server: RunningServer;
 let client: ExecboxClient;
 let http: ReturnType<typeof Bun.serve>;
 let base: string;
+/**
+ * Sends two chunks of a chunked body, then ends the connection with a FIN and no last chunk: a body that
+ * fails after data, deterministically (a stream error in Bun.serve resets the connection, and a reset
+ * can discard the chunks the executor had not read yet).
+ */
+let broken: import("bun").TCPSocketListener<undefined>;
 
 beforeAll(async () => {
   writeFileSync(join(dir.path, "big.bin"), DATA);
@@ -37,7 +43,6 @@ beforeAll(async () => {
       return new Response(
         new ReadableStream({
           async pull(ctl) {
-            if (path === "/broken" && i === 2) return ctl.error(new Error("boom"));
             if (i === 40) return ctl.close();
             ctl.enqueue(new TextEncoder().encode(`chunk${i++};`));
             await Bun.sleep(1);
@@ -47,12 +52,22 @@ beforeAll(async () => {
     },
   });
   base = `http://127.0.0.1:${http.port}`;
+  broken = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(socket) {
+        socket.end("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n7\r\nchunk0;\r\n7\r\nchunk1;\r\n");
+      },
+    },
+  });
 });
 afterAll(async () => {
   await client?.close();
   // SIGTERM: the executor kills every process it still runs (detached sessions included) before exiting.
   await server?.stop("SIGTERM");
   http?.stop(true);
+  broken?.stop(true);
   dir[Symbol.dispose]();
 });
 
@@ -102,7 +117,7 @@ describe("httpRequest", () => {
   });
 
   test("streamed: a body that fails throws ExecboxHttpBodyError after the bytes that came", async () => {
-    const r = await client.httpRequest({ method: "GET", url: `${base}/broken`, streamResponse: true, requestId: "b" });
+    const r = await client.httpRequest({ method: "GET", url: `http://127.0.0.1:${broken.port}/broken`, streamResponse: true, requestId: "b" });
     let got = "";
     const err = await (async () => {
       for await (const part of r.body) got += Buffer.from(part).toString();
