@@ -61,9 +61,12 @@ const IXANY = 0x800;
 const STOP = "\x13";
 const START = "\x11";
 /**
- * How long after START the program's own flags come back. The kernel reads
- * what is written to a terminal from a work queue, within microseconds;
- * a program's flags restored before START is read would make START input.
+ * How long after START the program's own flags come back at the latest. The
+ * kernel reads what is written to a terminal from a work queue, within
+ * microseconds; a program's flags restored before START is read would make
+ * START input. Output arriving after START proves it was read, so the flags
+ * normally come back then, before the program can look at them; this delay
+ * covers a program that writes nothing more.
  */
 const FLAGS_RESTORE_DELAY_MS = 100;
 
@@ -75,7 +78,7 @@ const FLAGS_RESTORE_DELAY_MS = 100;
  * the program's own flags back — unless it changed them meanwhile (turning
  * IXON off restarts output on its own).
  */
-function terminalFlowControl(terminal: Bun.Terminal): { pause(): void; resume(): void } {
+function terminalFlowControl(terminal: Bun.Terminal): { pause(): void; resume(): void; output(): void } {
   /** The flags execbox set over the program's, while they are in force. */
   let own: { before: number; set: number } | null = null;
   let stopped = false;
@@ -108,6 +111,10 @@ function terminalFlowControl(terminal: Bun.Terminal): { pause(): void; resume():
       // The terminal takes written bytes in asynchronously; flags changed at once could turn START into input.
       if (own) restoreTimer = setTimeout(restore, FLAGS_RESTORE_DELAY_MS);
     },
+    /** The program wrote again: after a resume, START has been read, so its flags can come back now. */
+    output() {
+      if (!stopped && own && restoreTimer !== undefined) restore();
+    },
   };
 }
 
@@ -119,6 +126,8 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
   const argv0 = spec.wrapper ? spec.wrapper[0]! : (spec.arg0 ?? spec.argv[0]!);
   const command = [...(spec.wrapper ?? []), program, ...spec.argv.slice(1)];
   let proc: Bun.Subprocess;
+  /** Set once the child is wrapped: tells the terminal's flow control that output arrived. */
+  let flowOutput: (() => void) | null = null;
   const extraFds: number[] = [];
   try {
     if (spec.fdFiles?.length && spec.tty) throw new Error("extra descriptors cannot be passed to a PTY spawn");
@@ -132,7 +141,10 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
           terminal: {
             rows: PTY_ROWS,
             cols: PTY_COLS,
-            data: (_t, bytes) => pty.data(bytes),
+            data: (_t, bytes) => {
+              flowOutput?.();
+              pty.data(bytes);
+            },
             exit: () => pty.end(),
           },
         })
@@ -148,14 +160,17 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
   } finally {
     for (const fd of extraFds) closeSync(fd);
   }
-  return wrap(proc, spec);
+  const child = wrap(proc, spec);
+  flowOutput = child.flow?.output ?? null;
+  return child;
 }
 
-function wrap(proc: Bun.Subprocess, spec: SpawnSpec): Child {
+function wrap(proc: Bun.Subprocess, spec: SpawnSpec): Child & { flow: ReturnType<typeof terminalFlowControl> | null } {
   const stdin = spec.tty ? null : (proc.stdin as Bun.FileSink | null | undefined) ?? null;
   const terminal = proc.terminal;
   const flow = terminal ? terminalFlowControl(terminal) : null;
   return {
+    flow,
     pid: proc.pid,
     stdout: spec.tty ? null : (proc.stdout as ReadableStream<Uint8Array>),
     stderr: spec.tty ? null : (proc.stderr as ReadableStream<Uint8Array>),
