@@ -6,6 +6,7 @@ import { accessSync, closeSync, constants, openSync, statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { delimiter, join } from "node:path";
 import { internalError, osErrorText } from "../protocol/errors.ts";
+import { terminalFlow } from "./terminal-flow.ts";
 
 /** PTY geometry the reference uses. */
 export const PTY_ROWS = 24;
@@ -50,74 +51,6 @@ export interface Child {
   resumeOutput(): void;
 }
 
-/**
- * termios input flags (Linux; macOS numbers IXON differently). With IXON the
- * terminal treats STOP (^S) and START (^Q) written to it as flow control:
- * output stops until START, and the program never sees either byte. IXANY
- * would let any input restart output.
- */
-const IXON = process.platform === "darwin" ? 0x200 : 0x400;
-const IXANY = 0x800;
-const STOP = "\x13";
-const START = "\x11";
-/**
- * How long after START the program's own flags come back at the latest. The
- * kernel reads what is written to a terminal from a work queue, within
- * microseconds; a program's flags restored before START is read would make
- * START input. Output arriving after START proves it was read, so the flags
- * normally come back then, before the program can look at them; this delay
- * covers a program that writes nothing more.
- */
-const FLAGS_RESTORE_DELAY_MS = 100;
-
-/**
- * Bun reads a PTY by callback and cannot be told to stop, so a child
- * streaming into a PTY whose client stops reading would otherwise be
- * buffered without bound. Flow control on the terminal itself stops the
- * child instead: IXON on (and IXANY off) while paused, STOP, then START and
- * the program's own flags back — unless it changed them meanwhile (turning
- * IXON off restarts output on its own).
- */
-function terminalFlowControl(terminal: Bun.Terminal): { pause(): void; resume(): void; output(): void } {
-  /** The flags execbox set over the program's, while they are in force. */
-  let own: { before: number; set: number } | null = null;
-  let stopped = false;
-  let restoreTimer: Timer | undefined;
-  const restore = () => {
-    clearTimeout(restoreTimer);
-    if (own && !terminal.closed && terminal.inputFlags === own.set) terminal.inputFlags = own.before;
-    own = null;
-  };
-  return {
-    pause() {
-      if (stopped || terminal.closed) return;
-      clearTimeout(restoreTimer);
-      if (!own) {
-        const before = terminal.inputFlags;
-        const set = (before | IXON) & ~IXANY;
-        if (set !== before) {
-          terminal.inputFlags = set;
-          own = { before, set };
-        }
-      }
-      terminal.write(STOP);
-      stopped = true;
-    },
-    resume() {
-      if (!stopped) return;
-      stopped = false;
-      if (terminal.closed) return void (own = null);
-      terminal.write(START);
-      // The terminal takes written bytes in asynchronously; flags changed at once could turn START into input.
-      if (own) restoreTimer = setTimeout(restore, FLAGS_RESTORE_DELAY_MS);
-    },
-    /** The program wrote again: after a resume, START has been read, so its flags can come back now. */
-    output() {
-      if (!stopped && own && restoreTimer !== undefined) restore();
-    },
-  };
-}
-
 export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
   if (spec.argv[0] === "") throw internalError(`missing program for ${spec.tty ? "pty" : "pipe"} spawn`);
   checkDirectory(spec.cwd);
@@ -126,8 +59,6 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
   const argv0 = spec.wrapper ? spec.wrapper[0]! : (spec.arg0 ?? spec.argv[0]!);
   const command = [...(spec.wrapper ?? []), program, ...spec.argv.slice(1)];
   let proc: Bun.Subprocess;
-  /** Set once the child is wrapped: tells the terminal's flow control that output arrived. */
-  let flowOutput: (() => void) | null = null;
   const extraFds: number[] = [];
   try {
     if (spec.fdFiles?.length && spec.tty) throw new Error("extra descriptors cannot be passed to a PTY spawn");
@@ -141,10 +72,7 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
           terminal: {
             rows: PTY_ROWS,
             cols: PTY_COLS,
-            data: (_t, bytes) => {
-              flowOutput?.();
-              pty.data(bytes);
-            },
+            data: (_t, bytes) => pty.data(bytes),
             exit: () => pty.end(),
           },
         })
@@ -160,21 +88,21 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
   } finally {
     for (const fd of extraFds) closeSync(fd);
   }
-  const child = wrap(proc, spec);
-  flowOutput = child.flow?.output ?? null;
-  return child;
+  return wrap(proc, spec);
 }
 
-function wrap(proc: Bun.Subprocess, spec: SpawnSpec): Child & { flow: ReturnType<typeof terminalFlowControl> | null } {
+function wrap(proc: Bun.Subprocess, spec: SpawnSpec): Child {
   const stdin = spec.tty ? null : (proc.stdin as Bun.FileSink | null | undefined) ?? null;
   const terminal = proc.terminal;
-  const flow = terminal ? terminalFlowControl(terminal) : null;
+  const flow = terminal ? terminalFlow(terminal, proc.pid) : null;
   return {
-    flow,
     pid: proc.pid,
     stdout: spec.tty ? null : (proc.stdout as ReadableStream<Uint8Array>),
     stderr: spec.tty ? null : (proc.stderr as ReadableStream<Uint8Array>),
-    exited: proc.exited.then(() => exitStatus(proc)),
+    exited: proc.exited.then(() => {
+      flow?.childExited();
+      return exitStatus(proc);
+    }),
     canWrite: spec.tty || stdin !== null,
     async write(bytes) {
       if (terminal) {

@@ -11,7 +11,7 @@
  */
 import { closeSync, fstatSync, lstatSync, openSync } from "node:fs";
 import { basename, dirname, join, relative, sep } from "node:path";
-import { type Libc, O, cString, openLibc } from "./libc.ts";
+import { type Libc, O, cString, openLibc } from "../platform/libc.ts";
 
 /** openat2(2), the same number on x86-64 and arm64 (Linux 5.6). */
 const SYS_OPENAT2 = 437;

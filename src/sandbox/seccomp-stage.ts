@@ -10,7 +10,7 @@
 import { closeSync, fstatSync, openSync } from "node:fs";
 import { NET_BRIDGE_FLAG } from "./internal-flags.ts";
 import { LANDLOCK_MIN_ABI, LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, LANDLOCK_SCOPE_SIGNAL, type LandlockSpec, handledAccess, ruleAccess } from "./landlock.ts";
-import { type Libc, O, cString, openLibc } from "./libc.ts";
+import { type Libc, O, cString, openLibc } from "../platform/libc.ts";
 import { startInsideBridge } from "./managed-network.ts";
 import { selfCommand } from "./self-command.ts";
 import { SECCOMP_MODES, type SeccompMode, buildFilter } from "./seccomp.ts";

@@ -5,7 +5,7 @@
  * root and need CAP_SYS_PTRACE, which no sandboxed command keeps. Linux
  * only; children are dumpable again after their execve.
  */
-import { openLibc } from "./libc.ts";
+import { openLibc } from "../platform/libc.ts";
 
 const PR_SET_DUMPABLE = 4;
 

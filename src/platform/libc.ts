@@ -1,5 +1,5 @@
 /**
- * The few libc calls the sandbox makes through `bun:ffi` (Linux, glibc):
+ * The few libc calls execbox makes through `bun:ffi` (Linux, glibc):
  * prctl, raw syscalls (Landlock, seccomp, capset, openat2), the *at calls
  * that never follow a name's last component, execvp, and errno. The one
  * place that loads libc.
