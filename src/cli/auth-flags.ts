@@ -82,6 +82,11 @@ export function authConfigFrom(f: AuthFlags): AuthConfig | undefined {
  * read from, so a swap between check and read does not help).
  */
 function readSecret(path: string): Buffer {
+  return readSecretFile(path, "websocket auth secret");
+}
+
+/** `readSecret` for any secret file, its errors naming it as `label` (the server's auth files, a client's --token-file). */
+export function readSecretFile(path: string, label: string): Buffer {
   let text: string;
   let fd: number | undefined;
   try {
@@ -90,17 +95,17 @@ function readSecret(path: string): Buffer {
     // Windows has no such bits (Node reports 0o666 for every file): nothing to check there.
     if (process.platform !== "win32" && (mode & SECRET_FILE_FORBIDDEN_MODE) !== 0) {
       const octal = mode.toString(8).padStart(4, "0");
-      throw new UsageError(`websocket auth secret ${path} is accessible by group or others (permissions ${octal}); run \`chmod 600 ${path}\``);
+      throw new UsageError(`${label} ${path} is accessible by group or others (permissions ${octal}); run \`chmod 600 ${path}\``);
     }
     text = readFileSync(fd, "utf8");
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`failed to read websocket auth secret ${path}: ${osErrorText(e)}`);
+    throw new UsageError(`failed to read ${label} ${path}: ${osErrorText(e)}`);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
   const trimmed = text.trim();
-  if (trimmed === "") throw new UsageError(`websocket auth secret ${path} must not be empty`);
+  if (trimmed === "") throw new UsageError(`${label} ${path} must not be empty`);
   return Buffer.from(trimmed, "utf8");
 }
 

@@ -4,12 +4,12 @@
  * attached and exits with its exit code (255 when the executor is
  * unreachable or lost, like ssh).
  */
-import { readFileSync } from "node:fs";
 import { posix } from "node:path";
 import type { Writable } from "node:stream";
 import { type ExecboxClient, connectWebSocket } from "../client/index.ts";
 import { parsePathUri, toPathUri } from "../protocol/path-uri.ts";
 import type { ExecOptions, InfoOptions } from "./client-args.ts";
+import { readSecretFile } from "./auth-flags.ts";
 import { UsageError } from "./listen.ts";
 
 /** Exit code when the connection fails or is lost for good (ssh's convention). */
@@ -20,13 +20,8 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 async function connect(options: ExecOptions | InfoOptions, clientName: string): Promise<ExecboxClient> {
   let token: string | undefined;
-  if (options.tokenFile !== undefined) {
-    try {
-      token = readFileSync(options.tokenFile, "utf8").trim();
-    } catch (e) {
-      throw new UsageError(`cannot read --token-file ${options.tokenFile}: ${message(e)}`);
-    }
-  }
+  // Held to the executor's rule for its own secret files: a token others can read is refused.
+  if (options.tokenFile !== undefined) token = readSecretFile(options.tokenFile, "--token-file").toString("utf8");
   return connectWebSocket(options.url, { clientName, ...(token === undefined ? {} : { token }) });
 }
 

@@ -103,14 +103,18 @@ describe("execbox info", () => {
     expect(info.cwd).toBe(`file://${dir.path}`);
 
     writeFileSync(join(dir.path, "token"), "tok-abcdef0123456789\n", { mode: 0o600 });
-    writeFileSync(join(dir.path, "wrong"), "nope\n");
+    writeFileSync(join(dir.path, "wrong"), "nope\n", { mode: 0o600 });
+    writeFileSync(join(dir.path, "open"), "tok-abcdef0123456789\n", { mode: 0o644 });
     await using auth = await startServer(["--ws-auth", "capability-token", "--ws-token-file", join(dir.path, "token")]);
     expect((await cli(["info", "--url", auth.url, "--token-file", join(dir.path, "token")])).code).toBe(0);
     const denied = await cli(["info", "--url", auth.url, "--token-file", join(dir.path, "wrong")]);
     expect(denied.code).toBe(255);
     expect(denied.stderr).toContain("401");
     const missing = await cli(["info", "--url", auth.url, "--token-file", join(dir.path, "absent")]);
-    expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining("cannot read --token-file")]);
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining(`failed to read --token-file ${join(dir.path, "absent")}: No such file or directory`)]);
+    // The client holds its token file to the executor's rule: one others can read is refused, not sent.
+    const open = await cli(["info", "--url", auth.url, "--token-file", join(dir.path, "open")]);
+    expect([open.code, open.stderr]).toEqual([1, expect.stringContaining(`--token-file ${join(dir.path, "open")} is accessible by group or others (permissions 0644)`)]);
   });
 
   test("--help describes the client commands", async () => {
