@@ -1,0 +1,15 @@
+import type { Rng } from "../../../src/remote/noise/index.ts";
+
+/**
+ * Clatter's test `DummyRng`: each byte is `counter mod 256`, the counter
+ * increments per byte. One instance is shared by both sides, as in the
+ * published vector. Deterministic: tests and benches only.
+ */
+export function counterRng(seed: number): Rng {
+  let counter = seed;
+  return (length) => {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = counter++ & 0xff;
+    return out;
+  };
+}
