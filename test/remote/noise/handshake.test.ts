@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
   HybridKeyPair,
-  NoiseError,
   NoiseInitiator,
   NoiseResponder,
   REGISTRY_AUTH_REJECTED_PAYLOAD,
@@ -11,6 +10,7 @@ import {
   classifyResponderPayload,
   parseHarnessAuthorization,
 } from "../../../src/remote/noise/index.ts";
+import { caught } from "./helpers.ts";
 
 const executor = HybridKeyPair.generate();
 const harness = HybridKeyPair.generate();
@@ -20,16 +20,6 @@ const authorization = new TextEncoder().encode("harness-key-authorization-token"
 
 const initiatorFor = (p = prologue) => new NoiseInitiator({ prologue: p, localStatic: harness, remoteStatic: executor.publicKeys });
 const responderFor = (p = prologue, localStatic = executor) => new NoiseResponder({ prologue: p, localStatic });
-
-function caught(run: () => unknown): NoiseError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof NoiseError) return err;
-    throw err;
-  }
-  throw new Error("expected a NoiseError");
-}
 
 /** First and last byte of every token region of a message, plus its middle bytes. */
 function positions(regions: number[]): number[] {

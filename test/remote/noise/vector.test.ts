@@ -9,7 +9,7 @@ import {
   RecordSealer,
   SHA512,
 } from "../../../src/remote/noise/index.ts";
-import { counterRng } from "./counter-rng.ts";
+import { counterRng } from "./helpers.ts";
 
 const VECTOR = readFileSync(join(import.meta.dir, "fixtures/clatter-2.2.0-hybridIK-25519-MLKEM768-AESGCM-SHA512.txt"), "utf8");
 

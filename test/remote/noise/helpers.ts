@@ -1,4 +1,4 @@
-import type { Rng } from "../../../src/remote/noise/index.ts";
+import { NoiseError, type Rng } from "../../../src/remote/noise/index.ts";
 
 /**
  * Clatter's test `DummyRng`: each byte is `counter mod 256`, the counter
@@ -12,4 +12,15 @@ export function counterRng(seed: number): Rng {
     for (let i = 0; i < length; i++) out[i] = counter++ & 0xff;
     return out;
   };
+}
+
+/** The `NoiseError` that `run` throws; fails the test if it throws anything else or nothing. */
+export function caught(run: () => unknown): NoiseError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof NoiseError) return err;
+    throw err;
+  }
+  throw new Error("expected a NoiseError");
 }
