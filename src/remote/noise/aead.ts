@@ -3,9 +3,10 @@
  * big-endian counter), the only AEAD of this suite (remote.md §5.6).
  *
  * Why the runtime's native cipher and not `@noble/ciphers`: measured in Bun
- * 1.4.5 on this machine for 60 KiB records (bench/noise.ts), native
+ * 1.4.5 on a 2-core x64 box for 60 KiB records (bench/noise.ts), native
  * `createCipheriv` sealed 840 MB/s (0.08 ms CPU per record) and opened
- * 4,380 MB/s (0.02 ms), noble's `gcm` 47 MB/s (1.5 ms) and 57 MB/s (1.1 ms):
+ * 4,380 MB/s (0.02 ms); noble's `gcm` 47 MB/s (1.5 ms) and 57 MB/s (1.1 ms).
+ * Under load from other jobs: 246 / 440 MB/s against 14 / 14 MB/s. That is
  * 18–75× less CPU on the relay's hot path. Both are synchronous, which the
  * nonce discipline needs (a record is sealed exactly once, in order).
  * `node:crypto` is the platform seam; nothing else in the layer imports it.
