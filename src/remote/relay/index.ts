@@ -4,6 +4,9 @@
  * the RelayStream objects it is handed; the server core starts a RelayClient
  * with the URL registration returned.
  */
+export { reconnectDelayMs } from "./backoff.ts";
+export { RelayClient, type RelayClientEvent, type RelayClientOptions } from "./client.ts";
+export { encodeForSend, RelayClosedError, RelayConnection, RelayFrameTooLargeError } from "./connection.ts";
 export {
   dataFrame,
   decodeRelayFrame,
@@ -20,4 +23,7 @@ export {
   resetFrame,
   resumeFrame,
 } from "./frame.ts";
+export * from "./limits.ts";
+export { RelayStream, type RelayStreamHandler, type StreamState, StreamTable } from "./streams.ts";
 export { classifyInbound, type InboundAction, type RelayDataIn } from "./validate.ts";
+export { UpgradeRejectedError } from "./ws-client.ts";
