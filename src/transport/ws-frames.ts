@@ -98,6 +98,8 @@ export class FrameReader {
   constructor(
     private readonly maxMessageBytes: number,
     private readonly admit: AdmitMessage = () => 0,
+    /** Read a server's frames (unmasked; a client, e.g. the relay's rendezvous socket) instead of a client's (masked). */
+    private readonly readsServerFrames = false,
   ) {}
 
   /**
@@ -165,7 +167,7 @@ export class FrameReader {
     let at = pos + 2;
     const fail = (reason: string, code: number = CloseCode.protocolError) => ({ next: this.len, event: { kind: "fail" as const, code, reason } });
     if ((b[pos]! & 0x70) !== 0) return fail("reserved bits set without a negotiated extension");
-    if (!masked) return fail("client frames must be masked");
+    if (masked === this.readsServerFrames) return fail(masked ? "server frames must not be masked" : "client frames must be masked");
     if (length === 126) {
       if (this.len - at < 2) return null;
       length = (b[at]! << 8) | b[at + 1]!;
@@ -185,14 +187,17 @@ export class FrameReader {
       if (reserved === null) return null;
       this.reserved = reserved;
     }
-    if (this.len - at < 4 + length) {
-      this.frameBytes = at + 4 + length - pos;
+    const maskBytes = masked ? 4 : 0;
+    if (this.len - at < maskBytes + length) {
+      this.frameBytes = at + maskBytes + length - pos;
       return null;
     }
-    const mask = b.subarray(at, at + 4);
-    const payload = b.subarray(at + 4, at + 4 + length);
-    for (let i = 0; i < length; i++) payload[i]! ^= mask[i & 3]!;
-    const next = at + 4 + length;
+    const payload = b.subarray(at + maskBytes, at + maskBytes + length);
+    if (masked) {
+      const mask = b.subarray(at, at + 4);
+      for (let i = 0; i < length; i++) payload[i]! ^= mask[i & 3]!;
+    }
+    const next = at + maskBytes + length;
     const event = this.frameEvent(fin, opcode, payload);
     return event === undefined ? { next } : typeof event === "string" ? fail(event) : { next, event };
   }

@@ -1,0 +1,247 @@
+/**
+ * The executor's one WebSocket to the rendezvous, on a raw TCP (or TLS)
+ * socket with execbox's own framing rather than Bun's WebSocket client: this
+ * way the upgrade's HTTP status is known (a 4xx means "re-register", §3),
+ * every write reports what the kernel took (the rest is queued and counted,
+ * never dropped), and incoming messages are capped before they are buffered.
+ */
+import type { Socket } from "bun";
+import { randomBytes } from "node:crypto";
+import type { Clock } from "../../server/clock.ts";
+import { acceptKey } from "../../transport/http1.ts";
+import { CloseCode, closePayload, FrameReader, MAX_FRAME_HEADER_BYTES, Opcode, writeFrameHeader } from "../../transport/ws-frames.ts";
+import { RELAY_MAX_UPGRADE_HEAD_BYTES } from "./limits.ts";
+
+/** The upgrade was answered with an HTTP status other than 101. */
+export class UpgradeRejectedError extends Error {
+  override name = "UpgradeRejectedError";
+  constructor(readonly status: number) {
+    super(`rendezvous refused the WebSocket upgrade with HTTP ${status}`);
+  }
+}
+
+export interface SocketOptions {
+  connectTimeoutMs: number;
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  maxMessageBytes: number;
+  clock: Clock;
+}
+
+export interface SocketEvents {
+  /** One complete message; `payload` is only valid during the call. */
+  onMessage(payload: Uint8Array, binary: boolean): void;
+  /** The queue fell to zero after a write the kernel did not take at once. */
+  onDrain(): void;
+  /** Called once when the socket is gone, with why (`pong_timeout`, `closed by the rendezvous`, …). */
+  onClose(why: string): void;
+}
+
+/** One masked client frame (RFC 6455 §5.3: a client masks everything it sends). */
+export function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(MAX_FRAME_HEADER_BYTES + 4 + payload.byteLength);
+  const start = writeFrameHeader(out, MAX_FRAME_HEADER_BYTES, opcode, payload.byteLength);
+  out[start + 1]! |= 0x80;
+  const mask = crypto.getRandomValues(new Uint8Array(4));
+  out.set(mask, MAX_FRAME_HEADER_BYTES);
+  const body = out.subarray(MAX_FRAME_HEADER_BYTES + 4);
+  for (let i = 0; i < payload.byteLength; i++) body[i] = payload[i]! ^ mask[i & 3]!;
+  return out.subarray(start);
+}
+
+export class RendezvousSocket {
+  private sock: Socket<undefined> | undefined;
+  private readonly out: Uint8Array[] = [];
+  private queued = 0;
+  private closedWhy: string | null = null;
+  private cancelPongDeadline = () => {};
+  private cancelPing = () => {};
+  private readonly reader: FrameReader;
+  /** Bytes that came with the 101 response, read at `start`. */
+  private early = new Uint8Array(0);
+  private started = false;
+
+  private constructor(
+    private readonly events: SocketEvents,
+    private readonly opts: SocketOptions,
+  ) {
+    this.reader = new FrameReader(opts.maxMessageBytes, undefined, true);
+  }
+
+  /**
+   * Connects and upgrades. Resolves once the 101 is in; rejects with
+   * UpgradeRejectedError for another status, or an Error for network failures
+   * and timeouts. Nothing is read until `start`.
+   */
+  static async dial(url: string, events: SocketEvents, opts: SocketOptions): Promise<RendezvousSocket> {
+    const ws = new RendezvousSocket(events, opts);
+    const u = new URL(url);
+    const key = randomBytes(16).toString("base64");
+    let head: string | null = "";
+    const { promise: upgraded, resolve, reject } = Promise.withResolvers<void>();
+    const cancelTimeout = opts.clock.after(opts.connectTimeoutMs, () => reject(new Error(`rendezvous connect timed out after ${opts.connectTimeoutMs} ms`)));
+    const secure = u.protocol === "wss:";
+    const onData = (d: Uint8Array) => {
+      if (head === null) {
+        if (ws.started) ws.read(d);
+        else ws.early = Buffer.concat([ws.early, d]);
+        return;
+      }
+      head += Buffer.from(d).toString("latin1");
+      const end = head.indexOf("\r\n\r\n");
+      if (end < 0) {
+        if (head.length > RELAY_MAX_UPGRADE_HEAD_BYTES) reject(new Error("rendezvous upgrade response head too long"));
+        return;
+      }
+      const refused = upgradeProblem(head.slice(0, end + 2), key);
+      const rest = Buffer.from(head.slice(end + 4), "latin1");
+      head = null;
+      if (refused) return reject(refused);
+      ws.early = rest;
+      resolve();
+    };
+    const connecting = Bun.connect({
+      hostname: u.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(u.port || (secure ? 443 : 80)),
+      tls: secure ? { serverName: u.hostname } : undefined,
+      socket: {
+        data: (_s, d) => onData(d),
+        drain: () => ws.flush(),
+        close: () => (head === null ? ws.gone("connection closed by the rendezvous") : reject(new Error("rendezvous closed the connection during the upgrade"))),
+        error: (_s, e) => (head === null ? ws.gone(`socket error: ${e.message}`) : reject(e)),
+      },
+    });
+    // A TCP connect that completes after the timeout fired is closed at once.
+    connecting.then((s) => ws.closedWhy !== null && s.terminate(), () => {});
+    // The timeout must also cut a TCP connect that hangs (SYN unanswered), not only the upgrade.
+    const failed = new Promise<never>((_, fail) => void upgraded.catch(fail));
+    try {
+      ws.sock = await Promise.race([connecting, failed]);
+      ws.sock.setNoDelay(true); // Small frames (a reset, a short answer) must not wait for delayed ACKs.
+      ws.sock.write(upgradeRequest(u, key));
+      await upgraded;
+    } catch (e) {
+      ws.closedWhy = "upgrade failed";
+      ws.sock?.terminate();
+      throw e;
+    } finally {
+      cancelTimeout();
+    }
+    return ws;
+  }
+
+  /**
+   * Starts reading and the keepalive; the owner calls it once it holds the
+   * socket, so no event reaches it earlier. The first ping goes out
+   * `pingIntervalMs` after this.
+   */
+  start(): void {
+    this.started = true;
+    this.startKeepalive();
+    if (this.early.byteLength > 0) this.read(this.early);
+    this.early = new Uint8Array(0);
+  }
+
+  /** Bytes framed but not yet taken by the kernel. */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  get closed(): boolean {
+    return this.closedWhy !== null;
+  }
+
+  /** Queues one binary message. Never drops: what the kernel does not take stays queued (the caller bounds it with `queuedBytes`). */
+  sendBinary(payload: Uint8Array): void {
+    this.write(maskedFrame(Opcode.binary, payload));
+  }
+
+  /** Sends a close frame and ends the socket; `onClose(why)` follows. */
+  close(why: string, code: number = CloseCode.normal): void {
+    if (this.closedWhy !== null) return;
+    this.write(maskedFrame(Opcode.close, closePayload(code)));
+    const sock = this.sock;
+    this.gone(why); // First: ending the socket may report its close at once, and that is not why it closed.
+    sock?.end();
+  }
+
+  private startKeepalive(): void {
+    this.armPongDeadline();
+    const ping = () => {
+      this.write(maskedFrame(Opcode.ping, new Uint8Array(0)));
+      this.cancelPing = this.opts.clock.after(this.opts.pingIntervalMs, ping);
+    };
+    this.cancelPing = this.opts.clock.after(this.opts.pingIntervalMs, ping);
+  }
+
+  private armPongDeadline(): void {
+    this.cancelPongDeadline();
+    this.cancelPongDeadline = this.opts.clock.after(this.opts.pongTimeoutMs, () => this.close("pong_timeout", CloseCode.normal));
+  }
+
+  private read(d: Uint8Array): void {
+    this.reader.push(d, (event) => {
+      if (this.closedWhy !== null) return;
+      switch (event.kind) {
+        case "message":
+          return this.events.onMessage(event.payload, event.binary);
+        case "ping":
+          return this.write(maskedFrame(Opcode.pong, event.payload));
+        case "pong":
+          return this.armPongDeadline();
+        case "close":
+          return this.close(`closed by the rendezvous (code ${event.code ?? "none"})`);
+        case "fail":
+          return this.close(`rendezvous broke the WebSocket protocol: ${event.reason}`, event.code);
+      }
+    });
+  }
+
+  private write(frame: Uint8Array): void {
+    if (this.closedWhy !== null || !this.sock) return;
+    this.out.push(frame);
+    this.queued += frame.byteLength;
+    if (this.out.length === 1) this.flush();
+  }
+
+  private flush(): void {
+    const waited = this.queued > 0;
+    for (let b = this.out[0]; b && this.sock; b = this.out[0]) {
+      const n = Math.max(this.sock.write(b), 0);
+      this.queued -= n;
+      if (n < b.byteLength) return void (this.out[0] = b.subarray(n));
+      this.out.shift();
+    }
+    if (waited && this.queued === 0) this.events.onDrain();
+  }
+
+  private gone(why: string): void {
+    if (this.closedWhy !== null) return;
+    this.closedWhy = why;
+    this.cancelPing();
+    this.cancelPongDeadline();
+    this.out.length = 0;
+    this.queued = 0;
+    this.events.onClose(why);
+  }
+}
+
+/** The upgrade request (§3): no Authorization, no subprotocol, an `x-request-id`. */
+function upgradeRequest(u: URL, key: string): string {
+  const requestId = `req_${randomBytes(16).toString("hex")}`;
+  return (
+    `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nx-request-id: ${requestId}\r\n\r\n`
+  );
+}
+
+/** Why an upgrade response head is not a valid 101 for `key`, or null. */
+function upgradeProblem(head: string, key: string): Error | null {
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+  if (!status) return new Error("rendezvous answered the upgrade with something that is not HTTP");
+  const code = Number(status[1]);
+  if (code !== 101) return new UpgradeRejectedError(code);
+  const accept = acceptKey(key);
+  const got = /\r\nsec-websocket-accept:[ \t]*([^\r]*)\r\n/i.exec(head)?.[1]?.trim();
+  return got === accept ? null : new Error("rendezvous upgrade response has a wrong Sec-WebSocket-Accept");
+}

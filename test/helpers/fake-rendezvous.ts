@@ -1,0 +1,184 @@
+/**
+ * A rendezvous for tests, on 127.0.0.1:0: a Bun WebSocket server speaking the
+ * relay wire format (one binary RelayMessageFrame per message; Bun answers the
+ * executor's pings). It plays the harness side of the relay: it injects frames
+ * for a stream id, collects the frames the executor sends, closes the socket,
+ * and can answer the next upgrade with an HTTP error (403 → re-register).
+ *
+ * SilentRendezvous completes the upgrade and then neither reads nor answers:
+ * no pongs (pong timeout) and real TCP back-pressure on the executor.
+ */
+import type { ServerWebSocket, Socket, TCPSocketListener } from "bun";
+import { decodeRelayFrame, encodeRelayFrame, handshakeFrame, type RelayFrame, resumeFrame } from "../../src/remote/relay/frame.ts";
+import { acceptKey } from "../../src/transport/http1.ts";
+import { encodeFrame, Opcode } from "../../src/transport/ws-frames.ts";
+
+const WAIT_MS = 5_000;
+
+export interface Upgrade {
+  path: string;
+  headers: Record<string, string>;
+}
+
+export class FakeRendezvous {
+  readonly upgrades: Upgrade[] = [];
+  /** Frames the executor sent, decoded, across connections. */
+  readonly received: RelayFrame[] = [];
+  /** Closes seen by the server: who closed and how. */
+  readonly closes: { code: number; reason: string }[] = [];
+  pings = 0;
+  opened = 0;
+  private socket: ServerWebSocket<unknown> | null = null;
+  private rejectStatus: number | null = null;
+  private waiters = new Set<() => void>();
+  private readonly server: ReturnType<typeof Bun.serve>;
+
+  constructor() {
+    this.server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req, server) => {
+        const url = new URL(req.url);
+        this.upgrades.push({ path: url.pathname + url.search, headers: Object.fromEntries(req.headers) });
+        if (this.rejectStatus !== null) {
+          const status = this.rejectStatus;
+          this.rejectStatus = null;
+          this.changed();
+          return new Response(`{"error":{"code":"invalid_signature","message":"refused by the fake"}}`, { status });
+        }
+        return server.upgrade(req, { data: undefined }) ? undefined : new Response("upgrade expected", { status: 400 });
+      },
+      websocket: {
+        maxPayloadLength: 16 * 1024 * 1024,
+        idleTimeout: 0,
+        sendPings: false,
+        open: (ws) => {
+          this.socket = ws;
+          this.opened++;
+          this.changed();
+        },
+        message: (_ws, msg) => {
+          if (typeof msg !== "string") this.received.push(decodeRelayFrame(new Uint8Array(msg)));
+          this.changed();
+        },
+        ping: () => {
+          this.pings++;
+          this.changed();
+        },
+        close: (ws, code, reason) => {
+          if (this.socket === ws) this.socket = null;
+          this.closes.push({ code, reason });
+          this.changed();
+        },
+      },
+    });
+  }
+
+  /** The URL the registry would hand out; `path` tells rendezvous URLs apart. */
+  url(path = "/relay"): string {
+    return `ws://127.0.0.1:${this.server.port}${path}`;
+  }
+
+  get connected(): boolean {
+    return this.socket !== null;
+  }
+
+  /** The next upgrade is answered with `status` instead of 101. */
+  rejectNextUpgrade(status = 403): void {
+    this.rejectStatus = status;
+  }
+
+  /** Sends a frame (or raw bytes) to the executor on the current socket. */
+  inject(frame: RelayFrame | Uint8Array): void {
+    const bytes = frame instanceof Uint8Array ? frame : encodeRelayFrame(frame);
+    // Bun reports 0 for an empty message even when it is sent.
+    if (!this.socket || (this.socket.sendBinary(bytes) <= 0 && bytes.byteLength > 0)) throw new Error("fake rendezvous: no socket took the frame");
+  }
+
+  injectText(text: string): void {
+    if (!this.socket || this.socket.sendText(text) <= 0) throw new Error("fake rendezvous: no socket took the text");
+  }
+
+  /** What a harness sends to open a stream: `resume{0}`, then `handshake{message1}`. */
+  openStream(streamId: string, message1: Uint8Array): void {
+    this.inject(resumeFrame(streamId));
+    this.inject(handshakeFrame(streamId, message1));
+  }
+
+  /** Frames the executor sent for `streamId`. */
+  framesFor(streamId: string): RelayFrame[] {
+    return this.received.filter((f) => f.streamId === streamId);
+  }
+
+  /** Closes the executor's socket from the rendezvous side. */
+  closeSocket(code = 1001, reason = "rendezvous restarting"): void {
+    this.socket?.close(code, reason);
+  }
+
+  /** Waits until `pred` holds, re-checked on every server event. */
+  async waitFor(pred: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
+    if (pred()) return;
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const check = () => pred() && resolve();
+    const timer = setTimeout(() => reject(new Error(`fake rendezvous: timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+    this.waiters.add(check);
+    try {
+      await promise;
+    } finally {
+      clearTimeout(timer);
+      this.waiters.delete(check);
+    }
+  }
+
+  stop(): void {
+    this.server.stop(true);
+  }
+
+  [Symbol.dispose](): void {
+    this.stop();
+  }
+
+  private changed(): void {
+    for (const check of [...this.waiters]) check();
+  }
+}
+
+/**
+ * Completes upgrades, sends `greeting` frames (e.g. a stream's resume and
+ * handshake), then reads nothing and answers nothing (no pongs, TCP back-pressure).
+ */
+export class SilentRendezvous {
+  private readonly sockets: Socket<undefined>[] = [];
+  private readonly listener: TCPSocketListener<undefined>;
+
+  constructor(greeting: RelayFrame[] = []) {
+    this.listener = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open: (s) => void this.sockets.push(s),
+        data: (s, d) => {
+          const key = /\r\nsec-websocket-key:\s*(\S+)/i.exec(d.toString("latin1"))?.[1];
+          if (!key) return;
+          const accept = acceptKey(key);
+          s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+          for (const frame of greeting) s.write(encodeFrame(Opcode.binary, encodeRelayFrame(frame)));
+          s.pause(); // From here on nothing is read: the executor's writes back up in the kernel, then in its own queue.
+        },
+      },
+    });
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.listener.port}/silent`;
+  }
+
+  stop(): void {
+    for (const s of this.sockets) s.terminate();
+    this.listener.stop(true);
+  }
+
+  [Symbol.dispose](): void {
+    this.stop();
+  }
+}
