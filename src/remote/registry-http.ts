@@ -24,11 +24,20 @@ export type RegistryTarget = {
 
 export type RegistryReply = { status: number; text: string };
 
-/** `BASE/cloud/environment/{id}/{endpoint}`. The id is percent-encoded as one path segment. */
+/** `BASE/cloud/environment/{id}/{endpoint}` for `target`. */
 export function endpointUrl(target: RegistryTarget, endpoint: string): URL {
-  const id = target.environmentId.trim();
+  return registryEndpointUrl(target.baseUrl, target.environmentId, endpoint);
+}
+
+/**
+ * `BASE/cloud/environment/{id}/{endpoint}`: base trimmed and stripped of
+ * trailing `/`, id trimmed and percent-encoded as one path segment (the
+ * reference pastes it in, so a `/` or `?` in it would change the path).
+ */
+export function registryEndpointUrl(baseUrl: string, environmentId: string, endpoint: string): URL {
+  const id = environmentId.trim();
   if (id === "") throw new RegistryError("config", "environment registry configuration error: environment id is required for remote exec-server registration");
-  const base = target.baseUrl.trim().replace(/\/+$/, "");
+  const base = baseUrl.trim().replace(/\/+$/, "");
   try {
     return new URL(`${base}/cloud/environment/${encodeURIComponent(id)}/${endpoint}`);
   } catch {

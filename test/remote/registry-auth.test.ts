@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { resolveAwsScope } from "../../src/remote/aws-config.ts";
 import { REGISTRATION_BEARER_MAX_BYTES } from "../../src/remote/limits.ts";
 import { parseRegistrationBearer, readRegistrationBearer } from "../../src/remote/registry-auth.ts";
+import { apiKeyHostAllowed, registryAuthFor } from "../../src/remote/registry-credentials.ts";
 import { tempDir } from "../helpers/server.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -79,5 +80,25 @@ describe("AWS credentials and region", () => {
     expect(() => resolveAwsScope({}, { ...none, AWS_REGION: "r", AWS_ACCESS_KEY_ID: "AKIDENV" }, dir.path)).toThrow(`${prefix}the credential provider was not enabled`);
     expect(() => resolveAwsScope({ profile: "nope" }, { ...files, AWS_REGION: "r" }, dir.path)).toThrow(`${prefix}the credentials provider was not properly configured`);
     expect(() => resolveAwsScope({ profile: "sso", region: "r" }, files, dir.path)).toThrow(`${prefix}the credentials provider was not properly configured`);
+  });
+});
+
+describe("which credential goes to the registry", () => {
+  const remote = { baseUrl: "http://127.0.0.1:1", environmentId: "e", transport: "noise" as const, registrationBearerStdin: false };
+  async function* stdin(text: string) {
+    yield bytes(text);
+  }
+  test("stdin bearer, then AWS, then CODEX_API_KEY", async () => {
+    expect(await registryAuthFor({ ...remote, registrationBearerStdin: true }, { CODEX_API_KEY: "k" }, stdin("tok\n"))).toEqual({ kind: "bearer", token: "tok", fromStdin: true });
+    expect(await registryAuthFor(remote, { CODEX_API_KEY: "k" }, stdin(""))).toEqual({ kind: "bearer", token: "k", fromStdin: false });
+    const aws = await registryAuthFor({ ...remote, aws: { region: "r" } }, { AWS_ACCESS_KEY_ID: "A", AWS_SECRET_ACCESS_KEY: "S", AWS_CONFIG_FILE: "/nonexistent", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent" }, stdin(""));
+    expect(aws).toEqual({ kind: "sigv4", scope: { credentials: { accessKeyId: "A", secretAccessKey: "S", sessionToken: undefined }, region: "r", service: "execute-api" } });
+    await expect(registryAuthFor(remote, {}, stdin(""))).rejects.toThrow("remote exec-server registration requires ChatGPT authentication or API key authentication");
+  });
+  test("CODEX_API_KEY goes only to https openai.com/.org hosts or loopback, as on the reference", () => {
+    const allowed = ["http://127.0.0.1:1", "http://localhost:1", "https://127.0.0.1", "http://[::1]:1", "https://api.openai.com", "https://openai.org/x", "notaurl"];
+    const refused = ["ftp://127.0.0.1:1", "http://0.0.0.0:1", "http://api.openai.com", "https://openai.com.evil.example", "https://notopenai.com"];
+    expect(allowed.map(apiKeyHostAllowed)).toEqual(allowed.map(() => true));
+    expect(refused.map(apiKeyHostAllowed)).toEqual(refused.map(() => false));
   });
 });

@@ -45,6 +45,13 @@ describe("register", () => {
     });
   });
 
+  test("an environment id cannot change the path: '/', '?', '#' and '..' stay inside its one segment", async () => {
+    registry = startFakeRegistry();
+    registry.script("register", answers.error(404, "unknown_route", "x"));
+    await failure(register(target({ environmentId: "../../x?y#z" }), EXECUTOR_KEY));
+    expect(registry.requests.map((r) => [r.path, r.environmentId])).toEqual([["/cloud/environment/..%2F..%2Fx%3Fy%23z/register", "../../x?y#z"]]);
+  });
+
   test("the reply's checks: environment id, security profile, required fields, a stdin bearer echoed back", async () => {
     registry = startFakeRegistry();
     const ok = { environment_id: "env-1", url: "ws://127.0.0.1:1/", security_profile: "noise_hybrid_ik_v1", executor_registration_id: "r1" };
