@@ -4,15 +4,18 @@
  * stdin), `--aws-sigv4` (the AWS chain), else `CODEX_API_KEY`. The ChatGPT
  * login and Agent Identity sources of the reference are refused at parse time.
  */
-import type { RemoteOptions } from "../cli/remote-args.ts";
-import { resolveAwsScope } from "./aws-config.ts";
+import { type AwsFlags, resolveAwsScope } from "./aws-config.ts";
 import { type RegistryAuth, readRegistrationBearer } from "./registry-auth.ts";
 import { RegistryError } from "./registry-error.ts";
 import { isLoopbackHost } from "./registry.ts";
 
 type Env = Record<string, string | undefined>;
 
-export async function registryAuthFor(remote: RemoteOptions, env: Env, stdin: AsyncIterable<Uint8Array>): Promise<RegistryAuth> {
+/** The parts of the CLI's RemoteOptions that choose the credential. */
+export type CredentialFlags = { baseUrl: string; registrationBearerStdin: boolean; aws?: AwsFlags };
+
+/** Reads stdin only for `--registration-bearer-stdin`. Errors are RegistryError ("config"/"auth"), exit 1. */
+export async function registryAuthFor(remote: CredentialFlags, env: Env, stdin: AsyncIterable<Uint8Array>): Promise<RegistryAuth> {
   if (remote.registrationBearerStdin) return { kind: "bearer", token: await readRegistrationBearer(stdin), fromStdin: true };
   if (remote.aws) return { kind: "sigv4", scope: resolveAwsScope(remote.aws, env) };
   const apiKey = env.CODEX_API_KEY;
