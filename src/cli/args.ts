@@ -13,10 +13,16 @@ import { SANDBOX_BACKENDS, type SandboxBackend } from "../sandbox/backend.ts";
 import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
 import { CLIENT_HELP, type ExecOptions, type InfoOptions, parseClientArgs } from "./client-args.ts";
 import { DEFAULT_LISTEN, type ListenTarget, UsageError, parseListen } from "./listen.ts";
+import { RemoteArgs, type RemoteOptions } from "./remote-args.ts";
 
 export type ServeOptions = {
   command: "serve";
-  listen: ListenTarget;
+  /** Undefined only with `--remote` and no `--listen` (remote mode alone, as the reference). */
+  listen?: ListenTarget;
+  /** `--remote …`: register with an environment registry and serve through it. */
+  remote?: RemoteOptions;
+  /** `--exit-on-stdin-close` (or CODEX_EXEC_SERVER_EXIT_ON_STDIN_CLOSE=true); requires `--remote`. */
+  exitOnStdinClose: boolean;
   concurrentRequests: number;
   detachedSessionTtlMs: number;
   exitedRetentionMs: number;
@@ -36,10 +42,7 @@ export type Command =
   | { command: "help" }
   | { command: "version" };
 
-/** Flags of the reference that select features execbox does not have yet: refused, never ignored. */
-const UNSUPPORTED_FLAGS = new Set(["--remote", "--environment-id", "--remote-transport"]);
-
-export function parseArgs(argv: string[]): Command {
+export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): Command {
   // Client subcommands; anything else (including the `exec-server` alias) configures the executor.
   if (argv[0] === "exec" || argv[0] === "info") return parseClientArgs(argv[0], argv.slice(1));
   if (argv[0] === "doctor") {
@@ -49,7 +52,8 @@ export function parseArgs(argv: string[]): Command {
   }
   const args = [...argv];
   if (args[0] === "exec-server") args.shift();
-  let listen = DEFAULT_LISTEN;
+  let listen: string | undefined;
+  const remoteArgs = new RemoteArgs();
   let concurrentRequests = 1;
   let detachedSessionTtlMs = DETACHED_SESSION_TTL_MS;
   let exitedRetentionMs = EXITED_PROCESS_RETENTION_MS;
@@ -131,13 +135,17 @@ export function parseArgs(argv: string[]): Command {
         allowUnauthenticated = true;
         break;
       default:
-        if (UNSUPPORTED_FLAGS.has(flag)) throw new UsageError(`\`${flag}\` is not supported by this execbox build yet`);
+        if (remoteArgs.take(flag, inline, value)) break;
         throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
     }
   }
+  remoteArgs.takeEnv(env);
+  const { remote, exitOnStdinClose } = remoteArgs.finish();
   return {
     command: "serve",
-    listen: parseListen(listen),
+    listen: remote && listen === undefined ? undefined : parseListen(listen ?? DEFAULT_LISTEN),
+    remote,
+    exitOnStdinClose,
     concurrentRequests,
     detachedSessionTtlMs,
     exitedRetentionMs,
@@ -204,6 +212,23 @@ Options:
                                  required iss / aud claims (signed tokens)
   --ws-max-clock-skew-seconds <S> leeway for exp/nbf [default: 30]
   --allow-unauthenticated        listen beyond loopback without --ws-auth (not recommended)
+
+Remote mode (coming: parsed and checked as the reference, then refused by this build):
+  --remote <URL>                 register with the environment registry at URL
+                                 (may be combined with --listen)
+  --environment-id <ID>          environment to register as (required with --remote)
+  --name <NAME>                  human-readable environment name
+  --remote-transport <T>         noise | direct [default: noise]
+  --registration-bearer-stdin    read one registration bearer line from stdin
+                                 (else CODEX_API_KEY is the bearer)
+  --aws-sigv4                    sign direct registration with AWS SigV4 (direct only)
+  --aws-profile <PROFILE>, --aws-region <REGION>
+                                 AWS profile and signing region (else the AWS_* chain)
+  --aws-service <SERVICE>        AWS signing service [default: execute-api]
+  --exit-on-stdin-close          exit when stdin closes
+                                 [env: CODEX_EXEC_SERVER_EXIT_ON_STDIN_CLOSE]
+  Refused: --chatgpt-token-stdin, --chatgpt-account-id, --use-agent-identity-auth,
+  --executor-credential-stdin (credential sources execbox cannot honour).
   -h, --help                     Print help
   -V, --version                  Print version
 

@@ -4,6 +4,7 @@ import { SHUTDOWN_GRACE_MS } from "../server/limits.ts";
 import { serveStdio } from "../transport/stdio.ts";
 import { listenWebSocket } from "../transport/websocket.ts";
 import type { ServeOptions } from "./args.ts";
+import type { RemoteOptions } from "./remote-args.ts";
 import { checkAuthorization } from "../server/auth.ts";
 import { authConfigFrom, secretPathsOf } from "./auth-flags.ts";
 import { UsageError, isLoopback } from "./listen.ts";
@@ -13,6 +14,9 @@ import type { HttpReply } from "../transport/http1.ts";
 import { makeExecutorUndumpable } from "../sandbox/undumpable.ts";
 
 export async function serve(options: ServeOptions): Promise<number> {
+  if (options.remote) await refuseRemote(options.remote);
+  // Without --remote, parseArgs always sets a listen target.
+  const listenTarget = options.listen!;
   const auth = authConfigFrom(options.auth);
   // Before anything runs: commands must not read the executor's memory or environment through /proc.
   makeExecutorUndumpable();
@@ -29,7 +33,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const shutdown = async () => {
     await Promise.race([exec.shutdown(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
   };
-  if (options.listen.kind === "stdio") {
+  if (listenTarget.kind === "stdio") {
     const onSignal = () => void shutdown().then(() => process.exit(0));
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
@@ -38,7 +42,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     await shutdown();
     return 0;
   }
-  const { host, port } = options.listen;
+  const { host, port } = listenTarget;
   // Safer than the reference: anyone who reaches a non-loopback port could run commands.
   if (!isLoopback(host) && !auth && !options.allowUnauthenticated) {
     throw new UsageError(
@@ -73,6 +77,22 @@ export async function serve(options: ServeOptions): Promise<number> {
   await Promise.race([listener.stop(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
   await shutdown();
   return 0;
+}
+
+/**
+ * Remote mode is parsed and validated but not served yet (the rendezvous,
+ * Noise and direct parts are still missing): refused before anything starts,
+ * never half-started. The URL and id are checked first, as the reference does.
+ */
+async function refuseRemote(remote: RemoteOptions): Promise<never> {
+  const { registryEndpointUrl } = await import("../remote/registry-http.ts");
+  const { RegistryError } = await import("../remote/registry-error.ts");
+  try {
+    registryEndpointUrl(remote.baseUrl, remote.environmentId, "register");
+  } catch (e) {
+    throw e instanceof RegistryError ? new UsageError(e.message) : e;
+  }
+  throw new UsageError("remote mode is not available in this build yet");
 }
 
 /** The answer to a peer the guard refused (logged), or undefined to go on. */

@@ -24,7 +24,7 @@ describe("parseArgs", () => {
       auth: { wsAuth: "signed-bearer-token", issuer: "i", maxClockSkewSeconds: 5 },
     });
     expect(() => parseArgs(["--ws-auth", "password"])).toThrow(expect.objectContaining({ exitCode: 2 }));
-    expect(() => parseArgs(["--remote"])).toThrow("not supported");
+    expect(() => parseArgs(["--chatgpt-token-stdin", "--remote", "http://127.0.0.1:1", "--environment-id", "e"])).toThrow("is not supported by execbox");
   });
 });
 

@@ -1,0 +1,25 @@
+/** Limits and timers of the registry client (remote mode), with the reference's values where it has one. */
+
+/**
+ * Largest `--registration-bearer-stdin` line, newline included (reference
+ * 0.169.0: 16,383 bytes + `\n` is accepted, 16,384 + `\n` refused). A real
+ * bearer is a few KiB; the cap bounds what is read from the pipe.
+ */
+export const REGISTRATION_BEARER_MAX_BYTES = 16 * 1024;
+/** Budget of one registry request, connect to last byte (reference: ~10 s for register, connect and validate). */
+export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Largest registry reply body, after decompression. Replies are a few hundred
+ * bytes (the biggest, `connect`, carries a 1184-byte key as base64); the cap
+ * stops a compressed reply from inflating without bound.
+ */
+export const REGISTRY_RESPONSE_MAX_BYTES = 1024 * 1024;
+/** First delay before retrying a `registration_conflict` (reference: 0.5 s, observed 0.50–0.74 s). */
+export const REGISTRATION_CONFLICT_BASE_DELAY_MS = 500;
+/** The delay doubles per attempt up to this cap (reference: delays settle at 5.0–7.2 s, i.e. 5 s × jitter). */
+export const REGISTRATION_CONFLICT_MAX_DELAY_MS = 5_000;
+/**
+ * Each delay is multiplied by 1 + a uniform draw in [0, this), so executors
+ * racing for one environment spread out (reference: factors 1.0–1.5 observed).
+ */
+export const REGISTRATION_CONFLICT_JITTER = 0.5;
