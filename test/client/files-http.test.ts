@@ -22,10 +22,11 @@ let client: ExecboxClient;
 let http: ReturnType<typeof Bun.serve>;
 let base: string;
 /**
- * Sends two chunks of a chunked body, then ends the connection with a FIN and no last chunk: a body that
- * fails after data, deterministically (a stream error in Bun.serve resets the connection, and a reset
- * can discard the chunks the executor had not read yet).
+ * Sends two chunks of a chunked body, then, a moment later (a server failing mid-body), ends the
+ * connection with a FIN and no last chunk. (Bun's fetch discards body bytes it has not handed out when
+ * the connection fails in the same instant; execbox reads ahead so that any later failure keeps them.)
  */
+const BROKEN_BODY_FAILS_AFTER_MS = 200;
 let broken: import("bun").TCPSocketListener<undefined>;
 
 beforeAll(async () => {
@@ -57,7 +58,8 @@ beforeAll(async () => {
     port: 0,
     socket: {
       data(socket) {
-        socket.end("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n7\r\nchunk0;\r\n7\r\nchunk1;\r\n");
+        socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n7\r\nchunk0;\r\n7\r\nchunk1;\r\n");
+        setTimeout(() => socket.end(), BROKEN_BODY_FAILS_AFTER_MS);
       },
     },
   });
