@@ -67,8 +67,9 @@ export async function openNoiseChannel(params: NoiseChannelParams, events: Chann
     },
     async close() {
       if (channel.closed) return;
+      // The executor detaches the session on a reset, as when a --listen WebSocket closes.
       socket.sendBinary(encodeRelayFrame(resetFrame(streamId, HARNESS_CLOSE_REASON)));
-      socket.close("closed by the client");
+      fail("closed by the client");
     },
   };
   /** Ends the stream once: before the handshake it rejects the open, after it reports `closed`. */

@@ -4,6 +4,8 @@
  * Each connection asks the registry's `…/connect` for a fresh bundle with a
  * fresh harness identity, dials the harness rendezvous URL, and opens one
  * Noise stream pinned to the executor key the registry vouches for.
+ * Bun only (the rendezvous socket is a raw Bun TCP socket), so it is the
+ * package's `execbox/remote` entry, not part of the Node-compatible index.
  *
  * @example
  * const client = await connectRemote({ registry: "https://registry.example", environmentId: "env-1", credentials: { bearer: token } });
@@ -17,6 +19,8 @@ import { type ClientOptions, ExecboxClient } from "./client.ts";
 import { ExecboxConnectionError } from "./errors.ts";
 import { openNoiseChannel } from "./noise-channel.ts";
 import type { Connector } from "./transport.ts";
+
+export { HARNESS_CLOSE_REASON, REMOTE_HANDSHAKE_TIMEOUT_MS } from "./noise-channel.ts";
 
 export type RemoteCredentials = { bearer: string } | RegistryAuth;
 

@@ -22,9 +22,10 @@ const dir = tempDir();
 const home = tempDir("execbox-codex-home-");
 let rendezvous: FakeRendezvous;
 let registry: FakeRegistry;
-let executor: Bun.Subprocess<"ignore", "pipe", "pipe">;
+let executor: Bun.Subprocess<"ignore", "ignore", "ignore">;
 let client: ExecboxClient | undefined;
 
+const dataFramesFromHarness = () => rendezvous.fromHarness.filter((f) => f.body?.kind === "data").length;
 const remote = () => ({ registry: registry.url, environmentId: ENVIRONMENT, credentials: { bearer: "harness-token" } });
 
 beforeAll(async () => {
@@ -33,9 +34,10 @@ beforeAll(async () => {
   // CODEX_API_KEY is the registry bearer; the reference accepts plain http/ws toward 127.0.0.1 in noise mode.
   executor = Bun.spawn([REFERENCE_BIN, "exec-server", "--remote", registry.url, "--environment-id", ENVIRONMENT], {
     env: { ...ENV, HOME: home.path, CODEX_HOME: home.path, CODEX_API_KEY: "test-key" },
+    // Not read by the test: an unread pipe could fill and stall the executor.
     stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+    stdout: "ignore",
+    stderr: "ignore",
   });
   await rendezvous.waitFor(() => rendezvous.connected, "the reference executor's rendezvous socket", 20_000);
 });
@@ -83,10 +85,10 @@ describe("connectRemote against the reference executor", () => {
 
   test("messages larger than one 60 KiB record, both ways: fs/writeFile then fs/readFile of 300 KiB", async () => {
     const data = Buffer.alloc(300 * 1024, "abcdefgh").toString("base64");
-    const sentBefore = rendezvous.fromHarness.filter((f) => f.body?.kind === "data").length;
+    const sentBefore = dataFramesFromHarness();
     await client!.call("fs/writeFile", { path: `${dir.uri}/big.bin`, dataBase64: data });
     // 400 KiB of base64 in ≤ 60 KiB records: at least 7 data frames for the one request.
-    expect(rendezvous.fromHarness.filter((f) => f.body?.kind === "data").length - sentBefore).toBeGreaterThanOrEqual(7);
+    expect(dataFramesFromHarness() - sentBefore).toBeGreaterThanOrEqual(7);
     expect(await client!.call("fs/readFile", { path: `${dir.uri}/big.bin` })).toEqual({ dataBase64: data });
   });
 
@@ -99,5 +101,53 @@ describe("connectRemote against the reference executor", () => {
     );
     const streamId = rendezvous.fromHarness.at(-1)!.streamId;
     expect(rendezvous.framesFor(streamId).map((f) => f.body)).toEqual([{ kind: "reset", reason: "noise_relay_protocol_error" }]);
+  });
+
+  test("validate answering 401: the reference completes message 2 with the rejection marker; connectRemote names it", async () => {
+    registry.script("validate", answers.error(401, "unauthorized", "executor token expired"));
+    const error = await connectRemote({ ...remote(), resume: false }).catch((e) => e);
+    expect(error).toBeInstanceOf(ExecboxConnectionError);
+    expect(error.message).toBe(
+      "the registry rejected the executor's own credentials (message 2 carried codex-registry-authentication-rejected/v1); the stream was not opened",
+    );
+    const streamId = rendezvous.fromHarness.at(-1)!.streamId;
+    // Message 2: ekem 1088 + skem 1104 + e 1216 + payload 41 + tag 16.
+    expect(rendezvous.framesFor(streamId).map((f) => (f.body?.kind === "handshake" ? f.body.payload.length : f.body?.kind))).toEqual([3465]);
+  });
+
+  test("without resume, a dropped stream fails the pending call and the client", async () => {
+    const c = await connectRemote({ ...remote(), resume: false });
+    const p = await c.startProcess({ argv: ["sleep", "30"], cwd: dir.uri, env: ENV, tty: false });
+    const failed = new Promise<Error | undefined>((resolve) => c.on("state", (state, e) => state === "failed" && resolve(e)));
+    const sent = dataFramesFromHarness();
+    const pending = c.call("process/read", { processId: p.id, waitMs: 20_000 }).catch((e) => e);
+    await rendezvous.waitFor(() => dataFramesFromHarness() > sent, "the read on the wire");
+    rendezvous.closeHarnessSockets();
+    const error = await pending;
+    expect(error).toBeInstanceOf(ExecboxConnectionError);
+    expect([error.message, error.method, error.mayHaveApplied]).toEqual([
+      "connection lost while process/read was in flight; it may or may not have been applied",
+      "process/read",
+      true,
+    ]);
+    expect((await failed)?.message).toBe(`connection to environment env-1 at ${registry.url} lost: relay connection closed: closed by the rendezvous (code 1001)`);
+    expect(c.state).toBe("failed");
+  });
+
+  test("with resume (the default), a dropped stream is resumed on a new stream: same session, output not lost", async () => {
+    const c = await connectRemote(remote());
+    try {
+      const connects = registry.requestsTo("connect").length;
+      const p = await c.startProcess({ argv: ["sh", "-c", "read line; echo got $line"], cwd: dir.uri, env: ENV, tty: false, pipeStdin: true });
+      const session = c.sessionId;
+      rendezvous.closeHarnessSockets();
+      await p.write("after-resume\n");
+      const out = await p.collect();
+      expect([Buffer.from(out.stdout).toString(), out.exitCode, c.sessionId]).toEqual(["got after-resume\n", 0, session]);
+      // A fresh bundle per attempt; a first attempt may meet -32010 (the reset not yet processed) and retry.
+      expect(registry.requestsTo("connect").length).toBeGreaterThan(connects);
+    } finally {
+      await c.close();
+    }
   });
 });
