@@ -8,6 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { ExecboxConnectionError } from "../../src/client/index.ts";
 import { connectRemote } from "../../src/client/remote.ts";
 import { HybridKeyPair, toNoiseKeyJson } from "../../src/remote/noise/index.ts";
+import { connect, validate } from "../../src/remote/registry.ts";
 import { FakeRendezvous } from "../helpers/fake-rendezvous.ts";
 import { answers, startFakeRegistry } from "../helpers/fake-registry.ts";
 
@@ -75,5 +76,22 @@ describe("connectRemote failures", () => {
     const authorization = "hka-".length + 36;
     expect(handshake!.body?.kind === "handshake" && handshake!.body.payload.length).toBe(3568 + authorization);
     await rendezvous.waitFor(() => rendezvous.harnessSockets.size === 0, "the harness socket to close");
+  });
+});
+
+describe("the fake registry with bindAuthorizations", () => {
+  test("validate accepts an issued authorization only with the key and registration it was issued for", async () => {
+    const target = { baseUrl: registry.url, environmentId: "env-1", auth: { kind: "bearer" as const, token: "t", fromStdin: false } };
+    const key = toNoiseKeyJson(HybridKeyPair.generate().publicKeys);
+    const other = toNoiseKeyJson(HybridKeyPair.generate().publicKeys);
+    const bundle = await connect(target, key);
+    expect(bundle.url).toBe(rendezvous.harnessUrl());
+    expect(bundle.executor_public_key).toEqual(registry.executorPublicKey as never);
+    const ask = (harness_public_key: unknown, harness_key_authorization: string, executor_registration_id = "exreg-1") =>
+      validate(target, crypto.randomUUID(), { executor_registration_id, harness_public_key, harness_key_authorization } as never).then((o) => o.kind);
+    expect(await ask(key, bundle.harness_key_authorization)).toBe("valid");
+    expect(await ask(other, bundle.harness_key_authorization)).toBe("invalid");
+    expect(await ask(key, bundle.harness_key_authorization, "exreg-2")).toBe("invalid");
+    expect(await ask(key, "hka-never-issued")).toBe("invalid");
   });
 });
