@@ -30,10 +30,21 @@ export const answers = {
 };
 
 export type FakeRegistryOptions = {
-  /** The rendezvous URL `register` and `connect` return. */
+  /** The rendezvous URL `register` returns (the executor's side). */
   rendezvousUrl?: string;
+  /** The URL `connect` returns (the harness side); default `rendezvousUrl`. */
+  harnessUrl?: string;
   executorRegistrationId?: string;
+  /** What `connect` returns while `bindAuthorizations` is off. */
   harnessKeyAuthorization?: string;
+  /**
+   * Off (default): `connect` returns `harnessKeyAuthorization` and `validate`
+   * answers `{"valid":true}` to anything. On: like the real registry, `connect`
+   * issues a fresh authorization bound to the harness key it was asked for, and
+   * `validate` is true only for that authorization with that key and this
+   * registry's registration id.
+   */
+  bindAuthorizations?: boolean;
 };
 
 export class FakeRegistry {
@@ -41,6 +52,8 @@ export class FakeRegistry {
   private readonly scripts = new Map<Endpoint, Answer[]>();
   /** The last key an executor registered: `connect` hands it to harnesses. */
   executorPublicKey: unknown = null;
+  /** With `bindAuthorizations`: authorization → the identity (`keyIdentity`) of the harness key it was issued for. */
+  private readonly issued = new Map<string, string>();
 
   constructor(
     private readonly server: Bun.Server<undefined>,
@@ -78,29 +91,50 @@ export class FakeRegistry {
     const scripted = this.scripts.get(endpoint)?.shift();
     if (scripted) return respond(scripted);
     if (endpoint === "register") this.executorPublicKey = (JSON.parse(body) as { executor_public_key: unknown }).executor_public_key;
-    return respond(answers.json(this.success(endpoint, environmentId)));
+    return respond(answers.json(this.success(endpoint, environmentId, JSON.parse(body))));
   }
 
-  private success(endpoint: Endpoint, environmentId: string): unknown {
+  /** Issues a fresh authorization bound to the harness key of a connect request. */
+  private authorize(request: { harness_public_key?: unknown }): string {
+    if (!this.options.bindAuthorizations) return this.options.harnessKeyAuthorization;
+    const authorization = `hka-${crypto.randomUUID()}`;
+    this.issued.set(authorization, keyIdentity(request.harness_public_key));
+    return authorization;
+  }
+
+  private validAuthorization(request: { executor_registration_id?: unknown; harness_public_key?: unknown; harness_key_authorization?: unknown }): boolean {
+    if (!this.options.bindAuthorizations) return true;
+    if (request.executor_registration_id !== this.options.executorRegistrationId) return false;
+    const auth = request.harness_key_authorization;
+    return typeof auth === "string" && this.issued.get(auth) === keyIdentity(request.harness_public_key);
+  }
+
+  private success(endpoint: Endpoint, environmentId: string, request: Record<string, unknown>): unknown {
     const o = this.options;
     switch (endpoint) {
       case "register":
         return { environment_id: environmentId, url: o.rendezvousUrl, security_profile: SECURITY_PROFILE, executor_registration_id: o.executorRegistrationId };
       case "validate":
-        return { valid: true };
+        return { valid: this.validAuthorization(request) };
       case "connect":
         return {
           environment_id: environmentId,
-          url: o.rendezvousUrl,
+          url: o.harnessUrl,
           security_profile: SECURITY_PROFILE,
           executor_registration_id: o.executorRegistrationId,
           executor_public_key: this.executorPublicKey,
-          harness_key_authorization: o.harnessKeyAuthorization,
+          harness_key_authorization: this.authorize(request),
         };
       case "direct/register":
         return { environment_id: environmentId, transport: DIRECT_TRANSPORT, registration_id: o.executorRegistrationId, url: o.rendezvousUrl };
     }
   }
+}
+
+/** A key object's fields in a fixed order (the two sides may serialize them in different orders). */
+function keyIdentity(key: unknown): string {
+  const k = (key ?? {}) as Record<string, unknown>;
+  return JSON.stringify([k.suite, k.x25519_public_key, k.mlkem768_public_key]);
 }
 
 function respond(answer: Answer): Response {
@@ -117,10 +151,13 @@ function respond(answer: Answer): Response {
 export function startFakeRegistry(options: FakeRegistryOptions = {}): FakeRegistry {
   let registry: FakeRegistry | undefined;
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => registry!.handle(req) });
+  const rendezvousUrl = options.rendezvousUrl ?? `ws://127.0.0.1:${server.port}/rendezvous`;
   registry = new FakeRegistry(server, {
-    rendezvousUrl: options.rendezvousUrl ?? `ws://127.0.0.1:${server.port}/rendezvous`,
+    rendezvousUrl,
+    harnessUrl: options.harnessUrl ?? rendezvousUrl,
     executorRegistrationId: options.executorRegistrationId ?? "exreg-1",
     harnessKeyAuthorization: options.harnessKeyAuthorization ?? "harness-key-authorization-1",
+    bindAuthorizations: options.bindAuthorizations ?? false,
   });
   return registry;
 }

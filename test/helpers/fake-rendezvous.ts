@@ -1,19 +1,33 @@
 /**
  * A rendezvous for tests, on 127.0.0.1:0: a Bun WebSocket server speaking the
  * relay wire format (one binary RelayMessageFrame per message; Bun answers the
- * executor's pings). It plays the harness side of the relay: it injects frames
- * for a stream id, collects the frames the executor sends, closes the socket,
- * and can answer the next upgrade with an HTTP error (403 → re-register).
+ * executor's pings). It can play the harness side of the relay itself: it
+ * injects frames for a stream id, collects the frames the executor sends,
+ * closes the socket, and can answer the next upgrade with an HTTP error
+ * (403 → re-register).
+ *
+ * It also routes like the real service (remote.md §1, §5.8): harnesses dial
+ * `harnessUrl()` (what the fake registry's connect returns); a harness frame
+ * claims its `stream_id` for that harness socket and goes to the executor
+ * socket as is; an executor frame goes to the harness socket that claimed its
+ * stream. When a harness socket closes, the executor gets a `reset` for each
+ * stream it held, so the executor detaches those sessions.
  *
  * SilentRendezvous completes the upgrade and then neither reads nor answers:
  * no pongs (pong timeout) and real TCP back-pressure on the executor.
  */
 import type { ServerWebSocket, Socket, TCPSocketListener } from "bun";
-import { decodeRelayFrame, encodeRelayFrame, handshakeFrame, type RelayFrame, resumeFrame } from "../../src/remote/relay/frame.ts";
+import { decodeRelayFrame, encodeRelayFrame, handshakeFrame, type RelayFrame, resetFrame, resumeFrame } from "../../src/remote/relay/frame.ts";
 import { acceptKey } from "../../src/transport/http1.ts";
 import { encodeFrame, Opcode } from "../../src/transport/ws-frames.ts";
 
 const WAIT_MS = 5_000;
+/** The path of harness sockets; every other path is the executor's. */
+const HARNESS_PATH = "/harness";
+/** The reason of the reset sent to the executor for each stream of a harness socket that closed. */
+export const HARNESS_GONE_REASON = "harness_disconnected";
+
+type Role = { harness: boolean };
 
 export interface Upgrade {
   path: string;
@@ -21,44 +35,54 @@ export interface Upgrade {
 }
 
 export class FakeRendezvous {
+  /** The executor's upgrades. */
   readonly upgrades: Upgrade[] = [];
+  readonly harnessUpgrades: Upgrade[] = [];
   /** Frames the executor sent, decoded, across connections. */
   readonly received: RelayFrame[] = [];
   /** Closes seen by the server: who closed and how. */
   readonly closes: { code: number; reason: string }[] = [];
   pings = 0;
   opened = 0;
-  private socket: ServerWebSocket<unknown> | null = null;
+  /** Harness frames forwarded to the executor, decoded. */
+  readonly fromHarness: RelayFrame[] = [];
+  private socket: ServerWebSocket<Role> | null = null;
+  /** stream_id → the harness socket that claimed it. */
+  private readonly routes = new Map<string, ServerWebSocket<Role>>();
+  readonly harnessSockets = new Set<ServerWebSocket<Role>>();
   private rejectStatus: number | null = null;
   private waiters = new Set<() => void>();
   private readonly server: ReturnType<typeof Bun.serve>;
 
   constructor() {
-    this.server = Bun.serve({
+    this.server = Bun.serve<Role>({
       hostname: "127.0.0.1",
       port: 0,
       fetch: (req, server) => {
         const url = new URL(req.url);
-        this.upgrades.push({ path: url.pathname + url.search, headers: Object.fromEntries(req.headers) });
-        if (this.rejectStatus !== null) {
+        const harness = url.pathname === HARNESS_PATH;
+        (harness ? this.harnessUpgrades : this.upgrades).push({ path: url.pathname + url.search, headers: Object.fromEntries(req.headers) });
+        if (this.rejectStatus !== null && !harness) {
           const status = this.rejectStatus;
           this.rejectStatus = null;
           this.changed();
           return new Response(`{"error":{"code":"invalid_signature","message":"refused by the fake"}}`, { status });
         }
-        return server.upgrade(req, { data: undefined }) ? undefined : new Response("upgrade expected", { status: 400 });
+        return server.upgrade(req, { data: { harness } }) ? undefined : new Response("upgrade expected", { status: 400 });
       },
       websocket: {
         maxPayloadLength: 16 * 1024 * 1024,
         idleTimeout: 0,
         sendPings: false,
         open: (ws) => {
+          if (ws.data.harness) return void this.harnessSockets.add(ws);
           this.socket = ws;
           this.opened++;
           this.changed();
         },
-        message: (_ws, msg) => {
-          if (typeof msg !== "string") this.received.push(decodeRelayFrame(new Uint8Array(msg)));
+        message: (ws, msg) => {
+          if (ws.data.harness) this.fromHarnessSocket(ws, msg);
+          else if (typeof msg !== "string") this.fromExecutor(new Uint8Array(msg));
           this.changed();
         },
         ping: () => {
@@ -66,6 +90,7 @@ export class FakeRendezvous {
           this.changed();
         },
         close: (ws, code, reason) => {
+          if (ws.data.harness) return this.harnessClosed(ws);
           if (this.socket === ws) this.socket = null;
           this.closes.push({ code, reason });
           this.changed();
@@ -77,6 +102,11 @@ export class FakeRendezvous {
   /** The URL the registry would hand out; `path` tells rendezvous URLs apart. */
   url(path = "/relay"): string {
     return `ws://127.0.0.1:${this.server.port}${path}`;
+  }
+
+  /** The URL harnesses dial (the fake registry's connect answer). */
+  harnessUrl(): string {
+    return this.url(HARNESS_PATH);
   }
 
   get connected(): boolean {
@@ -110,6 +140,11 @@ export class FakeRendezvous {
     return this.received.filter((f) => f.streamId === streamId);
   }
 
+  /** Closes every harness socket from the rendezvous side (each of their streams is reset toward the executor). */
+  closeHarnessSockets(code = 1001, reason = "rendezvous restarting"): void {
+    for (const ws of this.harnessSockets) ws.close(code, reason);
+  }
+
   /** Closes the executor's socket from the rendezvous side. */
   closeSocket(code = 1001, reason = "rendezvous restarting"): void {
     this.socket?.close(code, reason);
@@ -136,6 +171,32 @@ export class FakeRendezvous {
 
   [Symbol.dispose](): void {
     this.stop();
+  }
+
+  private fromExecutor(bytes: Uint8Array): void {
+    const frame = decodeRelayFrame(bytes);
+    this.received.push(frame);
+    this.routes.get(frame.streamId)?.sendBinary(bytes);
+  }
+
+  /** A harness frame claims its stream for that socket and goes to the executor unchanged; text is dropped. */
+  private fromHarnessSocket(ws: ServerWebSocket<Role>, msg: string | Buffer): void {
+    if (typeof msg === "string") return;
+    const bytes = new Uint8Array(msg);
+    const frame = decodeRelayFrame(bytes);
+    this.fromHarness.push(frame);
+    this.routes.set(frame.streamId, ws);
+    this.socket?.sendBinary(bytes);
+  }
+
+  private harnessClosed(ws: ServerWebSocket<Role>): void {
+    this.harnessSockets.delete(ws);
+    for (const [streamId, owner] of this.routes) {
+      if (owner !== ws) continue;
+      this.routes.delete(streamId);
+      this.socket?.sendBinary(encodeRelayFrame(resetFrame(streamId, HARNESS_GONE_REASON)));
+    }
+    this.changed();
   }
 
   private changed(): void {
