@@ -12,6 +12,7 @@ import { RawClient } from "../helpers/rpc-client.ts";
 import { execboxCommand, startServer, tempDir } from "../helpers/server.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { parseNoiseKeyJson } from "../../src/remote/noise/index.ts";
+import { dataFrame } from "../../src/remote/relay/frame.ts";
 
 const ENV = { PATH: "/usr/bin:/bin" };
 
@@ -137,6 +138,28 @@ describe("remote mode (noise)", () => {
     await b.processDone("keep");
     const read = await b.ok("process/read", { processId: "keep" });
     expect(read.chunks.map((ch: any) => Buffer.from(ch.chunk, "base64").toString()).join("")).toBe("before\nafter-x\n");
+  });
+
+  test("a record that fails to decrypt resets only its stream", async () => {
+    const { harness, rendezvous, stderr } = await startRemote();
+    const [bad, good] = await Promise.all([harness.connect(), harness.connect()]);
+    await Promise.all([bad.initialize(), good.initialize()]);
+    // initialize and initialized went out as records 0 and 1: record 2 is garbage.
+    rendezvous.inject(dataFrame(bad.streamId, 2, new Uint8Array(32).fill(9)));
+    await bad.waitClosed();
+    expect(rendezvous.framesFor(bad.streamId).at(-1)!.body).toEqual({ kind: "reset", reason: "noise_relay_protocol_error" });
+    await waitUntil(() => stderr().includes(`stream ${bad.streamId} closed: failed to process Noise relay payload`), 10_000, "the reset logged");
+    using dir = tempDir();
+    await good.ok("process/start", { processId: "p", argv: ["echo", "still-here"], cwd: dir.uri, env: ENV, tty: false });
+    await good.processDone("p");
+    expect(good.output("p").toString()).toBe("still-here\n");
+  });
+
+  test("SIGTERM: the executor leaves the rendezvous and exits 0", async () => {
+    const { proc, rendezvous } = await startRemote();
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    await rendezvous.waitFor(() => !rendezvous.connected, "the socket to close");
   });
 
   test("the rendezvous closing the socket: the executor reconnects and serves new streams", async () => {
