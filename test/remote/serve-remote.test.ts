@@ -106,6 +106,26 @@ describe("remote mode (noise)", () => {
     expect(rendezvous.framesFor(streamId).map((f) => f.body?.kind)).toEqual(["handshake", "reset"]);
   });
 
+  test("a validation the registry is slow to answer holds up no other stream", async () => {
+    const { registry, rendezvous, harness } = await startRemote();
+    // The first validate request waits for the gate before the fake answers it.
+    const gate = Promise.withResolvers<void>();
+    const answer = registry.handle.bind(registry);
+    let validations = 0;
+    registry.handle = async (req) => {
+      if (new URL(req.url).pathname.endsWith("/validate") && validations++ === 0) await gate.promise;
+      return answer(req);
+    };
+    const slowId = crypto.randomUUID();
+    const slow = harness.open(slowId);
+    await waitUntil(() => validations === 1, 10_000, "the first validation to reach the registry");
+    const fast = await harness.connect();
+    await fast.initialize();
+    expect(rendezvous.framesFor(slowId)).toEqual([]); // Still waiting for its answer, unanswered.
+    gate.resolve();
+    expect((await slow).kind).toBe("accepted");
+  });
+
   test("two streams at once are independent sessions", async () => {
     const { harness } = await startRemote();
     using dir = tempDir();
