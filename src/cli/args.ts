@@ -213,9 +213,10 @@ Options:
   --ws-max-clock-skew-seconds <S> leeway for exp/nbf [default: 30]
   --allow-unauthenticated        listen beyond loopback without --ws-auth (not recommended)
 
-Remote mode (coming: parsed and checked as the reference, then refused by this build):
-  --remote <URL>                 register with the environment registry at URL
-                                 (may be combined with --listen)
+Remote mode (noise transport; direct is not implemented yet):
+  --remote <URL>                 register with the environment registry at URL and
+                                 serve harnesses through its rendezvous
+                                 (may be combined with --listen ws://…)
   --environment-id <ID>          environment to register as (required with --remote)
   --name <NAME>                  human-readable environment name
   --remote-transport <T>         noise | direct [default: noise]

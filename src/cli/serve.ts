@@ -14,9 +14,8 @@ import type { HttpReply } from "../transport/http1.ts";
 import { makeExecutorUndumpable } from "../sandbox/undumpable.ts";
 
 export async function serve(options: ServeOptions): Promise<number> {
-  if (options.remote) await refuseRemote(options.remote);
-  // Without --remote, parseArgs always sets a listen target.
-  const listenTarget = options.listen!;
+  if (options.remote) await checkRemote(options.remote, options.listen);
+  const listenTarget = options.listen;
   const auth = authConfigFrom(options.auth);
   // Before anything runs: commands must not read the executor's memory or environment through /proc.
   makeExecutorUndumpable();
@@ -33,13 +32,25 @@ export async function serve(options: ServeOptions): Promise<number> {
   const shutdown = async () => {
     await Promise.race([exec.shutdown(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
   };
-  if (listenTarget.kind === "stdio") {
+  // Imported only here, so --listen alone does not load the Noise and relay code.
+  const remote = options.remote ? await startRemoteMode(exec, options) : undefined;
+  if (listenTarget?.kind === "stdio") {
     const onSignal = () => void shutdown().then(() => process.exit(0));
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
     releaseStartupCode();
     await serveStdio(exec);
     await shutdown();
+    return 0;
+  }
+  if (!listenTarget) {
+    releaseStartupCode();
+    try {
+      await untilSignal(remote!);
+    } finally {
+      await remote!.stop();
+      await shutdown();
+    }
     return 0;
   }
   const { host, port } = listenTarget;
@@ -70,21 +81,21 @@ export async function serve(options: ServeOptions): Promise<number> {
   if (!isLoopback(host) && !auth) {
     console.error(`execbox: warning: ${listener.url} accepts unauthenticated connections from anyone who can reach it`);
   }
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
-  await Promise.race([listener.stop(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
-  await shutdown();
+  try {
+    await untilSignal(remote);
+  } finally {
+    await remote?.stop();
+    await Promise.race([listener.stop(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
+    await shutdown();
+  }
   return 0;
 }
 
 /**
- * Remote mode is parsed and validated but not served yet (the rendezvous,
- * Noise and direct parts are still missing): refused before anything starts,
- * never half-started. The URL and id are checked first, as the reference does.
+ * What remote mode cannot do is refused before anything starts, never
+ * half-started. The URL and id are checked first, as the reference does.
  */
-async function refuseRemote(remote: RemoteOptions): Promise<never> {
+async function checkRemote(remote: RemoteOptions, listen: ServeOptions["listen"]): Promise<void> {
   const { registryEndpointUrl } = await import("../remote/registry-http.ts");
   const { RegistryError } = await import("../remote/registry-error.ts");
   try {
@@ -92,7 +103,59 @@ async function refuseRemote(remote: RemoteOptions): Promise<never> {
   } catch (e) {
     throw e instanceof RegistryError ? new UsageError(e.message) : e;
   }
-  throw new UsageError("remote mode is not available in this build yet");
+  if (remote.transport === "direct") throw new UsageError("--remote-transport direct is not implemented by execbox yet; use the default noise transport");
+  // stdin is the stdio transport's: it cannot also carry a bearer or signal the end of remote mode.
+  if (listen?.kind === "stdio") throw new UsageError("--remote cannot be combined with --listen stdio");
+}
+
+type RemoteHandle = { done: Promise<void>; stop(): Promise<void> };
+
+/** Registers and starts serving through the rendezvous; a registration failure is exit 1 with the registry's message. */
+async function startRemoteMode(exec: ExecServer, options: ServeOptions): Promise<RemoteHandle> {
+  const { startRemote } = await import("../remote/serve-remote.ts");
+  const { RegistryError } = await import("../remote/registry-error.ts");
+  const stdin = stdinReader();
+  try {
+    const remote = await startRemote(exec, options.remote!, { env: process.env, stdin: stdin.chunks });
+    // Re-registration failing later ends the executor with exit 1, like the first one.
+    const failed = remote.done.catch((e) => {
+      throw e instanceof RegistryError ? new UsageError(e.message) : e;
+    });
+    // --exit-on-stdin-close: EOF on stdin (after any bearer line) ends the executor like a signal.
+    return { done: options.exitOnStdinClose ? Promise.race([failed, stdin.eof()]) : failed, stop: () => remote.stop() };
+  } catch (e) {
+    throw e instanceof RegistryError ? new UsageError(e.message) : e;
+  }
+}
+
+/** One reader over stdin: the bearer line is read from it, then (if asked) it is drained to EOF. */
+function stdinReader(): { chunks: AsyncIterable<Uint8Array>; eof(): Promise<void> } {
+  type Reader = { read(): Promise<{ done: boolean; value?: Uint8Array }> };
+  let reader: Reader | undefined;
+  const get = (): Reader => (reader ??= Bun.stdin.stream().getReader() as unknown as Reader);
+  return {
+    chunks: {
+      async *[Symbol.asyncIterator]() {
+        for (;;) {
+          const { done, value } = await get().read();
+          if (done) return;
+          if (value) yield value;
+        }
+      },
+    },
+    async eof() {
+      while (!(await get().read()).done);
+    },
+  };
+}
+
+/** Until SIGINT/SIGTERM, or remote mode ends on its own (its failure is thrown). */
+async function untilSignal(remote: RemoteHandle | undefined): Promise<void> {
+  const signal = new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await Promise.race([signal, remote?.done ?? new Promise<void>(() => {})]);
 }
 
 /** The answer to a peer the guard refused (logged), or undefined to go on. */

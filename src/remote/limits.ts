@@ -23,3 +23,22 @@ export const REGISTRATION_CONFLICT_MAX_DELAY_MS = 5_000;
  * racing for one environment spread out (reference: factors 1.0–1.5 observed).
  */
 export const REGISTRATION_CONFLICT_JITTER = 0.5;
+/**
+ * Ciphertext bytes one stream hands to the relay before the previous ones
+ * were taken by the socket. Kept well under RELAY_MAX_STREAM_WAITING_BYTES
+ * (1 MiB, past which the relay resets the stream) so a large reply waits in
+ * the stream's own queue instead of getting its stream reset.
+ */
+export const REMOTE_STREAM_IN_FLIGHT_BYTES = 256 * 1024;
+/**
+ * Sealed bytes queued in a stream (not yet handed to the relay) above which
+ * its sink reports "congested": the server's outbox then holds further frames
+ * and its producers wait, as on a backed-up WebSocket. Nothing is dropped.
+ */
+export const REMOTE_STREAM_CONGESTED_BYTES = 512 * 1024;
+/**
+ * Messages a stream takes while the server asked it to stop reading (the
+ * relay cannot push back on one stream). One more resets the stream, as the
+ * reference resets a stream whose 128-message inbound queue is full.
+ */
+export const REMOTE_STREAM_PAUSED_INBOUND_MESSAGES = 128;

@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { parseArgs } from "../../src/cli/args.ts";
 import { execboxCommand } from "../helpers/server.ts";
-import { startFakeRegistry } from "../helpers/fake-registry.ts";
+import { answers, startFakeRegistry } from "../helpers/fake-registry.ts";
+
+const REGISTER_401 = "Error: environment registry authentication error: environment registry authentication failed (401 Unauthorized): bad key";
 
 const URL_ = "http://127.0.0.1:9";
 const REMOTE = ["--remote", URL_, "--environment-id", "env-1"];
@@ -100,11 +102,15 @@ describe("remote flags: the executable", () => {
     }
   });
 
-  test("a valid --remote is refused until remote mode lands: nothing registers, nothing listens, exit 1", async () => {
+  test("what remote mode cannot start with is refused before registering: exit 1", async () => {
     await using registry = startFakeRegistry();
     const remote = ["--remote", registry.url, "--environment-id", "env-1"];
-    expect(await run(remote, { CODEX_API_KEY: "sk-test" })).toEqual([1, "", "Error: remote mode is not available in this build yet"]);
-    expect(await run([...remote, "--listen", "ws://127.0.0.1:0"])).toEqual([1, "", "Error: remote mode is not available in this build yet"]);
+    expect(await run(remote)).toEqual([
+      1,
+      "",
+      "Error: remote exec-server registration requires ChatGPT authentication or API key authentication; set CODEX_API_KEY or pass --registration-bearer-stdin or --aws-sigv4",
+    ]);
+    expect(await run([...remote, "--listen", "stdio"], { CODEX_API_KEY: "sk-test" })).toEqual([1, "", "Error: --remote cannot be combined with --listen stdio"]);
     expect(await run(["--remote", "notaurl", "--environment-id", "e"])).toEqual([1, "", "Error: invalid remote exec-server registration URL: relative URL without a base"]);
     expect(await run(["--remote", registry.url, "--environment-id", "  "])).toEqual([
       1,
@@ -114,10 +120,19 @@ describe("remote flags: the executable", () => {
     expect(registry.requests).toEqual([]);
   });
 
-  test("--help lists the remote flags as coming", async () => {
+  test("a registration the registry refuses ends the executor: exit 1 with the registry's error", async () => {
+    await using registry = startFakeRegistry();
+    registry.script("register", answers.error(401, "unauthorized", "bad key"));
+    const [code, stdout, stderr] = await run(["--remote", registry.url, "--environment-id", "env-1"], { CODEX_API_KEY: "sk-test" });
+    expect([code, stdout]).toEqual([1, ""]);
+    expect(stderr).toBe(REGISTER_401);
+    expect(registry.requestsTo("register").length).toBe(1);
+  });
+
+  test("--help lists the remote flags", async () => {
     const [code, stdout] = await run(["--help"]);
     expect(code).toBe(0);
-    expect(stdout).toContain("Remote mode (coming: parsed and checked as the reference, then refused by this build):");
+    expect(stdout).toContain("Remote mode (noise transport; direct is not implemented yet):");
     for (const flag of ["--remote <URL>", "--environment-id <ID>", "--remote-transport <T>", "--registration-bearer-stdin", "--aws-sigv4", "--aws-service <SERVICE>", "--exit-on-stdin-close"]) {
       expect(stdout).toContain(flag);
     }
