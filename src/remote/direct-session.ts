@@ -22,6 +22,8 @@ export class DirectSession implements SocketEvents {
   private readonly fatalDecoder = new TextDecoder("utf-8", { fatal: true });
   private readonly looseDecoder = new TextDecoder();
   private readonly ended = Promise.withResolvers<string>();
+  /** A send reported "congested": the connection waits for `drained`. */
+  private congested = false;
 
   private constructor() {}
 
@@ -71,7 +73,10 @@ export class DirectSession implements SocketEvents {
     this.connection?.receive(text);
   }
 
+  /** Only after a "congested" send: the socket also reports a drain for a write it took at once, inside `send`, and the outbox must not be re-entered then. */
   onDrain(): void {
+    if (!this.congested) return;
+    this.congested = false;
     this.connection?.drained();
   }
 
@@ -87,7 +92,8 @@ export class DirectSession implements SocketEvents {
         // Ending: take nothing, so producers stay paused and the output stays retained for a resume.
         if (socket.closed) return "dropped";
         socket.sendText(typeof frame === "string" ? Buffer.from(frame, "utf8") : frame.buf.subarray(frame.start, frame.end));
-        return socket.queuedBytes > 0 ? "congested" : "sent";
+        this.congested = socket.queuedBytes > 0;
+        return this.congested ? "congested" : "sent";
       },
       abort: () => socket.close("the server core dropped the connection", CloseCode.protocolError),
       pauseReceiving: () => socket.pause(),
