@@ -73,7 +73,7 @@ export class DirectSession implements SocketEvents {
     this.connection?.receive(text);
   }
 
-  /** Only after a "congested" send: the socket also reports a drain for a write it took at once, inside `send`, and the outbox must not be re-entered then. */
+  /** Only after a "congested" send: the outbox waits for exactly that drain and must never be re-entered from inside `send`. */
   onDrain(): void {
     if (!this.congested) return;
     this.congested = false;

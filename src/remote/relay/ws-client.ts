@@ -57,6 +57,8 @@ export class RendezvousSocket {
   private sock: Socket<undefined> | undefined;
   private readonly out: Uint8Array[] = [];
   private queued = 0;
+  /** A write was only partly taken: `onDrain` is owed once the queue is empty. */
+  private backedUp = false;
   private closedWhy: string | null = null;
   private cancelPongDeadline = () => {};
   private cancelPing = () => {};
@@ -226,14 +228,20 @@ export class RendezvousSocket {
   }
 
   private flush(): void {
-    const waited = this.queued > 0;
     for (let b = this.out[0]; b && this.sock; b = this.out[0]) {
       const n = Math.max(this.sock.write(b), 0);
       this.queued -= n;
-      if (n < b.byteLength) return void (this.out[0] = b.subarray(n));
+      if (n < b.byteLength) {
+        this.backedUp = true;
+        return void (this.out[0] = b.subarray(n));
+      }
       this.out.shift();
     }
-    if (waited && this.queued === 0) this.events.onDrain();
+    // Not for a write taken at once: the sender would be re-entered from inside its own send.
+    if (this.backedUp && this.queued === 0) {
+      this.backedUp = false;
+      this.events.onDrain();
+    }
   }
 
   private gone(why: string): void {
