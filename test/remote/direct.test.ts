@@ -74,18 +74,26 @@ describe("remote mode (direct)", () => {
     expect(stderr()).not.toContain("Signature=");
   });
 
-  test("after the endpoint closes the socket, the executor dials the same URL again and serves a new session", async () => {
+  test("after the endpoint closes the socket, the executor dials the same URL again; the detached session resumes there", async () => {
     const { registry, direct, stderr } = startDirect();
+    using dir = tempDir();
     const first = await direct.harness(0);
-    await first.initialize();
+    const { sessionId } = await first.initialize();
+    await first.ok("process/start", { processId: "keep", argv: ["sh", "-c", "echo before; read x; echo after-$x"], cwd: dir.uri, env: ENV, tty: false, pipeStdin: true });
+    await first.waitFor((f) => f.method === "process/output");
     first.close();
+
     const second = await direct.harness(1);
-    await echo(second, "again");
+    expect((await second.initialize("t", sessionId)).sessionId).toBe(sessionId);
+    await second.ok("process/write", { processId: "keep", chunk: Buffer.from("x\n").toString("base64"), writeId: "1" });
+    await second.processDone("keep");
+    const read = await second.ok("process/read", { processId: "keep" });
+    expect(read.chunks.map((ch: any) => Buffer.from(ch.chunk, "base64").toString()).join("")).toBe("before\nafter-x\n");
+    // Each upgrade is signed afresh, to the same URL, without registering again.
     expect(direct.upgrades.map((u) => [u.path, u.signatureOk])).toEqual([
       ["/direct/env-1?session=s1", true],
       ["/direct/env-1?session=s1", true],
     ]);
-    // Each upgrade is signed afresh.
     expect(registry.requestsTo("direct/register").length).toBe(1);
     expect(stderr()).toMatch(/direct connection closed: .*\n.*direct reconnecting in \d+ ms\n/);
   });
@@ -102,6 +110,19 @@ describe("remote mode (direct)", () => {
     ]);
     expect(registry.requestsTo("direct/register").length).toBe(2);
     expect(running!.stderr()).toContain("direct exec-server refused the connection (HTTP 409); registering again");
+  });
+
+  test("a 409, then a registration the registry refuses: exit 1 with the registry's error", async () => {
+    const { registry, direct, proc, stderr } = startDirect((registry, direct) => {
+      direct.refuse(409);
+      registry.script("direct/register", answers.json({ environment_id: "env-1", transport: "direct_jsonrpc_v1", registration_id: "r1", url: direct.url() }));
+      registry.script("direct/register", answers.error(403, "forbidden", "environment revoked"));
+    });
+    expect(await proc.exited).toBe(1);
+    expect(registry.requestsTo("direct/register").length).toBe(2);
+    expect(direct.upgrades.map((u) => u.status)).toEqual([409]);
+    expect(stderr()).toContain("direct exec-server refused the connection (HTTP 409); registering again");
+    expect(stderr().split("\n").at(-2)).toBe("Error: environment registry authentication error: environment registry authentication failed (403 Forbidden): environment revoked");
   });
 
   test("a 503 or 429 on the upgrade is retried on the same URL without re-registering", async () => {
