@@ -145,6 +145,16 @@ describe("remote mode (direct)", () => {
     expect(direct.upgrades.map((u) => [u.signatureOk, u.status])).toEqual([[false, 403]]);
   });
 
+  test("SIGTERM: the executor closes its socket and exits 0", async () => {
+    const { direct, proc } = startDirect();
+    const harness = await direct.harness(0);
+    await harness.initialize();
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    await harness.waitClosed();
+    expect(harness.closeCode).toBe(1000);
+  });
+
   test("a registry that is not https (and not loopback) is refused before anything is sent", async () => {
     const proc = Bun.spawn(
       [...execboxCommand(), "--remote", "http://registry.invalid", "--environment-id", "env-1", "--remote-transport", "direct", "--aws-sigv4"],
