@@ -103,16 +103,16 @@ async function checkRemote(remote: RemoteOptions, listen: ServeOptions["listen"]
   } catch (e) {
     throw e instanceof RegistryError ? new UsageError(e.message) : e;
   }
-  if (remote.transport === "direct") throw new UsageError("--remote-transport direct is not implemented by execbox yet; use the default noise transport");
   // stdin is the stdio transport's: it cannot also carry a bearer or signal the end of remote mode.
   if (listen?.kind === "stdio") throw new UsageError("--remote cannot be combined with --listen stdio");
 }
 
 type RemoteHandle = { done: Promise<void>; stop(): Promise<void> };
 
-/** Registers and starts serving through the rendezvous; a registration failure is exit 1 with the registry's message. */
+/** Registers and starts serving (rendezvous or direct); a registration failure is exit 1 with the registry's message. */
 async function startRemoteMode(exec: ExecServer, options: ServeOptions): Promise<RemoteHandle> {
-  const { startRemote } = await import("../remote/serve-remote.ts");
+  const startRemote =
+    options.remote!.transport === "direct" ? (await import("../remote/direct.ts")).startDirect : (await import("../remote/serve-remote.ts")).startRemote;
   const { RegistryError } = await import("../remote/registry-error.ts");
   const stdin = stdinReader();
   try {

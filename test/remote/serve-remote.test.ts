@@ -254,14 +254,4 @@ describe("remote mode (noise)", () => {
     expect(out.length).toBe(49152 * 64);
     expect(out.slice(-64)).toBe(`${String(49151).padStart(63, "0")}\n`);
   }, 90_000);
-
-  test("--remote-transport direct is refused with a clear message (exit 1)", async () => {
-    const proc = Bun.spawn([...execboxCommand(), "--remote", "https://127.0.0.1:1", "--environment-id", "e", "--remote-transport", "direct", "--aws-sigv4"], {
-      stdout: "pipe",
-      stderr: "pipe",
-      stdin: "ignore",
-    });
-    expect(await proc.exited).toBe(1);
-    expect(await new Response(proc.stderr).text()).toBe("Error: --remote-transport direct is not implemented by execbox yet; use the default noise transport\n");
-  });
 });

@@ -26,6 +26,10 @@ export interface SocketOptions {
   pongTimeoutMs: number;
   maxMessageBytes: number;
   clock: Clock;
+  /** Extra upgrade request headers (the direct transport's SigV4 signature). */
+  upgradeHeaders?: Record<string, string>;
+  /** Reserves room for an incoming message (see AdmitMessage); null stops reading until `retry` is called. */
+  admit?(soFar: number, final: boolean, retry: () => void): number | null;
 }
 
 export interface SocketEvents {
@@ -53,6 +57,8 @@ export class RendezvousSocket {
   private sock: Socket<undefined> | undefined;
   private readonly out: Uint8Array[] = [];
   private queued = 0;
+  /** A write was only partly taken: `onDrain` is owed once the queue is empty. */
+  private backedUp = false;
   private closedWhy: string | null = null;
   private cancelPongDeadline = () => {};
   private cancelPing = () => {};
@@ -65,7 +71,10 @@ export class RendezvousSocket {
     private readonly events: SocketEvents,
     private readonly opts: SocketOptions,
   ) {
-    this.reader = new FrameReader(opts.maxMessageBytes, undefined, true);
+    const retry = () => {
+      if (this.closedWhy === null) this.read(new Uint8Array(0));
+    };
+    this.reader = new FrameReader(opts.maxMessageBytes, (soFar, final) => opts.admit?.(soFar, final, retry) ?? 0, true);
   }
 
   /**
@@ -118,7 +127,7 @@ export class RendezvousSocket {
     try {
       ws.sock = await Promise.race([connecting, failed]);
       ws.sock.setNoDelay(true); // Small frames (a reset, a short answer) must not wait for delayed ACKs.
-      ws.sock.write(upgradeRequest(u, key));
+      ws.sock.write(upgradeRequest(u, key, opts.upgradeHeaders ?? {}));
       await upgraded;
     } catch (e) {
       ws.closedWhy = "upgrade failed";
@@ -154,6 +163,20 @@ export class RendezvousSocket {
   /** Queues one binary message. Never drops: what the kernel does not take stays queued (the caller bounds it with `queuedBytes`). */
   sendBinary(payload: Uint8Array): void {
     this.write(maskedFrame(Opcode.binary, payload));
+  }
+
+  /** Queues one text message (UTF-8 bytes), never dropped, as `sendBinary`. */
+  sendText(payload: Uint8Array): void {
+    this.write(maskedFrame(Opcode.text, payload));
+  }
+
+  /** Stops reading from the peer until `resume` (the server core's back-pressure on a fast sender). */
+  pause(): void {
+    this.sock?.pause();
+  }
+
+  resume(): void {
+    this.sock?.resume();
   }
 
   /** Sends a close frame and ends the socket; `onClose(why)` follows. */
@@ -205,14 +228,20 @@ export class RendezvousSocket {
   }
 
   private flush(): void {
-    const waited = this.queued > 0;
     for (let b = this.out[0]; b && this.sock; b = this.out[0]) {
       const n = Math.max(this.sock.write(b), 0);
       this.queued -= n;
-      if (n < b.byteLength) return void (this.out[0] = b.subarray(n));
+      if (n < b.byteLength) {
+        this.backedUp = true;
+        return void (this.out[0] = b.subarray(n));
+      }
       this.out.shift();
     }
-    if (waited && this.queued === 0) this.events.onDrain();
+    // Not for a write taken at once: the sender would be re-entered from inside its own send.
+    if (this.backedUp && this.queued === 0) {
+      this.backedUp = false;
+      this.events.onDrain();
+    }
   }
 
   private gone(why: string): void {
@@ -226,12 +255,16 @@ export class RendezvousSocket {
   }
 }
 
-/** The upgrade request (§3): no Authorization, no subprotocol, an `x-request-id`. */
-function upgradeRequest(u: URL, key: string): string {
+/** The upgrade request (§3): no Authorization (unless `extra` has one), no subprotocol, an `x-request-id`. */
+function upgradeRequest(u: URL, key: string, extra: Record<string, string>): string {
   const requestId = `req_${randomBytes(16).toString("hex")}`;
+  const lines = Object.entries(extra).map(([name, value]) => {
+    if (/[\r\n]/.test(name + value)) throw new Error(`upgrade header ${name} contains a line break`);
+    return `${name}: ${value}\r\n`;
+  });
   return (
     `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-    `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nx-request-id: ${requestId}\r\n\r\n`
+    `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nx-request-id: ${requestId}\r\n${lines.join("")}\r\n`
   );
 }
 
