@@ -15,12 +15,12 @@
  * 4. streams opened one after another: executor CPU per handshake, streams/s;
  * 5. 200 requests pipelined on one stream, and 60 streams opened at once: what is lost.
  *
- * The harness, the registry and the rendezvous share this one Bun thread.
- * Writes "## Remote mode (…)" into bench/results.md.
+ * The registry and the rendezvous run in a second Bun process
+ * (`remote-relay.ts`); the harness runs here. Writes "## Remote mode (…)" into bench/results.md.
  */
 import { type BenchClient } from "./client.ts";
 import { type BlockReadResult, blockReadOn, writeBenchFile } from "./fs.ts";
-import { type LatencyResult, type ThroughputResult, latencyOn, percentile, throughputOn } from "./measure.ts";
+import { type LatencyResult, type ThroughputResult, cpuSeconds, latencyOn, percentile, throughputOn } from "./measure.ts";
 import { type Burst, type HandshakeResult, concurrentStreams, describeBurst, measureHandshakes, pipelined } from "./remote-load.ts";
 import { type Relay, type RemoteExecutor, openStream, startRelay, withExecutor } from "./remote-executors.ts";
 import { type Row, sectionHead, table, writeResultsSection } from "./results-file.ts";
@@ -38,12 +38,12 @@ const log = (msg: string) => console.error(`[remote] ${msg}`);
 
 type Side = {
   latency: LatencyResult;
-  throughput: ThroughputResult[];
+  throughput: (ThroughputResult & { relayCpuSeconds: number })[];
   blocks: BlockReadResult[];
   handshakes: HandshakeResult;
   statusBurst: Burst;
   startBurst: Burst;
-  streams: Burst;
+  streams: Burst & { executorSaid?: string };
 };
 
 /** `fn` once per executor, `rounds` times, alternating, each on a fresh executor. */
@@ -62,7 +62,11 @@ async function alternate<T>(cmds: ServerCommand[], relay: Relay, rounds: number,
 async function measure(cmds: ServerCommand[], relay: Relay): Promise<Side[]> {
   const file = writeBenchFile(makeTempDir("execbox-bench-remote-fs-"), "block-read.bin", BYTES);
   const latency = await alternate(cmds, relay, 1, "latency", (c) => latencyOn(c, plan.warmup, plan.runs));
-  const throughput = await alternate(cmds, relay, plan.tpRuns, "throughput", (c, e) => throughputOn(c, e.pid, e.label, BYTES, "zero"));
+  const throughput = await alternate(cmds, relay, plan.tpRuns, "throughput", async (c, e) => {
+    const relayCpu0 = cpuSeconds(relay.pid);
+    const r = await throughputOn(c, e.pid, e.label, BYTES, "zero");
+    return { ...r, relayCpuSeconds: cpuSeconds(relay.pid) - relayCpu0 };
+  });
   const blocks = await alternate(cmds, relay, plan.blockRuns, "fs/readBlock", (c, e) => blockReadOn(c, e.pid, e.label, file));
   const handshakes = await alternate(cmds, relay, 1, "handshakes", (_, e) => measureHandshakes(relay, e, plan.handshakes));
   const bursts = await alternate(cmds, relay, 1, "pipelined", async (c) => {
@@ -75,7 +79,10 @@ async function measure(cmds: ServerCommand[], relay: Relay): Promise<Side[]> {
       fresh.close();
     }
   });
-  const streams = await alternate(cmds, relay, 1, "streams at once", () => concurrentStreams(relay, plan.streams));
+  const streams = await alternate(cmds, relay, 1, "streams at once", async (_, e) => {
+    const burst = await concurrentStreams(relay, plan.streams);
+    return burst.ok === burst.sent ? burst : { ...burst, executorSaid: executorReasons(e.stderr()) };
+  });
   return cmds.map((_, i) => ({
     latency: latency[i]![0]!,
     throughput: throughput[i]!,
@@ -84,6 +91,12 @@ async function measure(cmds: ServerCommand[], relay: Relay): Promise<Side[]> {
     ...bursts[i]![0]!,
     streams: streams[i]![0]!,
   }));
+}
+
+/** What the executor logged about streams it closed or refused, ids removed, each line once. */
+function executorReasons(stderr: string): string {
+  const lines = stderr.split("\n").filter((l) => /closed:|refus|too many|pending|validat/i.test(l) && !/reset by the harness/.test(l));
+  return [...new Set(lines.map((l) => l.replace(/[0-9a-f-]{36}/g, "<id>").trim()))].slice(0, 3).join(" / ");
 }
 
 const median = (v: number[]) => percentile(v, 50);
@@ -114,13 +127,15 @@ function details(sides: Side[]): string {
   row("throughput runs (MiB/s)", (s) => s.throughput.map((t) => t.mibPerSec.toFixed(0)).join(", "));
   row("throughput VmHWM per run (MiB)", (s) => s.throughput.map((t) => (t.peakRssKiB / 1024).toFixed(1)).join(", "));
   row("`process/output` messages per run", (s) => s.throughput.map((t) => t.frames).join(", "));
-  row("executor / bench-process CPU s per run", (s) => s.throughput.map((t) => `${t.serverCpuSeconds.toFixed(2)} / ${t.clientCpuSeconds.toFixed(2)}`).join(", "));
+  row("CPU s per run: executor / harness / relay process", (s) =>
+    s.throughput.map((t) => `${t.serverCpuSeconds.toFixed(2)} / ${t.clientCpuSeconds.toFixed(2)} / ${t.relayCpuSeconds.toFixed(2)}`).join(", "),
+  );
   row("fs/readBlock runs (MiB/s)", (s) => s.blocks.map((b) => b.mibPerSec.toFixed(0)).join(", "));
   row("fs/readBlock RSS before → VmHWM (MiB)", (s) => s.blocks.map((b) => `${(b.rssBeforeKiB / 1024).toFixed(1)} → ${(b.peakRssKiB / 1024).toFixed(1)}`).join(", "));
   row("fs/readBlock executor CPU s per run", (s) => s.blocks.map((b) => b.serverCpuSeconds.toFixed(2)).join(", "));
   row(`${plan.burst} \`environment/status\` pipelined on one stream`, (s) => describeBurst(s.statusBurst));
   row(`${plan.burst} \`process/start\` (/bin/true) pipelined on one stream`, (s) => describeBurst(s.startBurst));
-  row(`${plan.streams} streams opened at once (each initialized)`, (s) => describeBurst(s.streams));
+  row(`${plan.streams} streams opened at once (each initialized)`, (s) => describeBurst(s.streams) + (s.streams.executorSaid ? ` (executor log: ${s.streams.executorSaid})` : ""));
   return out.join("\n");
 }
 
@@ -138,7 +153,7 @@ async function main(): Promise<void> {
     ` harness = \`connectRemote\`'s connector under the thin bench client; fresh executor per measurement, alternating;` +
     ` latency ${plan.warmup} warm-ups + ${plan.runs} runs; throughput \`head -c ${BYTES} /dev/zero\`, ${plan.tpRuns} run(s), every byte checked;` +
     ` fs/readBlock ${plan.blockRuns} run(s), CRC-checked; ${plan.handshakes} streams opened and reset one after another (no initialize).` +
-    ` The harness, registry and rendezvous share one Bun thread; the machine's 2 cores are shared with other agents' work, so absolute figures move from run to run.`;
+    ` The harness (this Bun thread) and the registry + rendezvous (a second Bun process, \`bench/remote-relay.ts\`) are JavaScript on the same 2 cores, which other agents' work shared during the run: they cap throughput for both executors, so the executor CPU figures say more than the MiB/s.`;
   const text = [sectionHead("Remote mode (noise, through a rendezvous)", how), table(rows(sides[0]!, sides[1]!)), "", details(sides), ""].join("\n");
   console.log(text);
   if (args.includes("--no-write")) return;
