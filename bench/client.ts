@@ -1,11 +1,15 @@
 /**
- * A deliberately thin JSON-RPC client over Bun's WebSocket. Small frames are
+ * A deliberately thin JSON-RPC client over Bun's WebSocket (or any channel
+ * that moves whole messages as text, e.g. a Noise stream). Small frames are
  * JSON.parse'd; a `raw` hook sees every frame first so the throughput test can
  * pick `process/output` frames apart with indexOf instead of parsing 10–90 KB
  * of JSON per frame.
  */
+import type { Connector } from "../src/client/transport.ts";
 
 export type Notification = { method: string; params: Record<string, unknown> };
+
+type Wire = { send(text: string): void; close(): void };
 
 type Pending = { resolve(v: unknown): void; reject(e: Error): void; raw: boolean };
 
@@ -26,9 +30,24 @@ export class BenchClient {
   raw: ((text: string) => boolean) | null = null;
   onNotification: (n: Notification) => void = () => {};
 
-  private constructor(private readonly ws: WebSocket) {
-    ws.onmessage = (ev: MessageEvent) => this.frame(typeof ev.data === "string" ? ev.data : Buffer.from(ev.data as ArrayBuffer).toString("utf8"));
-    ws.onclose = (ev: CloseEvent) => this.fail(new Error(`websocket closed (${ev.code})`));
+  private wire!: Wire;
+
+  private constructor() {}
+
+  private static over(ws: WebSocket): BenchClient {
+    const client = new BenchClient();
+    client.wire = { send: (text) => ws.send(text), close: () => ((ws.onclose = null), ws.close()) };
+    ws.onmessage = (ev: MessageEvent) => client.frame(typeof ev.data === "string" ? ev.data : Buffer.from(ev.data as ArrayBuffer).toString("utf8"));
+    ws.onclose = (ev: CloseEvent) => client.fail(new Error(`websocket closed (${ev.code})`));
+    return client;
+  }
+
+  /** Opens one channel of `connector` (e.g. a Noise stream through a rendezvous); `initialize` is still to do. */
+  static async open(connector: Connector): Promise<BenchClient> {
+    const client = new BenchClient();
+    const channel = await connector.open({ message: (text) => client.frame(text), closed: (why) => client.fail(new Error(`channel closed: ${why}`)) });
+    client.wire = { send: (text) => channel.send(text), close: () => void channel.close() };
+    return client;
   }
 
   /** Opens the socket; rejects on error or timeout. */
@@ -41,7 +60,7 @@ export class BenchClient {
       }, timeoutMs);
       ws.onopen = () => {
         clearTimeout(timer);
-        resolve(new BenchClient(ws));
+        resolve(BenchClient.over(ws));
       };
       ws.onerror = () => {
         clearTimeout(timer);
@@ -74,18 +93,17 @@ export class BenchClient {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, raw });
-      this.ws.send(`{"id":${id},"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`);
+      this.wire.send(`{"id":${id},"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`);
     });
   }
 
   notify(method: string, params: unknown): void {
-    this.ws.send(`{"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`);
+    this.wire.send(`{"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`);
   }
 
   close(): void {
-    this.ws.onclose = null;
-    this.ws.close();
     this.fail(new Error("client closed"));
+    this.wire.close();
   }
 
   private frame(text: string): void {

@@ -70,33 +70,38 @@ export async function measureBlockRead(cmd: ServerCommand, file: BenchFile): Pro
   const client = await BenchClient.connect(server.url);
   try {
     await client.handshake();
-    const rssBeforeKiB = procStatusKiB(server.pid, "VmRSS");
-    const cpu0 = cpuSeconds(server.pid);
-    const t0 = performance.now();
-    await client.request("fs/open", { handleId: "bench", path: file.uri });
-    let offset = 0;
-    let crc = 0;
-    let blocks = 0;
-    for (let eof = false; !eof; blocks++) {
-      const text = await withTimeout(client.requestText("fs/readBlock", { handleId: "bench", offset, len: BLOCK_BYTES }), 30_000, "fs/readBlock");
-      const { value, rest } = member(text, "chunk");
-      const bytes = Buffer.from(value, "base64");
-      eof = rest.includes('"eof":true');
-      if (!eof && bytes.length === 0) throw new Error(`${cmd.label}: empty block at ${offset} without eof`);
-      crc = Bun.hash.crc32(bytes, crc);
-      offset += bytes.length;
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const serverCpuSeconds = cpuSeconds(server.pid) - cpu0;
-    const peakRssKiB = procStatusKiB(server.pid, "VmHWM");
-    await client.request("fs/close", { handleId: "bench" });
-    if (offset !== file.bytes) throw new Error(`${cmd.label}: read ${offset} bytes, expected ${file.bytes}`);
-    if (crc !== file.crc32) throw new Error(`${cmd.label}: checksum mismatch`);
-    return { mibPerSec: file.bytes / MiB / seconds, blocks, rssBeforeKiB, peakRssKiB, serverCpuSeconds };
+    return await blockReadOn(client, server.pid, cmd.label, file);
   } finally {
     client.close();
     await server.kill();
   }
+}
+
+/** `measureBlockRead` on an initialized client of the executor `pid` (any transport). */
+export async function blockReadOn(client: BenchClient, pid: number, label: string, file: BenchFile): Promise<BlockReadResult> {
+  const rssBeforeKiB = procStatusKiB(pid, "VmRSS");
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  await client.request("fs/open", { handleId: "bench", path: file.uri });
+  let offset = 0;
+  let crc = 0;
+  let blocks = 0;
+  for (let eof = false; !eof; blocks++) {
+    const text = await withTimeout(client.requestText("fs/readBlock", { handleId: "bench", offset, len: BLOCK_BYTES }), 30_000, "fs/readBlock");
+    const { value, rest } = member(text, "chunk");
+    const bytes = Buffer.from(value, "base64");
+    eof = rest.includes('"eof":true');
+    if (!eof && bytes.length === 0) throw new Error(`${label}: empty block at ${offset} without eof`);
+    crc = Bun.hash.crc32(bytes, crc);
+    offset += bytes.length;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const serverCpuSeconds = cpuSeconds(pid) - cpu0;
+  const peakRssKiB = procStatusKiB(pid, "VmHWM");
+  await client.request("fs/close", { handleId: "bench" });
+  if (offset !== file.bytes) throw new Error(`${label}: read ${offset} bytes, expected ${file.bytes}`);
+  if (crc !== file.crc32) throw new Error(`${label}: checksum mismatch`);
+  return { mibPerSec: file.bytes / MiB / seconds, blocks, rssBeforeKiB, peakRssKiB, serverCpuSeconds };
 }
 
 export type ReadFileResult = { samples: number[]; p50: number; p99: number; min: number; peakRssKiB: number };

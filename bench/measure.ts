@@ -50,39 +50,44 @@ export async function measureLatency(server: RunningServer, warmup: number, runs
   const client = await BenchClient.connect(server.url);
   try {
     await client.handshake();
-    let waiting: { id: string; outputs: number; stopped: number | null; stop(t: number): void; closed(): void } | null = null;
-    client.onNotification = (n) => {
-      if (!waiting || n.params.processId !== waiting.id) return;
-      const now = performance.now();
-      if (n.method === "process/output") waiting.outputs++;
-      const stopHere = n.method === "process/closed" || (n.method === "process/output" && waiting.outputs === probe.stopAtOutput);
-      if (waiting.stopped === null && stopHere) waiting.stop(now);
-      if (n.method === "process/closed") waiting.closed();
-    };
-    const samples: number[] = [];
-    const tag = Date.now().toString(36);
-    for (let i = 0; i < warmup + runs; i++) {
-      const id = `lat-${tag}-${i}`;
-      let stoppedAt = 0;
-      const closed = new Promise<void>((resolve) => {
-        waiting = { id, outputs: 0, stopped: null, stop: (t) => (waiting!.stopped = stoppedAt = t), closed: resolve };
-      });
-      const t0 = performance.now();
-      const started = client.request("process/start", { ...startParams(id, probe.argv), ...extra });
-      await withTimeout(Promise.all([closed, started]), 10_000, `latency run ${i}`);
-      waiting = null;
-      if (i >= warmup) samples.push(stoppedAt - t0);
-    }
-    return {
-      samples,
-      p50: percentile(samples, 50),
-      p99: percentile(samples, 99),
-      mean: samples.reduce((a, b) => a + b, 0) / samples.length,
-      max: Math.max(...samples),
-    };
+    return await latencyOn(client, warmup, runs, extra, probe);
   } finally {
     client.close();
   }
+}
+
+/** `measureLatency` on an initialized client (any transport). */
+export async function latencyOn(client: BenchClient, warmup: number, runs: number, extra: object = {}, probe = ONE_SHOT): Promise<LatencyResult> {
+  let waiting: { id: string; outputs: number; stopped: number | null; stop(t: number): void; closed(): void } | null = null;
+  client.onNotification = (n) => {
+    if (!waiting || n.params.processId !== waiting.id) return;
+    const now = performance.now();
+    if (n.method === "process/output") waiting.outputs++;
+    const stopHere = n.method === "process/closed" || (n.method === "process/output" && waiting.outputs === probe.stopAtOutput);
+    if (waiting.stopped === null && stopHere) waiting.stop(now);
+    if (n.method === "process/closed") waiting.closed();
+  };
+  const samples: number[] = [];
+  const tag = Date.now().toString(36);
+  for (let i = 0; i < warmup + runs; i++) {
+    const id = `lat-${tag}-${i}`;
+    let stoppedAt = 0;
+    const closed = new Promise<void>((resolve) => {
+      waiting = { id, outputs: 0, stopped: null, stop: (t) => (waiting!.stopped = stoppedAt = t), closed: resolve };
+    });
+    const t0 = performance.now();
+    const started = client.request("process/start", { ...startParams(id, probe.argv), ...extra });
+    await withTimeout(Promise.all([closed, started]), 10_000, `latency run ${i}`);
+    waiting = null;
+    if (i >= warmup) samples.push(stoppedAt - t0);
+  }
+  return {
+    samples,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    mean: samples.reduce((a, b) => a + b, 0) / samples.length,
+    max: Math.max(...samples),
+  };
 }
 
 /** The line the throughput child repeats (via `yes`); 64 bytes with the newline. */
@@ -105,6 +110,19 @@ export type ThroughputResult = {
  * `process/closed` received. Peak RSS is the server's VmHWM afterwards.
  */
 export async function measureThroughput(cmd: ServerCommand, bytes: number, source: "yes" | "zero"): Promise<ThroughputResult> {
+  const server = await startServer(cmd);
+  const client = await BenchClient.connect(server.url);
+  try {
+    await client.handshake();
+    return await throughputOn(client, server.pid, cmd.label, bytes, source);
+  } finally {
+    client.close();
+    await server.kill();
+  }
+}
+
+/** `measureThroughput` on an initialized client of the executor `pid` (any transport). */
+export async function throughputOn(client: BenchClient, pid: number, label: string, bytes: number, source: "yes" | "zero"): Promise<ThroughputResult> {
   const line = source === "yes" ? `${PATTERN_LINE}\n` : "\0";
   const L = line.length;
   const pattern = Buffer.from(line.repeat(Math.ceil((4 << 20) / L) + 1));
@@ -112,65 +130,57 @@ export async function measureThroughput(cmd: ServerCommand, bytes: number, sourc
     source === "yes"
       ? ["/bin/sh", "-c", `yes '${PATTERN_LINE}' | head -c ${bytes}`]
       : ["/usr/bin/head", "-c", String(bytes), "/dev/zero"];
-  const server = await startServer(cmd);
-  const client = await BenchClient.connect(server.url);
-  try {
-    await client.handshake();
-    let total = 0;
-    let frames = 0;
-    let lastSeq = 0;
-    let problem: string | null = null;
-    client.raw = (text) => {
-      const m = text.indexOf('"process/output"');
-      if (m < 0 || m > 24) return false;
-      const c = text.indexOf('"chunk":"') + 9;
-      const chunk = Buffer.from(text.slice(c, text.indexOf('"', c)), "base64");
-      const s = text.indexOf('"seq":') + 6;
-      const seq = parseInt(text.slice(s, s + 20), 10);
-      const st = text.indexOf('"stream":"') + 10;
-      frames++;
-      if (problem === null) {
-        if (text.charCodeAt(st + 3) !== 0x6f /* o: std(o)ut */) problem = `stderr output: ${chunk.toString().slice(0, 200)}`;
-        else if (!(seq > lastSeq)) problem = `seq ${seq} after ${lastSeq}`;
-        else if (!matches(chunk, pattern, total % L, L)) problem = `content mismatch at byte ${total}`;
-      }
-      lastSeq = seq;
-      total += chunk.length;
-      return true;
+  let total = 0;
+  let frames = 0;
+  let lastSeq = 0;
+  let problem: string | null = null;
+  client.raw = (text) => {
+    const m = text.indexOf('"process/output"');
+    if (m < 0 || m > 24) return false;
+    const c = text.indexOf('"chunk":"') + 9;
+    const chunk = Buffer.from(text.slice(c, text.indexOf('"', c)), "base64");
+    const s = text.indexOf('"seq":') + 6;
+    const seq = parseInt(text.slice(s, s + 20), 10);
+    const st = text.indexOf('"stream":"') + 10;
+    frames++;
+    if (problem === null) {
+      if (text.charCodeAt(st + 3) !== 0x6f /* o: std(o)ut */) problem = `stderr output: ${chunk.toString().slice(0, 200)}`;
+      else if (!(seq > lastSeq)) problem = `seq ${seq} after ${lastSeq}`;
+      else if (!matches(chunk, pattern, total % L, L)) problem = `content mismatch at byte ${total}`;
+    }
+    lastSeq = seq;
+    total += chunk.length;
+    return true;
+  };
+  let exitCode: unknown = null;
+  const closed = new Promise<number>((resolve) => {
+    client.onNotification = (n) => {
+      if (n.params.processId !== "tp") return;
+      if (n.method === "process/exited") exitCode = n.params.exitCode;
+      if (n.method === "process/closed") resolve(performance.now());
     };
-    let exitCode: unknown = null;
-    const closed = new Promise<number>((resolve) => {
-      client.onNotification = (n) => {
-        if (n.params.processId !== "tp") return;
-        if (n.method === "process/exited") exitCode = n.params.exitCode;
-        if (n.method === "process/closed") resolve(performance.now());
-      };
-    });
-    const cpu0 = cpuSeconds(server.pid);
-    const clientCpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const started = client.request("process/start", startParams("tp", argv));
-    const [t1] = await withTimeout(Promise.all([closed, started]), 300_000, "throughput run");
-    const seconds = (t1 - t0) / 1000;
-    const serverCpuSeconds = cpuSeconds(server.pid) - cpu0;
-    const cu = process.cpuUsage(clientCpu0);
-    const peakRssKiB = procStatusKiB(server.pid, "VmHWM");
-    if (problem) throw new Error(`${cmd.label}: ${problem}`);
-    if (exitCode !== 0) throw new Error(`${cmd.label}: throughput child exited with ${String(exitCode)}`);
-    if (total !== bytes) throw new Error(`${cmd.label}: received ${total} bytes, expected ${bytes}`);
-    return {
-      bytes,
-      seconds,
-      mibPerSec: bytes / (1 << 20) / seconds,
-      peakRssKiB,
-      frames,
-      serverCpuSeconds,
-      clientCpuSeconds: (cu.user + cu.system) / 1e6,
-    };
-  } finally {
-    client.close();
-    await server.kill();
-  }
+  });
+  const cpu0 = cpuSeconds(pid);
+  const clientCpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const started = client.request("process/start", startParams("tp", argv));
+  const [t1] = await withTimeout(Promise.all([closed, started]), 300_000, "throughput run");
+  const seconds = (t1 - t0) / 1000;
+  const serverCpuSeconds = cpuSeconds(pid) - cpu0;
+  const cu = process.cpuUsage(clientCpu0);
+  const peakRssKiB = procStatusKiB(pid, "VmHWM");
+  if (problem) throw new Error(`${label}: ${problem}`);
+  if (exitCode !== 0) throw new Error(`${label}: throughput child exited with ${String(exitCode)}`);
+  if (total !== bytes) throw new Error(`${label}: received ${total} bytes, expected ${bytes}`);
+  return {
+    bytes,
+    seconds,
+    mibPerSec: bytes / (1 << 20) / seconds,
+    peakRssKiB,
+    frames,
+    serverCpuSeconds,
+    clientCpuSeconds: (cu.user + cu.system) / 1e6,
+  };
 }
 
 /** Does `chunk` equal the pattern stream starting at phase `phase`? */

@@ -3,6 +3,13 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, machineInfo } from "./servers.ts";
 
+/** A section's `## heading`, a date / machine / revision line, `how` (a `- …` line), and a blank line. */
+export function sectionHead(heading: string, how: string): string {
+  const m = machineInfo();
+  const rev = Bun.spawnSync(["git", "describe", "--always", "--dirty"], { cwd: REPO, stdout: "pipe" }).stdout.toString().trim();
+  return [`## ${heading}`, "", `- date: ${new Date().toISOString()}; ${m.nproc} CPUs, ${m.cpu}, Linux ${m.kernel}, Bun ${Bun.version}; execbox git ${rev}`, how, ""].join("\n");
+}
+
 /** Writes `text` (starting with its `## …` heading line) over the section with the same heading. */
 export function writeResultsSection(text: string): void {
   const [file, heading] = [join(REPO, "bench/results.md"), text.slice(0, text.indexOf("\n") + 1)];
@@ -25,17 +32,33 @@ export function writeMainResults(report: string): void {
  * per server and one row per metric.
  */
 export function resultsSection<O extends { label: string }>(heading: string, how: string, outs: O[], rows: [string, (o: O) => string][]): string {
-  const m = machineInfo();
-  const rev = Bun.spawnSync(["git", "describe", "--always", "--dirty"], { cwd: REPO, stdout: "pipe" }).stdout.toString().trim();
   return [
-    `## ${heading}`,
-    "",
-    `- date: ${new Date().toISOString()}; ${m.nproc} CPUs, ${m.cpu}, Linux ${m.kernel}, Bun ${Bun.version}; execbox git ${rev}`,
-    how,
-    "",
+    sectionHead(heading, how),
     `| Metric | ${outs.map((o) => o.label).join(" | ")} |`,
     `|---|${outs.map(() => "---").join("|")}|`,
     ...rows.map(([name, f]) => `| ${name} | ${outs.map(f).join(" | ")} |`),
     "",
   ].join("\n");
+}
+
+/** One row of a side-by-side table: execbox, the reference, which way is better, and an optional target for execbox. */
+export type Row = { metric: string; exec: number; ref: number; digits: number; better: "lower" | "higher"; target?: { limit: number; text: string } };
+
+/** Rows as a markdown table with the execbox ÷ reference ratio and whether execbox met its target. */
+export function table(rs: Row[]): string {
+  const out = [
+    "| Metric | execbox | reference | execbox / ref | execbox target |",
+    "|---|---:|---:|---:|---|",
+  ];
+  for (const r of rs) {
+    const ratio = r.exec / r.ref;
+    const wins = r.better === "lower" ? ratio <= 1 : ratio >= 1;
+    const t = r.target;
+    const met = t && (r.better === "lower" ? r.exec <= t.limit : r.exec >= t.limit);
+    const target = t ? `${t.text} ${met ? "✅" : "❌ missed"}` : "";
+    out.push(
+      `| ${r.metric} | ${r.exec.toFixed(r.digits)} | ${r.ref.toFixed(r.digits)} | ${ratio.toFixed(2)}× (${r.better} is better${wins ? "" : ", worse"}) | ${target} |`,
+    );
+  }
+  return out.join("\n");
 }

@@ -11,7 +11,7 @@
  * Env: EXECBOX_BIN (execbox binary), CODEX_BIN (reference binary).
  * Prints a markdown table and writes it to bench/results.md.
  */
-import { writeMainResults } from "./results-file.ts";
+import { type Row, table, writeMainResults } from "./results-file.ts";
 import { join } from "node:path";
 import { type LatencyResult, type StartupResult, type ThroughputResult, measureLatency, measureStartup, measureThroughput, percentile } from "./measure.ts";
 import { type BlockReadResult, type ReadFileResult, measureBlockRead, measureReadFile, writeBenchFile } from "./fs.ts";
@@ -102,8 +102,6 @@ async function measureBoth(cmds: ServerCommand[], plan: Plan, opts: Options): Pr
   return sides as Side[];
 }
 
-type Row = { metric: string; exec: number; ref: number; digits: number; better: "lower" | "higher"; target?: { limit: number; text: string } };
-
 function rows(exec: Side, ref: Side): Row[] {
   const tp = (s: Side) => median(s.throughput.map((t) => t.mibPerSec));
   const hwm = (s: Side) => Math.max(...s.throughput.map((t) => t.peakRssKiB)) / 1024;
@@ -131,24 +129,6 @@ function rows(exec: Side, ref: Side): Row[] {
     { metric: "Startup to initialize response (ms, median)", exec: ready(exec), ref: ready(ref), digits: 1, better: "lower" },
     { metric: "Idle RSS 1 s after initialize (MiB, median)", exec: idle(exec), ref: idle(ref), digits: 1, better: "lower" },
   ];
-}
-
-function table(rs: Row[]): string {
-  const out = [
-    "| Metric | execbox | reference | execbox / ref | execbox target |",
-    "|---|---:|---:|---:|---|",
-  ];
-  for (const r of rs) {
-    const ratio = r.exec / r.ref;
-    const wins = r.better === "lower" ? ratio <= 1 : ratio >= 1;
-    const t = r.target;
-    const met = t && (r.better === "lower" ? r.exec <= t.limit : r.exec >= t.limit);
-    const target = t ? `${t.text} ${met ? "✅" : "❌ missed"}` : "";
-    out.push(
-      `| ${r.metric} | ${r.exec.toFixed(r.digits)} | ${r.ref.toFixed(r.digits)} | ${ratio.toFixed(2)}× (${r.better} is better${wins ? "" : ", worse"}) | ${target} |`,
-    );
-  }
-  return out.join("\n");
 }
 
 function details(cmds: ServerCommand[], sides: Side[]): string {

@@ -89,14 +89,13 @@ export function referenceCommand(): ServerCommand {
   return { kind: "reference", label: "codex exec-server 0.169.0", argv: [path, "exec-server"] };
 }
 
-export async function startServer(cmd: ServerCommand, timeoutMs = 15_000): Promise<RunningServer> {
-  const spawnedAt = performance.now();
-  const proc = Bun.spawn([...cmd.argv, "--listen", "ws://127.0.0.1:0"], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    detached: true,
-  });
+/**
+ * Spawns `argv` in its own process group, remembered for `killAll`; stderr is
+ * drained into `stderr()`. With `ipc`, the child is a Bun script talking over
+ * Bun's IPC channel (`process.send`).
+ */
+export function spawnTracked(argv: string[], env?: Record<string, string>, ipc?: (message: unknown) => void) {
+  const proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true, env, ...(ipc ? { ipc } : {}) });
   live.add(proc);
   let errText = "";
   void (async () => {
@@ -108,14 +107,20 @@ export async function startServer(cmd: ServerCommand, timeoutMs = 15_000): Promi
     live.delete(proc);
     await proc.exited;
   };
+  return { proc, stderr: () => errText, kill };
+}
+
+export async function startServer(cmd: ServerCommand, timeoutMs = 15_000): Promise<RunningServer> {
+  const spawnedAt = performance.now();
+  const { proc, stderr, kill } = spawnTracked([...cmd.argv, "--listen", "ws://127.0.0.1:0"]);
   try {
     const url = await readFirstLine(proc.stdout, timeoutMs);
     const urlAfterMs = performance.now() - spawnedAt;
     if (!url.startsWith("ws://")) throw new Error(`unexpected first line ${JSON.stringify(url)}`);
-    return { kind: cmd.kind, pid: proc.pid, url, urlAfterMs, spawnedAt, stderr: () => errText, kill };
+    return { kind: cmd.kind, pid: proc.pid, url, urlAfterMs, spawnedAt, stderr, kill };
   } catch (e) {
     await kill();
-    throw new Error(`${cmd.label}: ${(e as Error).message}; stderr: ${errText.slice(0, 2000)}`);
+    throw new Error(`${cmd.label}: ${(e as Error).message}; stderr: ${stderr().slice(0, 2000)}`);
   }
 }
 

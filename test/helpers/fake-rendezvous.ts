@@ -54,7 +54,12 @@ export class FakeRendezvous {
   private waiters = new Set<() => void>();
   private readonly server: ReturnType<typeof Bun.serve>;
 
-  constructor() {
+  /**
+   * `backpressureLimit`: bytes Bun may queue for a slow socket before it drops
+   * a frame (its default is 16 MiB). A benchmark that outruns its harness
+   * raises it so no relay frame is lost (a lost frame stalls a Noise stream).
+   */
+  constructor(options: { backpressureLimit?: number } = {}) {
     this.server = Bun.serve<Role>({
       hostname: "127.0.0.1",
       port: 0,
@@ -74,6 +79,7 @@ export class FakeRendezvous {
         maxPayloadLength: 16 * 1024 * 1024,
         idleTimeout: 0,
         sendPings: false,
+        ...(options.backpressureLimit === undefined ? {} : { backpressureLimit: options.backpressureLimit }),
         open: (ws) => {
           if (ws.data.harness) return void this.harnessSockets.add(ws);
           this.socket = ws;
