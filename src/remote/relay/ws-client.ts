@@ -41,15 +41,29 @@ export interface SocketEvents {
   onClose(why: string): void;
 }
 
-/** One masked client frame (RFC 6455 §5.3: a client masks everything it sends). */
+/** Where a masked frame's payload starts in its buffer: past the longest header and the 4-byte mask, 4-aligned. */
+const MASKED_BODY_OFFSET = (MAX_FRAME_HEADER_BYTES + 4 + 3) & ~3;
+
+/**
+ * One masked client frame (RFC 6455 §5.3: a client masks everything it sends).
+ * The payload is copied natively and masked a 32-bit word at a time (the body
+ * sits 4-aligned in a fresh buffer): masking byte by byte was most of the
+ * executor's copying cost per MiB in remote mode.
+ */
 export function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(MAX_FRAME_HEADER_BYTES + 4 + payload.byteLength);
-  const start = writeFrameHeader(out, MAX_FRAME_HEADER_BYTES, opcode, payload.byteLength);
+  const out = new Uint8Array(MASKED_BODY_OFFSET + payload.byteLength);
+  const maskAt = MASKED_BODY_OFFSET - 4;
+  const start = writeFrameHeader(out, maskAt, opcode, payload.byteLength);
   out[start + 1]! |= 0x80;
-  const mask = crypto.getRandomValues(new Uint8Array(4));
-  out.set(mask, MAX_FRAME_HEADER_BYTES);
-  const body = out.subarray(MAX_FRAME_HEADER_BYTES + 4);
-  for (let i = 0; i < payload.byteLength; i++) body[i] = payload[i]! ^ mask[i & 3]!;
+  const mask = out.subarray(maskAt, MASKED_BODY_OFFSET);
+  crypto.getRandomValues(mask);
+  out.set(payload, MASKED_BODY_OFFSET);
+  const words = payload.byteLength >>> 2;
+  const body32 = new Uint32Array(out.buffer, MASKED_BODY_OFFSET, words);
+  // The same four bytes read as one word in the body's byte order: XOR per word equals XOR per byte.
+  const mask32 = new Uint32Array(out.buffer.slice(maskAt, MASKED_BODY_OFFSET))[0]!;
+  for (let i = 0; i < words; i++) body32[i]! ^= mask32;
+  for (let i = words * 4; i < payload.byteLength; i++) out[MASKED_BODY_OFFSET + i]! ^= mask[i & 3]!;
   return out.subarray(start);
 }
 

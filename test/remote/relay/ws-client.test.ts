@@ -16,6 +16,15 @@ test("client frames are masked and read back by the server-side reader", () => {
   expect(read(new FrameReader(1 << 20), frame)).toEqual([{ kind: "message", binary: true, payload }]);
 });
 
+test("masking by words covers every length: short, odd tails, 16- and 64-bit length headers", () => {
+  for (const n of [0, 1, 2, 3, 4, 5, 7, 125, 126, 127, 65_535, 65_536, 65_539]) {
+    const payload = new Uint8Array(n).map((_, i) => (i * 7 + 3) & 0xff);
+    const frame = maskedFrame(Opcode.binary, payload);
+    expect(frame[1]! & 0x80).toBe(0x80);
+    expect(read(new FrameReader(1 << 20), frame)).toEqual([{ kind: "message", binary: true, payload }]);
+  }
+});
+
 test("a client's reader takes unmasked server frames and refuses masked ones", () => {
   const payload = new Uint8Array([1, 2, 3]);
   expect(read(new FrameReader(1024, undefined, true), encodeFrame(Opcode.binary, payload))).toEqual([{ kind: "message", binary: true, payload }]);
