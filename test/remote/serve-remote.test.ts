@@ -12,7 +12,7 @@ import { RawClient } from "../helpers/rpc-client.ts";
 import { execboxCommand, startServer, tempDir } from "../helpers/server.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { parseNoiseKeyJson } from "../../src/remote/noise/index.ts";
-import { dataFrame } from "../../src/remote/relay/frame.ts";
+import { RELAY_RESET_REASON, dataFrame, resumeFrame } from "../../src/remote/relay/frame.ts";
 
 const ENV = { PATH: "/usr/bin:/bin" };
 
@@ -173,6 +173,25 @@ describe("remote mode (noise)", () => {
     await good.ok("process/start", { processId: "p", argv: ["echo", "still-here"], cwd: dir.uri, env: ENV, tty: false });
     await good.processDone("p");
     expect(good.output("p").toString()).toBe("still-here\n");
+  });
+
+  test("hostile relay frames are dropped or reset; the executor keeps its socket and serves the next stream", async () => {
+    const { harness, rendezvous } = await startRemote();
+    const upgrades = rendezvous.upgrades.length;
+    const victim = crypto.randomUUID();
+    rendezvous.inject(new Uint8Array([0xff, 0xfe, 0x01, 0x02, 0x03])); // not a protobuf frame
+    rendezvous.inject({ ...resumeFrame(victim), version: 99 }); // an unknown version
+    rendezvous.inject(resumeFrame("")); // a blank stream id
+    rendezvous.injectText("{\"not\":\"binary\"}"); // a text message
+    rendezvous.openStream(victim, new Uint8Array(100).fill(7)); // a message 1 of the wrong size
+    await rendezvous.waitFor(() => rendezvous.framesFor(victim).some((f) => f.body?.kind === "reset"), "the bad handshake's reset");
+    expect(rendezvous.framesFor(victim).map((f) => f.body)).toEqual([{ kind: "reset", reason: RELAY_RESET_REASON }]);
+    rendezvous.inject(dataFrame(crypto.randomUUID(), 0, new Uint8Array(0))); // data for no stream, empty
+    // Same socket, and a real stream still works.
+    const client = await harness.connect();
+    await client.initialize();
+    expect(await client.ok("environment/status")).toEqual({ status: "ready" });
+    expect(rendezvous.upgrades.length).toBe(upgrades);
   });
 
   test("SIGTERM: the executor leaves the rendezvous and exits 0", async () => {
