@@ -38,18 +38,14 @@ export type Command =
   | ServeOptions
   | ExecOptions
   | InfoOptions
-  | { command: "doctor"; json: boolean }
+  | { command: "doctor"; json: boolean; remote?: string }
   | { command: "help" }
   | { command: "version" };
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): Command {
   // Client subcommands; anything else (including the `exec-server` alias) configures the executor.
   if (argv[0] === "exec" || argv[0] === "info") return parseClientArgs(argv[0], argv.slice(1));
-  if (argv[0] === "doctor") {
-    const extra = argv.slice(1).find((a) => a !== "--json");
-    if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}' found`, 2);
-    return { command: "doctor", json: argv.includes("--json") };
-  }
+  if (argv[0] === "doctor") return parseDoctorArgs(argv.slice(1));
   const args = [...argv];
   if (args[0] === "exec-server") args.shift();
   let listen: string | undefined;
@@ -181,7 +177,9 @@ export const HELP = `execbox — a remote executor speaking the \`codex exec-ser
 Usage: execbox [exec-server] [OPTIONS]
        execbox exec --url <URL> [OPTIONS] -- <COMMAND> [ARGS]…
        execbox info --url <URL> [--token-file <PATH>]
-       execbox doctor [--json]     what this machine could enforce for sandboxing
+       execbox doctor [--json] [--remote <URL>]
+                                   what this machine could enforce for sandboxing,
+                                   and whether the environment registry answers
 
 Options:
   --listen <URL>                 ws://IP:PORT or stdio [default: ${DEFAULT_LISTEN}]
@@ -236,3 +234,17 @@ Remote mode (noise transport; direct is not implemented yet):
 Logs go to stderr. SIGINT/SIGTERM terminate all managed processes and exit 0.
 
 ${CLIENT_HELP}`;
+
+/** `execbox doctor [--json] [--remote <URL>]`. */
+function parseDoctorArgs(argv: string[]): Command {
+  let remote: string | undefined;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--json") json = true;
+    else if (a === "--remote" && argv[i + 1] !== undefined) remote = argv[++i];
+    else if (a.startsWith("--remote=")) remote = a.slice("--remote=".length);
+    else throw new UsageError(`unexpected argument '${a}' found`, 2);
+  }
+  return remote === undefined ? { command: "doctor", json } : { command: "doctor", json, remote };
+}

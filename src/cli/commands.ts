@@ -25,8 +25,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     case "doctor": {
       const { doctor, formatReport } = await import("../sandbox/doctor.ts");
       const report = await doctor();
-      process.stdout.write(command.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-      return 0;
+      if (command.remote === undefined) {
+        process.stdout.write(command.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+        return 0;
+      }
+      const { formatProbe, probeRegistry } = await import("../remote/registry-probe.ts");
+      const registry = await probeRegistry(command.remote);
+      process.stdout.write(command.json ? `${JSON.stringify({ ...report, registry }, null, 2)}\n` : `${formatReport(report)}${formatProbe(registry)}\n`);
+      // Exit 1 when the registry cannot be reached, so scripts can gate on it.
+      return registry.reachable ? 0 : 1;
     }
     case "serve":
     case "exec":
