@@ -3,6 +3,7 @@
  * output, ids echoed byte-for-byte (64-bit integers included), batches and
  * non-objects rejected, responses from the client treated as fatal.
  */
+import { type TraceContext, traceContextOf } from "./trace-context.ts";
 import type { ByteFrame } from "./byte-frame.ts";
 import { moreValuesThan, parseWireJson, stringEnd } from "./json-numbers.ts";
 import { describeJsonSyntaxError } from "./json-syntax.ts";
@@ -15,7 +16,7 @@ export type RequestId = { readonly json: string };
 export const UNPARSEABLE_ID: RequestId = { json: "-1" };
 
 export type Incoming =
-  | { kind: "request"; id: RequestId; method: string; params: unknown }
+  | { kind: "request"; id: RequestId; method: string; params: unknown; trace?: TraceContext }
   | { kind: "notification"; method: string; params: unknown }
   | { kind: "response" }
   | { kind: "malformed"; detail: string };
@@ -41,7 +42,8 @@ export function parseIncoming(text: string, maxValues = Number.POSITIVE_INFINITY
     if (!hasId) return { kind: "notification", method: msg.method, params: msg.params ?? null };
     const id = requestId(text, msg.id);
     if (!id) return { kind: "malformed", detail: "data did not match any variant of untagged enum RequestId" };
-    return { kind: "request", id, method: msg.method, params: msg.params ?? null };
+    const trace = traceContextOf(msg.trace);
+    return trace ? { kind: "request", id, method: msg.method, params: msg.params ?? null, trace } : { kind: "request", id, method: msg.method, params: msg.params ?? null };
   }
   if ("method" in msg) return { kind: "malformed", detail: `invalid type: ${describeValue(msg.method)}, expected a string` };
   if (hasId && ("result" in msg || "error" in msg)) return { kind: "response" };

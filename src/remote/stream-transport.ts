@@ -5,6 +5,7 @@
  * decrypted and reassembled into messages for the Connection. Any Noise or
  * relay failure resets the stream; its end detaches the session (resumable).
  */
+import { type TraceContext, traceContextOf } from "../protocol/trace-context.ts";
 import type { FrameSink, Frame, SendResult } from "../server/outbox.ts";
 import type { Connection } from "../server/connection.ts";
 import { MAX_INCOMING_MESSAGE_BYTES } from "../server/limits.ts";
@@ -24,7 +25,7 @@ export class StreamTransport implements FrameSink {
   private inFlightBytes = 0;
   private congested = false;
   /** Messages received while the server asked us to stop reading. */
-  private held: string[] | null = null;
+  private held: { text: string; trace: TraceContext | undefined }[] | null = null;
   private closed = false;
 
   constructor(
@@ -64,7 +65,7 @@ export class StreamTransport implements FrameSink {
   resumeReceiving(): void {
     const held = this.held ?? [];
     this.held = null;
-    for (const text of held) this.connection?.receive(text);
+    for (const { text, trace } of held) this.connection?.receive(text, trace);
   }
 
   /** One `data` frame from the harness. */
@@ -77,6 +78,8 @@ export class StreamTransport implements FrameSink {
       const why = e instanceof NoiseError ? e.message : String(e);
       return this.fail(`failed to process Noise relay payload: ${why}`);
     }
+    // The frame's trace context goes with the messages it completes.
+    const trace = traceContextOf(data);
     for (const bytes of messages) {
       if (this.closed) return;
       if (bytes.length > MAX_INCOMING_MESSAGE_BYTES) {
@@ -84,9 +87,9 @@ export class StreamTransport implements FrameSink {
       }
       const text = decoder.decode(bytes);
       if (this.held === null) {
-        this.connection?.receive(text);
+        this.connection?.receive(text, trace);
       } else if (this.held.length < REMOTE_STREAM_PAUSED_INBOUND_MESSAGES) {
-        this.held.push(text);
+        this.held.push({ text, trace });
       } else {
         return this.fail(`more than ${REMOTE_STREAM_PAUSED_INBOUND_MESSAGES} messages arrived while the stream was not read`);
       }

@@ -24,6 +24,7 @@ import { encodeNotification } from "../protocol/envelope.ts";
 import { decodeParams, dispatch, type RequestContext } from "./router.ts";
 import { type Frame, type FrameSink, Outbox } from "./outbox.ts";
 import { Inbox } from "./inbox.ts";
+import type { TraceContext } from "../protocol/trace-context.ts";
 import { LARGE_MESSAGE_ROOM_AFTER_START_MS, MAX_INCOMING_JSON_VALUES } from "./limits.ts";
 import type { ServerContext } from "./server-context.ts";
 import type { Attachment, Session } from "./session.ts";
@@ -66,10 +67,16 @@ export class Connection implements Attachment {
     return this.inbox.admitMessage(soFar, final, retry);
   }
 
-  /** One frame (WebSocket message or stdio line) from the client. */
-  receive(text: string): void {
+  /**
+   * One frame (WebSocket message or stdio line) from the client. `trace`: the
+   * transport's trace context (a relay data frame's), used when the request
+   * carries none of its own.
+   */
+  receive(text: string, trace?: TraceContext): void {
     if (this.closed) return;
-    this.inbox.push(parseIncoming(text, MAX_INCOMING_JSON_VALUES), text.length);
+    const msg = parseIncoming(text, MAX_INCOMING_JSON_VALUES);
+    if (trace && msg.kind === "request" && !msg.trace) msg.trace = trace;
+    this.inbox.push(msg, text.length);
     void this.admit();
   }
 
@@ -148,7 +155,7 @@ export class Connection implements Attachment {
             break;
           }
           this.inflight++;
-          const work = msg.kind === "request" ? this.handleRequest(msg.id, msg.method, msg.params) : this.rejectMalformed(msg.detail);
+          const work = msg.kind === "request" ? this.handleRequest(msg.id, msg.method, msg.params, msg.trace) : this.rejectMalformed(msg.detail);
           // The room is held until the answer (the handler's copies count too), but not by a handler that
           // waits on something outside: a write into a child that never reads would keep it forever and
           // starve every other connection's large messages.
@@ -197,14 +204,14 @@ export class Connection implements Attachment {
     void this.closedByTransport();
   }
 
-  private async handleRequest(id: RequestId, method: string, params: unknown): Promise<void> {
+  private async handleRequest(id: RequestId, method: string, params: unknown, trace: TraceContext | undefined): Promise<void> {
     let reply: Frame;
     const afterReply: (() => void)[] = [];
     try {
       const result =
         method === "initialize"
           ? await this.initialize(params)
-          : await dispatch(method, params, (f) => this.gate(f, afterReply));
+          : await dispatch(method, params, (f) => this.gate(f, afterReply, trace ?? null));
       reply = encodeResult(id, result);
     } catch (e) {
       const err = e instanceof RpcError ? e : internalError(e instanceof Error ? e.message : String(e));
@@ -215,7 +222,7 @@ export class Connection implements Attachment {
     for (const fn of afterReply) fn();
   }
 
-  private gate(family: string, afterReply: (() => void)[]): RequestContext {
+  private gate(family: string, afterReply: (() => void)[], trace: TraceContext | null): RequestContext {
     if (this.lifecycle === "new" || this.lifecycle === "initializing") {
       throw invalidRequest(`client must call initialize before using ${family} methods`);
     }
@@ -231,6 +238,7 @@ export class Connection implements Attachment {
       server: this.server,
       session: this.session!,
       connection: { files: this.files, watches: this.watches, http: this.http, httpConnection },
+      trace,
     };
   }
 

@@ -15,10 +15,12 @@ import { describeValue, serdeMessage } from "../protocol/serde.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { type ServerContext, fsSandboxScope } from "./server-context.ts";
 import type { Session } from "./session.ts";
+import type { TraceContext } from "../protocol/trace-context.ts";
 
 /** What belongs to the connection, not the session: file handles, watches, HTTP streams. */
 export type ConnectionScope = FsConnection & { http: HttpStreams; httpConnection: HttpConnection };
-export type RequestContext = { server: ServerContext; session: Session; connection: ConnectionScope };
+/** `trace`: the request's W3C trace context (its `trace` member, or its relay frame's), for logging and tracing. */
+export type RequestContext = { server: ServerContext; session: Session; connection: ConnectionScope; trace: TraceContext | null };
 type Handler<M extends MethodName> = (ctx: RequestContext, params: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>>;
 type RoutedMethod = Exclude<MethodName, "initialize">;
 
