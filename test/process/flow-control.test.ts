@@ -64,6 +64,8 @@ async function stalledRun(
     ws.text(JSON.stringify({ method: "initialized", params: {} }));
     const started = call(2, "process/start", { processId: "p", argv, cwd: "file:///tmp", env: { PATH: "/usr/bin:/bin" }, tty });
     ws.pause();
+    // Not before the child exists: "no child yet" must not read as "wrote everything" (a race under load).
+    await waitUntil(() => childWritten(server!.proc.pid) !== null, 10_000, "the child to start");
     // The child is blocked once its written bytes stop moving (or it wrote everything: not blocked at all).
     const blockedAt = await waitUntilSteady(() => childWritten(server!.proc.pid) ?? Number.POSITIVE_INFINITY, "the child to block", { done: (n) => n >= TOTAL });
     await whileBlocked(call);
