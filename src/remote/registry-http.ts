@@ -2,7 +2,7 @@
  * One registry request (remote.md §2.1): `POST` JSON with `content-type:
  * application/json` and an accept-anything header, the auth headers, no redirects, a
  * time budget. Replies may be gzip or zstd encoded (asked for with
- * `accept-encoding: gzip, zstd`, as newer references do) and are decoded here
+ * `accept-encoding: zstd,gzip`, byte for byte what 0.171.0 sends) and are decoded here
  * with a size cap. Non-2xx answers become RegistryError with the reference's
  * texts.
  */
@@ -60,7 +60,7 @@ export async function postJson(
     ...signed,
     ...authHeaders(target.auth, "POST", url, signed, text, (target.now ?? (() => new Date()))()),
     accept: "*/*",
-    "accept-encoding": "gzip, zstd",
+    "accept-encoding": "zstd,gzip",
     ...extraHeaders,
   };
   const timeout = AbortSignal.timeout(REGISTRY_REQUEST_TIMEOUT_MS);

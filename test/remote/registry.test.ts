@@ -40,7 +40,7 @@ describe("register", () => {
     expect(req!.headers).toMatchObject({
       "content-type": "application/json",
       accept: "*/*",
-      "accept-encoding": "gzip, zstd",
+      "accept-encoding": "zstd,gzip",
       authorization: "Bearer sk-test",
     });
   });
