@@ -5,7 +5,7 @@ import { serveStdio } from "../transport/stdio.ts";
 import { listenWebSocket } from "../transport/websocket.ts";
 import type { ServeOptions } from "./args.ts";
 import type { RemoteOptions } from "./remote-args.ts";
-import { checkAuthorization } from "../server/auth.ts";
+import { checkAuthorization, refusalText } from "../server/auth.ts";
 import { authConfigFrom, secretPathsOf } from "./auth-flags.ts";
 import { UsageError, isLoopback } from "./listen.ts";
 import { releaseStartupCode } from "./release-startup-code.ts";
@@ -66,8 +66,11 @@ export async function serve(options: ServeOptions): Promise<number> {
     port,
     (headers) => {
       if (!auth) return undefined;
-      const failure = checkAuthorization(headers.get("authorization"), auth, Date.now() / 1000);
-      return failure ? plainReply(401, failure) : undefined;
+      const reason = checkAuthorization(headers.get("authorization"), auth, Date.now() / 1000);
+      if (reason === undefined) return undefined;
+      // The reason names no part of the token or the secret.
+      console.error(`execbox: refused an upgrade (401): ${reason}`);
+      return plainReply(401, refusalText(reason));
     },
     (local, remote) => {
       const verdict = classifyPeer(local, remote);

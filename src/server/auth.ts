@@ -5,7 +5,7 @@
  * 401, never anything derived from the secret or the presented token.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { type JwtConfig, JwtFailure, checkJwt } from "./jwt.ts";
+import { type JwtConfig, JwtFailure, checkJwt, wireJwtFailure } from "./jwt.ts";
 
 /** Default leeway for `exp`/`nbf`, seconds (the reference's). */
 export const DEFAULT_MAX_CLOCK_SKEW_SECONDS = 30;
@@ -36,7 +36,11 @@ export const AuthFailure = {
   ...JwtFailure,
 } as const;
 
-/** Checks an upgrade's `Authorization` header; returns a failure text or undefined when allowed. */
+/**
+ * Checks an upgrade's `Authorization` header; returns the reason it is refused
+ * (for the executor's log) or undefined when allowed. The client's 401 text is
+ * `refusalText(reason)`.
+ */
 export function checkAuthorization(header: string | null, config: AuthConfig, nowSeconds: number): string | undefined {
   if (header === null) return AuthFailure.missing;
   const space = header.indexOf(" ");
@@ -48,4 +52,9 @@ export function checkAuthorization(header: string | null, config: AuthConfig, no
     return timingSafeEqual(digest, config.tokenSha256) ? undefined : AuthFailure.badToken;
   }
   return checkJwt(token, config, nowSeconds);
+}
+
+/** The plain-text body of the 401 for a refusal reason: the reference's wording (a JWT's precise reason is only logged). */
+export function refusalText(reason: string): string {
+  return wireJwtFailure(reason);
 }

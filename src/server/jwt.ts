@@ -40,7 +40,29 @@ export const JwtFailure = {
   audience: "websocket jwt audience mismatch",
 } as const;
 
-/** Returns the 401 text for a token that does not pass, undefined when it does. */
+/**
+ * Refusals the reference makes too but words as plain `invalid websocket jwt`
+ * (it also refuses tokens with non-canonical signatures, duplicate members,
+ * non-integer or out-of-range dates) or that only execbox makes (padded
+ * header or claims, `crit`, dates past 2^53 or the year 9999, negative `nbf`,
+ * any bad `iat`). On the wire all of them read as the reference's text; the
+ * precise reason goes to the executor's log (`wireJwtFailure`).
+ */
+const REFERENCE_WORDS_AS_INVALID: ReadonlySet<string> = new Set([
+  JwtFailure.encoding,
+  JwtFailure.duplicate,
+  JwtFailure.crit,
+  JwtFailure.exp,
+  JwtFailure.nbf,
+  JwtFailure.iat,
+]);
+
+/** The 401 text a client gets for a refusal reason: the reference's wording for the same token. */
+export function wireJwtFailure(reason: string): string {
+  return REFERENCE_WORDS_AS_INVALID.has(reason) ? JwtFailure.invalid : reason;
+}
+
+/** Returns the reason a token does not pass (see `wireJwtFailure` for what the client is told), undefined when it does. */
 export function checkJwt(token: string, config: JwtConfig, now: number): string | undefined {
   const parts = token.split(".");
   if (parts.length !== 3) return JwtFailure.invalid;
@@ -62,6 +84,8 @@ export function checkJwt(token: string, config: JwtConfig, now: number): string 
 /** The claims of a token whose signature holds: dates first (all of them well-formed), then time, issuer, audience. */
 function checkClaims(claims: Claims, config: JwtConfig, now: number): string | undefined {
   if (claims.exp === undefined || claims.exp === null) return JwtFailure.invalid;
+  // A negative integer `exp` has long passed: the reference says so.
+  if (typeof claims.exp === "number" && Number.isInteger(claims.exp) && claims.exp < 0) return JwtFailure.expired;
   if (!isNumericDate(claims.exp)) return JwtFailure.exp;
   // `null` reads as absent, as serde's Option does (the reference accepts `"nbf":null`).
   if (claims.nbf != null && !isNumericDate(claims.nbf)) return JwtFailure.nbf;

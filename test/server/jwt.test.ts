@@ -1,13 +1,15 @@
 /**
  * Strict signed bearer tokens, through a real executor: every token here is
- * validly signed, and each one the reference (0.169.0) accepts or words
- * differently is noted. Tokens are fixed (no clock) except where `now` matters.
+ * validly signed, and each one the reference (0.169.0, 0.171.0) accepts is
+ * noted. Where it refuses too, the client reads its exact text. Tokens are fixed (no clock) except where `now` matters.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+import { wireJwtFailure } from "../../src/server/jwt.ts";
 import { b64url, hs256, jwt, upgrade } from "../helpers/upgrade.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 setDefaultTimeout(30_000);
 
@@ -38,11 +40,18 @@ const withSignature = (token: string, edit: (sig: string) => string) => {
   return `${head}.${body}.${edit(sig)}`;
 };
 
+const refusalsLogged = (reason: string) => server.stderr().split(`execbox: refused an upgrade (401): ${reason}\n`).length - 1;
+
+/**
+ * Each case's last column is the refusal reason: the client gets the reference's wording for it
+ * (`wireJwtFailure`), and the executor logs the reason itself, once per refused upgrade.
+ */
 async function expectAnswers(cases: [string, string, number, string][]): Promise<void> {
-  const got = [];
-  for (const [name, token, status, body] of cases) {
-    got.push([name, ...(await upgrade(server.url, { authorization: `Bearer ${token}` }))]);
-    expect(got.at(-1)).toEqual([name, status, body]);
+  for (const [name, token, status, reason] of cases) {
+    const logged = refusalsLogged(reason);
+    const answer = await upgrade(server.url, { authorization: `Bearer ${token}` });
+    expect([name, ...answer]).toEqual([name, status, status === 401 ? wireJwtFailure(reason) : reason]);
+    if (status === 401) await waitUntil(() => refusalsLogged(reason) === logged + 1, 5_000, `the refusal of ${name} logged`);
   }
 }
 
@@ -101,7 +110,7 @@ test("exp, nbf and iat must be plain integers from 0 to the year 9999", async ()
     ["exp 1e300", sign(`{"exp":1e300}`), 401, "invalid websocket jwt exp claim"],
     ["exp past 2^53 (reference: accepted)", sign(`{"exp":9007199254740994}`), 401, "invalid websocket jwt exp claim"],
     ["exp year 10000 (reference: accepted)", sign({ exp: LAST + 1 }), 401, "invalid websocket jwt exp claim"],
-    ["exp negative", sign({ exp: -1 }), 401, "invalid websocket jwt exp claim"],
+    ["exp negative (the reference: expired)", sign({ exp: -1 }), 401, "expired websocket jwt"],
     ["exp string", sign({ exp: String(LAST) }), 401, "invalid websocket jwt exp claim"],
     ["exp missing", sign({ iat: 0 }), 401, "invalid websocket jwt"],
     ["exp null", sign({ exp: null }), 401, "invalid websocket jwt"],
@@ -115,4 +124,13 @@ test("exp, nbf and iat must be plain integers from 0 to the year 9999", async ()
     ["iat 1e300 (reference: accepted)", sign(`{"exp":${LAST},"iat":1e300}`), 401, "invalid websocket jwt iat claim"],
   ]);
   expect(server.stderr()).not.toContain(SECRET);
+});
+
+test("on the wire, every malformed-token reason reads as the reference's text", () => {
+  for (const reason of ["invalid websocket jwt encoding", "invalid websocket jwt: duplicate member", "unsupported critical websocket jwt header", "invalid websocket jwt exp claim", "invalid websocket jwt nbf claim", "invalid websocket jwt iat claim"]) {
+    expect(wireJwtFailure(reason)).toBe("invalid websocket jwt");
+  }
+  for (const reason of ["invalid websocket jwt", "expired websocket jwt", "websocket jwt is not valid yet", "websocket jwt issuer mismatch", "websocket jwt audience mismatch"]) {
+    expect(wireJwtFailure(reason)).toBe(reason);
+  }
 });
