@@ -9,16 +9,16 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { answers, type FakeRegistry, startFakeRegistry } from "../helpers/fake-registry.ts";
 import { type DirectHarness, FAKE_AWS, FakeDirect } from "../helpers/fake-direct.ts";
 import { execboxCommand, tempDir } from "../helpers/server.ts";
+import { type SpawnedExecutor, spawnExecutor } from "../helpers/spawned-executor.ts";
 
 const ENV = { PATH: "/usr/bin:/bin" };
 
-type Setup = { registry: FakeRegistry; direct: FakeDirect; home: Disposable; proc: Bun.Subprocess<"ignore", "ignore", "pipe">; stderr: () => string };
+type Setup = { registry: FakeRegistry; direct: FakeDirect; home: Disposable; proc: SpawnedExecutor["proc"]; stderr: () => string; executor: SpawnedExecutor };
 let running: Setup | undefined;
 
 afterEach(async () => {
   if (!running) return;
-  running.proc.kill("SIGKILL");
-  await running.proc.exited;
+  await running.executor.stop();
   running.direct.stop();
   running.home[Symbol.dispose]();
   await running.registry[Symbol.asyncDispose]();
@@ -32,15 +32,11 @@ function startDirect(prepare: (registry: FakeRegistry, direct: FakeDirect) => vo
   prepare(registry, direct);
   const home = tempDir();
   const { CODEX_API_KEY: _, ...env } = process.env;
-  const proc = Bun.spawn(
+  const executor = spawnExecutor(
     [...execboxCommand(), "--remote", registry.url, "--environment-id", "env-1", "--remote-transport", "direct", "--aws-sigv4"],
-    { stdout: "ignore", stderr: "pipe", stdin: "ignore", env: { ...env, ...aws, HOME: home.path } },
+    { ...env, ...aws, HOME: home.path },
   );
-  let err = "";
-  void (async () => {
-    for await (const c of proc.stderr) err += new TextDecoder().decode(c);
-  })();
-  running = { registry, direct, home, proc: proc as Setup["proc"], stderr: () => err };
+  running = { registry, direct, home, proc: executor.proc, stderr: executor.stderr, executor };
   return running;
 }
 

@@ -15,6 +15,7 @@ import { FakeRendezvous } from "../helpers/fake-rendezvous.ts";
 import { answers, type FakeRegistry, startFakeRegistry } from "../helpers/fake-registry.ts";
 import { REFERENCE_BIN } from "../helpers/reference-bin.ts";
 import { execboxCommand, tempDir } from "../helpers/server.ts";
+import { type SpawnedExecutor, spawnExecutor } from "../helpers/spawned-executor.ts";
 
 setDefaultTimeout(30_000);
 
@@ -25,7 +26,7 @@ function interopSuite(label: string, command: string[]): void {
   const home = tempDir("execbox-codex-home-");
   let rendezvous: FakeRendezvous;
   let registry: FakeRegistry;
-  let executor: Bun.Subprocess<"ignore", "ignore", "pipe">;
+  let executor: SpawnedExecutor | undefined;
   let client: ExecboxClient | undefined;
 
   const dataFramesFromHarness = () => rendezvous.fromHarness.filter((f) => f.body?.kind === "data").length;
@@ -35,22 +36,18 @@ function interopSuite(label: string, command: string[]): void {
     rendezvous = new FakeRendezvous();
     registry = startFakeRegistry({ rendezvousUrl: rendezvous.url(), harnessUrl: rendezvous.harnessUrl(), bindAuthorizations: true });
     // CODEX_API_KEY is the registry bearer; the reference accepts plain http/ws toward 127.0.0.1 in noise mode.
-    executor = Bun.spawn([...command, "--remote", registry.url, "--environment-id", ENVIRONMENT], {
-      env: { ...ENV, HOME: home.path, CODEX_HOME: home.path, CODEX_API_KEY: "test-key" },
-      // Not read by the test: an unread pipe could fill and stall the executor.
-      stdin: "ignore",
-      stdout: "ignore",
-      // Drained below, so a chatty executor never stalls on a full pipe.
-      stderr: "pipe",
+    executor = spawnExecutor([...command, "--remote", registry.url, "--environment-id", ENVIRONMENT], {
+      ...ENV,
+      HOME: home.path,
+      CODEX_HOME: home.path,
+      CODEX_API_KEY: "test-key",
     });
-    void new Response(executor.stderr).text();
-    await rendezvous.waitFor(() => rendezvous.connected, "the reference executor's rendezvous socket", 20_000);
+    await rendezvous.waitFor(() => rendezvous.connected, `${label}'s rendezvous socket`, 20_000);
   });
 
   afterAll(async () => {
     await client?.close();
-    executor?.kill("SIGKILL");
-    await executor?.exited;
+    await executor?.stop();
     rendezvous?.stop();
     await registry?.[Symbol.asyncDispose]();
     dir[Symbol.dispose]();

@@ -12,6 +12,7 @@ import { connectRemote } from "../../src/client/remote.ts";
 import { FakeRendezvous } from "../helpers/fake-rendezvous.ts";
 import { type FakeRegistry, startFakeRegistry } from "../helpers/fake-registry.ts";
 import { execboxCommand, tempDir } from "../helpers/server.ts";
+import { type SpawnedExecutor, spawnExecutor } from "../helpers/spawned-executor.ts";
 
 setDefaultTimeout(120_000);
 
@@ -22,27 +23,20 @@ const ENV = { PATH: "/usr/bin:/bin" };
 const dir = tempDir("execbox-many-streams-");
 let rendezvous: FakeRendezvous;
 let registry: FakeRegistry;
-let executor: Bun.Subprocess<"ignore", "ignore", "pipe">;
+let executor: SpawnedExecutor | undefined;
 const clients: ExecboxClient[] = [];
 
 beforeAll(async () => {
   // Room for 50 MiB of relay frames queued towards one harness socket (Bun's default would drop past 16 MiB).
   rendezvous = new FakeRendezvous({ backpressureLimit: 256 * 1024 * 1024 });
   registry = startFakeRegistry({ rendezvousUrl: rendezvous.url(), harnessUrl: rendezvous.harnessUrl(), bindAuthorizations: true });
-  executor = Bun.spawn([...execboxCommand(), "--remote", registry.url, "--environment-id", "env-1"], {
-    env: { ...ENV, CODEX_API_KEY: "test-key" },
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  void new Response(executor.stderr).text();
+  executor = spawnExecutor([...execboxCommand(), "--remote", registry.url, "--environment-id", "env-1"], { ...ENV, CODEX_API_KEY: "test-key" });
   await rendezvous.waitFor(() => rendezvous.connected, "the executor's rendezvous socket", 20_000);
 });
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
-  executor?.kill("SIGKILL");
-  await executor?.exited;
+  await executor?.stop();
   rendezvous?.stop();
   await registry?.[Symbol.asyncDispose]();
   dir[Symbol.dispose]();

@@ -10,19 +10,19 @@ import { FakeRendezvous } from "../helpers/fake-rendezvous.ts";
 import { NoiseHarness } from "../helpers/noise-harness.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { execboxCommand, startServer, tempDir } from "../helpers/server.ts";
+import { type SpawnedExecutor, spawnExecutor } from "../helpers/spawned-executor.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { parseNoiseKeyJson } from "../../src/remote/noise/index.ts";
 import { RELAY_RESET_REASON, dataFrame, resumeFrame } from "../../src/remote/relay/frame.ts";
 
 const ENV = { PATH: "/usr/bin:/bin" };
 
-type Setup = { registry: FakeRegistry; rendezvous: FakeRendezvous; harness: NoiseHarness; proc: Bun.Subprocess; stderr: () => string };
+type Setup = { registry: FakeRegistry; rendezvous: FakeRendezvous; harness: NoiseHarness; proc: Bun.Subprocess; stderr: () => string; executor: SpawnedExecutor };
 let running: Setup | undefined;
 
 afterEach(async () => {
   if (!running) return;
-  running.proc.kill("SIGKILL");
-  await running.proc.exited;
+  await running.executor.stop();
   running.rendezvous.stop();
   await running.registry[Symbol.asyncDispose]();
   running = undefined;
@@ -32,20 +32,14 @@ afterEach(async () => {
 async function startRemote(extraArgs: string[] = []): Promise<Setup> {
   const rendezvous = new FakeRendezvous();
   const registry = startFakeRegistry({ rendezvousUrl: rendezvous.url() });
-  const proc = Bun.spawn([...execboxCommand(), "--remote", registry.url, "--environment-id", "env-1", ...extraArgs], {
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-    env: { ...process.env, CODEX_API_KEY: "test-api-key" },
+  const executor = spawnExecutor([...execboxCommand(), "--remote", registry.url, "--environment-id", "env-1", ...extraArgs], {
+    ...process.env,
+    CODEX_API_KEY: "test-api-key",
   });
-  let err = "";
-  void (async () => {
-    for await (const c of proc.stderr) err += new TextDecoder().decode(c);
-  })();
   const harness = new NoiseHarness(rendezvous, registry, "env-1");
-  running = { registry, rendezvous, harness, proc, stderr: () => err };
+  running = { registry, rendezvous, harness, proc: executor.proc, stderr: executor.stderr, executor };
   await rendezvous.waitFor(() => rendezvous.connected, "the executor to connect", 15_000).catch((e) => {
-    throw new Error(`${e.message}; stderr: ${err}`);
+    throw new Error(`${e.message}; stderr: ${executor.stderr()}`);
   });
   return running;
 }
