@@ -8,7 +8,7 @@
  * they are the plain results.
  */
 import { encodeBase64 } from "../protocol/base64.ts";
-import { type ByteFrame, encodeBase64Frame } from "../protocol/byte-frame.ts";
+import { type LentFrame, encodeBase64Frame } from "../protocol/byte-frame.ts";
 import { releaseBuffer } from "../protocol/frame-memory.ts";
 import { SelfEncodingResult } from "../protocol/envelope.ts";
 
@@ -33,7 +33,7 @@ abstract class Base64Result extends SelfEncodingResult {
   }
 
   /** Encodes the reply straight into a byte frame and lets go of the bytes: once. */
-  response(idJson: string): ByteFrame {
+  response(idJson: string): LentFrame {
     if (!this.#bytes) throw new Error("result already encoded");
     const frame = encodeBase64Frame(`{"id":${idJson},"result":{"${this.key}":"`, this.#bytes, `"${this.after()}}}`);
     if (this.#recycle) this.#recycle();

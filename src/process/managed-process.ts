@@ -11,13 +11,14 @@ import { releaseBuffer } from "../protocol/frame-memory.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import type { OutputStream, ProcessReadResult, WriteStatus } from "../protocol/messages/process.ts";
 import type { Clock } from "../server/clock.ts";
+import { Waiters } from "../server/waiters.ts";
 import { DENIAL_SCAN_BYTES, looksDenied } from "../sandbox/denial.ts";
 import { OutputLog } from "./output-log.ts";
 import { type Child, type SpawnSpec, spawnChild } from "./spawn.ts";
 
 export interface ProcessEventSink {
   notify<N extends NotificationName>(method: N, params: NotificationParams<N>): void;
-  /** A `process/output` chunk, as raw bytes: the sink encodes it for its wire (borrowed, valid during the call). */
+  /** A `process/output` chunk, as raw bytes: the sink encodes it for its wire (lent: valid during the call only). */
   output(processId: string, seq: number, stream: OutputStream, bytes: Uint8Array): void;
   /** `undefined` when the consumer can take more output now, else a promise that settles when it can. */
   ready(): Promise<void> | undefined;
@@ -124,25 +125,26 @@ export class ManagedProcess {
 
   private unreadMayBeLost = false;
   private cancelGrace: (() => void) | null = null;
-  private catchUpWaiters: (() => void)[] = [];
+  private readonly catchingUp = new Waiters();
 
-  private catchUpHold(): Promise<void> | undefined {
-    if (!this.unreadMayBeLost || this.log.freeBytes >= CATCH_UP_PAUSE_MARGIN_BYTES) return undefined;
-    return new Promise((resolve) => this.catchUpWaiters.push(resolve));
+  /**
+   * Whether output may be produced now: the consumer's credit (the
+   * connection's flow) and this process's own catch-up hold. `undefined`: go on.
+   */
+  private outputHold(): Promise<void> | undefined {
+    return this.sink.ready() ?? this.catchingUp.unless(this.unreadMayBeLost && this.log.freeBytes < CATCH_UP_PAUSE_MARGIN_BYTES);
   }
 
   private caughtUp(): void {
     this.unreadMayBeLost = false;
-    const waiters = this.catchUpWaiters;
-    this.catchUpWaiters = [];
-    for (const w of waiters) w();
+    this.catchingUp.wakeAll();
   }
 
   private async pump(stream: ReadableStream<Uint8Array>, name: OutputStream): Promise<void> {
     const reader = stream.getReader();
     try {
       for (;;) {
-        const wait = this.sink.ready() ?? this.catchUpHold();
+        const wait = this.outputHold();
         if (wait) {
           await wait;
           continue;
@@ -164,7 +166,7 @@ export class ManagedProcess {
   /** A PTY cannot be left unread like a pipe: while the consumer is backed up, its output is stopped instead. */
   private throttleTerminal(): void {
     if (this.terminalPaused) return;
-    const wait = this.sink.ready() ?? this.catchUpHold();
+    const wait = this.outputHold();
     if (!wait) return;
     this.terminalPaused = true;
     this.child.pauseOutput();

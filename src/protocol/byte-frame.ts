@@ -13,13 +13,29 @@ import type { OutputStream } from "./messages/process.ts";
 /** Bytes a transport may write in front of a `ByteFrame` (a WebSocket header is at most 10). */
 export const FRAME_HEADROOM = 10;
 
+declare const lent: unique symbol;
+
 /**
  * A frame's JSON as UTF-8 in `buf[start, end)`. `buf[start - FRAME_HEADROOM,
  * start)` and `buf[end]` are scratch the transport may overwrite (a frame
- * header, a newline). Borrowed: valid only during the send it is passed to, so
- * whoever keeps it copies it.
+ * header, a newline).
+ *
+ * Lent, not given: it points into a buffer the next encode rewrites, so it is
+ * valid only during the one `send` it is passed to — never kept, never
+ * awaited across. The brand keeps it out of anything typed to hold frames
+ * (the flow's queue holds `KeptFrame`s, made by `keepFrame`, a copy); and with
+ * `EXECBOX_CHECK_LENT_FRAMES=1` (the test suite) the flow overwrites it once
+ * its send returns, so a transport that kept one sends garbage and fails.
  */
-export type ByteFrame = { buf: Uint8Array; start: number; end: number };
+export type LentFrame = { readonly buf: Uint8Array; readonly start: number; readonly end: number; readonly [lent]: true };
+
+/** Overwrite lent frames after their send (see LentFrame); off in production, on in tests. */
+export const CHECK_LENT_FRAMES = process.env.EXECBOX_CHECK_LENT_FRAMES === "1";
+
+/** Ends a lent frame's loan: with the check on, its bytes become `#`s (not JSON: any late reader fails). */
+export function endLoan(frame: LentFrame): void {
+  if (CHECK_LENT_FRAMES) frame.buf.fill(0x23, frame.start, frame.end);
+}
 
 /**
  * Frames up to this size are built in one shared buffer (a 1 MiB
@@ -32,13 +48,13 @@ export const SHARED_FRAME_BUFFER_MAX = 2 * 1024 * 1024;
 const frames = createFrameArena(SHARED_FRAME_BUFFER_MAX);
 
 /** `{"method":"process/output","params":{…,"chunk":"<base64>"}}` for `bytes`, in a shared buffer. */
-export function encodeOutputFrame(processId: string, seq: number, stream: OutputStream, bytes: Uint8Array): ByteFrame {
+export function encodeOutputFrame(processId: string, seq: number, stream: OutputStream, bytes: Uint8Array): LentFrame {
   const head = `{"method":"process/output","params":{"processId":${JSON.stringify(processId)},"seq":${seq},"stream":"${stream}","chunk":"`;
   return encodeBase64Frame(head, bytes, '"}}');
 }
 
 /** `head` + base64 of `bytes` + `tail` as one frame (head and tail are JSON text; base64 needs no escaping). */
-export function encodeBase64Frame(head: string, bytes: Uint8Array, tail: string): ByteFrame {
+export function encodeBase64Frame(head: string, bytes: Uint8Array, tail: string): LentFrame {
   const headBytes = Buffer.byteLength(head);
   const base64Bytes = Math.ceil(bytes.byteLength / 3) * 4;
   const base64Start = FRAME_HEADROOM + headBytes;
@@ -49,7 +65,12 @@ export function encodeBase64Frame(head: string, bytes: Uint8Array, tail: string)
   buf.write(head, start, "utf8");
   frames.write(bytes, buf, base64Start);
   buf.write(tail, tailAt, "utf8");
-  return { buf, start, end };
+  return lend(buf, start, end);
+}
+
+/** The one place a frame is lent: a view of a buffer its owner will rewrite. */
+function lend(buf: Uint8Array, start: number, end: number): LentFrame {
+  return { buf, start, end } as unknown as LentFrame;
 }
 
 function bufferFor(size: number): Buffer {
@@ -57,6 +78,6 @@ function bufferFor(size: number): Buffer {
 }
 
 /** The frame's JSON text (tests, and transports without a byte path). */
-export function byteFrameText(frame: ByteFrame): string {
+export function byteFrameText(frame: LentFrame): string {
   return Buffer.from(frame.buf.buffer, frame.buf.byteOffset + frame.start, frame.end - frame.start).toString("utf8");
 }

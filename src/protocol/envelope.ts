@@ -4,7 +4,7 @@
  * non-objects rejected, responses from the client treated as fatal.
  */
 import { type TraceContext, traceContextOf } from "./trace-context.ts";
-import type { ByteFrame } from "./byte-frame.ts";
+import type { LentFrame } from "./byte-frame.ts";
 import { moreValuesThan, parseWireJson, stringEnd } from "./json-numbers.ts";
 import { describeJsonSyntaxError } from "./json-syntax.ts";
 import { describeValue } from "./serde.ts";
@@ -99,11 +99,11 @@ function rawTopLevelValue(text: string, key: string): string | undefined {
  * plain result object (`toJSON`).
  */
 export abstract class SelfEncodingResult {
-  abstract response(idJson: string): string | ByteFrame;
+  abstract response(idJson: string): string | LentFrame;
 }
 
-/** The reply frame: JSON text, or a borrowed byte frame for a self-encoding result (send it before encoding another). */
-export function encodeResult(id: RequestId, result: unknown): string | ByteFrame {
+/** The reply frame: JSON text, or a lent byte frame for a self-encoding result (send it before encoding another). */
+export function encodeResult(id: RequestId, result: unknown): string | LentFrame {
   if (result instanceof SelfEncodingResult) return result.response(id.json);
   return `{"id":${id.json},"result":${JSON.stringify(result)}}`;
 }

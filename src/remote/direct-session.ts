@@ -10,7 +10,7 @@
 import type { Connection } from "../server/connection.ts";
 import type { ExecServer } from "../server/exec-server.ts";
 import { MAX_INCOMING_MESSAGE_BYTES } from "../server/limits.ts";
-import type { Frame, FrameSink, SendResult } from "../server/outbox.ts";
+import type { ConnectionTransport, Frame, KeptFrame, SendResult } from "../server/flow.ts";
 import { systemClock } from "../server/clock.ts";
 import { CloseCode } from "../transport/ws-frames.ts";
 import { RELAY_CONNECT_TIMEOUT_MS, RELAY_PING_INTERVAL_MS, RELAY_PONG_TIMEOUT_MS } from "./relay/limits.ts";
@@ -73,7 +73,7 @@ export class DirectSession implements SocketEvents {
     this.connection?.receive(text);
   }
 
-  /** Only after a "congested" send: the outbox waits for exactly that drain and must never be re-entered from inside `send`. */
+  /** Only after a "congested" send: the flow waits for exactly that drain and must never be re-entered from inside `send`. */
   onDrain(): void {
     if (!this.congested) return;
     this.congested = false;
@@ -86,9 +86,9 @@ export class DirectSession implements SocketEvents {
   }
 
   /** Sends are queued whole (never dropped while open); anything the kernel did not take yet reports "congested". */
-  private sink(socket: RendezvousSocket): FrameSink {
+  private sink(socket: RendezvousSocket): ConnectionTransport {
     return {
-      send: (frame: Frame): SendResult => {
+      send: (frame: Frame | KeptFrame): SendResult => {
         // Ending: take nothing, so producers stay paused and the output stays retained for a resume.
         if (socket.closed) return "dropped";
         socket.sendText(typeof frame === "string" ? Buffer.from(frame, "utf8") : frame.buf.subarray(frame.start, frame.end));

@@ -32,7 +32,7 @@ export const REGISTRATION_CONFLICT_JITTER = 0.5;
 export const REMOTE_STREAM_IN_FLIGHT_BYTES = 256 * 1024;
 /**
  * Sealed bytes queued in a stream (not yet handed to the relay) above which
- * its sink reports "congested": the server's outbox then holds further frames
+ * its transport reports "congested": the connection's flow then holds further frames
  * and its producers wait, as on a backed-up WebSocket. Nothing is dropped.
  */
 export const REMOTE_STREAM_CONGESTED_BYTES = 512 * 1024;

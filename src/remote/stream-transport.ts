@@ -6,7 +6,7 @@
  * relay failure resets the stream; its end detaches the session (resumable).
  */
 import { type TraceContext, traceContextOf } from "../protocol/trace-context.ts";
-import type { FrameSink, Frame, SendResult } from "../server/outbox.ts";
+import type { ConnectionTransport, Frame, KeptFrame, SendResult } from "../server/flow.ts";
 import type { Connection } from "../server/connection.ts";
 import { MAX_INCOMING_MESSAGE_BYTES } from "../server/limits.ts";
 import { NoiseError, type NoiseStreamReceiver, type NoiseStreamSender, type SealedRecord } from "./noise/index.ts";
@@ -16,7 +16,7 @@ import { REMOTE_STREAM_CONGESTED_BYTES, REMOTE_STREAM_IN_FLIGHT_BYTES, REMOTE_ST
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export class StreamTransport implements FrameSink {
+export class StreamTransport implements ConnectionTransport {
   connection: Connection | null = null;
   /** Sealed records not yet handed to the relay, oldest first. */
   private readonly queue: SealedRecord[] = [];
@@ -34,8 +34,8 @@ export class StreamTransport implements FrameSink {
     private readonly receiver: NoiseStreamReceiver,
   ) {}
 
-  /** The frame is borrowed: it is framed and sealed here, before returning. */
-  send(frame: Frame): SendResult {
+  /** The frame may be lent: it is framed and sealed here, before returning. */
+  send(frame: Frame | KeptFrame): SendResult {
     if (this.closed) return "sent";
     const json = typeof frame === "string" ? encoder.encode(frame) : frame.buf.subarray(frame.start, frame.end);
     let records: SealedRecord[];

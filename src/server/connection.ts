@@ -1,8 +1,9 @@
 /**
  * One client connection, whatever the transport: frames in, frames out.
- * Owns the lifecycle (initialize → initialized), request admission with the
- * per-connection concurrency limit (what waits, and what bounds it, is the
- * Inbox), and the one place where errors become JSON-RPC error responses.
+ * Owns the lifecycle (initialize → initialized), request admission in
+ * arrival order, and the one place where errors become JSON-RPC error
+ * responses. What waits and what bounds it is the connection's flow
+ * (ConnectionFlow) and its inbox.
  */
 import { environmentInfo } from "../environment/info.ts";
 import { RpcError, internalError, invalidRequest } from "../protocol/errors.ts";
@@ -22,7 +23,7 @@ import { MissingWatches } from "../fs/watch-missing.ts";
 import { HttpStreams } from "../http/request.ts";
 import { encodeNotification } from "../protocol/envelope.ts";
 import { decodeParams, dispatch, type RequestContext } from "./router.ts";
-import { type Frame, type FrameSink, Outbox } from "./outbox.ts";
+import { type ConnectionTransport, ConnectionFlow, type Frame } from "./flow.ts";
 import { Inbox } from "./inbox.ts";
 import type { TraceContext } from "../protocol/trace-context.ts";
 import { LARGE_MESSAGE_ROOM_AFTER_START_MS, MAX_INCOMING_JSON_VALUES } from "./limits.ts";
@@ -39,13 +40,11 @@ export type ConnectionOptions = {
 };
 
 export class Connection implements Attachment {
-  private readonly outbox: Outbox;
+  private readonly flow: ConnectionFlow;
   private lifecycle: Lifecycle = "new";
   private session: Session | null = null;
   private readonly inbox: Inbox;
   private admitting = false;
-  private inflight = 0;
-  private slotFreed: (() => void) | null = null;
   private closed = false;
   /** Connection-scoped resources: they do not survive a reconnect. */
   private readonly files = new FileHandleTable();
@@ -53,12 +52,12 @@ export class Connection implements Attachment {
   private readonly http: HttpStreams;
 
   constructor(
-    private readonly sink: FrameSink,
+    private readonly transport: ConnectionTransport,
     private readonly server: ServerContext,
     private readonly options: ConnectionOptions,
   ) {
-    this.outbox = new Outbox(sink);
-    this.inbox = new Inbox(sink, server.incoming);
+    this.flow = new ConnectionFlow(transport, server.concurrentRequests);
+    this.inbox = new Inbox(this.flow, server.incoming);
     this.http = new HttpStreams(server.env);
   }
 
@@ -82,21 +81,21 @@ export class Connection implements Attachment {
 
   /** The transport can take more outgoing frames. */
   drained(): void {
-    this.outbox.drained();
+    this.flow.drained();
   }
 
   send(frame: Frame): void {
     if (typeof frame !== "string") this.server.incoming.reclaimer.sent(frame.end - frame.start);
-    this.outbox.push(frame);
+    this.flow.send(frame);
   }
 
   ready(): Promise<void> | undefined {
-    return this.outbox.ready();
+    return this.flow.ready();
   }
 
   /** Resolves once every received message has been handled and answered (stdio EOF). */
   async idle(): Promise<void> {
-    while (!this.closed && (this.inbox.length > 0 || this.inflight > 0 || this.admitting)) {
+    while (!this.closed && (this.inbox.length > 0 || this.flow.requestsInFlight > 0 || this.admitting)) {
       await new Promise<void>((r) => this.progressWaiters.push(r));
     }
   }
@@ -116,14 +115,14 @@ export class Connection implements Attachment {
     this.closed = true;
     this.inbox.close();
     this.progressed();
-    // Detach first and synchronously: once the outbox is closed its producers
+    // Detach first and synchronously: once the flow is closed its producers
     // run again, and they must already see a detached session (holding unread
     // output) rather than push frames into a dead connection.
     const session = this.session;
     this.session = null;
     const ours = session?.attachment === this;
     if (ours && this.options.detachOnClose) this.server.sessions.detach(session);
-    this.outbox.close();
+    this.flow.close();
     this.watches.closeAll();
     this.http.closeAll();
     await this.files.closeAll();
@@ -131,9 +130,9 @@ export class Connection implements Attachment {
   }
 
   /**
-   * Takes messages in arrival order. A request waits for a free slot
-   * (`--concurrent-requests`); `initialize` completes before anything after it
-   * is looked at, so `initialized` and later requests see its outcome.
+   * Takes messages in arrival order. A request waits for the flow's request
+   * slot; `initialize` completes before anything after it is looked at, so
+   * `initialized` and later requests see its outcome.
    */
   private async admit(): Promise<void> {
     if (this.admitting) return;
@@ -144,17 +143,10 @@ export class Connection implements Attachment {
         const msg = entry.msg;
         // An unparseable frame takes a request slot too, so its error reply keeps its place in line.
         if (msg.kind === "request" || msg.kind === "malformed") {
-          while (this.inflight >= this.server.concurrentRequests) {
-            await new Promise<void>((r) => (this.slotFreed = r));
-          }
-          // A client that sends without reading meets a bounded backlog of answers, not an endless one.
-          const backlog = this.outbox.backlogged();
-          if (backlog) await backlog;
-          if (this.closed) {
+          if (!(await this.flow.requestSlot())) {
             this.inbox.finished(entry);
             break;
           }
-          this.inflight++;
           const work = msg.kind === "request" ? this.handleRequest(msg.id, msg.method, msg.params, msg.trace) : this.rejectMalformed(msg.detail);
           // The room is held until the answer (the handler's copies count too), but not by a handler that
           // waits on something outside: a write into a child that never reads would keep it forever and
@@ -163,10 +155,7 @@ export class Connection implements Attachment {
           const done = work.finally(() => {
             clearTimeout(handOff);
             this.inbox.finished(entry);
-            this.inflight--;
-            const wake = this.slotFreed;
-            this.slotFreed = null;
-            wake?.();
+            this.flow.releaseSlot();
             this.progressed();
           });
           if (msg.kind === "request" && msg.method === "initialize") await done;
@@ -200,7 +189,7 @@ export class Connection implements Attachment {
 
   /** Protocol violations drop the connection without a reply, as the reference does. */
   private violation(): void {
-    this.sink.abort();
+    this.transport.abort();
     void this.closedByTransport();
   }
 
@@ -231,7 +220,7 @@ export class Connection implements Attachment {
     }
     const httpConnection = {
       notify: <N extends NotificationName>(m: N, p: NotificationParams<N>) => this.send(encodeNotification(m, p)),
-      ready: () => this.outbox.ready(),
+      ready: () => this.flow.ready(),
       afterReply: (fn: () => void) => afterReply.push(fn),
     };
     return {

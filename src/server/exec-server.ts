@@ -19,7 +19,7 @@ import {
   MAX_OUTPUT_CHUNK_BYTES,
   RETAINED_OUTPUT_BYTES_PER_PROCESS,
 } from "./limits.ts";
-import type { FrameSink } from "./outbox.ts";
+import type { ConnectionTransport } from "./flow.ts";
 import { type ServerContext, sandboxHost } from "./server-context.ts";
 import { SessionRegistry } from "./session.ts";
 
@@ -79,8 +79,8 @@ export class ExecServer {
     };
   }
 
-  connect(sink: FrameSink, options: ConnectionOptions): Connection {
-    return new Connection(sink, this.context, options);
+  connect(transport: ConnectionTransport, options: ConnectionOptions): Connection {
+    return new Connection(transport, this.context, options);
   }
 
   /** Kills every session's processes. */

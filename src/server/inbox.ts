@@ -7,6 +7,7 @@
  * handler has started (see IncomingBudget).
  */
 import type { Incoming } from "../protocol/envelope.ts";
+import type { ReadingHold } from "./flow.ts";
 import type { IncomingBudget } from "./incoming-memory.ts";
 import { LARGE_INCOMING_MESSAGE_BYTES, MAX_INCOMING_MESSAGE_BYTES } from "./limits.ts";
 
@@ -17,13 +18,14 @@ export const INBOX_HIGH_WATER_BYTES = 16 * 1024 * 1024;
 /** A received message waiting to be handled; `reserved`: its share of the large-message room. */
 export type InboxEntry = { msg: Incoming; size: number; reserved: number };
 
-/** How the inbox stops and restarts the transport's reading. */
-export type ReadControl = { pauseReceiving?(): void; resumeReceiving?(): void };
+/** How the inbox stops and restarts the transport's reading (the connection's flow). */
+export type ReadControl = { holdReading(reason: ReadingHold, on: boolean): void };
 
 export class Inbox {
   private readonly entries: InboxEntry[] = [];
   private bytes = 0;
-  private paused = false;
+  /** Over a high-water mark, until back under half of both. */
+  private full = false;
   /** Reserved for this connection's large message (at most one): being received, queued or decoded. */
   private held = 0;
   /** Reserved for the message being received, not delivered yet. */
@@ -112,13 +114,11 @@ export class Inbox {
 
   /** Reading stops while over a high-water mark, until below half, or while a large message waits for room. */
   private updateReading(): void {
-    const full = this.paused
+    if (this.closed) return;
+    this.full = this.full
       ? this.entries.length >= INBOX_HIGH_WATER_MESSAGES / 2 || this.bytes >= INBOX_HIGH_WATER_BYTES / 2
       : this.entries.length >= INBOX_HIGH_WATER_MESSAGES || this.bytes >= INBOX_HIGH_WATER_BYTES;
-    const pause = full || this.roomWaiter !== null;
-    if (pause === this.paused || this.closed) return;
-    this.paused = pause;
-    if (pause) this.reading.pauseReceiving?.();
-    else this.reading.resumeReceiving?.();
+    this.reading.holdReading("inbox-full", this.full);
+    this.reading.holdReading("awaiting-room", this.roomWaiter !== null);
   }
 }

@@ -5,7 +5,7 @@ export const MAX_INCOMING_MESSAGE_BYTES = 16 * 1024 * 1024;
 /**
  * Output retained per process for `process/read` (reference: ~1 MiB, oldest
  * evicted). execbox keeps 4 MiB: enough to hold whatever may have been in
- * flight (outbox, socket buffers) when a connection drops, so a client that
+ * flight (the flow's queue, socket buffers) when a connection drops, so a client that
  * resumes and reads from its last seq loses nothing.
  */
 export const RETAINED_OUTPUT_BYTES_PER_PROCESS = 16 * 1024 * 1024;

@@ -12,7 +12,7 @@ import type { NotificationName, NotificationParams } from "../protocol/methods.t
 import type { ProcessEventSink } from "../process/managed-process.ts";
 import { ProcessTable, type ProcessTableOptions } from "../process/process-table.ts";
 import type { Clock } from "./clock.ts";
-import type { Frame } from "./outbox.ts";
+import type { Frame } from "./flow.ts";
 
 /** What a session needs from the connection it is attached to. */
 export interface Attachment {

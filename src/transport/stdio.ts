@@ -4,7 +4,7 @@
  * counts. EOF ends the only session (no detach window) and resolves `done`.
  */
 import type { ExecServer } from "../server/exec-server.ts";
-import type { SendResult } from "../server/outbox.ts";
+import type { SendResult } from "../server/flow.ts";
 
 export async function serveStdio(exec: ExecServer): Promise<void> {
   const out = process.stdout;
@@ -14,7 +14,7 @@ export async function serveStdio(exec: ExecServer): Promise<void> {
     {
       send(frame): SendResult {
         if (typeof frame === "string") return out.write(`${frame}\n`) ? "sent" : "congested";
-        // The stream may write later, and a byte frame is only lent: copy it, newline included.
+        // The stream may write later, and a byte frame may be lent: copy it, newline included.
         frame.buf[frame.end] = 0x0a;
         return out.write(new Uint8Array(frame.buf.subarray(frame.start, frame.end + 1))) ? "sent" : "congested";
       },

@@ -11,7 +11,7 @@ import type { Socket } from "bun";
 import type { Connection } from "../server/connection.ts";
 import { FRAME_HEADROOM } from "../protocol/byte-frame.ts";
 import { releaseBuffer } from "../protocol/frame-memory.ts";
-import type { Frame, SendResult } from "../server/outbox.ts";
+import type { Frame, KeptFrame, SendResult } from "../server/flow.ts";
 import { CloseCode, FrameReader, MAX_FRAME_HEADER_BYTES, Opcode, closePayload, encodeFrame, writeFrameHeader } from "./ws-frames.ts";
 
 /** Text frames up to this size are encoded into one reused buffer; bigger ones get their own. */
@@ -69,7 +69,7 @@ export class WebSocketPeer {
     });
   }
 
-  send(frame: Frame): SendResult {
+  send(frame: Frame | KeptFrame): SendResult {
     // Ending: take nothing, so producers stay paused and the output stays retained for a resume.
     if (this.closing) return "dropped";
     if (typeof frame !== "string") {

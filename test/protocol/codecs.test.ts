@@ -4,7 +4,7 @@ import { decodeBase64 } from "../../src/protocol/base64.ts";
 import { encodeResult, parseIncoming } from "../../src/protocol/envelope.ts";
 import { decodeParams } from "../../src/server/router.ts";
 import { BlockResult, FileDataResult } from "../../src/fs/base64-result.ts";
-import { type ByteFrame, SHARED_FRAME_BUFFER_MAX, byteFrameText } from "../../src/protocol/byte-frame.ts";
+import { type LentFrame, SHARED_FRAME_BUFFER_MAX, byteFrameText } from "../../src/protocol/byte-frame.ts";
 import { describeJsonSyntaxError } from "../../src/protocol/json-syntax.ts";
 import { parsePathUri, toPathUri } from "../../src/protocol/path-uri.ts";
 
@@ -111,7 +111,7 @@ describe("envelope", () => {
 });
 
 /** A reply as JSON text, whether it was built as a string or as a byte frame. */
-function replyText(reply: string | ByteFrame): string {
+function replyText(reply: string | LentFrame): string {
   return typeof reply === "string" ? reply : byteFrameText(reply);
 }
 
