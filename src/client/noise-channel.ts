@@ -59,6 +59,10 @@ export async function openNoiseChannel(params: NoiseChannelParams, events: Chann
 
   const channel = {
     closed: false,
+    /** Relay frames the kernel has not taken: the client holds further calls above SEND_HIGH_WATER_BYTES. */
+    get queuedBytes() {
+      return socket.queuedBytes;
+    },
     send(text: string) {
       if (channel.closed || !active) throw new ExecboxConnectionError("connection is closed");
       for (const record of active.sender.send(new TextEncoder().encode(text))) {
@@ -137,7 +141,7 @@ export async function openNoiseChannel(params: NoiseChannelParams, events: Chann
       params.url,
       {
         onMessage: (payload, binary) => (binary ? onFrame(payload) : fail("the rendezvous sent a text message")),
-        onDrain: () => {},
+        onDrain: () => active && !channel.closed && events.drained?.(),
         onClose: (why) => fail(`relay connection closed: ${why}`),
       },
       {

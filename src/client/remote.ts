@@ -21,6 +21,7 @@ import { openNoiseChannel } from "./noise-channel.ts";
 import type { Connector } from "./transport.ts";
 
 export { HARNESS_CLOSE_REASON, REMOTE_HANDSHAKE_TIMEOUT_MS } from "./noise-channel.ts";
+export { SEND_HIGH_WATER_BYTES } from "./calls.ts";
 
 export type RemoteCredentials = { bearer: string } | RegistryAuth;
 
