@@ -5,6 +5,18 @@
  * fresh harness identity, dials the harness rendezvous URL, and opens one
  * Noise stream pinned to the executor key the registry vouches for.
  *
+ * One rendezvous socket per stream, deliberately not one shared socket per
+ * (URL, credentials): the protocol binds a harness socket to one `…/connect`
+ * bundle (§2.5: a fresh bundle — identity, short-lived authorization bound to
+ * that key, and URL, signed in production (§3) — per harness (re)connect),
+ * and the reference harness does exactly this (one stream per websocket).
+ * The relay multiplexes the *executor's* socket, which many harnesses must
+ * reach through NAT; a harness dials out freely. A socket costs one TCP
+ * connect and upgrade, little next to the registry round trips and hybrid
+ * handshake each stream needs anyway, and keeps one stalled session from
+ * holding up the client's others on a shared TCP stream (the relay has no
+ * per-stream flow control, §5.8).
+ *
  * Bun only (the rendezvous socket is a raw Bun TCP socket), so it is the
  * package's `execbox/remote` entry, not part of the Node-compatible index.
  *
