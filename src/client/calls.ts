@@ -11,6 +11,19 @@ import type { Channel } from "./transport.ts";
 export const CALL_TIMEOUT_MS = 60_000;
 
 /**
+ * Bytes a channel may hold unsent (its `queuedBytes`: framed, sealed
+ * ciphertext the relay socket has not taken) before further calls wait,
+ * unsent and unencrypted, for it to drain. A caller that fires calls faster
+ * than the relay drains then holds only its own requests, not a second,
+ * growing copy of them in ciphertext. A call is admitted whole, so the queue
+ * peaks at this plus one message. 1 MiB is the executor's own relay bound
+ * (RELAY_SEND_HIGH_WATER_BYTES) and ≥ 16 full 60 KiB records in flight, so
+ * a fast relay is never idle waiting for us. No error: calls just go out
+ * later (their timeout runs from the send).
+ */
+export const SEND_HIGH_WATER_BYTES = 1024 * 1024;
+
+/**
  * Re-sent after a reconnect when the drop caught them in flight: they only
  * read, or (`process/write`) the executor dedupes them by `writeId`, which the
  * re-sent request carries unchanged. Connection-scoped reads (`fs/readBlock`
@@ -48,6 +61,8 @@ type Call = {
 export class PendingCalls {
   private nextId = 1;
   private readonly calls = new Map<number, Call>();
+  /** Unpinned calls not sent on the current channel (none yet, congested, or re-queued after a drop), oldest first. */
+  private unsent = new Set<Call>();
 
   /** Registers a call and returns its promise; it is sent by `send` or `flush`. */
   add(method: MethodName, params: unknown, timeoutMs: number, pinned: boolean): { call: Call; promise: Promise<unknown> } {
@@ -59,6 +74,7 @@ export class PendingCalls {
       call = { id, method, frame, timeoutMs, pinned, sentOn: null, timer: undefined, resolve, reject };
     });
     this.calls.set(id, call);
+    if (!pinned) this.unsent.add(call);
     return { call, promise };
   }
 
@@ -72,15 +88,24 @@ export class PendingCalls {
       return;
     }
     call.sentOn = channel;
+    this.unsent.delete(call);
     clearTimeout(call.timer);
     call.timer = setTimeout(() => {
       if (this.calls.delete(call.id)) call.reject(new ExecboxTimeoutError(call.method, call.timeoutMs));
     }, call.timeoutMs);
   }
 
-  /** Sends every queued call, oldest first (after a (re)connect). */
+  /** Sends queued calls, oldest first, until the channel holds more than SEND_HIGH_WATER_BYTES (the rest wait for `drained`). */
   flush(channel: Channel): void {
-    for (const call of [...this.calls.values()]) if (!call.sentOn && !call.pinned) this.send(call, channel);
+    for (const call of this.unsent) {
+      if ((channel.queuedBytes ?? 0) > SEND_HIGH_WATER_BYTES || channel.closed) return;
+      this.send(call, channel);
+    }
+  }
+
+  /** Calls not sent yet: waiting for a connection, or for a congested one to drain. */
+  get waiting(): number {
+    return this.unsent.size;
   }
 
   /** Settles the call a response frame answers; false if no such call waits. */
@@ -105,11 +130,13 @@ export class PendingCalls {
    * else rejected (they may have been applied). Queued calls stay queued.
    */
   dropped(channel: Channel, resumable: boolean): void {
+    const retried: Call[] = [];
     for (const call of [...this.calls.values()]) {
       if (call.sentOn !== channel && !call.pinned) continue;
       clearTimeout(call.timer);
       if (resumable && !call.pinned && RETRIED_ON_RECONNECT.has(call.method)) {
         call.sentOn = null;
+        retried.push(call);
         continue;
       }
       this.calls.delete(call.id);
@@ -124,6 +151,8 @@ export class PendingCalls {
         ),
       );
     }
+    // Re-sent in id order with those still waiting: a process's stdin writes must not overtake each other.
+    if (retried.length > 0) this.unsent = new Set([...retried, ...this.unsent].sort((a, b) => a.id - b.id));
   }
 
   /** Rejects every call (client closed or failed). */
@@ -133,5 +162,6 @@ export class PendingCalls {
       call.reject(error(call.method));
     }
     this.calls.clear();
+    this.unsent.clear();
   }
 }

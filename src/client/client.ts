@@ -83,6 +83,11 @@ export class ExecboxClient {
     return this.current;
   }
 
+  /** Bytes the connection holds unsent (0 where the transport cannot tell) and calls not sent yet (no connection, or it is congested). */
+  get sendBacklog(): { queuedBytes: number; waitingCalls: number } {
+    return { queuedBytes: this.channel?.queuedBytes ?? 0, waitingCalls: this.calls.waiting };
+  }
+
   on<K extends keyof ClientEvents>(event: K, listener: (...args: ClientEvents[K]) => void): () => void {
     return this.emitter.on(event, listener);
   }
@@ -158,8 +163,9 @@ export class ExecboxClient {
     }
     if (pinned && !this.channel) return Promise.reject(new ExecboxConnectionError("no connection", method));
     const { call, promise } = this.calls.add(method, params, timeoutMs, pinned);
-    // Otherwise the call waits in the queue for the next initialized connection.
-    if (this.channel && (pinned || this.live)) this.calls.send(call, this.channel);
+    // Otherwise the call waits in the queue for the next initialized connection, or for a congested one to drain.
+    if (this.channel && pinned) this.calls.send(call, this.channel);
+    else if (this.channel && this.live) this.calls.flush(this.channel);
     return promise as Promise<ResultOf<M>>;
   }
 
@@ -169,6 +175,7 @@ export class ExecboxClient {
     channel = await this.connector.open({
       message: (text) => channel === this.channel && this.onMessage(text),
       closed: (reason) => channel && this.dropChannel(channel, reason),
+      drained: () => channel === this.channel && this.live && this.calls.flush(channel),
     });
     if (channel.closed) throw new ExecboxConnectionError(`connection to ${this.connector.target} closed at once`);
     this.channel = channel;

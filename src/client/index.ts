@@ -36,7 +36,7 @@ export {
   RECOVERY_DEADLINE_MS,
   type StartProcessParams,
 } from "./client.ts";
-export { CALL_TIMEOUT_MS, RETRIED_ON_RECONNECT } from "./calls.ts";
+export { CALL_TIMEOUT_MS, RETRIED_ON_RECONNECT, SEND_HIGH_WATER_BYTES } from "./calls.ts";
 export {
   ExecboxConnectionError,
   ExecboxHttpBodyError,

@@ -28,6 +28,8 @@ import type { Channel, ChannelEvents } from "./transport.ts";
 export const REMOTE_HANDSHAKE_TIMEOUT_MS = 15_000;
 /** The reason of the reset a harness sends when its client closes the stream (the executor accepts any non-empty reason). */
 export const HARNESS_CLOSE_REASON = "harness_closed";
+/** The reason of the reset a new stream sends first for the stream it replaces (see `replacesStreamId`). */
+export const HARNESS_REPLACED_REASON = "harness_stream_replaced";
 
 export type NoiseChannelParams = {
   /** The harness rendezvous URL from `…/connect`. */
@@ -40,13 +42,23 @@ export type NoiseChannelParams = {
   authorization: string;
   harnessKeys: HybridKeyPair;
   handshakeTimeoutMs?: number;
+  /** The new stream's id (a UUIDv4; it goes into the prologue). */
+  streamId: string;
+  /**
+   * The client's previous stream, if any. It is reset on the new socket
+   * before the new stream opens, so the executor detaches its session before
+   * a resume on the new stream can ask for it (otherwise -32010 "already
+   * attached" whenever the rendezvous tells the executor late, or never, that
+   * the old harness socket is gone). Harmless when the executor already knows.
+   */
+  replacesStreamId?: string;
 };
 
 type Active = { sender: NoiseStreamSender; receiver: NoiseStreamReceiver };
 
 /** Opens a stream and completes its handshake; resolves with the channel once message 2 is accepted. */
 export async function openNoiseChannel(params: NoiseChannelParams, events: ChannelEvents): Promise<Channel> {
-  const streamId = crypto.randomUUID();
+  const { streamId } = params;
   const initiator = new NoiseInitiator({
     prologue: buildPrologue({ environmentId: params.environmentId, executorRegistrationId: params.executorRegistrationId, streamId }),
     localStatic: params.harnessKeys,
@@ -59,6 +71,10 @@ export async function openNoiseChannel(params: NoiseChannelParams, events: Chann
 
   const channel = {
     closed: false,
+    /** Relay frames the kernel has not taken: the client holds further calls above SEND_HIGH_WATER_BYTES. */
+    get queuedBytes() {
+      return socket.queuedBytes;
+    },
     send(text: string) {
       if (channel.closed || !active) throw new ExecboxConnectionError("connection is closed");
       for (const record of active.sender.send(new TextEncoder().encode(text))) {
@@ -137,7 +153,7 @@ export async function openNoiseChannel(params: NoiseChannelParams, events: Chann
       params.url,
       {
         onMessage: (payload, binary) => (binary ? onFrame(payload) : fail("the rendezvous sent a text message")),
-        onDrain: () => {},
+        onDrain: () => active && !channel.closed && events.drained?.(),
         onClose: (why) => fail(`relay connection closed: ${why}`),
       },
       {
@@ -153,6 +169,7 @@ export async function openNoiseChannel(params: NoiseChannelParams, events: Chann
   }
   socket.start();
   const send = (frame: RelayFrame) => socket.sendBinary(encodeRelayFrame(frame));
+  if (params.replacesStreamId !== undefined) send(resetFrame(params.replacesStreamId, HARNESS_REPLACED_REASON));
   send(resumeFrame(streamId));
   send(handshakeFrame(streamId, initiator.writeMessage1(new TextEncoder().encode(params.authorization))));
   const timeoutMs = params.handshakeTimeoutMs ?? REMOTE_HANDSHAKE_TIMEOUT_MS;

@@ -4,6 +4,19 @@
  * Each connection asks the registry's `…/connect` for a fresh bundle with a
  * fresh harness identity, dials the harness rendezvous URL, and opens one
  * Noise stream pinned to the executor key the registry vouches for.
+ *
+ * One rendezvous socket per stream, deliberately not one shared socket per
+ * (URL, credentials): the protocol binds a harness socket to one `…/connect`
+ * bundle (§2.5: a fresh bundle — identity, short-lived authorization bound to
+ * that key, and URL, signed in production (§3) — per harness (re)connect),
+ * and the reference harness does exactly this (one stream per websocket).
+ * The relay multiplexes the *executor's* socket, which many harnesses must
+ * reach through NAT; a harness dials out freely. A socket costs one TCP
+ * connect and upgrade, little next to the registry round trips and hybrid
+ * handshake each stream needs anyway, and keeps one stalled session from
+ * holding up the client's others on a shared TCP stream (the relay has no
+ * per-stream flow control, §5.8).
+ *
  * Bun only (the rendezvous socket is a raw Bun TCP socket), so it is the
  * package's `execbox/remote` entry, not part of the Node-compatible index.
  *
@@ -20,7 +33,8 @@ import { ExecboxConnectionError } from "./errors.ts";
 import { openNoiseChannel } from "./noise-channel.ts";
 import type { Connector } from "./transport.ts";
 
-export { HARNESS_CLOSE_REASON, REMOTE_HANDSHAKE_TIMEOUT_MS } from "./noise-channel.ts";
+export { HARNESS_CLOSE_REASON, HARNESS_REPLACED_REASON, REMOTE_HANDSHAKE_TIMEOUT_MS } from "./noise-channel.ts";
+export { SEND_HIGH_WATER_BYTES } from "./calls.ts";
 
 export type RemoteCredentials = { bearer: string } | RegistryAuth;
 
@@ -46,9 +60,16 @@ function registryAuth(credentials: RemoteCredentials): RegistryAuth {
   return "bearer" in credentials ? { kind: "bearer", token: credentials.bearer, fromStdin: false } : credentials;
 }
 
-/** A connector that opens one Noise stream to the environment's executor per `open`. */
+/**
+ * A connector that opens one Noise stream, on its own rendezvous socket, to
+ * the environment's executor per `open`. Each `open` after the first resets
+ * the previous stream on the new socket before opening the new one (see
+ * NoiseChannelParams.replacesStreamId).
+ */
 export function remoteConnector(options: RemoteOptions): Connector {
   const target = { baseUrl: options.registry, environmentId: options.environmentId, auth: registryAuth(options.credentials) };
+  /** The last stream that completed its handshake: the one a session may still be attached to. */
+  let lastStreamId: string | undefined;
   return {
     target: `environment ${options.environmentId} at ${options.registry}`,
     resumable: options.resume ?? true,
@@ -68,6 +89,8 @@ export function remoteConnector(options: RemoteOptions): Connector {
         throw new ExecboxConnectionError(`registry connect returned an unusable executor key: ${(e as Error).message}`);
       }
       const params = {
+        streamId: crypto.randomUUID(),
+        ...(lastStreamId === undefined ? {} : { replacesStreamId: lastStreamId }),
         url: bundle.url,
         environmentId: bundle.environment_id,
         executorRegistrationId: bundle.executor_registration_id,
@@ -75,7 +98,9 @@ export function remoteConnector(options: RemoteOptions): Connector {
         authorization: bundle.harness_key_authorization,
         harnessKeys,
       };
-      return openNoiseChannel(options.handshakeTimeoutMs === undefined ? params : { ...params, handshakeTimeoutMs: options.handshakeTimeoutMs }, events);
+      const channel = await openNoiseChannel(options.handshakeTimeoutMs === undefined ? params : { ...params, handshakeTimeoutMs: options.handshakeTimeoutMs }, events);
+      lastStreamId = params.streamId;
+      return channel;
     },
   };
 }

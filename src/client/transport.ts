@@ -6,6 +6,14 @@
 export interface Channel {
   /** True once the channel is closed, by either side; sends then throw. */
   readonly closed: boolean;
+  /**
+   * Bytes handed to `send` that the network has not taken yet, where the
+   * transport can tell (a Noise stream's relay socket). The client holds
+   * further calls while this exceeds SEND_HIGH_WATER_BYTES and sends them on
+   * `drained`. Absent: the transport buffers without a bound (the WHATWG
+   * WebSocket has no drain event; a pipe's writes are the child's problem).
+   */
+  readonly queuedBytes?: number;
   send(text: string): void;
   /** Closes the channel; resolves when its resources are released. */
   close(): Promise<void>;
@@ -15,6 +23,8 @@ export type ChannelEvents = {
   message(text: string): void;
   /** Called once, when the channel is closed by the peer, the network, or `close()`. */
   closed(reason: string): void;
+  /** `queuedBytes` fell back to 0 after the network stopped taking bytes at once: held calls may go out. */
+  drained?(): void;
 };
 
 export interface Connector {
