@@ -45,7 +45,7 @@ export class DirectSession implements SocketEvents {
     });
     session.socket = socket;
     session.connection = exec.connect(session.sink(socket), {
-      parseErrorPrefix: "failed to parse websocket JSON-RPC message from direct exec-server websocket: ",
+      parseErrorPrefix: `failed to parse websocket JSON-RPC message from direct exec-server websocket ${withoutQuery(url)}: `,
       detachOnClose: true,
     });
     // Gone between the 101 and here: onClose found no connection to detach.
@@ -100,4 +100,10 @@ export class DirectSession implements SocketEvents {
       resumeReceiving: () => socket.resume(),
     };
   }
+}
+
+/** The endpoint as the reference names it in a parse error: no query or fragment (they may carry a signature). */
+function withoutQuery(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}`;
 }
