@@ -95,7 +95,8 @@ export class DirectSession implements SocketEvents {
         this.congested = socket.queuedBytes > 0;
         return this.congested ? "congested" : "sent";
       },
-      abort: () => socket.close("the server core dropped the connection", CloseCode.protocolError),
+      // No close frame, as the reference (and a --listen connection): the peer sees 1006.
+      abort: () => socket.terminate("the server core dropped the connection"),
       pauseReceiving: () => socket.pause(),
       resumeReceiving: () => socket.resume(),
     };

@@ -3,12 +3,15 @@
  * `codex exec-server` and against execbox, normalizes both transcripts and
  * diffs them. Usage:
  *
- *   bun run conformance [--strict] [--verbose] [--keep-key-order] [--only <substring>] [--leg ws|remote]
+ *   bun run conformance [--strict] [--verbose] [--keep-key-order] [--only <substring>] [--leg ws|remote|direct]
  *
- * Two legs: the WebSocket leg (`--listen ws://`), then the remote leg
- * (remote-leg.ts): the same scenarios and relay checks through Noise relay
- * streams, both executors in `--remote` mode behind a fake registry and
- * rendezvous. Each leg prints its own summary line; `--leg` runs one only.
+ * Three legs, each with its own summary line: WebSocket (`--listen ws://`);
+ * remote noise (remote-leg.ts): the same scenarios and relay checks through
+ * Noise relay streams, both executors in `--remote` mode behind a fake
+ * registry and rendezvous; remote direct: both in `--remote-transport
+ * direct` mode, the scenarios that hold one connection at a time (by
+ * default the lifecycle, session, envelope and process groups). `--leg ws`,
+ * `--leg remote` (noise) or `--leg direct` (every eligible scenario) runs one.
  * --strict exits 1 when a scenario differs in a way expected.ts does not list (default: report only, exit 0).
  * --verbose also prints both normalized transcripts and the raw received frames of differing scenarios.
  * --keep-key-order compares JSON key order too (by default keys are sorted: order is not significant in JSON).
@@ -25,9 +28,8 @@ import { join } from "node:path";
 import { type Ensure, runLeg, type ShowTranscripts } from "./compare.ts";
 import { startHttpFixture } from "./http-fixture.ts";
 import { INFO } from "./normalize-results.ts";
-import { REMOTE_LABEL, runRemoteLeg } from "./remote-leg.ts";
+import { type AnyRemoteServer, inDirectDefault, type RemoteKind, remoteLabel, runRemoteLeg } from "./remote-leg.ts";
 import { printLegSummary, REMOTE_EXPECTED, WS_EXPECTED } from "./expected.ts";
-import type { RemoteServer } from "./remote-servers.ts";
 import { SCENARIOS } from "./scenarios.ts";
 import { type Server, type Side, startServer } from "./servers.ts";
 
@@ -39,7 +41,7 @@ const onlyAt = args.indexOf("--only");
 const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
 const legAt = args.indexOf("--leg");
 const leg = legAt >= 0 ? args[legAt + 1] : "all";
-if (!["all", "ws", "remote"].includes(leg ?? "")) throw new Error(`--leg must be ws or remote, not ${leg}`);
+if (!["all", "ws", "remote", "direct"].includes(leg ?? "")) throw new Error(`--leg must be ws, remote or direct, not ${leg}`);
 
 const matches = (name: string) => !only || name.includes(only);
 const scenarios = SCENARIOS.filter((s) => matches(s.name));
@@ -60,7 +62,7 @@ const playOptions = { keepKeyOrder, runDir, http: fixture.base, rawHttp: fixture
 const show: ShowTranscripts = (verdict) => verbose && (verdict === "diff" || only !== undefined);
 
 const servers: Partial<Record<Side, Server>> = {};
-const remoteServers: Partial<Record<Side, RemoteServer>> = {};
+const remoteServers: Partial<Record<Side, AnyRemoteServer>> = {};
 let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
@@ -86,7 +88,7 @@ let exitCode = 0;
 try {
   const started = performance.now();
   const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
-  if (leg !== "remote") {
+  if (leg === "all" || leg === "ws") {
     await Promise.all([ensure("reference"), ensure("execbox")]);
     const { differing, infoOnly } = await runLeg(scenarios, ensure, playOptions, show);
     await Promise.all(Object.values(servers).map((s) => s?.stop()));
@@ -94,12 +96,16 @@ try {
     if (infoOnly.length) console.log(`same except informational lines (${INFO.trim()}): ${infoOnly.join(", ")}`);
     console.log(`(WebSocket leg: ${seconds()} s)`);
   }
-  if (leg !== "ws") {
-    const remote = await runRemoteLeg(scenarios, runDir, remoteServers, playOptions, show, matches);
-    if (printLegSummary(`conformance (${REMOTE_LABEL})`, remote.total, remote, REMOTE_EXPECTED) && strict) exitCode = 1;
+  const kinds: RemoteKind[] = leg === "all" ? ["noise", "direct"] : leg === "remote" ? ["noise"] : leg === "direct" ? ["direct"] : [];
+  for (const kind of kinds) {
+    const subset = kind === "direct" && leg === "all" ? scenarios.filter(inDirectDefault) : scenarios;
+    const remote = await runRemoteLeg(kind, subset, runDir, remoteServers, playOptions, show, matches);
+    await Promise.all(Object.values(remoteServers).map((s) => s?.stop()));
+    for (const side of ["reference", "execbox"] as const) delete remoteServers[side];
+    if (printLegSummary(`conformance (${remoteLabel(kind)})`, remote.total, remote, REMOTE_EXPECTED) && strict) exitCode = 1;
     for (const c of remote.counts) console.log(`  counts (not compared): ${c}`);
     if (remote.infoOnly.length) console.log(`same except informational lines (${INFO.trim()}): ${remote.infoOnly.join(", ")}`);
-    console.log(`(total: ${seconds()} s)`);
+    console.log(`(${remoteLabel(kind)} leg done at ${seconds()} s)`);
   }
 } catch (e) {
   console.error(`conformance: ${(e as Error).message}`);

@@ -112,6 +112,16 @@ function directSuite(side: Side, command: string[]): void {
       expect([harness.closed, harness.binaryFrames]).toEqual([false, 0]);
     });
 
+    test("a notification before initialize: the session is dropped without a close frame (1006), as over --listen; the executor dials again", async () => {
+      const { direct } = start();
+      const harness = await direct.harness(0);
+      harness.notify("initialized", {});
+      await harness.waitClosed();
+      expect(harness.closeCode).toBe(1006);
+      const next = await direct.harness(1);
+      expect((await next.initialize()).sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
     test("after the harness closes the socket the same URL is dialled again (signature valid again); the detached session resumes there", async () => {
       const { registry, direct } = start();
       using dir = tempDir();
