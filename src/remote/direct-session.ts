@@ -45,7 +45,7 @@ export class DirectSession implements SocketEvents {
     });
     session.socket = socket;
     session.connection = exec.connect(session.sink(socket), {
-      parseErrorPrefix: "failed to parse websocket JSON-RPC message from direct exec-server websocket: ",
+      parseErrorPrefix: `failed to parse websocket JSON-RPC message from direct exec-server websocket ${withoutQuery(url)}: `,
       detachOnClose: true,
     });
     // Gone between the 101 and here: onClose found no connection to detach.
@@ -95,9 +95,16 @@ export class DirectSession implements SocketEvents {
         this.congested = socket.queuedBytes > 0;
         return this.congested ? "congested" : "sent";
       },
-      abort: () => socket.close("the server core dropped the connection", CloseCode.protocolError),
+      // No close frame, as the reference (and a --listen connection): the peer sees 1006.
+      abort: () => socket.terminate("the server core dropped the connection"),
       pauseReceiving: () => socket.pause(),
       resumeReceiving: () => socket.resume(),
     };
   }
+}
+
+/** The endpoint as the reference names it in a parse error: no query or fragment (they may carry a signature). */
+function withoutQuery(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}`;
 }

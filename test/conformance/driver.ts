@@ -28,7 +28,14 @@ type Conn = {
   streams: Map<string, string[]>;
 };
 
-export type PlayOptions = { keepKeyOrder: boolean; runDir: string; http: string; rawHttp: string };
+export type PlayOptions = {
+  keepKeyOrder: boolean;
+  runDir: string;
+  http: string;
+  rawHttp: string;
+  /** Opens a connection another way than a WebSocket to `url` (the remote leg: a Noise stream). */
+  connect?: () => Promise<RawClient>;
+};
 export type Transcript = { lines: string[]; raw: string[] };
 
 const resolveVal = <T>(v: Val<T>, ctx: Ctx): T => (typeof v === "function" ? (v as (c: Ctx) => T)(ctx) : v);
@@ -116,7 +123,7 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
       case "connect": {
         const name = step.conn ?? "c1";
         try {
-          const client = await RawClient.websocket(url);
+          const client = await (opts.connect?.() ?? RawClient.websocket(url));
           conns.set(name, {
             name,
             client,

@@ -3,9 +3,16 @@
  * `codex exec-server` and against execbox, normalizes both transcripts and
  * diffs them. Usage:
  *
- *   bun run conformance [--strict] [--verbose] [--keep-key-order] [--only <substring>]
+ *   bun run conformance [--strict] [--verbose] [--keep-key-order] [--only <substring>] [--leg ws|remote|direct]
  *
- * --strict exits 1 when any scenario differs (default: report only, exit 0).
+ * Three legs, each with its own summary line: WebSocket (`--listen ws://`);
+ * remote noise (remote-leg.ts): the same scenarios and relay checks through
+ * Noise relay streams, both executors in `--remote` mode behind a fake
+ * registry and rendezvous; remote direct: both in `--remote-transport
+ * direct` mode, the scenarios that hold one connection at a time (by
+ * default the lifecycle, session, envelope and process groups). `--leg ws`,
+ * `--leg remote` (noise) or `--leg direct` (every eligible scenario) runs one.
+ * --strict exits 1 when a scenario differs in a way expected.ts does not list (default: report only, exit 0).
  * --verbose also prints both normalized transcripts and the raw received frames of differing scenarios.
  * --keep-key-order compares JSON key order too (by default keys are sorted: order is not significant in JSON).
  * CODEX_BIN overrides the reference binary.
@@ -18,13 +25,13 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { unifiedDiff } from "./diff.ts";
-import { type Transcript, play } from "./driver.ts";
+import { type Ensure, runLeg, type ShowTranscripts } from "./compare.ts";
 import { startHttpFixture } from "./http-fixture.ts";
 import { INFO } from "./normalize-results.ts";
+import { type AnyRemoteServer, inDirectDefault, type RemoteKind, remoteLabel, runRemoteLeg } from "./remote-leg.ts";
+import { printLegSummary, REMOTE_EXPECTED, WS_EXPECTED } from "./expected.ts";
 import { SCENARIOS } from "./scenarios.ts";
 import { type Server, type Side, startServer } from "./servers.ts";
-import type { Scenario } from "./types.ts";
 
 const args = process.argv.slice(2);
 const strict = args.includes("--strict");
@@ -32,8 +39,12 @@ const verbose = args.includes("--verbose");
 const keepKeyOrder = args.includes("--keep-key-order");
 const onlyAt = args.indexOf("--only");
 const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
+const legAt = args.indexOf("--leg");
+const leg = legAt >= 0 ? args[legAt + 1] : "all";
+if (!["all", "ws", "remote", "direct"].includes(leg ?? "")) throw new Error(`--leg must be ws, remote or direct, not ${leg}`);
 
-const scenarios = SCENARIOS.filter((s) => !only || s.name.includes(only));
+const matches = (name: string) => !only || name.includes(only);
+const scenarios = SCENARIOS.filter((s) => matches(s.name));
 const names = new Set<string>();
 for (const s of SCENARIOS) {
   if (names.has(s.name)) throw new Error(`duplicate scenario name ${s.name}`);
@@ -47,13 +58,16 @@ mkdirSync(join(runDir, "codex-home"));
 
 // The HTTP endpoints the http/request scenarios call (both executors reach the same ones).
 const fixture = startHttpFixture();
+const playOptions = { keepKeyOrder, runDir, http: fixture.base, rawHttp: fixture.raw };
+const show: ShowTranscripts = (verdict) => verbose && (verdict === "diff" || only !== undefined);
 
 const servers: Partial<Record<Side, Server>> = {};
+const remoteServers: Partial<Record<Side, AnyRemoteServer>> = {};
 let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await Promise.all(Object.values(servers).map((s) => s?.stop()));
+  await Promise.all([...Object.values(servers), ...Object.values(remoteServers)].map((s) => s?.stop()));
   fixture.stop();
   rmSync(runDir, { recursive: true, force: true });
 }
@@ -62,63 +76,37 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 }
 
 /** Restarts a side whose server died in an earlier scenario, so one crash does not poison the rest. */
-async function ensure(side: Side): Promise<{ server: Server; restarted: boolean }> {
+const ensure: Ensure = async (side) => {
   const cur = servers[side];
   if (cur?.alive()) return { server: cur, restarted: false };
   const server = await startServer(side, runDir);
   servers[side] = server;
   return { server, restarted: cur !== undefined };
-}
-
-async function playSide(side: Side, scenario: Scenario): Promise<Transcript> {
-  const { server, restarted } = await ensure(side);
-  const dir = mkdtempSync(join(tmpdir(), `execbox-conformance-${side}-`));
-  try {
-    scenario.setup?.(dir);
-    const t = await play(scenario, server.url, dir, { keepKeyOrder, runDir, http: fixture.base, rawHttp: fixture.raw });
-    if (restarted) t.lines.unshift("(server restarted before this scenario: it had died)");
-    if (!server.alive()) t.lines.push(`(server died during this scenario: ${server.proc.exitCode ?? server.proc.signalCode})`);
-    return t;
-  } catch (e) {
-    return { lines: [`(driver error: ${(e as Error).message})`], raw: [] };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+};
 
 let exitCode = 0;
 try {
-  await Promise.all([ensure("reference"), ensure("execbox")]);
-  const differing: string[] = [];
-  const infoOnly: string[] = [];
-  const isInfo = (l: string) => l.includes(` ${INFO}`);
-  const equal = (a: string[], b: string[]) => a.length === b.length && a.every((l, i) => l === b[i]);
-  for (const scenario of scenarios) {
-    // Both sides in parallel: scenarios are independent per server, and this halves the wall time.
-    const [ref, ours] = await Promise.all([playSide("reference", scenario), playSide("execbox", scenario)]);
-    // Informational lines (ⓘ) are reported when they differ but do not make a scenario differ.
-    const same = equal(ref.lines.filter((l) => !isInfo(l)), ours.lines.filter((l) => !isInfo(l)));
-    const infoSame = equal(ref.lines.filter(isInfo), ours.lines.filter(isInfo));
-    console.log(`${same ? (infoSame ? "same" : "same (info differs)") : "DIFF"}  ${scenario.name}`);
-    if (!same || !infoSame) {
-      if (!same) differing.push(scenario.name);
-      else infoOnly.push(scenario.name);
-      for (const l of unifiedDiff(ref.lines, ours.lines, "reference", "execbox")) console.log(`    ${l}`);
-    }
-    if (verbose && (!same || only)) {
-      for (const [label, t] of [["reference", ref], ["execbox", ours]] as const) {
-        console.log(`  --- ${label} transcript`);
-        for (const l of t.lines) console.log(`    ${l}`);
-        console.log(`  --- ${label} raw frames received`);
-        for (const l of t.raw) console.log(`    ${l}`);
-      }
-    }
+  const started = performance.now();
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
+  if (leg === "all" || leg === "ws") {
+    await Promise.all([ensure("reference"), ensure("execbox")]);
+    const { differing, infoOnly } = await runLeg(scenarios, ensure, playOptions, show);
+    await Promise.all(Object.values(servers).map((s) => s?.stop()));
+    if (printLegSummary("conformance", scenarios.length, { differing, infoOnly }, WS_EXPECTED) && strict) exitCode = 1;
+    if (infoOnly.length) console.log(`same except informational lines (${INFO.trim()}): ${infoOnly.join(", ")}`);
+    console.log(`(WebSocket leg: ${seconds()} s)`);
   }
-  const d = differing.length;
-  console.log(`conformance: ${scenarios.length} scenarios, ${scenarios.length - d} same, ${d} differ`);
-  if (d) console.log(`differing: ${differing.join(", ")}`);
-  if (infoOnly.length) console.log(`same except informational lines (${INFO.trim()}): ${infoOnly.join(", ")}`);
-  if (strict && d) exitCode = 1;
+  const kinds: RemoteKind[] = leg === "all" ? ["noise", "direct"] : leg === "remote" ? ["noise"] : leg === "direct" ? ["direct"] : [];
+  for (const kind of kinds) {
+    const subset = kind === "direct" && leg === "all" ? scenarios.filter(inDirectDefault) : scenarios;
+    const remote = await runRemoteLeg(kind, subset, runDir, remoteServers, playOptions, show, matches);
+    await Promise.all(Object.values(remoteServers).map((s) => s?.stop()));
+    for (const side of ["reference", "execbox"] as const) delete remoteServers[side];
+    if (printLegSummary(`conformance (${remoteLabel(kind)})`, remote.total, remote, REMOTE_EXPECTED) && strict) exitCode = 1;
+    for (const c of remote.counts) console.log(`  counts (not compared): ${c}`);
+    if (remote.infoOnly.length) console.log(`same except informational lines (${INFO.trim()}): ${remote.infoOnly.join(", ")}`);
+    console.log(`(${remoteLabel(kind)} leg done at ${seconds()} s)`);
+  }
 } catch (e) {
   console.error(`conformance: ${(e as Error).message}`);
   exitCode = 2;

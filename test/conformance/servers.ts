@@ -59,6 +59,21 @@ export async function startServer(side: Side, runDir: string): Promise<Server> {
     stdout: "pipe",
     stderr: "pipe",
   });
+  const { stderr, alive, stop } = supervise(proc);
+  try {
+    // npx may have to download the package first, hence the generous deadline.
+    const url = await readFirstLine(proc.stdout, side === "reference" ? 120_000 : 20_000);
+    if (!/^ws:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`unexpected first stdout line ${JSON.stringify(url)}`);
+    return { side, url, proc, stderr, alive, stop };
+  } catch (e) {
+    await stop();
+    throw new Error(`${side} did not start: ${(e as Error).message}\n${stderr()}`);
+  }
+}
+
+
+/** Keeps the last 20 KB of a server's stderr (an unread pipe could stall it) and stops it: SIGTERM, then SIGKILL after 5 s. */
+export function supervise(proc: Bun.Subprocess<"ignore", "pipe" | "ignore", "pipe">): Pick<Server, "stderr" | "alive" | "stop"> {
   let errText = "";
   void (async () => {
     for await (const c of proc.stderr) errText = (errText + new TextDecoder().decode(c)).slice(-20_000);
@@ -73,14 +88,5 @@ export async function startServer(side: Side, runDir: string): Promise<Server> {
       await proc.exited;
     }
   };
-  try {
-    // npx may have to download the package first, hence the generous deadline.
-    const url = await readFirstLine(proc.stdout, side === "reference" ? 120_000 : 20_000);
-    if (!/^ws:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`unexpected first stdout line ${JSON.stringify(url)}`);
-    return { side, url, proc, stderr: () => errText, alive, stop };
-  } catch (e) {
-    await stop();
-    throw new Error(`${side} did not start: ${(e as Error).message}\n${errText}`);
-  }
+  return { stderr: () => errText, alive, stop };
 }
-

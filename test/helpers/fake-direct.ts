@@ -11,7 +11,8 @@ import { signV4, type SigV4Scope } from "../../src/remote/sigv4.ts";
 
 /** Fake AWS credentials for the executor's environment; the secret must never appear in its output. */
 export const FAKE_AWS = { AWS_ACCESS_KEY_ID: "AKIDFAKEDIRECT", AWS_SECRET_ACCESS_KEY: "fake-secret-direct-0123456789", AWS_REGION: "eu-west-3" };
-const SCOPE: SigV4Scope = {
+/** The scope the fake credentials sign in (what the endpoint and a test recompute signatures with). */
+export const FAKE_AWS_SCOPE: SigV4Scope = {
   credentials: { accessKeyId: FAKE_AWS.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_AWS.AWS_SECRET_ACCESS_KEY },
   region: FAKE_AWS.AWS_REGION,
   service: "execute-api",
@@ -100,13 +101,43 @@ export class FakeDirect {
   }
 }
 
-/** The request's Authorization is exactly what SigV4 over `host;x-amz-date` gives for a bodiless GET at its x-amz-date. */
+/**
+ * The request's Authorization is exactly what SigV4 over `host;x-amz-date`
+ * (plus `x-amz-security-token` when the executor has a session token) gives
+ * for a bodiless GET at its x-amz-date.
+ */
 function checkSignature(pathAndQuery: string, headers: Record<string, string>): boolean {
   const amzDate = headers["x-amz-date"] ?? "";
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
   if (!m) return false;
   const when = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
   const url = new URL(`ws://${headers.host}${pathAndQuery}`);
-  const expected = signV4({ method: "GET", url, headers: {}, body: "" }, SCOPE, when);
-  return headers.authorization === expected.authorization && expected.authorization!.includes("SignedHeaders=host;x-amz-date,");
+  const token = headers["x-amz-security-token"];
+  const scope = token ? { ...FAKE_AWS_SCOPE, credentials: { ...FAKE_AWS_SCOPE.credentials, sessionToken: token } } : FAKE_AWS_SCOPE;
+  const expected = signV4({ method: "GET", url, headers: {}, body: "" }, scope, when);
+  const signedHeaders = token ? "host;x-amz-date;x-amz-security-token" : "host;x-amz-date";
+  return headers.authorization === expected.authorization && expected.authorization!.includes(`SignedHeaders=${signedHeaders},`);
+}
+
+/**
+ * Detach and resume through the endpoint: starts a process that waits for a
+ * line on socket #1's session, closes that socket mid-process, resumes the
+ * session on the next socket the executor dials, feeds the line there and
+ * returns whether the session id was kept and everything `process/read` holds.
+ */
+export async function resumeOnNextSocket(direct: FakeDirect, cwdUri: string): Promise<{ sameSession: boolean; output: string }> {
+  const first = await direct.harness(direct.harnesses.length - 1);
+  const { sessionId } = await first.initialize();
+  const start = { processId: "keep", argv: ["sh", "-c", "echo before; read x; echo after-$x"], cwd: cwdUri, env: { PATH: "/usr/bin:/bin" }, tty: false, pipeStdin: true };
+  await first.ok("process/start", start);
+  await first.waitFor((f) => f.method === "process/output");
+  const next = direct.harnesses.length;
+  first.close();
+  const second = await direct.harness(next);
+  const resumed = await second.initialize("t", sessionId);
+  await second.ok("process/write", { processId: "keep", chunk: Buffer.from("x\n").toString("base64"), writeId: "1" });
+  await second.processDone("keep");
+  const read = await second.ok("process/read", { processId: "keep" });
+  const output = read.chunks.map((ch: { chunk: string }) => Buffer.from(ch.chunk, "base64").toString()).join("");
+  return { sameSession: resumed.sessionId === sessionId, output };
 }

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { answers, type FakeRegistry, startFakeRegistry } from "../helpers/fake-registry.ts";
-import { type DirectHarness, FAKE_AWS, FakeDirect } from "../helpers/fake-direct.ts";
+import { type DirectHarness, FAKE_AWS, FakeDirect, resumeOnNextSocket } from "../helpers/fake-direct.ts";
 import { execboxCommand, tempDir } from "../helpers/server.ts";
 import { type SpawnedExecutor, spawnExecutor } from "../helpers/spawned-executor.ts";
 
@@ -73,18 +73,8 @@ describe("remote mode (direct)", () => {
   test("after the endpoint closes the socket, the executor dials the same URL again; the detached session resumes there", async () => {
     const { registry, direct, stderr } = startDirect();
     using dir = tempDir();
-    const first = await direct.harness(0);
-    const { sessionId } = await first.initialize();
-    await first.ok("process/start", { processId: "keep", argv: ["sh", "-c", "echo before; read x; echo after-$x"], cwd: dir.uri, env: ENV, tty: false, pipeStdin: true });
-    await first.waitFor((f) => f.method === "process/output");
-    first.close();
-
-    const second = await direct.harness(1);
-    expect((await second.initialize("t", sessionId)).sessionId).toBe(sessionId);
-    await second.ok("process/write", { processId: "keep", chunk: Buffer.from("x\n").toString("base64"), writeId: "1" });
-    await second.processDone("keep");
-    const read = await second.ok("process/read", { processId: "keep" });
-    expect(read.chunks.map((ch: any) => Buffer.from(ch.chunk, "base64").toString()).join("")).toBe("before\nafter-x\n");
+    await direct.harness(0);
+    expect(await resumeOnNextSocket(direct, dir.uri)).toEqual({ sameSession: true, output: "before\nafter-x\n" });
     // Each upgrade is signed afresh, to the same URL, without registering again.
     expect(direct.upgrades.map((u) => [u.path, u.signatureOk])).toEqual([
       ["/direct/env-1?session=s1", true],

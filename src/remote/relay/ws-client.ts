@@ -202,6 +202,14 @@ export class RendezvousSocket {
     sock?.end();
   }
 
+  /** Ends the connection without a close frame (the peer sees 1006), as a server drops a client it gives up on; `onClose(why)` follows. */
+  terminate(why: string): void {
+    if (this.closedWhy !== null) return;
+    const sock = this.sock;
+    this.gone(why);
+    sock?.terminate();
+  }
+
   private startKeepalive(): void {
     this.armPongDeadline();
     const ping = () => {

@@ -1,0 +1,40 @@
+/**
+ * Differences each leg expects between the reference and execbox, by
+ * scenario or check name, each with its reason (README: "Differences from
+ * the reference, on purpose", "Remote mode"). The run prints them with their
+ * reasons; a difference not listed is drift and is reported as unexpected
+ * (and fails --strict).
+ */
+import type { LegResult } from "./compare.ts";
+
+export const WS_EXPECTED: Record<string, string> = {
+  "process/signal-interrupt": "a PTY process stopped by `interrupt` reports 130, the shell's convention, as pipe processes do on both (the reference reports 1 for a PTY)",
+  "process/terminate": "a PTY process killed by process/terminate reports 137, the shell's convention (the reference reports 1 for a PTY)",
+  "fs/copy-files-and-links": "a file copied onto itself is left alone (the reference truncates it to zero bytes)",
+  "http/request-buffered": "Bun's fetch sends `content-length: 0` on a bodiless PUT/DELETE/OPTIONS",
+  "http/request-request-headers": "Bun's fetch adds User-Agent and `Connection: keep-alive`, joins repeated request headers and keeps the header names' case",
+};
+
+const STREAM_FATAL =
+  "a message that is not JSON-RPC is answered -32600 (id -1) and the stream stays open, as over WebSocket; the reference resets the Noise stream (remote.md §5.8)";
+
+export const REMOTE_EXPECTED: Record<string, string> = {
+  ...WS_EXPECTED,
+  "envelope/malformed-json": `${STREAM_FATAL}; an empty message cannot be framed at all, so none is sent`,
+  "envelope/non-object-json": STREAM_FATAL,
+  "envelope/not-a-message": STREAM_FATAL,
+  "envelope/request-ids": `${STREAM_FATAL} (an id that is not an i64 or a string)`,
+  "relay: validate HTTP 401 → message 2 with the rejection marker":
+    "after message 2 with the rejection marker execbox resets the stream it will never activate, so the harness and the rendezvous can let it go; the reference sends nothing more",
+};
+
+/** The leg's summary: the count line, then the expected differences with their reasons, then any other (drift). Returns how many are drift. */
+export function printLegSummary(label: string, total: number, result: LegResult, expected: Record<string, string>): number {
+  const known = result.differing.filter((n) => expected[n]);
+  const drift = result.differing.filter((n) => !expected[n]);
+  const d = result.differing.length;
+  console.log(`${label}: ${total} scenarios, ${total - d} same, ${d} differ (${known.length} expected, ${drift.length} unexpected)`);
+  for (const n of known) console.log(`  expected: ${n} — ${expected[n]}`);
+  if (drift.length) console.log(`differing (unexpected): ${drift.join(", ")}`);
+  return drift.length;
+}
