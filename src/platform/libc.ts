@@ -1,7 +1,7 @@
 /**
  * The few libc calls execbox makes through `bun:ffi` (Linux, glibc):
  * prctl, raw syscalls (Landlock, seccomp, capset, openat2), the *at calls
- * that never follow a name's last component, execvp, and errno. The one
+ * that never follow a name's last component, execvp, pipe2, and errno. The one
  * place that loads libc.
  */
 export type Libc = {
@@ -11,6 +11,8 @@ export type Libc = {
   mkdirat(dirfd: number, path: Uint8Array, mode: number): number;
   unlinkat(dirfd: number, path: Uint8Array, flags: number): number;
   execvp(file: Uint8Array, argv: BigUint64Array): number;
+  /** pipe2(2): fills `fds` with [read end, write end]. */
+  pipe2(fds: Int32Array, flags: number): number;
   errno(): number;
   ptr(buf: Uint8Array | Uint32Array | BigUint64Array): number;
 };
@@ -37,6 +39,7 @@ export function openLibc(): Libc {
     mkdirat: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
     unlinkat: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
     execvp: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+    pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
   });
   const s = lib.symbols;
@@ -46,6 +49,7 @@ export function openLibc(): Libc {
     mkdirat: (dirfd, path, mode) => s.mkdirat(dirfd, path, mode),
     unlinkat: (dirfd, path, flags) => s.unlinkat(dirfd, path, flags),
     execvp: (file, argv) => s.execvp(file, argv),
+    pipe2: (fds, flags) => s.pipe2(fds, flags),
     errno: () => read.i32(s.__errno_location()!, 0),
     ptr: (buf) => ptr(buf),
   };

@@ -87,7 +87,6 @@ export class ProcessTable {
           env,
           tty: params.tty,
           pipeStdin: params.pipeStdin ?? false,
-          searchPath: params.tty ? env.PATH : this.options.ownEnv.PATH,
           wrapper,
           fdFiles,
         },

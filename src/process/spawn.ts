@@ -2,10 +2,11 @@
  * The seam between the process domain and the runtime: starts a child in its
  * own process group with pipes or a PTY. Nothing above this file calls Bun.spawn.
  */
-import { accessSync, closeSync, constants, openSync, statSync } from "node:fs";
+import { closeSync, openSync, statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { delimiter, join } from "node:path";
 import { internalError, osErrorText } from "../protocol/errors.ts";
+import { lookupForPipe, lookupForPty } from "./program-lookup.ts";
+import { StdinPipe } from "./stdin-pipe.ts";
 import { terminalFlow } from "./terminal-flow.ts";
 
 /** PTY geometry the reference uses. */
@@ -19,8 +20,6 @@ export type SpawnSpec = {
   env: Record<string, string>;
   tty: boolean;
   pipeStdin: boolean;
-  /** PATH used to find a bare program name (the executor's own for pipes, the child's for a PTY). */
-  searchPath: string | undefined;
   /** A sandbox wrapper (program and arguments, ending in `--`) the program runs under. */
   wrapper?: string[] | null;
   /** Files the wrapper reads on descriptors 3, 4, … (pipes only). */
@@ -54,12 +53,13 @@ export interface Child {
 export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
   if (spec.argv[0] === "") throw internalError(`missing program for ${spec.tty ? "pty" : "pipe"} spawn`);
   checkDirectory(spec.cwd);
-  const program = resolveProgram(spec.argv[0]!, spec.searchPath, spec.tty);
+  const program = findProgram(spec);
   // Under a wrapper the wrapper is what is exec'd here; it passes arg0 on itself when it can.
   const argv0 = spec.wrapper ? spec.wrapper[0]! : (spec.arg0 ?? spec.argv[0]!);
   const command = [...(spec.wrapper ?? []), program, ...spec.argv.slice(1)];
   let proc: Bun.Subprocess;
   const extraFds: number[] = [];
+  const stdinPipe = spec.pipeStdin && !spec.tty ? StdinPipe.create() : null;
   try {
     if (spec.fdFiles?.length && spec.tty) throw new Error("extra descriptors cannot be passed to a PTY spawn");
     // A fresh open per spawn: the child reads from offset 0, whatever earlier children did.
@@ -81,18 +81,37 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
           env: spec.env,
           argv0,
           detached: true,
-          stdio: [spec.pipeStdin ? "pipe" : "ignore", "pipe", "pipe", ...extraFds],
+          stdio: [stdinPipe?.childEnd ?? (spec.pipeStdin ? "pipe" : "ignore"), "pipe", "pipe", ...extraFds],
         });
   } catch (e) {
+    stdinPipe?.close();
     throw internalError(osErrorText(e));
   } finally {
+    stdinPipe?.spawned();
     for (const fd of extraFds) closeSync(fd);
   }
-  return wrap(proc, spec);
+  return wrap(proc, spec, stdinPipe);
 }
 
-function wrap(proc: Bun.Subprocess, spec: SpawnSpec): Child {
-  const stdin = spec.tty ? null : (proc.stdin as Bun.FileSink | null | undefined) ?? null;
+/** Where stdin bytes go: our pipe, Bun's own stdin sink (platforms without pipe2), or nowhere. */
+type StdinSide = { write(bytes: Uint8Array): Promise<void>; close(): void } | null;
+
+function stdinSide(proc: Bun.Subprocess, spec: SpawnSpec, pipe: StdinPipe | null): StdinSide {
+  if (spec.tty) return null;
+  if (pipe) return pipe;
+  const sink = (proc.stdin as Bun.FileSink | null | undefined) ?? null;
+  if (!sink) return null;
+  return {
+    async write(bytes) {
+      sink.write(bytes);
+      await sink.flush();
+    },
+    close: () => void Promise.resolve(sink.end()).catch(() => {}),
+  };
+}
+
+function wrap(proc: Bun.Subprocess, spec: SpawnSpec, pipe: StdinPipe | null): Child {
+  const stdin = stdinSide(proc, spec, pipe);
   const terminal = proc.terminal;
   const flow = terminal ? terminalFlow(terminal, proc.pid) : null;
   return {
@@ -101,6 +120,8 @@ function wrap(proc: Bun.Subprocess, spec: SpawnSpec): Child {
     stderr: spec.tty ? null : (proc.stderr as ReadableStream<Uint8Array>),
     exited: proc.exited.then(() => {
       flow?.childExited();
+      // The child is gone: its stdin goes too (a grandchild still holding it reads EOF).
+      stdin?.close();
       return exitStatus(proc);
     }),
     canWrite: spec.tty || stdin !== null,
@@ -111,8 +132,7 @@ function wrap(proc: Bun.Subprocess, spec: SpawnSpec): Child {
         return;
       }
       if (!stdin) throw new Error("stdin closed");
-      stdin.write(bytes);
-      await stdin.flush();
+      await stdin.write(bytes);
     },
     signalGroup(signal) {
       try {
@@ -148,22 +168,11 @@ function checkDirectory(cwd: string): void {
   if (!st.isDirectory()) throw internalError(osErrorText({ code: "ENOTDIR" }));
 }
 
-/** Finds the executable for a bare program name the way the reference does for each mode. */
-function resolveProgram(name: string, searchPath: string | undefined, tty: boolean): string {
-  if (name.includes("/")) return name;
-  if (searchPath === undefined) {
-    if (tty) throw internalError(`Unable to spawn ${name} because:\nUnable to resolve the PATH`);
-    throw internalError(osErrorText({ code: "ENOENT" }));
-  }
-  for (const dir of searchPath.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // Not here; keep looking.
-    }
-  }
-  throw internalError(osErrorText({ code: "ENOENT" }));
+/** The program to exec, found through the child's own PATH (see program-lookup.ts). */
+function findProgram(spec: SpawnSpec): string {
+  const name = spec.argv[0]!;
+  if (spec.tty) return lookupForPty(name, spec.cwd, spec.env.PATH);
+  const path = lookupForPipe(name, spec.cwd, spec.env.PATH);
+  // A wrapper execs from wherever it sets up the sandbox: give it the path the child would have resolved.
+  return spec.wrapper && !path.startsWith("/") ? `${spec.cwd}/${path}` : path;
 }

@@ -16,6 +16,7 @@ import { httpRequestScenarios } from "./scenarios-http-request.ts";
 import { httpScenarios } from "./scenarios-http.ts";
 import { lifecycleScenarios } from "./scenarios-lifecycle.ts";
 import { processControlScenarios } from "./scenarios-process-control.ts";
+import { processProbeScenarios } from "./scenarios-process-probe.ts";
 import { processStartScenarios } from "./scenarios-process-start.ts";
 import { sandboxScenarios } from "./scenarios-sandbox.ts";
 import type { Scenario } from "./types.ts";
@@ -28,6 +29,7 @@ export const SCENARIOS: Scenario[] = [
   ...envScenarios,
   ...processStartScenarios,
   ...processControlScenarios,
+  ...processProbeScenarios,
   ...envPolicyScenarios,
   ...httpScenarios,
   ...fsBasicScenarios,

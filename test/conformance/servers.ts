@@ -3,7 +3,7 @@
  * environment and working directory so that anything they report from their
  * surroundings is comparable; each is killed (SIGTERM, then SIGKILL) at the end.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readFirstLine } from "../helpers/first-line.ts";
 import { REFERENCE_BIN } from "../helpers/reference-bin.ts";
@@ -39,6 +39,8 @@ export function serverEnv(runDir: string): Record<string, string> {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   return {
     ...env,
+    // A program only the server's own PATH finds (see probe/lookup-*).
+    PATH: `${serverBin(runDir)}:${env.PATH ?? "/usr/bin:/bin"}`,
     CODEX_HOME: join(runDir, "codex-home"),
     LANG: "C.UTF-8",
     CONF_PLAIN: "plain-value",
@@ -49,6 +51,14 @@ export function serverEnv(runDir: string): Record<string, string> {
     // http/request valueEnvVar appends this to the header value (README §14.1).
     EXAMPLE_TOKEN: "example-token-value",
   };
+}
+
+/** The run's `server-bin` dir, holding `conf-server-tool`, a program found only through the servers' PATH. */
+export function serverBin(runDir: string): string {
+  const dir = join(runDir, "server-bin");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "conf-server-tool"), "#!/bin/sh\necho conf-server-tool \"$@\"\n", { mode: 0o755 });
+  return dir;
 }
 
 export async function startServer(side: Side, runDir: string): Promise<Server> {

@@ -13,7 +13,6 @@ test.skipIf(process.platform !== "linux")("paused output stays stopped even if t
       env: { PATH: "/usr/bin:/bin" },
       tty: true,
       pipeStdin: false,
-      searchPath: "/usr/bin:/bin",
     },
     {
       data: (b) => {

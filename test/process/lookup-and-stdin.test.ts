@@ -1,0 +1,104 @@
+/**
+ * How a child is started, as the reference starts it (each case probed on
+ * 0.169.0 and 0.171.0, see test/conformance/scenarios-process-probe.ts):
+ * a bare `argv[0]` is found through the child's own PATH, for pipes and PTYs
+ * alike, and `pipeStdin` gives the child a real pipe.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { RawClient } from "../helpers/rpc-client.ts";
+import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+import { waitUntil } from "../helpers/wait.ts";
+
+setDefaultTimeout(30_000);
+
+describe("program lookup and stdin", () => {
+  const dir = tempDir();
+  const serverBin = join(dir.path, "server-bin");
+  let server: RunningServer;
+  let c: RawClient;
+  let n = 0;
+
+  const run = async (argv: string[], env: Record<string, string>, extra: Record<string, unknown> = {}) => {
+    const processId = `p${++n}`;
+    const r = await c.call("process/start", { processId, argv, cwd: dir.uri, env, tty: false, ...extra });
+    if (r.error) return { error: r.error, out: "" };
+    await c.processDone(processId);
+    return { error: undefined, out: c.output(processId).toString() };
+  };
+
+  beforeAll(async () => {
+    mkdirSync(join(dir.path, "bin"));
+    writeFileSync(join(dir.path, "bin", "hello-tool"), '#!/bin/sh\necho "hello-tool $0 $*"\n', { mode: 0o755 });
+    writeFileSync(join(dir.path, "bin", "noexec-tool"), "#!/bin/sh\necho never\n", { mode: 0o644 });
+    mkdirSync(serverBin);
+    writeFileSync(join(serverBin, "server-tool"), "#!/bin/sh\necho server-tool\n", { mode: 0o755 });
+    chmodSync(join(dir.path, "bin", "hello-tool"), 0o755);
+    // The executor's own PATH holds a program no child PATH names.
+    server = await startServer([], { env: { ...process.env, PATH: `${serverBin}:/usr/bin:/bin` } as Record<string, string> });
+    c = await RawClient.websocket(server.url);
+    await c.initialize();
+  });
+  afterAll(async () => {
+    c.close();
+    await server.stop("SIGKILL");
+    dir[Symbol.dispose]();
+  });
+
+  test("a pipe child's bare program is found through the PATH in the request's env", async () => {
+    expect(await run(["hello-tool", "a"], { PATH: `${dir.path}/bin:/usr/bin:/bin` })).toEqual({
+      error: undefined,
+      out: `hello-tool ${dir.path}/bin/hello-tool a\n`,
+    });
+  });
+
+  test("… and through the PATH envPolicy sets", async () => {
+    const envPolicy = { inherit: "none", ignoreDefaultExcludes: false, exclude: [], set: { PATH: `${dir.path}/bin` }, includeOnly: [] };
+    expect((await run(["hello-tool"], {}, { envPolicy })).out).toBe(`hello-tool ${dir.path}/bin/hello-tool \n`);
+  });
+
+  test("relative PATH entries are relative to the child's cwd, used verbatim as execvp does", async () => {
+    expect((await run(["hello-tool"], { PATH: "bin" })).out).toBe("hello-tool bin/hello-tool \n");
+    expect((await run(["hello-tool"], { PATH: "./bin/" })).out).toBe("hello-tool ./bin//hello-tool \n");
+  });
+
+  test("the executor's own PATH is not searched when the child has a PATH of its own", async () => {
+    expect((await run(["server-tool"], { PATH: "/usr/bin:/bin" })).error).toEqual({ code: -32603, message: "No such file or directory (os error 2)" });
+  });
+
+  test("a child without PATH searches musl's default, not the executor's PATH", async () => {
+    expect((await run(["server-tool"], {})).error).toEqual({ code: -32603, message: "No such file or directory (os error 2)" });
+    expect((await run(["ls", "-d", "/"], {})).out).toBe("/\n");
+  });
+
+  test("a candidate that cannot be executed is skipped, and reported as permission denied if nothing else is found", async () => {
+    expect((await run(["noexec-tool"], { PATH: "bin:/usr/bin" })).error).toEqual({ code: -32603, message: "Permission denied (os error 13)" });
+  });
+
+  test("PTY: relative entries are joined onto the cwd; misses name the PATH and every non-executable candidate", async () => {
+    const pty = async (argv: string[], PATH: string) => {
+      const processId = `t${++n}`;
+      const r = await c.call("process/start", { processId, argv, cwd: dir.uri, env: { PATH }, tty: true });
+      if (r.error) return r.error;
+      await c.processDone(processId);
+      return c.output(processId).toString();
+    };
+    expect(await pty(["hello-tool"], "bin")).toBe(`hello-tool ${dir.path}/bin/hello-tool \r\n`);
+    expect(await pty(["noexec-tool"], "bin:/usr/bin")).toEqual({
+      code: -32603,
+      message: `Unable to spawn noexec-tool because:\n${dir.path}/bin/noexec-tool exists but is not executable.\nNo viable candidates found in PATH "bin:/usr/bin"`,
+    });
+  });
+
+  test("pipeStdin gives the child a pipe, not a socket, and writes reach it through the pipe", async () => {
+    const processId = `s${++n}`;
+    const script = "[ -p /dev/stdin ] && echo is-a-pipe; cat; echo eof";
+    await c.call("process/start", { processId, argv: ["sh", "-c", script], cwd: dir.uri, env: { PATH: "/usr/bin:/bin" }, tty: false, pipeStdin: true });
+    expect((await c.call("process/write", { processId, chunk: Buffer.from("typed\n").toString("base64"), writeId: "w1" })).result).toEqual({ status: "accepted" });
+    await waitUntil(() => c.output(processId).toString().includes("typed\n"), 10_000);
+    await c.call("process/terminate", { processId });
+    await c.processDone(processId);
+    expect(c.output(processId).toString()).toBe("is-a-pipe\ntyped\n");
+  });
+});
