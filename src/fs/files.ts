@@ -149,16 +149,23 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
+function kindOf(st: import("node:fs").Stats): string {
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  return "a device";
+}
+
 const unsupportedCopy = () => invalidRequest("fs/copy only supports regular files, directories, and symlinks");
 
 async function copyEntry(source: string, destination: string, st: Awaited<ReturnType<typeof lstat>>): Promise<void> {
   if (st.isSymbolicLink()) {
-    const target = await readlink(source);
-    await unlink(destination).catch(() => undefined);
-    await symlink(target, destination);
+    // Never over an existing entry (EEXIST, as the reference): replacing it would lose what was there.
+    await symlink(await readlink(source), destination);
   } else if (st.isFile()) {
     const dst = await stat(destination).catch(() => undefined);
     if (dst?.isDirectory()) throw osError("EISDIR");
+    // Opening a FIFO (or a device) to write would block this request for good, as it does the reference's.
+    if (dst && !dst.isFile()) throw invalidRequest(`fs/copy refuses to write into ${kindOf(dst)}: ${destination}`);
     await copyFile(source, destination);
   } else {
     throw unsupportedCopy();

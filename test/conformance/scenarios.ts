@@ -7,6 +7,7 @@ import { envPolicyScenarios } from "./scenarios-env-policy.ts";
 import { envScenarios } from "./scenarios-env.ts";
 import { envelopeScenarios } from "./scenarios-envelope.ts";
 import { fsBasicScenarios } from "./scenarios-fs-basic.ts";
+import { fsCopyProbeScenarios } from "./scenarios-fs-copy-probe.ts";
 import { fsHandleScenarios } from "./scenarios-fs-handles.ts";
 import { fsMutateScenarios } from "./scenarios-fs-mutate.ts";
 import { fsUriScenarios } from "./scenarios-fs-uri.ts";
@@ -34,6 +35,7 @@ export const SCENARIOS: Scenario[] = [
   ...httpScenarios,
   ...fsBasicScenarios,
   ...fsMutateScenarios,
+  ...fsCopyProbeScenarios,
   ...fsWalkScenarios,
   ...fsHandleScenarios,
   ...fsWatchScenarios,

@@ -118,6 +118,21 @@ describe("remove and copy", () => {
     await c.ok("fs/copy", { sourcePath: u("hard-a"), destinationPath: u("hard-copy"), recursive: false });
     expect(lstatSync(join(W, "hard-copy")).nlink).toBe(1);
   });
+  test("a symlink is never copied over an existing entry (EEXIST, as the reference): nothing there is lost", async () => {
+    writeFileSync(join(W, "keep-me.txt"), "keep");
+    expect(await err("fs/copy", { sourcePath: u("link-a"), destinationPath: u("keep-me.txt"), recursive: false })).toEqual({ code: -32603, message: "File exists (os error 17)" });
+    expect(await readFile(join(W, "keep-me.txt"), "utf8")).toBe("keep");
+    mkdirSync(join(W, "merge-src"));
+    await symlink("a.txt", join(W, "merge-src/entry"));
+    mkdirSync(join(W, "merge-dst"));
+    writeFileSync(join(W, "merge-dst/entry"), "dest data");
+    expect(await err("fs/copy", { sourcePath: u("merge-src"), destinationPath: u("merge-dst"), recursive: true })).toEqual({ code: -32603, message: "File exists (os error 17)" });
+    expect(await readFile(join(W, "merge-dst/entry"), "utf8")).toBe("dest data");
+  });
+  test("a FIFO at the destination is refused, not opened (opening it to write would hang the request)", async () => {
+    expect(Bun.spawnSync(["mkfifo", join(W, "dest-fifo")]).exitCode).toBe(0);
+    expect(await err("fs/copy", { sourcePath: u("a.txt"), destinationPath: u("dest-fifo"), recursive: false })).toEqual({ code: -32600, message: `fs/copy refuses to write into a FIFO: ${join(W, "dest-fifo")}` });
+  });
   test("copying a tree into itself through a symlinked destination is refused too", async () => {
     await symlink(join(W, "dir/sub"), join(W, "into-dir"));
     expect(await err("fs/copy", { sourcePath: u("dir"), destinationPath: u("into-dir/again"), recursive: true })).toEqual({ code: -32600, message: "fs/copy cannot copy a directory to itself or one of its descendants" });
