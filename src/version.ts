@@ -8,4 +8,4 @@ export const VERSION: string = pkg.version;
  * as `environmentInfo.executorVersion`, because clients compare it with their
  * own protocol expectations, not with execbox's release number.
  */
-export const PROTOCOL_VERSION = "0.169.0";
+export const PROTOCOL_VERSION = "0.171.0";

@@ -13,6 +13,7 @@ import { SANDBOX_BACKENDS, type SandboxBackend } from "../sandbox/backend.ts";
 import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
 import { CLIENT_HELP, type ExecOptions, type InfoOptions, parseClientArgs } from "./client-args.ts";
 import { DEFAULT_LISTEN, type ListenTarget, UsageError, parseListen } from "./listen.ts";
+import { takeReferenceFlag } from "./reference-flags.ts";
 import { RemoteArgs, type RemoteOptions } from "./remote-args.ts";
 
 export type ServeOptions = {
@@ -131,7 +132,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
         allowUnauthenticated = true;
         break;
       default:
-        if (remoteArgs.take(flag, inline, value)) break;
+        if (remoteArgs.take(flag, inline, value) || takeReferenceFlag(flag, inline, value)) break;
         throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
     }
   }
@@ -211,7 +212,7 @@ Options:
   --ws-max-clock-skew-seconds <S> leeway for exp/nbf [default: 30]
   --allow-unauthenticated        listen beyond loopback without --ws-auth (not recommended)
 
-Remote mode (noise transport; direct is not implemented yet):
+Remote mode:
   --remote <URL>                 register with the environment registry at URL and
                                  serve harnesses through its rendezvous
                                  (may be combined with --listen ws://…)
@@ -228,6 +229,15 @@ Remote mode (noise transport; direct is not implemented yet):
                                  [env: CODEX_EXEC_SERVER_EXIT_ON_STDIN_CLOSE]
   Refused: --chatgpt-token-stdin, --chatgpt-account-id, --use-agent-identity-auth,
   --executor-credential-stdin (credential sources execbox cannot honour).
+
+Other reference flags:
+  --linux-sandbox-pid-namespace isolate
+                                 accepted (execbox's sandboxes always isolate;
+                                 \`inherit\` is refused)
+  --strict-config, --proxy-private-ips-via-upstream
+                                 accepted; no effect (no config.toml, no proxy)
+  Refused: -c/--config, --enable, --disable (no Codex config to override),
+  --linux-sandbox-transparent-tcp, --tcp-upstream-proxy (no managed proxy).
   -h, --help                     Print help
   -V, --version                  Print version
 

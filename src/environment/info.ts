@@ -12,6 +12,7 @@ import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 export const CAPABILITIES: Capabilities = {
   networkProxyLaunch: false,
   networkProxyReviewDomains: false,
+  networkProxyTransparentTcp: false,
   credentialMasking: false,
   credentialMaskingCustomProviders: false,
   capabilityDiscoverySandbox: false,

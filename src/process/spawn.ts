@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { internalError, osErrorText } from "../protocol/errors.ts";
+import { RpcError, internalError, osErrorText, spawnError } from "../protocol/errors.ts";
 import { lookupForPipe, lookupForPty } from "./program-lookup.ts";
 import { StdinPipe } from "./stdin-pipe.ts";
 import { terminalFlow } from "./terminal-flow.ts";
@@ -50,8 +50,17 @@ export interface Child {
   resumeOutput(): void;
 }
 
+/** Starts the child; any failure is a spawn error (-32603, with 0.171.0's `data.kind`). */
 export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
-  if (spec.argv[0] === "") throw internalError(`missing program for ${spec.tty ? "pty" : "pipe"} spawn`);
+  try {
+    return startChild(spec, pty);
+  } catch (e) {
+    throw spawnError(e instanceof RpcError ? e.message : osErrorText(e));
+  }
+}
+
+function startChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
+  if (spec.argv[0] === "") throw internalError(`missing program for ${spec.tty ? "PTY" : "pipe"} spawn`);
   checkDirectory(spec.cwd);
   const program = findProgram(spec);
   // Under a wrapper the wrapper is what is exec'd here; it passes arg0 on itself when it can.

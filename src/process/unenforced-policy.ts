@@ -4,10 +4,12 @@
  * protection than the client asked for, so each is refused before anything
  * starts (-32602, the sandbox refusals' wording).
  *
- * Audited against the 0.169.0 reference's params (every field of
+ * Audited against the 0.169.0 and 0.171.0 references' params (every field of
  * WireExecParams, the fs/* params and HttpRequestParams is in execbox's
  * schemas; none is stripped as unknown): `networkProxy` is the one
- * restriction execbox parses and does not carry out. Not refused, on purpose:
+ * restriction execbox parses and does not carry out, and 0.171.0's
+ * `managedNetwork.transparentTcp: true` needs that proxy, so it is refused
+ * with the reference's own text for a start without one. Not refused, on purpose:
  * `shellSnapshot` (restores shell state, restricts nothing), `metadata`
  * (attribution), `managedNetwork.allowLocalBinding` (a permission: leaving it
  * out is narrower), and `enforceManagedNetwork` without a `sandbox` (ignored
@@ -18,6 +20,9 @@ import type { ProcessStartParams } from "../protocol/messages/process.ts";
 import { CANNOT_ENFORCE } from "../sandbox/launch.ts";
 
 export function refuseUnenforcedPolicy(params: ProcessStartParams): void {
+  if (params.managedNetwork?.transparentTcp === true && params.networkProxy == null) {
+    throw invalidParams("transparent TCP requires an executor-local managed proxy");
+  }
   // `null` and absent both mean "no proxy" (serde's Option), as the Codex CLI sends it.
   if (params.networkProxy != null) {
     throw invalidParams(

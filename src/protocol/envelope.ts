@@ -108,8 +108,9 @@ export function encodeResult(id: RequestId, result: unknown): string | LentFrame
   return `{"id":${id.json},"result":${JSON.stringify(result)}}`;
 }
 
-export function encodeError(id: RequestId, code: number, message: string): string {
-  return `{"error":{"code":${code},"message":${JSON.stringify(message)}},"id":${id.json}}`;
+export function encodeError(id: RequestId, code: number, message: string, data?: unknown): string {
+  const dataMember = data === undefined ? "" : `"data":${JSON.stringify(data)},`;
+  return `{"error":{"code":${code},${dataMember}"message":${JSON.stringify(message)}},"id":${id.json}}`;
 }
 
 export function encodeNotification(method: string, params: unknown): string {

@@ -1,7 +1,7 @@
 /**
  * JSON-RPC error codes used on the wire, and the one typed error value every
  * domain throws. The connection turns an `RpcError` into
- * `{"error":{"code","message"},"id"}` in exactly one place (server/connection.ts).
+ * `{"error":{"code","data"?,"message"},"id"}` in exactly one place (server/connection.ts).
  */
 export const ErrorCode = {
   /** Invalid request, lifecycle state, permission or validation failure. */
@@ -23,6 +23,8 @@ export class RpcError extends Error {
   constructor(
     readonly code: number,
     message: string,
+    /** The error's `data` member, when the reference sends one. */
+    readonly data?: unknown,
   ) {
     super(message);
     this.name = "RpcError";
@@ -32,6 +34,16 @@ export class RpcError extends Error {
 export const invalidRequest = (message: string) => new RpcError(ErrorCode.InvalidRequest, message);
 export const invalidParams = (message: string) => new RpcError(ErrorCode.InvalidParams, message);
 export const internalError = (message: string) => new RpcError(ErrorCode.Internal, message);
+
+/** Why a process did not start, as 0.171.0 tells clients in `data.kind` (probed: ENOENT, EACCES, anything else). */
+export type SpawnErrorKind = "spawnNotFound" | "spawnPermissionDenied" | "spawnFailed";
+
+/** A failed spawn: -32603 with the OS or lookup text, and `data: {kind}` (0.171.0). */
+export function spawnError(message: string): RpcError {
+  const kind: SpawnErrorKind =
+    message === osErrorText({ code: "ENOENT" }) ? "spawnNotFound" : message === osErrorText({ code: "EACCES" }) ? "spawnPermissionDenied" : "spawnFailed";
+  return new RpcError(ErrorCode.Internal, message, { kind });
+}
 export const notFound = (message: string) => new RpcError(ErrorCode.NotFound, message);
 
 /**

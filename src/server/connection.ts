@@ -204,7 +204,7 @@ export class Connection implements Attachment {
       reply = encodeResult(id, result);
     } catch (e) {
       const err = e instanceof RpcError ? e : internalError(e instanceof Error ? e.message : String(e));
-      reply = encodeError(id, err.code, err.message);
+      reply = encodeError(id, err.code, err.message, err.data);
     }
     if (this.closed) return;
     this.send(reply);

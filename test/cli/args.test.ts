@@ -28,6 +28,36 @@ describe("parseArgs", () => {
   });
 });
 
+describe("the reference's other executor flags (0.169.0 and 0.171.0 --help)", () => {
+  const refusal = (argv: string[]) => {
+    try {
+      parseArgs(argv);
+    } catch (e) {
+      return { message: (e as Error).message, exitCode: (e as { exitCode: number }).exitCode };
+    }
+    return null;
+  };
+  test("accepted where they change nothing execbox does", () => {
+    expect(parseArgs(["--linux-sandbox-pid-namespace", "isolate", "--strict-config", "--proxy-private-ips-via-upstream"])).toMatchObject({ command: "serve" });
+  });
+  test("bad values answer clap's text and exit 2, as the reference", () => {
+    expect(refusal(["--linux-sandbox-pid-namespace", "bogus"])).toEqual({
+      message: "invalid value 'bogus' for '--linux-sandbox-pid-namespace <MODE>': expected 'isolate' or 'inherit'",
+      exitCode: 2,
+    });
+    expect(refusal(["--tcp-upstream-proxy"])).toEqual({ message: "a value is required for '--tcp-upstream-proxy' but none was supplied", exitCode: 2 });
+  });
+  test("refused with why (exit 1) where execbox cannot do what they ask", () => {
+    const NO_PROXY = "execbox has no managed network proxy (networkProxyLaunch is false), so there is no SOCKS listener to route through";
+    expect(refusal(["--linux-sandbox-transparent-tcp"])).toEqual({ message: `\`--linux-sandbox-transparent-tcp\` is not supported by execbox: ${NO_PROXY}`, exitCode: 1 });
+    expect(refusal(["--tcp-upstream-proxy", "proxy:3128"])).toEqual({ message: `\`--tcp-upstream-proxy\` is not supported by execbox: ${NO_PROXY}`, exitCode: 1 });
+    expect(refusal(["--linux-sandbox-pid-namespace", "inherit"])?.exitCode).toBe(1);
+    for (const argv of [["-c", "model=o3"], ["--config=a=b"], ["--enable", "network_proxy"], ["--disable", "x"]]) {
+      expect(refusal(argv)?.message).toEndWith("is not supported by execbox: execbox reads no Codex config.toml and has no feature switches, so there is nothing to override; drop the flag");
+    }
+  });
+});
+
 describe("--listen", () => {
   test("accepts stdio, IPv4 and bracketed IPv6", () => {
     expect(parseListen("stdio://")).toEqual({ kind: "stdio" });

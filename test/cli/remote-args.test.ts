@@ -132,7 +132,7 @@ describe("remote flags: the executable", () => {
   test("--help lists the remote flags", async () => {
     const [code, stdout] = await run(["--help"]);
     expect(code).toBe(0);
-    expect(stdout).toContain("Remote mode (noise transport; direct is not implemented yet):");
+    expect(stdout).toContain("Remote mode:");
     for (const flag of ["--remote <URL>", "--environment-id <ID>", "--remote-transport <T>", "--registration-bearer-stdin", "--aws-sigv4", "--aws-service <SERVICE>", "--exit-on-stdin-close"]) {
       expect(stdout).toContain(flag);
     }

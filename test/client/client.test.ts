@@ -14,6 +14,7 @@ import {
 } from "../../src/client/index.ts";
 import { type RunningServer, execboxCommand, startServer, tempDir } from "../helpers/server.ts";
 import { waitUntil } from "../helpers/wait.ts";
+import { PROTOCOL_VERSION } from "../../src/version.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
 setDefaultTimeout(30_000);
@@ -47,7 +48,7 @@ describe("typed calls", () => {
   test("initialize happened: session id, environment info; results are schema-checked values", async () => {
     expect(client.state).toBe("connected");
     expect(client.sessionId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(client.environmentInfo.executorVersion).toBe("0.169.0");
+    expect(client.environmentInfo.executorVersion).toBe(PROTOCOL_VERSION);
     const info = await client.call("environment/info");
     expect(info.cwd).toBe(client.environmentInfo.cwd);
     expect(await client.call("environment/status", {})).toEqual({ status: "ready" });

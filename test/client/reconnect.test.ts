@@ -18,6 +18,7 @@ import {
 import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
 import { type TcpProxy, startTcpProxy } from "../helpers/tcp-proxy.ts";
 import { waitUntil } from "../helpers/wait.ts";
+import { PROTOCOL_VERSION } from "../../src/version.ts";
 
 setDefaultTimeout(60_000);
 
@@ -199,7 +200,7 @@ test("in-flight calls at a cut: reads are re-sent, others reject as possibly app
   const queued = client.call("environment/status");
   await Bun.sleep(200);
   proxy.refuse(false);
-  expect((await info).executorVersion).toBe("0.169.0");
+  expect((await info).executorVersion).toBe(PROTOCOL_VERSION);
   const err = await write;
   expect(err).toBeInstanceOf(ExecboxConnectionError);
   expect([err.method, err.mayHaveApplied]).toEqual(["fs/writeFile", true]);

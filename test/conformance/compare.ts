@@ -27,6 +27,12 @@ export type Ensure = (side: Side) => Promise<{ server: Target; restarted: boolea
 
 export type LegResult = { differing: string[]; infoOnly: string[] };
 
+/** Applied to every execbox transcript line (see version-shim.ts); set once per run. */
+let execboxShim: (line: string) => string = (l) => l;
+export function setExecboxShim(shim: (line: string) => string): void {
+  execboxShim = shim;
+}
+
 export async function playSide(side: Side, scenario: Scenario, ensure: Ensure, opts: Omit<PlayOptions, "connect">): Promise<Transcript> {
   const { server, restarted } = await ensure(side);
   const dir = mkdtempSync(join(tmpdir(), `execbox-conformance-${side}-`));
@@ -35,6 +41,7 @@ export async function playSide(side: Side, scenario: Scenario, ensure: Ensure, o
     const t = await play(scenario, server.url, dir, server.connect ? { ...opts, connect: server.connect } : opts);
     if (restarted) t.lines.unshift("(server restarted before this scenario: it had died)");
     if (!server.alive()) t.lines.push(`(server died during this scenario: ${server.proc.exitCode ?? server.proc.signalCode ?? "its rendezvous socket closed"})`);
+    if (side === "execbox") t.lines = t.lines.map(execboxShim);
     return t;
   } catch (e) {
     return { lines: [`(driver error: ${(e as Error).message})`], raw: [] };

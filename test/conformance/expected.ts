@@ -18,6 +18,8 @@ export const WS_EXPECTED: Record<string, string> = {
   "http/request-request-headers": "Bun's fetch adds User-Agent and `Connection: keep-alive`, joins repeated request headers and keeps the header names' case",
   "probe/copy-dir-onto-existing-collisions":
     "a FIFO at an fs/copy destination is refused (-32600) instead of opened for writing, which blocks the reference's request (and the connection's only request slot) for good",
+  "probe/transparent-tcp-network-proxy":
+    "execbox refuses any networkProxy whole (it has no managed proxy), before looking inside it; the reference checks its fields first (type errors, transparent TCP without a sandbox)",
   "probe/lookup-empty-path-entry":
     "a pipe child found through an empty PATH entry (the cwd) is exec'd as `./name`, so the runtime does not search PATH again; a script's $0 shows `./name` where the reference's shows `name`",
   ...Object.fromEntries(["probe/missing-cwd-pipe-and-pty", "probe/pty-missing-cwd-falls-back-to-home", "probe/cwd-is-a-file"].map((n) => [n, PTY_CWD])),

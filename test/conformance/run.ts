@@ -25,13 +25,14 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Ensure, runLeg, type ShowTranscripts } from "./compare.ts";
+import { type Ensure, runLeg, setExecboxShim, type ShowTranscripts } from "./compare.ts";
+import { binaryVersion, shimFor } from "./version-shim.ts";
 import { startHttpFixture } from "./http-fixture.ts";
 import { INFO } from "./normalize-results.ts";
 import { type AnyRemoteServer, inDirectDefault, type RemoteKind, remoteLabel, runRemoteLeg } from "./remote-leg.ts";
 import { printLegSummary, REMOTE_EXPECTED, WS_EXPECTED } from "./expected.ts";
 import { SCENARIOS } from "./scenarios.ts";
-import { type Server, type Side, startServer } from "./servers.ts";
+import { commandFor, type Server, type Side, startServer } from "./servers.ts";
 
 const args = process.argv.slice(2);
 const strict = args.includes("--strict");
@@ -42,6 +43,10 @@ const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
 const legAt = args.indexOf("--leg");
 const leg = legAt >= 0 ? args[legAt + 1] : "all";
 if (!["all", "ws", "remote", "direct"].includes(leg ?? "")) throw new Error(`--leg must be ws, remote or direct, not ${leg}`);
+
+const { shim, note } = shimFor(binaryVersion(commandFor("reference")));
+setExecboxShim(shim);
+if (note) console.log(note);
 
 const matches = (name: string) => !only || name.includes(only);
 const scenarios = SCENARIOS.filter((s) => matches(s.name));

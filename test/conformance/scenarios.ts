@@ -21,6 +21,7 @@ import { processProbeScenarios } from "./scenarios-process-probe.ts";
 import { processStartScenarios } from "./scenarios-process-start.ts";
 import { sandboxScenarios } from "./scenarios-sandbox.ts";
 import type { Scenario } from "./types.ts";
+import { v171ProbeScenarios } from "./scenarios-v171-probe.ts";
 
 export type { Scenario, Step } from "./types.ts";
 
@@ -42,4 +43,5 @@ export const SCENARIOS: Scenario[] = [
   ...fsUriScenarios,
   ...httpRequestScenarios,
   ...sandboxScenarios,
+  ...v171ProbeScenarios,
 ];

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RunningServer, execboxCommand, startServer, tempDir } from "../helpers/server.ts";
+import { PROTOCOL_VERSION } from "../../src/version.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
 setDefaultTimeout(30_000);
@@ -99,7 +100,7 @@ describe("execbox info", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toStartWith("{\n  ");
     const info = JSON.parse(r.stdout);
-    expect(info.executorVersion).toBe("0.169.0");
+    expect(info.executorVersion).toBe(PROTOCOL_VERSION);
     expect(info.cwd).toBe(`file://${dir.path}`);
 
     writeFileSync(join(dir.path, "token"), "tok-abcdef0123456789\n", { mode: 0o600 });

@@ -64,16 +64,16 @@ describe("program lookup and stdin", () => {
   });
 
   test("the executor's own PATH is not searched when the child has a PATH of its own", async () => {
-    expect((await run(["server-tool"], { PATH: "/usr/bin:/bin" })).error).toEqual({ code: -32603, message: "No such file or directory (os error 2)" });
+    expect((await run(["server-tool"], { PATH: "/usr/bin:/bin" })).error).toEqual({ code: -32603, message: "No such file or directory (os error 2)", data: { kind: "spawnNotFound" } });
   });
 
   test("a child without PATH searches musl's default, not the executor's PATH", async () => {
-    expect((await run(["server-tool"], {})).error).toEqual({ code: -32603, message: "No such file or directory (os error 2)" });
+    expect((await run(["server-tool"], {})).error).toEqual({ code: -32603, message: "No such file or directory (os error 2)", data: { kind: "spawnNotFound" } });
     expect((await run(["ls", "-d", "/"], {})).out).toBe("/\n");
   });
 
   test("a candidate that cannot be executed is skipped, and reported as permission denied if nothing else is found", async () => {
-    expect((await run(["noexec-tool"], { PATH: "bin:/usr/bin" })).error).toEqual({ code: -32603, message: "Permission denied (os error 13)" });
+    expect((await run(["noexec-tool"], { PATH: "bin:/usr/bin" })).error).toEqual({ code: -32603, message: "Permission denied (os error 13)", data: { kind: "spawnPermissionDenied" } });
   });
 
   test("PTY: relative entries are joined onto the cwd; misses name the PATH and every non-executable candidate", async () => {
@@ -88,6 +88,7 @@ describe("program lookup and stdin", () => {
     expect(await pty(["noexec-tool"], "bin:/usr/bin")).toEqual({
       code: -32603,
       message: `Unable to spawn noexec-tool because:\n${dir.path}/bin/noexec-tool exists but is not executable.\nNo viable candidates found in PATH "bin:/usr/bin"`,
+      data: { kind: "spawnFailed" },
     });
   });
 

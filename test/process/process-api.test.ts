@@ -228,14 +228,14 @@ for (const transport of TRANSPORTS) {
 
     test("spawn errors are -32603 and do not reserve the id", async () => {
       const missing = await c.call("process/start", { processId: "bad", argv: ["/no/such/program"], cwd: dir.uri, env: ENV, tty: false });
-      expect(missing.error).toEqual({ code: -32603, message: "No such file or directory (os error 2)" });
+      expect(missing.error).toEqual({ code: -32603, message: "No such file or directory (os error 2)", data: { kind: "spawnNotFound" } });
       const noCwd = await c.call("process/start", { processId: "bad", argv: ["true"], cwd: `${dir.uri}/missing`, env: ENV, tty: false });
-      expect(noCwd.error).toEqual({ code: -32603, message: "No such file or directory (os error 2)" });
+      expect(noCwd.error).toEqual({ code: -32603, message: "No such file or directory (os error 2)", data: { kind: "spawnNotFound" } });
       writeFileSync(join(dir.path, "file"), "");
       const notDir = await c.call("process/start", { processId: "bad", argv: ["true"], cwd: `${dir.uri}/file`, env: ENV, tty: false });
-      expect(notDir.error).toEqual({ code: -32603, message: "Not a directory (os error 20)" });
+      expect(notDir.error).toEqual({ code: -32603, message: "Not a directory (os error 20)", data: { kind: "spawnFailed" } });
       const ttyNoPath = await c.call("process/start", { processId: "bad", argv: ["sh"], cwd: dir.uri, env: {}, tty: true });
-      expect(ttyNoPath.error).toEqual({ code: -32603, message: "Unable to spawn sh because:\nUnable to resolve the PATH" });
+      expect(ttyNoPath.error).toEqual({ code: -32603, message: "Unable to spawn sh because:\nUnable to resolve the PATH", data: { kind: "spawnFailed" } });
       const ok = await c.call("process/start", { processId: "bad", argv: ["true"], cwd: dir.uri, env: {}, tty: false });
       expect(ok.result).toEqual({ processId: "bad", sandboxType: "none" });
     });

@@ -76,3 +76,18 @@ test("networkProxy null (or absent) means no proxy, and the command runs", async
   await executor.client.processDone("no-proxy");
   expect(existsSync(marker)).toBe(true);
 });
+
+test("0.171.0's managedNetwork.transparentTcp: true needs the managed proxy execbox has not: refused with the reference's text, nothing runs", async () => {
+  const marker = join(dir.path, "ran-with-transparent-tcp");
+  const answers = [];
+  for (const [i, managedNetwork] of [{ transparentTcp: true }, { transparentTcp: null }, { transparentTcp: "yes" }].entries()) {
+    answers.push((await startTouching(`ttcp-${i}`, marker, { managedNetwork })).error);
+  }
+  expect(answers).toEqual([
+    { code: -32602, message: "transparent TCP requires an executor-local managed proxy" },
+    { code: -32602, message: "invalid type: null, expected a boolean" },
+    { code: -32602, message: 'invalid type: string "yes", expected a boolean' },
+  ]);
+  expect((await startTouching("ttcp-off", marker, { managedNetwork: { transparentTcp: false } })).result).toEqual({ processId: "ttcp-off", sandboxType: "none" });
+  await executor.client.processDone("ttcp-off");
+});

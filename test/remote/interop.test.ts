@@ -14,12 +14,13 @@ import { connectRemote } from "../../src/client/remote.ts";
 import { FakeRendezvous } from "../helpers/fake-rendezvous.ts";
 import { answers, type FakeRegistry, startFakeRegistry } from "../helpers/fake-registry.ts";
 import { REFERENCE_BIN } from "../helpers/reference-bin.ts";
+import { PROTOCOL_VERSION } from "../../src/version.ts";
 import { execboxCommand, tempDir } from "../helpers/server.ts";
 import { type SpawnedExecutor, spawnExecutor } from "../helpers/spawned-executor.ts";
 
 setDefaultTimeout(30_000);
 
-function interopSuite(label: string, command: string[]): void {
+function interopSuite(label: string, command: string[], protocolVersion: string): void {
   const ENV = { PATH: "/usr/bin:/bin" };
   const ENVIRONMENT = "env-1";
   const dir = tempDir();
@@ -64,7 +65,7 @@ function interopSuite(label: string, command: string[]): void {
     test("initialize, environment/info, process/start echo → output + closed, fs/readFile", async () => {
       client = await connectRemote({ ...remote(), clientName: "interop" });
       expect(client.state).toBe("connected");
-      expect(client.environmentInfo.executorVersion).toBe("0.169.0"); // execbox speaks the same protocol version
+      expect(client.environmentInfo.executorVersion).toBe(protocolVersion);
       // The executor validated the authorization connect issued, for this stream.
       const [validate] = registry.requestsTo("validate");
       const [connect] = registry.requestsTo("connect");
@@ -156,5 +157,5 @@ function interopSuite(label: string, command: string[]): void {
   });
 }
 
-interopSuite("the reference executor", [REFERENCE_BIN, "exec-server"]);
-interopSuite("execbox's executor", execboxCommand());
+interopSuite("the reference executor", [REFERENCE_BIN, "exec-server"], "0.169.0");
+interopSuite("execbox's executor", execboxCommand(), PROTOCOL_VERSION);

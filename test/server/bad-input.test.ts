@@ -99,7 +99,8 @@ describe("params errors", () => {
   for (const [name, method, params, code, message] of cases) {
     test(name, async () => {
       const r = await c.call(method, params);
-      expect(r.error).toEqual({ code, message });
+      // Spawn failures also say why in `data.kind` (0.171.0).
+      expect(r.error).toEqual(method === "process/start" && code === -32603 ? { code, message, data: { kind: "spawnNotFound" } } : { code, message });
     });
   }
 });
@@ -141,7 +142,7 @@ test("params as a short array are an invalid length; metadata.threadId must be a
   const good = await c.call("process/start", { processId: "u", argv: ["true"], cwd: dir.uri, env: ENV, tty: false, metadata: { threadId: "urn:uuid:6f1c5d0e-9c1a-4a57-8d43-0c1b2a3d4e5f", toolCallId: "call_1" } });
   expect(good.result).toEqual({ processId: "u", sandboxType: "none" });
   const empty = await c.call("process/start", { processId: "v", argv: [""], cwd: dir.uri, env: ENV, tty: false });
-  expect(empty.error).toEqual({ code: -32603, message: "missing program for pipe spawn" });
+  expect(empty.error).toEqual({ code: -32603, message: "missing program for pipe spawn", data: { kind: "spawnFailed" } });
 });
 
 test("a method that is not a string is malformed", async () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+import { PROTOCOL_VERSION } from "../../src/version.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
 setDefaultTimeout(30_000);
@@ -66,13 +67,16 @@ describe("lifecycle", () => {
       "shell", "executorVersion", "providerId", "cwd", "userHomeDir", "platformOs",
       "prependPathDirs", "temporaryDirectories", "tempDir", "capabilities",
     ]);
-    expect(info.executorVersion).toBe("0.169.0");
+    expect(info.executorVersion).toBe(PROTOCOL_VERSION);
     expect(info.platformOs).toBe("linux");
     expect(info.capabilities.fsWatchMissing).toBe(true);
     expect(info.capabilities.httpHeaderEnvVars).toBe(true);
     expect(info.capabilities.networkProxyLaunch).toBe(false);
     expect(info.capabilities.environmentConfigRead).toBe(true);
-    expect(Object.keys(info.capabilities).length).toBe(15);
+    // 0.171.0's 16 keys, in its order: networkProxyTransparentTcp follows networkProxyReviewDomains.
+    expect(Object.keys(info.capabilities).slice(0, 3)).toEqual(["networkProxyLaunch", "networkProxyReviewDomains", "networkProxyTransparentTcp"]);
+    expect(Object.keys(info.capabilities).length).toBe(16);
+    expect(info.capabilities.networkProxyTransparentTcp).toBe(false);
     for (const bad of [{ a: 1 }, [1]]) {
       const r = await c.call("environment/info", bad);
       expect(r.error).toEqual({ code: -32602, message: `invalid type: ${Array.isArray(bad) ? "sequence" : "map"}, expected unit` });

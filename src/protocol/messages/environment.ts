@@ -6,6 +6,8 @@ export const Capabilities = lazy(() =>
   z.object({
     networkProxyLaunch: z.boolean(),
     networkProxyReviewDomains: z.boolean(),
+    /** 0.171.0; absent from 0.169.0 executors. */
+    networkProxyTransparentTcp: z.boolean().optional(),
     credentialMasking: z.boolean(),
     credentialMaskingCustomProviders: z.boolean(),
     capabilityDiscoverySandbox: z.boolean(),

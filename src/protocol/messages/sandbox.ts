@@ -115,6 +115,8 @@ export const ManagedNetwork = lazy(() =>
   struct("ManagedNetwork", {
     loopbackPorts: opt(seq(u64().refine((n) => n <= 65535, { message: "invalid value: integer, expected u16" }))),
     allowLocalBinding: opt(bool()),
+    /** 0.171.0: route the sandbox's raw TCP through the managed proxy's SOCKS listener (a boolean; `null` is refused, as the reference). */
+    transparentTcp: bool().optional(),
   }),
 );
 export type ManagedNetwork = z.infer<typeof ManagedNetwork>;
