@@ -6,6 +6,7 @@
  * Streams never outlive their socket.
  */
 import { dataFrame, handshakeFrame, type RelayFrame, resetFrame } from "./frame.ts";
+import type { OutgoingFrame } from "./frame-writer.ts";
 import { RELAY_MAX_ACTIVE_STREAMS, RELAY_MAX_HANDSHAKE_FAILURES, RELAY_MAX_PENDING_STREAMS } from "./limits.ts";
 import type { InboundAction, RelayDataIn } from "./validate.ts";
 
@@ -23,8 +24,8 @@ export interface RelayStreamHandler {
 export interface StreamSink {
   /** Queues a frame if the socket can take it now; false otherwise. */
   trySend(frame: RelayFrame): boolean;
-  /** Sends a frame for `stream`, waiting while the socket is backed up. */
-  send(frame: RelayFrame, stream: RelayStream): Promise<void>;
+  /** Sends a frame for `stream`, waiting while the socket is backed up. A record frame's buffers are handed over. */
+  send(frame: OutgoingFrame, stream: RelayStream): Promise<void>;
   /** Closes the socket (it will be re-dialled), e.g. after too many handshake failures. */
   drop(why: string): void;
   /** `stream` is gone: its frames still waiting to be sent are discarded (their senders get an error). */
@@ -68,6 +69,16 @@ export class RelayStream {
   sendData(seq: number, payload: Uint8Array, trace?: { traceparent?: string; tracestate?: string }): Promise<void> {
     if (this.state !== "active") return Promise.reject(new Error(`relay stream ${this.id} is ${this.state}`));
     return this.table.sink.send({ ...dataFrame(this.id, seq, payload), ...trace }, this);
+  }
+
+  /**
+   * Sends one sealed record (`seq` = its nonce) as a data frame, its pieces
+   * written straight into the frame; they are the relay's from here on (freed
+   * once written). Resolves and rejects as `sendData`.
+   */
+  sendRecord(record: { readonly seq: number; readonly parts: readonly Uint8Array[]; readonly byteLength: number }): Promise<void> {
+    if (this.state !== "active") return Promise.reject(new Error(`relay stream ${this.id} is ${this.state}`));
+    return this.table.sink.send({ streamId: this.id, seq: record.seq, parts: record.parts, byteLength: record.byteLength }, this);
   }
 
   /** Ends the stream: sends a reset (`noise_relay_protocol_error`), then `onClose(why)`. */
