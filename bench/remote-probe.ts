@@ -88,6 +88,7 @@ async function main(): Promise<void> {
         const line = await (what === "local" ? withLocalServer : (c: ServerCommand, f: Measure) => withExecutor(c, relay, f))(cmd, async (client, e) => {
           if (what === "handshake") {
             const h = await measureHandshakes(relay, e, HANDSHAKES);
+            if (o.prof) await terminate(e.pid);
             return `executor CPU ${h.executorCpuMsPerStream.toFixed(2)} ms/stream, ${h.perSecond.toFixed(0)} streams/s`;
           }
           const sys0 = systemSeconds(e.pid);

@@ -3,12 +3,13 @@
  * arrives, and sends frames with back-pressure. Above
  * RELAY_SEND_HIGH_WATER_BYTES queued on the socket, data frames wait (in
  * order) for it to drain; a stream with more than
- * RELAY_MAX_STREAM_WAITING_BYTES waiting is reset alone.
+ * RELAY_MAX_STREAM_WAITING_BYTES waiting is reset alone. Handshake replies
+ * and resets go ahead of waiting data, up to RELAY_CONTROL_HIGH_WATER_BYTES.
  */
 import { releaseBuffer } from "../../protocol/frame-memory.ts";
 import type { RelayFrame } from "./frame.ts";
 import { FrameWriter, isRecordFrame, type OutgoingFrame } from "./frame-writer.ts";
-import { RELAY_MAX_FRAME_BYTES, RELAY_MAX_STREAM_WAITING_BYTES, RELAY_SEND_HIGH_WATER_BYTES } from "./limits.ts";
+import { RELAY_CONTROL_HIGH_WATER_BYTES, RELAY_MAX_FRAME_BYTES, RELAY_MAX_STREAM_WAITING_BYTES, RELAY_SEND_HIGH_WATER_BYTES } from "./limits.ts";
 import { type RelayStream, type RelayStreamHandler, type StreamSink, StreamTable } from "./streams.ts";
 import { classifyInbound, TEXT_MESSAGE_DROP } from "./validate.ts";
 import { RendezvousSocket, type SocketOptions, WS_CLIENT_HEADROOM } from "./ws-client.ts";
@@ -98,9 +99,10 @@ export class RelayConnection implements StreamSink {
     return this.socket.queuedBytes;
   }
 
+  /** A handshake reply or reset: queued at once, past waiting data, unless the socket is backed up beyond RELAY_CONTROL_HIGH_WATER_BYTES. */
   trySend(frame: RelayFrame): boolean {
     const bytes = this.encode(frame);
-    if (this.socket.closed || this.waiting.length > 0 || this.socket.queuedBytes >= RELAY_SEND_HIGH_WATER_BYTES) return false;
+    if (this.socket.closed || this.socket.queuedBytes >= RELAY_CONTROL_HIGH_WATER_BYTES) return false;
     this.socket.sendBinaryInPlace(bytes);
     return true;
   }
