@@ -95,10 +95,10 @@ async function main(): Promise<void> {
           const faults0 = minorFaults(e.pid);
           const rss0 = procStatusKiB(e.pid, "VmRSS") / 1024;
           const r = what !== "block" ? await throughputOn(client, e.pid, e.label, BYTES, "zero") : await blockReadOn(client, e.pid, e.label, file!);
-          if (o.prof) await terminate(e.pid);
           const cpu = r.serverCpuSeconds * (1024 / 64);
           const sys = (systemSeconds(e.pid) - sys0) * (1024 / 64);
           const faults = minorFaults(e.pid) - faults0;
+          if (o.prof) await terminate(e.pid);
           return `${r.mibPerSec.toFixed(0)} MiB/s, executor CPU ${cpu.toFixed(2)} s/GiB (system ${sys.toFixed(2)}), ${faults} minor faults, VmRSS before ${rss0.toFixed(1)} → VmHWM ${(r.peakRssKiB / 1024).toFixed(1)} MiB`;
         });
         console.log(`${what} ${run + 1}/${o.runs}: ${line}`);
