@@ -28,7 +28,7 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
   return (used.user + used.system) / 1000;
 };
 
-function handshakes(count: number): void {
+async function handshakes(count: number): Promise<void> {
   const executor = HybridKeyPair.generate();
   const harness = HybridKeyPair.generate();
   const prologue = buildPrologue({ environmentId: "env", executorRegistrationId: "reg", streamId: crypto.randomUUID() });
@@ -43,8 +43,8 @@ function handshakes(count: number): void {
     initiatorCpu += cpuMs(mark);
     mark = process.cpuUsage();
     const responder = new NoiseResponder({ prologue, localStatic: executor });
-    responder.readMessage1(msg1);
-    const { message } = responder.writeMessage2();
+    await responder.readMessage1(msg1);
+    const { message } = await responder.writeMessage2();
     responderCpu += cpuMs(mark);
     mark = process.cpuUsage();
     initiator.readMessage2(message);
@@ -101,7 +101,7 @@ const noble: Cipher = { seal: (n, pt) => gcm(key, nobleNonce(n)).encrypt(pt), op
 
 console.log(`Bun ${Bun.version}, ${process.arch}${quick ? ", --quick" : ""}\n`);
 console.log("| what | rate | cost |\n|---|---|---|");
-handshakes(quick ? 20 : 200);
+await handshakes(quick ? 20 : 200);
 records("node:crypto AES-256-GCM (used)", native, quick ? 100 : 1000);
 records("@noble/ciphers gcm", noble, quick ? 20 : 200);
 stream((quick ? 4 : 16) << 20);

@@ -9,6 +9,7 @@ import {
   type HybridKeyPair,
   type HybridPublicKeys,
   NoiseResponder,
+  type ResponderResult,
   REGISTRY_AUTH_REJECTED_PAYLOAD,
   buildPrologue,
   openNoiseStream,
@@ -66,12 +67,13 @@ export class NoiseStreams implements RelayStreamHandler {
     try {
       const prologue = buildPrologue({ ...route, streamId: stream.id });
       responder = new NoiseResponder({ prologue, localStatic: this.opts.identity });
-      const read = responder.readMessage1(message1);
+      const read = await responder.readMessage1(message1);
       harness = read.remoteStatic;
       authorization = parseHarnessAuthorization(read.payload);
     } catch (e) {
       return stream.fail(`Noise message 1 refused: ${(e as Error).message}`);
     }
+    if (stream.state !== "pending") return; // Reset or its socket closed meanwhile.
     const abort = new AbortController();
     this.validating.set(stream, abort);
     let outcome: ValidateOutcome | { kind: "error"; error: Error };
@@ -84,12 +86,17 @@ export class NoiseStreams implements RelayStreamHandler {
     }
     if (stream.state !== "pending") return; // Reset or its socket closed while the registry answered.
     switch (outcome.kind) {
-      case "valid":
-        return this.serve(stream, responder);
-      case "executor_rejected":
+      case "valid": {
+        const reply = await this.message2(stream, responder);
+        if (reply) this.serve(stream, reply);
+        return;
+      }
+      case "executor_rejected": {
         // An authenticated signal to the harness that the registry refused *our* credentials (§2.4).
-        stream.sendHandshake(responder.writeMessage2(REGISTRY_AUTH_REJECTED_PAYLOAD).message);
+        const reply = await this.message2(stream, responder, REGISTRY_AUTH_REJECTED_PAYLOAD);
+        if (reply) stream.sendHandshake(reply.message);
         return stream.reset(`the registry rejected the executor's credentials: ${outcome.error.message}`);
+      }
       case "invalid":
         return stream.fail("the registry did not authorize the harness key");
       default:
@@ -97,8 +104,22 @@ export class NoiseStreams implements RelayStreamHandler {
     }
   }
 
-  private serve(stream: RelayStream, responder: NoiseResponder): void {
-    const { message, keys } = responder.writeMessage2();
+  /**
+   * Message 2, or null when it cannot be written (the stream is then reset:
+   * e.g. the harness's KEM key is no encapsulation key, which validation does
+   * not look at) or the stream went away meanwhile.
+   */
+  private async message2(stream: RelayStream, responder: NoiseResponder, payload?: Uint8Array): Promise<ResponderResult | null> {
+    try {
+      const reply = await responder.writeMessage2(payload);
+      return stream.state === "pending" ? reply : null;
+    } catch (e) {
+      stream.fail(`Noise message 2 failed: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  private serve(stream: RelayStream, { message, keys }: ResponderResult): void {
     // False: the socket could not take it and is being dropped; its close ends the stream.
     if (!stream.sendHandshake(message) || !stream.activate()) return;
     const { sender, receiver } = openNoiseStream(keys);

@@ -47,7 +47,7 @@ export class StreamTransport implements ConnectionTransport {
     }
     for (const r of records) {
       this.queue.push(r);
-      this.queuedBytes += r.ciphertext.length;
+      this.queuedBytes += r.byteLength;
     }
     this.pump();
     if (this.queuedBytes > REMOTE_STREAM_CONGESTED_BYTES) this.congested = true;
@@ -115,10 +115,10 @@ export class StreamTransport implements ConnectionTransport {
   private pump(): void {
     while (!this.closed && this.queue.length > 0 && this.inFlightBytes < REMOTE_STREAM_IN_FLIGHT_BYTES) {
       const record = this.queue.shift()!;
-      const bytes = record.ciphertext.length;
+      const bytes = record.byteLength;
       this.queuedBytes -= bytes;
       this.inFlightBytes += bytes;
-      this.stream.sendData(record.seq, record.ciphertext).then(
+      this.stream.sendRecord(record).then(
         () => this.sent(bytes),
         // The stream or socket is gone (then this is a no-op), or the frame was refused.
         (e: Error) => this.fail(`sending a record failed: ${e.message}`),

@@ -12,7 +12,7 @@ import { RawClient } from "../helpers/rpc-client.ts";
 import { execboxCommand, startServer, tempDir } from "../helpers/server.ts";
 import { type SpawnedExecutor, spawnExecutor } from "../helpers/spawned-executor.ts";
 import { waitUntil } from "../helpers/wait.ts";
-import { parseNoiseKeyJson } from "../../src/remote/noise/index.ts";
+import { HybridKeyPair, NoiseInitiator, buildPrologue, parseNoiseKeyJson } from "../../src/remote/noise/index.ts";
 import { RELAY_RESET_REASON, dataFrame, resumeFrame } from "../../src/remote/relay/frame.ts";
 
 const ENV = { PATH: "/usr/bin:/bin" };
@@ -186,6 +186,29 @@ describe("remote mode (noise)", () => {
     await client.initialize();
     expect(await client.ok("environment/status")).toEqual({ status: "ready" });
     expect(rendezvous.upgrades.length).toBe(upgrades);
+  });
+
+  test("a harness static ML-KEM key that is no encapsulation key (FIPS 203 check) resets its stream after validation; the executor stays up", async () => {
+    const { harness, rendezvous, registry, stderr } = await startRemote();
+    const streamId = crypto.randomUUID();
+    const real = HybridKeyPair.generate();
+    // Every coefficient ≥ q: the executor cannot encapsulate to it when it writes message 2. Validation does not look at it.
+    const forged = { publicKeys: { x25519: real.publicKeys.x25519, mlkem768: new Uint8Array(1184).fill(0xff) }, x25519Secret: real.x25519Secret } as unknown as HybridKeyPair;
+    const initiator = new NoiseInitiator({
+      prologue: buildPrologue({ environmentId: "env-1", executorRegistrationId: registry.options.executorRegistrationId, streamId }),
+      localStatic: forged,
+      remoteStatic: parseNoiseKeyJson(registry.executorPublicKey),
+    });
+    rendezvous.openStream(streamId, initiator.writeMessage1(new TextEncoder().encode(registry.options.harnessKeyAuthorization)));
+    await rendezvous.waitFor(() => rendezvous.framesFor(streamId).some((f) => f.body?.kind === "reset"), "the stream's reset");
+    expect(rendezvous.framesFor(streamId).map((f) => f.body)).toEqual([{ kind: "reset", reason: RELAY_RESET_REASON }]);
+    expect(registry.requestsTo("validate").length).toBe(1);
+    expect(stderr()).toContain(
+      `relay stream ${streamId} reset: Noise message 2 failed: ML-KEM-768 encapsulation to the peer's key failed (invalid encapsulation key)`,
+    );
+    const client = await harness.connect();
+    await client.initialize();
+    expect(await client.ok("environment/status")).toEqual({ status: "ready" });
   });
 
   test("SIGTERM: the executor leaves the rendezvous and exits 0", async () => {

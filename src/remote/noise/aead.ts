@@ -11,6 +11,7 @@
  * nonce discipline needs (a record is sealed exactly once, in order).
  * `node:crypto` is the platform seam; nothing else in the layer imports it.
  */
+import { concatBytes } from "@noble/hashes/utils.js";
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { NoiseError } from "./errors.ts";
 import { TAG_BYTES } from "./limits.ts";
@@ -30,17 +31,26 @@ function nonceOf(counter: number): Uint8Array {
   return nonce;
 }
 
-/** Encrypts `plaintext`; the result is ciphertext followed by the 16-byte tag. */
-export function aesGcmSeal(key: Uint8Array, counter: number, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+/**
+ * Encrypts the concatenation of `plaintext` (one buffer or several, sealed as
+ * one record without joining them) and returns the pieces of the result, in
+ * order: the ciphertext of each non-empty piece, then the 16-byte tag. Each
+ * piece is a fresh buffer the caller owns (it may release it).
+ */
+export function aesGcmSealParts(key: Uint8Array, counter: number, ad: Uint8Array, plaintext: readonly Uint8Array[]): Uint8Array[] {
   const cipher = createCipheriv("aes-256-gcm", key, nonceOf(counter));
   if (ad.length > 0) cipher.setAAD(ad);
-  const body = cipher.update(plaintext);
+  const parts: Uint8Array[] = [];
+  for (const piece of plaintext) if (piece.byteLength > 0) parts.push(cipher.update(piece));
   const tail = cipher.final();
-  const out = new Uint8Array(body.length + tail.length + TAG_BYTES);
-  out.set(body, 0);
-  out.set(tail, body.length);
-  out.set(cipher.getAuthTag(), body.length + tail.length);
-  return out;
+  if (tail.byteLength > 0) parts.push(tail);
+  parts.push(cipher.getAuthTag());
+  return parts;
+}
+
+/** Encrypts `plaintext`; the result is ciphertext followed by the 16-byte tag, in one buffer. */
+export function aesGcmSeal(key: Uint8Array, counter: number, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  return concatBytes(...aesGcmSealParts(key, counter, ad, [plaintext]));
 }
 
 /** Decrypts and authenticates, or throws `NoiseError("decrypt")`. */
@@ -59,11 +69,4 @@ export function aesGcmOpen(key: Uint8Array, counter: number, ad: Uint8Array, sea
   } catch {
     throw new NoiseError("decrypt", `decryption failed (nonce ${counter}): authentication tag mismatch`);
   }
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

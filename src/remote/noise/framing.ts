@@ -13,15 +13,19 @@ function checkLength(length: number, side: string): void {
   }
 }
 
-/** Frames one message and cuts it into record plaintexts (views of one buffer). */
-export function frameMessage(message: Uint8Array, maxChunk = MAX_RECORD_PLAINTEXT_BYTES): Uint8Array[] {
+/**
+ * Frames one message and cuts it into record plaintexts, without copying it:
+ * each record is a list of pieces (the first starts with a fresh 4-byte
+ * length header, the rest are views of `message`), sealed as one record. The
+ * views are only as long-lived as `message`: seal them before it changes.
+ */
+export function frameRecords(message: Uint8Array, maxChunk = MAX_RECORD_PLAINTEXT_BYTES): Uint8Array[][] {
   checkLength(message.length, "outgoing");
-  const framed = new Uint8Array(FRAME_HEADER_BYTES + message.length);
-  new DataView(framed.buffer).setUint32(0, message.length);
-  framed.set(message, FRAME_HEADER_BYTES);
-  const chunks: Uint8Array[] = [];
-  for (let at = 0; at < framed.length; at += maxChunk) chunks.push(framed.subarray(at, at + maxChunk));
-  return chunks;
+  const header = new Uint8Array(FRAME_HEADER_BYTES);
+  new DataView(header.buffer).setUint32(0, message.length);
+  const records: Uint8Array[][] = [[header, message.subarray(0, maxChunk - FRAME_HEADER_BYTES)]];
+  for (let at = maxChunk - FRAME_HEADER_BYTES; at < message.length; at += maxChunk) records.push([message.subarray(at, at + maxChunk)]);
+  return records;
 }
 
 /**

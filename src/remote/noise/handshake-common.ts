@@ -113,20 +113,14 @@ export function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /**
- * Runs one message step. A tag mismatch becomes a handshake error naming the
- * message; other Noise errors pass through; anything else (a library
- * rejecting a key) is a handshake error too.
+ * What a failed message step throws. A tag mismatch becomes a handshake
+ * error naming the message; other Noise errors pass through; anything else (a
+ * library rejecting a key) is a handshake error too.
  */
-function step<T>(label: string, run: () => T): T {
-  try {
-    return run();
-  } catch (err) {
-    if (err instanceof NoiseError && err.code === "decrypt") {
-      throw new NoiseError("handshake", `${label} failed authentication: ${err.message}`);
-    }
-    if (err instanceof NoiseError) throw err;
-    throw new NoiseError("handshake", `${label} failed: ${err instanceof Error ? err.message : String(err)}`);
-  }
+function stepError(label: string, err: unknown): NoiseError {
+  if (err instanceof NoiseError && err.code === "decrypt") return new NoiseError("handshake", `${label} failed authentication: ${err.message}`);
+  if (err instanceof NoiseError) return err;
+  return new NoiseError("handshake", `${label} failed: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 /**
@@ -145,13 +139,33 @@ export class Turns<Phase extends string> {
 
   /** Runs `run` (the step for `label`, e.g. "message 1") if it is `phase`'s turn, then moves to `next`. */
   take<T>(phase: Phase, label: string, next: Phase | "done", run: () => T): T {
+    this.enter(phase, label);
+    try {
+      const result = run();
+      this.phase = next;
+      return result;
+    } catch (err) {
+      throw stepError(label, err);
+    }
+  }
+
+  /** `take` for an asynchronous step; while it runs the handshake counts as failed, so no other step can interleave. */
+  async takeAsync<T>(phase: Phase, label: string, next: Phase | "done", run: () => Promise<T>): Promise<T> {
+    this.enter(phase, label);
+    try {
+      const result = await run();
+      this.phase = next;
+      return result;
+    } catch (err) {
+      throw stepError(label, err);
+    }
+  }
+
+  private enter(phase: Phase, label: string): void {
     if (this.phase !== phase) {
       const where = this.phase === "failed" ? "failed" : `at ${this.phase}`;
       throw new NoiseError("handshake", `${this.role} cannot handle ${label} now: the handshake is ${where}`);
     }
     this.phase = "failed";
-    const result = step(label, run);
-    this.phase = next;
-    return result;
   }
 }

@@ -15,7 +15,7 @@ export { type PrologueParts, buildPrologue } from "./prologue.ts";
 export { REGISTRY_AUTH_REJECTED_PAYLOAD, classifyResponderPayload, parseHarnessAuthorization } from "./payloads.ts";
 export { RecordOpener, RecordSealer, type SealedRecord } from "./record.ts";
 export { ReorderWindow } from "./reorder.ts";
-export { Reassembler, frameMessage } from "./framing.ts";
+export { Reassembler, frameRecords } from "./framing.ts";
 export { NoiseStreamReceiver, NoiseStreamSender, openNoiseStream } from "./stream.ts";
 export * from "./limits.ts";
 export * from "./names.ts";

@@ -2,12 +2,19 @@
  * Key pairs of the hybrid suite (remote.md §5.2): X25519 plus ML-KEM-768.
  * Randomness comes from an injected `Rng` so the published vector can be
  * reproduced; production uses the system CSPRNG.
+ *
+ * The public-key work is the runtime's native code where Bun 1.4.5 has it
+ * (native.ts): X25519, ML-KEM key generation from a seed, and (async, on the
+ * executor's side) ML-KEM encapsulation and decapsulation. `@noble/post-quantum`
+ * stays for what has no native synchronous form: the harness role's
+ * decapsulation, and encapsulation with an injected `Rng` (WebCrypto draws its
+ * own randomness, so the published vector's message 2 needs noble's).
  */
-import { x25519 } from "@noble/curves/ed25519.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { NoiseError } from "./errors.ts";
 import { MLKEM768_PUBLIC_KEY_BYTES, X25519_KEY_BYTES } from "./limits.ts";
+import { mlkemDecapsulate, mlkemDecapsulationKey, mlkemEncapsulate, mlkemPublicKey, x25519PublicKey, x25519Shared } from "./native.ts";
 
 /** Returns `length` random bytes. */
 export type Rng = (length: number) => Uint8Array;
@@ -28,10 +35,15 @@ export type HybridPublicKeys = { readonly x25519: Uint8Array; readonly mlkem768:
  * object in logs: `toJSON` and `inspect` show the public keys only.
  */
 export class HybridKeyPair {
+  /** noble's expanded decapsulation key, made on first use (the harness role's synchronous decapsulation). */
+  private expandedSecret: Uint8Array | undefined;
+  /** The native decapsulation key, imported on first use. */
+  private nativeSecret: CryptoKey | undefined;
+
   private constructor(
     readonly publicKeys: HybridPublicKeys,
     /** Secret. */ readonly x25519Secret: Uint8Array,
-    /** Secret. */ readonly mlkemSecret: Uint8Array,
+    /** Secret: the ML-KEM `d ‖ z` seed. */ private readonly mlkemSeed: Uint8Array,
   ) {}
 
   /** Draws the X25519 secret (32 bytes), then the ML-KEM seed (64), in that order. */
@@ -41,9 +53,20 @@ export class HybridKeyPair {
 
   /** From an X25519 secret and an ML-KEM `d ‖ z` seed (the vector draws them apart). */
   static fromParts(x25519Secret: Uint8Array, mlkemSeed: Uint8Array): HybridKeyPair {
-    const kem = ml_kem768.keygen(mlkemSeed);
-    const publicKeys = { x25519: x25519.getPublicKey(x25519Secret), mlkem768: kem.publicKey };
-    return new HybridKeyPair(publicKeys, x25519Secret.slice(), kem.secretKey);
+    const publicKeys = { x25519: x25519PublicKey(x25519Secret), mlkem768: mlkemPublicKey(mlkemSeed) };
+    return new HybridKeyPair(publicKeys, x25519Secret.slice(), mlkemSeed.slice());
+  }
+
+  /** Secret: the ML-KEM decapsulation key in FIPS 203's expanded form. */
+  get mlkemSecret(): Uint8Array {
+    this.expandedSecret ??= ml_kem768.keygen(this.mlkemSeed).secretKey;
+    return this.expandedSecret;
+  }
+
+  /** Decapsulates natively; an invalid ciphertext yields FIPS 203's implicit-rejection secret, as `decapsulate`. */
+  decapsulate(cipherText: Uint8Array): Promise<Uint8Array> {
+    this.nativeSecret ??= mlkemDecapsulationKey(this.mlkemSeed);
+    return mlkemDecapsulate(this.nativeSecret, cipherText);
   }
 
   toJSON(): string {
@@ -69,18 +92,34 @@ export function processStaticIdentity(): HybridKeyPair {
 /** X25519(secret, peer). A low-order peer key is a handshake failure. */
 export function dh(secret: Uint8Array, peerPublic: Uint8Array): Uint8Array {
   try {
-    return x25519.getSharedSecret(secret, peerPublic);
+    return x25519Shared(secret, peerPublic);
   } catch {
     throw new NoiseError("handshake", "X25519 with the peer's key failed (invalid or low-order public key)");
   }
 }
+
+const ENCAPSULATION_FAILED = "ML-KEM-768 encapsulation to the peer's key failed (invalid encapsulation key)";
 
 /** Encapsulates to `publicKey` with fresh randomness from `rng`. */
 export function encapsulate(publicKey: Uint8Array, rng: Rng): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
   try {
     return ml_kem768.encapsulate(publicKey, rng(MLKEM_ENCAPS_BYTES));
   } catch {
-    throw new NoiseError("handshake", "ML-KEM-768 encapsulation to the peer's key failed (invalid encapsulation key)");
+    throw new NoiseError("handshake", ENCAPSULATION_FAILED);
+  }
+}
+
+/**
+ * `encapsulate`, natively when `rng` is the system CSPRNG (the native code
+ * draws its own randomness); an injected `Rng` keeps noble's, so a vector's
+ * bytes come out the same.
+ */
+export async function encapsulateAsync(publicKey: Uint8Array, rng: Rng): Promise<{ cipherText: Uint8Array; sharedSecret: Uint8Array }> {
+  if (rng !== systemRng) return encapsulate(publicKey, rng);
+  try {
+    return await mlkemEncapsulate(publicKey);
+  } catch {
+    throw new NoiseError("handshake", ENCAPSULATION_FAILED);
   }
 }
 

@@ -6,14 +6,17 @@
  *
  * @example
  * const hs = new NoiseResponder({ prologue, localStatic: processStaticIdentity() });
- * const { payload, remoteStatic } = hs.readMessage1(msg1);
+ * const { payload, remoteStatic } = await hs.readMessage1(msg1);
  * if (await validate(remoteStatic, parseHarnessAuthorization(payload))) {
- *   const { message, keys } = hs.writeMessage2();
+ *   const { message, keys } = await hs.writeMessage2();
  * }
+ *
+ * Both steps are asynchronous: the ML-KEM work is the runtime's native
+ * WebCrypto (see native.ts), which has no synchronous form.
  */
 import { NoiseError } from "./errors.ts";
 import * as hs from "./handshake-common.ts";
-import { HybridKeyPair, type HybridPublicKeys, type Rng, decapsulate, dh, encapsulate } from "./keys.ts";
+import { HybridKeyPair, type HybridPublicKeys, type Rng, dh, encapsulateAsync } from "./keys.ts";
 import {
   MAX_HANDSHAKE_PAYLOAD_BYTES,
   MESSAGE1_OVERHEAD_BYTES,
@@ -54,16 +57,16 @@ export class NoiseResponder {
    * Authenticates message 1. Its length is checked before any public-key
    * work, so an oversized or truncated message costs nothing.
    */
-  readMessage1(message: Uint8Array): Message1 {
-    return this.turns.take("read1", "message 1", "write2", () => this.read1(message));
+  readMessage1(message: Uint8Array): Promise<Message1> {
+    return this.turns.takeAsync("read1", "message 1", "write2", () => this.read1(message));
   }
 
   /** Message 2: 3424 + `payload.length` bytes, and the transport keys. */
-  writeMessage2(payload: Uint8Array = new Uint8Array(0)): ResponderResult {
-    return this.turns.take("write2", "message 2", "done", () => this.write2(payload));
+  writeMessage2(payload: Uint8Array = new Uint8Array(0)): Promise<ResponderResult> {
+    return this.turns.takeAsync("write2", "message 2", "done", () => this.write2(payload));
   }
 
-  private read1(message: Uint8Array): Message1 {
+  private async read1(message: Uint8Array): Promise<Message1> {
     const max = MESSAGE1_OVERHEAD_BYTES + MAX_HANDSHAKE_PAYLOAD_BYTES;
     if (message.length < MESSAGE1_OVERHEAD_BYTES || message.length > max) {
       throw new NoiseError("handshake", `message 1 is ${message.length} bytes; expected ${MESSAGE1_OVERHEAD_BYTES} to ${max}`);
@@ -73,7 +76,7 @@ export class NoiseResponder {
     const reader = new hs.MessageReader(message, "message 1");
     // skem: to our static KEM key; no key yet, so in clear.
     const skem = state.decryptAndHash(reader.take(hs.sealedLength(state, MLKEM768_CIPHERTEXT_BYTES), "skem"));
-    state.mixKeyAndHash(decapsulate(skem, local.mlkemSecret));
+    state.mixKeyAndHash(await local.decapsulate(skem));
     const re = hs.readEphemeral(state, reader);
     // es: initiator e with our s.
     state.mixKey(dh(local.x25519Secret, re.x25519));
@@ -89,18 +92,18 @@ export class NoiseResponder {
     return { payload, remoteStatic: rs };
   }
 
-  private write2(payload: Uint8Array): ResponderResult {
+  private async write2(payload: Uint8Array): Promise<ResponderResult> {
     const { state, rng } = this;
     const re = this.remoteEphemeral!;
     const rs = this.remoteStatic!;
     const out: Uint8Array[] = [];
     // ekem: to the initiator's ephemeral KEM key, in clear.
-    const ekem = encapsulate(re.mlkem768, rng);
+    const ekem = await encapsulateAsync(re.mlkem768, rng);
     out.push(ekem.cipherText);
     state.mixHash(ekem.cipherText);
     state.mixKey(ekem.sharedSecret);
     // skem: to the initiator's static KEM key, encrypted.
-    const skem = encapsulate(rs.mlkem768, rng);
+    const skem = await encapsulateAsync(rs.mlkem768, rng);
     out.push(state.encryptAndHash(skem.cipherText));
     state.mixKeyAndHash(skem.sharedSecret);
     // e

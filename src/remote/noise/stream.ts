@@ -5,7 +5,7 @@
  * with a reset); the receiver refuses further use after one.
  */
 import { NoiseError } from "./errors.ts";
-import { Reassembler, frameMessage } from "./framing.ts";
+import { Reassembler, frameRecords } from "./framing.ts";
 import type { TransportKeys } from "./handshake-common.ts";
 import { RecordOpener, RecordSealer, type SealedRecord } from "./record.ts";
 import { ReorderWindow } from "./reorder.ts";
@@ -17,9 +17,9 @@ export class NoiseStreamSender {
     this.sealer = new RecordSealer(sendKey);
   }
 
-  /** Frames `message` (JSON bytes) and seals it into records, `seq` ascending; send all, in order. */
+  /** Frames `message` (JSON bytes) and seals it into records, `seq` ascending; send all, in order. `message` is not kept. */
   send(message: Uint8Array): SealedRecord[] {
-    return frameMessage(message).map((chunk) => this.sealer.seal(chunk));
+    return frameRecords(message).map((pieces) => this.sealer.seal(pieces));
   }
 }
 

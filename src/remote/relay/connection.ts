@@ -3,13 +3,16 @@
  * arrives, and sends frames with back-pressure. Above
  * RELAY_SEND_HIGH_WATER_BYTES queued on the socket, data frames wait (in
  * order) for it to drain; a stream with more than
- * RELAY_MAX_STREAM_WAITING_BYTES waiting is reset alone.
+ * RELAY_MAX_STREAM_WAITING_BYTES waiting is reset alone. Handshake replies
+ * and resets go ahead of waiting data, up to RELAY_CONTROL_HIGH_WATER_BYTES.
  */
-import { encodeRelayFrame, type RelayFrame } from "./frame.ts";
-import { RELAY_MAX_FRAME_BYTES, RELAY_MAX_STREAM_WAITING_BYTES, RELAY_SEND_HIGH_WATER_BYTES } from "./limits.ts";
+import { releaseBuffer } from "../../protocol/frame-memory.ts";
+import type { RelayFrame } from "./frame.ts";
+import { FrameWriter, isRecordFrame, type OutgoingFrame } from "./frame-writer.ts";
+import { RELAY_CONTROL_HIGH_WATER_BYTES, RELAY_MAX_FRAME_BYTES, RELAY_MAX_STREAM_WAITING_BYTES, RELAY_SEND_HIGH_WATER_BYTES } from "./limits.ts";
 import { type RelayStream, type RelayStreamHandler, type StreamSink, StreamTable } from "./streams.ts";
 import { classifyInbound, TEXT_MESSAGE_DROP } from "./validate.ts";
-import { RendezvousSocket, type SocketOptions } from "./ws-client.ts";
+import { RendezvousSocket, type SocketOptions, WS_CLIENT_HEADROOM } from "./ws-client.ts";
 
 /** A frame that encodes to more than RELAY_MAX_FRAME_BYTES: never sent (the rendezvous would drop the socket). */
 export class RelayFrameTooLargeError extends Error {
@@ -25,23 +28,44 @@ export class RelayClosedError extends Error {
 }
 
 interface Waiting {
-  bytes: Uint8Array;
+  /** Encoded again when its turn comes: the encoder's buffer is reused. */
+  frame: OutgoingFrame;
+  byteLength: number;
   stream: RelayStream;
   resolve(): void;
   reject(e: Error): void;
 }
 
-/** Encodes `frame`, refusing what exceeds the frame cap. */
-export function encodeForSend(frame: RelayFrame): Uint8Array {
-  const bytes = encodeRelayFrame(frame);
+/** How much longer than a record piece its own buffer may be (the cipher's output has one spare byte). */
+const OWN_BUFFER_SLACK_BYTES = 16;
+
+/** `bytes`, unless they exceed the frame cap. */
+function checkSize(bytes: Uint8Array): Uint8Array {
   if (bytes.byteLength > RELAY_MAX_FRAME_BYTES) throw new RelayFrameTooLargeError(bytes.byteLength);
   return bytes;
+}
+
+/**
+ * A record's buffers are the connection's once sent: freed at once rather
+ * than left to the collector. The cipher hands out each piece in a buffer of
+ * its own one byte longer than the piece, which `releaseBuffer` (whole
+ * buffers only) would skip; a view at offset 0 of a buffer at most a tag
+ * longer is such a buffer, never a slice of a shared pool.
+ */
+function released(frame: OutgoingFrame): void {
+  if (!isRecordFrame(frame)) return;
+  for (const part of frame.parts) {
+    const spare = part.buffer.byteLength - part.byteLength;
+    releaseBuffer(part.byteOffset === 0 && spare > 0 && spare <= OWN_BUFFER_SLACK_BYTES ? new Uint8Array(part.buffer) : part);
+  }
 }
 
 export class RelayConnection implements StreamSink {
   readonly streams: StreamTable;
   private socket!: RendezvousSocket;
   private readonly waiting: Waiting[] = [];
+  /** Every frame is encoded here, with room for the WebSocket header, and masked in place. */
+  private readonly writer = new FrameWriter(WS_CLIENT_HEADROOM);
   /** Resolves with why, once the socket is gone. */
   readonly closed: Promise<string>;
   private settleClosed!: (why: string) => void;
@@ -75,31 +99,44 @@ export class RelayConnection implements StreamSink {
     return this.socket.queuedBytes;
   }
 
+  /** A handshake reply or reset: queued at once, past waiting data, unless the socket is backed up beyond RELAY_CONTROL_HIGH_WATER_BYTES. */
   trySend(frame: RelayFrame): boolean {
-    const bytes = encodeForSend(frame);
-    if (this.socket.closed || this.waiting.length > 0 || this.socket.queuedBytes >= RELAY_SEND_HIGH_WATER_BYTES) return false;
-    this.socket.sendBinary(bytes);
+    const bytes = this.encode(frame);
+    if (this.socket.closed || this.socket.queuedBytes >= RELAY_CONTROL_HIGH_WATER_BYTES) return false;
+    this.socket.sendBinaryInPlace(bytes);
     return true;
   }
 
-  send(frame: RelayFrame, stream: RelayStream): Promise<void> {
+  /**
+   * Sends `frame` (a record frame's buffers are handed over: they are freed
+   * once written), at once while the socket is under its high-water mark,
+   * otherwise once it drains, in order.
+   */
+  send(frame: OutgoingFrame, stream: RelayStream): Promise<void> {
     let bytes: Uint8Array;
     try {
-      bytes = encodeForSend(frame);
+      bytes = this.encode(frame);
     } catch (e) {
       return Promise.reject(e);
     }
     if (this.socket.closed) return Promise.reject(new RelayClosedError("the relay connection is closed"));
     if (this.waiting.length === 0 && this.socket.queuedBytes < RELAY_SEND_HIGH_WATER_BYTES) {
-      this.socket.sendBinary(bytes);
+      this.socket.sendBinaryInPlace(bytes);
+      released(frame);
       return Promise.resolve();
     }
-    if (stream.waitingBytes + bytes.byteLength > RELAY_MAX_STREAM_WAITING_BYTES) {
+    const byteLength = bytes.byteLength;
+    if (stream.waitingBytes + byteLength > RELAY_MAX_STREAM_WAITING_BYTES) {
       stream.reset(`more than ${RELAY_MAX_STREAM_WAITING_BYTES} bytes waiting for the rendezvous socket to drain`);
       return Promise.reject(new RelayClosedError(`relay stream ${stream.id} was reset: too many bytes waiting to be sent`));
     }
-    stream.waitingBytes += bytes.byteLength;
-    return new Promise((resolve, reject) => this.waiting.push({ bytes, stream, resolve, reject }));
+    stream.waitingBytes += byteLength;
+    return new Promise((resolve, reject) => this.waiting.push({ frame, byteLength, stream, resolve, reject }));
+  }
+
+  /** The encoded frame, borrowed from the writer until the next encode; refuses what exceeds the frame cap. */
+  private encode(frame: OutgoingFrame): Uint8Array {
+    return checkSize(this.writer.encode(frame));
   }
 
   drop(why: string): void {
@@ -118,8 +155,9 @@ export class RelayConnection implements StreamSink {
   private flushWaiting(): void {
     while (this.waiting.length > 0 && this.socket.queuedBytes < RELAY_SEND_HIGH_WATER_BYTES) {
       const w = this.waiting.shift()!;
-      w.stream.waitingBytes -= w.bytes.byteLength;
-      this.socket.sendBinary(w.bytes);
+      w.stream.waitingBytes -= w.byteLength;
+      this.socket.sendBinaryInPlace(this.writer.encode(w.frame));
+      released(w.frame);
       w.resolve();
     }
   }

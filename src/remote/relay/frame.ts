@@ -8,6 +8,7 @@
  *   const bytes = encodeRelayFrame(resetFrame(streamId));
  *   const frame = decodeRelayFrame(bytes); // frame.body.kind === "reset"
  */
+import type protobuf from "protobufjs/light.js";
 import { relayFrameType } from "./schema.ts";
 
 /** The only relay frame version 0.169.0 speaks; others are dropped. */
@@ -83,12 +84,26 @@ function bodyMessage(body: RelayBody): Record<string, unknown> {
   }
 }
 
-export function encodeRelayFrame(frame: RelayFrame): Uint8Array {
+/** The protobufjs message object for a frame. */
+function frameMessage(frame: RelayFrame): Record<string, unknown> {
   const message: Record<string, unknown> = { version: frame.version, streamId: frame.streamId, ack: frame.ack, ackBits: frame.ackBits };
   if (frame.body) message[ONEOF_FIELD[frame.body.kind]] = bodyMessage(frame.body);
   if (frame.traceparent !== undefined) message.traceparent = frame.traceparent;
   if (frame.tracestate !== undefined) message.tracestate = frame.tracestate;
-  return relayFrameType().encode(message).finish();
+  return message;
+}
+
+export function encodeRelayFrame(frame: RelayFrame): Uint8Array {
+  return relayFrameType().encode(frameMessage(frame)).finish();
+}
+
+/**
+ * Encodes `frame` with protobufjs into `writer` from its current position on
+ * (a reused writer: no buffer is allocated once it has grown to fit).
+ * Returns the writer; the frame is `writer.buf[start, writer.pos)`.
+ */
+export function encodeRelayFrameInto(frame: RelayFrame, writer: protobuf.Writer): protobuf.Writer {
+  return relayFrameType().encode(frameMessage(frame), writer);
 }
 
 type Decoded = Record<string, unknown> & { version: number; streamId: string; ack: number; ackBits: number };

@@ -6,7 +6,7 @@
  */
 export { reconnectDelayMs } from "./backoff.ts";
 export { RelayClient, type RelayClientEvent, type RelayClientOptions } from "./client.ts";
-export { encodeForSend, RelayClosedError, RelayConnection, RelayFrameTooLargeError } from "./connection.ts";
+export { RelayClosedError, RelayConnection, RelayFrameTooLargeError } from "./connection.ts";
 export {
   dataFrame,
   decodeRelayFrame,

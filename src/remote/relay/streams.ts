@@ -6,7 +6,8 @@
  * Streams never outlive their socket.
  */
 import { dataFrame, handshakeFrame, type RelayFrame, resetFrame } from "./frame.ts";
-import { RELAY_MAX_ACTIVE_STREAMS, RELAY_MAX_HANDSHAKE_FAILURES, RELAY_MAX_PENDING_STREAMS } from "./limits.ts";
+import type { OutgoingFrame } from "./frame-writer.ts";
+import { RELAY_MAX_ACTIVE_STREAMS, RELAY_MAX_HANDSHAKE_FAILURES, RELAY_MAX_PENDING_STREAMS, RELAY_MAX_QUEUED_HANDSHAKES } from "./limits.ts";
 import type { InboundAction, RelayDataIn } from "./validate.ts";
 
 /** What the Noise stream layer implements to receive streams. */
@@ -21,10 +22,10 @@ export interface RelayStreamHandler {
 
 /** How the table reaches its socket. */
 export interface StreamSink {
-  /** Queues a frame if the socket can take it now; false otherwise. */
+  /** Queues a control frame (handshake reply, reset) if the socket can take it now, ahead of waiting data; false otherwise. */
   trySend(frame: RelayFrame): boolean;
-  /** Sends a frame for `stream`, waiting while the socket is backed up. */
-  send(frame: RelayFrame, stream: RelayStream): Promise<void>;
+  /** Sends a frame for `stream`, waiting while the socket is backed up. A record frame's buffers are handed over. */
+  send(frame: OutgoingFrame, stream: RelayStream): Promise<void>;
   /** Closes the socket (it will be re-dialled), e.g. after too many handshake failures. */
   drop(why: string): void;
   /** `stream` is gone: its frames still waiting to be sent are discarded (their senders get an error). */
@@ -53,6 +54,7 @@ export class RelayStream {
   activate(): boolean {
     if (this.state !== "pending") return false;
     this.state = "active";
+    this.table.settled(this);
     return true;
   }
 
@@ -70,6 +72,16 @@ export class RelayStream {
     return this.table.sink.send({ ...dataFrame(this.id, seq, payload), ...trace }, this);
   }
 
+  /**
+   * Sends one sealed record (`seq` = its nonce) as a data frame, its pieces
+   * written straight into the frame; they are the relay's from here on (freed
+   * once written). Resolves and rejects as `sendData`.
+   */
+  sendRecord(record: { readonly seq: number; readonly parts: readonly Uint8Array[]; readonly byteLength: number }): Promise<void> {
+    if (this.state !== "active") return Promise.reject(new Error(`relay stream ${this.id} is ${this.state}`));
+    return this.table.sink.send({ streamId: this.id, seq: record.seq, parts: record.parts, byteLength: record.byteLength }, this);
+  }
+
   /** Ends the stream: sends a reset (`noise_relay_protocol_error`), then `onClose(why)`. */
   reset(why: string): void {
     this.table.resetStream(this, why);
@@ -83,6 +95,11 @@ export class RelayStream {
 
 export class StreamTable {
   private readonly streams = new Map<string, RelayStream>();
+  /** Pending streams handed to the handler (being validated), at most RELAY_MAX_PENDING_STREAMS. */
+  private readonly validating = new Set<RelayStream>();
+  /** Pending streams waiting for a validation slot, in arrival order, with their message 1. */
+  private queued: { stream: RelayStream; message1: Uint8Array }[] = [];
+  private starting = false;
   private failures = 0;
   private closed = false;
 
@@ -145,12 +162,38 @@ export class StreamTable {
     const existing = this.streams.get(id);
     if (existing?.state === "active") return this.resetId(id, "handshake for an already active stream", false);
     if (existing) return this.resetId(id, "handshake while the stream's handshake is pending", true);
-    const { pending, active } = this.counts();
-    if (active >= RELAY_MAX_ACTIVE_STREAMS) return this.resetId(id, "Noise relay has too many active streams", false);
-    if (pending >= RELAY_MAX_PENDING_STREAMS) return this.resetId(id, "Noise relay has too many pending handshakes", false);
+    if (this.counts().active >= RELAY_MAX_ACTIVE_STREAMS) return this.resetId(id, "Noise relay has too many active streams", false);
+    if (this.validating.size >= RELAY_MAX_PENDING_STREAMS && this.queued.length >= RELAY_MAX_QUEUED_HANDSHAKES) {
+      return this.resetId(id, "Noise relay has too many pending handshakes", false);
+    }
     const stream = new RelayStream(id, this);
     this.streams.set(id, stream);
-    this.handler.onOpen(stream, message1);
+    this.queued.push({ stream, message1 });
+    this.startQueued();
+  }
+
+  /** `stream` is no longer being validated (active or gone): its slot goes to the next queued handshake. */
+  settled(stream: RelayStream): void {
+    if (this.validating.delete(stream)) this.startQueued();
+  }
+
+  /** Hands queued handshakes to the handler, oldest first, while validation slots are free. */
+  private startQueued(): void {
+    if (this.starting) return; // The handler may settle a stream from inside onOpen; the loop below goes on.
+    this.starting = true;
+    try {
+      while (!this.closed && this.validating.size < RELAY_MAX_PENDING_STREAMS && this.queued.length > 0) {
+        const { stream, message1 } = this.queued.shift()!;
+        if (this.counts().active >= RELAY_MAX_ACTIVE_STREAMS) {
+          this.resetId(stream.id, "Noise relay has too many active streams", false);
+          continue;
+        }
+        this.validating.add(stream);
+        this.handler.onOpen(stream, message1);
+      }
+    } finally {
+      this.starting = false;
+    }
   }
 
   /** Removes the stream under `id` if any, sends a reset, and counts a failure if asked. */
@@ -166,9 +209,13 @@ export class StreamTable {
   }
 
   private remove(stream: RelayStream, why: string): void {
+    // A stream still queued was never handed to the handler: it does not hear of its end either.
+    const known = stream.state === "active" || this.validating.has(stream);
     this.streams.delete(stream.id);
+    if (stream.state === "pending") this.queued = this.queued.filter((q) => q.stream !== stream);
     stream.state = "closed";
     this.sink.forget(stream);
-    this.handler.onClose(stream, why);
+    if (known) this.handler.onClose(stream, why);
+    this.settled(stream);
   }
 }

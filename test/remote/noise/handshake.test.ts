@@ -10,7 +10,7 @@ import {
   classifyResponderPayload,
   parseHarnessAuthorization,
 } from "../../../src/remote/noise/index.ts";
-import { caught } from "./helpers.ts";
+import { caught, rejected } from "./helpers.ts";
 
 const executor = HybridKeyPair.generate();
 const harness = HybridKeyPair.generate();
@@ -37,18 +37,18 @@ const MESSAGE1_REGIONS = [1088, 32, 1184, 48, 1200, authorization.length + 16];
 const MESSAGE2_REGIONS = [1088, 1104, 32, 1184, 16];
 
 describe("hybridIK handshake, SHA-256 suite", () => {
-  test("round trip: message sizes 3568 + len(payload) and 3424, payload delivered, keys cross", () => {
+  test("round trip: message sizes 3568 + len(payload) and 3424, payload delivered, keys cross", async () => {
     const initiator = initiatorFor();
     const responder = responderFor();
     const msg1 = initiator.writeMessage1(authorization);
     expect(msg1.length).toBe(3568 + authorization.length);
-    const { payload, remoteStatic } = responder.readMessage1(msg1);
+    const { payload, remoteStatic } = await responder.readMessage1(msg1);
     expect(Buffer.from(payload).toString()).toBe("harness-key-authorization-token");
     expect(parseHarnessAuthorization(payload)).toBe("harness-key-authorization-token");
     expect(Buffer.from(remoteStatic.x25519).equals(Buffer.from(harness.publicKeys.x25519))).toBe(true);
     expect(Buffer.from(remoteStatic.mlkem768).equals(Buffer.from(harness.publicKeys.mlkem768))).toBe(true);
 
-    const reply = responder.writeMessage2();
+    const reply = await responder.writeMessage2();
     expect(reply.message.length).toBe(3424);
     const done = initiator.readMessage2(reply.message);
     expect(done.payload.length).toBe(0);
@@ -62,11 +62,11 @@ describe("hybridIK handshake, SHA-256 suite", () => {
     expect(Buffer.from(new RecordOpener(reply.keys.receive).open(up.ciphertext)).toString()).toBe('{"id":1}');
   });
 
-  test("message 2 may carry the registry-rejection marker: 3424 + 41 bytes, classified for the harness", () => {
+  test("message 2 may carry the registry-rejection marker: 3424 + 41 bytes, classified for the harness", async () => {
     const initiator = initiatorFor();
     const responder = responderFor();
-    responder.readMessage1(initiator.writeMessage1(authorization));
-    const reply = responder.writeMessage2(REGISTRY_AUTH_REJECTED_PAYLOAD);
+    await responder.readMessage1(initiator.writeMessage1(authorization));
+    const reply = await responder.writeMessage2(REGISTRY_AUTH_REJECTED_PAYLOAD);
     expect(reply.message.length).toBe(3424 + 41);
     const done = initiator.readMessage2(reply.message);
     expect(Buffer.from(done.payload).toString()).toBe("codex-registry-authentication-rejected/v1");
@@ -74,25 +74,25 @@ describe("hybridIK handshake, SHA-256 suite", () => {
     expect(classifyResponderPayload(new TextEncoder().encode("something else"))).toBe("invalid");
   });
 
-  test("a flipped byte anywhere in message 1's token regions fails authentication", () => {
+  test("a flipped byte anywhere in message 1's token regions fails authentication", async () => {
     const msg1 = initiatorFor().writeMessage1(authorization);
     for (const at of positions(MESSAGE1_REGIONS)) {
       const tampered = msg1.slice();
       tampered[at]! ^= 0x01;
-      const err = caught(() => responderFor().readMessage1(tampered));
+      const err = await rejected(() => responderFor().readMessage1(tampered));
       expect(err.code).toBe("handshake");
       expect(err.message).toMatch(/^message 1 failed/);
     }
     // The untouched message still reads: the failures above were the tampering.
-    expect(responderFor().readMessage1(msg1).payload.length).toBe(authorization.length);
+    expect((await responderFor().readMessage1(msg1)).payload.length).toBe(authorization.length);
   });
 
-  test("a flipped byte anywhere in message 2's token regions fails authentication", () => {
+  test("a flipped byte anywhere in message 2's token regions fails authentication", async () => {
     for (const at of positions(MESSAGE2_REGIONS)) {
       const initiator = initiatorFor();
       const responder = responderFor();
-      responder.readMessage1(initiator.writeMessage1(authorization));
-      const tampered = responder.writeMessage2().message;
+      await responder.readMessage1(initiator.writeMessage1(authorization));
+      const tampered = (await responder.writeMessage2()).message;
       tampered[at]! ^= 0x80;
       const err = caught(() => initiator.readMessage2(tampered));
       expect(err.code).toBe("handshake");
@@ -100,25 +100,25 @@ describe("hybridIK handshake, SHA-256 suite", () => {
     }
   });
 
-  test("a different prologue (another stream id) fails message 1", () => {
+  test("a different prologue (another stream id) fails message 1", async () => {
     const msg1 = initiatorFor().writeMessage1(authorization);
     const other = buildPrologue({ ...route, streamId: "5d0f2a43-8a7e-4a2b-b1ec-0c37a1d1e0aa" });
-    const err = caught(() => responderFor(other).readMessage1(msg1));
+    const err = await rejected(() => responderFor(other).readMessage1(msg1));
     expect(err.code).toBe("handshake");
     expect(err.message).toBe("message 1 failed authentication: decryption failed (nonce 0): authentication tag mismatch");
   });
 
-  test("a responder with another static identity cannot read message 1", () => {
+  test("a responder with another static identity cannot read message 1", async () => {
     const msg1 = initiatorFor().writeMessage1(authorization);
-    const err = caught(() => responderFor(prologue, HybridKeyPair.generate()).readMessage1(msg1));
+    const err = await rejected(() => responderFor(prologue, HybridKeyPair.generate()).readMessage1(msg1));
     expect(err.message).toBe("message 1 failed authentication: decryption failed (nonce 0): authentication tag mismatch");
   });
 
-  test("message 1 outside 3568..3568+4096 bytes is refused before any key work", () => {
-    expect(caught(() => responderFor().readMessage1(new Uint8Array(3567))).message).toBe(
+  test("message 1 outside 3568..3568+4096 bytes is refused before any key work", async () => {
+    expect((await rejected(() => responderFor().readMessage1(new Uint8Array(3567)))).message).toBe(
       "message 1 is 3567 bytes; expected 3568 to 7664",
     );
-    expect(caught(() => responderFor().readMessage1(new Uint8Array(7665))).message).toBe(
+    expect((await rejected(() => responderFor().readMessage1(new Uint8Array(7665)))).message).toBe(
       "message 1 is 7665 bytes; expected 3568 to 7664",
     );
     const err = caught(() => initiatorFor().writeMessage1(new Uint8Array(4097)));
@@ -126,13 +126,13 @@ describe("hybridIK handshake, SHA-256 suite", () => {
     expect(err.message).toBe("message 1 payload is 4097 bytes; at most 4096 are allowed");
   });
 
-  test("steps out of turn, or after a failure, are refused", () => {
-    expect(caught(() => responderFor().writeMessage2()).message).toBe(
+  test("steps out of turn, or after a failure, are refused", async () => {
+    expect((await rejected(() => responderFor().writeMessage2())).message).toBe(
       "responder cannot handle message 2 now: the handshake is at read1",
     );
     const responder = responderFor();
-    caught(() => responder.readMessage1(new Uint8Array(3568)));
-    expect(caught(() => responder.readMessage1(new Uint8Array(3568))).message).toBe(
+    await rejected(() => responder.readMessage1(new Uint8Array(3568)));
+    expect((await rejected(() => responder.readMessage1(new Uint8Array(3568)))).message).toBe(
       "responder cannot handle message 1 now: the handshake is failed",
     );
     const initiator = initiatorFor();
@@ -141,7 +141,7 @@ describe("hybridIK handshake, SHA-256 suite", () => {
     );
   });
 
-  test("a low-order X25519 executor key is refused by the harness", () => {
+  test("a low-order X25519 executor key is refused by the harness", async () => {
     const bad = { x25519: new Uint8Array(32), mlkem768: executor.publicKeys.mlkem768 };
     const initiator = new NoiseInitiator({ prologue, localStatic: harness, remoteStatic: bad });
     const err = caught(() => initiator.writeMessage1(authorization));
@@ -149,7 +149,7 @@ describe("hybridIK handshake, SHA-256 suite", () => {
     expect(err.message).toBe("X25519 with the peer's key failed (invalid or low-order public key)");
   });
 
-  test("the harness authorization must be UTF-8", () => {
+  test("the harness authorization must be UTF-8", async () => {
     const err = caught(() => parseHarnessAuthorization(Uint8Array.of(0x61, 0xff)));
     expect(err.message).toBe("harness key authorization is not valid UTF-8");
   });

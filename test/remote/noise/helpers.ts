@@ -24,3 +24,14 @@ export function caught(run: () => unknown): NoiseError {
   }
   throw new Error("expected a NoiseError");
 }
+
+/** `caught` for a step that returns a promise. */
+export async function rejected(run: () => Promise<unknown>): Promise<NoiseError> {
+  try {
+    await run();
+  } catch (err) {
+    if (err instanceof NoiseError) return err;
+    throw err;
+  }
+  throw new Error("expected a NoiseError");
+}

@@ -12,7 +12,7 @@ import {
   RecordSealer,
   ReorderWindow,
   type SealedRecord,
-  frameMessage,
+  frameRecords,
   openNoiseStream,
 } from "../../../src/remote/noise/index.ts";
 import { caught } from "./helpers.ts";
@@ -20,6 +20,8 @@ import { caught } from "./helpers.ts";
 const key = () => Uint8Array.from(randomBytes(32));
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
 const utf8 = (s: string) => new TextEncoder().encode(s);
+/** Each record's plaintext joined from its pieces. */
+const framed = (m: Uint8Array) => frameRecords(m).map((pieces) => Buffer.concat(pieces));
 
 /** A sender/receiver pair sharing one direction's key. */
 function channel() {
@@ -42,6 +44,21 @@ describe("transport records (remote.md §5.6)", () => {
     const err = caught(() => new RecordSealer(key()).seal(new Uint8Array(MAX_RECORD_PLAINTEXT_BYTES + 1)));
     expect(err.code).toBe("limit");
     expect(err.message).toBe("record plaintext is 61441 bytes; at most 61440 are allowed");
+  });
+
+  test("a record sealed from pieces is the record of their concatenation; framing does not copy the message", () => {
+    const k = key();
+    const message = Uint8Array.from(randomBytes(150_000));
+    const records = frameRecords(message);
+    expect(records.map((pieces) => pieces.map((p) => p.byteLength))).toEqual([[4, 61436], [61440], [27124]]);
+    expect(records.slice(1).every(([p]) => p!.buffer === message.buffer) && records[0]![1]!.buffer === message.buffer).toBe(true);
+    const [fromPieces, fromJoined] = [new RecordSealer(k), new RecordSealer(k)];
+    for (const pieces of records) {
+      const a = fromPieces.seal(pieces);
+      const b = fromJoined.seal(Buffer.concat(pieces));
+      expect(a.byteLength).toBe(b.byteLength);
+      expect(Buffer.from(a.ciphertext).equals(Buffer.from(b.ciphertext))).toBe(true);
+    }
   });
 
   test("a tampered ciphertext, or one opened out of order, fails to decrypt", () => {
@@ -116,7 +133,7 @@ describe("reorder window (remote.md §5.7)", () => {
 
 describe("application framing (remote.md §5.6)", () => {
   test("one record completes several messages", () => {
-    const chunks = [utf8('{"id":1}'), utf8('{"id":22}'), utf8('{"id":333}')].flatMap((m) => frameMessage(m));
+    const chunks = [utf8('{"id":1}'), utf8('{"id":22}'), utf8('{"id":333}')].flatMap((m) => framed(m));
     const joined = Buffer.concat(chunks);
     expect(joined.subarray(0, 4).toString("hex")).toBe("00000008");
     expect(new Reassembler().push(joined).map(text)).toEqual(['{"id":1}', '{"id":22}', '{"id":333}']);
@@ -124,7 +141,7 @@ describe("application framing (remote.md §5.6)", () => {
 
   test("one message spans many records, headers split across records too", () => {
     const message = Uint8Array.from(randomBytes(200_000));
-    const chunks = frameMessage(message);
+    const chunks = framed(message);
     expect(chunks.map((c) => c.length)).toEqual([61440, 61440, 61440, 15684]);
     const bytes = Buffer.concat(chunks);
     const reassembler = new Reassembler();
@@ -154,7 +171,7 @@ describe("application framing (remote.md §5.6)", () => {
     expect(caught(() => new Reassembler().push(header)).message).toBe(
       "incoming message of 67108865 bytes; a framed message is 1 to 67108864 bytes",
     );
-    expect(caught(() => frameMessage(new Uint8Array(0))).message).toBe(
+    expect(caught(() => frameRecords(new Uint8Array(0))).message).toBe(
       "outgoing message of 0 bytes; a framed message is 1 to 67108864 bytes",
     );
   });

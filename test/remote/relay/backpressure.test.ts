@@ -7,11 +7,12 @@ import {
   handshakeFrame,
   RELAY_MAX_STREAM_WAITING_BYTES,
   RELAY_SEND_HIGH_WATER_BYTES,
+  RelayClient,
   resumeFrame,
 } from "../../../src/remote/relay/index.ts";
 import { SilentRendezvous } from "../../helpers/fake-rendezvous.ts";
 import { waitUntil } from "../../helpers/wait.ts";
-import { startRelayClient } from "./harness.ts";
+import { MSG2, RecordingHandler, startRelayClient } from "./harness.ts";
 
 const A = "aaaaaaaa-0000-4000-8000-000000000001";
 const B = "bbbbbbbb-0000-4000-8000-000000000002";
@@ -67,4 +68,36 @@ test("a stalled rendezvous: memory stays bounded, the stream that does not wait 
   await client.stop();
   await b;
   expect(bOutcome).toBe("the relay connection closed: relay client stopped");
+});
+
+test("a handshake reply is queued at once while another stream's data waits for the socket: the socket is kept", async () => {
+  const C = "cccccccc-0000-4000-8000-000000000003";
+  const silent = new SilentRendezvous([A, C].flatMap((id) => [resumeFrame(id), handshakeFrame(id, new Uint8Array([1]))]));
+  cleanups.push(() => silent.stop());
+  const handler = new RecordingHandler(); // Answers nothing by itself: C's reply comes once A's data waits.
+  const logs: string[] = [];
+  const client = new RelayClient({ url: silent.url, handler, reregister: async () => silent.url, log: (l) => logs.push(l), pingIntervalMs: 60_000, pongTimeoutMs: 60_000 });
+  void client.start();
+  cleanups.push(() => client.stop());
+  await waitUntil(() => handler.streams.has(C), 5_000, "both handshakes");
+  const [a, c] = [handler.streams.get(A)!, handler.streams.get(C)!];
+  expect(a.sendHandshake(MSG2) && a.activate()).toBe(true);
+  const conn = client.connection!;
+  // A sends until one of its frames waits for the socket (well under the 1 MiB a stream may have waiting).
+  let waiting = false;
+  for (let seq = 0; seq < MAX_RECORDS && !waiting; seq++) {
+    let settled = false;
+    a.sendData(seq, RECORD).then(
+      () => (settled = true),
+      () => {}, // The waiting ones fail when the client stops.
+    );
+    await Promise.resolve();
+    waiting = !settled;
+  }
+  expect(waiting).toBe(true);
+  expect(conn.queuedBytes).toBeGreaterThanOrEqual(RELAY_SEND_HIGH_WATER_BYTES);
+  expect(c.sendHandshake(MSG2)).toBe(true);
+  expect(c.activate()).toBe(true);
+  expect(client.connection).toBe(conn);
+  expect(logs.filter((l) => l.includes("could not be queued"))).toEqual([]);
 });

@@ -13,6 +13,7 @@ import {
   relayFrame,
   resetFrame,
 } from "../../../src/remote/relay/index.ts";
+import { RecordSealer } from "../../../src/remote/noise/index.ts";
 import { FakeRendezvous } from "../../helpers/fake-rendezvous.ts";
 import { waitUntil } from "../../helpers/wait.ts";
 import { MSG2, startRelayClient } from "./harness.ts";
@@ -147,6 +148,20 @@ describe("frames and streams", () => {
     await fake.waitFor(() => fake.received.length === 4, "two data frames");
     expect(fake.framesFor(A).at(-1)).toEqual(dataFrame(A, 0, new Uint8Array([0xaa])));
     expect(fake.framesFor(B).at(-1)).toEqual(dataFrame(B, 0, new Uint8Array([0xbb])));
+  });
+
+  test("a sealed record goes out as the data frame of its joined pieces, and its buffers are freed once written", async () => {
+    const fake = startFake();
+    const { handler } = await connected(fake);
+    fake.openStream(A, MSG1);
+    await fake.waitFor(() => fake.received.length === 1, "the handshake reply");
+    const record = new RecordSealer(new Uint8Array(32).fill(9)).seal([Uint8Array.of(0, 0, 0xf0, 0), new Uint8Array(61_436).fill(0x5a)]);
+    const joined = record.ciphertext;
+    expect(record.parts.map((p) => p.byteLength)).toEqual([4, 61_436, 16]);
+    await handler.streams.get(A)!.sendRecord(record);
+    await fake.waitFor(() => fake.received.length === 2, "the data frame");
+    expect(fake.received[1]).toEqual(dataFrame(A, 0, joined));
+    expect(record.parts.map((p) => p.byteLength)).toEqual([0, 0, 0]);
   });
 
   test(`a frame larger than ${RELAY_MAX_FRAME_BYTES} bytes is refused before sending; one exactly at the cap goes out`, async () => {

@@ -8,6 +8,7 @@ import {
   RELAY_MAX_ACTIVE_STREAMS,
   RELAY_MAX_HANDSHAKE_FAILURES,
   RELAY_MAX_PENDING_STREAMS,
+  RELAY_MAX_QUEUED_HANDSHAKES,
   type RelayFrame,
   type RelayStream,
   resetFrame,
@@ -133,12 +134,30 @@ describe("limits", () => {
     expect(sink.logs.at(-1)).toBe(`relay stream ${id(RELAY_MAX_ACTIVE_STREAMS)} reset: Noise relay has too many active streams`);
   });
 
-  test(`a handshake beyond ${RELAY_MAX_PENDING_STREAMS} pending validations is reset`, () => {
-    const { sink, handler, feed } = setup(null);
-    for (let n = 0; n <= RELAY_MAX_PENDING_STREAMS; n++) feed(handshakeFrame(id(n), MSG1));
+  test(`handshakes beyond ${RELAY_MAX_PENDING_STREAMS} pending validations wait for a slot; beyond ${RELAY_MAX_QUEUED_HANDSHAKES} waiting, one more is reset`, () => {
+    const { sink, handler, table, feed } = setup(null);
+    const total = RELAY_MAX_PENDING_STREAMS + RELAY_MAX_QUEUED_HANDSHAKES;
+    for (let n = 0; n <= total; n++) feed(handshakeFrame(id(n), MSG1));
     expect(handler.opened.length).toBe(RELAY_MAX_PENDING_STREAMS);
-    expect(sink.sent).toEqual([resetFrame(id(RELAY_MAX_PENDING_STREAMS))]);
-    expect(sink.logs).toEqual([`relay stream ${id(RELAY_MAX_PENDING_STREAMS)} reset: Noise relay has too many pending handshakes`]);
+    expect(sink.sent).toEqual([resetFrame(id(total))]);
+    expect(sink.logs).toEqual([`relay stream ${id(total)} reset: Noise relay has too many pending handshakes`]);
+    expect(table.counts()).toEqual({ pending: total, active: 0 });
+    // Each validation that ends (accepted or failed) starts the oldest waiting handshake.
+    const [first, second] = handler.opened;
+    expect(first!.stream.sendHandshake(MSG2) && first!.stream.activate()).toBe(true);
+    second!.stream.fail("not authorized");
+    expect(handler.opened.slice(RELAY_MAX_PENDING_STREAMS).map((o) => o.stream.id)).toEqual([id(RELAY_MAX_PENDING_STREAMS), id(RELAY_MAX_PENDING_STREAMS + 1)]);
+    expect(handler.opened[RELAY_MAX_PENDING_STREAMS]!.message1).toEqual(MSG1);
+  });
+
+  test("a waiting handshake reset by the harness leaves the queue without reaching the handler", () => {
+    const { handler, table, feed } = setup(null);
+    for (let n = 0; n <= RELAY_MAX_PENDING_STREAMS; n++) feed(handshakeFrame(id(n), MSG1));
+    feed(resetFrame(id(RELAY_MAX_PENDING_STREAMS), "harness gone"));
+    expect(table.counts()).toEqual({ pending: RELAY_MAX_PENDING_STREAMS, active: 0 });
+    handler.opened[0]!.stream.fail("not authorized");
+    expect(handler.opened.length).toBe(RELAY_MAX_PENDING_STREAMS);
+    expect(handler.closed.map((c) => c.id)).toEqual([id(0)]);
   });
 
   test(`${RELAY_MAX_HANDSHAKE_FAILURES} handshake failures drop the connection`, () => {
