@@ -3,14 +3,14 @@
  * its own process group and remembered, so a crash, Ctrl-C or normal exit
  * kills all of them (see `killAll`, hooked into process exit by `run.ts`).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readFirstLine } from "../test/helpers/first-line.ts";
-import { REFERENCE_BIN } from "../test/helpers/reference-bin.ts";
+import { ensureReference } from "../test/helpers/install-reference.ts";
+import { NEWEST_REFERENCE, binaryVersion } from "../test/helpers/reference-bin.ts";
 
 export const REPO = resolve(import.meta.dir, "..");
-export const DEFAULT_REFERENCE = REFERENCE_BIN;
 
 export type ServerKind = "execbox" | "reference";
 
@@ -79,14 +79,10 @@ export function execboxCommand(source: boolean): ServerCommand {
   return { kind: "execbox", label: "execbox (compiled)", argv: [out] };
 }
 
+/** The newest reference (installed into .reference/ on first use), or CODEX_BIN. */
 export function referenceCommand(): ServerCommand {
-  const path = process.env.CODEX_BIN ?? DEFAULT_REFERENCE;
-  try {
-    statSync(path);
-  } catch {
-    throw new Error(`reference binary not found at ${path} (set CODEX_BIN)`);
-  }
-  return { kind: "reference", label: "codex exec-server 0.169.0", argv: [path, "exec-server"] };
+  const path = process.env.CODEX_BIN ?? ensureReference(NEWEST_REFERENCE);
+  return { kind: "reference", label: `codex exec-server ${binaryVersion(path) ?? "(unknown version)"}`, argv: [path, "exec-server"] };
 }
 
 /**

@@ -24,6 +24,8 @@ type Conn = {
   closeSeen: boolean;
   clientClosed: boolean;
   summarized: Set<string>;
+  /** The latest process/start sent for each processId (its rendered id): one answered with an error made no process to wait for. */
+  lastStart: Map<string, string>;
   /** Streamed http/request ids (rendered) by requestId, in sending order; shifted as their streams are awaited. */
   streams: Map<string, string[]>;
 };
@@ -135,6 +137,7 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
             closeSeen: false,
             clientClosed: false,
             summarized: new Set(),
+            lastStart: new Map(),
             streams: new Map(),
           });
           out(name, "⇄", "connected");
@@ -148,7 +151,10 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
         const id = step.id ?? c.nextId++;
         const params = step.params === undefined ? undefined : resolveDeep(step.params, ctx);
         const frame = params === undefined ? { id, method: step.method } : { id, method: step.method, params };
-        if (step.method === "process/start" && params && typeof params === "object") started.add(String((params as Frame).processId));
+        if (step.method === "process/start" && params && typeof params === "object") {
+          started.add(String((params as Frame).processId));
+          c.lastStart.set(String((params as Frame).processId), show(id));
+        }
         if (step.method === "http/request" && (params as Frame | undefined)?.streamResponse === true) {
           const rid = String((params as Frame).requestId);
           c.streams.set(rid, [...(c.streams.get(rid) ?? []), show(id)]);
@@ -221,7 +227,9 @@ export async function play(scenario: Scenario, url: string, dir: string, opts: P
         const c = conn(step.conn);
         const pid = step.processId;
         const has = (m: string) => (fs: Frame[]) => fs.findIndex((f) => f.method === m && f.params?.processId === pid);
-        const closedAt = await waitFrame(c, has("process/closed"), step.timeoutMs ?? 10_000);
+        // A start refused with an error never makes a process: record its absence at once rather than after the wait.
+        const refused = sync(c).some((f) => f.error !== undefined && f.id !== undefined && show(f.id) === c.lastStart.get(pid));
+        const closedAt = refused ? -1 : await waitFrame(c, has("process/closed"), step.timeoutMs ?? 10_000);
         // `closed` can overtake `exited` on the wire (§12.3): give the exit event a moment.
         if (closedAt >= 0) await waitFrame(c, has("process/exited"), 1_000);
         c.summarized.add(pid);

@@ -3,7 +3,7 @@
  * `codex exec-server` and against execbox, normalizes both transcripts and
  * diffs them. Usage:
  *
- *   bun run conformance [--strict] [--verbose] [--keep-key-order] [--only <substring>] [--leg ws|remote|direct]
+ *   bun run conformance [--strict] [--verbose] [--keep-key-order] [--only <substring>] [--leg ws|remote|direct] [--reference VERSION]
  *
  * Three legs, each with its own summary line: WebSocket (`--listen ws://`);
  * remote noise (remote-leg.ts): the same scenarios and relay checks through
@@ -15,7 +15,8 @@
  * --strict exits 1 when a scenario differs in a way expected.ts does not list (default: report only, exit 0).
  * --verbose also prints both normalized transcripts and the raw received frames of differing scenarios.
  * --keep-key-order compares JSON key order too (by default keys are sorted: order is not significant in JSON).
- * CODEX_BIN overrides the reference binary.
+ * --reference picks the reference version (default: the newest execbox is checked against), installed from npm
+ * into .reference/ on first use; CODEX_BIN overrides it with a binary of your own.
  *
  * Lines marked ⓘ are informational (e.g. HTTP response header wire order, which
  * fetch-based clients cannot preserve): they are diffed and printed, but a
@@ -26,13 +27,14 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Ensure, runLeg, setExecboxShim, type ShowTranscripts } from "./compare.ts";
-import { binaryVersion, shimFor } from "./version-shim.ts";
+import { shimFor } from "./version-shim.ts";
+import { binaryVersion } from "../helpers/reference-bin.ts";
 import { startHttpFixture } from "./http-fixture.ts";
 import { INFO } from "./normalize-results.ts";
 import { type AnyRemoteServer, inDirectDefault, type RemoteKind, remoteLabel, runRemoteLeg } from "./remote-leg.ts";
 import { printLegSummary, REMOTE_EXPECTED, WS_EXPECTED } from "./expected.ts";
 import { SCENARIOS } from "./scenarios.ts";
-import { commandFor, type Server, type Side, startServer } from "./servers.ts";
+import { type Server, type Side, startServer, useReference } from "./servers.ts";
 
 const args = process.argv.slice(2);
 const strict = args.includes("--strict");
@@ -44,7 +46,8 @@ const legAt = args.indexOf("--leg");
 const leg = legAt >= 0 ? args[legAt + 1] : "all";
 if (!["all", "ws", "remote", "direct"].includes(leg ?? "")) throw new Error(`--leg must be ws, remote or direct, not ${leg}`);
 
-const { shim, note } = shimFor(binaryVersion(commandFor("reference")));
+const refAt = args.indexOf("--reference");
+const { shim, note, expected: versionExpected } = shimFor(binaryVersion(useReference(refAt >= 0 ? args[refAt + 1] : undefined)));
 setExecboxShim(shim);
 if (note) console.log(note);
 
@@ -97,7 +100,7 @@ try {
     await Promise.all([ensure("reference"), ensure("execbox")]);
     const { differing, infoOnly } = await runLeg(scenarios, ensure, playOptions, show);
     await Promise.all(Object.values(servers).map((s) => s?.stop()));
-    if (printLegSummary("conformance", scenarios.length, { differing, infoOnly }, WS_EXPECTED) && strict) exitCode = 1;
+    if (printLegSummary("conformance", scenarios.length, { differing, infoOnly }, { ...WS_EXPECTED, ...versionExpected }) && strict) exitCode = 1;
     if (infoOnly.length) console.log(`same except informational lines (${INFO.trim()}): ${infoOnly.join(", ")}`);
     console.log(`(WebSocket leg: ${seconds()} s)`);
   }
@@ -107,7 +110,7 @@ try {
     const remote = await runRemoteLeg(kind, subset, runDir, remoteServers, playOptions, show, matches);
     await Promise.all(Object.values(remoteServers).map((s) => s?.stop()));
     for (const side of ["reference", "execbox"] as const) delete remoteServers[side];
-    if (printLegSummary(`conformance (${remoteLabel(kind)})`, remote.total, remote, REMOTE_EXPECTED) && strict) exitCode = 1;
+    if (printLegSummary(`conformance (${remoteLabel(kind)})`, remote.total, remote, { ...REMOTE_EXPECTED, ...versionExpected }) && strict) exitCode = 1;
     for (const c of remote.counts) console.log(`  counts (not compared): ${c}`);
     if (remote.infoOnly.length) console.log(`same except informational lines (${INFO.trim()}): ${remote.infoOnly.join(", ")}`);
     console.log(`(${remoteLabel(kind)} leg done at ${seconds()} s)`);

@@ -3,12 +3,12 @@
  * environment and working directory so that anything they report from their
  * surroundings is comparable; each is killed (SIGTERM, then SIGKILL) at the end.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readFirstLine } from "../helpers/first-line.ts";
-import { REFERENCE_BIN } from "../helpers/reference-bin.ts";
+import { NEWEST_REFERENCE } from "../helpers/reference-bin.ts";
+import { ensureReference } from "../helpers/install-reference.ts";
 
-export const REF_DEFAULT = REFERENCE_BIN;
 const EXECBOX_CLI = resolve(import.meta.dir, "../../src/cli/main.ts");
 
 export type Side = "reference" | "execbox";
@@ -22,11 +22,18 @@ export type Server = {
   stop: () => Promise<void>;
 };
 
-/** The command for one side; CODEX_BIN overrides the reference, npx is the last resort. */
+let referenceBin: string | null = null;
+
+/** Picks the reference for this run: CODEX_BIN, else `version` (installed from npm into .reference/ if missing). */
+export function useReference(version: string = NEWEST_REFERENCE): string {
+  referenceBin = process.env.CODEX_BIN ?? ensureReference(version);
+  return referenceBin;
+}
+
+/** The command for one side. */
 export function commandFor(side: Side): string[] {
   if (side === "execbox") return [process.execPath, EXECBOX_CLI];
-  const bin = process.env.CODEX_BIN ?? (existsSync(REF_DEFAULT) ? REF_DEFAULT : undefined);
-  return bin ? [bin, "exec-server"] : ["npx", "-y", "@openai/codex@0.169.0", "exec-server"];
+  return [referenceBin ?? useReference(), "exec-server"];
 }
 
 /**

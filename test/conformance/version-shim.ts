@@ -4,7 +4,6 @@
  * transcript, so the run shows drift rather than the version gap; each
  * addition is named here, with the version that brought it.
  */
-import { spawnSync } from "node:child_process";
 
 /** Additions of 0.171.0 over 0.169.0, as rendered transcript text. */
 const ADDED_IN_0_171: [RegExp, string][] = [
@@ -14,17 +13,25 @@ const ADDED_IN_0_171: [RegExp, string][] = [
   [/"data":\{"kind":"spawn(NotFound|PermissionDenied|Failed)"\},/g, ""],
 ];
 
-/** The reference binary's version (`codex --version` prints `codex-cli X.Y.Z`), or null if it cannot say. */
-export function binaryVersion(command: string[]): string | null {
-  const out = spawnSync(command[0]!, ["--version"], { encoding: "utf8" });
-  return /(\d+\.\d+\.\d+)/.exec(out.stdout ?? "")?.[1] ?? null;
-}
+/** Scenarios whose whole point is a 0.171.0 behaviour, expected to differ from an older reference. */
+const EXPECTED_BEFORE_0_171: Record<string, string> = {
+  "probe/transparent-tcp-params": "0.169.0 does not know managedNetwork.transparentTcp and ignores it; execbox answers as 0.171.0 does",
+};
 
-/** The transform for execbox's transcript lines against `referenceVersion`, and what it sets aside (for the run's header). */
-export function shimFor(referenceVersion: string | null): { shim: (line: string) => string; note: string | null } {
-  if (referenceVersion === null || !olderThan(referenceVersion, "0.171.0")) return { shim: (l) => l, note: null };
+export type VersionShim = {
+  /** The transform for execbox's transcript lines. */
+  shim: (line: string) => string;
+  /** More expected differences for this reference version. */
+  expected: Record<string, string>;
+  /** What is set aside, for the run's header. */
+  note: string | null;
+};
+
+export function shimFor(referenceVersion: string | null): VersionShim {
+  if (referenceVersion === null || !olderThan(referenceVersion, "0.171.0")) return { shim: (l) => l, expected: {}, note: null };
   return {
     shim: (line) => ADDED_IN_0_171.reduce((l, [re, to]) => l.replace(re, to), line),
+    expected: EXPECTED_BEFORE_0_171,
     note: `reference ${referenceVersion}: execbox's 0.171.0 additions (capability networkProxyTransparentTcp, spawn errors' data.kind) are set aside`,
   };
 }

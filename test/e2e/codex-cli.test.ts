@@ -1,5 +1,5 @@
 /**
- * End-to-end: the real Codex CLI (`codex exec`, from the pinned `@openai/codex` devDependency)
+ * End-to-end: the real Codex CLI (`codex exec`, each version `bun run reference` installs)
  * uses execbox as its remote executor (CODEX_EXEC_SERVER_URL) while a loopback fake Responses API
  * plays the model. Nothing leaves 127.0.0.1; every process and file is the test's own.
  *
@@ -24,6 +24,7 @@ import {
   type CodexRun,
   type ResponseItem,
 } from "../helpers/codex-cli.ts";
+import { REFERENCE_VERSIONS } from "../helpers/reference-bin.ts";
 import { startServer, tempDir } from "../helpers/server.ts";
 
 // A passing run takes well under a second; these bound the failure cases (binary probe 10 s,
@@ -31,15 +32,13 @@ import { startServer, tempDir } from "../helpers/server.ts";
 const CODEX_DEADLINE_MS = 20_000;
 const TEST_TIMEOUT_MS = 50_000;
 
-const codex = locateCodex();
-
 /** One `codex exec` session against a fresh execbox, in its own temp tree. */
 async function session(
+  codex: { path: string },
   root: string,
   turns: (work: string) => ResponseItem[][],
   opts: { execboxEnv?: Record<string, string>; prepare?: (work: string) => void } = {},
 ) {
-  if (!codex.ok) throw new Error(codex.reason);
   const work = join(root, "work");
   const codexHome = join(root, "codex-home");
   const home = join(root, "home");
@@ -69,10 +68,15 @@ function describeRun(run: CodexRun, extra = ""): string {
   return `codex exit=${run.exitCode} signal=${run.signal} timedOut=${run.timedOut} in ${run.ms} ms\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}${extra}`;
 }
 
-if (!codex.ok) {
-  console.warn(`[codex-cli e2e] skipped: ${codex.reason}`);
-  test.skip(`codex CLI e2e (skipped: ${codex.reason})`, () => {});
-} else {
+for (const version of REFERENCE_VERSIONS) {
+  const codex = locateCodex(version);
+  if (!codex.ok) {
+    // In CI a missing CLI is a failure: CI must not pass by skipping what it is meant to check.
+    if (process.env.CI) throw new Error(`CI needs the Codex CLI ${version}: ${codex.reason}`);
+    console.warn(`[codex-cli e2e] skipped: ${codex.reason}`);
+    test.skip(`codex ${version} CLI e2e (skipped: ${codex.reason})`, () => {});
+    continue;
+  }
   describe(`codex ${codex.version} CLI → execbox`, () => {
     test(
       "exec_command runs on execbox; the model gets the exact output and exit code",
@@ -84,6 +88,7 @@ if (!codex.ok) {
         const token = `tok-${crypto.randomUUID()}`;
         const cmd = `printf 'hello-%s\\n' execbox; printf '%s|%s' "$EXECBOX_E2E_TOKEN" "$CODEX_TOOL_CALL_ID" > marker.txt; echo err >&2; exit 3`;
         const { work, run, requests, unexpected } = await session(
+          codex,
           tmp.path,
           (work) => [
             [execCommandCall("call_exec_1", { cmd, workdir: work, yield_time_ms: 10_000 })],
@@ -140,6 +145,7 @@ if (!codex.ok) {
           "",
         ].join("\n");
         const { work, run, requests, unexpected } = await session(
+          codex,
           tmp.path,
           () => [[applyPatchCall("call_patch_1", patch)], [assistantMessage("patched")]],
           {

@@ -1,57 +1,32 @@
 /**
- * Drives the real Codex CLI offline against an executor: locates the CLI binary installed as the
- * `@openai/codex` devDependency, runs a loopback stand-in for the OpenAI Responses API (SSE wire
+ * Drives the real Codex CLI offline against an executor: locates the CLI binary `bun run reference`
+ * installs (each version execbox is checked against), runs a loopback stand-in for the OpenAI Responses API (SSE wire
  * format), writes an isolated CODEX_HOME, and runs `codex exec` with a hard deadline.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO } from "./server.ts";
+import { NEWEST_REFERENCE, type ReferenceLocation, locateReference } from "./reference-bin.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Locating the CLI
 
-/** Same mapping as @openai/codex's bin/codex.js: platform package → Rust target triple. */
-const PLATFORM_TARGETS: Record<string, { pkg: string; triple: string }> = {
-  "linux-x64": { pkg: "@openai/codex-linux-x64", triple: "x86_64-unknown-linux-musl" },
-  "linux-arm64": { pkg: "@openai/codex-linux-arm64", triple: "aarch64-unknown-linux-musl" },
-  "darwin-x64": { pkg: "@openai/codex-darwin-x64", triple: "x86_64-apple-darwin" },
-  "darwin-arm64": { pkg: "@openai/codex-darwin-arm64", triple: "aarch64-apple-darwin" },
-};
-
-export type CodexLocation = { ok: true; path: string; version: string } | { ok: false; reason: string };
+export type CodexLocation = ReferenceLocation;
 
 /**
- * Finds the native codex binary from the repo's node_modules (the npm wrapper `bin/codex.js` needs
- * node and execve()s the native binary; spawning the native binary directly lets the test own the
- * process it kills). Never throws: failures come back as a reason to skip.
+ * The native codex binary of `version`, as `bun run reference` installs it
+ * (the npm wrapper `bin/codex.js` needs node and execve()s the native binary;
+ * spawning the native binary directly lets the test own the process it
+ * kills). Never throws: failures come back as a reason to skip.
  */
-export function locateCodex(repo: string = REPO): CodexLocation {
-  // Plain path checks rather than module resolution: Bun's resolver may fall back to its global
-  // install cache, and the point is to use the repo's pinned devDependency.
-  const wrapperDir = join(repo, "node_modules", "@openai", "codex");
-  if (!existsSync(join(wrapperDir, "package.json"))) {
-    return { ok: false, reason: `@openai/codex is not installed in ${join(repo, "node_modules")} (run \`bun install\`)` };
-  }
-  const target = PLATFORM_TARGETS[`${process.platform}-${process.arch}`];
-  if (!target) return { ok: false, reason: `no @openai/codex platform package for ${process.platform}-${process.arch}` };
-  // Hoisted next to the wrapper, or nested under it.
-  const platformDir = [join(repo, "node_modules", target.pkg), join(wrapperDir, "node_modules", target.pkg)].find((d) =>
-    existsSync(join(d, "package.json")),
-  );
-  if (!platformDir) return { ok: false, reason: `optional dependency ${target.pkg} of @openai/codex is not installed` };
-  const vendor = join(platformDir, "vendor");
-  const path = join(vendor, target.triple, "bin", "codex");
-  try {
-    accessSync(path, constants.X_OK);
-  } catch {
-    return { ok: false, reason: `codex binary missing or not executable at ${path}` };
-  }
-  const probe = Bun.spawnSync([path, "--version"], { stdout: "pipe", stderr: "pipe", stdin: "ignore", timeout: 10_000 });
+export function locateCodex(version: string = NEWEST_REFERENCE): CodexLocation {
+  const found = locateReference(version);
+  if (!found.ok) return found;
+  const probe = Bun.spawnSync([found.path, "--version"], { stdout: "pipe", stderr: "pipe", stdin: "ignore", timeout: 10_000 });
   const out = probe.stdout.toString().trim();
-  if (!probe.success || !out.startsWith("codex-cli ")) {
-    return { ok: false, reason: `\`${path} --version\` failed (exit ${probe.exitCode}): ${probe.stderr.toString().trim()}` };
+  if (!probe.success || out !== `codex-cli ${version}`) {
+    return { ok: false, reason: `\`${found.path} --version\` said ${JSON.stringify(out)} (exit ${probe.exitCode}): ${probe.stderr.toString().trim()}` };
   }
-  return { ok: true, path, version: out.slice("codex-cli ".length) };
+  return found;
 }
 
 /**

@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ExecboxClient } from "../../src/client/index.ts";
 import { connectRemote, HARNESS_REPLACED_REASON, remoteConnector } from "../../src/client/remote.ts";
-import { REFERENCE_BIN } from "../helpers/reference-bin.ts";
+import { referenceForTests } from "../helpers/reference-bin.ts";
 import { execboxCommand } from "../helpers/server.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { type ProxiedRelay, RIG_ENV, startProxiedRelay } from "./client-relay-rig.ts";
@@ -84,5 +84,6 @@ function resumeSuite(label: string, command: string[]): void {
   });
 }
 
-resumeSuite("the reference executor", [REFERENCE_BIN, "exec-server"]);
+const reference = referenceForTests();
+if (reference) resumeSuite("the reference executor", [reference, "exec-server"]);
 resumeSuite("execbox's executor", execboxCommand());

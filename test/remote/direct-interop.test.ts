@@ -9,10 +9,9 @@
  * message, only when its binary is missing (CODEX_BIN overrides it).
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync } from "node:fs";
 import { answers, type FakeRegistry, startFakeRegistry } from "../helpers/fake-registry.ts";
 import { type DirectHarness, FAKE_AWS, FAKE_AWS_SCOPE, FakeDirect, resumeOnNextSocket } from "../helpers/fake-direct.ts";
-import { REFERENCE_BIN } from "../helpers/reference-bin.ts";
+import { referenceForTests } from "../helpers/reference-bin.ts";
 import { execboxCommand, tempDir } from "../helpers/server.ts";
 import { type SpawnedExecutor, spawnExecutor } from "../helpers/spawned-executor.ts";
 import { signV4 } from "../../src/remote/sigv4.ts";
@@ -21,7 +20,7 @@ setDefaultTimeout(30_000);
 
 const ENV = { PATH: "/usr/bin:/bin" };
 const ENDPOINT_PATH = "/direct/env-1?session=s1";
-const REFERENCE = process.env.CODEX_BIN ?? REFERENCE_BIN;
+const REFERENCE = referenceForTests();
 
 type Side = "reference" | "execbox";
 type Setup = { registry: FakeRegistry; direct: FakeDirect; executor: SpawnedExecutor };
@@ -168,9 +167,6 @@ function directSuite(side: Side, command: string[]): void {
   });
 }
 
-if (existsSync(REFERENCE)) directSuite("reference", [REFERENCE, "exec-server"]);
-else {
-  console.warn(`direct-interop: reference binary not found at ${REFERENCE} (run bun install or set CODEX_BIN); its leg is skipped`);
-  test.skip("direct transport: reference (binary missing)", () => {});
-}
+if (REFERENCE) directSuite("reference", [REFERENCE, "exec-server"]);
+else test.skip("direct transport: reference (not installed: bun run reference)", () => {});
 directSuite("execbox", execboxCommand());

@@ -13,7 +13,7 @@ import { type ExecboxClient, ExecboxConnectionError } from "../../src/client/ind
 import { connectRemote } from "../../src/client/remote.ts";
 import { FakeRendezvous } from "../helpers/fake-rendezvous.ts";
 import { answers, type FakeRegistry, startFakeRegistry } from "../helpers/fake-registry.ts";
-import { REFERENCE_BIN } from "../helpers/reference-bin.ts";
+import { binaryVersion, referenceForTests } from "../helpers/reference-bin.ts";
 import { PROTOCOL_VERSION } from "../../src/version.ts";
 import { execboxCommand, tempDir } from "../helpers/server.ts";
 import { type SpawnedExecutor, spawnExecutor } from "../helpers/spawned-executor.ts";
@@ -157,5 +157,6 @@ function interopSuite(label: string, command: string[], protocolVersion: string)
   });
 }
 
-interopSuite("the reference executor", [REFERENCE_BIN, "exec-server"], "0.169.0");
+const reference = referenceForTests();
+if (reference) interopSuite("the reference executor", [reference, "exec-server"], binaryVersion(reference) ?? "unknown");
 interopSuite("execbox's executor", execboxCommand(), PROTOCOL_VERSION);
