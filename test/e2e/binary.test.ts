@@ -48,7 +48,7 @@ describe("CLI", () => {
   test("--version and --help", async () => {
     const v = await run(["--version"]);
     expect(v.code).toBe(0);
-    expect(v.stdout).toMatch(/^execbox \d+\.\d+\.\d+ \(codex exec-server protocol 0\.169\.0\)\n$/);
+    expect(v.stdout).toMatch(/^execbox \d+\.\d+\.\d+ \(codex exec-server protocol 0\.171\.0\)\n$/);
     const h = await run(["--help"]);
     expect(h.code).toBe(0);
     expect(h.stdout).toContain("--listen <URL>");
