@@ -6,7 +6,7 @@
  * by a long-poll read past any seq, which returns once the process is closed
  * (or at once for an unknown id), then its notification summary.
  */
-import { ABSENT, type Edge, edgeFixture, generate, type MethodTable, OPT_BOOL, pathEdges, SANDBOX_EDGES, U64, u, WRONG_TYPES } from "./probe-gen.ts";
+import { ABSENT, type Edge, edgeFixture, edgeValue, generate, type MethodTable, OPT_BOOL, pathEdges, SANDBOX_EDGES, U64, u, WRONG_TYPES } from "./probe-gen.ts";
 import { type Ctx, type Scenario, type Step, awaitProcess, b64, req, sh } from "./types.ts";
 
 /** What the child reports: cwd, a variable, $0, whether stdin is a terminal or a pipe. */
@@ -124,8 +124,14 @@ function withPolicy(valid: (c: Ctx, i: number) => Record<string, unknown>) {
 /** A closed process `r` with two lines of output (seqs 1–2 at least) for the read probes. */
 const READ_BEFORE: Step[] = [sh("r", "echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three"), req("process/read", { processId: "r", afterSeq: 1_000_000, waitMs: 3_000 }, { read: "bytes" }), awaitProcess("r")];
 
-/** A running `cat` into /dev/null with stdin piped: writes are accepted and nothing is echoed. */
-const WRITE_BEFORE: Step[] = [sh("w", "cat >/dev/null", { pipeStdin: true })];
+/**
+ * A running `cat` into /dev/null: with stdin piped, or on a PTY with echo and line editing off before it says
+ * "ready" (the read waits for that), so writes are accepted and nothing comes back.
+ */
+const writeBefore = (tty: boolean): Step[] =>
+  tty
+    ? [sh("w", "stty -echo -icanon; echo ready; exec cat >/dev/null", { tty: true }), req("process/read", { processId: "w", afterSeq: 0, waitMs: 3_000 }, { read: "bytes" })]
+    : [sh("w", "exec cat >/dev/null", { pipeStdin: true })];
 
 const ID_EDGES: Edge[] = [["absent", ABSENT], ...WRONG_TYPES, ["empty", ""], ["unknown", "nope"]];
 
@@ -139,29 +145,14 @@ const PROCESS_TABLES: MethodTable[] = [
     before: READ_BEFORE,
     params: { processId: ID_EDGES, afterSeq: U64, maxBytes: U64, waitMs: U64.filter(([l]) => !/^(1|1\.0)$/.test(l)) },
   },
-  {
-    name: "probe-gen/process/write",
-    method: "process/write",
-    valid: (_c, i) => ({ processId: "w", chunk: b64("x\n"), writeId: `w${i}` }),
-    before: WRITE_BEFORE,
-    params: {
-      processId: ID_EDGES,
-      chunk: [
-        ["absent", ABSENT],
-        ...WRONG_TYPES,
-        ["empty", ""],
-        ["not base64", "not base64!"],
-        ["no padding", "aGk"],
-        ["1 MiB", Buffer.alloc(1 << 20, 0x61).toString("base64")],
-      ],
-      writeId: [["absent", ABSENT], ...WRONG_TYPES, ["empty", ""], ["reused", "w0"], ["long", "w".repeat(10_000)]],
-    },
-  },
+  writeTable(false),
+  writeTable(true),
   {
     name: "probe-gen/process/signal",
     method: "process/signal",
     valid: (_c, i) => ({ processId: pid(i), signal: "interrupt" }),
-    eachBefore: (i) => [sh(pid(i), "echo up; exec sleep 30")],
+    // The read waits for "up", so the signal never races the first output.
+    eachBefore: (i) => [sh(pid(i), "echo up; exec sleep 30"), req("process/read", { processId: pid(i), afterSeq: 0, waitMs: 3_000 }, { read: "bytes" })],
     eachAfter: (i) => [req("process/read", { processId: pid(i), afterSeq: 1_000_000, waitMs: 400 }, { read: "bytes" })],
     params: {
       processId: ID_EDGES,
@@ -177,6 +168,35 @@ const PROCESS_TABLES: MethodTable[] = [
   },
 ];
 
+function writeTable(tty: boolean): MethodTable {
+  return {
+    name: `probe-gen/process/write-${tty ? "pty" : "pipe"}`,
+    method: "process/write",
+    valid: (_c, i) => ({ processId: "w", chunk: b64("x\n"), writeId: `w${i}` }),
+    before: writeBefore(tty),
+    params: {
+      processId: ID_EDGES,
+      chunk: [
+        ["absent", ABSENT],
+        ...WRONG_TYPES,
+        ["empty", ""],
+        ["not base64", "not base64!"],
+        ["no padding", "aGk"],
+        ["1 MiB", Buffer.alloc(1 << 20, 0x61).toString("base64")],
+      ],
+      writeId: [["absent", ABSENT], ...WRONG_TYPES, ["empty", ""], ["reused", "w0"], ["long", "w".repeat(10_000)]],
+    },
+  };
+}
+
+/** The sandbox edges that are whole contexts (not the shape errors), each given `cwd` = the scenario dir. */
+function withSandboxCwd(edges: Edge[]): Edge[] {
+  const shapeErrors = new Set(["absent", "null", "string", "object"]);
+  return edges
+    .filter(([label]) => !shapeErrors.has(label))
+    .map(([label, v]): Edge => [label, (c: Ctx, i: number) => ({ ...(edgeValue(v, c, i) as object), cwd: c.uri })]);
+}
+
 const ENV_TABLES: MethodTable[] = [
   {
     name: "probe-gen/environment/info",
@@ -188,7 +208,8 @@ const ENV_TABLES: MethodTable[] = [
     name: "probe-gen/capabilities/discoverV2",
     method: "capabilities/discoverV2",
     valid: (c, i) => ({ cwd: u("dir")(c, i) }),
-    params: { cwd: pathEdges("dir"), sandbox: SANDBOX_EDGES },
+    // The reference requires `cwd` inside this method's sandbox context: probe it without and with one.
+    params: { cwd: pathEdges("dir"), sandbox: SANDBOX_EDGES, "sandbox#with-cwd": withSandboxCwd(SANDBOX_EDGES) },
   },
   {
     name: "probe-gen/capabilityRoots/discoverV1",
