@@ -23,6 +23,12 @@ const BASE64_EDGES: Edge[] = [
   ["1 MiB", Buffer.alloc(1 << 20, 0x61).toString("base64")],
 ];
 
+/** The reference's limit `n` and one past it. */
+const around = (name: string, n: number): Edge[] => [
+  [name, n],
+  [`${name} + 1`, n + 1],
+];
+
 const file = (rel: string) => (c: Ctx, i: number) => ({ path: u(rel)(c, i) });
 const mutating = { after: trees };
 
@@ -118,9 +124,9 @@ TABLES.push({
   params: {
     path: pathEdges("dir"),
     options: [["absent", ABSENT], ...WRONG_TYPES, ["extra key", { ...WALK_OPTIONS, extra: 1 }]],
-    "options.maxDepth": U64,
-    "options.maxDirectories": U64,
-    "options.maxEntries": U64,
+    "options.maxDepth": [...U64, ...around("limit", 64)],
+    "options.maxDirectories": [...U64, ...around("limit", 10_000)],
+    "options.maxEntries": [...U64, ...around("limit", 50_000)],
     "options.followDirectorySymlinks": OPT_BOOL,
     "options.pruneHiddenDirectories": OPT_BOOL,
     sandbox: SANDBOX_EDGES,
@@ -155,14 +161,14 @@ TABLES.push(
     name: "probe-gen/fs/readBlock",
     method: "fs/readBlock",
     valid: () => ({ handleId: "r", offset: 0, len: 4 }),
-    params: { handleId: HANDLE_EDGES, offset: U64, len: U64 },
+    params: { handleId: HANDLE_EDGES, offset: U64, len: [...U64, ...around("1 MiB", 1 << 20)] },
     before: [req("fs/open", (c: Ctx) => ({ handleId: "r", path: `${c.uri}/e0/a.txt`, mode: "read" }))],
   },
   {
     name: "probe-gen/fs/writeBlock",
     method: "fs/writeBlock",
     valid: () => ({ handleId: "w", offset: 0, chunk: b64("blk") }),
-    params: { handleId: HANDLE_EDGES, offset: U64.filter(([l]) => !l.startsWith("2^") && l !== "1e30"), chunk: BASE64_EDGES },
+    params: { handleId: HANDLE_EDGES, offset: U64.filter(([l]) => !l.startsWith("2^") && l !== "1e30"), chunk: [...BASE64_EDGES, ["1 MiB + 1", Buffer.alloc((1 << 20) + 1, 0x62).toString("base64")]] },
     before: [req("fs/open", (c: Ctx) => ({ handleId: "w", path: `${c.uri}/e0/w.bin`, mode: "replace" }))],
     after: () => [req("fs/close", { handleId: "w" }), tree("e0")],
   },
