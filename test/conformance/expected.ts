@@ -24,7 +24,12 @@ export const WS_EXPECTED: Record<string, string> = {
     "execbox refuses any networkProxy whole (it has no managed proxy), before looking inside it; the reference checks its fields first (type errors, transparent TCP without a sandbox)",
   "probe/lookup-empty-path-entry":
     "a pipe child found through an empty PATH entry (the cwd) is exec'd as `./name`, so the runtime does not search PATH again; a script's $0 shows `./name` where the reference's shows `name`",
-  ...Object.fromEntries(["probe/missing-cwd-pipe-and-pty", "probe/pty-missing-cwd-falls-back-to-home", "probe/cwd-is-a-file"].map((n) => [n, PTY_CWD])),
+  ...Object.fromEntries(
+    ["probe/missing-cwd-pipe-and-pty", "probe/pty-missing-cwd-falls-back-to-home", "probe/cwd-is-a-file", "probe-gen/process/start-pty/cwd#not-a-directory"].map((n) => [
+      n,
+      PTY_CWD,
+    ]),
+  ),
 };
 
 const STREAM_FATAL =

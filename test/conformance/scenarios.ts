@@ -18,6 +18,8 @@ import { httpScenarios } from "./scenarios-http.ts";
 import { lifecycleScenarios } from "./scenarios-lifecycle.ts";
 import { processControlScenarios } from "./scenarios-process-control.ts";
 import { processProbeScenarios } from "./scenarios-process-probe.ts";
+import { probeFsScenarios } from "./scenarios-probe-fs.ts";
+import { probeProcessScenarios } from "./scenarios-probe-process-params.ts";
 import { processStartScenarios } from "./scenarios-process-start.ts";
 import { sandboxScenarios } from "./scenarios-sandbox.ts";
 import type { Scenario } from "./types.ts";
@@ -44,4 +46,6 @@ export const SCENARIOS: Scenario[] = [
   ...httpRequestScenarios,
   ...sandboxScenarios,
   ...v171ProbeScenarios,
+  ...probeProcessScenarios,
+  ...probeFsScenarios,
 ];
