@@ -3,7 +3,7 @@
  * environment and working directory so that anything they report from their
  * surroundings is comparable; each is killed (SIGTERM, then SIGKILL) at the end.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readFirstLine } from "../helpers/first-line.ts";
 import { NEWEST_REFERENCE } from "../helpers/reference-bin.ts";
@@ -65,6 +65,11 @@ export function serverBin(runDir: string): string {
   const dir = join(runDir, "server-bin");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "conf-server-tool"), "#!/bin/sh\necho conf-server-tool \"$@\"\n", { mode: 0o755 });
+  // The reference's sandboxed fs helper execs `codex-linux-sandbox` from PATH (its npm wrapper provides
+  // the alias; the bare binary does not): without it every sandboxed fs/* call fails on the reference.
+  const alias = join(dir, "codex-linux-sandbox");
+  rmSync(alias, { force: true });
+  symlinkSync(commandFor("reference")[0]!, alias);
   return dir;
 }
 
