@@ -75,13 +75,32 @@ export function report(name: string, ref: Transcript, ours: Transcript, show: Sh
   return verdict;
 }
 
-export async function runLeg(scenarios: Scenario[], ensure: Ensure, opts: Omit<PlayOptions, "connect">, show: ShowTranscripts): Promise<LegResult> {
+/**
+ * Plays the scenarios, `jobs` at a time (each has its own connections and
+ * temp dir; most of a scenario's time is spent waiting on deadlines), and
+ * reports them in order.
+ */
+export async function runLeg(scenarios: Scenario[], ensure: Ensure, opts: Omit<PlayOptions, "connect">, show: ShowTranscripts, jobs = 1): Promise<LegResult> {
   const result: LegResult = { differing: [], infoOnly: [] };
+  const played: Promise<[Transcript, Transcript]>[] = [];
+  const slots: Promise<unknown>[] = [];
+  let reported = 0;
+  const reportDone = async () => {
+    for (; reported < played.length && reported < scenarios.length; reported++) {
+      const [ref, ours] = await played[reported]!;
+      const name = scenarios[reported]!.name;
+      const verdict = report(name, ref, ours, show);
+      if (verdict === "diff") result.differing.push(name);
+      if (verdict === "info") result.infoOnly.push(name);
+    }
+  };
   for (const scenario of scenarios) {
-    const [ref, ours] = await Promise.all([playSide("reference", scenario, ensure, opts), playSide("execbox", scenario, ensure, opts)]);
-    const verdict = report(scenario.name, ref, ours, show);
-    if (verdict === "diff") result.differing.push(scenario.name);
-    if (verdict === "info") result.infoOnly.push(scenario.name);
+    if (slots.length >= jobs) await Promise.race(slots);
+    const play = Promise.all([playSide("reference", scenario, ensure, opts), playSide("execbox", scenario, ensure, opts)]);
+    played.push(play);
+    const slot: Promise<unknown> = play.finally(() => slots.splice(slots.indexOf(slot), 1));
+    slots.push(slot);
   }
+  await reportDone();
   return result;
 }

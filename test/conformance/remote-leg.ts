@@ -26,6 +26,13 @@ export const remoteLabel = (kind: RemoteKind) => `remote ${kind}`;
 /** Scenarios a relay stream can play: every one but those probing the listener's HTTP (`/readyz`, upgrade answers). */
 export const relayable = (s: Scenario): boolean => !s.steps.some((step) => step.kind === "http");
 
+/**
+ * The generated parameter probes (`probe-gen/…`) check what a method answers
+ * to each value, which no transport changes; with `--leg all` the relay
+ * legs skip them (a leg of its own still plays them).
+ */
+export const inRelayDefault = (s: Scenario): boolean => !s.name.startsWith("probe-gen/");
+
 const LEGS = {
   noise: { start: startRemoteServer, playable: relayable, checks: RELAY_CHECKS },
   direct: { start: startDirectServer, playable: oneAtATime, checks: [] as RelayCheck[] },
