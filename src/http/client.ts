@@ -3,7 +3,7 @@
  * (reqwest + hyper) client sends, byte for byte as probed on the raw fixture
  * (0.169.0 and 0.171.0): the caller's headers with lower-cased names, grouped
  * by name in first-seen order; then `accept` (any type) and `accept-encoding:
- * zstd,gzip` unless given (no accept-encoding when a `range` is given), a
+ * zstd,gzip` unless given (even with a `range`, probed), a
  * `referer` after a redirect, the jar's `cookie`, `host` unless given, and
  * `content-length` for a non-empty body. Nothing else: no user-agent, no
  * connection header. Redirects are followed up to 10 hops the way the
@@ -68,7 +68,7 @@ function dropsBody(status: number, method: string): boolean {
 function withDefaults(headers: HeaderMap, url: URL, jar: CloudflareCookieJar): HeaderMap {
   const out = headers.clone();
   if (!out.has("accept")) out.append("accept", "*/*");
-  if (!out.has("accept-encoding") && !out.has("range")) out.append("accept-encoding", "zstd,gzip");
+  if (!out.has("accept-encoding")) out.append("accept-encoding", "zstd,gzip");
   const cookie = jar.header(url);
   if (cookie && !out.has("cookie")) out.append("cookie", cookie);
   return out;
@@ -128,10 +128,11 @@ function decoded(res: RawResponse): ReadableStream<Uint8Array> {
   const encoding = res.headers.getAll("content-encoding");
   const coding = encoding.length === 1 ? encoding[0]!.toLowerCase() : undefined;
   let iter = res.body;
-  if ((coding === "gzip" || coding === "zstd") && !res.bodiless && res.headers.get("content-length") !== "0") {
+  if ((coding === "gzip" || coding === "zstd") && res.headers.get("content-length") !== "0") {
+    // Even a HEAD answer loses the two headers (probed); only a body that is there gets decoded.
     res.headers.remove("content-encoding");
     res.headers.remove("content-length");
-    iter = inflate(res.body, coding);
+    if (!res.bodiless) iter = inflate(res.body, coding);
   }
   return new ReadableStream<Uint8Array>({
     async pull(c) {

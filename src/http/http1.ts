@@ -44,7 +44,8 @@ export const defaultConnect: Connect = (target, signal) =>
 
 /** Writes the request and reads the response head; the body is read on demand. */
 export async function exchange(socket: Duplex, head: string, body: Uint8Array | undefined, method: string): Promise<RawResponse> {
-  socket.write(Buffer.from(head, "latin1"));
+  // Header values go out as their UTF-8 bytes, as the reference sends them.
+  socket.write(Buffer.from(head, "utf8"));
   if (body && body.byteLength > 0) socket.write(body);
   const reader = new SocketReader(socket);
   for (;;) {

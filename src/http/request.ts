@@ -21,8 +21,8 @@ export const MAX_BODY_DELTA_BYTES = 1024 * 1024;
 export const MAX_ACTIVE_STREAMS = 64;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** A header value may not carry CR, LF or NUL (it would split or end the header). */
-const BAD_HEADER_VALUE = /[\r\n\0]/;
+/** A header value may not carry control characters other than tab, nor DEL (the reference's `HeaderValue::from_str`). */
+const BAD_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** Any method token is sent as given (case kept), as the reference sends it. */
 function checkMethod(method: string): void {

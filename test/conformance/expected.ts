@@ -17,7 +17,14 @@ export const WS_EXPECTED: Record<string, string> = {
   "process/signal-interrupt": "a PTY process stopped by `interrupt` reports 130, the shell's convention, as pipe processes do on both (the reference reports 1 for a PTY)",
   "process/terminate": "a PTY process killed by process/terminate reports 137, the shell's convention (the reference reports 1 for a PTY)",
   "fs/copy-files-and-links": "a file copied onto itself is left alone (the reference truncates it to zero bytes)",
-  ...Object.fromEntries(["http/request-buffered", "http/request-request-headers", "http/request-streamed"].map((n) => [n, HTTP_169])),
+  ...Object.fromEntries([
+    "http/request-buffered",
+    "http/request-request-headers",
+    "http/request-streamed",
+    "http/request-wire-bytes",
+    "http/request-redirect-bytes",
+    "http/request-content-encoding",
+  ].map((n) => [n, HTTP_169])),
   "probe/lookup-empty-path-entry":
     "a pipe child found through an empty PATH entry (the cwd) is exec'd as `./name`, so the runtime does not search PATH again; a script's $0 shows `./name` where the reference's shows `name`",
   ...Object.fromEntries(["probe/missing-cwd-pipe-and-pty", "probe/pty-missing-cwd-falls-back-to-home", "probe/cwd-is-a-file"].map((n) => [n, PTY_CWD])),

@@ -91,6 +91,19 @@ describe("request bytes", () => {
     await call({ headers: [{ name: "Host", value: "h.test" }, { name: "Accept", value: "a/b" }] });
     expect(seen).toEqual(["GET /plain HTTP/1.1\r\nhost: h.test\r\naccept: a/b\r\naccept-encoding: zstd,gzip\r\n\r\n"]);
   });
+  test("header values go out as their UTF-8 bytes; other control characters than tab, and DEL, are refused", async () => {
+    await call({ headers: [{ name: "X-Utf", value: "café" }, { name: "X-Tab", value: "a\tb" }] });
+    expect(seen[0]!.split("\r\n").slice(1, 3)).toEqual([`x-utf: caf${Buffer.from("é").toString("latin1")}`, "x-tab: a\tb"]);
+    for (const value of ["a\u0001b", "a\u007fb"]) {
+      const r = await call({ headers: [{ name: "X-Ctl", value }] });
+      expect(r.error).toEqual({ code: -32602, message: "http/request header value is invalid for X-Ctl: failed to parse header value" });
+    }
+    expect(seen).toEqual([]);
+  });
+  test("a range header does not stop the encoding offer", async () => {
+    await call({ headers: [{ name: "Range", value: "bytes=0-1" }] });
+    expect(seen).toEqual([`GET /plain HTTP/1.1\r\nrange: bytes=0-1\r\naccept: */*\r\naccept-encoding: zstd,gzip\r\n${host()}\r\n\r\n`]);
+  });
   test("any method token is sent as given, case kept", async () => {
     for (const method of ["CUSTOM-M", "patch", "propfind"]) {
       expect((await call({ method })).result.status).toBe(200);
@@ -119,6 +132,10 @@ describe("response", () => {
     expect(Buffer.from(zs.bodyBase64, "base64").toString()).toBe("hello zstd");
     const df = (await call({ url: `${base}/deflate` })).result;
     expect([Buffer.from(df.bodyBase64, "base64").toString(), df.headers[0]]).toEqual(["as-is", { name: "content-encoding", value: "deflate" }]);
+  });
+  test("a HEAD answer with content-encoding gzip loses content-encoding and content-length too", async () => {
+    const r = (await call({ method: "HEAD", url: `${base}/gzip` })).result;
+    expect([r.bodyBase64, r.headers]).toEqual(["", [{ name: "connection", value: "close" }, { name: "x-after", value: "1" }]]);
   });
   test("a streamed gzip body arrives decoded", async () => {
     seen.length = 0;
