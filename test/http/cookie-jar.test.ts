@@ -6,13 +6,11 @@
  * decide where a host goes; no resolver or trust store of the host is touched.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import tls from "node:tls";
 import { CloudflareCookieJar, isChatGptUrl } from "../../src/http/cookie-jar.ts";
 import type { Connect } from "../../src/http/http1.ts";
 import { HttpStreams } from "../../src/http/request.ts";
+import { makeTestCa, startTlsRecorder } from "./test-ca.ts";
 
 setDefaultTimeout(30_000);
 
@@ -49,54 +47,21 @@ describe("jar rules", () => {
 });
 
 describe("through a TLS server", () => {
-  let dir: string;
-  let ca: string;
-  let server: Bun.TCPSocketListener<{ buf: string }>;
+  const ca = makeTestCa(["DNS:chatgpt.com", "DNS:other.test"]);
   const heads: string[] = [];
-
-  function openssl(...args: string[]): void {
-    const r = Bun.spawnSync(["openssl", ...args], { cwd: dir, stderr: "pipe" });
-    if (r.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr.toString()}`);
-  }
-
+  let server: Bun.TCPSocketListener<{ buf: string }>;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "execbox-cookie-tls-"));
-    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-    openssl("req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=execbox test CA",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign");
-    openssl("req", ...ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=chatgpt.com");
-    Bun.write(join(dir, "ext"), "subjectAltName=DNS:chatgpt.com,DNS:other.test\nextendedKeyUsage=serverAuth\n");
-    openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "1", "-extfile", "ext");
-    ca = readFileSync(join(dir, "ca.pem"), "utf8");
-    server = Bun.listen<{ buf: string }>({
-      hostname: "127.0.0.1",
-      port: 0,
-      tls: { cert: readFileSync(join(dir, "srv.pem"), "utf8"), key: readFileSync(join(dir, "srv.key"), "utf8") },
-      socket: {
-        open(s) {
-          s.data = { buf: "" };
-        },
-        data(s, chunk) {
-          s.data.buf += Buffer.from(chunk).toString("latin1");
-          if (!s.data.buf.includes("\r\n\r\n")) return;
-          heads.push(s.data.buf);
-          const set = s.data.buf.startsWith("GET /set ") ? "Set-Cookie: __cflb=lb1; Path=/; Secure; HttpOnly\r\nSet-Cookie: other=o1; Path=/\r\n" : "";
-          s.write(`HTTP/1.1 200 OK\r\n${set}Content-Length: 2\r\nConnection: close\r\n\r\nok`);
-          s.end();
-        },
-        error() {},
-      },
-    });
+    server = startTlsRecorder(ca, heads);
   });
   afterAll(() => {
     server.stop(true);
-    rmSync(dir, { recursive: true, force: true });
+    ca.dispose();
   });
 
   /** Every name to the local server, verified against the test CA for the name asked for. */
   const toLocal: Connect = (target) =>
     new Promise((resolve, reject) => {
-      const socket = tls.connect({ host: "127.0.0.1", port: server.port, servername: target.host, ca }, () => resolve(socket));
+      const socket = tls.connect({ host: "127.0.0.1", port: server.port, servername: target.host, ca: ca.ca }, () => resolve(socket));
       socket.once("error", reject);
     });
 
