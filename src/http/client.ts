@@ -12,17 +12,22 @@
  * 0.169.0 passes them through).
  */
 import { once } from "node:events";
+import type { Duplex } from "node:stream";
 import zlib from "node:zlib";
 import { HeaderMap } from "./header-map.ts";
 import type { CloudflareCookieJar } from "./cookie-jar.ts";
-import { type Connect, exchange, type RawResponse } from "./http1.ts";
+import { type Connect, exchange, type RawResponse, startTls } from "./http1.ts";
+import { openTunnel, proxyAuthorization, proxyFor } from "./proxy.ts";
 
 /** Redirects followed before giving up, as the reference's route-aware client does (probed: the 11th redirect response is an error). */
 export const MAX_REDIRECTS = 10;
 
 export type ClientRequest = {
   method: string;
+  /** Without credentials (see splitCredentials). */
   url: URL;
+  /** `authorization` from the URL's credentials, placed before the caller's headers. */
+  authorization?: string;
   headers: [string, string][];
   body: Uint8Array | undefined;
   followRedirects: boolean;
@@ -33,15 +38,23 @@ export type ClientResponse = { status: number; headers: HeaderMap; body: Readabl
 /** A failure with the reference's (reqwest's) wording of what went wrong, for which URL. */
 export class ClientError extends Error {}
 
-export type ClientDeps = { connect: Connect; jar: CloudflareCookieJar };
+/** How hops reach the network, the cookie jar, and the environment proxies are read from. */
+export type ClientDeps = { connect: Connect; jar: CloudflareCookieJar; env: Record<string, string | undefined> };
 
 export async function send(req: ClientRequest, deps: ClientDeps): Promise<ClientResponse> {
   // What the caller asked for; each hop adds the client's own headers to a copy (see withDefaults).
   const headers = new HeaderMap();
-  for (const [name, value] of req.headers) headers.append(name, value);
+  if (req.authorization) headers.append("authorization", req.authorization);
+  // As reqwest merges a request's headers: a name's first value replaces what is there, in place; repeats append.
+  const given = new Set<string>();
+  for (const [name, value] of req.headers) {
+    if (given.has(name.toLowerCase())) headers.append(name, value);
+    else headers.insert(name, value);
+    given.add(name.toLowerCase());
+  }
   let { method, url, body } = req;
   for (let redirects = 0; ; redirects++) {
-    const res = await exchangeOnce(method, url, withDefaults(headers, url, deps.jar), body, req.signal, deps.connect);
+    const res = await exchangeOnce(method, url, withDefaults(headers, url, deps.jar), body, req.signal, deps);
     deps.jar.store(url, res.headers.getAll("set-cookie"));
     const next = req.followRedirects ? redirectTarget(res, url) : undefined;
     if (!next) return { status: res.status, headers: res.headers, body: decoded(res) };
@@ -59,6 +72,21 @@ export async function send(req: ClientRequest, deps: ClientDeps): Promise<Client
   }
 }
 
+/**
+ * A URL's user and password become `authorization: Basic …` and leave the
+ * URL (so error texts never show them), as the reference does (probed:
+ * `http://u%40x:p%3Aq@host/` sends `Basic dUB4OnA6cQ==`, `http://user@host/`
+ * sends `Basic dXNlcjo=`).
+ */
+export function splitCredentials(url: URL): { url: URL; authorization?: string } {
+  if (!url.username && !url.password) return { url };
+  const bare = new URL(url.href);
+  bare.username = "";
+  bare.password = "";
+  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return { url: bare, authorization: `Basic ${Buffer.from(pair).toString("base64")}` };
+}
+
 /** A 303, or a 301/302 answering a POST, turns the next hop into a bodiless GET (HEAD stays HEAD on a 303). */
 function dropsBody(status: number, method: string): boolean {
   return status === 303 || ((status === 301 || status === 302) && method === "POST");
@@ -74,17 +102,28 @@ function withDefaults(headers: HeaderMap, url: URL, jar: CloudflareCookieJar): H
   return out;
 }
 
-async function exchangeOnce(method: string, url: URL, headers: HeaderMap, body: Uint8Array | undefined, signal: AbortSignal, connect: Connect): Promise<RawResponse> {
+async function exchangeOnce(method: string, url: URL, headers: HeaderMap, body: Uint8Array | undefined, signal: AbortSignal, deps: ClientDeps): Promise<RawResponse> {
   const secure = url.protocol === "https:";
   const port = Number(url.port || (secure ? 443 : 80));
-  let head = `${method} ${url.pathname || "/"}${url.search} HTTP/1.1\r\n`;
+  const proxy = proxyFor(url, deps.env);
+  const auth = proxy && proxyAuthorization(proxy);
+  // Through a proxy, http goes in absolute form (with the proxy's credentials); https through a tunnel.
+  const forwarded = proxy !== undefined && !secure;
+  let head = `${method} ${forwarded ? url.origin : ""}${url.pathname || "/"}${url.search} HTTP/1.1\r\n`;
   for (const [name, value] of headers.pairs()) head += `${name}: ${value}\r\n`;
   if (!headers.has("host")) head += `host: ${url.host}\r\n`;
+  if (forwarded && auth && !headers.has("proxy-authorization")) head += `proxy-authorization: ${auth}\r\n`;
   if (body && body.byteLength > 0 && !headers.has("content-length")) head += `content-length: ${body.byteLength}\r\n`;
   head += "\r\n";
   try {
     if (signal.aborted) throw signal.reason;
-    const socket = await connect({ host: url.hostname, port, tls: secure }, signal);
+    let socket: Duplex;
+    if (!proxy) socket = await deps.connect({ host: url.hostname, port, tls: secure }, signal);
+    else {
+      const proxyPort = Number(proxy.port || (proxy.protocol === "https:" ? 443 : 80));
+      socket = await deps.connect({ host: proxy.hostname, port: proxyPort, tls: proxy.protocol === "https:" }, signal);
+      if (secure) socket = await startTls(await openTunnel(socket, `${url.hostname}:${port}`, auth), url.hostname);
+    }
     signal.addEventListener("abort", () => socket.destroy(new Error("aborted")), { once: true });
     return await exchange(socket, head, body, method);
   } catch {

@@ -26,21 +26,36 @@ function trustRoots(): string[] {
   return roots;
 }
 
-/** Plain TCP or TLS (SNI for names, not for IP literals) to the target. */
-export const defaultConnect: Connect = (target, signal) =>
-  new Promise((resolve, reject) => {
-    const host = target.host.replace(/^\[|\]$/g, "");
-    const socket = target.tls
-      ? tls.connect({ host, port: target.port, ca: trustRoots(), servername: net.isIP(host) ? undefined : host })
-      : net.connect({ host, port: target.port });
-    const fail = (e: Error) => reject(e);
-    socket.once("error", fail);
+/** Plain TCP, or TLS over it, to the target. */
+export const defaultConnect: Connect = async (target, signal) => {
+  const tcp = await openTcp(target.host, target.port, signal);
+  return target.tls ? startTls(tcp, target.host) : tcp;
+};
+
+function openTcp(host: string, port: number, signal: AbortSignal): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: host.replace(/^\[|\]$/g, ""), port });
+    socket.once("error", reject);
     signal.addEventListener("abort", () => socket.destroy(new Error("aborted")), { once: true });
-    socket.once(target.tls ? "secureConnect" : "connect", () => {
-      socket.off("error", fail);
+    socket.once("connect", () => {
+      socket.off("error", reject);
       resolve(socket);
     });
   });
+}
+
+/** TLS over a connected socket, verified for `host` against the trust roots (SNI for names, not for IP literals). */
+export function startTls(socket: Duplex, host: string): Promise<Duplex> {
+  const name = host.replace(/^\[|\]$/g, "");
+  return new Promise((resolve, reject) => {
+    const secure = tls.connect({ socket, ca: trustRoots(), host: name, servername: net.isIP(name) ? undefined : name });
+    secure.once("error", reject);
+    secure.once("secureConnect", () => {
+      secure.off("error", reject);
+      resolve(secure);
+    });
+  });
+}
 
 /** Writes the request and reads the response head; the body is read on demand. */
 export async function exchange(socket: Duplex, head: string, body: Uint8Array | undefined, method: string): Promise<RawResponse> {

@@ -7,7 +7,7 @@ import { Base64Error, decodeBase64, encodeBase64 } from "../protocol/base64.ts";
 import { internalError, invalidParams } from "../protocol/errors.ts";
 import { describeUrlFailure } from "../protocol/url-errors.ts";
 import { BodyPrefetch } from "./body-prefetch.ts";
-import { ClientError, type ClientResponse, send } from "./client.ts";
+import { type ClientDeps, ClientError, type ClientResponse, send, splitCredentials } from "./client.ts";
 import { CloudflareCookieJar } from "./cookie-jar.ts";
 import { type Connect, defaultConnect } from "./http1.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
@@ -50,17 +50,17 @@ export type HttpClientOptions = { connect?: Connect; jar?: CloudflareCookieJar }
 
 export class HttpStreams {
   private readonly active = new Map<string, AbortController>();
-  private readonly deps: { connect: Connect; jar: CloudflareCookieJar };
+  private readonly deps: ClientDeps;
 
   constructor(
     private readonly env: Record<string, string | undefined>,
     options: HttpClientOptions = {},
   ) {
-    this.deps = { connect: options.connect ?? defaultConnect, jar: options.jar ?? PROCESS_COOKIE_JAR };
+    this.deps = { connect: options.connect ?? defaultConnect, jar: options.jar ?? PROCESS_COOKIE_JAR, env };
   }
 
   async request(p: HttpRequestParams, conn: HttpConnection): Promise<HttpResponse> {
-    const url = parseUrl(p.url);
+    const { url, authorization } = splitCredentials(parseUrl(p.url));
     checkMethod(p.method);
     const headers = this.headers(p.headers ?? []);
     const body = p.bodyBase64 == null ? undefined : decodeBody(p.bodyBase64);
@@ -79,7 +79,7 @@ export class HttpStreams {
     try {
       if (p.timeoutMs === 0) throw new Error("route-aware request timed out");
       const followRedirects = p.redirectPolicy !== "stop";
-      response = await send({ method: p.method, url, headers, body, followRedirects, signal: signals }, this.deps);
+      response = await send({ method: p.method, url, authorization, headers, body, followRedirects, signal: signals }, this.deps);
     } catch (e) {
       this.active.delete(p.requestId);
       throw internalError(`http/request failed: ${failureDetail(e, url)}`);

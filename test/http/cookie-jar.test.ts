@@ -10,7 +10,7 @@ import tls from "node:tls";
 import { CloudflareCookieJar, isChatGptUrl } from "../../src/http/cookie-jar.ts";
 import type { Connect } from "../../src/http/http1.ts";
 import { HttpStreams } from "../../src/http/request.ts";
-import { makeTestCa, startTlsRecorder } from "./test-ca.ts";
+import { makeTestCa, type Recorded, startTlsRecorder } from "./test-ca.ts";
 
 setDefaultTimeout(30_000);
 
@@ -49,7 +49,7 @@ describe("jar rules", () => {
 describe("through a TLS server", () => {
   const ca = makeTestCa(["DNS:chatgpt.com", "DNS:other.test"]);
   const heads: string[] = [];
-  let server: Bun.TCPSocketListener<{ buf: string }>;
+  let server: Bun.TCPSocketListener<Recorded>;
   beforeAll(() => {
     server = startTlsRecorder(ca, heads);
   });

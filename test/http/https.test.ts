@@ -8,13 +8,13 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
-import { makeTestCa, startTlsRecorder } from "./test-ca.ts";
+import { makeTestCa, type Recorded, startTlsRecorder } from "./test-ca.ts";
 
 setDefaultTimeout(30_000);
 
 const ca = makeTestCa(["IP:127.0.0.1"]);
 const heads: string[] = [];
-let server: Bun.TCPSocketListener<{ buf: string }>;
+let server: Bun.TCPSocketListener<Recorded>;
 const executors: RunningServer[] = [];
 
 beforeAll(() => {

@@ -26,18 +26,17 @@ export function makeTestCa(altNames: string[]): TestCa {
   return { dir, caFile: join(dir, "ca.pem"), ca: read("ca.pem"), cert: read("srv.pem"), key: read("srv.key"), dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-type Recorded = { buf: string };
+export type Recorded = { buf: string };
 
 /**
- * A TLS server on 127.0.0.1 that records each request head in `heads` and
- * answers 200 "ok" (with a `__cflb` and an `other` cookie on paths starting
- * /set), closing the connection.
+ * A server on 127.0.0.1 (TLS when `tlsKeys` is given) that records each
+ * request head in `heads` and writes `answer(head)`, closing the connection.
  */
-export function startTlsRecorder(ca: TestCa, heads: string[]): Bun.TCPSocketListener<Recorded> {
+export function startRecorder(heads: string[], answer: (head: string) => string, tlsKeys?: { cert: string; key: string }): Bun.TCPSocketListener<Recorded> {
   return Bun.listen<Recorded>({
     hostname: "127.0.0.1",
     port: 0,
-    tls: { cert: ca.cert, key: ca.key },
+    ...(tlsKeys ? { tls: tlsKeys } : {}),
     socket: {
       open(s) {
         s.data = { buf: "" };
@@ -46,11 +45,22 @@ export function startTlsRecorder(ca: TestCa, heads: string[]): Bun.TCPSocketList
         s.data.buf += Buffer.from(chunk).toString("latin1");
         if (!s.data.buf.includes("\r\n\r\n")) return;
         heads.push(s.data.buf);
-        const set = s.data.buf.startsWith("GET /set") ? "Set-Cookie: __cflb=lb1; Path=/; Secure; HttpOnly\r\nSet-Cookie: other=o1; Path=/\r\n" : "";
-        s.write(`HTTP/1.1 200 OK\r\n${set}Content-Length: 2\r\nConnection: close\r\n\r\nok`);
+        s.write(answer(s.data.buf));
         s.end();
       },
       error() {},
     },
   });
+}
+
+/** A TLS recorder answering 200 "ok", with a `__cflb` and an `other` cookie on paths starting /set. */
+export function startTlsRecorder(ca: TestCa, heads: string[]): Bun.TCPSocketListener<Recorded> {
+  return startRecorder(
+    heads,
+    (head) => {
+      const set = head.startsWith("GET /set") ? "Set-Cookie: __cflb=lb1; Path=/; Secure; HttpOnly\r\nSet-Cookie: other=o1; Path=/\r\n" : "";
+      return `HTTP/1.1 200 OK\r\n${set}Content-Length: 2\r\nConnection: close\r\n\r\nok`;
+    },
+    { cert: ca.cert, key: ca.key },
+  );
 }

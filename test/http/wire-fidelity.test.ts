@@ -104,6 +104,14 @@ describe("request bytes", () => {
     await call({ headers: [{ name: "Range", value: "bytes=0-1" }] });
     expect(seen).toEqual([`GET /plain HTTP/1.1\r\nrange: bytes=0-1\r\naccept: */*\r\naccept-encoding: zstd,gzip\r\n${host()}\r\n\r\n`]);
   });
+  test("a URL's credentials become a leading basic authorization (the caller's own replaces it) and never appear in errors", async () => {
+    await call({ url: `http://u%40x:p%3Aq@127.0.0.1:${raw.port}/plain`, headers: [{ name: "X-A", value: "1" }] });
+    expect(seen[0]!.split("\r\n").slice(1, 3)).toEqual(["authorization: Basic dUB4OnA6cQ==", "x-a: 1"]);
+    await call({ url: `http://u:p@127.0.0.1:${raw.port}/plain`, headers: [{ name: "X-A", value: "1" }, { name: "Authorization", value: "mine" }] });
+    expect(seen[0]!.split("\r\n").slice(1, 3)).toEqual(["authorization: mine", "x-a: 1"]);
+    const r = await call({ url: "http://u:p@127.0.0.1:1/x" });
+    expect(r.error).toEqual({ code: -32603, message: "http/request failed: error sending request for url (http://127.0.0.1:1/x)" });
+  });
   test("any method token is sent as given, case kept", async () => {
     for (const method of ["CUSTOM-M", "patch", "propfind"]) {
       expect((await call({ method })).result.status).toBe(200);
