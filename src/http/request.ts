@@ -1,5 +1,5 @@
 /**
- * `http/request`: an HTTP call made by the executor with `fetch`, answered
+ * `http/request`: an HTTP call made by the executor (client.ts), answered
  * buffered or as a stream of `http/request/bodyDelta` notifications. Streams
  * belong to the connection and are cancelled when it closes.
  */
@@ -7,6 +7,9 @@ import { Base64Error, decodeBase64, encodeBase64 } from "../protocol/base64.ts";
 import { internalError, invalidParams } from "../protocol/errors.ts";
 import { describeUrlFailure } from "../protocol/url-errors.ts";
 import { BodyPrefetch } from "./body-prefetch.ts";
+import { type ClientDeps, ClientError, type ClientResponse, send, splitCredentials } from "./client.ts";
+import { CloudflareCookieJar } from "./cookie-jar.ts";
+import { type Connect, defaultConnect } from "./http1.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import type { HttpRequestParams, HttpResponse } from "../protocol/messages/http.ts";
 
@@ -18,25 +21,12 @@ export const MAX_BODY_DELTA_BYTES = 1024 * 1024;
 export const MAX_ACTIVE_STREAMS = 64;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** A header value may not carry CR, LF or NUL (it would split or end the header). */
-const BAD_HEADER_VALUE = /[\r\n\0]/;
+/** A header value may not carry control characters other than tab, nor DEL (the reference's `HeaderValue::from_str`). */
+const BAD_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
-/**
- * Methods Bun's fetch sends as asked (upper-cased). Any other token would be
- * silently replaced by GET, so execbox refuses it rather than send the wrong request.
- */
-const FETCH_METHODS = new Set(
-  ("ACL BIND CHECKOUT CONNECT COPY DELETE GET HEAD LINK LOCK M-SEARCH MERGE MKACTIVITY MKCALENDAR MKCOL MOVE " +
-    "NOTIFY OPTIONS PATCH POST PROPFIND PROPPATCH PURGE PUT QUERY REBIND REPORT SEARCH SOURCE SUBSCRIBE TRACE " +
-    "UNBIND UNLINK UNLOCK UNSUBSCRIBE").split(" "),
-);
-
+/** Any method token is sent as given (case kept), as the reference sends it. */
 function checkMethod(method: string): void {
   if (!TOKEN.test(method)) throw invalidParams("http/request method is invalid: invalid HTTP method");
-  const upper = method.toUpperCase();
-  if (!FETCH_METHODS.has(upper) || (method !== upper && method !== method.toLowerCase())) {
-    throw invalidParams(`http/request method \`${method}\` is not supported by this executor's HTTP client`);
-  }
 }
 
 /** What a request needs from its connection. */
@@ -48,13 +38,29 @@ export interface HttpConnection {
   afterReply(fn: () => void): void;
 }
 
+/** The executor's one jar, shared by every connection as the reference's process-wide jar is. */
+const PROCESS_COOKIE_JAR = new CloudflareCookieJar();
+
+/**
+ * How requests reach the network. Production uses the defaults; tests (and
+ * embedders) may pass `connect` to decide where a host:port really goes, e.g.
+ * `chatgpt.com` to a local TLS server, and their own `jar`.
+ */
+export type HttpClientOptions = { connect?: Connect; jar?: CloudflareCookieJar };
+
 export class HttpStreams {
   private readonly active = new Map<string, AbortController>();
+  private readonly deps: ClientDeps;
 
-  constructor(private readonly env: Record<string, string | undefined>) {}
+  constructor(
+    private readonly env: Record<string, string | undefined>,
+    options: HttpClientOptions = {},
+  ) {
+    this.deps = { connect: options.connect ?? defaultConnect, jar: options.jar ?? PROCESS_COOKIE_JAR, env };
+  }
 
   async request(p: HttpRequestParams, conn: HttpConnection): Promise<HttpResponse> {
-    const url = parseUrl(p.url);
+    const { url, authorization } = splitCredentials(parseUrl(p.url));
     checkMethod(p.method);
     const headers = this.headers(p.headers ?? []);
     const body = p.bodyBase64 == null ? undefined : decodeBody(p.bodyBase64);
@@ -69,22 +75,16 @@ export class HttpStreams {
     const abort = new AbortController();
     if (p.streamResponse) this.active.set(p.requestId, abort);
     const signals = p.timeoutMs == null ? abort.signal : AbortSignal.any([abort.signal, AbortSignal.timeout(p.timeoutMs)]);
-    let response: Response;
+    let response: ClientResponse;
     try {
       if (p.timeoutMs === 0) throw new Error("route-aware request timed out");
-      response = await fetch(url, {
-        method: p.method,
-        headers,
-        body,
-        redirect: p.redirectPolicy === "stop" ? "manual" : "follow",
-        signal: signals,
-        decompress: false,
-      } as RequestInit);
+      const followRedirects = p.redirectPolicy !== "stop";
+      response = await send({ method: p.method, url, authorization, headers, body, followRedirects, signal: signals }, this.deps);
     } catch (e) {
       this.active.delete(p.requestId);
       throw internalError(`http/request failed: ${failureDetail(e, url)}`);
     }
-    const head = { status: response.status, headers: responseHeaders(response.headers) };
+    const head = { status: response.status, headers: responseHeaders(response) };
     if (!p.streamResponse) return { ...head, bodyBase64: await bufferedBody(response) };
     // Reading starts now, not after the reply: what arrives before a failure must not be lost (see BodyPrefetch).
     const bodyReader = new BodyPrefetch(response.body, abort.signal);
@@ -143,8 +143,7 @@ export class HttpStreams {
 
 /** The reference's (reqwest's) wording for why a request failed. */
 function failureDetail(e: unknown, url: URL): string {
-  if (e instanceof Error && e.message === "route-aware request timed out") return e.message;
-  if ((e as { code?: string })?.code === "TooManyRedirects") return "too many redirects";
+  if (e instanceof ClientError || (e instanceof Error && e.message === "route-aware request timed out")) return e.message;
   return `error sending request for url (${url.href})`;
 }
 
@@ -168,15 +167,15 @@ function decodeBody(text: string): Buffer {
   }
 }
 
-/** Lower-case names; `fetch` joins repeats with ", " except Set-Cookie, which stays one entry per cookie. */
-function responseHeaders(h: Headers): { name: string; value: string }[] {
-  const out: { name: string; value: string }[] = [];
-  for (const [name, value] of h) if (name !== "set-cookie") out.push({ name, value });
-  for (const cookie of h.getSetCookie()) out.push({ name: "set-cookie", value: cookie });
-  return out;
+/** A header value the reference reports: visible ASCII, spaces and tabs (`HeaderValue::to_str`); others are left out. */
+const REPORTABLE_VALUE = /^[\t\x20-\x7e]*$/;
+
+/** Lower-case names, grouped by name in first-seen order with every repeat (see HeaderMap). */
+function responseHeaders(response: ClientResponse): { name: string; value: string }[] {
+  return response.headers.pairs().filter(([, value]) => REPORTABLE_VALUE.test(value)).map(([name, value]) => ({ name, value }));
 }
 
-async function bufferedBody(response: Response): Promise<string> {
+async function bufferedBody(response: ClientResponse): Promise<string> {
   const declared = Number(response.headers.get("content-length") ?? 0);
   if (declared > MAX_BUFFERED_RESPONSE_BYTES) {
     await response.body?.cancel();
@@ -185,7 +184,7 @@ async function bufferedBody(response: Response): Promise<string> {
   const parts: Uint8Array[] = [];
   let total = 0;
   try {
-    for await (const part of response.body ?? []) {
+    for await (const part of response.body) {
       total += part.byteLength;
       if (total > MAX_BUFFERED_RESPONSE_BYTES) {
         await response.body?.cancel();

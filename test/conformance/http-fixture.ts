@@ -5,7 +5,7 @@
  * over the exact bytes on the wire (repeated response headers as separate
  * lines, a body cut off mid-stream, the request head exactly as received).
  */
-import { gzipSync } from "node:zlib";
+import { gzipSync, zstdCompressSync } from "node:zlib";
 
 export type HttpFixture = { base: string; raw: string; stop: () => void };
 
@@ -65,6 +65,9 @@ function route(req: Request): Response | Promise<Response> {
 
 type RawState = { head: string; done: boolean };
 
+/** Raw redirects to /rawecho, whose echo shows what the client sent on the next hop. */
+const RAW_REDIRECTS: Record<string, string> = { "/raw-redirect": "302 Found", "/raw-redirect-303": "303 See Other", "/raw-redirect-307": "307 Temporary Redirect" };
+
 /** Answers one request on a raw socket; every response closes the connection. */
 function rawAnswer(socket: Bun.Socket<RawState>, head: string): void {
   const path = head.split(" ")[1] ?? "/";
@@ -81,7 +84,22 @@ function rawAnswer(socket: Bun.Socket<RawState>, head: string): void {
   } else if (path === "/truncated") {
     send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
     setTimeout(() => socket.end(), 150);
-  } else if (path === "/rawecho") {
+  } else if (path in RAW_REDIRECTS) {
+    send(`HTTP/1.1 ${RAW_REDIRECTS[path]}\r\nLocation: /rawecho?hop=1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    socket.end();
+  } else if (path === "/raw-gzip-multi" || path === "/raw-zstd") {
+    const gzip = path === "/raw-gzip-multi";
+    const body = gzip ? gzipSync("hello gzip") : zstdCompressSync("hello zstd");
+    const head = gzip
+      ? `HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nX-A: 1\r\nContent-Length: ${body.length}\r\nX-B: 2\r\nX-A: 3\r\nConnection: close\r\n\r\n`
+      : `HTTP/1.1 200 OK\r\nContent-Encoding: zstd\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+    socket.write(Buffer.concat([Buffer.from(head), body]));
+    socket.end();
+  } else if (path === "/raw-obs") {
+    // A header value with a byte outside visible ASCII, and one with a tab.
+    socket.write(Buffer.concat([Buffer.from("HTTP/1.1 200 OK\r\nX-Latin: caf"), Buffer.from([0xe9]), Buffer.from("\r\nX-Tab: a\tb\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")]));
+    socket.end();
+  } else if (path.startsWith("/rawecho")) {
     const body = JSON.stringify({ head: head.split("\r\n").slice(0, -2) });
     send(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     socket.end();

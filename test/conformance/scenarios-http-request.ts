@@ -12,6 +12,8 @@ const get = (requestId: string, path: string, extra: Record<string, unknown> = {
   req("http/request", { method: "GET", url: (c: Ctx) => c[on] + path, requestId, ...extra }, { conn });
 const stream = (requestId: string, path: string, extra: Record<string, unknown> = {}, on: Fixture = "http"): Step =>
   get(requestId, path, { streamResponse: true, ...extra }, on);
+/** The same GET buffered (`id`) and streamed (`id`-s), the stream awaited. */
+const bothWays = (id: string, path: string, on: Fixture): Step[] => [get(id, path, {}, on), stream(`${id}-s`, path, {}, on), awaitStream(`${id}-s`)];
 const h = (name: string, value: string, valueEnvVar?: string) => (valueEnvVar === undefined ? { name, value } : { name, value, valueEnvVar });
 
 export const httpRequestScenarios: Scenario[] = [
@@ -50,6 +52,47 @@ export const httpRequestScenarios: Scenario[] = [
       get("r3", "/rawecho", { headers: [h("Cookie", "a=1"), h("Cookie", "b=2")] }, "rawHttp"),
       get("r4", "/rawecho", { headers: [h("Host", "example.test")] }, "rawHttp"),
       get("r5", "/echo", { headers: [h("X-Rep", "1"), h("X-Rep", "2"), h("X-Case", "MiXeD")] }),
+    ],
+  },
+  {
+    // The exact request bytes (rawecho) for the headers the client adds or leaves out, and header values at the edges.
+    name: "http/request-wire-bytes",
+    steps: [
+      ...ready(),
+      get("w1", "/rawecho", { headers: [h("Range", "bytes=0-1")] }, "rawHttp"),
+      get("w2", "/rawecho", { headers: [h("Accept-Encoding", "identity"), h("X-A", "1")] }, "rawHttp"),
+      get("w3", "/rawecho", { method: "POST", bodyBase64: b64("abc"), headers: [h("Content-Length", "3"), h("X-A", "1")] }, "rawHttp"),
+      get("w4", "/rawecho", { headers: [h("X-Utf", "café")] }, "rawHttp"),
+      get("w5", "/rawecho", { headers: [h("X-Ctl", "a\u0001b")] }, "rawHttp"),
+      get("w6", "/rawecho", { headers: [h("X-Del", "a\u007fb")] }, "rawHttp"),
+      get("w7", "/rawecho", { headers: [h("X-Tab", "a\tb"), h("X-Lead", " padded ")] }, "rawHttp"),
+      get("w8", "/rawecho?q=1#frag", { method: "search" }, "rawHttp"),
+      get("w9", "/rawecho", { method: "M-SEARCH", headers: [h("Referer", "given"), h("Cookie", "c=1")] }, "rawHttp"),
+      get("w10", "/rawecho", { method: "delete", bodyBase64: b64("d") }, "rawHttp"),
+    ],
+  },
+  {
+    name: "http/request-redirect-bytes",
+    steps: [
+      ...ready(),
+      get("x1", "/raw-redirect", { headers: [h("Authorization", "Bearer t"), h("X-Keep", "k")] }, "rawHttp"),
+      get("x2", "/raw-redirect-303", { method: "POST", bodyBase64: b64("p"), headers: [h("Content-Type", "text/plain"), h("X-Keep", "k")] }, "rawHttp"),
+      get("x3", "/raw-redirect", { method: "POST", bodyBase64: b64("p"), headers: [h("Content-Type", "text/plain")] }, "rawHttp"),
+      get("x4", "/raw-redirect", { method: "PUT", bodyBase64: b64("p"), headers: [h("Content-Type", "text/plain")] }, "rawHttp"),
+      get("x5", "/raw-redirect-303", { method: "HEAD" }, "rawHttp"),
+      get("x6", "/raw-redirect", { headers: [h("Referer", "mine")] }, "rawHttp"),
+      get("x7", "/raw-redirect", { redirectPolicy: "stop" }, "rawHttp"),
+    ],
+  },
+  {
+    name: "http/request-content-encoding",
+    steps: [
+      ...ready(),
+      ...bothWays("z1", "/raw-gzip-multi", "rawHttp"),
+      get("z3", "/raw-gzip-multi", { method: "HEAD" }, "rawHttp"),
+      get("z4", "/raw-gzip-multi", { headers: [h("Accept-Encoding", "identity")] }, "rawHttp"),
+      ...bothWays("z5", "/raw-zstd", "rawHttp"),
+      get("z7", "/raw-obs", {}, "rawHttp"),
     ],
   },
   {

@@ -5,6 +5,8 @@
  * addition is named here, with the version that brought it.
  */
 
+import { HTTP_169 } from "./expected.ts";
+
 /** Additions of 0.171.0 over 0.169.0, as rendered transcript text. */
 const ADDED_IN_0_171: [RegExp, string][] = [
   // environmentInfo.capabilities gained a key (normalized to "<boolean>").
@@ -16,6 +18,16 @@ const ADDED_IN_0_171: [RegExp, string][] = [
 /** Scenarios whose whole point is a 0.171.0 behaviour, expected to differ from an older reference. */
 const EXPECTED_BEFORE_0_171: Record<string, string> = {
   "probe/transparent-tcp-params": "0.169.0 does not know managedNetwork.transparentTcp and ignores it; execbox answers as 0.171.0 does",
+  ...Object.fromEntries(
+    [
+      "http/request-buffered",
+      "http/request-request-headers",
+      "http/request-streamed",
+      "http/request-wire-bytes",
+      "http/request-redirect-bytes",
+      "http/request-content-encoding",
+    ].map((n) => [n, HTTP_169]),
+  ),
 };
 
 export type VersionShim = {

@@ -1,0 +1,64 @@
+/**
+ * Pull-style reading of a node socket: chunks in arrival order, the end, or
+ * the socket's error, with the socket paused while the reader is behind (so
+ * a slow client is felt upstream as TCP backpressure, not memory).
+ */
+import type { Duplex } from "node:stream";
+
+/** Bytes buffered from the socket before it is paused until the reader catches up. */
+export const SOCKET_BUFFER_BYTES = 1024 * 1024;
+
+export class SocketReader {
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private ended = false;
+  private failure: Error | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly socket: Duplex) {
+    socket.on("data", (d: Buffer) => {
+      this.chunks.push(d);
+      this.buffered += d.byteLength;
+      if (this.buffered >= SOCKET_BUFFER_BYTES) socket.pause();
+      this.notify();
+    });
+    socket.on("end", () => this.finish(null));
+    socket.on("close", () => this.finish(null));
+    socket.on("error", (e: Error) => this.finish(e));
+  }
+
+  /** The next chunk, or null at the end of the stream; throws the socket's error. */
+  async read(): Promise<Buffer | null> {
+    for (;;) {
+      const chunk = this.chunks.shift();
+      if (chunk) {
+        this.buffered -= chunk.byteLength;
+        if (this.buffered < SOCKET_BUFFER_BYTES) this.socket.resume();
+        return chunk;
+      }
+      if (this.failure) throw this.failure;
+      if (this.ended) return null;
+      await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+
+  /** Puts bytes read too far back in front. */
+  unshift(bytes: Buffer): void {
+    if (bytes.byteLength === 0) return;
+    this.chunks.unshift(bytes);
+    this.buffered += bytes.byteLength;
+  }
+
+  private finish(error: Error | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.failure = error;
+    this.notify();
+  }
+
+  private notify(): void {
+    const fn = this.wake;
+    this.wake = null;
+    fn?.();
+  }
+}
