@@ -2,10 +2,9 @@
  * Normalization of fs/* and http/request results and of the side channels of
  * those families (body-delta streams, the temp-dir tree). Bytes are shown
  * decoded; run-dependent values (mtimes, HTTP dates) are masked; orders that
- * are not protocol (raw directory order) are sorted, and orders that are
- * protocol but legitimately differ (HTTP response header order and the
- * joining of repeats) are moved to an informational line (prefix INFO), which
- * run.ts reports without counting it as a difference.
+ * are not protocol (raw directory order) are sorted. HTTP response headers
+ * are compared exactly, order and repeats included. An informational line
+ * (prefix INFO) is reported without counting as a difference.
  */
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -27,21 +26,6 @@ export function showB64(v: unknown): unknown {
 type Header = { name?: unknown; value?: unknown };
 
 const headerValue = (h: Header): string => (String(h.name).toLowerCase() === "date" ? "<date>" : String(h.value));
-
-/**
- * Headers as a sorted multiset after joining repeats with ", " (set-cookie
- * entries stay separate): what two correct HTTP clients agree on.
- */
-export function headerMultiset(headers: Header[]): string[] {
-  const joined = new Map<string, string[]>();
-  const cookies: string[] = [];
-  for (const h of headers) {
-    const name = String(h.name);
-    if (name.toLowerCase() === "set-cookie") cookies.push(`${name}: ${headerValue(h)}`);
-    else joined.set(name, [...(joined.get(name) ?? []), headerValue(h)]);
-  }
-  return [...[...joined].map(([n, vs]) => `${n}: ${vs.join(", ")}`), ...cookies].sort();
-}
 
 /** Per-method result normalization; `info` is the informational line, if any. */
 export function normalizeResult(method: string, result: unknown): { result: unknown; info?: string } {
@@ -70,11 +54,9 @@ export function normalizeResult(method: string, result: unknown): { result: unkn
       return { result: r };
     case "http/request": {
       if (!Array.isArray(r.headers)) return { result: { ...r, bodyBase64: showB64(r.bodyBase64) } };
+      // Compared exactly, in the order given and with repeats kept: execbox's own HTTP/1.1 client returns them as the reference does.
       const wire = (r.headers as Header[]).map((h) => `${String(h.name)}: ${headerValue(h)}`);
-      return {
-        result: { ...r, headers: headerMultiset(r.headers as Header[]), bodyBase64: showB64(r.bodyBase64) },
-        info: `response headers in wire order: ${JSON.stringify(wire)}`,
-      };
+      return { result: { ...r, headers: wire, bodyBase64: showB64(r.bodyBase64) } };
     }
     default:
       return { result };
