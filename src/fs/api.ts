@@ -29,13 +29,13 @@ export const fsApi = {
   copy: (p: P<typeof m.FsCopyParams>) =>
     files.copy(parsePathUri(p.sourcePath), parsePathUri(p.destinationPath), p.recursive),
   canonicalize: (p: P<typeof m.FsCanonicalizeParams>) => files.canonicalize(parsePathUri(p.path)),
-  walk: (p: P<typeof m.FsWalkParams>) => walk(parsePathUri(p.path), p.options),
+  walk: (p: P<typeof m.FsWalkParams>) => walk(parsePathUri(p.path), p.options, p.path),
   open: (c: FsConnection, p: P<typeof m.FsOpenParams>) => c.files.open(p.handleId, parsePathUri(p.path), p.mode ?? "read"),
   readBlock: (c: FsConnection, p: P<typeof m.FsReadBlockParams>) => c.files.readBlock(p.handleId, p.offset, p.len),
   writeBlock: (c: FsConnection, p: P<typeof m.FsWriteBlockParams>) => c.files.writeBlock(p.handleId, p.offset, p.chunk),
   close: (c: FsConnection, p: P<typeof m.FsCloseParams>) => c.files.close(p.handleId),
   watchMissing: (c: FsConnection, p: P<typeof m.FsWatchMissingParams>) =>
-    c.watches.add(p.watchId, p.present == null ? null : parsePathUri(p.present), p.missing.map(parsePathUri)),
+    c.watches.add(p.watchId, p.present, p.missing),
 };
 
 /**

@@ -17,6 +17,21 @@ export const MAX_OPEN_FILE_HANDLES = 128;
 export const MAX_HANDLE_ID_BYTES = 32;
 /** Largest block a single readBlock/writeBlock moves. */
 export const MAX_BLOCK_BYTES = 1024 * 1024;
+/**
+ * One past the largest file offset (`off_t` is a signed 64-bit integer): a
+ * read there is EINVAL, a write reaching it is refused, as the reference does.
+ */
+const OFFSET_LIMIT = 2n ** 63n;
+
+/** The reference's text for a write whose last byte would sit at or past OFFSET_LIMIT. */
+const WRITE_RANGE_TOO_FAR = "file write range exceeds the signed 64-bit file offset limit";
+
+/** Handle ids are checked on every call that names one, before anything else (as the reference). */
+function checkHandleId(handleId: string): void {
+  if (Buffer.byteLength(handleId) > MAX_HANDLE_ID_BYTES) {
+    throw invalidRequest(`file handle ID must not exceed ${MAX_HANDLE_ID_BYTES} bytes`);
+  }
+}
 
 /** Reads until the buffer is full or the file ends (pread may return less than asked). */
 async function readFully(fh: FileHandle, buffer: Buffer, offset: number): Promise<number> {
@@ -37,9 +52,7 @@ export class FileHandleTable {
   private spare: Buffer | null = null;
 
   async open(handleId: string, path: string, mode: "read" | "replace"): Promise<{ handleId: string }> {
-    if (Buffer.byteLength(handleId) > MAX_HANDLE_ID_BYTES) {
-      throw invalidRequest(`file handle ID must not exceed ${MAX_HANDLE_ID_BYTES} bytes`);
-    }
+    checkHandleId(handleId);
     if (this.files.has(handleId)) throw invalidRequest(`file handle \`${handleId}\` already exists`);
     if (this.files.size >= MAX_OPEN_FILE_HANDLES) {
       throw invalidRequest(`at most ${MAX_OPEN_FILE_HANDLES} file handles may be open per connection`);
@@ -47,7 +60,10 @@ export class FileHandleTable {
     const fh = await fsCall(async () => {
       if (mode === "replace") return open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o666);
       // stat first: opening a FIFO for reading would block until a writer appears.
-      if (!(await stat(path)).isFile()) throw notAFile(path);
+      const st = await stat(path);
+      // A socket cannot be opened at all: the kernel's ENXIO, as the reference reports.
+      if (st.isSocket()) throw osError("ENXIO");
+      if (!st.isFile()) throw notAFile(path);
       return open(path, constants.O_RDONLY);
     });
     // A second open of the same id may have raced us while we awaited.
@@ -60,12 +76,17 @@ export class FileHandleTable {
   }
 
   async readBlock(handleId: string, offset: number, len: number): Promise<BlockResult> {
+    checkHandleId(handleId);
     if (len < 1 || len > MAX_BLOCK_BYTES) {
       throw invalidRequest(`file read block length must be between 1 and ${MAX_BLOCK_BYTES}`);
     }
     const file = this.get(handleId);
     return fsCall(async () => {
+      // lseek refuses an offset past off_t's range, whatever the handle's mode.
+      if (BigInt(offset) >= OFFSET_LIMIT) throw osError("EINVAL");
       if (file.mode !== "read") throw osError("EBADF");
+      // Past 2^53 - 1 (the largest offset Node's pread takes) no file has bytes: end of file, as the reference's pread says.
+      if (!Number.isSafeInteger(offset)) return new BlockResult(Buffer.alloc(0), true, () => {});
       const buffer = this.spare && this.spare.length >= len ? this.spare : Buffer.allocUnsafeSlow(len);
       if (buffer === this.spare) this.spare = null;
       const bytesRead = await readFully(file.fh, buffer.subarray(0, len), offset);
@@ -78,12 +99,16 @@ export class FileHandleTable {
   }
 
   async writeBlock(handleId: string, offset: number, chunk: Uint8Array): Promise<{}> {
+    checkHandleId(handleId);
     if (chunk.byteLength < 1 || chunk.byteLength > MAX_BLOCK_BYTES) {
       throw invalidRequest(`file write block length must be between 1 and ${MAX_BLOCK_BYTES}`);
     }
     const file = this.get(handleId);
+    if (BigInt(offset) + BigInt(chunk.byteLength) > OFFSET_LIMIT) throw invalidRequest(WRITE_RANGE_TOO_FAR);
     return fsCall(async () => {
       if (file.mode !== "replace") throw osError("EBADF");
+      // Past 2^53 - 1 (the largest offset Node's pwrite takes) is past every Linux file system's size limit but btrfs/XFS's: EFBIG, as ext4 answers.
+      if (!Number.isSafeInteger(offset + chunk.byteLength)) throw osError("EFBIG");
       let written = 0;
       while (written < chunk.byteLength) {
         const { bytesWritten } = await file.fh.write(chunk, written, chunk.byteLength - written, offset + written);
@@ -94,6 +119,7 @@ export class FileHandleTable {
   }
 
   async close(handleId: string): Promise<{}> {
+    checkHandleId(handleId);
     const file = this.files.get(handleId);
     this.files.delete(handleId);
     await file?.fh.close().catch(() => undefined);

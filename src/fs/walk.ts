@@ -5,10 +5,10 @@
  */
 import type { Dirent } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
-import { join } from "node:path";
 import { invalidRequest, osErrorText } from "../protocol/errors.ts";
 import type { FsWalkOptions } from "../protocol/messages/fs.ts";
 import { toPathUri } from "../protocol/path-uri.ts";
+import { joinPath } from "./rust-path.ts";
 import { fsCall } from "./files.ts";
 
 export const WALK_MAX_DEPTH = 64;
@@ -31,8 +31,28 @@ export function checkWalkLimits(o: FsWalkOptions): void {
   }
 }
 
-export async function walk(root: string, o: FsWalkOptions) {
+/**
+ * The root as the client wrote it (`uri`), for the entry paths: the reference
+ * joins names onto the path it was given, so a `//` there stays in every entry,
+ * while `parsePathUri` collapses it. Empty URI segments are put back between
+ * the parsed ones; when the two do not line up (an encoded `/`), the parsed root is used.
+ */
+export function rootAsWritten(uri: string, root: string): string {
+  let segments: string[];
+  try {
+    segments = new URL(uri).pathname.split("/");
+  } catch {
+    return root;
+  }
+  const parts = root.split("/").filter(Boolean);
+  let next = 0;
+  const rebuilt = segments.map((segment) => (segment === "" ? "" : parts[next++]));
+  return next === parts.length ? rebuilt.join("/") : root;
+}
+
+export async function walk(parsedRoot: string, o: FsWalkOptions, uri?: string) {
   checkWalkLimits(o);
+  const root = uri === undefined ? parsedRoot : rootAsWritten(uri, parsedRoot);
   const rootStat = await fsCall(async () => {
     const target = await stat(root); // a dangling root is not found, followed or not
     return (await lstat(root)).isSymbolicLink() && !o.followDirectorySymlinks ? undefined : target;
@@ -58,7 +78,8 @@ export async function walk(root: string, o: FsWalkOptions) {
     }
     dirents.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
     for (const d of dirents) {
-      const path = join(dir, d.name);
+      // Joined as the reference joins: a `//` the client wrote stays in every entry path.
+      const path = joinPath(dir, d.name);
       // Dangling links are not entries at all (the reference does not count them).
       if (d.isSymbolicLink() && !(await exists(path))) continue;
       if (examined >= o.maxEntries) return { ...result, truncated: true };

@@ -9,9 +9,10 @@
  * its anchor is gone, or the directory one level below its anchor on the way
  * to it exists (only then can the nearest existing ancestor have moved down).
  */
-import { type FSWatcher, existsSync, statSync, watch } from "node:fs";
+import { type FSWatcher, existsSync, lstatSync, statSync, watch } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
-import { invalidParams } from "../protocol/errors.ts";
+import { ErrorCode, RpcError, invalidParams } from "../protocol/errors.ts";
+import { parsePathUri } from "../protocol/path-uri.ts";
 
 /** Paths in one watch; more are answered `watching: false`, as the reference does (measured on 0.169.0). */
 export const MAX_PATHS_PER_WATCH = 64;
@@ -39,7 +40,8 @@ type Watch = { targets: Target[]; watchers: FSWatcher[]; checkQueued: boolean };
 
 export class MissingWatches {
   private readonly active = new Map<number, Watch>();
-  private readonly usedIds = new Set<number>();
+  /** The highest watch id spent on this connection; a new watch needs a higher one. */
+  private highestId = 0;
   /** Every watched path of the connection, re-checked in turn from `next`. */
   private targets: Target[] = [];
   private next = 0;
@@ -49,14 +51,21 @@ export class MissingWatches {
 
   constructor(private readonly fired: (watchId: number) => void) {}
 
-  add(watchId: number, present: string | null, missing: string[]): { watching: boolean } {
+  /**
+   * As the reference: ids must rise strictly per connection (0 never watches),
+   * and an id is spent by any attempt that parses, refused or not; paths are
+   * taken as written, so a symlink anywhere in `present` or a `missing` path
+   * refuses the watch, as does a file URI of another host.
+   */
+  add(watchId: number, presentUri: string | null | undefined, missingUris: string[]): { watching: boolean } {
+    const present = presentUri == null ? undefined : localPath(presentUri);
+    const missing = missingUris.map(localPath);
     if (missing.length <= MAX_PATHS_PER_WATCH) this.checkCaps(missing.length);
-    const reused = this.usedIds.has(watchId);
-    // An id is spent by any attempt, refused or not (as the reference).
-    this.usedIds.add(watchId);
-    if (reused || missing.length === 0 || missing.length > MAX_PATHS_PER_WATCH) return { watching: false };
-    if (present !== null && !existsSync(present)) return { watching: false };
-    if (missing.some((p) => existsSync(p))) return { watching: false };
+    const stale = watchId <= this.highestId;
+    this.highestId = Math.max(this.highestId, watchId);
+    if (stale || missing.length === 0 || missing.length > MAX_PATHS_PER_WATCH) return { watching: false };
+    if (present === null || (present !== undefined && linkFree(present) !== "exists")) return { watching: false };
+    if (!missing.every((p): p is string => p !== null && linkFree(p) === "absent")) return { watching: false };
     const w: Watch = { targets: missing.map((path) => target(watchId, path)), watchers: [], checkQueued: false };
     this.active.set(watchId, w);
     this.targets.push(...w.targets);
@@ -130,6 +139,33 @@ export class MissingWatches {
   closeAll(): void {
     for (const id of [...this.active.keys()]) this.stop(id);
   }
+}
+
+/** The path of a file URI, or null for one naming another host (-32600 from the parser); malformed URIs stay errors. */
+function localPath(uri: string): string | null {
+  try {
+    return parsePathUri(uri);
+  } catch (e) {
+    if (e instanceof RpcError && e.code === ErrorCode.InvalidRequest) return null;
+    throw e;
+  }
+}
+
+/** Whether `path` exists, checked component by component without following any symlink ("link" if one is met). */
+function linkFree(path: string): "exists" | "absent" | "link" {
+  let current = "";
+  for (const part of path.split(sep).filter(Boolean)) {
+    current += sep + part;
+    let st;
+    try {
+      st = lstatSync(current, { throwIfNoEntry: false });
+    } catch {
+      return "absent"; // under a file (ENOTDIR) or unreadable: not there for this check
+    }
+    if (!st) return "absent";
+    if (st.isSymbolicLink()) return "link";
+  }
+  return "exists";
 }
 
 function target(watchId: number, path: string): Target {

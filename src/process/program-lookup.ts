@@ -14,6 +14,7 @@
  *   non-executable candidate and the `PATH` searched.
  */
 import { accessSync, constants, statSync } from "node:fs";
+import { joinPath } from "../fs/rust-path.ts";
 import { internalError, osErrorText } from "../protocol/errors.ts";
 
 /** musl's `execvp` default when the environment has no `PATH` (the reference is a musl build: `env: {}` still finds `/bin/sh`). */
@@ -54,9 +55,15 @@ export function lookupForPipe(name: string, cwd: string, childPath: string | und
   throw internalError(osErrorText({ code: denied ? "EACCES" : "ENOENT" }));
 }
 
-/** The path to exec for `name` in a PTY child, or portable-pty's error. */
+/**
+ * The path to exec for `name` in a PTY child, or portable-pty's error.
+ * portable-pty treats only an absolute name as a path; `./x` and `../x` are
+ * looked up under the cwd alone, and any other relative name (`sub/x`, even
+ * `file:///bin/sh`) is searched for along PATH like a bare name.
+ */
 export function lookupForPty(name: string, cwd: string, childPath: string | undefined): string {
-  if (name.includes("/")) return name;
+  if (name.startsWith("/")) return name;
+  if (/^\.\.?(\/|$)/.test(name)) return cwdRelative(joinPath(cwd, name));
   if (childPath === undefined) throw internalError(`Unable to spawn ${name} because:\nUnable to resolve the PATH`);
   const problems: string[] = [];
   for (const entry of childPath.split(":")) {
@@ -69,9 +76,14 @@ export function lookupForPty(name: string, cwd: string, childPath: string | unde
   throw internalError(`Unable to spawn ${name} because:\n${problems.join("\n")}`);
 }
 
-/** Rust's `Path::join`: an absolute `rest` replaces `base`; no separator is doubled, nothing is normalized. */
-function joinPath(base: string, rest: string): string {
-  if (rest.startsWith("/")) return rest;
-  if (rest === "") return base.endsWith("/") ? base : `${base}/`;
-  return base.endsWith("/") ? base + rest : `${base}/${rest}`;
+/** portable-pty's check of a `./`- or `../`-relative program, joined onto the cwd. */
+function cwdRelative(path: string): string {
+  const why = statSync(path, { throwIfNoEntry: false })?.isDirectory() ? "is a directory" : candidateReason(path);
+  if (why === null) return path;
+  throw internalError(`Unable to spawn ${path} because it ${why}`);
+}
+
+function candidateReason(path: string): string | null {
+  const found = candidate(path);
+  return found === "runs" ? null : found === "absent" ? "does not exist" : "is not executable";
 }

@@ -61,8 +61,12 @@ export function spawnChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
 
 function startChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
   if (spec.argv[0] === "") throw internalError(`missing program for ${spec.tty ? "PTY" : "pipe"} spawn`);
+  // The reference's order: Rust's `Command` refuses NUL bytes before it looks at
+  // anything on disk; portable-pty searches PATH first and builds the C strings after.
+  if (!spec.tty) refuseNulBytes(spec);
   checkDirectory(spec.cwd);
   const program = findProgram(spec);
+  if (spec.tty) refuseNulBytes(spec);
   // Under a wrapper the wrapper is what is exec'd here; it passes arg0 on itself when it can.
   const argv0 = spec.wrapper ? spec.wrapper[0]! : (spec.arg0 ?? spec.argv[0]!);
   const command = [...(spec.wrapper ?? []), program, ...spec.argv.slice(1)];
@@ -166,6 +170,17 @@ function exitStatus(proc: Bun.Subprocess): number {
   if (proc.signalCode) return 128 + (osConstants.signals as Record<string, number>)[proc.signalCode]!;
   return proc.exitCode ?? 0;
 }
+
+/** A C string cannot hold NUL: the reference's texts for an argument (or arg0), then for an environment entry. */
+function refuseNulBytes(spec: SpawnSpec): void {
+  if ([...spec.argv, spec.arg0 ?? ""].some((a) => a.includes("\0"))) throw internalError(NUL_IN_ARGUMENT);
+  if (Object.entries(spec.env).some(([k, v]) => k.includes("\0") || v.includes("\0"))) throw internalError(NUL_IN_ENVIRONMENT);
+}
+
+/** Rust's `Command` text for an argument holding a NUL byte. */
+const NUL_IN_ARGUMENT = "nul byte found in provided data";
+/** Rust's text for an environment entry holding a NUL byte. */
+const NUL_IN_ENVIRONMENT = "data provided contains a nul byte";
 
 function checkDirectory(cwd: string): void {
   let st;

@@ -76,6 +76,32 @@ const OS_ERRORS: Record<string, [number, string]> = {
   ENAMETOOLONG: [36, "Filename too long"],
   ENOTEMPTY: [39, "Directory not empty"],
   ELOOP: [40, "Symbolic link loop"],
+  // The rest of the errnos a file or process call can meet, so no Node text
+  // (`ENXIO: no such device or address, open '…'`) ever reaches the wire.
+  ESRCH: [3, "No such process"],
+  EINTR: [4, "Interrupted system call"],
+  ENXIO: [6, "No such device or address"],
+  ECHILD: [10, "No child process"],
+  EFAULT: [14, "Bad address"],
+  ENOTBLK: [15, "Block device required"],
+  ENODEV: [19, "No such device"],
+  ENFILE: [23, "Too many open files in system"],
+  ENOTTY: [25, "Not a tty"],
+  ESPIPE: [29, "Invalid seek"],
+  EMLINK: [31, "Too many links"],
+  ERANGE: [34, "Result not representable"],
+  EDEADLK: [35, "Resource deadlock would occur"],
+  ENOLCK: [37, "No locks available"],
+  ENOSYS: [38, "Function not implemented"],
+  ENODATA: [61, "No data available"],
+  EOVERFLOW: [75, "Value too large for data type"],
+  EILSEQ: [84, "Illegal byte sequence"],
+  EOPNOTSUPP: [95, "Not supported"],
+  ENOTSUP: [95, "Not supported"],
+  ETIMEDOUT: [110, "Operation timed out"],
+  ESTALE: [116, "Stale file handle"],
+  EDQUOT: [122, "Quota exceeded"],
+  ECANCELED: [125, "Operation canceled"],
 };
 
 /** Rust's io::Error Display for an errno, e.g. `No such file or directory (os error 2)`. */

@@ -256,3 +256,16 @@ export const SANDBOX_EDGES: Edge[] = [
   ["network enabled, root read", ctxOf(restricted([{ path: special("root"), access: "read" }], "enabled"))],
   ["external network restricted", ctxOf({ type: "external", network: "restricted" })],
 ];
+
+/** The edges that parse into a restricted file-system policy (execbox refuses fs/open under one: a deliberate difference). */
+const RESTRICTED_FS = new Set([
+  "read-only root",
+  "root read, scenario dir write",
+  "root read, cwd write (cwd = scenario dir)",
+  "writable dir, deny glob *.txt",
+  "writable dir, deny e<i>/dir",
+  "writable tmpdir + slash_tmp",
+  "network enabled, root read",
+]);
+export const SANDBOX_EDGES_UNRESTRICTED_FS = SANDBOX_EDGES.filter(([l]) => !RESTRICTED_FS.has(l));
+export const SANDBOX_EDGES_RESTRICTED_FS = SANDBOX_EDGES.filter(([l]) => RESTRICTED_FS.has(l));

@@ -4,7 +4,7 @@
  * `e<i>/` inside the scenario temp dir. Mutating methods end with a listing
  * of every copy, so a side effect (or its absence) is compared too.
  */
-import { ABSENT, type Edge, edgeFixture, generate, type MethodTable, OPT_BOOL, pathEdges, SANDBOX_EDGES, U64, u, WRONG_TYPES } from "./probe-gen.ts";
+import { ABSENT, type Edge, edgeFixture, generate, type MethodTable, OPT_BOOL, pathEdges, SANDBOX_EDGES, SANDBOX_EDGES_RESTRICTED_FS, SANDBOX_EDGES_UNRESTRICTED_FS, U64, u, WRONG_TYPES } from "./probe-gen.ts";
 import { type Ctx, type Scenario, type Step, b64, req, tree } from "./types.ts";
 
 const trees = (n: number): Step[] => Array.from({ length: n }, (_, i) => tree(`e${i}`));
@@ -152,7 +152,9 @@ TABLES.push(
       handleId: [...HANDLE_EDGES.filter(([l]) => l !== "unknown"), ["already open", "r"]],
       path: pathEdges("a.txt"),
       mode: [["absent", ABSENT], ...WRONG_TYPES, ["read", "read"], ["replace", "replace"], ["append", "append"], ["Read", "Read"]],
-      sandbox: SANDBOX_EDGES,
+      // Under a restricted file-system policy execbox refuses fs/open (a deliberate difference), so those edges are a scenario of their own.
+      sandbox: SANDBOX_EDGES_UNRESTRICTED_FS,
+      "sandbox#restricted-fs": SANDBOX_EDGES_RESTRICTED_FS,
     },
     before: [req("fs/open", (c: Ctx) => ({ handleId: "r", path: `${c.uri}/e0/src.txt`, mode: "read" }))],
     after: trees,

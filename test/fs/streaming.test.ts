@@ -89,6 +89,45 @@ describe("writes", () => {
   });
 });
 
+describe("offsets and ids the reference refuses (probe-gen/fs/readBlock, writeBlock, close)", () => {
+  const err = async (method: string, params: Record<string, unknown>) => (await c.call(method, params)).error;
+  test("a read past 2^53 is end of file; at 2^63 it is EINVAL; a write reaching 2^63 is refused, past 2^53 is EFBIG", async () => {
+    await c.ok("fs/open", { handleId: "far", path: u("big.bin") });
+    expect(await c.ok("fs/readBlock", { handleId: "far", offset: 2 ** 53, len: 4 })).toEqual({ chunk: "", eof: true });
+    expect(await err("fs/readBlock", { handleId: "far", offset: 2 ** 63, len: 4 })).toEqual({ code: -32600, message: "Invalid argument (os error 22)" });
+    await c.ok("fs/open", { handleId: "farw", path: u("far-out.bin"), mode: "replace" });
+    expect(await err("fs/readBlock", { handleId: "farw", offset: 2 ** 63, len: 4 })).toEqual({ code: -32600, message: "Invalid argument (os error 22)" });
+    expect(await err("fs/writeBlock", { handleId: "farw", offset: 2 ** 53, chunk: "Ymxr" })).toEqual({ code: -32603, message: "File too large (os error 27)" });
+    expect(await err("fs/writeBlock", { handleId: "farw", offset: 2 ** 63, chunk: "Ymxr" })).toEqual({
+      code: -32600,
+      message: "file write range exceeds the signed 64-bit file offset limit",
+    });
+    await c.ok("fs/close", { handleId: "far" });
+    await c.ok("fs/close", { handleId: "farw" });
+  });
+
+  test("a Unix socket cannot be opened in either mode: the OS text, never Node's (`ENXIO: no such device or address, open …`)", async () => {
+    const path = join(tmp.path, "listening.sock");
+    const listener = Bun.listen({ unix: path, socket: { data() {} } });
+    try {
+      const enxio = { code: -32603, message: "No such device or address (os error 6)" };
+      expect(await err("fs/open", { handleId: "s1", path: u("listening.sock"), mode: "read" })).toEqual(enxio);
+      expect(await err("fs/open", { handleId: "s2", path: u("listening.sock"), mode: "replace" })).toEqual(enxio);
+    } finally {
+      listener.stop(true);
+    }
+  });
+
+  test("an id over 32 bytes is refused on readBlock, writeBlock and close, before any other check", async () => {
+    const tooLong = { code: -32600, message: "file handle ID must not exceed 32 bytes" };
+    const id = "h".repeat(33);
+    expect(await err("fs/readBlock", { handleId: id, offset: 0, len: 0 })).toEqual(tooLong);
+    expect(await err("fs/writeBlock", { handleId: id, offset: 2 ** 63, chunk: "" })).toEqual(tooLong);
+    expect(await err("fs/close", { handleId: "ü".repeat(17) })).toEqual(tooLong);
+    expect(await c.ok("fs/close", { handleId: "h".repeat(32) })).toEqual({});
+  });
+});
+
 describe("handle limits", () => {
   test("128 handles per connection; closing one frees a slot; another connection has its own", async () => {
     for (let i = 0; i < 128; i++) await c.ok("fs/open", { handleId: `h${i}`, path: u("big.bin") });

@@ -26,20 +26,23 @@ const dir = tempDir("execbox-watch-limits-");
 afterAll(() => dir[Symbol.dispose]());
 const paths = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => join(dir.path, `${prefix}-${i}`, "deep", "flag"));
 
+/** MissingWatches takes the paths as the wire sends them. */
+const uris = (prefix: string, n: number) => paths(prefix, n).map((p) => `file://${p}`);
+
 describe("MissingWatches", () => {
   test("65 paths in one watch are watching:false, as the reference; 64 are watched", () => {
     const w = new MissingWatches(() => {});
-    expect(w.add(1, dir.path, paths("a", MAX_PATHS_PER_WATCH + 1))).toEqual({ watching: false });
-    expect(w.add(2, dir.path, paths("b", MAX_PATHS_PER_WATCH))).toEqual({ watching: true });
+    expect(w.add(1, dir.uri, uris("a", MAX_PATHS_PER_WATCH + 1))).toEqual({ watching: false });
+    expect(w.add(2, dir.uri, uris("b", MAX_PATHS_PER_WATCH))).toEqual({ watching: true });
     w.closeAll();
   });
 
   test("past 1,024 watched paths per connection: -32602", () => {
     const w = new MissingWatches(() => {});
     for (let id = 0; id < MAX_WATCHED_PATHS_PER_CONNECTION / MAX_PATHS_PER_WATCH; id++) {
-      expect(w.add(id + 1, dir.path, paths(`c${id}`, MAX_PATHS_PER_WATCH))).toEqual({ watching: true });
+      expect(w.add(id + 1, dir.uri, uris(`c${id}`, MAX_PATHS_PER_WATCH))).toEqual({ watching: true });
     }
-    expect(() => w.add(100, dir.path, paths("d", 1))).toThrow(
+    expect(() => w.add(100, dir.uri, uris("d", 1))).toThrow(
       expect.objectContaining({ code: ErrorCode.InvalidParams, message: "fs/watchMissing: at most 1024 paths may be watched per connection (1024 are, 1 more asked)" }),
     );
     // A tick re-checks a bounded number of paths, whatever the connection holds.
@@ -51,8 +54,8 @@ describe("MissingWatches", () => {
 
   test("past 256 watches per connection: -32602", () => {
     const w = new MissingWatches(() => {});
-    for (let id = 1; id <= MAX_WATCHES_PER_CONNECTION; id++) expect(w.add(id, dir.path, paths(`e${id}`, 1))).toEqual({ watching: true });
-    expect(() => w.add(1000, dir.path, paths("f", 1))).toThrow(
+    for (let id = 1; id <= MAX_WATCHES_PER_CONNECTION; id++) expect(w.add(id, dir.uri, uris(`e${id}`, 1))).toEqual({ watching: true });
+    expect(() => w.add(1000, dir.uri, uris("f", 1))).toThrow(
       expect.objectContaining({ code: ErrorCode.InvalidParams, message: "fs/watchMissing: at most 256 watches may be active per connection" }),
     );
     w.closeAll();
@@ -62,8 +65,8 @@ describe("MissingWatches", () => {
     const fired: number[] = [];
     const w = new MissingWatches((id) => fired.push(id));
     const [flat, deep] = [join(dir.path, "g.flag"), join(dir.path, "h", "i", "j.flag")];
-    expect(w.add(1, dir.path, [flat])).toEqual({ watching: true });
-    expect(w.add(2, null, [deep])).toEqual({ watching: true });
+    expect(w.add(1, dir.uri, [`file://${flat}`])).toEqual({ watching: true });
+    expect(w.add(2, null, [`file://${deep}`])).toEqual({ watching: true });
     writeFileSync(flat, "");
     mkdirSync(join(dir.path, "h"));
     w.recheck();

@@ -76,20 +76,47 @@ describe("program lookup and stdin", () => {
     expect((await run(["noexec-tool"], { PATH: "bin:/usr/bin" })).error).toEqual({ code: -32603, message: "Permission denied (os error 13)", data: { kind: "spawnPermissionDenied" } });
   });
 
+  const pty = async (argv: string[], PATH: string, env: Record<string, string> = {}) => {
+    const processId = `t${++n}`;
+    const r = await c.call("process/start", { processId, argv, cwd: dir.uri, env: { PATH, ...env }, tty: true });
+    if (r.error) return r.error;
+    await c.processDone(processId);
+    return c.output(processId).toString();
+  };
+
   test("PTY: relative entries are joined onto the cwd; misses name the PATH and every non-executable candidate", async () => {
-    const pty = async (argv: string[], PATH: string) => {
-      const processId = `t${++n}`;
-      const r = await c.call("process/start", { processId, argv, cwd: dir.uri, env: { PATH }, tty: true });
-      if (r.error) return r.error;
-      await c.processDone(processId);
-      return c.output(processId).toString();
-    };
     expect(await pty(["hello-tool"], "bin")).toBe(`hello-tool ${dir.path}/bin/hello-tool \r\n`);
     expect(await pty(["noexec-tool"], "bin:/usr/bin")).toEqual({
       code: -32603,
       message: `Unable to spawn noexec-tool because:\n${dir.path}/bin/noexec-tool exists but is not executable.\nNo viable candidates found in PATH "bin:/usr/bin"`,
       data: { kind: "spawnFailed" },
     });
+  });
+
+  test("PTY: ./ and ../ programs are looked up under the cwd alone; other relative names with a slash along PATH (portable-pty)", async () => {
+    const failed = (message: string) => ({ code: -32603, message, data: { kind: "spawnFailed" } });
+    expect(await pty(["./missing-prog"], "/usr/bin:/bin")).toEqual(failed(`Unable to spawn ${dir.path}/./missing-prog because it does not exist`));
+    expect(await pty(["./bin/noexec-tool"], "/usr/bin:/bin")).toEqual(failed(`Unable to spawn ${dir.path}/./bin/noexec-tool because it is not executable`));
+    expect(await pty(["./bin"], "/usr/bin:/bin")).toEqual(failed(`Unable to spawn ${dir.path}/./bin because it is a directory`));
+    expect(await pty(["./bin/hello-tool"], "/usr/bin:/bin")).toBe(`hello-tool ${dir.path}/./bin/hello-tool \r\n`);
+    expect(await pty(["file:///bin/sh", "-c", "echo uri"], "/usr/bin:/bin")).toEqual(
+      failed('Unable to spawn file:///bin/sh because:\nNo viable candidates found in PATH "/usr/bin:/bin"'),
+    );
+    expect(await pty(["bin/hello-tool"], dir.path)).toBe(`hello-tool ${dir.path}/bin/hello-tool \r\n`);
+  });
+
+  test("NUL bytes: the reference's texts, arguments before environment; a pipe checks before the lookup, a PTY after", async () => {
+    const failed = (message: string) => ({ code: -32603, message, data: { kind: "spawnFailed" } });
+    const inArgs = failed("nul byte found in provided data");
+    const inEnv = failed("data provided contains a nul byte");
+    expect((await run(["/bin/sh", "-c", "echo a\0b"], { X: "a\0b" })).error).toEqual(inArgs);
+    expect((await run(["missing\0prog"], { PATH: "/bin" })).error).toEqual(inArgs);
+    expect((await run(["/bin/sh", "-c", ":"], { PATH: "/bin" }, { arg0: "a\0b" })).error).toEqual(inArgs);
+    expect((await run(["/nonexistent/prog"], { "X\0": "1" })).error).toEqual(inEnv);
+    expect((await run(["/bin/sh", "-c", ":"], { PATH: "/bi\0n" })).error).toEqual(inEnv);
+    expect(await pty(["/bin/sh", "-c", "echo a\0b"], "/bin", { X: "a\0b" })).toEqual(inArgs);
+    expect(await pty(["/bin/sh", "-c", ":"], "/bin", { "X\0Y": "1" })).toEqual(inEnv);
+    expect(await pty(["s\0h"], "/bin")).toEqual(failed('Unable to spawn s\0h because:\nNo viable candidates found in PATH "/bin"'));
   });
 
   test("pipeStdin gives the child a pipe, not a socket, and writes reach it through the pipe", async () => {
