@@ -9,6 +9,7 @@ import { type FileHandle, open, stat } from "node:fs/promises";
 import { invalidRequest, notFound } from "../protocol/errors.ts";
 import { BlockResult } from "./base64-result.ts";
 import { fsCall, notAFile } from "./files.ts";
+import type { NativePath } from "../protocol/path-uri.ts";
 import { osError } from "./paths.ts";
 
 /** Open handles per connection (the reference's cap); read and write share it. */
@@ -36,7 +37,7 @@ export class FileHandleTable {
   /** A block buffer handed back after its reply was encoded, for the next read. */
   private spare: Buffer | null = null;
 
-  async open(handleId: string, path: string, mode: "read" | "replace"): Promise<{ handleId: string }> {
+  async open(handleId: string, path: NativePath, mode: "read" | "replace"): Promise<{ handleId: string }> {
     if (Buffer.byteLength(handleId) > MAX_HANDLE_ID_BYTES) {
       throw invalidRequest(`file handle ID must not exceed ${MAX_HANDLE_ID_BYTES} bytes`);
     }

@@ -12,6 +12,7 @@
 import { type FSWatcher, existsSync, statSync, watch } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { invalidParams } from "../protocol/errors.ts";
+import { type NativePath, byteText, fromByteText } from "../protocol/path-uri.ts";
 
 /** Paths in one watch; more are answered `watching: false`, as the reference does (measured on 0.169.0). */
 export const MAX_PATHS_PER_WATCH = 64;
@@ -33,7 +34,7 @@ export const WATCH_RECHECK_MS = 250;
 export const WATCH_RECHECK_PATHS_PER_TICK = 256;
 
 /** One watched path: `anchor` is its nearest existing ancestor when the watch began, `below` the next step towards it. */
-type Target = { watchId: number; path: string; anchor: string | undefined; below: string };
+type Target = { watchId: number; path: NativePath; anchor: NativePath | undefined; below: NativePath };
 
 type Watch = { targets: Target[]; watchers: FSWatcher[]; checkQueued: boolean };
 
@@ -49,7 +50,7 @@ export class MissingWatches {
 
   constructor(private readonly fired: (watchId: number) => void) {}
 
-  add(watchId: number, present: string | null, missing: string[]): { watching: boolean } {
+  add(watchId: number, present: NativePath | null, missing: NativePath[]): { watching: boolean } {
     if (missing.length <= MAX_PATHS_PER_WATCH) this.checkCaps(missing.length);
     const reused = this.usedIds.has(watchId);
     // An id is spent by any attempt, refused or not (as the reference).
@@ -132,13 +133,15 @@ export class MissingWatches {
   }
 }
 
-function target(watchId: number, path: string): Target {
-  const anchor = nearestExistingDir(path);
-  const step = anchor === undefined ? "" : relative(anchor, path).split(sep)[0]!;
-  return { watchId, path, anchor, below: anchor === undefined ? path : join(anchor, step) };
+function target(watchId: number, path: NativePath): Target {
+  // Path arithmetic on `byteText`, exact for a path that is not UTF-8.
+  const anchor = nearestExistingDir(byteText(path));
+  if (anchor === undefined) return { watchId, path, anchor, below: path };
+  const step = relative(anchor, byteText(path)).split(sep)[0]!;
+  return { watchId, path, anchor: fromByteText(anchor), below: fromByteText(join(anchor, step)) };
 }
 
-function isDirectory(path: string): boolean {
+function isDirectory(path: NativePath): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {
@@ -149,7 +152,7 @@ function isDirectory(path: string): boolean {
 function nearestExistingDir(path: string): string | undefined {
   let dir = dirname(path);
   for (;;) {
-    if (isDirectory(dir)) return dir;
+    if (isDirectory(fromByteText(dir))) return dir;
     const up = dirname(dir);
     if (up === dir) return undefined;
     dir = up;
