@@ -5,9 +5,9 @@
  * non-UTF-8 names only creatable through Buffer paths).
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { type RunningServer, sharedExecutor, tempDir } from "../helpers/server.ts";
-import type { RawClient } from "../helpers/rpc-client.ts";
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type RunningServer, sharedExecutor, startServer, tempDir } from "../helpers/server.ts";
+import { RawClient } from "../helpers/rpc-client.ts";
 import { special } from "../helpers/sandbox.ts";
 
 setDefaultTimeout(30_000);
@@ -27,7 +27,8 @@ let server: RunningServer;
 let c: RawClient;
 const executor = sharedExecutor();
 beforeAll(() => {
-  for (const x of ["w", "r", "m", "c", "l", "p", "k"]) mkdirSync(`${W}/${x}`);
+  for (const x of ["w", "r", "m", "c", "l", "p", "k", "e"]) mkdirSync(`${W}/${x}`);
+  mkdirSync(raw("e/d"));
   mkdirSync(raw("w/d"));
   writeFileSync(raw("r/f"), "raw\n");
   mkdirSync(raw("m/n"));
@@ -157,5 +158,17 @@ describe("process/start", () => {
       code: -32602,
       message: `sandbox intent cannot be enforced on this executor: sandbox entry \`${W}/p/d\uFFFD\` is not UTF-8`,
     });
+  });
+});
+
+describe("environment/info", () => {
+  test("an executor started in a non-UTF-8 cwd reports it with the raw byte", async () => {
+    // Bun.spawn takes a text cwd only: the directory is named by a descriptor's /proc link.
+    const fd = openSync(raw("e/d"), constants.O_RDONLY | constants.O_DIRECTORY);
+    await using s = await startServer([], { cwd: `/proc/${process.pid}/fd/${fd}` }).finally(() => closeSync(fd));
+    const client = await RawClient.websocket(s.url);
+    await client.initialize();
+    expect((await client.ok("environment/info")).cwd).toBe(`file://${W}/e/d%FF`);
+    client.close();
   });
 });
