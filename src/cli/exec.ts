@@ -7,7 +7,7 @@
 import { posix } from "node:path";
 import type { Writable } from "node:stream";
 import { type ExecboxClient, connectWebSocket } from "../client/index.ts";
-import { parsePathUri, toPathUri } from "../protocol/path-uri.ts";
+import { byteText, fromByteText, parsePathUri, toPathUri } from "../protocol/path-uri.ts";
 import type { ExecOptions, InfoOptions } from "./client-args.ts";
 import { readSecretFile } from "./auth-flags.ts";
 import { UsageError } from "./listen.ts";
@@ -134,7 +134,7 @@ function remoteCwd(cwd: string | undefined, executorCwd: string | undefined): st
   if (cwd !== undefined && /^file:/i.test(cwd)) return cwd;
   if (cwd !== undefined && cwd.startsWith("/")) return toPathUri(cwd);
   if (executorCwd === undefined) throw new UsageError("the executor did not report its working directory; pass --cwd");
-  return cwd === undefined ? executorCwd : toPathUri(posix.resolve(parsePathUri(executorCwd), cwd));
+  return cwd === undefined ? executorCwd : toPathUri(fromByteText(posix.resolve(byteText(parsePathUri(executorCwd)), cwd)));
 }
 
 async function write(stream: Writable, data: Uint8Array): Promise<void> {

@@ -14,7 +14,7 @@ import type {
   EnvironmentConfigReadParams,
   EnvironmentConfigReadResult,
 } from "../protocol/messages/environment.ts";
-import { parsePathUri, toPathUri } from "../protocol/path-uri.ts";
+import { type NativePath, joinPath, parsePathUri, toPathUri } from "../protocol/path-uri.ts";
 
 const SKILL_DIRS = [".agents/skills", ".codex/skills"];
 const SKILL_FILE = "SKILL.md";
@@ -52,13 +52,14 @@ export async function discoverCapabilityRoots(
   return { roots };
 }
 
-async function findSkills(root: string) {
+async function findSkills(root: NativePath) {
   const skills = [];
   for (const dir of SKILL_DIRS) {
-    const names = await readdir(join(root, dir)).catch(() => [] as string[]);
+    const names = await readdir(joinPath(root, dir)).catch(() => [] as string[]);
     for (const name of names.sort()) {
-      const file = join(root, dir, name, SKILL_FILE);
-      const contents = await Bun.file(file)
+      const file = joinPath(root, join(dir, name, SKILL_FILE));
+      // A Buffer is a path to Bun.file, as it is to node:fs.
+      const contents = await Bun.file(file as string)
         .text()
         .catch(() => undefined);
       if (contents !== undefined) skills.push({ instructions: { path: toPathUri(file), contents }, metadata: null });

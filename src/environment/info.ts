@@ -2,7 +2,7 @@
  * `environment/info`: what the executor's host looks like to a client. Built
  * from the executor's own environment, passed in so tests can vary it.
  */
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, realpathSync } from "node:fs";
 import { basename, delimiter, join, resolve } from "node:path";
 import type { Capabilities, EnvironmentInfo } from "../protocol/messages/environment.ts";
 import { toPathUri } from "../protocol/path-uri.ts";
@@ -43,7 +43,7 @@ export function environmentInfo(env: Record<string, string | undefined>, cwd: st
     shell: detectShell(env),
     executorVersion: PROTOCOL_VERSION,
     providerId: PROVIDER_ID,
-    cwd: toPathUri(cwd),
+    cwd: cwdUri(cwd),
     ...(env.HOME ? { userHomeDir: toPathUri(env.HOME) } : {}),
     platformOs: platformOs(),
     prependPathDirs: [],
@@ -51,6 +51,16 @@ export function environmentInfo(env: Record<string, string | undefined>, cwd: st
     tempDir: toPathUri(tmp ?? "/tmp"),
     capabilities: CAPABILITIES,
   };
+}
+
+/**
+ * The cwd as a URI of its raw bytes, as the reference reports it: Bun's
+ * process.cwd() shows a name that is not UTF-8 lossily (U+FFFD), so the
+ * executor's own cwd is then read again as bytes.
+ */
+function cwdUri(cwd: string): string {
+  if (!cwd.includes("\uFFFD") || cwd !== process.cwd()) return toPathUri(cwd);
+  return toPathUri(realpathSync(".", { encoding: "buffer" }));
 }
 
 /** `$SHELL` when it names a usable known shell, else bash (then sh) from PATH. */

@@ -5,10 +5,10 @@
  */
 import { constants } from "node:fs";
 import { copyFile, lstat, mkdir, open, readdir, readlink, realpath, rm, rmdir, stat, symlink, unlink } from "node:fs/promises";
-import { join, sep } from "node:path";
+import { sep } from "node:path";
 import { Base64Error, decodeBase64 } from "../protocol/base64.ts";
 import { fromOsError, invalidRequest, internalError } from "../protocol/errors.ts";
-import { toPathUri } from "../protocol/path-uri.ts";
+import { type NativePath, displayPath, joinPath, toPathUri } from "../protocol/path-uri.ts";
 import { FileDataResult } from "./base64-result.ts";
 import { identityOf, isInsideTree, osError, refuseDotName, refuseFinalSymlink, refuseSymlinks } from "./paths.ts";
 import { refuseRootRemoval } from "./root-guard.ts";
@@ -22,18 +22,19 @@ export async function fsCall<T>(op: () => Promise<T>): Promise<T> {
   }
 }
 
-export const notAFile = (path: string) => invalidRequest(`path \`${path}\` is not a file`);
+export const notAFile = (path: NativePath) => invalidRequest(`path \`${displayPath(path)}\` is not a file`);
 
-export async function readFile(path: string, followSymlinks: boolean): Promise<FileDataResult> {
+export async function readFile(path: NativePath, followSymlinks: boolean): Promise<FileDataResult> {
   return fsCall(async () => {
     if (!followSymlinks) await refuseSymlinks(path);
     const st = await stat(path);
     if (!st.isFile()) throw notAFile(path);
-    return new FileDataResult(await Bun.file(path).bytes());
+    // A Buffer is a path to Bun.file, as it is to node:fs.
+    return new FileDataResult(await Bun.file(path as string).bytes());
   });
 }
 
-export async function writeFile(path: string, dataBase64: string, followSymlinks: boolean): Promise<{}> {
+export async function writeFile(path: NativePath, dataBase64: string, followSymlinks: boolean): Promise<{}> {
   let data: Buffer;
   try {
     data = decodeBase64(dataBase64);
@@ -53,7 +54,7 @@ export async function writeFile(path: string, dataBase64: string, followSymlinks
   });
 }
 
-export async function createDirectory(path: string, recursive: boolean, followSymlinks: boolean): Promise<{}> {
+export async function createDirectory(path: NativePath, recursive: boolean, followSymlinks: boolean): Promise<{}> {
   return fsCall(async () => {
     if (!followSymlinks) await refuseSymlinks(path);
     if (recursive) {
@@ -67,7 +68,7 @@ export async function createDirectory(path: string, recursive: boolean, followSy
   });
 }
 
-export async function getMetadata(path: string, followSymlinks: boolean) {
+export async function getMetadata(path: NativePath, followSymlinks: boolean) {
   return fsCall(async () => {
     if (!followSymlinks) await refuseFinalSymlink(path);
     const link = await lstat(path);
@@ -84,7 +85,7 @@ export async function getMetadata(path: string, followSymlinks: boolean) {
   });
 }
 
-export async function readDirectory(path: string) {
+export async function readDirectory(path: NativePath) {
   return fsCall(async () => {
     const dirents = await readdir(path, { withFileTypes: true });
     const entries = [];
@@ -92,7 +93,8 @@ export async function readDirectory(path: string) {
       let isDirectory = d.isDirectory();
       let isFile = d.isFile();
       if (d.isSymbolicLink()) {
-        const target = await stat(join(path, d.name)).catch(() => undefined);
+        // The name is the lossy (U+FFFD) text the reference lists, and looks up, too.
+        const target = await stat(joinPath(path, d.name)).catch(() => undefined);
         if (!target) continue; // dangling links are left out, as the reference does
         isDirectory = target.isDirectory();
         isFile = target.isFile();
@@ -103,7 +105,7 @@ export async function readDirectory(path: string) {
   });
 }
 
-export async function remove(path: string, recursive: boolean, force: boolean, followSymlinks: boolean): Promise<{}> {
+export async function remove(path: NativePath, recursive: boolean, force: boolean, followSymlinks: boolean): Promise<{}> {
   refuseDotName(path, "fs/remove");
   await refuseRootRemoval(path);
   return fsCall(async () => {
@@ -121,7 +123,7 @@ export async function remove(path: string, recursive: boolean, force: boolean, f
   });
 }
 
-export async function copy(source: string, destination: string, recursive: boolean): Promise<{}> {
+export async function copy(source: NativePath, destination: NativePath, recursive: boolean): Promise<{}> {
   refuseDotName(destination, "fs/copy");
   return fsCall(async () => {
     const st = await lstat(source);
@@ -144,7 +146,7 @@ export async function copy(source: string, destination: string, recursive: boole
 }
 
 /** True when both paths exist and resolve to the same inode. */
-async function sameFile(a: string, b: string): Promise<boolean> {
+async function sameFile(a: NativePath, b: NativePath): Promise<boolean> {
   const [sa, sb] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
   return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
 }
@@ -157,15 +159,15 @@ function kindOf(st: import("node:fs").Stats): string {
 
 const unsupportedCopy = () => invalidRequest("fs/copy only supports regular files, directories, and symlinks");
 
-async function copyEntry(source: string, destination: string, st: Awaited<ReturnType<typeof lstat>>): Promise<void> {
+async function copyEntry(source: NativePath, destination: NativePath, st: Awaited<ReturnType<typeof lstat>>): Promise<void> {
   if (st.isSymbolicLink()) {
     // Never over an existing entry (EEXIST, as the reference): replacing it would lose what was there.
-    await symlink(await readlink(source), destination);
+    await symlink(await readlink(source, { encoding: "buffer" }), destination);
   } else if (st.isFile()) {
     const dst = await stat(destination).catch(() => undefined);
     if (dst?.isDirectory()) throw osError("EISDIR");
     // Opening a FIFO (or a device) to write would block this request for good, as it does the reference's.
-    if (dst && !dst.isFile()) throw invalidRequest(`fs/copy refuses to write into ${kindOf(dst)}: ${destination}`);
+    if (dst && !dst.isFile()) throw invalidRequest(`fs/copy refuses to write into ${kindOf(dst)}: ${displayPath(destination)}`);
     await copyFile(source, destination);
   } else {
     throw unsupportedCopy();
@@ -177,21 +179,22 @@ async function copyEntry(source: string, destination: string, st: Awaited<Return
  * The top level creates missing parents, as the reference does; entries that
  * are neither files, directories nor links (FIFOs, sockets) are skipped.
  */
-async function copyTree(source: string, destination: string, top = false): Promise<void> {
+async function copyTree(source: NativePath, destination: NativePath, top = false): Promise<void> {
   const existing = await stat(destination).catch(() => undefined);
   if (existing && !existing.isDirectory()) throw osError("EEXIST");
   if (!existing) await mkdir(destination, { recursive: top });
-  for (const name of await readdir(source)) {
-    const from = join(source, name);
-    const to = join(destination, name);
+  // Raw names: a name that is not UTF-8 is copied as itself.
+  for (const name of await readdir(source, { encoding: "buffer" })) {
+    const from = joinPath(source, name);
+    const to = joinPath(destination, name);
     const st = await lstat(from);
     if (st.isDirectory()) await copyTree(from, to);
     else if (st.isFile() || st.isSymbolicLink()) await copyEntry(from, to, st);
   }
 }
 
-export async function canonicalize(path: string): Promise<{ path: string }> {
-  return fsCall(async () => ({ path: toPathUri(await realpath(path)) }));
+export async function canonicalize(path: NativePath): Promise<{ path: string }> {
+  return fsCall(async () => ({ path: toPathUri(await realpath(path, { encoding: "buffer" })) }));
 }
 
 export { sep };

@@ -9,6 +9,7 @@ import { type FileHandle, open, stat } from "node:fs/promises";
 import { invalidRequest, notFound } from "../protocol/errors.ts";
 import { BlockResult } from "./base64-result.ts";
 import { fsCall, notAFile } from "./files.ts";
+import type { NativePath } from "../protocol/path-uri.ts";
 import { osError } from "./paths.ts";
 
 /** Open handles per connection (the reference's cap); read and write share it. */
@@ -51,7 +52,7 @@ export class FileHandleTable {
   /** A block buffer handed back after its reply was encoded, for the next read. */
   private spare: Buffer | null = null;
 
-  async open(handleId: string, path: string, mode: "read" | "replace"): Promise<{ handleId: string }> {
+  async open(handleId: string, path: NativePath, mode: "read" | "replace"): Promise<{ handleId: string }> {
     checkHandleId(handleId);
     if (this.files.has(handleId)) throw invalidRequest(`file handle \`${handleId}\` already exists`);
     if (this.files.size >= MAX_OPEN_FILE_HANDLES) {

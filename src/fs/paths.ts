@@ -2,6 +2,7 @@
 import { lstat, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import { invalidRequest } from "../protocol/errors.ts";
+import { type NativePath, byteText, fromByteText } from "../protocol/path-uri.ts";
 
 /** An error object shaped like Node's, so `fromOsError` maps it like a real one. */
 export function osError(code: string): NodeJS.ErrnoException {
@@ -13,12 +14,12 @@ export function osError(code: string): NodeJS.ErrnoException {
  * final component is ELOOP, as an intermediate one ENOTDIR — what the kernel
  * reports for O_NOFOLLOW and a no-symlink resolution respectively.
  */
-export async function refuseSymlinks(path: string): Promise<void> {
-  const parts = path.split(sep).filter(Boolean);
+export async function refuseSymlinks(path: NativePath): Promise<void> {
+  const parts = byteText(path).split(sep).filter(Boolean);
   let current = "";
   for (let i = 0; i < parts.length; i++) {
     current += sep + parts[i];
-    const st = await lstat(current).catch((e) => {
+    const st = await lstat(fromByteText(current)).catch((e) => {
       if (e.code === "ENOENT") return undefined;
       throw e;
     });
@@ -32,7 +33,7 @@ export async function refuseSymlinks(path: string): Promise<void> {
  * components is ENOTDIR (as the kernel reports), a link as the final
  * component is `path contains a symbolic link`.
  */
-export async function refuseFinalSymlink(path: string): Promise<void> {
+export async function refuseFinalSymlink(path: NativePath): Promise<void> {
   try {
     await refuseSymlinks(path);
   } catch (e) {
@@ -44,7 +45,7 @@ export async function refuseFinalSymlink(path: string): Promise<void> {
 /** A file's identity on this host: what GNU rm's --preserve-root compares, since one directory can have many paths. */
 export type FileIdentity = { dev: bigint; ino: bigint };
 
-export async function identityOf(path: string): Promise<FileIdentity> {
+export async function identityOf(path: NativePath): Promise<FileIdentity> {
   const st = await stat(path, { bigint: true });
   return { dev: st.dev, ino: st.ino };
 }
@@ -57,8 +58,9 @@ export const sameFile = (a: FileIdentity, b: FileIdentity) => a.dev === b.dev &&
  * only arrives with an encoded slash (`link%2F..`), and through a link it
  * names a directory elsewhere: `link/..` is the parent of the link's target.
  */
-export function refuseDotName(path: string, method: "fs/remove" | "fs/copy"): void {
-  const last = path.slice(path.lastIndexOf(sep) + 1);
+export function refuseDotName(path: NativePath, method: "fs/remove" | "fs/copy"): void {
+  const text = byteText(path);
+  const last = text.slice(text.lastIndexOf(sep) + 1);
   if (last === "." || last === "..") {
     const what = method === "fs/remove" ? "remove" : "copy to";
     throw invalidRequest(`${method} refuses to ${what} a path whose last component is \`.\` or \`..\``);
@@ -71,10 +73,10 @@ export function refuseDotName(path: string, method: "fs/remove" | "fs/copy"): vo
  * identities rather than path strings also catches a destination reached
  * through a link to the source or a bind mount of it.
  */
-export async function isInsideTree(destination: string, source: FileIdentity): Promise<boolean> {
-  let dir = await physicalPath(destination);
+export async function isInsideTree(destination: NativePath, source: FileIdentity): Promise<boolean> {
+  let dir = await physicalPath(byteText(destination));
   for (;;) {
-    const st = await stat(dir, { bigint: true }).catch(() => undefined);
+    const st = await stat(fromByteText(dir), { bigint: true }).catch(() => undefined);
     if (st && sameFile(st, source)) return true;
     if (dir === sep) return false;
     dir = dirname(dir);
@@ -84,13 +86,13 @@ export async function isInsideTree(destination: string, source: FileIdentity): P
 /**
  * `path` with its longest existing prefix resolved through links (the rest
  * does not exist, so holds none), so that walking up with `dirname` visits
- * its real ancestors, not those of a link's name.
+ * its real ancestors, not those of a link's name. In and out: `byteText` form.
  */
 async function physicalPath(path: string): Promise<string> {
   const missing: string[] = [];
   for (let existing = path; ; existing = dirname(existing)) {
-    const real = await realpath(existing).catch(() => undefined);
-    if (real !== undefined) return join(real, ...missing.reverse());
+    const real = await realpath(fromByteText(existing), { encoding: "buffer" }).catch(() => undefined);
+    if (real !== undefined) return join(real.toString("latin1"), ...missing.reverse());
     if (existing === sep) return path;
     missing.push(basename(existing));
   }

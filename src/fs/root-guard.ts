@@ -9,6 +9,7 @@
 import { lstat, readFile, realpath, stat } from "node:fs/promises";
 import { sep } from "node:path";
 import { invalidRequest } from "../protocol/errors.ts";
+import { type NativePath, byteText, displayPath, fromByteText } from "../protocol/path-uri.ts";
 import { type FileIdentity, identityOf, sameFile } from "./paths.ts";
 
 const ROOT_REFUSAL = "fs/remove refuses to remove the root directory `/`";
@@ -20,23 +21,25 @@ const MOUNTINFO = "/proc/self/mountinfo";
  * a symlink to `/` is removed itself, never its target. `root` is injectable
  * so tests can stand a temp dir in for `/`.
  */
-export async function refuseRootRemoval(path: string, root?: FileIdentity): Promise<void> {
+export async function refuseRootRemoval(path: NativePath, root?: FileIdentity): Promise<void> {
   if (path === sep) throw invalidRequest(ROOT_REFUSAL);
   const st = await lstat(path, { bigint: true }).catch(() => undefined);
   if (!st?.isDirectory()) return;
   const protectedId = root ?? (await identityOf(sep));
   if (sameFile(st, protectedId)) throw invalidRequest(ROOT_REFUSAL);
-  for (const mountPoint of await mountPointsBelow(await realpath(path))) {
+  for (const point of await mountPointsBelow(byteText(await realpath(path, { encoding: "buffer" })))) {
+    const mountPoint = fromByteText(point);
     const mounted = await stat(mountPoint, { bigint: true }).catch(() => undefined);
     if (mounted && sameFile(mounted, protectedId)) {
-      throw invalidRequest(`fs/remove refuses to remove \`${path}\`: the root directory \`/\` is mounted inside it at \`${mountPoint}\``);
+      const [shown, at] = [displayPath(path), displayPath(mountPoint)];
+      throw invalidRequest(`fs/remove refuses to remove \`${shown}\`: the root directory \`/\` is mounted inside it at \`${at}\``);
     }
   }
 }
 
-/** Mount points strictly below the canonical directory `dir`, from the mount table. */
+/** Mount points strictly below the canonical directory `dir`, from the mount table; both in `byteText` form. */
 async function mountPointsBelow(dir: string): Promise<string[]> {
-  const table = await readFile(MOUNTINFO, "utf8").catch(() => "");
+  const table = await readFile(MOUNTINFO, "latin1").catch(() => "");
   const prefix = dir.endsWith(sep) ? dir : dir + sep;
   const points = [];
   for (const line of table.split("\n")) {

@@ -7,8 +7,8 @@ import type { Dirent } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { invalidRequest, osErrorText } from "../protocol/errors.ts";
 import type { FsWalkOptions } from "../protocol/messages/fs.ts";
-import { toPathUri } from "../protocol/path-uri.ts";
-import { joinPath } from "./rust-path.ts";
+import { type NativePath, byteText, joinPath, toPathUri } from "../protocol/path-uri.ts";
+import { joinPath as rustJoin } from "./rust-path.ts";
 import { fsCall } from "./files.ts";
 
 export const WALK_MAX_DEPTH = 64;
@@ -50,9 +50,12 @@ export function rootAsWritten(uri: string, root: string): string {
   return next === parts.length ? rebuilt.join("/") : root;
 }
 
-export async function walk(parsedRoot: string, o: FsWalkOptions, uri?: string) {
+/** An entry's path as the reference joins it (Rust's `Path::join`: a `//` the client wrote stays), byte-exact for a path that is not UTF-8. */
+const entryPath = (dir: NativePath, name: string): NativePath => (typeof dir === "string" ? rustJoin(dir, name) : joinPath(dir, name));
+
+export async function walk(parsedRoot: NativePath, o: FsWalkOptions, uri?: string) {
+  const root = uri !== undefined && typeof parsedRoot === "string" ? rootAsWritten(uri, parsedRoot) : parsedRoot;
   checkWalkLimits(o);
-  const root = uri === undefined ? parsedRoot : rootAsWritten(uri, parsedRoot);
   const rootStat = await fsCall(async () => {
     const target = await stat(root); // a dangling root is not found, followed or not
     return (await lstat(root)).isSymbolicLink() && !o.followDirectorySymlinks ? undefined : target;
@@ -60,8 +63,8 @@ export async function walk(parsedRoot: string, o: FsWalkOptions, uri?: string) {
   const result = { entries: [] as Entry[], errors: [] as { path: string; message: string }[], truncated: false };
   // A file root, or a symlinked root while links are not followed, has nothing to walk.
   if (!rootStat?.isDirectory()) return result;
-  const visited = new Set([await realpath(root)]);
-  const queue: { dir: string; level: number }[] = [{ dir: root, level: 0 }];
+  const visited = new Set([await realKey(root)]);
+  const queue: { dir: NativePath; level: number }[] = [{ dir: root, level: 0 }];
   let listed = 0;
   let examined = 0;
   let bytes = 0;
@@ -78,13 +81,18 @@ export async function walk(parsedRoot: string, o: FsWalkOptions, uri?: string) {
     }
     dirents.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
     for (const d of dirents) {
-      // Joined as the reference joins: a `//` the client wrote stays in every entry path.
-      const path = joinPath(dir, d.name);
+      const path = entryPath(dir, d.name);
       // Dangling links are not entries at all (the reference does not count them).
       if (d.isSymbolicLink() && !(await exists(path))) continue;
       if (examined >= o.maxEntries) return { ...result, truncated: true };
       examined++;
-      const kind = await classify(d, path, o.followDirectorySymlinks);
+      let kind: Entry["kind"] | undefined;
+      try {
+        kind = await classify(d, path, o.followDirectorySymlinks);
+      } catch (e) {
+        result.errors.push({ path: toPathUri(path), message: osErrorText(e) });
+        continue;
+      }
       if (!kind) continue;
       const uri = toPathUri(path);
       bytes += uri.length + 32;
@@ -92,7 +100,7 @@ export async function walk(parsedRoot: string, o: FsWalkOptions, uri?: string) {
       result.entries.push({ path: uri, kind });
       if (kind !== "directory" || level + 1 > o.maxDepth) continue;
       if ((o.pruneHiddenDirectories ?? false) && d.name.startsWith(".")) continue;
-      const real = await realpath(path).catch(() => path);
+      const real = await realKey(path).catch(() => byteText(path));
       if (visited.has(real)) continue;
       visited.add(real);
       queue.push({ dir: path, level: level + 1 });
@@ -101,17 +109,26 @@ export async function walk(parsedRoot: string, o: FsWalkOptions, uri?: string) {
   return result;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** A directory's real path, byte-exact, to remember it by. */
+async function realKey(path: NativePath): Promise<string> {
+  return byteText(await realpath(path, { encoding: "buffer" }));
+}
+
+async function exists(path: NativePath): Promise<boolean> {
   return stat(path).then(
     () => true,
     () => false,
   );
 }
 
-async function classify(d: Dirent, path: string, followLinks: boolean): Promise<Entry["kind"] | undefined> {
-  if (d.isDirectory()) return "directory";
-  if (d.isFile()) return "file";
-  if (d.isSymbolicLink() && followLinks) {
+/** The entry's kind, or undefined when it is not listed; throws when a lossy name is not found. */
+async function classify(d: Dirent, path: NativePath, followLinks: boolean): Promise<Entry["kind"] | undefined> {
+  // A name that is not UTF-8 comes as lossy text (U+FFFD), which the reference looks up
+  // as a path of its own: usually not found (an error entry), else that file's kind.
+  const st = d.name.includes("\uFFFD") ? await lstat(path) : d;
+  if (st.isDirectory()) return "directory";
+  if (st.isFile()) return "file";
+  if (st.isSymbolicLink() && followLinks) {
     const target = await stat(path).catch(() => undefined);
     return target?.isDirectory() ? "directory" : undefined;
   }

@@ -12,7 +12,7 @@
 import { type FSWatcher, existsSync, lstatSync, statSync, watch } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { ErrorCode, RpcError, invalidParams } from "../protocol/errors.ts";
-import { parsePathUri } from "../protocol/path-uri.ts";
+import { type NativePath, byteText, fromByteText, parsePathUri } from "../protocol/path-uri.ts";
 
 /** Paths in one watch; more are answered `watching: false`, as the reference does (measured on 0.169.0). */
 export const MAX_PATHS_PER_WATCH = 64;
@@ -34,7 +34,7 @@ export const WATCH_RECHECK_MS = 250;
 export const WATCH_RECHECK_PATHS_PER_TICK = 256;
 
 /** One watched path: `anchor` is its nearest existing ancestor when the watch began, `below` the next step towards it. */
-type Target = { watchId: number; path: string; anchor: string | undefined; below: string };
+type Target = { watchId: number; path: NativePath; anchor: NativePath | undefined; below: NativePath };
 
 type Watch = { targets: Target[]; watchers: FSWatcher[]; checkQueued: boolean };
 
@@ -142,7 +142,7 @@ export class MissingWatches {
 }
 
 /** The path of a file URI, or null for one naming another host (-32600 from the parser); malformed URIs stay errors. */
-function localPath(uri: string): string | null {
+function localPath(uri: string): NativePath | null {
   try {
     return parsePathUri(uri);
   } catch (e) {
@@ -152,13 +152,14 @@ function localPath(uri: string): string | null {
 }
 
 /** Whether `path` exists, checked component by component without following any symlink ("link" if one is met). */
-function linkFree(path: string): "exists" | "absent" | "link" {
+function linkFree(path: NativePath): "exists" | "absent" | "link" {
   let current = "";
-  for (const part of path.split(sep).filter(Boolean)) {
+  // Component by component on `byteText`, exact for a path that is not UTF-8.
+  for (const part of byteText(path).split(sep).filter(Boolean)) {
     current += sep + part;
     let st;
     try {
-      st = lstatSync(current, { throwIfNoEntry: false });
+      st = lstatSync(fromByteText(current), { throwIfNoEntry: false });
     } catch {
       return "absent"; // under a file (ENOTDIR) or unreadable: not there for this check
     }
@@ -168,13 +169,15 @@ function linkFree(path: string): "exists" | "absent" | "link" {
   return "exists";
 }
 
-function target(watchId: number, path: string): Target {
-  const anchor = nearestExistingDir(path);
-  const step = anchor === undefined ? "" : relative(anchor, path).split(sep)[0]!;
-  return { watchId, path, anchor, below: anchor === undefined ? path : join(anchor, step) };
+function target(watchId: number, path: NativePath): Target {
+  // Path arithmetic on `byteText`, exact for a path that is not UTF-8.
+  const anchor = nearestExistingDir(byteText(path));
+  if (anchor === undefined) return { watchId, path, anchor, below: path };
+  const step = relative(anchor, byteText(path)).split(sep)[0]!;
+  return { watchId, path, anchor: fromByteText(anchor), below: fromByteText(join(anchor, step)) };
 }
 
-function isDirectory(path: string): boolean {
+function isDirectory(path: NativePath): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {
@@ -185,7 +188,7 @@ function isDirectory(path: string): boolean {
 function nearestExistingDir(path: string): string | undefined {
   let dir = dirname(path);
   for (;;) {
-    if (isDirectory(dir)) return dir;
+    if (isDirectory(fromByteText(dir))) return dir;
     const up = dirname(dir);
     if (up === dir) return undefined;
     dir = up;

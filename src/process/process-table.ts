@@ -5,15 +5,15 @@
  */
 import { ErrorCode, RpcError, invalidParams, invalidRequest } from "../protocol/errors.ts";
 import type { ProcessReadResult, ProcessStartParams, WriteStatus } from "../protocol/messages/process.ts";
-import { parsePathUri } from "../protocol/path-uri.ts";
-import { type SandboxHost, type SandboxType, planLaunch } from "../sandbox/launch.ts";
+import { type NativePath, displayPath, parsePathUri } from "../protocol/path-uri.ts";
+import { CANNOT_ENFORCE, type SandboxHost, type SandboxType, planLaunch } from "../sandbox/launch.ts";
 import { trackSandboxRoot } from "../sandbox/peer-guard.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
 import { refuseUnenforcedPolicy } from "./unenforced-policy.ts";
 
 /** A cwd valid as a URI but not on this host is -32602 with the reference's wording. */
-function parseCwd(uri: string): string {
+function parseCwd(uri: string): NativePath {
   try {
     return parsePathUri(uri);
   } catch (e) {
@@ -63,13 +63,17 @@ export class ProcessTable {
     if (this.procs.has(params.processId)) throw invalidRequest(`process ${params.processId} already exists`);
     this.admit();
     const cwd = parseCwd(params.cwd);
+    // Sandbox launchers take paths as text; a lossy cwd would run and resolve the policy elsewhere.
+    if (typeof cwd !== "string" && (params.sandbox || params.enforceManagedNetwork)) {
+      throw invalidParams(`${CANNOT_ENFORCE}: cwd \`${displayPath(cwd)}\` is not UTF-8`);
+    }
     const env = resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
     // A PTY child also gets the executor's SHELL unless it has one (as the reference's PTY layer does).
     if (params.tty && env.SHELL === undefined && this.options.ownEnv.SHELL) env.SHELL = this.options.ownEnv.SHELL;
     const { sandboxType, wrapper, fdFiles, release } = planLaunch({
       sandbox: params.sandbox,
       enforceManagedNetwork: params.enforceManagedNetwork ?? false,
-      cwd,
+      cwd: displayPath(cwd),
       env,
       tty: params.tty,
       arg0: params.arg0,

@@ -2,9 +2,10 @@
  * The seam between the process domain and the runtime: starts a child in its
  * own process group with pipes or a PTY. Nothing above this file calls Bun.spawn.
  */
-import { closeSync, openSync, statSync } from "node:fs";
+import { closeSync, constants, openSync, statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { RpcError, internalError, osErrorText, spawnError } from "../protocol/errors.ts";
+import type { NativePath } from "../protocol/path-uri.ts";
 import { lookupForPipe, lookupForPty } from "./program-lookup.ts";
 import { StdinPipe } from "./stdin-pipe.ts";
 import { terminalFlow } from "./terminal-flow.ts";
@@ -16,7 +17,8 @@ export const PTY_COLS = 80;
 export type SpawnSpec = {
   argv: string[];
   arg0?: string | null;
-  cwd: string;
+  /** Raw bytes when the directory's path is not UTF-8 (no sandbox wrapper then: see process-table.ts). */
+  cwd: NativePath;
   env: Record<string, string>;
   tty: boolean;
   pipeStdin: boolean;
@@ -65,6 +67,27 @@ function startChild(spec: SpawnSpec, pty: PtyCallbacks): Child {
   // anything on disk; portable-pty searches PATH first and builds the C strings after.
   if (!spec.tty) refuseNulBytes(spec);
   checkDirectory(spec.cwd);
+  const cwd = spawnableCwd(spec.cwd);
+  try {
+    return startIn({ ...spec, cwd: cwd.path }, pty);
+  } finally {
+    cwd.close();
+  }
+}
+
+/**
+ * A cwd Bun.spawn can take. It takes text only, so a directory whose path is
+ * not UTF-8 is opened and named by its descriptor's /proc link, held open
+ * until the spawn returns; the child's chdir follows the link to the
+ * directory itself (its getcwd is the real path).
+ */
+function spawnableCwd(cwd: NativePath): { path: string; close(): void } {
+  if (typeof cwd === "string") return { path: cwd, close() {} };
+  const fd = openSync(cwd, constants.O_RDONLY | constants.O_DIRECTORY);
+  return { path: `/proc/${process.pid}/fd/${fd}`, close: () => closeSync(fd) };
+}
+
+function startIn(spec: SpawnSpec & { cwd: string }, pty: PtyCallbacks): Child {
   const program = findProgram(spec);
   if (spec.tty) refuseNulBytes(spec);
   // Under a wrapper the wrapper is what is exec'd here; it passes arg0 on itself when it can.
@@ -182,7 +205,7 @@ const NUL_IN_ARGUMENT = "nul byte found in provided data";
 /** Rust's text for an environment entry holding a NUL byte. */
 const NUL_IN_ENVIRONMENT = "data provided contains a nul byte";
 
-function checkDirectory(cwd: string): void {
+function checkDirectory(cwd: NativePath): void {
   let st;
   try {
     st = statSync(cwd);
@@ -193,7 +216,7 @@ function checkDirectory(cwd: string): void {
 }
 
 /** The program to exec, found through the child's own PATH (see program-lookup.ts). */
-function findProgram(spec: SpawnSpec): string {
+function findProgram(spec: SpawnSpec & { cwd: string }): string {
   const name = spec.argv[0]!;
   if (spec.tty) return lookupForPty(name, spec.cwd, spec.env.PATH);
   const path = lookupForPipe(name, spec.cwd, spec.env.PATH);

@@ -7,7 +7,8 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { invalidParams } from "../protocol/errors.ts";
-import { parsePathUri } from "../protocol/path-uri.ts";
+import { type NativePath, displayPath, parsePathUri } from "../protocol/path-uri.ts";
+import { CANNOT_ENFORCE } from "./launch.ts";
 import { type GlobBudget, SCAN_DIRECTORY_STEPS, SCAN_ENTRY_STEPS, compileGlob, globBudget, spendSteps } from "./glob-match.ts";
 import type { SandboxContext, SandboxEntry } from "../protocol/messages/sandbox.ts";
 
@@ -191,11 +192,15 @@ function entryPaths(entry: SandboxEntry, b: Binding): string[] {
 
 function nativeUri(uri: string | null | undefined, label: string): string | undefined {
   if (uri === null || uri === undefined) return undefined;
+  let path: NativePath;
   try {
-    return parsePathUri(uri);
+    path = parsePathUri(uri);
   } catch (e) {
     throw invalidParams(`${label} URI \`${uri}\` is not valid on this exec-server host: ${(e as Error).message}`);
   }
+  // Policies hold paths as text; a lossy one would grant or deny a different file.
+  if (typeof path !== "string") throw invalidParams(`${CANNOT_ENFORCE}: ${label} \`${displayPath(path)}\` is not UTF-8`);
+  return path;
 }
 
 /**

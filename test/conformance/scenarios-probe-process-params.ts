@@ -31,6 +31,7 @@ const CWD_EDGES = pathEdges("");
 /** The cwd edges a pipe process is refused on both servers with the same OS error (ENOENT, ENOTDIR, ENAMETOOLONG). */
 const NOT_A_DIRECTORY = new Set([
   "existing file",
+  "non-UTF-8 file name",
   "nonexistent",
   "nonexistent leaf",
   "symlink to file",

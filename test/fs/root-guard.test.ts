@@ -20,22 +20,29 @@ const canUnshare = Bun.spawnSync(["unshare", "-rm", "true"], { stderr: "ignore" 
  * target] pairs) are bind-mounted, with `root` as the protected directory;
  * returns "allowed" or the refusal text for each path.
  */
-function guardInNamespace(root: string, mounts: [string, string][], paths: string[]): string[] {
+function guardInNamespace(root: string, mounts: [string, string | Buffer][], paths: (string | Buffer)[]): string[] {
   const script = `
     import { identityOf } from ${JSON.stringify(join(REPO, "src/fs/paths.ts"))};
     import { refuseRootRemoval } from ${JSON.stringify(join(REPO, "src/fs/root-guard.ts"))};
+    import { fromBytes } from ${JSON.stringify(join(REPO, "src/protocol/path-uri.ts"))};
     const [root, ...paths] = JSON.parse(process.env.GUARD_ARGS);
     const id = await identityOf(root);
     const outcomes = [];
-    for (const p of paths) outcomes.push(await refuseRootRemoval(p, id).then(() => "allowed", (e) => e.message));
+    for (const p of paths) outcomes.push(await refuseRootRemoval(fromBytes(Buffer.from(p, "hex")), id).then(() => "allowed", (e) => e.message));
     console.log(JSON.stringify(outcomes));`;
-  const binds = mounts.map(([from, to]) => `mount --bind ${JSON.stringify(from)} ${JSON.stringify(to)}`).join(" && ");
+  const binds = mounts.map(([from, to]) => `mount --bind ${shellBytes(from)} ${shellBytes(to)}`).join(" && ");
   const run = Bun.spawnSync(["unshare", "-rm", "sh", "-c", `${binds} && exec "$0" -e "$1"`, process.execPath, script], {
-    env: { ...process.env, GUARD_ARGS: JSON.stringify([root, ...paths]) },
+    env: { ...process.env, GUARD_ARGS: JSON.stringify([root, ...paths.map((p) => Buffer.from(p).toString("hex"))]) },
     timeout: 20_000,
   });
   expect([run.exitCode, run.stderr.toString()]).toEqual([0, ""]);
   return JSON.parse(run.stdout.toString());
+}
+
+/** A path's exact bytes as a shell word (printf octal escapes), for names that are not UTF-8. */
+function shellBytes(path: string | Buffer): string {
+  const safe = (b: number) => b > 0x20 && b < 0x7f && !"'\\%".includes(String.fromCharCode(b));
+  return `"$(printf '${[...Buffer.from(path)].map((b) => (safe(b) ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, "0")}`)).join("")}')"`;
 }
 
 describe("root removal guard", () => {
@@ -89,6 +96,18 @@ describe("root removal guard", () => {
       `fs/remove refuses to remove \`${victim}\`: the root directory \`/\` is mounted inside it at \`${deep}\``,
       `fs/remove refuses to remove \`${join(t.path, "victim/a b")}\`: the root directory \`/\` is mounted inside it at \`${deep}\``,
       "allowed",
+    ]);
+  });
+  test.skipIf(!canUnshare)("a mount inside a directory whose name is not UTF-8 is found by its bytes", () => {
+    using t = tempDir();
+    const root = join(t.path, "root");
+    const victim = Buffer.from(`${t.path}/v\xff`, "latin1");
+    const deep = Buffer.concat([victim, Buffer.from("/m\xfe", "latin1")]);
+    mkdirSync(root);
+    mkdirSync(deep, { recursive: true });
+    expect(guardInNamespace(root, [[root, deep]], [victim, parsePathUri(`${t.uri}/v%FF`)])).toEqual([
+      `fs/remove refuses to remove \`${t.path}/v\uFFFD\`: the root directory \`/\` is mounted inside it at \`${t.path}/v\uFFFD/m\uFFFD\``,
+      `fs/remove refuses to remove \`${t.path}/v\uFFFD\`: the root directory \`/\` is mounted inside it at \`${t.path}/v\uFFFD/m\uFFFD\``,
     ]);
   });
 });

@@ -62,6 +62,16 @@ describe("path URIs", () => {
     expect(toPathUri("/tmp/xp/with space.txt")).toBe("file:///tmp/xp/with%20space.txt");
     expect(toPathUri("/tmp/xp/ünï.txt")).toBe("file:///tmp/xp/%C3%BCn%C3%AF.txt");
   });
+
+  test("a byte that is not UTF-8 stays that byte (a Buffer path), never U+FFFD", () => {
+    const raw = Buffer.from("/tmp/d\xff/x\xfe", "latin1");
+    expect(parsePathUri("file:///tmp/d%FF/x%fe")).toEqual(raw);
+    expect(parsePathUri("file:///tmp/d%FF%2F..%2F")).toEqual(Buffer.from("/tmp/d\xff/..", "latin1"));
+    expect(toPathUri(raw)).toBe("file:///tmp/d%FF/x%FE");
+    // Percent-encoded UTF-8 is text, as before.
+    expect(parsePathUri("file:///tmp/%C3%BF")).toBe("/tmp/ÿ");
+    expect(parsePathUri("file:///tmp/ÿ%FF")).toEqual(Buffer.from("/tmp/\xc3\xbf\xff", "latin1"));
+  });
 });
 
 describe("JSON syntax errors read like serde_json's", () => {
