@@ -22,6 +22,9 @@ export type Server = {
   stop: () => Promise<void>;
 };
 
+/** Sessions execbox holds during a run (see commandFor). */
+const CONFORMANCE_MAX_SESSIONS = 4096;
+
 let referenceBin: string | null = null;
 
 /** Picks the reference for this run: CODEX_BIN, else `version` (installed from npm into .reference/ if missing). */
@@ -32,7 +35,9 @@ export function useReference(version: string = NEWEST_REFERENCE): string {
 
 /** The command for one side. */
 export function commandFor(side: Side): string[] {
-  if (side === "execbox") return [process.execPath, EXECBOX_CLI];
+  // A run opens hundreds of sessions within the 80 s a detached one is kept: more than execbox's
+  // default cap of 128 (README, Limits; the reference has none), which would refuse the rest.
+  if (side === "execbox") return [process.execPath, EXECBOX_CLI, "--max-sessions", String(CONFORMANCE_MAX_SESSIONS)];
   return [referenceBin ?? useReference(), "exec-server"];
 }
 
