@@ -1,23 +1,15 @@
 /**
  * Capability discovery and config reads. execbox has no Codex configuration of
- * its own, so it answers with empty-but-valid results, except for skills,
- * which it finds in `<root>/.agents/skills/*\/SKILL.md` and `<root>/.codex/skills/*\/SKILL.md`.
+ * its own, so it answers with empty-but-valid results (skills under capability
+ * roots: capability-roots.ts).
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { readdir, stat } from "node:fs/promises";
-import { ErrorCode, RpcError, invalidParams, osErrorText } from "../protocol/errors.ts";
+import { ErrorCode, RpcError, invalidParams } from "../protocol/errors.ts";
 import type { z } from "zod";
-import type {
-  CapabilityRootsDiscoverParams,
-  CapabilityRootsDiscoverResult,
-  EnvironmentConfigReadParams,
-  EnvironmentConfigReadResult,
-} from "../protocol/messages/environment.ts";
-import { type NativePath, joinPath, parsePathUri, toPathUri } from "../protocol/path-uri.ts";
+import type { EnvironmentConfigReadParams, EnvironmentConfigReadResult } from "../protocol/messages/environment.ts";
+import { parsePathUri, toPathUri } from "../protocol/path-uri.ts";
 
-const SKILL_DIRS = [".agents/skills", ".codex/skills"];
-const SKILL_FILE = "SKILL.md";
 
 export function discoverCapabilities(cwd: string) {
   try {
@@ -29,50 +21,19 @@ export function discoverCapabilities(cwd: string) {
   return { plugins: [], skills: [], warnings: [] };
 }
 
-type Roots = z.infer<typeof CapabilityRootsDiscoverResult>["roots"];
-
-export async function discoverCapabilityRoots(
-  params: z.infer<typeof CapabilityRootsDiscoverParams>,
-): Promise<{ roots: Roots }> {
-  const paths = params.roots.map((r) => parsePathUri(r.path));
-  const roots: Roots = [];
-  for (const [i, root] of params.roots.entries()) {
-    // The root's URI is echoed in its normalized form (`proj/../proj/` → `proj/`).
-    const base = { id: root.id, path: new URL(root.path).href, plugin: null, skills: [], namespaceManifests: [], warnings: [] };
-    try {
-      if (!(await stat(paths[i]!)).isDirectory()) {
-        roots.push({ ...base, error: `capability root ${base.path} is not a directory` });
-        continue;
-      }
-      roots.push({ ...base, skills: await findSkills(paths[i]!), error: null });
-    } catch (e) {
-      roots.push({ ...base, error: `failed to inspect capability root ${base.path}: ${osErrorText(e)}` });
-    }
-  }
-  return { roots };
-}
-
-async function findSkills(root: NativePath) {
-  const skills = [];
-  for (const dir of SKILL_DIRS) {
-    const names = await readdir(joinPath(root, dir)).catch(() => [] as string[]);
-    for (const name of names.sort()) {
-      const file = joinPath(root, join(dir, name, SKILL_FILE));
-      // A Buffer is a path to Bun.file, as it is to node:fs.
-      const contents = await Bun.file(file as string)
-        .text()
-        .catch(() => undefined);
-      if (contents !== undefined) skills.push({ instructions: { path: toPathUri(file), contents }, metadata: null });
-    }
-  }
-  return skills;
-}
-
 export function readEnvironmentConfig(
   params: z.infer<typeof EnvironmentConfigReadParams>,
   env: Record<string, string | undefined>,
 ): z.infer<typeof EnvironmentConfigReadResult> {
-  parsePathUri(params.cwd);
+  if ([...params.configPaths, ...params.requirementsPaths].some((path) => path.length === 0)) {
+    throw invalidParams("TOML paths must contain at least one key segment");
+  }
+  try {
+    parsePathUri(params.cwd);
+  } catch (e) {
+    // The reference reports a cwd for another host as bad params here (-32602), not -32600 as elsewhere.
+    throw e instanceof RpcError ? invalidParams(e.message) : e;
+  }
   if (params.configPaths.length === 0 && params.requirementsPaths.length === 0) {
     throw invalidParams("at least one config or requirements path is required");
   }

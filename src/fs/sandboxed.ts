@@ -9,6 +9,7 @@ import type { FsHelperMethod, ParamsOf, ResultOf } from "../protocol/methods.ts"
 import { callFsHelper } from "../sandbox/fs-helper.ts";
 import { type FsIntentScope, sandboxedFsView } from "../sandbox/intent.ts";
 import type { SandboxHost } from "../sandbox/launch.ts";
+import type { SandboxedFs } from "../environment/capability-roots.ts";
 import { fsOneShot } from "./api.ts";
 
 export type FsSandboxScope = FsIntentScope & { host: SandboxHost };
@@ -20,4 +21,12 @@ export function runOneShot<M extends FsHelperMethod>(scope: FsSandboxScope, meth
   if (view === null) return fsOneShot[method](params as never) as ResultOf<M> | Promise<ResultOf<M>>;
   // The helper runs under `view` already: its request carries the operation alone.
   return callFsHelper(method, operation, view, scope) as Promise<ResultOf<M>>;
+}
+
+/** Capability discovery's fs access (src/environment/capability-roots.ts): each operation under the root's sandbox, as fs/* requests. */
+export function sandboxedDiscoveryFs(scope: FsSandboxScope): SandboxedFs {
+  return {
+    check: (sandbox) => void sandboxedFsView(sandbox, scope),
+    run: async (method, params, sandbox) => runOneShot(scope, method, { ...params, sandbox } as never),
+  };
 }

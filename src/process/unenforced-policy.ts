@@ -14,6 +14,11 @@
  * (attribution), `managedNetwork.allowLocalBinding` (a permission: leaving it
  * out is narrower), and `enforceManagedNetwork` without a `sandbox` (ignored
  * by the reference too; see the README's Sandboxing section).
+ *
+ * Shapes are checked before this runs: `networkProxy` and `shellSnapshot` are
+ * parsed by the params schema (messages/network-proxy.ts, messages/process.ts),
+ * so a malformed one gets the reference's serde error, a well-formed proxy
+ * this refusal.
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { ProcessStartParams } from "../protocol/messages/process.ts";

@@ -50,39 +50,82 @@ function unsigned(name: string) {
     .refine((n) => Number.isInteger(n) && n >= 0 && n <= U64_MAX, { message: "invalid number" });
 }
 export const seq = <T extends z.ZodType>(item: T) => z.array(item, expecting("a sequence"));
-export const strMap = () => z.record(z.string(), str(), expecting("a map"));
-/**
- * A params struct. Like serde, it also accepts its fields as an array in
- * declaration order; a short array is `invalid length n, expected struct X with m elements`.
- */
-export const struct = <T extends z.ZodRawShape>(name: string, shape: T) => {
-  const keys = Object.keys(shape);
-  const positional = (v: unknown) => {
-    if (!Array.isArray(v)) return v;
-    // A symbol is not an object, so zod reports it as a type error we can reword.
-    if (v.length !== keys.length) return Symbol(String(v.length));
-    return Object.fromEntries(keys.map((k, i) => [k, v[i]]));
-  };
-  return z.preprocess(
-    positional,
-    z.object(shape, {
-      error: (iss: { input?: unknown; code?: string }) =>
-        typeof iss.input === "symbol"
-          ? `invalid length ${iss.input.description}, expected struct ${name} with ${keys.length} elements`
-          : expecting(`struct ${name}`).error(iss),
-    }),
-    // The preprocess step only reshapes arrays; the wire input type is still the object's.
-  ) as unknown as z.ZodType<z.output<z.ZodObject<T>>, z.input<z.ZodObject<T>>>;
+export const mapOf = <T extends z.ZodType>(value: T) => z.record(z.string(), value, expecting("a map"));
+export const strMap = () => mapOf(str());
+/** How a struct reads from a JSON array (serde's `visit_seq`). */
+export type StructOptions = {
+  /**
+   * Every field is `#[serde(default)]` on the reference: a short array leaves
+   * the rest at their defaults (`metadata: []` is accepted) instead of
+   * `invalid length n`. Off by default: a plain `Option` field still needs its element.
+   */
+  seqDefaults?: boolean;
+  /** The reference reads this struct from a map only (it flattens a member): an array is `invalid type: sequence`. */
+  mapOnly?: boolean;
 };
 
-/** A string enum: unknown values give serde's `unknown variant` text. */
+/**
+ * A params struct. Like serde, it also accepts its fields as an array in
+ * declaration order: elements are checked in order, then a short array is
+ * `invalid length n, expected struct X with m elements` and a long one
+ * `invalid length n, expected fewer elements in array`.
+ */
+export const struct = <T extends z.ZodRawShape>(name: string, shape: T, options: StructOptions = {}) => {
+  const keys = Object.keys(shape);
+  const object = z.object(shape, expecting(`struct ${name}`));
+  // The first element serde would find missing: any missing one, or with defaults only a required one.
+  const firstMissing = (length: number) =>
+    keys.findIndex((k, i) => i >= length && !(options.seqDefaults && (shape[k] as z.ZodType).safeParse(undefined).success));
+  return z.unknown().transform((value, ctx) => {
+    let input = value;
+    let lengthProblem: string | undefined;
+    if (Array.isArray(value) && !options.mapOnly) {
+      input = Object.fromEntries(keys.slice(0, value.length).map((k, i) => [k, value[i]]));
+      const missing = firstMissing(value.length);
+      if (value.length > keys.length) lengthProblem = `invalid length ${value.length}, expected fewer elements in array`;
+      else if (missing >= 0) lengthProblem = `invalid length ${missing}, expected struct ${name} with ${keys.length} elements`;
+    }
+    const parsed = object.safeParse(input, { reportInput: true });
+    // A wrong element comes before the length check, as serde reads the elements first.
+    const issues = parsed.success ? [] : parsed.error.issues.filter((i) => !lengthProblem || i.message !== MISSING);
+    if (issues.length === 0 && lengthProblem) issues.push({ code: "custom", message: lengthProblem, path: [], input: value });
+    for (const issue of issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path as PropertyKey[], input: issue.input });
+    return parsed.success && issues.length === 0 ? parsed.data : z.NEVER;
+    // The wire input type is still the object's.
+  }) as unknown as z.ZodType<z.output<z.ZodObject<T>>, z.input<z.ZodObject<T>>>;
+};
+
+/**
+ * A string enum of unit variants: unknown values give serde's `unknown
+ * variant` text. Like serde, it also reads a map of one key, the variant, to
+ * `null` (`{"interrupt": null}`); other maps are `expected map with a single key`.
+ */
 export function variant<const T extends readonly [string, ...string[]]>(values: T) {
   const names = values.map((v) => `\`${v}\``);
   const list =
     names.length === 1 ? names[0] : names.length === 2 ? `${names[0]} or ${names[1]}` : `one of ${names.join(", ")}`;
-  return z.string(expecting("string or map")).refine((v): v is T[number] => values.includes(v), {
-    error: (iss) => `unknown variant \`${String(iss.input)}\`, expected ${list}`,
-  }) as unknown as z.ZodType<T[number]>;
+  const unitVariant = (value: unknown): unknown => {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+    const entries = Object.entries(value);
+    if (entries.length !== 1) return Symbol("map");
+    const [name, unit] = entries[0]!;
+    return unit === null || !values.includes(name) ? name : Symbol(describeValue(unit));
+  };
+  return z.preprocess(
+    unitVariant,
+    z
+      .string({
+        error: (iss: { input?: unknown; code?: string }) =>
+          typeof iss.input !== "symbol"
+            ? expecting("string or map").error(iss)
+            : iss.input.description === "map"
+              ? "invalid value: map, expected map with a single key"
+              : `invalid type: ${iss.input.description}, expected unit`,
+      })
+      .refine((v): v is T[number] => values.includes(v), {
+        error: (iss) => `unknown variant \`${String(iss.input)}\`, expected ${list}`,
+      }),
+  ) as unknown as z.ZodType<T[number]>;
 }
 
 /** `Option<T>`: absent or `null` both mean "not given". */

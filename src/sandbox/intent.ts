@@ -8,7 +8,7 @@
 import { invalidParams } from "../protocol/errors.ts";
 import type { SandboxContext } from "../protocol/messages/sandbox.ts";
 import { CANNOT_ENFORCE } from "./launch.ts";
-import { type FsView, resolveSandbox } from "./policy.ts";
+import { type FsView, dependsOnCwd, resolveSandbox } from "./policy.ts";
 
 /** Where fs intent is resolved: the executor's cwd and environment (the server context's, not `process.env`). */
 export type FsIntentScope = { cwd: string; env: Record<string, string | undefined> };
@@ -33,11 +33,7 @@ export function refuseRestrictedStreaming(method: string, sandbox: SandboxContex
 function requireCwdForDynamicEntries(sandbox: SandboxContext): void {
   const p = sandbox.permissions;
   if (p.type !== "managed" || p.file_system.type !== "restricted") return;
-  const dynamic = p.file_system.entries.some((e) => {
-    if (e.path.type === "glob_pattern") return !e.path.pattern.startsWith("/");
-    return e.path.type === "special" && (e.path.value.kind === "project_roots" || e.path.value.kind === "current_working_directory");
-  });
-  if (dynamic && !(sandbox.policyContext?.cwd ?? sandbox.cwd)) {
+  if (p.file_system.entries.some(dependsOnCwd) && !(sandbox.policyContext?.cwd ?? sandbox.cwd)) {
     throw invalidParams("file system sandbox context with dynamic permissions requires cwd");
   }
 }

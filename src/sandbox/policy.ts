@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, sep } from "node:path";
-import { invalidParams } from "../protocol/errors.ts";
+import { ErrorCode, RpcError, invalidParams, invalidRequest } from "../protocol/errors.ts";
 import { type NativePath, displayPath, parsePathUri } from "../protocol/path-uri.ts";
 import { CANNOT_ENFORCE } from "./launch.ts";
 import { type GlobBudget, SCAN_DIRECTORY_STEPS, SCAN_ENTRY_STEPS, compileGlob, globBudget, spendSteps } from "./glob-match.ts";
@@ -71,8 +71,11 @@ export function resolveSandbox(sandbox: SandboxContext | null | undefined, input
 }
 
 function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: number): FsView {
-  const policyCwd = nativeUri(input.context.policyContext?.cwd ?? input.context.cwd, "sandbox cwd") ?? input.cwd;
-  const roots = (input.context.policyContext?.workspaceRoots ?? input.context.workspaceRoots ?? []).map((u) => nativeUri(u, "sandbox workspace root")!);
+  // Read only when an entry needs it: the reference does not look at a cwd no entry depends on.
+  const policyCwd = () => nativeUri(input.context.policyContext?.cwd ?? input.context.cwd, "sandbox cwd") ?? input.cwd;
+  // An entry that depends on the cwd needs it valid here, even where it adds no path (the reference's order).
+  if (entries.some(dependsOnCwd)) policyCwd();
+  const roots = () => (input.context.policyContext?.workspaceRoots ?? input.context.workspaceRoots ?? []).map((u) => nativeUri(u, "sandbox workspace root")!);
   const granted = new Map<string, Access>();
   // One budget for all of the policy's deny globs, so many of them cannot stall a launch either.
   const globSteps = globBudget();
@@ -116,6 +119,12 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
   return { fullRead, fullWrite: false, rules, ...(minimal ? { minimal } : {}) };
 }
 
+/** An entry resolved against the policy cwd: a relative glob, the cwd itself or the project roots. */
+export function dependsOnCwd(e: SandboxEntry): boolean {
+  if (e.path.type === "glob_pattern") return !e.path.pattern.startsWith("/");
+  return e.path.type === "special" && (e.path.value.kind === "project_roots" || e.path.value.kind === "current_working_directory");
+}
+
 /**
  * A read-only or denied path that does not exist, inside a writable root,
  * could simply be created by the command: its first missing component (the
@@ -157,17 +166,17 @@ export function withRules(view: FsView, extra: PathRule[]): FsView {
   return { ...view, rules: rules.sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path)) };
 }
 
-type Binding = { policyCwd: string; roots: string[]; env: Record<string, string>; globDepth: number; globSteps: GlobBudget };
+type Binding = { policyCwd: () => string; roots: () => string[]; env: Record<string, string>; globDepth: number; globSteps: GlobBudget };
 
 /** The native paths an entry covers on this host (none for what does not apply here). */
 function entryPaths(entry: SandboxEntry, b: Binding): string[] {
   const path = entry.path;
   switch (path.type) {
     case "path":
-      return [nativeUri(path.path, "sandbox entry")!];
+      return [entryUri(path.path)];
     case "glob_pattern":
       // Globs only narrow (deny); a read/write glob is ignored like the reference does.
-      return entry.access === "deny" || entry.access === "none" ? expandGlob(path.pattern, b.policyCwd, b.globDepth, b.globSteps) : [];
+      return entry.access === "deny" || entry.access === "none" ? expandGlob(path.pattern, b.policyCwd(), b.globDepth, b.globSteps) : [];
     case "special": {
       const v = path.value;
       switch (v.kind) {
@@ -178,7 +187,7 @@ function entryPaths(entry: SandboxEntry, b: Binding): string[] {
         case "project_roots":
         case "current_working_directory":
           // As the reference: with no workspace roots, project_roots grants nothing.
-          return b.roots.map((r) => (v.subpath ? join(r, v.subpath) : r));
+          return b.roots().map((r) => (v.subpath ? join(r, v.subpath) : r));
         case "tmpdir":
           return b.env.TMPDIR && isAbsolute(b.env.TMPDIR) ? [b.env.TMPDIR] : [];
         case "slash_tmp":
@@ -190,17 +199,27 @@ function entryPaths(entry: SandboxEntry, b: Binding): string[] {
   }
 }
 
+/** A context URI as a native path, with parsePathUri's own errors (the reference's texts and codes). */
 function nativeUri(uri: string | null | undefined, label: string): string | undefined {
-  if (uri === null || uri === undefined) return undefined;
+  return uri === null || uri === undefined ? undefined : textPath(parsePathUri(uri), label);
+}
+
+/** Policies hold paths as text; a lossy one would grant or deny a different file, so one that is not UTF-8 is refused. */
+function textPath(path: NativePath, label: string): string {
+  if (typeof path !== "string") throw invalidParams(`${CANNOT_ENFORCE}: ${label} \`${displayPath(path)}\` is not UTF-8`);
+  return path;
+}
+
+/** An entry's path; one for another host is -32600 with the reference's prefix. */
+function entryUri(uri: string): string {
   let path: NativePath;
   try {
     path = parsePathUri(uri);
   } catch (e) {
-    throw invalidParams(`${label} URI \`${uri}\` is not valid on this exec-server host: ${(e as Error).message}`);
+    if (e instanceof RpcError && e.code === ErrorCode.InvalidRequest) throw invalidRequest(`invalid sandbox permission path URI: ${e.message}`);
+    throw e;
   }
-  // Policies hold paths as text; a lossy one would grant or deny a different file.
-  if (typeof path !== "string") throw invalidParams(`${CANNOT_ENFORCE}: ${label} \`${displayPath(path)}\` is not UTF-8`);
-  return path;
+  return textPath(path, "sandbox entry");
 }
 
 /**

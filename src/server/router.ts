@@ -3,10 +3,11 @@
  * with the method's schema (serde-style errors), applies the lifecycle gate,
  * then calls the handler with typed params. Handlers live in their domains.
  */
-import { discoverCapabilities, discoverCapabilityRoots, readEnvironmentConfig } from "../environment/discovery.ts";
+import { discoverCapabilityRoots } from "../environment/capability-roots.ts";
+import { discoverCapabilities, readEnvironmentConfig } from "../environment/discovery.ts";
 import { environmentInfo } from "../environment/info.ts";
 import { type FsConnection, fsApi } from "../fs/api.ts";
-import { runOneShot } from "../fs/sandboxed.ts";
+import { runOneShot, sandboxedDiscoveryFs } from "../fs/sandboxed.ts";
 import { refuseRestrictedStreaming } from "../sandbox/intent.ts";
 import type { HttpConnection, HttpStreams } from "../http/request.ts";
 import { RpcError, invalidParams } from "../protocol/errors.ts";
@@ -31,7 +32,7 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
   "environment/info": ({ server }) => environmentInfo(server.env, server.cwd),
   "environment/status": () => ({ status: "ready" }),
   "capabilities/discoverV2": (_, p) => discoverCapabilities(p.cwd),
-  "capabilityRoots/discoverV1": (_, p) => discoverCapabilityRoots(p),
+  "capabilityRoots/discoverV1": ({ server }, p) => discoverCapabilityRoots(p, sandboxedDiscoveryFs(fsSandboxScope(server))),
   "environmentConfig/read": ({ server }, p) => readEnvironmentConfig(p, server.env),
   "process/start": ({ session }, p) => session.processes.start(p),
   "process/read": ({ session }, p) =>

@@ -48,7 +48,8 @@ test("networkProxy is refused with -32602 and the command never runs", async () 
   const variants: Record<string, unknown>[] = [
     { networkProxy: NETWORK_PROXY },
     { networkProxy: NETWORK_PROXY, enforceManagedNetwork: true, managedNetwork: null },
-    { networkProxy: {} },
+    // An array is read as the fields in order (the reference's serde); the rest may be left out.
+    { networkProxy: [NETWORK_PROXY.proxy] },
   ];
   for (const [i, extra] of variants.entries()) {
     const answer = await startTouching(`proxy-${i}`, marker, extra);
@@ -68,6 +69,27 @@ test("networkProxy is refused with -32602 and the command never runs", async () 
   expect((await startTouching("control", control, {})).error).toBeUndefined();
   await c.processDone("control");
   expect([existsSync(control), existsSync(marker)]).toEqual([true, false]);
+});
+
+test("a networkProxy of the wrong shape gets the reference's serde error before the refusal; nothing runs", async () => {
+  const marker = join(dir.path, "ran-with-bad-proxy");
+  const cases: [unknown, string][] = [
+    ["x", 'invalid type: string "x", expected struct RemoteNetworkProxyLaunchConfig'],
+    [{}, "missing field `proxy`"],
+    [[], "invalid length 0, expected struct RemoteNetworkProxyLaunchConfig with 5 elements"],
+    [{ proxy: "x" }, 'invalid type: string "x", expected struct RemoteNetworkProxyConfig'],
+    [{ proxy: [] }, "invalid type: sequence, expected struct RemoteNetworkProxyConfig"],
+    [{ proxy: {} }, "missing field `enabled`"],
+    [{ proxy: { ...NETWORK_PROXY.proxy, mode: "bad" } }, "unknown variant `bad`, expected `limited` or `full`"],
+    [{ proxy: { ...NETWORK_PROXY.proxy, domains: { a: "bad" } } }, "unknown variant `bad`, expected one of `none`, `allow`, `deny`"],
+    [{ proxy: { ...NETWORK_PROXY.proxy, domains: [] } }, "invalid type: sequence, expected a map"],
+    [{ ...NETWORK_PROXY, auditMetadata: null }, "invalid type: null, expected struct NetworkProxyAuditMetadata"],
+    [{ ...NETWORK_PROXY, policyDecisionTimeoutMs: "x" }, 'invalid type: string "x", expected u64'],
+  ];
+  const answers = [];
+  for (const [i, [networkProxy]] of cases.entries()) answers.push((await startTouching(`bad-proxy-${i}`, marker, { networkProxy })).error);
+  expect(answers).toEqual(cases.map(([, message]) => ({ code: -32602, message })));
+  expect(existsSync(marker)).toBe(false);
 });
 
 test("networkProxy null (or absent) means no proxy, and the command runs", async () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { lazy, opt, seq, str, struct } from "../serde.ts";
+import { DiscoverySandboxContext, SandboxContext } from "./sandbox.ts";
 
 /** Feature flags clients check before sending newer fields; `true` only for what execbox implements. */
 export const Capabilities = lazy(() =>
@@ -49,7 +50,7 @@ export const EnvironmentStatus = lazy(() => z.object({ status: z.literal("ready"
 export const CapabilitiesDiscoverParams = lazy(() =>
   struct("DiscoverV2CapabilitiesRequest", {
     cwd: str(),
-    sandbox: opt(z.unknown()),
+    sandbox: opt(DiscoverySandboxContext),
   }),
 );
 export const CapabilitiesDiscoverResult = lazy(() =>
@@ -60,7 +61,7 @@ export const CapabilitiesDiscoverResult = lazy(() =>
   }),
 );
 
-export const CapabilityRoot = lazy(() => struct("CapabilityRoot", { id: str(), path: str(), sandbox: opt(z.unknown()) }));
+export const CapabilityRoot = lazy(() => struct("WireCapabilityRootDiscoverRequest", { id: str(), path: str(), sandbox: opt(SandboxContext) }));
 export const CapabilityRootsDiscoverParams = lazy(() => struct("WireCapabilityRootsDiscoverParams", { roots: seq(CapabilityRoot) }));
 export const DiscoveredSkill = lazy(() =>
   z.object({

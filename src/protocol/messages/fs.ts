@@ -95,7 +95,7 @@ export const FsOpenParams = lazy(() =>
   }),
 );
 export const FsOpenResult = lazy(() => z.object({ handleId: z.string() }));
-export const FsReadBlockParams = lazy(() => struct("FsReadBlockParams", { handleId: str(), offset: u64(), len: u64() }));
+export const FsReadBlockParams = lazy(() => struct("FsReadBlockParams", { handleId: str(), offset: u64(), len: usize() }));
 export const FsReadBlockResult = lazy(() => z.object({ chunk: z.string(), eof: z.boolean() }));
 export const FsWriteBlockParams = lazy(() => struct("FsWriteBlockParams", { handleId: str(), offset: u64(), chunk: Base64Chunk }));
 export const FsCloseParams = lazy(() => struct("FsCloseParams", { handleId: str() }));

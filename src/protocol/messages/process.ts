@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { bool, lazy, opt, seq, str, strMap, struct, u64, variant } from "../serde.ts";
+import { bool, lazy, opt, seq, str, strMap, struct, u64, usize, variant } from "../serde.ts";
 import { uuidProblem } from "../uuid.ts";
 import { Base64Chunk } from "./bytes.ts";
+import { RemoteNetworkProxyLaunchConfig } from "./network-proxy.ts";
 import { ManagedNetwork, SandboxContext } from "./sandbox.ts";
 
 export const EnvPolicy = lazy(() =>
@@ -25,7 +26,12 @@ export const ExecMetadata = lazy(() =>
       }),
     ),
     toolCallId: opt(str()),
-  }),
+  }, { seqDefaults: true }),
+);
+
+/** 0.171.0 shell snapshot scope (execbox reports `shellSnapshotV2: false` and runs the command as is); checked so a malformed one is refused as the reference refuses it. */
+export const ShellSnapshotRequest = lazy(() =>
+  struct("ShellSnapshotRequest", { scopeId: str(), shell: struct("ShellInfo", { name: str(), path: str() }) }),
 );
 
 export const ProcessStartParams = lazy(() =>
@@ -41,9 +47,9 @@ export const ProcessStartParams = lazy(() =>
     sandbox: opt(SandboxContext),
     enforceManagedNetwork: bool().optional(),
     managedNetwork: opt(ManagedNetwork),
-    networkProxy: opt(z.unknown()),
+    networkProxy: opt(RemoteNetworkProxyLaunchConfig),
     metadata: opt(ExecMetadata),
-    shellSnapshot: opt(z.unknown()),
+    shellSnapshot: opt(ShellSnapshotRequest),
   }),
 );
 export type ProcessStartParams = z.infer<typeof ProcessStartParams>;
@@ -58,7 +64,7 @@ export const ProcessReadParams = lazy(() =>
   struct("ReadParams", {
     processId: str(),
     afterSeq: opt(u64()),
-    maxBytes: opt(u64()),
+    maxBytes: opt(usize()),
     waitMs: opt(u64()),
   }),
 );

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { bool, describeValue, lazy, MISSING, opt, seq, str, struct, u64, variant } from "../serde.ts";
+import { describeUrlFailure } from "../url-errors.ts";
 
 /**
  * A serde internally tagged enum: `tag` names the variant, whose own fields
@@ -43,6 +44,17 @@ function tagged<const T extends string, const V extends Record<string, z.ZodType
 
 const subpath = lazy(() => opt(str()));
 
+/**
+ * A URI field of the context: the reference reads it as a URL, so one that
+ * does not parse is a params error (`invalid URI: relative URL without a
+ * base`), reported in field order before any missing field. Whether it names
+ * a path on this host is checked where it is used (policy.ts).
+ */
+const uri = () =>
+  str().superRefine((v, ctx) => {
+    if (!URL.canParse(v)) ctx.addIssue({ code: "custom", message: `invalid URI: ${describeUrlFailure(v)}` });
+  });
+
 export const SpecialPath = lazy(() =>
   tagged("kind", {
     root: z.object({}),
@@ -57,7 +69,7 @@ export const SpecialPath = lazy(() =>
 
 export const SandboxPath = lazy(() =>
   tagged("type", {
-    path: struct("Path", { path: str() }),
+    path: struct("Path", { path: uri() }),
     glob_pattern: struct("GlobPattern", { pattern: str() }),
     special: struct("Special", { value: SpecialPath }),
   }),
@@ -93,30 +105,42 @@ export const PermissionProfile = lazy(() =>
 );
 export type PermissionProfile = z.infer<typeof PermissionProfile>;
 
-const PolicyContext = lazy(() => struct("PolicyContext", { cwd: opt(str()), workspaceRoots: opt(seq(str())) }));
+const PolicyContext = lazy(() => struct("PolicyContext", { cwd: opt(uri()), workspaceRoots: opt(seq(uri())) }));
 
-export const SandboxContext = lazy(() =>
-  struct("WireFileSystemSandboxContext", {
-    permissions: PermissionProfile,
-    windowsSandboxLevel: variant(["disabled", "restricted-token", "elevated", "mxc"]),
-    cwd: opt(str()),
-    workspaceRoots: opt(seq(str())),
-    policyContext: opt(PolicyContext),
-    userHomeDir: opt(str()),
-    temporaryDirectories: opt(seq(str())),
-    windowsSandboxPrivateDesktop: opt(bool()),
-    windowsSandboxProxySettingsMode: opt(str()),
-    useLegacyLandlock: opt(bool()),
-  }),
-);
+/** The context's fields; `cwd` is required on `capabilities/discoverV2` (`FileSystemSandboxContext`), optional elsewhere. */
+const contextShape = <C extends z.ZodType>(cwd: C) => ({
+  permissions: PermissionProfile,
+  windowsSandboxLevel: variant(["disabled", "restricted-token", "elevated", "mxc"]),
+  cwd,
+  workspaceRoots: opt(seq(uri())),
+  policyContext: opt(PolicyContext),
+  userHomeDir: opt(uri()),
+  temporaryDirectories: opt(seq(uri())),
+  windowsSandboxPrivateDesktop: opt(bool()),
+  windowsSandboxProxySettingsMode: opt(str()),
+  useLegacyLandlock: opt(bool()),
+});
+
+export const SandboxContext = lazy(() => struct("WireFileSystemSandboxContext", contextShape(opt(uri()))));
+/** `capabilities/discoverV2.sandbox`: the same context with a required `cwd`, and one field fewer (9, as probed). */
+export const DiscoverySandboxContext = lazy(() => {
+  const { useLegacyLandlock: _, ...shape } = contextShape(uri());
+  return struct("FileSystemSandboxContext", shape);
+});
 export type SandboxContext = z.infer<typeof SandboxContext>;
 
+/** Element order as the reference reads an array (`[true]` sets `transparentTcp`); every field may be left out. */
 export const ManagedNetwork = lazy(() =>
-  struct("ManagedNetwork", {
-    loopbackPorts: opt(seq(u64().refine((n) => n <= 65535, { message: "invalid value: integer, expected u16" }))),
-    allowLocalBinding: opt(bool()),
-    /** 0.171.0: route the sandbox's raw TCP through the managed proxy's SOCKS listener (a boolean; `null` is refused, as the reference). */
-    transparentTcp: bool().optional(),
-  }),
+  struct(
+    "ManagedNetworkSandboxContext",
+    {
+      /** 0.171.0: route the sandbox's raw TCP through the managed proxy's SOCKS listener (a boolean; `null` is refused, as the reference). */
+      transparentTcp: bool().optional(),
+      // A port past 65535 is `invalid number` on the reference, as any out-of-range integer.
+      loopbackPorts: opt(seq(u64().refine((n) => n <= 65535, { message: "invalid number" }))),
+      allowLocalBinding: opt(bool()),
+    },
+    { seqDefaults: true },
+  ),
 );
 export type ManagedNetwork = z.infer<typeof ManagedNetwork>;

@@ -1,0 +1,60 @@
+/**
+ * `process/start.networkProxy` (`RemoteNetworkProxyLaunchConfig`): an
+ * executor-local managed proxy. execbox does not launch one (it refuses a
+ * start that asks, src/process/unenforced-policy.ts), but reads its shape
+ * first so a malformed one gets the reference's serde error, not the refusal.
+ * Field names, required fields and struct names as probed on 0.171.0.
+ */
+import { z } from "zod";
+import { bool, lazy, mapOf, opt, seq, str, struct, u64, variant } from "../serde.ts";
+
+/** The proxy's policy; the reference reads it only as a map (`expected struct` for an array too). */
+export const RemoteNetworkProxyConfig = lazy(() =>
+  struct(
+    "RemoteNetworkProxyConfig",
+    {
+      enabled: bool(),
+      enableSocks5: bool(),
+      enableSocks5Udp: bool(),
+      allowUpstreamProxy: bool(),
+      dangerouslyAllowAllUnixSockets: bool(),
+      mode: variant(["limited", "full"]),
+      domains: mapOf(variant(["none", "allow", "deny"])).optional(),
+      unixSockets: struct("NetworkUnixSocketPermissions", {}).optional(),
+      allowLocalBinding: bool(),
+      reviewDomains: seq(str()).optional(),
+      credentialMasking: bool().optional(),
+      credentialProviders: mapOf(z.unknown()).optional(),
+    },
+    { mapOnly: true },
+  ),
+);
+
+/** Attribution for the proxy's audit log; may be left out, but not `null`. */
+const NetworkProxyAuditMetadata = lazy(() =>
+  struct("NetworkProxyAuditMetadata", {
+    conversationId: opt(str()),
+    appVersion: opt(str()),
+    userAccountId: opt(str()),
+    authMode: opt(str()),
+    originator: opt(str()),
+    userEmail: opt(str()),
+    terminalType: opt(str()),
+    model: opt(str()),
+    slug: opt(str()),
+  }),
+);
+
+export const RemoteNetworkProxyLaunchConfig = lazy(() =>
+  struct(
+    "RemoteNetworkProxyLaunchConfig",
+    {
+      proxy: RemoteNetworkProxyConfig,
+      auditMetadata: NetworkProxyAuditMetadata.optional(),
+      environmentId: opt(str()),
+      executionId: opt(str()),
+      policyDecisionTimeoutMs: opt(u64()),
+    },
+    { seqDefaults: true },
+  ),
+);
