@@ -21,6 +21,12 @@ export const WS_EXPECTED: Record<string, string> = {
     "a FIFO at an fs/copy destination is refused (-32600) instead of opened for writing, which blocks the reference's request (and the connection's only request slot) for good",
   "probe/transparent-tcp-network-proxy":
     "execbox refuses any networkProxy whole (it has no managed proxy), before looking inside it; the reference checks its fields first (type errors, transparent TCP without a sandbox)",
+  ...Object.fromEntries(
+    ["probe-gen/process/start-pipe/arg0", "probe-gen/process/start-pty/arg0"].map((n) => [
+      n,
+      "an empty arg0 is not passed on: Bun's spawn treats `argv0: \"\"` as absent, so the child's $0 is the program (the reference gives an empty argv[0]); every other arg0 matches",
+    ]),
+  ),
   "probe/lookup-empty-path-entry":
     "a pipe child found through an empty PATH entry (the cwd) is exec'd as `./name`, so the runtime does not search PATH again; a script's $0 shows `./name` where the reference's shows `name`",
   "probe-gen/process/start-pty/argv#too-long":
