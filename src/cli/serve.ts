@@ -1,5 +1,6 @@
 /** `execbox --listen …`: runs the executor until a signal (WebSocket) or stdin EOF (stdio). */
 import { ExecServer } from "../server/exec-server.ts";
+import { osErrorText } from "../protocol/errors.ts";
 import { SHUTDOWN_GRACE_MS } from "../server/limits.ts";
 import { serveStdio } from "../transport/stdio.ts";
 import { listenWebSocket } from "../transport/websocket.ts";
@@ -60,7 +61,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       `refusing to listen on non-loopback address ${host} without --ws-auth; pass --allow-unauthenticated to accept anyone who can reach it`,
     );
   }
-  const listener = listenWebSocket(
+  const listener = listenOrExplain(host, port, () => listenWebSocket(
     exec,
     host,
     port,
@@ -76,7 +77,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       const verdict = classifyPeer(local, remote);
       return verdict instanceof Promise ? verdict.then((v) => peerReply(v, remote)) : peerReply(verdict, remote);
     },
-  );
+  ));
   noteListener(Number(new URL(listener.url).port), auth !== undefined);
   await Bun.write(Bun.stdout, `${listener.url}\n`);
   // After the URL, so whoever waits for it does not wait for this too.
@@ -171,4 +172,18 @@ function peerReply(verdict: PeerVerdict, remote: Endpoint): HttpReply | undefine
 
 function plainReply(status: number, body: string): HttpReply {
   return { status, headers: { "content-type": "text/plain; charset=utf-8" }, body };
+}
+
+/**
+ * Opens the listener; a socket error (a busy port, an address this host does
+ * not have) becomes one line naming the URL and the OS's reason, exit 1, as
+ * the reference reports it, instead of the runtime's dump of bundled source.
+ */
+function listenOrExplain<T>(host: string, port: number, listen: () => T): T {
+  try {
+    return listen();
+  } catch (e) {
+    const shown = host.includes(":") ? `[${host}]` : host;
+    throw new UsageError(`cannot listen on ws://${shown}:${port}: ${osErrorText(e)}`);
+  }
 }

@@ -102,6 +102,9 @@ const OS_ERRORS: Record<string, [number, string]> = {
   ESTALE: [116, "Stale file handle"],
   EDQUOT: [122, "Quota exceeded"],
   ECANCELED: [125, "Operation canceled"],
+  // Socket errnos a listener meets at startup (musl's texts, as the reference prints them).
+  EADDRINUSE: [98, "Address in use"],
+  EADDRNOTAVAIL: [99, "Address not available"],
 };
 
 /** Rust's io::Error Display for an errno, e.g. `No such file or directory (os error 2)`. */

@@ -69,6 +69,16 @@ describe("CLI", () => {
     expect(zero.code).toBe(2);
     expect(zero.stderr).toContain("number would be zero for non-zero type");
   });
+
+  test("a busy port is one line naming the URL and the OS's reason, exit 1 (no dump of bundled source)", async () => {
+    const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const r = await run(["--listen", `ws://127.0.0.1:${holder.port}`]);
+      expect([r.code, r.stderr, r.stdout]).toEqual([1, `Error: cannot listen on ws://127.0.0.1:${holder.port}: Address in use (os error 98)\n`, ""]);
+    } finally {
+      holder.stop(true);
+    }
+  });
 });
 
 describe("WebSocket", () => {
