@@ -125,8 +125,11 @@ function withPolicy(valid: (c: Ctx, i: number) => Record<string, unknown>) {
   return (c: Ctx, i: number) => ({ ...valid(c, i), envPolicy: { ...ENV_POLICY } });
 }
 
-/** A closed process `r` with two lines of output (seqs 1–2 at least) for the read probes. */
-const READ_BEFORE: Step[] = [sh("r", "echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three"), req("process/read", { processId: "r", afterSeq: 1_000_000, waitMs: 3_000 }, { read: "bytes" }), awaitProcess("r")];
+/**
+ * A closed process `r` with three lines of output (seqs 1–3) for the read probes. It pauses before
+ * exiting: under load the reference's exit raced its last output, and the seqs differed run to run.
+ */
+const READ_BEFORE: Step[] = [sh("r", "echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three; sleep 0.1"), req("process/read", { processId: "r", afterSeq: 1_000_000, waitMs: 3_000 }, { read: "bytes" }), awaitProcess("r")];
 
 /**
  * A running `cat` into /dev/null: with stdin piped, or on a PTY with echo and line editing off before it says
