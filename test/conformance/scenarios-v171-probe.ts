@@ -3,6 +3,7 @@
  * `networkProxy.proxy.transparentTcp`, and spawn errors' `data.kind`. Played
  * against 0.169.0 too (which knows neither), so the difference shows.
  */
+import { networkProxyLaunch } from "../helpers/network-proxy.ts";
 import { type Scenario, awaitProcess, ready, req, startParams } from "./types.ts";
 
 const special = (kind: string) => ({ type: "special", value: { kind } });
@@ -14,19 +15,6 @@ const sandbox = {
   },
   windowsSandboxLevel: "disabled",
 };
-const proxy = (extra: Record<string, unknown>) => ({
-  proxy: {
-    enabled: true,
-    enableSocks5: true,
-    enableSocks5Udp: false,
-    allowUpstreamProxy: false,
-    dangerouslyAllowAllUnixSockets: false,
-    mode: "full",
-    allowLocalBinding: false,
-    domains: { "example.com": "allow" },
-    ...extra,
-  },
-});
 const start = (processId: string, extra: Record<string, unknown>) => req("process/start", startParams(processId, ["/bin/sh", "-c", "true"], extra));
 
 export const v171ProbeScenarios: Scenario[] = [
@@ -47,7 +35,7 @@ export const v171ProbeScenarios: Scenario[] = [
   },
   {
     name: "probe/transparent-tcp-network-proxy",
-    steps: [...ready(), start("n1", { networkProxy: proxy({ transparentTcp: "yes" }) }), start("n2", { networkProxy: proxy({ transparentTcp: true }) })],
+    steps: [...ready(), start("n1", { networkProxy: networkProxyLaunch({ transparentTcp: "yes" }) }), start("n2", { networkProxy: networkProxyLaunch({ transparentTcp: true }) })],
   },
   {
     name: "probe/spawn-error-data",

@@ -6,6 +6,7 @@
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { networkProxyLaunch } from "../helpers/network-proxy.ts";
 import { sharedExecutor, tempDir } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
@@ -15,22 +16,7 @@ const dir = tempDir();
 afterAll(() => dir[Symbol.dispose]());
 
 /** capabilities.md, networkProxyLaunch: what process/start carries for a managed proxy with an allowlist. */
-const NETWORK_PROXY = {
-  proxy: {
-    enabled: true,
-    enableSocks5: true,
-    enableSocks5Udp: false,
-    allowUpstreamProxy: false,
-    dangerouslyAllowAllUnixSockets: false,
-    mode: "full",
-    domains: { "example.com": "allow" },
-    unixSockets: {},
-    allowLocalBinding: false,
-  },
-  auditMetadata: { originator: "codex_exec" },
-  environmentId: "remote",
-  executionId: "0b6a3a54-7a8e-4c57-9a9f-3f1d8d7e6c10",
-};
+const NETWORK_PROXY = networkProxyLaunch();
 
 const startTouching = (processId: string, marker: string, extra: Record<string, unknown>) =>
   executor.client.call("process/start", {
