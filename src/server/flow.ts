@@ -18,7 +18,7 @@
  * Frames are lent (`LentFrame`): the transport must use or copy one during
  * `send`. What stays queued here is a `KeptFrame`, made by `keepFrame`.
  */
-import { CHECK_LENT_FRAMES, FRAME_HEADROOM, type LentFrame, endLoan } from "../protocol/byte-frame.ts";
+import { FRAME_HEADROOM, type LentFrame, endLoan } from "../protocol/byte-frame.ts";
 import { releaseBuffer } from "../protocol/frame-memory.ts";
 import { Waiters } from "./waiters.ts";
 
@@ -183,6 +183,6 @@ export class ConnectionFlow {
 
   /** A lent frame's send is over (see LentFrame). */
   private lent(frame: Frame): void {
-    if (CHECK_LENT_FRAMES && typeof frame !== "string") endLoan(frame);
+    if (typeof frame !== "string") endLoan(frame);
   }
 }

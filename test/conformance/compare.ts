@@ -81,26 +81,22 @@ export function report(name: string, ref: Transcript, ours: Transcript, show: Sh
  * reports them in order.
  */
 export async function runLeg(scenarios: Scenario[], ensure: Ensure, opts: Omit<PlayOptions, "connect">, show: ShowTranscripts, jobs = 1): Promise<LegResult> {
-  const result: LegResult = { differing: [], infoOnly: [] };
   const played: Promise<[Transcript, Transcript]>[] = [];
-  const slots: Promise<unknown>[] = [];
-  let reported = 0;
-  const reportDone = async () => {
-    for (; reported < played.length && reported < scenarios.length; reported++) {
-      const [ref, ours] = await played[reported]!;
-      const name = scenarios[reported]!.name;
-      const verdict = report(name, ref, ours, show);
-      if (verdict === "diff") result.differing.push(name);
-      if (verdict === "info") result.infoOnly.push(name);
-    }
-  };
+  const running = new Set<Promise<unknown>>();
   for (const scenario of scenarios) {
-    if (slots.length >= jobs) await Promise.race(slots);
+    if (running.size >= jobs) await Promise.race(running);
     const play = Promise.all([playSide("reference", scenario, ensure, opts), playSide("execbox", scenario, ensure, opts)]);
     played.push(play);
-    const slot: Promise<unknown> = play.finally(() => slots.splice(slots.indexOf(slot), 1));
-    slots.push(slot);
+    const slot = play.finally(() => running.delete(slot));
+    running.add(slot);
   }
-  await reportDone();
+  const result: LegResult = { differing: [], infoOnly: [] };
+  for (const [i, play] of played.entries()) {
+    const [ref, ours] = await play;
+    const name = scenarios[i]!.name;
+    const verdict = report(name, ref, ours, show);
+    if (verdict === "diff") result.differing.push(name);
+    if (verdict === "info") result.infoOnly.push(name);
+  }
   return result;
 }
