@@ -84,9 +84,10 @@ export class Connection implements Attachment {
     this.flow.drained();
   }
 
-  send(frame: Frame): void {
+  /** `answer`: a request's reply, which counts towards the answer backlog that holds further requests (see ConnectionFlow). */
+  send(frame: Frame, answer = false): void {
     if (typeof frame !== "string") this.server.incoming.reclaimer.sent(frame.end - frame.start);
-    this.flow.send(frame);
+    this.flow.send(frame, answer);
   }
 
   ready(): Promise<void> | undefined {
@@ -171,7 +172,7 @@ export class Connection implements Attachment {
   }
 
   private async rejectMalformed(detail: string): Promise<void> {
-    this.send(encodeError(UNPARSEABLE_ID, ErrorCode.InvalidRequest, this.options.parseErrorPrefix + detail));
+    this.send(encodeError(UNPARSEABLE_ID, ErrorCode.InvalidRequest, this.options.parseErrorPrefix + detail), true);
   }
 
   private handleOther(msg: Extract<Incoming, { kind: "notification" | "response" }>): void {
@@ -207,7 +208,7 @@ export class Connection implements Attachment {
       reply = encodeError(id, err.code, err.message, err.data);
     }
     if (this.closed) return;
-    this.send(reply);
+    this.send(reply, true);
     for (const fn of afterReply) fn();
   }
 

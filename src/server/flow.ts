@@ -79,6 +79,9 @@ export class ConnectionFlow {
   private readonly queue: KeptFrame[] = [];
   private head = 0;
   private queuedBytes = 0;
+  /** Answers among the queued frames (by index), and their bytes: only they count towards the answer backlog. */
+  private readonly answers = new Set<number>();
+  private queuedAnswerBytes = 0;
   private congested = false;
   private closed = false;
   private readonly producers = new Waiters();
@@ -94,12 +97,17 @@ export class ConnectionFlow {
 
   // ── out ──
 
-  send(frame: Frame): void {
+  /** `answer`: a request's reply (counts towards the answer backlog); output and notifications are held by producer credit instead. */
+  send(frame: Frame, answer = false): void {
     if (this.closed) return;
     if (!this.congested && this.head === this.queue.length) {
       const result = this.transport.send(frame);
       if (result !== "sent") this.congested = true;
       if (result !== "dropped") return this.lent(frame);
+    }
+    if (answer) {
+      this.answers.add(this.queue.length);
+      this.queuedAnswerBytes += frameLength(frame);
     }
     this.queue.push(keepFrame(frame));
     this.queuedBytes += frameLength(frame);
@@ -116,6 +124,7 @@ export class ConnectionFlow {
         this.congested = true;
         break;
       }
+      if (this.answers.delete(this.head)) this.queuedAnswerBytes -= frameLength(frame);
       this.queue[this.head++] = "";
       this.queuedBytes -= frameLength(frame);
       // The transport wrote it or copied what it could not: our copy is free now, not at some later collection.
@@ -127,7 +136,7 @@ export class ConnectionFlow {
       this.head = 0;
     }
     if (!this.congested && this.queuedBytes < OUTBOX_LOW_WATER_BYTES) this.producers.wakeAll();
-    if (this.queuedBytes < ANSWER_BACKLOG_BYTES / 2) this.backlog.wakeAll();
+    if (this.queuedAnswerBytes < ANSWER_BACKLOG_BYTES / 2) this.backlog.wakeAll();
   }
 
   /** A producer's credit: `undefined` to go on now, else resolves once the transport has caught up. */
@@ -141,7 +150,7 @@ export class ConnectionFlow {
   async requestSlot(): Promise<boolean> {
     while (!this.closed && this.inflight >= this.concurrentRequests) await this.slots.wait();
     // A client that sends without reading meets a bounded backlog of answers, not an endless one.
-    while (!this.closed && this.queuedBytes >= ANSWER_BACKLOG_BYTES) await this.backlog.wait();
+    while (!this.closed && this.queuedAnswerBytes >= ANSWER_BACKLOG_BYTES) await this.backlog.wait();
     if (this.closed) return false;
     this.inflight++;
     return true;
@@ -176,6 +185,8 @@ export class ConnectionFlow {
     this.queue.length = 0;
     this.head = 0;
     this.queuedBytes = 0;
+    this.answers.clear();
+    this.queuedAnswerBytes = 0;
     this.producers.wakeAll();
     this.backlog.wakeAll();
     this.slots.wakeAll();

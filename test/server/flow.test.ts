@@ -122,12 +122,20 @@ describe("ConnectionFlow: requests", () => {
     const t = new RecordingTransport();
     const flow = new ConnectionFlow(t, 4);
     t.answer = "dropped";
-    flow.send("a".repeat(ANSWER_BACKLOG_BYTES));
+    flow.send("a".repeat(ANSWER_BACKLOG_BYTES), true);
     const next = flow.requestSlot();
     expect(await settled(next)).toBe("pending");
     t.answer = "sent";
     flow.drained();
     expect(await next).toBe(true);
+  });
+
+  test("output queued past the answer backlog does not hold a request (a terminate must get through)", async () => {
+    const t = new RecordingTransport();
+    const flow = new ConnectionFlow(t, 1);
+    t.answer = "dropped";
+    flow.send("o".repeat(4 * ANSWER_BACKLOG_BYTES));
+    expect(await settled(flow.requestSlot())).toBe("settled");
   });
 
   test("a request waiting for a slot learns the connection is gone", async () => {
