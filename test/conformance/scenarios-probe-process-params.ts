@@ -170,7 +170,8 @@ const PROCESS_TABLES: MethodTable[] = [
     name: "probe-gen/process/terminate",
     method: "process/terminate",
     valid: () => ({ processId: "t" }),
-    before: [sh("t", "exec sleep 30"), sh("done", "true"), req("process/read", { processId: "done", afterSeq: 1_000_000, waitMs: 3_000 }, { read: "bytes" })],
+    // Waits for `done` to close (a long-poll read returned at its exit or at its close, whichever the load let it see first).
+    before: [sh("t", "exec sleep 30"), sh("done", "true"), awaitProcess("done")],
     params: { processId: [...ID_EDGES, ["exited", "done"], ["running", "t"], ["running again", "t"]] },
   },
 ];
