@@ -8,6 +8,7 @@ import type { ProcessReadResult, ProcessStartParams, WriteStatus } from "../prot
 import { type NativePath, displayPath, parsePathUri } from "../protocol/path-uri.ts";
 import { CANNOT_ENFORCE, type SandboxHost, type SandboxType, planLaunch } from "../sandbox/launch.ts";
 import { trackSandboxRoot } from "../sandbox/peer-guard.ts";
+import { accountShell } from "./account-shell.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
 import { refuseUnenforcedPolicy } from "./unenforced-policy.ts";
@@ -51,6 +52,8 @@ export class ProcessTable {
   private readonly forgetTimers = new Map<string, () => void>();
   /** Processes started and not yet closed. */
   private running = 0;
+  /** The account's login shell, read once on the first PTY start. */
+  private accountShell: string | undefined;
 
   constructor(
     private readonly sink: ProcessEventSink,
@@ -68,8 +71,8 @@ export class ProcessTable {
       throw invalidParams(`${CANNOT_ENFORCE}: cwd \`${displayPath(cwd)}\` is not UTF-8`);
     }
     const env = resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
-    // A PTY child also gets the executor's SHELL unless it has one (as the reference's PTY layer does).
-    if (params.tty && env.SHELL === undefined && this.options.ownEnv.SHELL) env.SHELL = this.options.ownEnv.SHELL;
+    // A PTY child also gets the account's login shell as SHELL unless it has one (as the reference's PTY layer does).
+    if (params.tty && env.SHELL === undefined) env.SHELL = this.ptyShell();
     const { sandboxType, wrapper, fdFiles, release } = planLaunch({
       sandbox: params.sandbox,
       enforceManagedNetwork: params.enforceManagedNetwork ?? false,
@@ -123,6 +126,11 @@ export class ProcessTable {
    * oldest closed processes first, refusing only if the running ones alone
    * would retain too much.
    */
+  private ptyShell(): string {
+    this.accountShell ??= accountShell();
+    return this.accountShell;
+  }
+
   private admit(): void {
     const caps = this.options.caps;
     if (this.running >= caps.runningPerSession) {

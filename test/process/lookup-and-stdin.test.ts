@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { accountShell } from "../../src/process/account-shell.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
 import { waitUntil } from "../helpers/wait.ts";
@@ -35,8 +36,9 @@ describe("program lookup and stdin", () => {
     mkdirSync(serverBin);
     writeFileSync(join(serverBin, "server-tool"), "#!/bin/sh\necho server-tool\n", { mode: 0o755 });
     chmodSync(join(dir.path, "bin", "hello-tool"), 0o755);
-    // The executor's own PATH holds a program no child PATH names.
-    server = await startServer([], { env: { ...process.env, PATH: `${serverBin}:/usr/bin:/bin` } as Record<string, string> });
+    // The executor's own PATH holds a program no child PATH names; its SHELL is not what a PTY child is told.
+    const env = { ...process.env, PATH: `${serverBin}:/usr/bin:/bin`, SHELL: "/no/such/shell" } as Record<string, string>;
+    server = await startServer([], { env });
     c = await RawClient.websocket(server.url);
     await c.initialize();
   });
@@ -83,6 +85,12 @@ describe("program lookup and stdin", () => {
     await c.processDone(processId);
     return c.output(processId).toString();
   };
+
+  test("PTY: SHELL is the account's login shell from /etc/passwd, not the executor's $SHELL; the request's own SHELL wins", async () => {
+    expect(await pty(["sh", "-c", 'echo "$SHELL"'], "/usr/bin:/bin")).toBe(`${accountShell()}\r\n`);
+    expect(await pty(["sh", "-c", 'echo "$SHELL"'], "/usr/bin:/bin", { SHELL: "/bin/mine" })).toBe("/bin/mine\r\n");
+    expect((await run(["sh", "-c", 'echo "${SHELL-unset}"'], { PATH: "/usr/bin:/bin" })).out).toBe("unset\n");
+  });
 
   test("PTY: relative entries are joined onto the cwd; misses name the PATH and every non-executable candidate", async () => {
     expect(await pty(["hello-tool"], "bin")).toBe(`hello-tool ${dir.path}/bin/hello-tool \r\n`);

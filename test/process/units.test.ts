@@ -1,5 +1,6 @@
 /** Unit tests for the pure parts of the process domain. */
 import { describe, expect, test } from "bun:test";
+import { FALLBACK_SHELL, loginShellOrFallback, passwdShell } from "../../src/process/account-shell.ts";
 import { globMatcher, resolveChildEnv } from "../../src/process/env-policy.ts";
 import { readdirSync, readlinkSync } from "node:fs";
 import { OutputLog } from "../../src/process/output-log.ts";
@@ -110,5 +111,22 @@ describe("envPolicy", () => {
     expect(globMatcher("[lp]ANG")("LANG")).toBe(false);
     expect(globMatcher("CONF_[AM]*")("CONF_[AM]x")).toBe(true);
     expect(globMatcher("a.b")("axb")).toBe(false);
+  });
+});
+
+describe("the account's login shell", () => {
+  const passwd = "root:x:0:0:root:/root:/bin/bash\nnologin:x:5:5::/:\nme:x:1000:1000:Me:/home/me:/bin/sh\n";
+  test("the shell field of the uid's line; none for an empty field or a missing uid", () => {
+    expect(passwdShell(passwd, 0)).toBe("/bin/bash");
+    expect(passwdShell(passwd, 1000)).toBe("/bin/sh");
+    expect(passwdShell(passwd, 5)).toBeUndefined();
+    expect(passwdShell(passwd, 42)).toBeUndefined();
+    expect(passwdShell("", 0)).toBeUndefined();
+  });
+  test("/bin/sh when the passwd shell is missing, not executable or there is no passwd", () => {
+    expect(loginShellOrFallback("root:x:0:0::/root:/no/such/shell\n", 0)).toBe(FALLBACK_SHELL);
+    expect(loginShellOrFallback("root:x:0:0::/root:/etc/passwd\n", 0)).toBe(FALLBACK_SHELL);
+    expect(loginShellOrFallback(undefined, 0)).toBe(FALLBACK_SHELL);
+    expect(loginShellOrFallback("root:x:0:0::/root:/bin/sh\n", 0)).toBe("/bin/sh");
   });
 });
