@@ -2,9 +2,10 @@
  * `environment/info`: what the executor's host looks like to a client. Built
  * from the executor's own environment, passed in so tests can vary it.
  */
-import { accessSync, constants, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { basename, delimiter, join, resolve } from "node:path";
 import type { Capabilities, EnvironmentInfo } from "../protocol/messages/environment.ts";
+import { isExecutable } from "../platform/files.ts";
 import { toPathUri } from "../protocol/path-uri.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 
@@ -81,13 +82,4 @@ function which(name: string, path: string | undefined): string | undefined {
     if (dir && isExecutable(join(dir, name))) return join(dir, name);
   }
   return undefined;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,4 +1,5 @@
-import { accessSync, constants, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { isExecutable } from "../platform/files.ts";
 
 /** The shell a PTY child is told about when its request sets no SHELL. */
 export const FALLBACK_SHELL = "/bin/sh";
@@ -33,14 +34,5 @@ function readPasswd(): string | undefined {
     return readFileSync("/etc/passwd", "utf8");
   } catch {
     return undefined;
-  }
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
