@@ -81,13 +81,15 @@ async function failure(stall: boolean): Promise<boolean> {
 /**
  * Consumes a process's output, causing one failure within each 1/CUTS of the
  * expected size, at a random point, while the client is connected (a failure
- * during a recovery would stretch the detached time by the backoff).
+ * during a recovery would stretch the detached time by the backoff). With
+ * `pauseForRecovery` the consumer stops at each mark until the client is back,
+ * so every planned cut happens whatever the machine's speed.
  */
-type CutPlan = { stall: boolean; size: number; cuts: number; paceMs: number };
+type CutPlan = { stall: boolean; size: number; cuts: number; paceMs: number; pauseForRecovery?: boolean };
 
 async function receiveWithCuts(
   p: RemoteProcess,
-  { stall, size, cuts: planned, paceMs }: CutPlan = { stall: true, size: SIZE, cuts: CUTS, paceMs: 0 },
+  { stall, size, cuts: planned, paceMs, pauseForRecovery = false }: CutPlan = { stall: true, size: SIZE, cuts: CUTS, paceMs: 0 },
 ): Promise<{ bytes: Buffer; cuts: number; lost: number; exitCode: number }> {
   const marks = Array.from({ length: planned }, (_, i) => Math.floor(((i + Math.random()) * size) / planned));
   const parts: Uint8Array[] = [];
@@ -104,6 +106,13 @@ async function receiveWithCuts(
     received += e.data.byteLength;
     while (marks.length > 0 && received >= marks[0]!) {
       marks.shift();
+      if (pauseForRecovery) {
+        const before = states.filter((s) => s === "recovering").length;
+        if (!(await failure(stall))) throw new Error("a cut found no live connection while the client was connected");
+        cuts++;
+        await reconnected(before + 1);
+        continue;
+      }
       if (client.state !== "connected") continue;
       failing ??= failure(stall).then((cut) => {
         if (cut) cuts++;
@@ -155,15 +164,16 @@ test("20 MiB paced within the executor's retention window, ~20 random cuts: ever
 // outbox, which its retained output (4 MiB per process) covers; and while the
 // session is detached the executor stops reading the child's pipes once that
 // window is full instead of evicting unread output.
-test("50 MiB from a child as fast as it can write, 100 random cuts: every byte exactly once, in order", async () => {
+test("50 MiB from a child as fast as it can write, 100 random cuts, each awaited: every byte exactly once, in order", async () => {
   await connect();
   const p = await client.startProcess(sh("cat big50.bin"));
-  const r = await receiveWithCuts(p, { stall: false, size: BIG_SIZE, cuts: 100, paceMs: 5 });
+  const r = await receiveWithCuts(p, { stall: false, size: BIG_SIZE, cuts: 100, paceMs: 5, pauseForRecovery: true });
   expect(r.lost).toBe(0);
   expect(r.bytes.length).toBe(BIG_SIZE);
   expect(r.bytes.equals(BIG_DATA)).toBe(true);
   expect(r.exitCode).toBe(0);
-  expect(r.cuts).toBeGreaterThanOrEqual(50);
+  expect(r.cuts).toBe(100);
+  expect(states.filter((s) => s === "recovering").length).toBe(100);
 });
 
 test("a process/write caught by a cut is re-sent with the same writeId and applied once", async () => {
