@@ -14,7 +14,7 @@ import type { Clock } from "../server/clock.ts";
 import { Waiters } from "../server/waiters.ts";
 import { DENIAL_SCAN_BYTES, looksDenied } from "../sandbox/denial.ts";
 import { OutputLog } from "./output-log.ts";
-import { type Child, type SpawnSpec, spawnChild } from "./spawn.ts";
+import { type Child, type OutputSource, type SpawnSpec, spawnChild } from "./spawn.ts";
 
 export interface ProcessEventSink {
   notify<N extends NotificationName>(method: N, params: NotificationParams<N>): void;
@@ -140,8 +140,8 @@ export class ManagedProcess {
     this.catchingUp.wakeAll();
   }
 
-  private async pump(stream: ReadableStream<Uint8Array>, name: OutputStream): Promise<void> {
-    const reader = stream.getReader();
+  private async pump(source: OutputSource, name: OutputStream): Promise<void> {
+    const reader = source.stream.getReader();
     try {
       for (;;) {
         const wait = this.outputHold();
@@ -159,6 +159,7 @@ export class ManagedProcess {
       // A read error ends the stream like EOF; the exit status still arrives.
     } finally {
       reader.releaseLock();
+      source.close();
       this.streamEnded();
     }
   }

@@ -7,7 +7,7 @@ import { constants as osConstants } from "node:os";
 import { RpcError, internalError, osErrorText, spawnError } from "../protocol/errors.ts";
 import type { NativePath } from "../protocol/path-uri.ts";
 import { lookupForPipe, lookupForPty } from "./program-lookup.ts";
-import { StdinPipe } from "./stdin-pipe.ts";
+import { OutputPipe, StdinPipe } from "./pipes.ts";
 import { terminalFlow } from "./terminal-flow.ts";
 
 /** PTY geometry the reference uses. */
@@ -30,10 +30,13 @@ export type SpawnSpec = {
 
 export type PtyCallbacks = { data(bytes: Uint8Array): void; end(): void };
 
+/** A pipe's output: read `stream` to its end (or cancel it), then `close()` frees the descriptor. */
+export type OutputSource = { readonly stream: ReadableStream<Uint8Array>; close(): void };
+
 export interface Child {
   readonly pid: number;
-  readonly stdout: ReadableStream<Uint8Array> | null;
-  readonly stderr: ReadableStream<Uint8Array> | null;
+  readonly stdout: OutputSource | null;
+  readonly stderr: OutputSource | null;
   /** Resolves with the exit status; `128 + n` when killed by signal n. */
   readonly exited: Promise<number>;
   /** Writes to stdin or the PTY; rejects when the input side is gone. */
@@ -95,7 +98,7 @@ function startIn(spec: SpawnSpec & { cwd: string }, pty: PtyCallbacks): Child {
   const command = [...(spec.wrapper ?? []), program, ...spec.argv.slice(1)];
   let proc: Bun.Subprocess;
   const extraFds: number[] = [];
-  const stdinPipe = spec.pipeStdin && !spec.tty ? StdinPipe.create() : null;
+  const pipes = spec.tty ? null : { stdin: spec.pipeStdin ? StdinPipe.create() : null, stdout: OutputPipe.create(), stderr: OutputPipe.create() };
   try {
     if (spec.fdFiles?.length && spec.tty) throw new Error("extra descriptors cannot be passed to a PTY spawn");
     // A fresh open per spawn: the child reads from offset 0, whatever earlier children did.
@@ -117,22 +120,38 @@ function startIn(spec: SpawnSpec & { cwd: string }, pty: PtyCallbacks): Child {
           env: spec.env,
           argv0,
           detached: true,
-          stdio: [stdinPipe?.childEnd ?? (spec.pipeStdin ? "pipe" : "ignore"), "pipe", "pipe", ...extraFds],
+          stdio: [
+            pipes?.stdin?.childEnd ?? (spec.pipeStdin ? "pipe" : "ignore"),
+            pipes?.stdout?.childEnd ?? "pipe",
+            pipes?.stderr?.childEnd ?? "pipe",
+            ...extraFds,
+          ],
         });
   } catch (e) {
-    stdinPipe?.close();
+    pipes?.stdin?.close();
+    pipes?.stdout?.close();
+    pipes?.stderr?.close();
     throw internalError(osErrorText(e));
   } finally {
-    stdinPipe?.spawned();
+    pipes?.stdin?.spawned();
+    pipes?.stdout?.spawned();
+    pipes?.stderr?.spawned();
     for (const fd of extraFds) closeSync(fd);
   }
-  return wrap(proc, spec, stdinPipe);
+  return wrap(proc, spec, pipes);
+}
+
+type OwnPipes = { stdin: StdinPipe | null; stdout: OutputPipe | null; stderr: OutputPipe | null } | null;
+
+/** Our pipe for an output stream, or Bun's socket pair where we have none. */
+function outputSource(own: OutputPipe | null | undefined, bun: unknown): OutputSource {
+  return own ?? { stream: bun as ReadableStream<Uint8Array>, close() {} };
 }
 
 /** Where stdin bytes go: our pipe, Bun's own stdin sink (platforms without pipe2), or nowhere. */
 type StdinSide = { write(bytes: Uint8Array): Promise<void>; close(): void } | null;
 
-function stdinSide(proc: Bun.Subprocess, spec: SpawnSpec, pipe: StdinPipe | null): StdinSide {
+function stdinSide(proc: Bun.Subprocess, spec: SpawnSpec, pipe: StdinPipe | null | undefined): StdinSide {
   if (spec.tty) return null;
   if (pipe) return pipe;
   const sink = (proc.stdin as Bun.FileSink | null | undefined) ?? null;
@@ -146,14 +165,14 @@ function stdinSide(proc: Bun.Subprocess, spec: SpawnSpec, pipe: StdinPipe | null
   };
 }
 
-function wrap(proc: Bun.Subprocess, spec: SpawnSpec, pipe: StdinPipe | null): Child {
-  const stdin = stdinSide(proc, spec, pipe);
+function wrap(proc: Bun.Subprocess, spec: SpawnSpec, pipes: OwnPipes): Child {
+  const stdin = stdinSide(proc, spec, pipes?.stdin);
   const terminal = proc.terminal;
   const flow = terminal ? terminalFlow(terminal, proc.pid) : null;
   return {
     pid: proc.pid,
-    stdout: spec.tty ? null : (proc.stdout as ReadableStream<Uint8Array>),
-    stderr: spec.tty ? null : (proc.stderr as ReadableStream<Uint8Array>),
+    stdout: pipes ? outputSource(pipes.stdout, proc.stdout) : null,
+    stderr: pipes ? outputSource(pipes.stderr, proc.stderr) : null,
     exited: proc.exited.then(() => {
       flow?.childExited();
       // The child is gone: its stdin goes too (a grandchild still holding it reads EOF).

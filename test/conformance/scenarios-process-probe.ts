@@ -20,6 +20,9 @@ const helloTool = (dir: string) => {
 
 const policy = (p: Record<string, unknown>) => ({ inherit: "all", ignoreDefaultExcludes: false, exclude: [], set: {}, includeOnly: [], ...p });
 const ENV_SCRIPT = "env | grep -v -e '^_=' -e '^SHLVL=' -e '^PWD=' -e '^OLDPWD=' | sort";
+/** What kind of file descriptor `fd` is, and its /proc link with the numbers masked (sh -c text). */
+const fdKindScript = (fd: number) =>
+  `if [ -p /dev/fd/${fd} ]; then echo pipe; elif [ -S /dev/fd/${fd} ]; then echo socket; else echo other; fi; readlink /proc/self/fd/${fd} | sed 's/[0-9][0-9]*/N/g'`;
 const STDIN_SCRIPT = "if [ -p /dev/stdin ]; then echo pipe; elif [ -c /dev/stdin ]; then echo chardev; elif [ -S /dev/stdin ]; then echo socket; else echo other; fi; readlink /proc/self/fd/0 | sed 's/[0-9][0-9]*/N/g'";
 
 export const processProbeScenarios: Scenario[] = [
@@ -190,5 +193,9 @@ export const processProbeScenarios: Scenario[] = [
       sh("s3", STDIN_SCRIPT, { tty: true }),
       awaitProcess("s3"),
     ],
+  },
+  {
+    name: "probe/stdout-and-stderr-kind",
+    steps: [...ready(), sh("o1", `${fdKindScript(1)}; ${fdKindScript(2)} >&2`), awaitProcess("o1")],
   },
 ];
