@@ -4,8 +4,7 @@
  * harness's thread. Driven over Bun IPC: it sends `{ registry }` once up, and
  * answers `{ wait: n }` with `{ opened }` once n executor sockets have been
  * opened and one is connected (or `{ error }`); `{ clear: true }` drops the
- * frames the rendezvous recorded (it records all of them; a benchmark routes
- * hundreds of MiB).
+ * frames the rendezvous recorded (it records none here: it only routes).
  */
 import { FakeRendezvous } from "../test/helpers/fake-rendezvous.ts";
 import { startFakeRegistry } from "../test/helpers/fake-registry.ts";
@@ -15,7 +14,8 @@ const BACKPRESSURE_LIMIT = 2 ** 31 - 1;
 /** How long a fresh executor may take to register and dial the rendezvous. */
 const READY_TIMEOUT_MS = 20_000;
 
-const rendezvous = new FakeRendezvous({ backpressureLimit: BACKPRESSURE_LIMIT });
+// Routing only: decoding and recording every frame cost the relay more CPU than either executor spent.
+const rendezvous = new FakeRendezvous({ backpressureLimit: BACKPRESSURE_LIMIT, record: false });
 const registry = startFakeRegistry({ rendezvousUrl: rendezvous.url(), harnessUrl: rendezvous.harnessUrl(), bindAuthorizations: true });
 
 process.on("message", (m: { wait?: number; clear?: boolean }) => {

@@ -17,6 +17,7 @@
  * no pongs (pong timeout) and real TCP back-pressure on the executor.
  */
 import type { ServerWebSocket, Socket, TCPSocketListener } from "bun";
+import protobuf from "protobufjs/light.js";
 import { decodeRelayFrame, encodeRelayFrame, handshakeFrame, type RelayFrame, resetFrame, resumeFrame } from "../../src/remote/relay/frame.ts";
 import { acceptKey } from "../../src/transport/http1.ts";
 import { encodeFrame, Opcode } from "../../src/transport/ws-frames.ts";
@@ -59,7 +60,11 @@ export class FakeRendezvous {
    * a frame (its default is 16 MiB). A benchmark that outruns its harness
    * raises it so no relay frame is lost (a lost frame stalls a Noise stream).
    */
-  constructor(options: { backpressureLimit?: number } = {}) {
+  /** Whether frames are decoded into `received` / `fromHarness` (a benchmark only routes, reading just each frame's stream id). */
+  private readonly record: boolean;
+
+  constructor(options: { backpressureLimit?: number; record?: boolean } = {}) {
+    this.record = options.record ?? true;
     this.server = Bun.serve<Role>({
       hostname: "127.0.0.1",
       port: 0,
@@ -180,6 +185,7 @@ export class FakeRendezvous {
   }
 
   private fromExecutor(bytes: Uint8Array): void {
+    if (!this.record) return void this.routes.get(streamIdOf(bytes))?.sendBinary(bytes);
     const frame = decodeRelayFrame(bytes);
     this.received.push(frame);
     this.routes.get(frame.streamId)?.sendBinary(bytes);
@@ -189,6 +195,10 @@ export class FakeRendezvous {
   private fromHarnessSocket(ws: ServerWebSocket<Role>, msg: string | Buffer): void {
     if (typeof msg === "string") return;
     const bytes = new Uint8Array(msg);
+    if (!this.record) {
+      this.routes.set(streamIdOf(bytes), ws);
+      return void this.socket?.sendBinary(bytes);
+    }
     const frame = decodeRelayFrame(bytes);
     this.fromHarness.push(frame);
     this.routes.set(frame.streamId, ws);
@@ -208,6 +218,19 @@ export class FakeRendezvous {
   private changed(): void {
     for (const check of [...this.waiters]) check();
   }
+}
+
+/** RelayMessageFrame.stream_id (field 2), read without decoding (or copying) the rest of the frame. */
+const STREAM_ID_FIELD = 2;
+function streamIdOf(bytes: Uint8Array): string {
+  const reader = protobuf.Reader.create(bytes);
+  let streamId = "";
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === STREAM_ID_FIELD) streamId = reader.string();
+    else reader.skipType(tag & 7);
+  }
+  return streamId;
 }
 
 /**
