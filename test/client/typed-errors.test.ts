@@ -17,6 +17,7 @@ import {
   connectWebSocket,
 } from "../../src/client/index.ts";
 import { rpcError } from "../../src/client/errors.ts";
+import { closedPortUrl } from "../helpers/closed-port.ts";
 import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
@@ -60,10 +61,11 @@ describe("connect failures", () => {
   });
 
   test("nothing listening: ExecboxConnectionError, not an auth error", async () => {
-    const err = await connectWebSocket("ws://127.0.0.1:1").catch((e) => e);
+    const url = closedPortUrl();
+    const err = await connectWebSocket(url).catch((e) => e);
     expect(err).toBeInstanceOf(ExecboxConnectionError);
     expect(err).not.toBeInstanceOf(ExecboxAuthError);
-    expect(err.message).toStartWith("cannot connect to ws://127.0.0.1:1");
+    expect(err.message).toStartWith(`cannot connect to ${url}`);
   });
 });
 
