@@ -13,6 +13,8 @@ export type ExecOptions = Connection & {
   env: Record<string, string>;
   /** Start the remote command with stdin at EOF instead of forwarding local stdin. */
   noStdin: boolean;
+  /** -t (true) / -T (false), the last one given; absent: a PTY when stdin and stdout are terminals. */
+  pty?: boolean;
 };
 export type InfoOptions = Connection & { command: "info" };
 
@@ -23,6 +25,7 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
   let cwd: string | undefined;
   const env: Record<string, string> = {};
   let noStdin = false;
+  let pty: boolean | undefined;
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i]!;
@@ -45,6 +48,7 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
     else if (flag === "--token-file") tokenFile = value();
     else if (sub === "exec" && flag === "--cwd") cwd = value();
     else if (sub === "exec" && flag === "--no-stdin") noStdin = true;
+    else if (sub === "exec" && (flag === "-t" || flag === "-T")) pty = flag === "-t";
     else if (sub === "exec" && flag === "--env") {
       const pair = value();
       const sep = pair.indexOf("=");
@@ -61,7 +65,7 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
   }
   const argv = args.slice(i);
   if (argv.length === 0) throw new UsageError("no command given; usage: execbox exec --url <URL> [OPTIONS] -- <COMMAND> [ARGS]…", 2);
-  return { command: "exec", ...connection, argv, env, noStdin, ...(cwd === undefined ? {} : { cwd }) };
+  return { command: "exec", ...connection, argv, env, noStdin, ...(cwd === undefined ? {} : { cwd }), ...(pty === undefined ? {} : { pty }) };
 }
 
 export const CLIENT_HELP = `Client commands (drive a remote executor):
@@ -74,10 +78,17 @@ export const CLIENT_HELP = `Client commands (drive a remote executor):
     --env <KEY=VALUE>            set a variable (repeatable); the rest of the environment
                                  is the executor's, minus names containing KEY/SECRET/TOKEN
     --no-stdin                   start the command with stdin at EOF
-                                 When stdin is a terminal, the command gets a PTY (24×80, TERM
-                                 passed on) and keys go to it raw, so ^C reaches it through the PTY.
-                                 Otherwise stdin is forwarded (the remote side never sees EOF:
-                                 the protocol cannot close it) and Ctrl-C interrupts the command.
+    -t                           give the command a PTY (24×80, TERM passed on) even when
+                                 stdin or stdout is not a terminal
+    -T                           no PTY, even at a terminal
+                                 By default the command gets a PTY only when stdin and stdout are
+                                 both terminals (as ssh): its output, stderr included, comes to
+                                 stdout as the PTY writes it (CRLF), and keys go to it raw, so ^C
+                                 reaches it through the PTY. Otherwise its stdout and stderr go to
+                                 ours byte for byte, stdin is forwarded (the remote side never sees
+                                 EOF: the protocol cannot close it) and Ctrl-C interrupts it.
+                                 Exit: the command's code; 127 not found, 126 not executable,
+                                 125 bad --cwd or start refused, 255 connection failed or lost.
   execbox info --url <URL> [--token-file <PATH>]
                                  Print the executor's environment/info as JSON
 `;

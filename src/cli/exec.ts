@@ -1,19 +1,20 @@
 /**
  * `execbox exec` and `execbox info`: the client library driven from a
  * terminal. exec runs one remote command with local stdin/stdout/stderr
- * attached and exits with its exit code (255 when the executor is
- * unreachable or lost, like ssh).
+ * attached and exits with its exit code; exec-failure.ts has the codes for
+ * a command that never ran (127, 126, 125) and for the transport (255).
  */
 import { posix } from "node:path";
 import type { Writable } from "node:stream";
-import { type ExecboxClient, connectWebSocket } from "../client/index.ts";
+import { type ExecboxClient, ExecboxAuthError, type RemoteProcess, connectWebSocket } from "../client/index.ts";
 import { byteText, fromByteText, parsePathUri, toPathUri } from "../protocol/path-uri.ts";
 import type { ExecOptions, InfoOptions } from "./client-args.ts";
 import { readSecretFile } from "./auth-flags.ts";
+import { ExecExit, authFailureText, startFailure } from "./exec-failure.ts";
 import { UsageError } from "./listen.ts";
 
 /** Exit code when the connection fails or is lost for good (ssh's convention). */
-export const CONNECTION_FAILURE_EXIT = 255;
+export const CONNECTION_FAILURE_EXIT = ExecExit.transport;
 
 const say = (text: string) => process.stderr.write(`execbox: ${text}\n`);
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -31,7 +32,7 @@ async function connectOrReport(options: ExecOptions | InfoOptions, clientName: s
     return await connect(options, clientName);
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    say(message(e));
+    say(e instanceof ExecboxAuthError ? authFailureText(e, options.tokenFile) : message(e));
     return undefined;
   }
 }
@@ -58,21 +59,30 @@ export async function runExec(options: ExecOptions): Promise<number> {
     if (state === "recovering") say("connection lost; reconnecting…");
     else if (state === "connected") say("reconnected");
   });
-  const tty = process.stdin.isTTY === true && !options.noStdin;
+  // ssh's rule: -t / -T decide; otherwise a PTY only when both ends are a terminal, so
+  // `execbox exec … > out 2> err` at a prompt keeps the streams apart and the bytes unchanged.
+  const tty = options.pty ?? (process.stdin.isTTY === true && process.stdout.isTTY === true && !options.noStdin);
   try {
     const info = await client.call("environment/info");
     const cwd = remoteCwd(options.cwd, info.cwd);
     const env = { ...options.env };
     // A PTY without TERM leaves curses programs guessing; pass ours unless --env set one.
     if (tty && process.env.TERM && env.TERM === undefined) env.TERM = process.env.TERM;
-    const proc = await client.startProcess({
-      argv: options.argv,
-      cwd,
-      env,
-      tty,
-      pipeStdin: !tty && !options.noStdin,
-      envPolicy: { inherit: "all", ignoreDefaultExcludes: false, exclude: [], set: {}, includeOnly: [] },
-    });
+    let proc: RemoteProcess;
+    try {
+      proc = await client.startProcess({
+        argv: options.argv,
+        cwd,
+        env,
+        tty,
+        pipeStdin: !tty && !options.noStdin,
+        envPolicy: { inherit: "all", ignoreDefaultExcludes: false, exclude: [], set: {}, includeOnly: [] },
+      });
+    } catch (e) {
+      const failure = await startFailure(client, e, options.argv[0]!, cwd);
+      say(failure.text);
+      return failure.code;
+    }
     const restore = attachInput(proc, tty, !options.noStdin);
     try {
       for await (const event of proc) {
@@ -87,7 +97,8 @@ export async function runExec(options: ExecOptions): Promise<number> {
     return code;
   } catch (e) {
     say(message(e));
-    return e instanceof UsageError ? e.exitCode : CONNECTION_FAILURE_EXIT;
+    // Past the start, an error means the connection or the session (and so the output) is lost.
+    return e instanceof UsageError ? e.exitCode : ExecExit.transport;
   } finally {
     await client.close();
   }
@@ -106,7 +117,9 @@ function attachInput(
   process.on("SIGINT", onInterrupt);
   process.on("SIGTERM", onTerminate);
   process.on("SIGHUP", onTerminate);
-  if (tty) process.stdin.setRawMode(true);
+  // -t with stdin from a file or pipe: its bytes go to the PTY as they are.
+  const raw = tty && process.stdin.isTTY === true;
+  if (raw) process.stdin.setRawMode(true);
   if (forwardStdin) {
     void (async () => {
       try {
@@ -124,7 +137,7 @@ function attachInput(
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onTerminate);
     process.off("SIGHUP", onTerminate);
-    if (tty) process.stdin.setRawMode(false);
+    if (raw) process.stdin.setRawMode(false);
     process.stdin.pause();
   };
 }

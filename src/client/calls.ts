@@ -4,7 +4,7 @@
  * Calls outlive connections so a read can be re-sent after a reconnect.
  */
 import { type MethodName, Methods, NO_PARAMS } from "../protocol/methods.ts";
-import { ExecboxConnectionError, ExecboxProtocolError, ExecboxRpcError, ExecboxTimeoutError } from "./errors.ts";
+import { ExecboxConnectionError, ExecboxProtocolError, ExecboxTimeoutError, rpcError } from "./errors.ts";
 import type { Channel } from "./transport.ts";
 
 /** A call without an answer after this long rejects with ExecboxTimeoutError. */
@@ -109,14 +109,13 @@ export class PendingCalls {
   }
 
   /** Settles the call a response frame answers; false if no such call waits. */
-  answer(msg: { id?: unknown; result?: unknown; error?: { code?: unknown; message?: unknown } }): boolean {
+  answer(msg: { id?: unknown; result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } }): boolean {
     const call = typeof msg.id === "number" ? this.calls.get(msg.id) : undefined;
     if (!call) return false;
     this.calls.delete(call.id);
     clearTimeout(call.timer);
     if (msg.error !== undefined) {
-      const { code, message } = msg.error ?? {};
-      call.reject(new ExecboxRpcError(typeof code === "number" ? code : 0, String(message ?? "unknown error"), call.method));
+      call.reject(rpcError(call.method, msg.error ?? {}));
       return true;
     }
     const parsed = Methods[call.method].result.safeParse(msg.result);

@@ -38,11 +38,14 @@ export {
 } from "./client.ts";
 export { CALL_TIMEOUT_MS, RETRIED_ON_RECONNECT, SEND_HIGH_WATER_BYTES } from "./calls.ts";
 export {
+  ExecboxAuthError,
   ExecboxConnectionError,
   ExecboxHttpBodyError,
   ExecboxProtocolError,
   ExecboxRpcError,
+  ExecboxSpawnError,
   ExecboxTimeoutError,
+  type SpawnErrorKind,
 } from "./errors.ts";
 export { FILE_BLOCK_BYTES, type RemoteFile, toFileUri } from "./files.ts";
 export type { HttpRequestParams, HttpResult } from "./http.ts";

@@ -6,6 +6,7 @@
  * Node's undici and `ws` honour that; browsers ignore it (and send `Origin`,
  * which execbox refuses anyway), so this client is for servers and CLIs.
  */
+import { ExecboxAuthError, ExecboxConnectionError } from "./errors.ts";
 import type { Channel, ChannelEvents, Connector } from "./transport.ts";
 
 /** The subset of the WHATWG WebSocket this client uses. */
@@ -67,7 +68,7 @@ function openSocket(
     try {
       ws = new Ctor(url, { headers });
     } catch (e) {
-      reject(new Error(`cannot connect to ${url}: ${e instanceof Error ? e.message : String(e)}`));
+      reject(new ExecboxConnectionError(`cannot connect to ${url}: ${e instanceof Error ? e.message : String(e)}`));
       return;
     }
     ws.binaryType = "arraybuffer";
@@ -99,7 +100,7 @@ function openSocket(
     const timer = setTimeout(() => {
       finish("timeout");
       ws.close();
-      reject(new Error(`cannot connect to ${url}: no answer within ${timeoutMs} ms`));
+      reject(new ExecboxConnectionError(`cannot connect to ${url}: no answer within ${timeoutMs} ms`));
     }, timeoutMs);
     ws.onopen = () => {
       clearTimeout(timer);
@@ -117,13 +118,26 @@ function openSocket(
       clearTimeout(timer);
       finish("error");
       const detail = (event as { message?: string; error?: Error }).message ?? (event as { error?: Error }).error?.message;
-      reject(new Error(`cannot connect to ${url}${detail ? `: ${detail}` : ""}`));
+      reject(connectError(url, detail));
     };
     ws.onclose = (event) => {
       clearTimeout(timer);
       closedResolve();
-      if (!opened) reject(new Error(`cannot connect to ${url}: closed with code ${event.code}`));
+      if (!opened) reject(new ExecboxConnectionError(`cannot connect to ${url}: closed with code ${event.code}`));
       finish(`closed with code ${event.code}${event.reason ? ` (${event.reason})` : ""}`);
     };
   });
+}
+
+const REFUSALS = { 401: "401 Unauthorized", 403: "403 Forbidden" } as const;
+
+/**
+ * Why an upgrade failed. The WHATWG API gives no status, only the error's
+ * text: Bun words a refusal `Expected 101 status code: 401`, the `ws` package
+ * `Unexpected server response: 401`. A 401/403 is an ExecboxAuthError.
+ */
+function connectError(url: string, detail: string | undefined): ExecboxConnectionError {
+  const status = Number(/(?:Expected 101 status code|Unexpected server response): (40[13])\b/.exec(detail ?? "")?.[1]);
+  if (status === 401 || status === 403) return new ExecboxAuthError(`cannot connect to ${url}: the executor refused the upgrade (${REFUSALS[status]})`, status, url);
+  return new ExecboxConnectionError(`cannot connect to ${url}${detail ? `: ${detail}` : ""}`);
 }

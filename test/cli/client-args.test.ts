@@ -16,6 +16,11 @@ describe("exec / info arguments", () => {
   test("exec: the first non-flag word starts the command, whose own flags are left alone", () => {
     expect(parseArgs(["exec", "--url", "ws://h:1", "--no-stdin", "grep", "-r", "--", "x"])).toMatchObject({ argv: ["grep", "-r", "--", "x"], noStdin: true });
   });
+  test("exec: -t forces a PTY, -T refuses one, the last one wins; absent, the terminal decides", () => {
+    const pty = (...flags: string[]) => (parseArgs(["exec", "--url", "ws://h:1", ...flags, "--", "ls"]) as { pty?: boolean }).pty;
+    expect([pty(), pty("-t"), pty("-T"), pty("-t", "-T"), pty("-T", "-t")]).toEqual([undefined, true, false, false, true]);
+    expect(() => parseArgs(["info", "--url", "ws://h:1", "-t"])).toThrow(expect.objectContaining({ exitCode: 2 }));
+  });
   test("info takes --url and --token-file only", () => {
     expect(parseArgs(["info", "--url=wss://h/x"])).toEqual({ command: "info", url: "wss://h/x" });
     expect(() => parseArgs(["info", "--url", "ws://h:1", "--cwd", "/"])).toThrow(expect.objectContaining({ exitCode: 2 }));

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { CLI_DEADLINE_MS as DEADLINE_MS, runCli } from "../helpers/cli.ts";
+import { closedPortUrl } from "../helpers/closed-port.ts";
 import { type RunningServer, execboxCommand, startServer, tempDir } from "../helpers/server.ts";
 import { PROTOCOL_VERSION } from "../../src/version.ts";
 
@@ -24,20 +26,7 @@ afterAll(async () => {
   dir[Symbol.dispose]();
 });
 
-const DEADLINE_MS = 20_000;
-
-/** Runs the CLI to completion (killed at the deadline) with optional stdin bytes. */
-async function cli(args: string[], stdin?: Uint8Array | string) {
-  const proc = Bun.spawn([...execboxCommand(), ...args], { stdin: stdin === undefined ? "ignore" : "pipe", stdout: "pipe", stderr: "pipe" });
-  if (stdin !== undefined) {
-    proc.stdin!.write(stdin);
-    await proc.stdin!.flush();
-  }
-  const timer = setTimeout(() => proc.kill("SIGKILL"), DEADLINE_MS);
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  clearTimeout(timer);
-  return { stdout, stderr, code };
-}
+const cli = runCli;
 
 describe("execbox exec", () => {
   test("stdout and stderr go to the matching local streams; the exit code is the remote one", async () => {
@@ -85,9 +74,10 @@ describe("execbox exec", () => {
   });
 
   test("an unreachable executor exits 255; usage mistakes exit 2", async () => {
-    const down = await cli(["exec", "--url", "ws://127.0.0.1:1", "--", "true"]);
+    const url = closedPortUrl();
+    const down = await cli(["exec", "--url", url, "--", "true"]);
     expect(down.code).toBe(255);
-    expect(down.stderr).toStartWith("execbox: cannot connect to ws://127.0.0.1:1");
+    expect(down.stderr).toStartWith(`execbox: cannot connect to ${url}`);
     expect((await cli(["exec", "--", "true"])).code).toBe(2);
     expect((await cli(["exec", "--url", server.url])).code).toBe(2);
     expect((await cli(["exec", "--url", server.url, "--env", "NOVALUE", "--", "true"])).code).toBe(2);
