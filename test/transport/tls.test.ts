@@ -169,6 +169,18 @@ describe("--listen wss://", () => {
     }
   });
 
+  test("execbox exec --url wss://… --ca-file runs a command; without the CA it cannot connect (exit 255)", async () => {
+    using dir = tempDir();
+    await using server = await startWss(install(dir.path, first));
+    const exec = ["exec", "--url", server.url, "--no-stdin"];
+    expect(await run([...exec, "--ca-file", first.caFile, "--", "sh", "-c", "echo over-wss; exit 3"])).toEqual({ code: 3, stderr: "", stdout: "over-wss\n" });
+    const untrusted = await run([...exec, "--", "true"]);
+    expect([untrusted.code, untrusted.stdout]).toEqual([255, ""]);
+    expect(untrusted.stderr).toContain(`cannot connect to ${server.url}: WebSocket connection to '${server.url}/' failed: TLS handshake failed: unable to verify the first certificate\n`);
+    const plain = await run(["exec", "--url", "ws://127.0.0.1:1", "--ca-file", first.caFile, "--", "true"]);
+    expect(plain).toEqual({ code: 1, stderr: "Error: `--ca-file` requires a `wss://` --url\n", stdout: "" });
+  });
+
   test(
     "a client that never starts the TLS handshake is dropped after HTTP_HEAD_TIMEOUT_MS",
     async () => {
