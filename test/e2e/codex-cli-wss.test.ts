@@ -80,7 +80,7 @@ for (const version of REFERENCE_VERSIONS) {
       "without SSL_CERT_FILE (CODEX_CA_CERTIFICATE does not reach the exec-server client) or with a wrong token the CLI has no usable environment",
       async () => {
         using tmp = tempDir("execbox-codex-wss-");
-        for (const cliEnv of [{}, { CODEX_CA_CERTIFICATE: ca.caFile }]) {
+        for (const cliEnv of [{}, { CODEX_CA_CERTIFICATE: ca.caFile }] as Record<string, string>[]) {
           const { run, output, diag } = await session(codex.path, tmp.path, cliEnv);
           expect(run.exitCode, diag).toBe(0);
           expect(output, diag).toBe(UNUSABLE);
