@@ -181,6 +181,30 @@ describe("--listen wss://", () => {
     expect(plain).toEqual({ code: 1, stderr: "Error: `--ca-file` requires a `wss://` --url\n", stdout: "" });
   });
 
+  test("escape: a sandboxed read of the TLS key is denied (bwrap masks it like the token files)", async () => {
+    using dir = tempDir();
+    const files = install(dir.path, first);
+    await using server = await startWss(files, ["--sandbox-backend", "bwrap"]);
+    const client = await connectWebSocket(server.url, { tls: { ca: first.ca } });
+    try {
+      const sandbox = {
+        permissions: {
+          type: "managed",
+          file_system: { type: "restricted", entries: [{ path: { type: "special", value: { kind: "root" } }, access: "read" }] },
+          network: "restricted",
+        },
+        cwd: dir.uri,
+        workspaceRoots: [dir.uri],
+        windowsSandboxLevel: "disabled",
+      };
+      const read = (path: string) => client.call("fs/readFile", { path: `file://${path}`, sandbox } as never).then(() => "read", (e: Error & { code?: number }) => `${e.code} ${e.message}`);
+      expect(await read(files.key)).toBe("-32600 Permission denied (os error 13)");
+      expect(await read(files.cert)).toBe("read");
+    } finally {
+      await client.close();
+    }
+  });
+
   test(
     "a client that never starts the TLS handshake is dropped after HTTP_HEAD_TIMEOUT_MS",
     async () => {
