@@ -43,7 +43,7 @@ export function loadTls(files: TlsFiles): TlsMaterial {
   try {
     privateKey = createPrivateKey(key);
   } catch {
-    throw new UsageError(`TLS key ${files.keyFile} holds no PEM private key`);
+    throw new UsageError(`TLS key ${files.keyFile} holds no unencrypted PEM private key`);
   }
   if (!x509.checkPrivateKey(privateKey)) {
     throw new UsageError(`TLS key ${files.keyFile} does not belong to the certificate in ${files.certFile}`);
@@ -71,14 +71,21 @@ export function tlsSecretPaths(files: TlsFiles | undefined): string[] {
  */
 export function reloadOnSighup(files: TlsFiles, apply: (material: TlsMaterial) => void): () => void {
   const onHup = () => {
+    let material: TlsMaterial;
     try {
-      const material = loadTls(files);
-      apply(material);
-      console.error(`execbox: reloaded TLS certificate ${files.certFile} (sha256 ${material.fingerprint})`);
+      material = loadTls(files);
     } catch (e) {
-      const why = e instanceof UsageError ? e.message : osErrorText(e);
-      console.error(`execbox: TLS reload failed, still serving the previous certificate: ${why}`);
+      console.error(`execbox: TLS reload failed, still serving the previous certificate: ${(e as Error).message}`);
+      return;
     }
+    try {
+      apply(material);
+    } catch (e) {
+      // Binding the port again failed (something took it in between); the message says what is served now.
+      console.error(`execbox: TLS reload failed: ${(e as Error).message}`);
+      return;
+    }
+    console.error(`execbox: reloaded TLS certificate ${files.certFile} (sha256 ${material.fingerprint})`);
   };
   process.on("SIGHUP", onHup);
   return () => process.off("SIGHUP", onHup);

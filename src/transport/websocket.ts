@@ -10,6 +10,7 @@
 import type { Socket, TCPSocketListener } from "bun";
 import type { Connection } from "../server/connection.ts";
 import type { ExecServer } from "../server/exec-server.ts";
+import { osErrorText } from "../protocol/errors.ts";
 import { MAX_INCOMING_MESSAGE_BYTES, MAX_WS_CONNECTIONS, WS_IDLE_TIMEOUT_SECONDS } from "../server/limits.ts";
 import { type HttpReply, type RequestHead, acceptKey, formatReply, parseRequestHead } from "./http1.ts";
 import { PendingUpgrades } from "./upgrade-gate.ts";
@@ -187,8 +188,13 @@ export function listenWebSocket(
         listener = bind(at, next);
         keys = next;
       } catch (e) {
-        listener = bind(at, keys);
-        throw e;
+        const why = `cannot listen again on port ${at}: ${osErrorText(e)}`;
+        try {
+          listener = bind(at, keys);
+        } catch {
+          throw new Error(`${why}; no longer listening`);
+        }
+        throw new Error(`${why}; still serving the previous certificate`);
       }
     },
     stop: async () => {

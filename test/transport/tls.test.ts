@@ -158,7 +158,7 @@ describe("--listen wss://", () => {
       [["--tls-key", files.key], "`--tls-cert` and `--tls-key` require `--listen wss://IP:PORT`"],
       [["--listen", "wss://127.0.0.1:0", "--tls-cert", missing, "--tls-key", files.key], `cannot read TLS certificate ${missing}: No such file or directory (os error 2)`],
       [["--listen", "wss://127.0.0.1:0", "--tls-cert", files.key, "--tls-key", files.key], `TLS certificate ${files.key} holds no PEM certificate`],
-      [["--listen", "wss://127.0.0.1:0", "--tls-cert", files.cert, "--tls-key", files.cert], `TLS key ${files.cert} holds no PEM private key`],
+      [["--listen", "wss://127.0.0.1:0", "--tls-cert", files.cert, "--tls-key", files.cert], `TLS key ${files.cert} holds no unencrypted PEM private key`],
       [
         ["--listen", "wss://127.0.0.1:0", "--tls-cert", files.cert, "--tls-key", join(dir.path, "other.key")],
         `TLS key ${join(dir.path, "other.key")} does not belong to the certificate in ${files.cert}`,
