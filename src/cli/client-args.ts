@@ -73,7 +73,7 @@ export const CLIENT_HELP = `Client commands (drive a remote executor):
                                  Run a command on the executor with this terminal attached;
                                  exits with the command's exit code
     --token-file <PATH>          bearer token for --ws-auth executors (trimmed)
-    --ca-file <PEM_FILE>         trust this CA for a wss:// URL (instead of the system's)
+    --ca-file <PEM_FILE>         CA certificate(s) to trust for a wss:// URL (a private CA)
     --cwd <DIR>                  remote working directory (absolute, or relative to the
                                  executor's) [default: the executor's cwd]
     --env <KEY=VALUE>            set a variable (repeatable); the rest of the environment

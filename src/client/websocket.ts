@@ -35,7 +35,7 @@ export type WebSocketOptions = {
   /** How long one connection attempt may take. */
   connectTimeoutMs?: number;
   /**
-   * `wss://` only: trust these PEM CA certificates (instead of the system's), e.g. a private CA that
+   * `wss://` only: trust these PEM CA certificates, e.g. a private CA that
    * signed the executor's `--tls-cert`. Passed to the constructor as `{ tls: { ca } }`, which Bun's
    * WebSocket honours; elsewhere pass a `WebSocket` constructor that applies it.
    */
