@@ -38,8 +38,9 @@ export type WebSocketListener = {
    * Serves new handshakes with `keys` (wss only). Bun's `reload` keeps the
    * first certificate (probed on Bun 1.4.5, `Bun.listen` and `Bun.serve`
    * alike), so the listening socket is replaced on the same port: open
-   * connections stay, as they belong to no listener once accepted. Throws
-   * (still serving the old keys) when the port cannot be bound again.
+   * connections stay, as they belong to no listener once accepted. When the
+   * port cannot be bound again, throws, saying whether the old keys are
+   * still served (bound back) or nothing listens any more.
    */
   setTls(keys: TlsKeys): void;
 };
