@@ -14,6 +14,7 @@ import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
 import { CLIENT_HELP, type ExecOptions, type InfoOptions, parseClientArgs } from "./client-args.ts";
 import { DEFAULT_LISTEN, type ListenTarget, UsageError, parseListen } from "./listen.ts";
 import { takeReferenceFlag } from "./reference-flags.ts";
+import { type TlsFiles, tlsFilesFor } from "./tls-flags.ts";
 import { RemoteArgs, type RemoteOptions } from "./remote-args.ts";
 
 export type ServeOptions = {
@@ -34,6 +35,8 @@ export type ServeOptions = {
   auth: AuthFlags;
   /** Required to listen beyond loopback without `--ws-auth`. */
   allowUnauthenticated: boolean;
+  /** `--tls-cert` / `--tls-key`: present exactly when listening on `wss://`. */
+  tls?: TlsFiles;
 };
 export type Command =
   | ServeOptions
@@ -60,6 +63,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   let sandboxBackend: SandboxBackend = "auto";
   const auth: AuthFlags = {};
   let allowUnauthenticated = false;
+  const tlsFlags: { "--tls-cert"?: string; "--tls-key"?: string } = {};
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = splitFlag(args[i]!);
     const value = () => {
@@ -131,6 +135,10 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
       case "--allow-unauthenticated":
         allowUnauthenticated = true;
         break;
+      case "--tls-cert":
+      case "--tls-key":
+        tlsFlags[flag] = value();
+        break;
       default:
         if (remoteArgs.take(flag, inline, value) || takeReferenceFlag(flag, inline, value)) break;
         throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
@@ -138,9 +146,11 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   }
   remoteArgs.takeEnv(env);
   const { remote, exitOnStdinClose } = remoteArgs.finish();
+  const target = remote && listen === undefined ? undefined : parseListen(listen ?? DEFAULT_LISTEN);
+  const tls = tlsFilesFor(target, tlsFlags["--tls-cert"], tlsFlags["--tls-key"]);
   return {
     command: "serve",
-    listen: remote && listen === undefined ? undefined : parseListen(listen ?? DEFAULT_LISTEN),
+    listen: target,
     remote,
     exitOnStdinClose,
     concurrentRequests,
@@ -152,6 +162,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     sandboxBackend,
     auth,
     allowUnauthenticated,
+    ...(tls ? { tls } : {}),
   };
 }
 
@@ -183,8 +194,11 @@ Usage: execbox [exec-server] [OPTIONS]
                                    and whether the environment registry answers
 
 Options:
-  --listen <URL>                 ws://IP:PORT or stdio [default: ${DEFAULT_LISTEN}]
+  --listen <URL>                 ws://IP:PORT, wss://IP:PORT or stdio [default: ${DEFAULT_LISTEN}]
                                  The bound URL is printed as the first line on stdout.
+  --tls-cert <PEM_FILE>, --tls-key <PEM_FILE>
+                                 certificate (chain) and key for wss:// (both required);
+                                 SIGHUP re-reads them for new connections
   --concurrent-requests <COUNT>  Requests processed at once per connection [default: 1]
   --detached-session-ttl-ms <MS> How long a disconnected session's processes wait
                                  to be resumed [default: ${DETACHED_SESSION_TTL_MS}]

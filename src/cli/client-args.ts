@@ -5,7 +5,8 @@
  */
 import { UsageError } from "./listen.ts";
 
-type Connection = { url: string; tokenFile?: string };
+/** `caFile`: PEM CA certificate(s) to trust for a `wss://` URL. */
+type Connection = { url: string; tokenFile?: string; caFile?: string };
 export type ExecOptions = Connection & {
   command: "exec";
   argv: string[];
@@ -22,6 +23,7 @@ export type InfoOptions = Connection & { command: "info" };
 export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptions | InfoOptions | { command: "help" } {
   let url: string | undefined;
   let tokenFile: string | undefined;
+  let caFile: string | undefined;
   let cwd: string | undefined;
   const env: Record<string, string> = {};
   let noStdin = false;
@@ -46,6 +48,7 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
     if (flag === "-h" || flag === "--help") return { command: "help" };
     if (flag === "--url") url = value();
     else if (flag === "--token-file") tokenFile = value();
+    else if (flag === "--ca-file") caFile = value();
     else if (sub === "exec" && flag === "--cwd") cwd = value();
     else if (sub === "exec" && flag === "--no-stdin") noStdin = true;
     else if (sub === "exec" && (flag === "-t" || flag === "-T")) pty = flag === "-t";
@@ -58,7 +61,8 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
   }
   if (url === undefined) throw new UsageError(`the following required arguments were not provided: --url <URL>`, 2);
   if (!/^wss?:\/\//.test(url)) throw new UsageError(`invalid --url \`${url}\`; expected \`ws://HOST:PORT\` or \`wss://…\``);
-  const connection = tokenFile === undefined ? { url } : { url, tokenFile };
+  if (caFile !== undefined && !url.startsWith("wss://")) throw new UsageError("`--ca-file` requires a `wss://` --url");
+  const connection = { url, ...(tokenFile === undefined ? {} : { tokenFile }), ...(caFile === undefined ? {} : { caFile }) };
   if (sub === "info") {
     if (i < args.length) throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
     return { command: "info", ...connection };
@@ -73,6 +77,7 @@ export const CLIENT_HELP = `Client commands (drive a remote executor):
                                  Run a command on the executor with this terminal attached;
                                  exits with the command's exit code
     --token-file <PATH>          bearer token for --ws-auth executors (trimmed)
+    --ca-file <PEM_FILE>         CA certificate(s) to trust for a wss:// URL (a private CA)
     --cwd <DIR>                  remote working directory (absolute, or relative to the
                                  executor's) [default: the executor's cwd]
     --env <KEY=VALUE>            set a variable (repeatable); the rest of the environment
@@ -89,6 +94,6 @@ export const CLIENT_HELP = `Client commands (drive a remote executor):
                                  EOF: the protocol cannot close it) and Ctrl-C interrupts it.
                                  Exit: the command's code; 127 not found, 126 not executable,
                                  125 bad --cwd or start refused, 255 connection failed or lost.
-  execbox info --url <URL> [--token-file <PATH>]
+  execbox info --url <URL> [--token-file <PATH>] [--ca-file <PEM_FILE>]
                                  Print the executor's environment/info as JSON
 `;

@@ -4,6 +4,7 @@
  * attached and exits with its exit code; exec-failure.ts has the codes for
  * a command that never ran (127, 126, 125) and for the transport (255).
  */
+import { readFileSync } from "node:fs";
 import { posix } from "node:path";
 import type { Writable } from "node:stream";
 import { type ExecboxClient, ExecboxAuthError, type RemoteProcess, connectWebSocket } from "../client/index.ts";
@@ -12,6 +13,7 @@ import type { ExecOptions, InfoOptions } from "./client-args.ts";
 import { readSecretFile } from "./auth-flags.ts";
 import { ExecExit, authFailureText, startFailure } from "./exec-failure.ts";
 import { UsageError } from "./listen.ts";
+import { osErrorText } from "../protocol/errors.ts";
 
 /** Exit code when the connection fails or is lost for good (ssh's convention). */
 export const CONNECTION_FAILURE_EXIT = ExecExit.transport;
@@ -23,7 +25,16 @@ async function connect(options: ExecOptions | InfoOptions, clientName: string): 
   let token: string | undefined;
   // Held to the executor's rule for its own secret files: a token others can read is refused.
   if (options.tokenFile !== undefined) token = readSecretFile(options.tokenFile, "--token-file").toString("utf8");
-  return connectWebSocket(options.url, { clientName, ...(token === undefined ? {} : { token }) });
+  const tls = options.caFile === undefined ? undefined : { ca: readCaFile(options.caFile) };
+  return connectWebSocket(options.url, { clientName, ...(token === undefined ? {} : { token }), ...(tls ? { tls } : {}) });
+}
+
+function readCaFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read --ca-file ${path}: ${osErrorText(e)}`);
+  }
 }
 
 /** Connects, or reports why not on stderr and returns undefined (usage errors still throw). */

@@ -1,4 +1,4 @@
-/** `--listen` values: `ws://IP:PORT` (IP literal only) or `stdio` / `stdio://`. */
+/** `--listen` values: `ws://IP:PORT`, `wss://IP:PORT` (IP literal only) or `stdio` / `stdio://`. */
 /** IP literal checks without loading node:net (which costs startup time). */
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 function isIP(host: string): boolean {
@@ -11,7 +11,8 @@ function isIP(host: string): boolean {
   }
 }
 
-export type ListenTarget = { kind: "stdio" } | { kind: "ws"; host: string; port: number };
+/** `wss` is `ws` over TLS (with `--tls-cert` and `--tls-key`). */
+export type ListenTarget = { kind: "stdio" } | { kind: "ws" | "wss"; host: string; port: number };
 
 export const DEFAULT_LISTEN = "ws://127.0.0.1:0";
 
@@ -27,14 +28,15 @@ export class UsageError extends Error {
 
 export function parseListen(url: string): ListenTarget {
   if (url === "stdio" || url === "stdio://") return { kind: "stdio" };
-  if (!url.startsWith("ws://")) throw new UsageError(`unsupported --listen URL \`${url}\`; expected \`ws://IP:PORT\` or \`stdio\``);
-  const invalid = () => new UsageError(`invalid websocket --listen URL \`${url}\`; expected \`ws://IP:PORT\``);
-  const m = /^ws:\/\/(\[[^\]]+\]|[^:/[\]]+):(\d{1,5})$/.exec(url);
+  const kind = url.startsWith("ws://") ? "ws" : url.startsWith("wss://") ? "wss" : undefined;
+  if (!kind) throw new UsageError(`unsupported --listen URL \`${url}\`; expected \`ws://IP:PORT\`, \`wss://IP:PORT\` or \`stdio\``);
+  const invalid = () => new UsageError(`invalid websocket --listen URL \`${url}\`; expected \`${kind}://IP:PORT\``);
+  const m = /^wss?:\/\/(\[[^\]]+\]|[^:/[\]]+):(\d{1,5})$/.exec(url);
   if (!m) throw invalid();
   const host = m[1]!.startsWith("[") ? m[1]!.slice(1, -1) : m[1]!;
   const port = Number(m[2]);
   if (!isIP(host) || (m[1]!.startsWith("[") !== host.includes(":")) || port > 65535) throw invalid();
-  return { kind: "ws", host, port };
+  return { kind, host, port };
 }
 
 /** True for addresses only this machine can reach. */

@@ -10,6 +10,7 @@ import { checkAuthorization, refusalText } from "../server/auth.ts";
 import { authConfigFrom, secretPathsOf } from "./auth-flags.ts";
 import { UsageError, isLoopback } from "./listen.ts";
 import { releaseStartupCode } from "./release-startup-code.ts";
+import { loadTls, reloadOnSighup, tlsSecretPaths } from "./tls-flags.ts";
 import { type Endpoint, type PeerVerdict, classifyPeer, noteListener } from "../sandbox/peer-guard.ts";
 import type { HttpReply } from "../transport/http1.ts";
 import { makeExecutorUndumpable } from "../sandbox/undumpable.ts";
@@ -18,6 +19,8 @@ export async function serve(options: ServeOptions): Promise<number> {
   if (options.remote) await checkRemote(options.remote, options.listen);
   const listenTarget = options.listen;
   const auth = authConfigFrom(options.auth);
+  // Before anything starts: a bad certificate or key is one line naming the file.
+  const tls = options.tls ? loadTls(options.tls) : undefined;
   // Before anything runs: commands must not read the executor's memory or environment through /proc.
   makeExecutorUndumpable();
   const exec = new ExecServer({
@@ -28,7 +31,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     maxProcesses: options.maxProcesses,
     maxSessions: options.maxSessions,
     sandboxBackend: options.sandboxBackend,
-    secretPaths: secretPathsOf(options.auth),
+    secretPaths: [...secretPathsOf(options.auth), ...tlsSecretPaths(options.tls)],
   });
   const shutdown = async () => {
     await Promise.race([exec.shutdown(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
@@ -61,7 +64,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       `refusing to listen on non-loopback address ${host} without --ws-auth; pass --allow-unauthenticated to accept anyone who can reach it`,
     );
   }
-  const listener = listenOrExplain(host, port, () => listenWebSocket(
+  const listener = listenOrExplain(listenTarget.kind, host, port, () => listenWebSocket(
     exec,
     host,
     port,
@@ -77,7 +80,9 @@ export async function serve(options: ServeOptions): Promise<number> {
       const verdict = classifyPeer(local, remote);
       return verdict instanceof Promise ? verdict.then((v) => peerReply(v, remote)) : peerReply(verdict, remote);
     },
+    tls,
   ));
+  const stopReloading = options.tls ? reloadOnSighup(options.tls, (keys) => listener.setTls(keys)) : () => {};
   noteListener(Number(new URL(listener.url).port), auth !== undefined);
   await Bun.write(Bun.stdout, `${listener.url}\n`);
   // After the URL, so whoever waits for it does not wait for this too.
@@ -88,6 +93,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   try {
     await untilSignal(remote);
   } finally {
+    stopReloading();
     await remote?.stop();
     await Promise.race([listener.stop(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
     await shutdown();
@@ -179,11 +185,11 @@ function plainReply(status: number, body: string): HttpReply {
  * not have) becomes one line naming the URL and the OS's reason, exit 1, as
  * the reference reports it, instead of the runtime's dump of bundled source.
  */
-function listenOrExplain<T>(host: string, port: number, listen: () => T): T {
+function listenOrExplain<T>(scheme: "ws" | "wss", host: string, port: number, listen: () => T): T {
   try {
     return listen();
   } catch (e) {
     const shown = host.includes(":") ? `[${host}]` : host;
-    throw new UsageError(`cannot listen on ws://${shown}:${port}: ${osErrorText(e)}`);
+    throw new UsageError(`cannot listen on ${scheme}://${shown}:${port}: ${osErrorText(e)}`);
   }
 }

@@ -21,7 +21,10 @@ export interface WebSocketLike {
 }
 
 /** `globalThis.WebSocket`, or e.g. `import { WebSocket } from "ws"` on Node 20. */
-export type WebSocketConstructor = new (url: string, options: { headers: Record<string, string> }) => WebSocketLike;
+export type WebSocketConstructor = new (
+  url: string,
+  options: { headers: Record<string, string>; tls?: { ca: string | string[] } },
+) => WebSocketLike;
 
 export type WebSocketOptions = {
   /** Sent as `Authorization: Bearer <token>` on the upgrade (`--ws-auth` executors). */
@@ -32,6 +35,12 @@ export type WebSocketOptions = {
   WebSocket?: WebSocketConstructor;
   /** How long one connection attempt may take. */
   connectTimeoutMs?: number;
+  /**
+   * `wss://` only: trust these PEM CA certificates, e.g. a private CA that
+   * signed the executor's `--tls-cert`. Passed to the constructor as `{ tls: { ca } }`, which Bun's
+   * WebSocket honours; elsewhere pass a `WebSocket` constructor that applies it.
+   */
+  tls?: { ca: string | string[] };
 };
 
 /** One attempt to open a WebSocket gives up after this long. */
@@ -52,21 +61,21 @@ export function webSocketConnector(url: string, options: WebSocketOptions = {}):
   return {
     target: url,
     resumable: true,
-    open: (events) => openSocket(Ctor as WebSocketConstructor, url, headers, timeoutMs, events),
+    open: (events) => openSocket(Ctor as WebSocketConstructor, url, { headers, ...(options.tls ? { tls: options.tls } : {}) }, timeoutMs, events),
   };
 }
 
 function openSocket(
   Ctor: WebSocketConstructor,
   url: string,
-  headers: Record<string, string>,
+  init: ConstructorParameters<WebSocketConstructor>[1],
   timeoutMs: number,
   events: ChannelEvents,
 ): Promise<Channel> {
   return new Promise((resolve, reject) => {
     let ws: WebSocketLike;
     try {
-      ws = new Ctor(url, { headers });
+      ws = new Ctor(url, init);
     } catch (e) {
       reject(new ExecboxConnectionError(`cannot connect to ${url}: ${e instanceof Error ? e.message : String(e)}`));
       return;

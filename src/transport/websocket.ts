@@ -10,6 +10,7 @@
 import type { Socket, TCPSocketListener } from "bun";
 import type { Connection } from "../server/connection.ts";
 import type { ExecServer } from "../server/exec-server.ts";
+import { osErrorText } from "../protocol/errors.ts";
 import { MAX_INCOMING_MESSAGE_BYTES, MAX_WS_CONNECTIONS, WS_IDLE_TIMEOUT_SECONDS } from "../server/limits.ts";
 import { type HttpReply, type RequestHead, acceptKey, formatReply, parseRequestHead } from "./http1.ts";
 import { PendingUpgrades } from "./upgrade-gate.ts";
@@ -27,7 +28,22 @@ export type PeerGuard = (
   remote: { address: string; port: number },
 ) => HttpReply | undefined | Promise<HttpReply | undefined>;
 
-export type WebSocketListener = { url: string; stop(): Promise<void> };
+/** PEM certificate (chain) and private key for `wss://`. */
+export type TlsKeys = { cert: string; key: string };
+
+export type WebSocketListener = {
+  url: string;
+  stop(): Promise<void>;
+  /**
+   * Serves new handshakes with `keys` (wss only). Bun's `reload` keeps the
+   * first certificate (probed on Bun 1.4.5, `Bun.listen` and `Bun.serve`
+   * alike), so the listening socket is replaced on the same port: open
+   * connections stay, as they belong to no listener once accepted. When the
+   * port cannot be bound again, throws, saying whether the old keys are
+   * still served (bound back) or nothing listens any more.
+   */
+  setTls(keys: TlsKeys): void;
+};
 
 /** A client that has not finished its request head by then is dropped (slow-loris guard). */
 export const HTTP_HEAD_TIMEOUT_MS = 10_000;
@@ -54,6 +70,7 @@ export function listenWebSocket(
   port: number,
   guard: UpgradeGuard = () => undefined,
   peerGuard: PeerGuard = () => undefined,
+  tls?: TlsKeys,
 ): WebSocketListener {
   const peers = new Set<WebSocketPeer>();
   const sockets = new Set<Socket<SocketState>>();
@@ -106,49 +123,51 @@ export function listenWebSocket(
     upgrade(socket, parsed.head, bytes.subarray(parsed.end));
   };
 
-  const listener: TCPSocketListener<SocketState> = Bun.listen<SocketState>({
-    hostname: host,
-    port,
-    socket: {
-      open(socket) {
-        const ip = socket.remoteAddress;
-        const peer = ip.includes(":") ? `[${ip}]:${socket.remotePort}` : `${ip}:${socket.remotePort}`;
-        const timer = setTimeout(() => socket.terminate(), HTTP_HEAD_TIMEOUT_MS);
-        socket.data = { peer, head: Buffer.alloc(0), ws: null, timer, checking: false, closed: false };
-        socket.setNoDelay(true);
-        sockets.add(socket);
-        for (const old of pending.admit(socket, ip)) old.terminate();
-        const verdict = peerGuard({ address: socket.localAddress, port: socket.localPort }, { address: ip, port: socket.remotePort });
-        if (!(verdict instanceof Promise)) return applyVerdict(socket, verdict);
-        socket.data.checking = true;
-        socket.pause();
-        void verdict.then((v) => applyVerdict(socket, v));
-      },
-      data(socket, data) {
-        const state = socket.data;
-        if (state.ws) return state.ws.received(data);
-        if (state.head === null) return; // answered; the rest is ignored until the socket closes
-        state.head = state.head.byteLength === 0 ? Buffer.from(data) : Buffer.concat([state.head, data]);
-        if (!state.checking) onHead(socket, state.head);
-      },
-      drain(socket) {
-        socket.data.ws?.drained();
-      },
-      close(socket) {
-        socket.data.closed = true;
-        sockets.delete(socket);
-        pending.done(socket);
-        clearTimeout(socket.data.timer ?? undefined);
-        const ws = socket.data.ws;
-        if (!ws) return;
-        peers.delete(ws);
-        ws.closed();
-      },
-      error(socket) {
-        socket.terminate();
-      },
+  const handlers: Bun.SocketHandler<SocketState> = {
+    open(socket) {
+      const ip = socket.remoteAddress;
+      const peer = ip.includes(":") ? `[${ip}]:${socket.remotePort}` : `${ip}:${socket.remotePort}`;
+      const timer = setTimeout(() => socket.terminate(), HTTP_HEAD_TIMEOUT_MS);
+      socket.data = { peer, head: Buffer.alloc(0), ws: null, timer, checking: false, closed: false };
+      socket.setNoDelay(true);
+      sockets.add(socket);
+      for (const old of pending.admit(socket, ip)) old.terminate();
+      const verdict = peerGuard({ address: socket.localAddress, port: socket.localPort }, { address: ip, port: socket.remotePort });
+      if (!(verdict instanceof Promise)) return applyVerdict(socket, verdict);
+      socket.data.checking = true;
+      socket.pause();
+      void verdict.then((v) => applyVerdict(socket, v));
     },
-  });
+    data(socket, data) {
+      const state = socket.data;
+      if (state.ws) return state.ws.received(data);
+      if (state.head === null) return; // answered; the rest is ignored until the socket closes
+      state.head = state.head.byteLength === 0 ? Buffer.from(data) : Buffer.concat([state.head, data]);
+      if (!state.checking) onHead(socket, state.head);
+    },
+    drain(socket) {
+      socket.data.ws?.drained();
+    },
+    close(socket) {
+      socket.data.closed = true;
+      sockets.delete(socket);
+      pending.done(socket);
+      clearTimeout(socket.data.timer ?? undefined);
+      const ws = socket.data.ws;
+      if (!ws) return;
+      peers.delete(ws);
+      ws.closed();
+    },
+    error(socket) {
+      socket.terminate();
+    },
+    // Present so that `open` runs at accept, not after the TLS handshake: the head timer then also
+    // bounds a client that never completes the handshake. A failed handshake closes the socket itself.
+    ...(tls ? { handshake() {} } : {}),
+  };
+  const bind = (at: number, keys: TlsKeys | undefined): TCPSocketListener<SocketState> =>
+    Bun.listen<SocketState>({ hostname: host, port: at, socket: handlers, ...(keys ? { tls: keys } : {}) });
+  let listener = bind(port, tls);
 
   const idleCheck = setInterval(() => {
     const now = Date.now();
@@ -157,8 +176,28 @@ export function listenWebSocket(
   idleCheck.unref();
 
   const shownHost = host.includes(":") ? `[${host}]` : host;
+  let keys = tls;
   return {
-    url: `ws://${shownHost}:${listener.port}`,
+    url: `${tls ? "wss" : "ws"}://${shownHost}:${listener.port}`,
+    setTls(next) {
+      if (!keys) throw new Error("not a wss listener");
+      const at = listener.port;
+      // Closed first: the port cannot be bound twice. Nothing runs in between, so only a
+      // connection the kernel queued but we had not yet accepted is reset.
+      listener.stop(false);
+      try {
+        listener = bind(at, next);
+        keys = next;
+      } catch (e) {
+        const why = `cannot listen again on port ${at}: ${osErrorText(e)}`;
+        try {
+          listener = bind(at, keys);
+        } catch {
+          throw new Error(`${why}; no longer listening`);
+        }
+        throw new Error(`${why}; still serving the previous certificate`);
+      }
+    },
     stop: async () => {
       clearInterval(idleCheck);
       listener.stop(true);

@@ -63,6 +63,7 @@ describe("--listen", () => {
     expect(parseListen("stdio://")).toEqual({ kind: "stdio" });
     expect(parseListen("ws://0.0.0.0:80")).toEqual({ kind: "ws", host: "0.0.0.0", port: 80 });
     expect(parseListen("ws://[::1]:0")).toEqual({ kind: "ws", host: "::1", port: 0 });
+    expect(parseListen("wss://[::1]:443")).toEqual({ kind: "wss", host: "::1", port: 443 });
   });
   test("rejects host names, paths and out-of-range ports", () => {
     for (const url of ["ws://localhost:0", "ws://127.0.0.1:0/", "ws://127.0.0.1:70000", "ws://::1:0"]) {

@@ -54,9 +54,10 @@ describe("CLI", () => {
     expect(h.stdout).toContain("--listen <URL>");
   });
 
-  test("invalid --listen values are refused with the reference's texts", async () => {
+  test("invalid --listen values are refused with the reference's texts (wss:// added)", async () => {
     const cases: [string, string][] = [
-      ["wss://127.0.0.1:0", "Error: unsupported --listen URL `wss://127.0.0.1:0`; expected `ws://IP:PORT` or `stdio`\n"],
+      ["http://127.0.0.1:0", "Error: unsupported --listen URL `http://127.0.0.1:0`; expected `ws://IP:PORT`, `wss://IP:PORT` or `stdio`\n"],
+      ["wss://127.0.0.1", "Error: invalid websocket --listen URL `wss://127.0.0.1`; expected `wss://IP:PORT`\n"],
       ["ws://localhost:0", "Error: invalid websocket --listen URL `ws://localhost:0`; expected `ws://IP:PORT`\n"],
       ["ws://127.0.0.1:0/x", "Error: invalid websocket --listen URL `ws://127.0.0.1:0/x`; expected `ws://IP:PORT`\n"],
       ["ws://127.0.0.1", "Error: invalid websocket --listen URL `ws://127.0.0.1`; expected `ws://IP:PORT`\n"],

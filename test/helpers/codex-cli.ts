@@ -186,6 +186,17 @@ enabled = false
   writeFileSync(join(codexHome, "config.toml"), config);
 }
 
+/**
+ * `$CODEX_HOME/environments.toml` with one remote environment, the default, and no local one
+ * (it wins over CODEX_EXEC_SERVER_URL). `auth_bearer_token` is sent as `Authorization: Bearer …`
+ * on the upgrade (probed: a wrong one gets execbox's 401).
+ */
+export function writeEnvironmentsToml(codexHome: string, env: { id: string; url: string; bearerToken?: string }): void {
+  const token = env.bearerToken === undefined ? "" : `auth_bearer_token = ${JSON.stringify(env.bearerToken)}\n`;
+  const toml = `default = "${env.id}"\ninclude_local = false\n\n[[environments]]\nid = "${env.id}"\nurl = ${JSON.stringify(env.url)}\n${token}`;
+  writeFileSync(join(codexHome, "environments.toml"), toml);
+}
+
 export type CodexRun = { exitCode: number | null; signal: string | number | null; timedOut: boolean; stdout: string; stderr: string; ms: number };
 
 /**
@@ -200,9 +211,12 @@ export async function runCodexExec(opts: {
   codexHome: string;
   home: string;
   cwd: string;
-  execServerUrl: string;
+  /** CODEX_EXEC_SERVER_URL; leave out when environments.toml names the executor. */
+  execServerUrl?: string;
   prompt: string;
   timeoutMs: number;
+  /** More variables for the CLI (e.g. SSL_CERT_FILE). */
+  env?: Record<string, string>;
 }): Promise<CodexRun> {
   const started = performance.now();
   const proc = Bun.spawn([opts.codex, "exec", "--strict-config", "--skip-git-repo-check", opts.prompt], {
@@ -215,9 +229,10 @@ export async function runCodexExec(opts: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: opts.home,
       CODEX_HOME: opts.codexHome,
-      CODEX_EXEC_SERVER_URL: opts.execServerUrl,
+      ...(opts.execServerUrl === undefined ? {} : { CODEX_EXEC_SERVER_URL: opts.execServerUrl }),
       [FAKE_KEY_ENV]: "sk-fake-loopback",
       NO_COLOR: "1",
+      ...opts.env,
     },
   });
   const killGroup = () => {

@@ -27,9 +27,16 @@ export type RunningServer = {
 
 export async function startServer(
   args: string[] = [],
-  options: { env?: Record<string, string>; cwd?: string; /** The executable to run instead of execboxCommand(). */ command?: string[] } = {},
+  options: {
+    env?: Record<string, string>;
+    cwd?: string;
+    /** The executable to run instead of execboxCommand(). */
+    command?: string[];
+    /** The `--listen` URL [default: ws://127.0.0.1:0]. */
+    listen?: string;
+  } = {},
 ): Promise<RunningServer> {
-  const proc = Bun.spawn([...(options.command ?? execboxCommand()), "--listen", "ws://127.0.0.1:0", ...args], {
+  const proc = Bun.spawn([...(options.command ?? execboxCommand()), "--listen", options.listen ?? "ws://127.0.0.1:0", ...args], {
     stdout: "pipe",
     stderr: "pipe",
     stdin: "ignore",
