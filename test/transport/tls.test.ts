@@ -141,7 +141,7 @@ describe("--listen wss://", () => {
       () => "connected",
       (e: Error) => e.message,
     );
-    expect(refused).toBe(`cannot connect to ${server.url}: WebSocket connection to '${server.url}/' failed: Expected 101 status code: 401`);
+    expect(refused).toBe(`cannot connect to ${server.url}: the executor refused the upgrade (401 Unauthorized)`);
     const client = await connectWebSocket(server.url, { tls: { ca: first.ca }, token: "wss-capability-token-0123456789" });
     await client.close();
   });
