@@ -22,16 +22,12 @@
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { ProcessStartParams } from "../protocol/messages/process.ts";
-import { CANNOT_ENFORCE } from "../sandbox/launch.ts";
+import { refuseUnsupportedProxy } from "../network/managed-proxy.ts";
 
 export function refuseUnenforcedPolicy(params: ProcessStartParams): void {
   if (params.managedNetwork?.transparentTcp === true && params.networkProxy == null) {
     throw invalidParams("transparent TCP requires an executor-local managed proxy");
   }
-  // `null` and absent both mean "no proxy" (serde's Option), as the Codex CLI sends it.
-  if (params.networkProxy != null) {
-    throw invalidParams(
-      `${CANNOT_ENFORCE}: networkProxy (an executor-local network proxy with a domain allowlist) is not implemented by execbox (networkProxyLaunch is false); the command was not started`,
-    );
-  }
+  // The parts of a managed proxy execbox does not carry out (src/network/managed-proxy.ts).
+  if (params.networkProxy != null) refuseUnsupportedProxy(params.networkProxy);
 }
