@@ -76,7 +76,7 @@ async function serve(gate: PolicyGate, client: Socket): Promise<void> {
       await writeAll(upstream.socket, `${method} ${dest.path} ${version}\r\n${forwardedHeaders(headers)}\r\n`);
       await copyBody(reader, upstream.socket, bodyFraming);
       const keep = await relayResponse(upstream, client, reader, method);
-      if (!keep) return;
+      if (!keep || !wantsAnother(version, headers)) return;
     }
   } catch {
     // A broken client or origin ends this connection only.
@@ -143,6 +143,12 @@ function open(key: string, address: string, port: number): Promise<Upstream | nu
       resolve({ key, socket, reader: new SocketReader(socket) });
     });
   });
+}
+
+/** Whether the client keeps the connection for another request (HTTP/1.1 unless `close`; 1.0 only with `keep-alive`). */
+function wantsAnother(version: string, headers: string[]): boolean {
+  const tokens = headerValues(headers, "connection").join(",").toLowerCase();
+  return version === "HTTP/1.1" ? !tokens.includes("close") : tokens.includes("keep-alive");
 }
 
 /** Where a request goes: its absolute-form URL, or its `Host` for origin form. */
