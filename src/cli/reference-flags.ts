@@ -21,7 +21,7 @@ const VALUE_FLAGS: Record<string, string> = {
 const SWITCHES = new Set(["--strict-config", "--proxy-private-ips-via-upstream", "--linux-sandbox-transparent-tcp"]);
 
 const NO_CONFIG = "execbox reads no Codex config.toml and has no feature switches, so there is nothing to override; drop the flag";
-const NO_PROXY = "execbox has no managed network proxy (networkProxyLaunch is false), so there is no SOCKS listener to route through";
+const NO_PROXY = "execbox's managed network proxy routes no raw TCP (networkProxyTransparentTcp is false) and chains to no upstream proxy";
 
 /**
  * Takes `flag` if it is one of these; `value` reads its argument. Throws a

@@ -11,7 +11,7 @@ import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 
 /** Only what execbox really implements is `true`; clients skip features flagged `false`. */
 export const CAPABILITIES: Capabilities = {
-  networkProxyLaunch: false,
+  networkProxyLaunch: true,
   networkProxyReviewDomains: false,
   networkProxyTransparentTcp: false,
   credentialMasking: false,

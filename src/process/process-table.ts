@@ -8,6 +8,7 @@ import type { ProcessReadResult, ProcessStartParams, WriteStatus } from "../prot
 import { type NativePath, displayPath, parsePathUri } from "../protocol/path-uri.ts";
 import { CANNOT_ENFORCE, type SandboxHost, type SandboxType, planLaunch } from "../sandbox/launch.ts";
 import { trackSandboxRoot } from "../sandbox/peer-guard.ts";
+import { startManagedProxy } from "../network/managed-proxy.ts";
 import { accountShell } from "./account-shell.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
@@ -73,16 +74,30 @@ export class ProcessTable {
     const env = resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
     // A PTY child also gets the account's login shell as SHELL unless it has one (as the reference's PTY layer does).
     if (params.tty && env.SHELL === undefined) env.SHELL = this.ptyShell();
-    const { sandboxType, wrapper, fdFiles, release } = planLaunch({
-      sandbox: params.sandbox,
-      enforceManagedNetwork: params.enforceManagedNetwork ?? false,
-      cwd: displayPath(cwd),
-      env,
-      tty: params.tty,
-      arg0: params.arg0,
-      host: this.options.sandbox,
-      managedNetwork: params.managedNetwork,
-    });
+    const proxy = params.networkProxy ? startManagedProxy(params.networkProxy, (e) => this.sink.notify("network/policyDecision", { processId: params.processId, ...e })) : null;
+    if (proxy) Object.assign(env, proxy.env);
+    let launch: ReturnType<typeof planLaunch>;
+    try {
+      launch = planLaunch({
+        sandbox: params.sandbox,
+        enforceManagedNetwork: params.enforceManagedNetwork ?? false,
+        cwd: displayPath(cwd),
+        env,
+        tty: params.tty,
+        arg0: params.arg0,
+        host: this.options.sandbox,
+        // A sandboxed child reaches its own proxies through the namespace bridge, and nothing else.
+        managedNetwork: proxy ? { ...params.managedNetwork, loopbackPorts: proxy.ports } : params.managedNetwork,
+      });
+    } catch (e) {
+      proxy?.stop();
+      throw e;
+    }
+    const { sandboxType, wrapper, fdFiles } = launch;
+    const release = () => {
+      launch.release?.();
+      proxy?.stop();
+    };
     let proc: ManagedProcess;
     try {
       proc = new ManagedProcess(
@@ -101,7 +116,7 @@ export class ProcessTable {
         this.options,
       );
     } catch (e) {
-      release?.();
+      release();
       throw e;
     }
     this.procs.set(params.processId, proc);
@@ -113,7 +128,7 @@ export class ProcessTable {
       untrack();
       this.running--;
       this.options.caps.executor.running--;
-      release?.();
+      release();
       this.scheduleForget(proc);
     };
     proc.sandboxed = sandboxType !== "none";

@@ -6,10 +6,11 @@
  *
  * Audited against the 0.169.0 and 0.171.0 references' params (every field of
  * WireExecParams, the fs/* params and HttpRequestParams is in execbox's
- * schemas; none is stripped as unknown): `networkProxy` is the one
- * restriction execbox parses and does not carry out, and 0.171.0's
- * `managedNetwork.transparentTcp: true` needs that proxy, so it is refused
- * with the reference's own text for a start without one. Not refused, on purpose:
+ * schemas; none is stripped as unknown): of `networkProxy`, the parts
+ * execbox does not carry out (review domains, credential masking, SOCKS5 UDP:
+ * src/network/managed-proxy.ts), and 0.171.0's `managedNetwork.transparentTcp:
+ * true` (with the reference's own text for a start without a proxy).
+ * Not refused, on purpose:
  * `shellSnapshot` (restores shell state, restricts nothing), `metadata`
  * (attribution), `managedNetwork.allowLocalBinding` (a permission: leaving it
  * out is narrower), and `enforceManagedNetwork` without a `sandbox` (ignored
@@ -17,21 +18,20 @@
  *
  * Shapes are checked before this runs: `networkProxy` and `shellSnapshot` are
  * parsed by the params schema (messages/network-proxy.ts, messages/process.ts),
- * so a malformed one gets the reference's serde error, a well-formed proxy
- * this refusal.
+ * so a malformed one gets the reference's serde error first.
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { ProcessStartParams } from "../protocol/messages/process.ts";
+import { refuseUnsupportedProxy } from "../network/managed-proxy.ts";
 import { CANNOT_ENFORCE } from "../sandbox/launch.ts";
 
 export function refuseUnenforcedPolicy(params: ProcessStartParams): void {
   if (params.managedNetwork?.transparentTcp === true && params.networkProxy == null) {
     throw invalidParams("transparent TCP requires an executor-local managed proxy");
   }
-  // `null` and absent both mean "no proxy" (serde's Option), as the Codex CLI sends it.
-  if (params.networkProxy != null) {
-    throw invalidParams(
-      `${CANNOT_ENFORCE}: networkProxy (an executor-local network proxy with a domain allowlist) is not implemented by execbox (networkProxyLaunch is false); the command was not started`,
-    );
+  // The parts of a managed proxy execbox does not carry out (src/network/managed-proxy.ts).
+  if (params.networkProxy != null) refuseUnsupportedProxy(params.networkProxy);
+  if (params.managedNetwork?.transparentTcp === true) {
+    throw invalidParams(`${CANNOT_ENFORCE}: managedNetwork.transparentTcp (raw TCP through the managed SOCKS listener) is not implemented by execbox (networkProxyTransparentTcp is false); the command was not started`);
   }
 }

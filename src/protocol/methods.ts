@@ -7,6 +7,7 @@ import { z } from "zod";
 import * as env from "./messages/environment.ts";
 import * as fs from "./messages/fs.ts";
 import * as http from "./messages/http.ts";
+import * as networkProxy from "./messages/network-proxy.ts";
 import * as lifecycle from "./messages/lifecycle.ts";
 import * as proc from "./messages/process.ts";
 
@@ -89,6 +90,7 @@ export const Notifications = {
   "process/closed": proc.ProcessClosedNotification,
   "fs/missingChanged": fs.FsMissingChangedNotification,
   "http/request/bodyDelta": http.HttpBodyDeltaNotification,
+  "network/policyDecision": networkProxy.NetworkPolicyDecisionNotification,
 } as const;
 export type NotificationName = keyof typeof Notifications;
 export type NotificationParams<N extends NotificationName> = z.infer<(typeof Notifications)[N]>;

@@ -48,7 +48,7 @@ describe("the reference's other executor flags (0.169.0 and 0.171.0 --help)", ()
     expect(refusal(["--tcp-upstream-proxy"])).toEqual({ message: "a value is required for '--tcp-upstream-proxy' but none was supplied", exitCode: 2 });
   });
   test("refused with why (exit 1) where execbox cannot do what they ask", () => {
-    const NO_PROXY = "execbox has no managed network proxy (networkProxyLaunch is false), so there is no SOCKS listener to route through";
+    const NO_PROXY = "execbox's managed network proxy routes no raw TCP (networkProxyTransparentTcp is false) and chains to no upstream proxy";
     expect(refusal(["--linux-sandbox-transparent-tcp"])).toEqual({ message: `\`--linux-sandbox-transparent-tcp\` is not supported by execbox: ${NO_PROXY}`, exitCode: 1 });
     expect(refusal(["--tcp-upstream-proxy", "proxy:3128"])).toEqual({ message: `\`--tcp-upstream-proxy\` is not supported by execbox: ${NO_PROXY}`, exitCode: 1 });
     expect(refusal(["--linux-sandbox-pid-namespace", "inherit"])?.exitCode).toBe(1);

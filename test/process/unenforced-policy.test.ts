@@ -1,7 +1,7 @@
 /**
- * A policy execbox does not implement is refused, never ignored: `process/start`
- * with a `networkProxy` (the shape the Codex CLI sends with networkProxyLaunch)
- * must not start the command. Against a real executor (EXECBOX_BIN when set).
+ * A policy execbox does not implement is refused, never ignored: such a
+ * `process/start` must not start the command. (The managed proxy's own
+ * refusals: test/network/managed-proxy.test.ts.) Against a real executor (EXECBOX_BIN when set).
  */
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -28,36 +28,25 @@ const startTouching = (processId: string, marker: string, extra: Record<string, 
     ...extra,
   });
 
-test("networkProxy is refused with -32602 and the command never runs", async () => {
+test("transparentTcp with a networkProxy is refused with -32602 (execbox routes no raw TCP), and the command never runs", async () => {
   const c = executor.client;
-  const marker = join(dir.path, "ran-with-proxy");
-  const variants: Record<string, unknown>[] = [
-    { networkProxy: NETWORK_PROXY },
-    { networkProxy: NETWORK_PROXY, enforceManagedNetwork: true, managedNetwork: null },
-    // An array is read as the fields in order (the reference's serde); the rest may be left out.
-    { networkProxy: [NETWORK_PROXY.proxy] },
-  ];
-  for (const [i, extra] of variants.entries()) {
-    const answer = await startTouching(`proxy-${i}`, marker, extra);
-    expect([i, answer.error]).toEqual([
-      i,
-      {
-        code: -32602,
-        message:
-          "sandbox intent cannot be enforced on this executor: networkProxy (an executor-local network proxy with a domain allowlist) is not implemented by execbox (networkProxyLaunch is false); the command was not started",
-      },
-    ]);
-    // No process was registered under that id either.
-    expect((await c.call("process/read", { processId: `proxy-${i}` })).error).toEqual({ code: -32600, message: `unknown process id proxy-${i}` });
-  }
-  // Let a command that would have run by now have had its chance: a plain one started after them runs and closes.
+  const marker = join(dir.path, "ran-with-transparent-proxy");
+  const answer = await startTouching("ttcp-proxy", marker, { networkProxy: NETWORK_PROXY, enforceManagedNetwork: true, managedNetwork: { transparentTcp: true } });
+  expect(answer.error).toEqual({
+    code: -32602,
+    message:
+      "sandbox intent cannot be enforced on this executor: managedNetwork.transparentTcp (raw TCP through the managed SOCKS listener) is not implemented by execbox (networkProxyTransparentTcp is false); the command was not started",
+  });
+  // No process was registered under that id either.
+  expect((await c.call("process/read", { processId: "ttcp-proxy" })).error).toEqual({ code: -32600, message: "unknown process id ttcp-proxy" });
+  // Let a command that would have run by now have had its chance: a plain one started after it runs and closes.
   const control = join(dir.path, "control");
   expect((await startTouching("control", control, {})).error).toBeUndefined();
   await c.processDone("control");
   expect([existsSync(control), existsSync(marker)]).toEqual([true, false]);
 });
 
-test("a networkProxy of the wrong shape gets the reference's serde error before the refusal; nothing runs", async () => {
+test("a networkProxy of the wrong shape gets the reference's serde error; nothing runs", async () => {
   const marker = join(dir.path, "ran-with-bad-proxy");
   const cases: [unknown, string][] = [
     ["x", 'invalid type: string "x", expected struct RemoteNetworkProxyLaunchConfig'],

@@ -71,7 +71,7 @@ describe("lifecycle", () => {
     expect(info.platformOs).toBe("linux");
     expect(info.capabilities.fsWatchMissing).toBe(true);
     expect(info.capabilities.httpHeaderEnvVars).toBe(true);
-    expect(info.capabilities.networkProxyLaunch).toBe(false);
+    expect(info.capabilities.networkProxyLaunch).toBe(true);
     expect(info.capabilities.environmentConfigRead).toBe(true);
     // 0.171.0's 16 keys, in its order: networkProxyTransparentTcp follows networkProxyReviewDomains.
     expect(Object.keys(info.capabilities).slice(0, 3)).toEqual(["networkProxyLaunch", "networkProxyReviewDomains", "networkProxyTransparentTcp"]);

@@ -58,3 +58,21 @@ export const RemoteNetworkProxyLaunchConfig = lazy(() =>
     { seqDefaults: true },
   ),
 );
+
+/** `network/policyDecision`: one per decision the process's managed proxy makes (src/network/gate.ts). */
+export const NetworkPolicyDecisionNotification = lazy(() =>
+  z.object({
+    processId: z.string(),
+    timestamp: z.string(),
+    scope: z.enum(["domain", "non_domain"]),
+    decision: z.enum(["allow", "deny"]),
+    source: z.string(),
+    reason: z.string(),
+    protocol: z.enum(["http", "https_connect", "socks5_tcp"]),
+    host: z.string(),
+    port: z.number(),
+    method: z.string().optional(),
+    client: z.string(),
+    policyOverride: z.boolean(),
+  }),
+);

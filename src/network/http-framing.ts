@@ -1,0 +1,118 @@
+/**
+ * Copying one HTTP/1.1 message body from a socket reader to a socket as it
+ * came (chunked bodies keep their chunk lines), so the proxy knows where a
+ * message ends without decoding it, and waits for the receiver (`drain`)
+ * before reading more.
+ */
+import type { Socket } from "node:net";
+import type { SocketReader } from "../http/socket-reader.ts";
+
+/** Longest chunk-size or trailer line accepted in a chunked body. */
+export const MAX_CHUNK_LINE_BYTES = 64 * 1024;
+
+export type Framing = { kind: "none" } | { kind: "length"; bytes: number } | { kind: "chunked" } | { kind: "close" };
+
+/** A raw header block's lines → the named header's values (case-insensitive). */
+export function headerValues(lines: string[], name: string): string[] {
+  const lower = name.toLowerCase();
+  return lines.filter((l) => l.slice(0, l.indexOf(":")).trim().toLowerCase() === lower).map((l) => l.slice(l.indexOf(":") + 1).trim());
+}
+
+/** How a message with these header lines frames its body; `untilClose` for responses without a length. */
+export function framingOf(lines: string[], untilClose: boolean): Framing {
+  const codings = headerValues(lines, "transfer-encoding").join(",").toLowerCase().split(",");
+  if (codings.at(-1)?.trim() === "chunked") return { kind: "chunked" };
+  const length = headerValues(lines, "content-length")[0];
+  if (length !== undefined) {
+    const bytes = Number(length);
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error("invalid content-length");
+    return bytes === 0 ? { kind: "none" } : { kind: "length", bytes };
+  }
+  return untilClose ? { kind: "close" } : { kind: "none" };
+}
+
+/** Writes and waits until the socket has taken it (or is gone). */
+export function writeAll(out: Socket, bytes: Uint8Array | string): Promise<void> {
+  if (out.destroyed) return Promise.reject(new Error("socket closed"));
+  if (out.write(bytes)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (e?: Error) => {
+      out.off("drain", done);
+      out.off("close", closed);
+      e ? reject(e) : resolve();
+    };
+    const closed = () => done(new Error("socket closed"));
+    out.once("drain", done);
+    out.once("close", closed);
+  });
+}
+
+/** Copies the body; `null` out discards it (a refused request's body). */
+export async function copyBody(reader: SocketReader, out: Socket | null, framing: Framing): Promise<void> {
+  const emit = (b: Uint8Array | string) => (out ? writeAll(out, b) : Promise.resolve());
+  if (framing.kind === "none") return;
+  if (framing.kind === "length") return copySized(reader, emit, framing.bytes);
+  if (framing.kind === "close") {
+    for (let c = await reader.read(); c; c = await reader.read()) await emit(c);
+    return;
+  }
+  for (;;) {
+    const sizeLine = await readLine(reader);
+    await emit(`${sizeLine}\r\n`);
+    const size = Number.parseInt(sizeLine.split(";")[0]!.trim(), 16);
+    if (!Number.isSafeInteger(size) || size < 0) throw new Error("invalid chunk size");
+    if (size === 0) break;
+    await copySized(reader, emit, size + 2); // the data and its CRLF
+  }
+  for (let trailer = await readLine(reader); ; trailer = await readLine(reader)) {
+    await emit(`${trailer}\r\n`);
+    if (trailer === "") return;
+  }
+}
+
+async function copySized(reader: SocketReader, emit: (b: Uint8Array) => Promise<void>, bytes: number): Promise<void> {
+  let left = bytes;
+  while (left > 0) {
+    const c = await reader.read();
+    if (!c) throw new Error("body ended early");
+    if (c.byteLength > left) reader.unshift(c.subarray(left));
+    const part = c.subarray(0, left);
+    left -= part.byteLength;
+    await emit(part);
+  }
+}
+
+/** The bytes up to the next CRLF (not included). */
+export async function readLine(reader: SocketReader): Promise<string> {
+  let buf = Buffer.alloc(0);
+  for (;;) {
+    const at = buf.indexOf("\r\n");
+    if (at >= 0) {
+      reader.unshift(buf.subarray(at + 2));
+      return buf.subarray(0, at).toString("latin1");
+    }
+    if (buf.byteLength > MAX_CHUNK_LINE_BYTES) throw new Error("line too long");
+    const c = await reader.read();
+    if (!c) throw new Error("ended before the end of a line");
+    buf = Buffer.concat([buf, c]);
+  }
+}
+
+/** A message head (start line and header lines), or null at a clean end of stream before it. */
+export async function readHead(reader: SocketReader, maxBytes: number): Promise<string[] | null> {
+  let buf = Buffer.alloc(0);
+  for (;;) {
+    const end = buf.indexOf("\r\n\r\n");
+    if (end >= 0) {
+      reader.unshift(buf.subarray(end + 4));
+      return buf.subarray(0, end).toString("latin1").split("\r\n");
+    }
+    if (buf.byteLength > maxBytes) throw new Error("head too large");
+    const c = await reader.read();
+    if (!c) {
+      if (buf.byteLength === 0) return null;
+      throw new Error("ended inside a head");
+    }
+    buf = Buffer.concat([buf, c]);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * `process/start.networkProxy` (networkProxyLaunch): a fresh HTTP proxy and,
+ * with `enableSocks5`, a SOCKS5 listener on 127.0.0.1 for one process, gone
+ * when it closes. What execbox cannot carry out is refused before anything
+ * starts (fail closed): review domains decided by the client, credential
+ * masking, SOCKS5 UDP.
+ */
+import { invalidParams } from "../protocol/errors.ts";
+import type { z } from "zod";
+import type { RemoteNetworkProxyLaunchConfig } from "../protocol/messages/network-proxy.ts";
+import { CANNOT_ENFORCE } from "../sandbox/launch.ts";
+import { type AddressResolver, systemResolver } from "./addresses.ts";
+import { type PolicyDecisionEvent, PolicyGate } from "./gate.ts";
+import { startHttpProxy } from "./http-proxy.ts";
+import type { DomainAccess, ProxyPolicy } from "./policy.ts";
+import { proxyEnv } from "./proxy-env.ts";
+import type { ProxyListener } from "./proxy-listener.ts";
+import { startSocks5 } from "./socks5.ts";
+
+export type NetworkProxyLaunch = z.infer<typeof RemoteNetworkProxyLaunchConfig>;
+
+export type ManagedProxy = {
+  /** Variables the child gets (over its own `env`). */
+  env: Record<string, string>;
+  /** The 127.0.0.1 ports a sandboxed child must reach (bridged into its namespace). */
+  ports: number[];
+  stop(): void;
+};
+
+/** Refuses a disabled proxy (as the reference) and what this executor cannot enforce; -32602 before the process starts. */
+export function refuseUnsupportedProxy(launch: NetworkProxyLaunch): void {
+  const p = launch.proxy;
+  // The reference's own check: a launch config is a proxy to start.
+  if (!p.enabled) throw invalidParams("invalid network proxy config: executor-local network proxy launch requires an enabled proxy");
+  const refuse = (what: string) => {
+    throw invalidParams(`${CANNOT_ENFORCE}: networkProxy ${what} is not implemented by execbox; the command was not started`);
+  };
+  if ((p.reviewDomains?.length ?? 0) > 0) refuse("reviewDomains (domains decided by the client; networkProxyReviewDomains is false)");
+  if (p.credentialMasking === true || Object.keys(p.credentialProviders ?? {}).length > 0) refuse("credential masking (credentialMasking is false)");
+  if (p.enableSocks5Udp) refuse("enableSocks5Udp (SOCKS5 UDP associate)");
+}
+
+export function startManagedProxy(launch: NetworkProxyLaunch, report: (e: PolicyDecisionEvent) => void, resolve: AddressResolver = systemResolver): ManagedProxy {
+  refuseUnsupportedProxy(launch);
+  const p = launch.proxy;
+  const policy: ProxyPolicy = { domains: (p.domains ?? {}) as Record<string, DomainAccess>, allowLocalBinding: p.allowLocalBinding, mode: p.mode };
+  const gate = new PolicyGate(policy, resolve, report);
+  const listeners: ProxyListener[] = [];
+  try {
+    const http = startHttpProxy(gate);
+    listeners.push(http);
+    const socks = p.enableSocks5 ? startSocks5(gate) : null;
+    if (socks) listeners.push(socks);
+    return {
+      env: proxyEnv(http.port, socks?.port ?? null, p.allowLocalBinding),
+      ports: listeners.map((l) => l.port),
+      stop: () => {
+        for (const l of listeners.splice(0)) l.stop();
+      },
+    };
+  } catch (e) {
+    for (const l of listeners) l.stop();
+    throw e;
+  }
+}
