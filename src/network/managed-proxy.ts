@@ -27,8 +27,12 @@ export type ManagedProxy = {
   stop(): void;
 };
 
-/** Refuses a disabled proxy (as the reference) and what this executor cannot enforce; -32602 before the process starts. */
-export function refuseUnsupportedProxy(launch: NetworkProxyLaunch): void {
+/**
+ * Refuses a disabled proxy and transparent TCP without a sandbox (the
+ * reference's checks and texts) and what this executor cannot enforce;
+ * -32602 before the process starts.
+ */
+export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: boolean): void {
   const p = launch.proxy;
   // The reference's own check: a launch config is a proxy to start.
   if (!p.enabled) throw invalidParams("invalid network proxy config: executor-local network proxy launch requires an enabled proxy");
@@ -38,10 +42,14 @@ export function refuseUnsupportedProxy(launch: NetworkProxyLaunch): void {
   if ((p.reviewDomains?.length ?? 0) > 0) refuse("reviewDomains (domains decided by the client; networkProxyReviewDomains is false)");
   if (p.credentialMasking === true || Object.keys(p.credentialProviders ?? {}).length > 0) refuse("credential masking (credentialMasking is false)");
   if (p.enableSocks5Udp) refuse("enableSocks5Udp (SOCKS5 UDP associate)");
+  if (p.transparentTcp === true) {
+    if (!sandboxed) throw invalidParams("transparent TCP requires a managed Linux sandbox");
+    refuse("transparentTcp (raw TCP through the SOCKS listener; networkProxyTransparentTcp is false)");
+  }
 }
 
+/** Starts the proxies; the launch was checked by `refuseUnsupportedProxy` first. */
 export function startManagedProxy(launch: NetworkProxyLaunch, report: (e: PolicyDecisionEvent) => void, resolve: AddressResolver = systemResolver): ManagedProxy {
-  refuseUnsupportedProxy(launch);
   const p = launch.proxy;
   const policy: ProxyPolicy = { domains: (p.domains ?? {}) as Record<string, DomainAccess>, allowLocalBinding: p.allowLocalBinding, mode: p.mode };
   const gate = new PolicyGate(policy, resolve, report);

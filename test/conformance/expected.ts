@@ -19,8 +19,6 @@ export const WS_EXPECTED: Record<string, string> = {
   "fs/copy-files-and-links": "a file copied onto itself is left alone (the reference truncates it to zero bytes)",
   "probe/copy-dir-onto-existing-collisions":
     "a FIFO at an fs/copy destination is refused (-32600) instead of opened for writing, which blocks the reference's request (and the connection's only request slot) for good",
-  "probe/transparent-tcp-network-proxy":
-    "execbox refuses any networkProxy whole (it has no managed proxy), before looking inside it; the reference checks its fields first (type errors, transparent TCP without a sandbox)",
   ...Object.fromEntries(
     ["probe-gen/process/start-pipe/arg0", "probe-gen/process/start-pty/arg0"].map((n) => [
       n,

@@ -1,9 +1,8 @@
 /**
  * `process/start.networkProxy` (`RemoteNetworkProxyLaunchConfig`): an
- * executor-local managed proxy. execbox does not launch one (it refuses a
- * start that asks, src/process/unenforced-policy.ts), but reads its shape
- * first so a malformed one gets the reference's serde error, not the refusal.
- * Field names, required fields and struct names as probed on 0.171.0.
+ * executor-local managed proxy (src/network/). A malformed one gets the
+ * reference's serde error. Field names, required fields and struct names as
+ * probed on 0.171.0.
  */
 import { z } from "zod";
 import { bool, lazy, mapOf, opt, seq, str, struct, u64, variant } from "../serde.ts";
@@ -25,6 +24,8 @@ export const RemoteNetworkProxyConfig = lazy(() =>
       reviewDomains: seq(str()).optional(),
       credentialMasking: bool().optional(),
       credentialProviders: mapOf(z.unknown()).optional(),
+      /** 0.171.0: route the sandbox's raw TCP through the SOCKS listener (execbox refuses `true`: it routes none). */
+      transparentTcp: bool().optional(),
     },
     { mapOnly: true },
   ),
