@@ -3,6 +3,7 @@
  * the five `process/*` operations on them. An exited and closed process stays
  * readable (its id reserved) for `exitedRetentionMs`, then is forgotten.
  */
+import { closeSync } from "node:fs";
 import { ErrorCode, RpcError, invalidParams, invalidRequest } from "../protocol/errors.ts";
 import type { ProcessReadResult, ProcessStartParams, WriteStatus } from "../protocol/messages/process.ts";
 import { type NativePath, displayPath, parsePathUri } from "../protocol/path-uri.ts";
@@ -11,6 +12,9 @@ import { trackSandboxRoot } from "../sandbox/peer-guard.ts";
 import { accountShell } from "./account-shell.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
+import { openRestoreScript } from "./shell-snapshot-capture.ts";
+import { type CapturedShell, SNAPSHOT_FD, restoreArgv, restoreFileText } from "./shell-snapshot-script.ts";
+import { type ShellSnapshots, type SnapshotRequest, restoredEnv, snapshotKey, snapshotRequest } from "./shell-snapshot.ts";
 import { refuseUnenforcedPolicy } from "./unenforced-policy.ts";
 
 /** A cwd valid as a URI but not on this host is -32602 with the reference's wording. */
@@ -44,6 +48,8 @@ export type ProcessTableOptions = ProcessLimits & {
   ownEnv: Record<string, string | undefined>;
   /** What sandboxing takes from the server context (backend, PATH, secrets). */
   sandbox: SandboxHost;
+  /** The executor's shell snapshots, shared by every session (a scope outlives a connection). */
+  snapshots: ShellSnapshots;
 };
 
 export class ProcessTable {
@@ -60,9 +66,20 @@ export class ProcessTable {
     private readonly options: ProcessTableOptions,
   ) {}
 
-  start(params: ProcessStartParams): { processId: string; sandboxType: SandboxType } {
+  /** Starts a process; a login command with a `shellSnapshot` first waits for its scope's snapshot (shell-snapshot.ts). */
+  async start(params: ProcessStartParams): Promise<{ processId: string; sandboxType: SandboxType }> {
+    const snapshot = this.check(params);
+    if (!snapshot) return this.startNow(params, null);
+    const shell = await this.snapshotFor(params, snapshot);
+    this.check(params);
+    return this.startNow(params, shell);
+  }
+
+  /** What is refused before anything runs (again after a snapshot wait, which others' starts may overtake). */
+  private check(params: ProcessStartParams): SnapshotRequest | null {
     refuseUnenforcedPolicy(params);
     if (params.argv.length === 0) throw invalidParams("argv must not be empty");
+    const snapshot = snapshotRequest(params);
     if (this.procs.has(params.processId)) throw invalidRequest(`process ${params.processId} already exists`);
     this.admit();
     const cwd = parseCwd(params.cwd);
@@ -70,25 +87,47 @@ export class ProcessTable {
     if (typeof cwd !== "string" && (params.sandbox || params.enforceManagedNetwork)) {
       throw invalidParams(`${CANNOT_ENFORCE}: cwd \`${displayPath(cwd)}\` is not UTF-8`);
     }
-    const env = resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
-    // A PTY child also gets the account's login shell as SHELL unless it has one (as the reference's PTY layer does).
-    if (params.tty && env.SHELL === undefined) env.SHELL = this.ptyShell();
-    const { sandboxType, wrapper, fdFiles, release } = planLaunch({
+    return snapshot;
+  }
+
+  private snapshotFor(params: ProcessStartParams, req: SnapshotRequest): Promise<CapturedShell | null> {
+    const own = this.options.ownEnv;
+    const key = snapshotKey(req, resolveChildEnv(own, params.envPolicy, {}), [params.sandbox, params.enforceManagedNetwork]);
+    return this.options.snapshots.get(key, () => {
+      // The profile runs as the command would: same environment, cwd and sandbox (on pipes).
+      const env = resolveChildEnv(own, params.envPolicy, params.env);
+      const cwd = parseCwd(params.cwd);
+      const launch = this.plan(params, cwd, env, false);
+      return { shellPath: req.shellPath, cwd, env, wrapper: launch.wrapper, fdFiles: launch.fdFiles, release: launch.release, overlay: params.env };
+    });
+  }
+
+  private plan(params: ProcessStartParams, cwd: NativePath, env: Record<string, string>, tty: boolean) {
+    return planLaunch({
       sandbox: params.sandbox,
       enforceManagedNetwork: params.enforceManagedNetwork ?? false,
       cwd: displayPath(cwd),
       env,
-      tty: params.tty,
+      tty,
       arg0: params.arg0,
       host: this.options.sandbox,
       managedNetwork: params.managedNetwork,
     });
+  }
+
+  private startNow(params: ProcessStartParams, shell: CapturedShell | null): { processId: string; sandboxType: SandboxType } {
+    const cwd = parseCwd(params.cwd);
+    const env = shell ? restoredEnv(shell.env, params.envPolicy, params.env) : resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
+    // A PTY child also gets the account's login shell as SHELL unless it has one (as the reference's PTY layer does).
+    if (params.tty && env.SHELL === undefined) env.SHELL = this.ptyShell();
+    const { sandboxType, wrapper, fdFiles, release } = this.plan(params, cwd, env, params.tty);
     let proc: ManagedProcess;
+    const restoreFd = shell ? openRestoreScript(restoreFileText(shell.script)) : null;
     try {
       proc = new ManagedProcess(
         params.processId,
         {
-          argv: params.argv,
+          argv: shell ? restoreArgv(params.argv) : params.argv,
           arg0: params.arg0,
           cwd,
           env,
@@ -96,6 +135,7 @@ export class ProcessTable {
           pipeStdin: params.pipeStdin ?? false,
           wrapper,
           fdFiles,
+          extraFd: restoreFd === null ? undefined : { at: SNAPSHOT_FD, fd: restoreFd },
         },
         this.sink,
         this.options,
@@ -103,6 +143,8 @@ export class ProcessTable {
     } catch (e) {
       release?.();
       throw e;
+    } finally {
+      if (restoreFd !== null) closeSync(restoreFd);
     }
     this.procs.set(params.processId, proc);
     // A wrapped child is a sandbox root: connections from its tree are refused (see peer-guard.ts).
