@@ -141,3 +141,35 @@ describe.skipIf(!referenceForTests())("shellSnapshotV2 (reference 0.171.0)", () 
     expect(home.runs()).toBe(1);
   });
 });
+
+describe("shellSnapshotV2 under a sandbox", () => {
+  const home = snapshotHome();
+  const outside = tempDir("execbox-snapshot-outside-");
+  let x: { server: RunningServer; c: RawClient };
+  beforeAll(async () => (x = await executor(home.path)));
+  afterAll(async () => {
+    await x?.server.stop("SIGKILL");
+    home[Symbol.dispose]();
+    outside[Symbol.dispose]();
+  });
+
+  test("the capture runs under the command's sandbox, and the snapshot is restored inside it", async () => {
+    const special = (kind: string) => ({ type: "special", value: { kind } });
+    const sandbox = {
+      permissions: { type: "managed", file_system: { type: "restricted", entries: [{ path: special("root"), access: "read" }, { path: special("project_roots"), access: "write" }] }, network: "restricted" },
+      cwd: home.uri,
+      workspaceRoots: [home.uri],
+      windowsSandboxLevel: "disabled",
+    };
+    const escape = join(outside.path, "written-by-profile");
+    // The profile tries to write outside the workspace: under the sandbox it cannot.
+    home.set("sleep", "0");
+    await Bun.write(join(home.path, ".bash_profile"), `${await Bun.file(join(home.path, ".bash_profile")).text()}echo x 2>/dev/null > ${escape}\n`);
+    const r = await runLogin(x.c, home.uri, "greet sandboxed; echo $SHLVL", { scope: "sbx", sandbox });
+    expect([r.start.sandboxType, r.stdout, r.exitCode]).toEqual(["linuxSeccomp", "hello sandboxed\n2\n", 0]);
+    expect(existsSync(escape)).toBe(false);
+    const again = await runLogin(x.c, home.uri, "greet again", { scope: "sbx", sandbox });
+    expect(again.stdout).toBe("hello again\n");
+    expect(home.runs()).toBe(1);
+  });
+});
