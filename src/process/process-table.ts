@@ -97,12 +97,13 @@ export class ProcessTable {
       // The profile runs as the command would: same environment, cwd and sandbox (on pipes).
       const env = resolveChildEnv(own, params.envPolicy, params.env);
       const cwd = parseCwd(params.cwd);
-      const launch = this.plan(params, cwd, env, false);
+      const launch = this.plan(params, cwd, env, false, SNAPSHOT_FD);
       return { shellPath: req.shellPath, cwd, env, wrapper: launch.wrapper, fdFiles: launch.fdFiles, release: launch.release, overlay: params.env };
     });
   }
 
-  private plan(params: ProcessStartParams, cwd: NativePath, env: Record<string, string>, tty: boolean) {
+  /** The launch (sandbox wrapper) for this start; `keepFd` is the snapshot descriptor the wrapper must pass on. */
+  private plan(params: ProcessStartParams, cwd: NativePath, env: Record<string, string>, tty: boolean, keepFd?: number) {
     return planLaunch({
       sandbox: params.sandbox,
       enforceManagedNetwork: params.enforceManagedNetwork ?? false,
@@ -110,6 +111,7 @@ export class ProcessTable {
       env,
       tty,
       arg0: params.arg0,
+      keepFd,
       host: this.options.sandbox,
       managedNetwork: params.managedNetwork,
     });
@@ -120,7 +122,7 @@ export class ProcessTable {
     const env = shell ? restoredEnv(shell.env, params.envPolicy, params.env) : resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
     // A PTY child also gets the account's login shell as SHELL unless it has one (as the reference's PTY layer does).
     if (params.tty && env.SHELL === undefined) env.SHELL = this.ptyShell();
-    const { sandboxType, wrapper, fdFiles, release } = this.plan(params, cwd, env, params.tty);
+    const { sandboxType, wrapper, fdFiles, release } = this.plan(params, cwd, env, params.tty, shell ? SNAPSHOT_FD : undefined);
     let proc: ManagedProcess;
     const restoreFd = shell ? openRestoreScript(restoreFileText(shell.script)) : null;
     try {

@@ -17,8 +17,8 @@ const SECRETS_CMD = 'echo "GT=$GITHUB_TOKEN PT=$PROFILE_TOKEN DB=$DB_PASSWORD PV
 const ONE_COMMAND_OVERLAY = { GITHUB_TOKEN: "ghp_overlay_one_command", DB_PASSWORD: "hunter2" };
 const PRELUDE = "set +o privileged\nif ! . /dev/fd/16 >/dev/null; then printf 'failed to restore shell snapshot\\n' >&2; fi\n";
 
-async function executor(home: string, command?: string[]): Promise<{ server: RunningServer; c: RawClient }> {
-  const server = await startServer(["--concurrent-requests", "4"], { env: snapshotServerEnv(home), cwd: home, command });
+async function executor(home: string, command?: string[], args: string[] = []): Promise<{ server: RunningServer; c: RawClient }> {
+  const server = await startServer(["--concurrent-requests", "4", ...args], { env: snapshotServerEnv(home), cwd: home, command });
   const c = await RawClient.websocket(server.url);
   await c.initialize();
   return { server, c };
@@ -142,11 +142,11 @@ describe.skipIf(!referenceForTests())("shellSnapshotV2 (reference 0.171.0)", () 
   });
 });
 
-describe("shellSnapshotV2 under a sandbox", () => {
+describe.each(["bwrap", "landlock"])("shellSnapshotV2 under a sandbox (%s)", (backend) => {
   const home = snapshotHome();
   const outside = tempDir("execbox-snapshot-outside-");
   let x: { server: RunningServer; c: RawClient };
-  beforeAll(async () => (x = await executor(home.path)));
+  beforeAll(async () => (x = await executor(home.path, undefined, ["--sandbox-backend", backend])));
   afterAll(async () => {
     await x?.server.stop("SIGKILL");
     home[Symbol.dispose]();
@@ -166,10 +166,13 @@ describe("shellSnapshotV2 under a sandbox", () => {
     home.set("sleep", "0");
     await Bun.write(join(home.path, ".bash_profile"), `${await Bun.file(join(home.path, ".bash_profile")).text()}echo x 2>/dev/null > ${escape}\n`);
     const r = await runLogin(x.c, home.uri, "greet sandboxed; echo $SHLVL", { scope: "sbx", sandbox });
-    expect([r.start.sandboxType, r.stdout, r.exitCode]).toEqual(["linuxSeccomp", "hello sandboxed\n2\n", 0]);
+    expect([r.start.sandboxType, r.stdout, r.exitCode], x.server.stderr()).toEqual(["linuxSeccomp", "hello sandboxed\n2\n", 0]);
     expect(existsSync(escape)).toBe(false);
     const again = await runLogin(x.c, home.uri, "greet again", { scope: "sbx", sandbox });
     expect(again.stdout).toBe("hello again\n");
+    // On a PTY the wrapper's own stage passes the descriptor on (Bun marks inherited ones close-on-exec).
+    const tty = await runLogin(x.c, home.uri, "greet tty", { scope: "sbx", sandbox, tty: true });
+    expect([tty.pty, tty.exitCode]).toEqual(["hello tty\r\n", 0]);
     expect(home.runs()).toBe(1);
   });
 });
