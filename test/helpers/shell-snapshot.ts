@@ -78,3 +78,14 @@ export async function runLogin(c: RawClient, cwdUri: string, cmd: string, opts: 
     pty: c.output(processId, "pty").toString(),
   };
 }
+
+/** Read everything, write the workspace `uri` (also the cwd), the network as given. */
+export function workspaceSandbox(uri: string, network: "restricted" | "enabled") {
+  const special = (kind: string) => ({ type: "special", value: { kind } });
+  return {
+    permissions: { type: "managed", file_system: { type: "restricted", entries: [{ path: special("root"), access: "read" }, { path: special("project_roots"), access: "write" }] }, network },
+    cwd: uri,
+    workspaceRoots: [uri],
+    windowsSandboxLevel: "disabled",
+  };
+}

@@ -13,7 +13,7 @@ import { networkProxyLaunch } from "../helpers/network-proxy.ts";
 import { referenceForTests } from "../helpers/reference-bin.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
-import { POLICY, runLogin, snapshotHome, snapshotServerEnv } from "../helpers/shell-snapshot.ts";
+import { POLICY, runLogin, snapshotHome, snapshotServerEnv, workspaceSandbox } from "../helpers/shell-snapshot.ts";
 
 setDefaultTimeout(60_000);
 
@@ -23,14 +23,7 @@ const bin = join(home.path, "bin");
 const reference = referenceForTests();
 afterAll(() => home[Symbol.dispose]());
 
-const special = (kind: string) => ({ type: "special", value: { kind } });
-const sandbox = {
-  permissions: { type: "managed", file_system: { type: "restricted", entries: [{ path: special("root"), access: "read" }, { path: special("project_roots"), access: "write" }] }, network: "enabled" },
-  cwd: home.uri,
-  workspaceRoots: [home.uri],
-  windowsSandboxLevel: "disabled",
-};
-const masked = { sandbox, networkProxy: networkProxyLaunch({ credentialMasking: true }), enforceManagedNetwork: true };
+const masked = { sandbox: workspaceSandbox(home.uri, "enabled"), networkProxy: networkProxyLaunch({ credentialMasking: true }), enforceManagedNetwork: true };
 const SHOW = 'echo "GT=$GITHUB_TOKEN"';
 
 async function start(command?: string[]): Promise<{ server: RunningServer; c: RawClient }> {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { referenceForTests } from "../helpers/reference-bin.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
-import { POLICY, runLogin, snapshotHome, snapshotServerEnv } from "../helpers/shell-snapshot.ts";
+import { POLICY, runLogin, snapshotHome, snapshotServerEnv, workspaceSandbox } from "../helpers/shell-snapshot.ts";
 
 setDefaultTimeout(60_000);
 
@@ -154,13 +154,7 @@ describe.each(["bwrap", "landlock"])("shellSnapshotV2 under a sandbox (%s)", (ba
   });
 
   test("the capture runs under the command's sandbox, and the snapshot is restored inside it", async () => {
-    const special = (kind: string) => ({ type: "special", value: { kind } });
-    const sandbox = {
-      permissions: { type: "managed", file_system: { type: "restricted", entries: [{ path: special("root"), access: "read" }, { path: special("project_roots"), access: "write" }] }, network: "restricted" },
-      cwd: home.uri,
-      workspaceRoots: [home.uri],
-      windowsSandboxLevel: "disabled",
-    };
+    const sandbox = workspaceSandbox(home.uri, "restricted");
     const escape = join(outside.path, "written-by-profile");
     // The profile tries to write outside the workspace: under the sandbox it cannot.
     home.set("sleep", "0");
