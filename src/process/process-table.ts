@@ -103,6 +103,16 @@ export class ProcessTable {
   }
 
   /** The launch (sandbox wrapper) for this start; `keepFd` is the snapshot descriptor the wrapper must pass on. */
+  /** The restore script's descriptor, or null (logged) to run the command as sent, as after a failed capture. */
+  private openRestore(shell: CapturedShell): number | null {
+    try {
+      return openRestoreScript(restoreFileText(shell.script));
+    } catch (e) {
+      this.options.snapshots.log(`cannot restore shell snapshot: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
   private plan(params: ProcessStartParams, cwd: NativePath, env: Record<string, string>, tty: boolean, keepFd?: number) {
     return planLaunch({
       sandbox: params.sandbox,
@@ -117,14 +127,23 @@ export class ProcessTable {
     });
   }
 
-  private startNow(params: ProcessStartParams, shell: CapturedShell | null): { processId: string; sandboxType: SandboxType } {
+  private startNow(params: ProcessStartParams, captured: CapturedShell | null): { processId: string; sandboxType: SandboxType } {
+    const restoreFd = captured ? this.openRestore(captured) : null;
+    try {
+      return this.launch(params, restoreFd === null ? null : captured, restoreFd);
+    } finally {
+      // The child has its own copy by now (or never started).
+      if (restoreFd !== null) closeSync(restoreFd);
+    }
+  }
+
+  private launch(params: ProcessStartParams, shell: CapturedShell | null, restoreFd: number | null): { processId: string; sandboxType: SandboxType } {
     const cwd = parseCwd(params.cwd);
     const env = shell ? restoredEnv(shell.env, params.envPolicy, params.env) : resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
     // A PTY child also gets the account's login shell as SHELL unless it has one (as the reference's PTY layer does).
     if (params.tty && env.SHELL === undefined) env.SHELL = this.ptyShell();
     const { sandboxType, wrapper, fdFiles, release } = this.plan(params, cwd, env, params.tty, shell ? SNAPSHOT_FD : undefined);
     let proc: ManagedProcess;
-    const restoreFd = shell ? openRestoreScript(restoreFileText(shell.script)) : null;
     try {
       proc = new ManagedProcess(
         params.processId,
@@ -145,8 +164,6 @@ export class ProcessTable {
     } catch (e) {
       release?.();
       throw e;
-    } finally {
-      if (restoreFd !== null) closeSync(restoreFd);
     }
     this.procs.set(params.processId, proc);
     // A wrapped child is a sandbox root: connections from its tree are refused (see peer-guard.ts).

@@ -106,7 +106,7 @@ export class ShellSnapshots {
     private readonly limits: SnapshotLimits,
     private readonly now: () => number,
     private readonly capture: Capture = captureShell,
-    private readonly log: (line: string) => void = (line) => process.stderr.write(`execbox: ${line}\n`),
+    readonly log: (line: string) => void = (line) => process.stderr.write(`execbox: ${line}\n`),
   ) {}
 
   /**
