@@ -23,7 +23,7 @@ export const CAPABILITIES: Capabilities = {
   httpHeaderEnvVars: true,
   sandboxedFileStreaming: false,
   fileWriteStreaming: true,
-  shellSnapshotV2: false,
+  shellSnapshotV2: true,
   windowsMxc: false,
   linuxRootWritePreservesDevices: false,
   linuxApprovedRootWritePreservesRestrictions: false,

@@ -18,16 +18,23 @@ export function resolveChildEnv(
   let vars: [string, string][] = [];
   if (policy.inherit === "all") vars = definedEntries(own);
   else if (policy.inherit === "core") vars = definedEntries(own).filter(([k]) => CORE_VARIABLES.includes(k));
-  const excludes = [...(policy.ignoreDefaultExcludes ? [] : DEFAULT_EXCLUDES), ...policy.exclude].map(globMatcher);
-  vars = vars.filter(([k]) => !excludes.some((m) => m(k)));
+  const { excluded, notIncluded } = policyFilters(policy);
+  vars = vars.filter(([k]) => !excluded(k));
   const env = new Map(vars);
   for (const [k, v] of Object.entries(policy.set)) env.set(k, v);
-  if (policy.includeOnly.length > 0) {
-    const keep = policy.includeOnly.map(globMatcher);
-    for (const k of [...env.keys()]) if (!keep.some((m) => m(k))) env.delete(k);
-  }
+  for (const k of [...env.keys()]) if (notIncluded(k)) env.delete(k);
   for (const [k, v] of Object.entries(overlay)) env.set(k, v);
   return Object.fromEntries(env);
+}
+
+/** The policy's two name filters: inherited names it drops (`exclude`, default excludes), and names `includeOnly` leaves out. */
+export function policyFilters(policy: EnvPolicy): { excluded(name: string): boolean; notIncluded(name: string): boolean } {
+  const excludes = [...(policy.ignoreDefaultExcludes ? [] : DEFAULT_EXCLUDES), ...policy.exclude].map(globMatcher);
+  const keep = policy.includeOnly.map(globMatcher);
+  return {
+    excluded: (name) => excludes.some((m) => m(name)),
+    notIncluded: (name) => keep.length > 0 && !keep.some((m) => m(name)),
+  };
 }
 
 function definedEntries(own: Record<string, string | undefined>): [string, string][] {

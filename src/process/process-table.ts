@@ -3,6 +3,7 @@
  * the five `process/*` operations on them. An exited and closed process stays
  * readable (its id reserved) for `exitedRetentionMs`, then is forgotten.
  */
+import { closeSync } from "node:fs";
 import { ErrorCode, RpcError, invalidParams, invalidRequest } from "../protocol/errors.ts";
 import type { ProcessReadResult, ProcessStartParams, WriteStatus } from "../protocol/messages/process.ts";
 import { type NativePath, displayPath, parsePathUri } from "../protocol/path-uri.ts";
@@ -12,6 +13,9 @@ import { startManagedProxy } from "../network/managed-proxy.ts";
 import { accountShell } from "./account-shell.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
+import { openRestoreScript } from "./shell-snapshot-capture.ts";
+import { type CapturedShell, SNAPSHOT_FD, restoreArgv, restoreFileText } from "./shell-snapshot-script.ts";
+import { type ShellSnapshots, type SnapshotRequest, restoredEnv, snapshotKey, snapshotRequest } from "./shell-snapshot.ts";
 import { refuseUnenforcedPolicy } from "./unenforced-policy.ts";
 
 /** A cwd valid as a URI but not on this host is -32602 with the reference's wording. */
@@ -45,6 +49,8 @@ export type ProcessTableOptions = ProcessLimits & {
   ownEnv: Record<string, string | undefined>;
   /** What sandboxing takes from the server context (backend, PATH, secrets). */
   sandbox: SandboxHost;
+  /** The executor's shell snapshots, shared by every session (a scope outlives a connection). */
+  snapshots: ShellSnapshots;
 };
 
 export class ProcessTable {
@@ -61,9 +67,20 @@ export class ProcessTable {
     private readonly options: ProcessTableOptions,
   ) {}
 
-  start(params: ProcessStartParams): { processId: string; sandboxType: SandboxType } {
+  /** Starts a process; a login command with a `shellSnapshot` first waits for its scope's snapshot (shell-snapshot.ts). */
+  async start(params: ProcessStartParams): Promise<{ processId: string; sandboxType: SandboxType }> {
+    const snapshot = this.check(params);
+    if (!snapshot) return this.startNow(params, null);
+    const shell = await this.snapshotFor(params, snapshot);
+    this.check(params);
+    return this.startNow(params, shell);
+  }
+
+  /** What is refused before anything runs (again after a snapshot wait, which others' starts may overtake). */
+  private check(params: ProcessStartParams): SnapshotRequest | null {
     refuseUnenforcedPolicy(params);
     if (params.argv.length === 0) throw invalidParams("argv must not be empty");
+    const snapshot = snapshotRequest(params);
     if (this.procs.has(params.processId)) throw invalidRequest(`process ${params.processId} already exists`);
     this.admit();
     const cwd = parseCwd(params.cwd);
@@ -71,31 +88,74 @@ export class ProcessTable {
     if (typeof cwd !== "string" && (params.sandbox || params.enforceManagedNetwork)) {
       throw invalidParams(`${CANNOT_ENFORCE}: cwd \`${displayPath(cwd)}\` is not UTF-8`);
     }
-    const env = resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
+    return snapshot;
+  }
+
+  private snapshotFor(params: ProcessStartParams, req: SnapshotRequest): Promise<CapturedShell | null> {
+    const own = this.options.ownEnv;
+    const key = snapshotKey(req, resolveChildEnv(own, params.envPolicy, {}), [params.sandbox, params.enforceManagedNetwork]);
+    return this.options.snapshots.get(key, () => {
+      // The profile runs as the command would: same environment, cwd and sandbox (on pipes).
+      const env = resolveChildEnv(own, params.envPolicy, params.env);
+      const cwd = parseCwd(params.cwd);
+      const launch = this.plan(captureParams(params), cwd, env, false, SNAPSHOT_FD);
+      return { shellPath: req.shellPath, cwd, env, wrapper: launch.wrapper, fdFiles: launch.fdFiles, release: launch.release, overlay: params.env };
+    });
+  }
+
+  /** The launch (sandbox wrapper) for this start; `keepFd` is the snapshot descriptor the wrapper must pass on. */
+  /** The restore script's descriptor, or null (logged) to run the command as sent, as after a failed capture. */
+  private openRestore(shell: CapturedShell): number | null {
+    try {
+      return openRestoreScript(restoreFileText(shell.script));
+    } catch (e) {
+      this.options.snapshots.log(`cannot restore shell snapshot: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  /** `proxyPorts`: the process's own managed proxies, the only ports a sandboxed child may reach (through the namespace bridge). */
+  private plan(params: ProcessStartParams, cwd: NativePath, env: Record<string, string>, tty: boolean, keepFd?: number, proxyPorts?: number[]) {
+    return planLaunch({
+      sandbox: params.sandbox,
+      enforceManagedNetwork: params.enforceManagedNetwork ?? false,
+      cwd: displayPath(cwd),
+      env,
+      tty,
+      arg0: params.arg0,
+      keepFd,
+      host: this.options.sandbox,
+      managedNetwork: proxyPorts ? { ...params.managedNetwork, loopbackPorts: proxyPorts } : params.managedNetwork,
+    });
+  }
+
+  private startNow(params: ProcessStartParams, captured: CapturedShell | null): { processId: string; sandboxType: SandboxType } {
+    const restoreFd = captured ? this.openRestore(captured) : null;
+    try {
+      return this.launch(params, restoreFd === null ? null : captured, restoreFd);
+    } finally {
+      // The child has its own copy by now (or never started).
+      if (restoreFd !== null) closeSync(restoreFd);
+    }
+  }
+
+  private launch(params: ProcessStartParams, shell: CapturedShell | null, restoreFd: number | null): { processId: string; sandboxType: SandboxType } {
+    const cwd = parseCwd(params.cwd);
+    const env = shell ? restoredEnv(shell.env, params.envPolicy, params.env) : resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
     // A PTY child also gets the account's login shell as SHELL unless it has one (as the reference's PTY layer does).
     if (params.tty && env.SHELL === undefined) env.SHELL = this.ptyShell();
     const proxy = params.networkProxy ? startManagedProxy(params.networkProxy, (e) => this.sink.notify("network/policyDecision", { processId: params.processId, ...e })) : null;
     if (proxy) Object.assign(env, proxy.env);
-    let launch: ReturnType<typeof planLaunch>;
+    let planned: ReturnType<typeof planLaunch>;
     try {
-      launch = planLaunch({
-        sandbox: params.sandbox,
-        enforceManagedNetwork: params.enforceManagedNetwork ?? false,
-        cwd: displayPath(cwd),
-        env,
-        tty: params.tty,
-        arg0: params.arg0,
-        host: this.options.sandbox,
-        // A sandboxed child reaches its own proxies through the namespace bridge, and nothing else.
-        managedNetwork: proxy ? { ...params.managedNetwork, loopbackPorts: proxy.ports } : params.managedNetwork,
-      });
+      planned = this.plan(params, cwd, env, params.tty, shell ? SNAPSHOT_FD : undefined, proxy?.ports);
     } catch (e) {
       proxy?.stop();
       throw e;
     }
-    const { sandboxType, wrapper, fdFiles } = launch;
+    const { sandboxType, wrapper, fdFiles } = planned;
     const release = () => {
-      launch.release?.();
+      planned.release?.();
       proxy?.stop();
     };
     let proc: ManagedProcess;
@@ -103,7 +163,7 @@ export class ProcessTable {
       proc = new ManagedProcess(
         params.processId,
         {
-          argv: params.argv,
+          argv: shell ? restoreArgv(params.argv) : params.argv,
           arg0: params.arg0,
           cwd,
           env,
@@ -111,6 +171,7 @@ export class ProcessTable {
           pipeStdin: params.pipeStdin ?? false,
           wrapper,
           fdFiles,
+          extraFd: restoreFd === null ? undefined : { at: SNAPSHOT_FD, fd: restoreFd },
         },
         this.sink,
         this.options,
@@ -224,4 +285,16 @@ export class ProcessTable {
   get size(): number {
     return this.procs.size;
   }
+}
+
+/**
+ * The start a shell-snapshot capture runs as: the command's own, except that
+ * a command behind a managed proxy captures with no network at all (its
+ * proxies exist only once the command starts; a login profile needs none).
+ */
+function captureParams(params: ProcessStartParams): ProcessStartParams {
+  if (!params.networkProxy) return params;
+  const box = params.sandbox;
+  const sandbox = box && box.permissions.type !== "disabled" ? { ...box, permissions: { ...box.permissions, network: "restricted" as const } } : box;
+  return { ...params, sandbox, enforceManagedNetwork: false, networkProxy: null };
 }

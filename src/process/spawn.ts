@@ -26,6 +26,8 @@ export type SpawnSpec = {
   wrapper?: string[] | null;
   /** Files the wrapper reads on descriptors 3, 4, … (pipes only). */
   fdFiles?: string[];
+  /** One of our descriptors the child gets as descriptor `at` (above the fdFiles'); the caller closes ours after the spawn. */
+  extraFd?: { at: number; fd: number };
 };
 
 export type PtyCallbacks = { data(bytes: Uint8Array): void; end(): void };
@@ -103,11 +105,14 @@ function startIn(spec: SpawnSpec & { cwd: string }, pty: PtyCallbacks): Child {
     if (spec.fdFiles?.length && spec.tty) throw new Error("extra descriptors cannot be passed to a PTY spawn");
     // A fresh open per spawn: the child reads from offset 0, whatever earlier children did.
     for (const path of spec.fdFiles ?? []) extraFds.push(openSync(path, "r"));
+    const extra = extraStdio(extraFds, spec.extraFd);
     proc = spec.tty
       ? Bun.spawn(command, {
           cwd: spec.cwd,
           env: spec.env,
           argv0,
+          // The terminal takes descriptors 0–2 whatever these say; only the extra one matters.
+          ...(spec.extraFd ? { stdio: ["ignore", "ignore", "ignore", ...extra] as never } : {}),
           terminal: {
             rows: PTY_ROWS,
             cols: PTY_COLS,
@@ -124,7 +129,7 @@ function startIn(spec: SpawnSpec & { cwd: string }, pty: PtyCallbacks): Child {
             pipes?.stdin?.childEnd ?? (spec.pipeStdin ? "pipe" : "ignore"),
             pipes?.stdout?.childEnd ?? "pipe",
             pipes?.stderr?.childEnd ?? "pipe",
-            ...extraFds,
+            ...extra,
           ],
         });
   } catch (e) {
@@ -139,6 +144,16 @@ function startIn(spec: SpawnSpec & { cwd: string }, pty: PtyCallbacks): Child {
     for (const fd of extraFds) closeSync(fd);
   }
   return wrap(proc, spec, pipes);
+}
+
+/** The stdio entries from descriptor 3 on: the wrapper's files, then nothing up to the extra descriptor. */
+function extraStdio(files: number[], extra: SpawnSpec["extraFd"]): (number | "ignore")[] {
+  const out: (number | "ignore")[] = [...files];
+  if (!extra) return out;
+  if (extra.at < 3 + out.length) throw new Error(`descriptor ${extra.at} is taken by the sandbox wrapper`);
+  while (3 + out.length < extra.at) out.push("ignore");
+  out.push(extra.fd);
+  return out;
 }
 
 type OwnPipes = { stdin: StdinPipe | null; stdout: OutputPipe | null; stderr: OutputPipe | null } | null;

@@ -8,3 +8,5 @@ export const FS_HELPER_FLAG = "--codex-run-as-fs-helper";
 export const SECCOMP_STAGE_FLAG = "--apply-seccomp-then-exec";
 /** The inside half of the managed network bridge (see managed-network.ts). */
 export const NET_BRIDGE_FLAG = "--execbox-net-bridge";
+/** A stage option: the one inherited descriptor the command must keep (the shell snapshot's restore script). */
+export const KEEP_FD_FLAG = "--keep-fd";

@@ -11,7 +11,7 @@ import { type Backend, type SandboxBackend, chooseBackend } from "./backend.ts";
 import { bwrapArgs } from "./bwrap.ts";
 import { landlockSpec } from "./landlock.ts";
 import { SANDBOX_EXEC, seatbeltArgv, seatbeltProfile } from "./seatbelt.ts";
-import { SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
+import { KEEP_FD_FLAG, SECCOMP_STAGE_FLAG } from "./internal-flags.ts";
 import { startHostBridge } from "./managed-network.ts";
 import { isExecutorPort, landlockNetworkRefusal } from "./peer-guard.ts";
 import { holdPlaceholders } from "./placeholders.ts";
@@ -54,12 +54,14 @@ export type LaunchRequest = {
   env: Record<string, string>;
   tty: boolean;
   arg0?: string | null;
+  /** An inherited descriptor the command must keep through the sandbox's own stage (the shell snapshot's). */
+  keepFd?: number;
   host: SandboxHost;
   managedNetwork?: ManagedNetwork | null;
 };
 
-/** How an enforced plan is run: where, on a terminal or not, under which arg0. */
-export type RunShape = { cwd: string; tty: boolean; arg0?: string | null };
+/** How an enforced plan is run: where, on a terminal or not, under which arg0, keeping which descriptor. */
+export type RunShape = { cwd: string; tty: boolean; arg0?: string | null; keepFd?: number };
 
 type Choose = (wanted: SandboxBackend, searchPath: string | undefined) => Backend;
 type EnforcePlan = Extract<SandboxPlan, { kind: "enforce" }>;
@@ -100,7 +102,7 @@ export function wrapEnforced(plan: EnforcePlan, run: RunShape, host: SandboxHost
   if (backend.kind === "none") throw invalidParams(`${CANNOT_ENFORCE}: ${backend.why}`);
   const mode = seccompModeFor(plan.network);
   const self = selfCommand();
-  const argv0 = run.arg0 ? ["--argv0", run.arg0] : [];
+  const argv0 = [...(run.arg0 ? ["--argv0", run.arg0] : []), ...keepFdArgs(run.keepFd)];
   if (backend.kind === "landlock") {
     const exposed = plan.network === "enabled" ? landlockNetworkRefusal() : null;
     if (exposed) throw invalidParams(`${CANNOT_ENFORCE}: ${exposed}`);
@@ -122,6 +124,8 @@ export function wrapEnforced(plan: EnforcePlan, run: RunShape, host: SandboxHost
   const release = holdOrRefuse(plan.view);
   return { sandboxType, wrapper: [bwrap.path, ...bwrapArgs({ ...plan, view }, { cwd: run.cwd, tty: run.tty, proc: bwrap.proc, secrets: host.secretPaths }), ...stage], release };
 }
+
+const keepFdArgs = (fd: number | undefined): string[] => (fd === undefined ? [] : [KEEP_FD_FLAG, String(fd)]);
 
 /** Stand-ins for missing protected names (see placeholders.ts); if one cannot be made, nothing runs. */
 export function holdOrRefuse(view: FsView | null): () => void {
@@ -150,7 +154,7 @@ function planManagedNetwork(req: LaunchRequest, plan: Exclude<SandboxPlan, { kin
   const view = base && withReadable(base, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
   // The bridge is seen read-only inside the masked private dir: the command cannot swap its sockets.
   const args = bwrapArgs({ kind: "enforce", view, network: "restricted" }, { cwd: req.cwd, tty: req.tty, proc: backend.bwrap.proc, bridge: bridge.dir, secrets: req.host.secretPaths });
-  const stage = [...self.argv, SECCOMP_STAGE_FLAG, "proxy", "--bridge", bridge.dir, ports.join(","), ...(req.arg0 ? ["--argv0", req.arg0] : []), "--"];
+  const stage = [...self.argv, SECCOMP_STAGE_FLAG, "proxy", "--bridge", bridge.dir, ports.join(","), ...(req.arg0 ? ["--argv0", req.arg0] : []), ...keepFdArgs(req.keepFd), "--"];
   const release = () => {
     bridge.release();
     holding();

@@ -1,6 +1,6 @@
 /**
  * The inner sandbox stage, this same executable run as
- * `execbox --apply-seccomp-then-exec <mode> [--landlock SPEC] [--bridge DIR PORTS] [--argv0 NAME] -- PROGRAM ARGS…`
+ * `execbox --apply-seccomp-then-exec <mode> [--landlock SPEC] [--bridge DIR PORTS] [--argv0 NAME] [--keep-fd N] -- PROGRAM ARGS…`
  * (inside bwrap, or on its own with Landlock where bwrap cannot run).
  * Starts the managed network's inside bridge if asked, restricts itself —
  * Landlock rules and scopes if asked, no capabilities, no-new-privs, the seccomp
@@ -8,7 +8,7 @@
  * so the restrictions bind it and everything it starts.
  */
 import { closeSync, fstatSync, openSync } from "node:fs";
-import { NET_BRIDGE_FLAG } from "./internal-flags.ts";
+import { KEEP_FD_FLAG, NET_BRIDGE_FLAG } from "./internal-flags.ts";
 import { LANDLOCK_MIN_ABI, LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, LANDLOCK_SCOPE_SIGNAL, type LandlockSpec, handledAccess, ruleAccess } from "./landlock.ts";
 import { type Libc, O, cString, openLibc } from "../platform/libc.ts";
 import { startInsideBridge } from "./managed-network.ts";
@@ -115,7 +115,21 @@ export function installSeccomp(mode: SeccompMode, libc: Libc = openLibc()): void
   check("seccomp(SET_MODE_FILTER)", libc.syscall(nr, SECCOMP_SET_MODE_FILTER, 0, libc.ptr(fprog)), libc);
 }
 
-type StageArgs = { mode: SeccompMode; landlock?: LandlockSpec; bridge?: { dir: string; ports: string[] }; argv0?: string; command: string[] };
+/** fcntl(2) by architecture; F_SETFD with 0 clears FD_CLOEXEC. */
+const SYS_FCNTL: Record<string, number> = { x64: 72, arm64: 25 };
+const F_SETFD = 2;
+
+/**
+ * Bun marks every descriptor it inherits close-on-exec at start-up, so one
+ * the command must get through this stage (the shell snapshot's restore
+ * script, named by `--keep-fd`; never any other) is cleared again. If it is
+ * not open, the command reports that itself (`failed to restore shell snapshot`).
+ */
+function keepOpenAcrossExec(fd: number, libc: Libc): void {
+  if (Number.isInteger(fd) && fd > 2) libc.syscall(SYS_FCNTL[process.arch] ?? -1, fd, F_SETFD, 0);
+}
+
+type StageArgs = { mode: SeccompMode; landlock?: LandlockSpec; bridge?: { dir: string; ports: string[] }; argv0?: string; keepFd?: number; command: string[] };
 
 function parseStageArgs(args: string[]): StageArgs | null {
   const mode = args[0] as SeccompMode;
@@ -123,6 +137,7 @@ function parseStageArgs(args: string[]): StageArgs | null {
   let i = 1;
   for (; i < args.length && args[i] !== "--"; i += 2) {
     if (args[i] === "--argv0") out.argv0 = args[i + 1];
+    else if (args[i] === KEEP_FD_FLAG) out.keepFd = Number(args[i + 1]);
     else if (args[i] === "--landlock") out.landlock = JSON.parse(args[i + 1] ?? "null") as LandlockSpec;
     else if (args[i] === "--bridge") {
       out.bridge = { dir: args[i + 1] ?? "", ports: (args[i + 2] ?? "").split(",").filter(Boolean) };
@@ -141,12 +156,13 @@ export async function runSeccompStage(args: string[]): Promise<number> {
     parsed = null;
   }
   if (!parsed) {
-    process.stderr.write(`execbox sandbox: usage: --apply-seccomp-then-exec <${SECCOMP_MODES.join("|")}> [--landlock SPEC] [--bridge DIR PORTS] [--argv0 NAME] -- PROGRAM [ARGS…]\n`);
+    process.stderr.write(`execbox sandbox: usage: --apply-seccomp-then-exec <${SECCOMP_MODES.join("|")}> [--landlock SPEC] [--bridge DIR PORTS] [--argv0 NAME] [--keep-fd N] -- PROGRAM [ARGS…]\n`);
     return 2;
   }
   try {
     if (parsed.bridge) await startInsideBridge(selfCommand().argv, NET_BRIDGE_FLAG, parsed.bridge.dir, parsed.bridge.ports);
     const libc = openLibc();
+    if (parsed.keepFd !== undefined) keepOpenAcrossExec(parsed.keepFd, libc);
     if (parsed.landlock) applyLandlock(parsed.landlock, libc);
     dropCapabilities(libc);
     installSeccomp(parsed.mode, libc);

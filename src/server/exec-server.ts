@@ -2,6 +2,7 @@
  * Assembles the transport-independent server: the session registry and the
  * context every connection shares. Transports create `Connection`s from it.
  */
+import { ShellSnapshots } from "../process/shell-snapshot.ts";
 import type { SandboxBackend } from "../sandbox/backend.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Connection, type ConnectionOptions } from "./connection.ts";
@@ -18,6 +19,13 @@ import {
   INCOMING_LARGE_BYTES_IN_FLIGHT,
   MAX_OUTPUT_CHUNK_BYTES,
   RETAINED_OUTPUT_BYTES_PER_PROCESS,
+  SHELL_SNAPSHOT_CAPTURE_EXIT_GRACE_MS,
+  SHELL_SNAPSHOT_CAPTURE_MAX_BYTES,
+  SHELL_SNAPSHOT_CAPTURE_TIMEOUT_MS,
+  SHELL_SNAPSHOT_MAX_AGE_MS,
+  SHELL_SNAPSHOT_MAX_ENTRIES,
+  SHELL_SNAPSHOT_MAX_TOTAL_BYTES,
+  SHELL_SNAPSHOT_RETRY_AFTER_FAILURE_MS,
 } from "./limits.ts";
 import type { ConnectionTransport } from "./flow.ts";
 import { type ServerContext, sandboxHost } from "./server-context.ts";
@@ -60,6 +68,16 @@ export class ExecServer {
         exitedRetentionMs: options.exitedRetentionMs ?? EXITED_PROCESS_RETENTION_MS,
         clock,
         ownEnv: env,
+        snapshots: new ShellSnapshots(
+          {
+            maxEntries: SHELL_SNAPSHOT_MAX_ENTRIES,
+            maxTotalBytes: SHELL_SNAPSHOT_MAX_TOTAL_BYTES,
+            maxAgeMs: SHELL_SNAPSHOT_MAX_AGE_MS,
+            retryAfterFailureMs: SHELL_SNAPSHOT_RETRY_AFTER_FAILURE_MS,
+            capture: { maxBytes: SHELL_SNAPSHOT_CAPTURE_MAX_BYTES, timeoutMs: SHELL_SNAPSHOT_CAPTURE_TIMEOUT_MS, exitGraceMs: SHELL_SNAPSHOT_CAPTURE_EXIT_GRACE_MS },
+          },
+          () => clock.now(),
+        ),
         caps: {
           runningPerSession: MAX_RUNNING_PROCESSES_PER_SESSION,
           exitedPerSession: MAX_EXITED_PROCESSES_PER_SESSION,

@@ -121,3 +121,30 @@ export const MAX_INCOMING_JSON_VALUES = 262_144;
  * of a 400 MiB/s stream.
  */
 export const RECLAIM_AFTER_SENT_BYTES = 64 * 1024 * 1024;
+/**
+ * Shell snapshots kept at once (`shellSnapshotV2`), executor-wide; a scope is
+ * one Codex thread, so this covers many threads at once. Past it the least
+ * recently used is dropped and its next login command captures afresh.
+ */
+export const SHELL_SNAPSHOT_MAX_ENTRIES = 64;
+/**
+ * Bytes of snapshots (restore scripts and environments) kept at once. A
+ * profile that loads bash-completion declares ~200 KiB of functions; 32 MiB
+ * holds the 64 entries at twice that with room to spare.
+ */
+export const SHELL_SNAPSHOT_MAX_TOTAL_BYTES = 32 * 1024 * 1024;
+/** A snapshot is captured afresh after this long, so a changed profile is seen without a new thread. */
+export const SHELL_SNAPSHOT_MAX_AGE_MS = 30 * 60_000;
+/**
+ * After a failed capture the scope's login commands run as sent (the profile
+ * runs in each, as without snapshots) this long before one captures again:
+ * a broken profile costs one capture a minute, not one per command, and a
+ * fixed one is picked up (the reference remembers the failure for good).
+ */
+export const SHELL_SNAPSHOT_RETRY_AFTER_FAILURE_MS = 60_000;
+/** Largest capture output; past it the capture is killed and counts as failed (`shell snapshot capture exceeds N bytes`). */
+export const SHELL_SNAPSHOT_CAPTURE_MAX_BYTES = 4 * 1024 * 1024;
+/** A profile that has not finished by then (waits for input, hangs on the network) is killed; the command runs as sent. */
+export const SHELL_SNAPSHOT_CAPTURE_TIMEOUT_MS = 10_000;
+/** After the capture exits, how long its stdout may stay open (a daemon the profile started holds it) before it is read as is. */
+export const SHELL_SNAPSHOT_CAPTURE_EXIT_GRACE_MS = 200;

@@ -152,7 +152,7 @@ export function toolOutput(request: ResponsesRequest | undefined, callId: string
 export const FAKE_KEY_ENV = "EXECBOX_E2E_FAKE_API_KEY";
 
 /** An isolated CODEX_HOME: loopback provider, no retries, no approvals, nothing that reaches other hosts. */
-export function writeCodexHome(codexHome: string, opts: { baseUrl: string; model: string }): void {
+export function writeCodexHome(codexHome: string, opts: { baseUrl: string; model: string; features?: Record<string, boolean> }): void {
   mkdirSync(codexHome, { recursive: true });
   const config = `
 model = "${opts.model}"
@@ -176,6 +176,7 @@ plugins = false
 apps = false
 remote_plugin = false
 tool_suggest = false
+${Object.entries(opts.features ?? {}).map(([k, v]) => `${k} = ${v}`).join("\n")}
 
 [analytics]
 enabled = false

@@ -29,7 +29,7 @@ export const ExecMetadata = lazy(() =>
   }, { seqDefaults: true }),
 );
 
-/** 0.171.0 shell snapshot scope (execbox reports `shellSnapshotV2: false` and runs the command as is); checked so a malformed one is refused as the reference refuses it. */
+/** 0.171.0 shell snapshot scope for a login command (src/process/shell-snapshot.ts); a malformed one is refused as the reference refuses it. */
 export const ShellSnapshotRequest = lazy(() =>
   struct("ShellSnapshotRequest", { scopeId: str(), shell: struct("ShellInfo", { name: str(), path: str() }) }),
 );

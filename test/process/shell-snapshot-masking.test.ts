@@ -1,0 +1,82 @@
+/**
+ * capabilities.md: with credential masking, the reference's login commands
+ * get the executor's *real* token back from the shell snapshot's
+ * environment, inside the sandbox that was meant to see only a dummy.
+ * Reproduced on the reference (0.171.0); execbox refuses `networkProxy`
+ * (it has no managed proxy) before any capture, so the profile never runs
+ * and no environment is captured.
+ */
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { networkProxyLaunch } from "../helpers/network-proxy.ts";
+import { referenceForTests } from "../helpers/reference-bin.ts";
+import { RawClient } from "../helpers/rpc-client.ts";
+import { type RunningServer, startServer } from "../helpers/server.ts";
+import { POLICY, runLogin, snapshotHome, snapshotServerEnv, workspaceSandbox } from "../helpers/shell-snapshot.ts";
+
+setDefaultTimeout(60_000);
+
+const home = snapshotHome();
+/** The reference's sandbox helper is `codex-linux-sandbox` on the child's PATH, and its bwrap needs --argv0 (its bundled one). */
+const bin = join(home.path, "bin");
+const reference = referenceForTests();
+afterAll(() => home[Symbol.dispose]());
+
+const masked = { sandbox: workspaceSandbox(home.uri, "enabled"), networkProxy: networkProxyLaunch({ credentialMasking: true }), enforceManagedNetwork: true };
+const SHOW = 'echo "GT=$GITHUB_TOKEN"';
+
+async function start(command?: string[]): Promise<{ server: RunningServer; c: RawClient }> {
+  const env = { ...snapshotServerEnv(home.path), CODEX_HOME: join(home.path, ".codex") };
+  if (command) env.PATH = `${bin}:${join(dirname(command[0]!), "..", "codex-resources")}:${env.PATH}`;
+  const server = await startServer([], { env, cwd: home.path, command });
+  const c = await RawClient.websocket(server.url);
+  await c.initialize();
+  return { server, c };
+}
+
+/** process/start with the masking extras (runLogin sends the rest). */
+function startMasked(c: RawClient, processId: string, argv: string[], scope: string | null) {
+  return c.call("process/start", { processId, argv, cwd: home.uri, env: {}, tty: false, envPolicy: { ...POLICY, ignoreDefaultExcludes: true }, ...masked, shellSnapshot: scope && { scopeId: scope, shell: { name: "bash", path: "/bin/bash" } } }, 30_000);
+}
+
+let ref: { server: RunningServer; c: RawClient } | undefined;
+beforeAll(async () => {
+  if (!reference) return;
+  mkdirSync(bin, { recursive: true });
+  mkdirSync(join(home.path, ".codex"), { recursive: true });
+  symlinkSync(reference, join(bin, "codex-linux-sandbox"));
+  // A login shell resets PATH (/etc/profile): the profile puts the helper back, or the reference's sandbox cannot start.
+  writeFileSync(join(home.path, ".bash_profile"), `echo run >> "$HOME/profile-runs"\nexport PATH=${bin}:$PATH\n`);
+  ref = await start([reference, "exec-server"]);
+});
+afterAll(async () => void (await ref?.server.stop("SIGKILL")));
+
+test.skipIf(!reference)("reference: a plain command sees the masked token, a login command restored from the snapshot the real one", async () => {
+  const c = ref!.c;
+  const first = await startMasked(c, "plain", ["/bin/bash", "-c", SHOW], null);
+  expect(first.result?.sandboxType, JSON.stringify(first.error)).toBe("linuxSeccomp");
+  await c.processDone("plain", 30_000);
+  expect(c.output("plain", "stdout").toString()).toMatch(/^GT=ghp_masked[A-Za-z0-9]+\n$/);
+  for (const id of ["login-1", "login-2"]) {
+    expect((await startMasked(c, id, ["/bin/bash", "-lc", SHOW], "masking")).result.sandboxType).toBe("linuxSeccomp");
+    await c.processDone(id, 30_000);
+    expect(c.output(id, "stdout").toString()).toBe("GT=ghp_executor_secret\n");
+  }
+});
+
+test("execbox: the same login command is refused before anything runs (no capture, no profile run)", async () => {
+  const x = await start();
+  try {
+    const runs = home.runs();
+    const r = await startMasked(x.c, "login", ["/bin/bash", "-lc", SHOW], "masking-execbox");
+    expect(r.error.code).toBe(-32602);
+    expect(r.error.message).toStartWith("sandbox intent cannot be enforced on this executor: networkProxy");
+    expect(home.runs()).toBe(runs);
+    // A later plain login command of that scope captures without any masking state to leak.
+    const plain = await runLogin(x.c, home.uri, SHOW, { scope: "masking-execbox" });
+    expect(plain.stdout).toBe("GT=\n");
+  } finally {
+    await x.server.stop("SIGKILL");
+  }
+});
