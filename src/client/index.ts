@@ -38,6 +38,7 @@ export {
 } from "./client.ts";
 export { CALL_TIMEOUT_MS, RETRIED_ON_RECONNECT, SEND_HIGH_WATER_BYTES } from "./calls.ts";
 export {
+  type ConnectionErrorReason,
   ExecboxConnectionError,
   ExecboxHttpBodyError,
   ExecboxProtocolError,

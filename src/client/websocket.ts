@@ -6,6 +6,7 @@
  * Node's undici and `ws` honour that; browsers ignore it (and send `Origin`,
  * which execbox refuses anyway), so this client is for servers and CLIs.
  */
+import { isShutdownClose } from "../protocol/shutdown.ts";
 import type { Channel, ChannelEvents, Connector } from "./transport.ts";
 
 /** The subset of the WHATWG WebSocket this client uses. */
@@ -91,10 +92,10 @@ function openSocket(
         clearTimeout(timer);
       },
     };
-    const finish = (reason: string) => {
+    const finish = (reason: string, serverShutdown = false) => {
       if (channel.closed) return;
       channel.closed = true;
-      if (opened) events.closed(reason);
+      if (opened) events.closed(reason, serverShutdown);
     };
     const timer = setTimeout(() => {
       finish("timeout");
@@ -123,7 +124,7 @@ function openSocket(
       clearTimeout(timer);
       closedResolve();
       if (!opened) reject(new Error(`cannot connect to ${url}: closed with code ${event.code}`));
-      finish(`closed with code ${event.code}${event.reason ? ` (${event.reason})` : ""}`);
+      finish(`closed with code ${event.code}${event.reason ? ` (${event.reason})` : ""}`, isShutdownClose(event.code, event.reason));
     };
   });
 }
