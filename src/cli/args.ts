@@ -13,6 +13,7 @@ import { SANDBOX_BACKENDS, type SandboxBackend } from "../sandbox/backend.ts";
 import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
 import { CLIENT_HELP, type ExecOptions, type InfoOptions, parseClientArgs } from "./client-args.ts";
 import { DEFAULT_LISTEN, type ListenTarget, UsageError, parseListen } from "./listen.ts";
+import { LogFlags, type LogOptions } from "./log-flags.ts";
 import { takeReferenceFlag } from "./reference-flags.ts";
 import { type TlsFiles, tlsFilesFor } from "./tls-flags.ts";
 import { RemoteArgs, type RemoteOptions } from "./remote-args.ts";
@@ -37,6 +38,8 @@ export type ServeOptions = {
   allowUnauthenticated: boolean;
   /** `--tls-cert` / `--tls-key`: present exactly when listening on `wss://`. */
   tls?: TlsFiles;
+  /** `--log-level` (else RUST_LOG, else info) and `--log-format`. */
+  log: LogOptions;
 };
 export type Command =
   | ServeOptions
@@ -54,6 +57,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   if (args[0] === "exec-server") args.shift();
   let listen: string | undefined;
   const remoteArgs = new RemoteArgs();
+  const logFlags = new LogFlags();
   let concurrentRequests = 1;
   let detachedSessionTtlMs = DETACHED_SESSION_TTL_MS;
   let exitedRetentionMs = EXITED_PROCESS_RETENTION_MS;
@@ -140,7 +144,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
         tlsFlags[flag] = value();
         break;
       default:
-        if (remoteArgs.take(flag, inline, value) || takeReferenceFlag(flag, inline, value)) break;
+        if (remoteArgs.take(flag, inline, value) || logFlags.take(flag, value) || takeReferenceFlag(flag, inline, value)) break;
         throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
     }
   }
@@ -163,6 +167,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     auth,
     allowUnauthenticated,
     ...(tls ? { tls } : {}),
+    log: logFlags.finish(env),
   };
 }
 
@@ -225,6 +230,9 @@ Options:
                                  required iss / aud claims (signed tokens)
   --ws-max-clock-skew-seconds <S> leeway for exp/nbf [default: 30]
   --allow-unauthenticated        listen beyond loopback without --ws-auth (not recommended)
+  --log-level <LEVEL>            error | warn | info | debug | trace [default: info,
+                                 or what RUST_LOG sets for execbox/codex_exec_server]
+  --log-format <FORMAT>          text | json (one object per line) [default: text]
 
 Remote mode:
   --remote <URL>                 register with the environment registry at URL and
@@ -255,7 +263,8 @@ Other reference flags:
   -h, --help                     Print help
   -V, --version                  Print version
 
-Logs go to stderr. SIGINT/SIGTERM terminate all managed processes and exit 0.
+Logs go to stderr. SIGINT/SIGTERM close clients' WebSockets (1001 "execbox
+shutting down"), terminate all managed processes and exit 0.
 
 ${CLIENT_HELP}`;
 

@@ -1,10 +1,35 @@
 /** The user-facing commands: parses arguments and runs the chosen mode. */
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { HELP, parseArgs } from "./args.ts";
+import { ExitCode } from "./exit-codes.ts";
 import { UsageError } from "./listen.ts";
 import { serve } from "./serve.ts";
+import { log } from "../log/logger.ts";
 
+/**
+ * Runs the command; whatever fails is one line on stderr and an exit code
+ * (src/cli/exit-codes.ts), never the runtime's dump of bundled source.
+ */
 export async function runCommand(argv: string[]): Promise<number> {
+  process.on("uncaughtException", internalFailure);
+  process.on("unhandledRejection", internalFailure);
+  try {
+    return await run(argv);
+  } catch (e) {
+    internalFailure(e);
+    return ExitCode.internal;
+  }
+}
+
+/** An error nothing expected: one line (its stack only at debug), exit 70. */
+function internalFailure(e: unknown): void {
+  const error = e instanceof Error ? e : new Error(String(e));
+  if (log.on("debug") && error.stack) log.debug("internal error", { stack: error.stack });
+  console.error(`Error: internal error: ${error.message}`);
+  process.exit(ExitCode.internal);
+}
+
+async function run(argv: string[]): Promise<number> {
   let command;
   try {
     command = parseArgs(argv);

@@ -14,8 +14,11 @@ import { loadTls, reloadOnSighup, tlsSecretPaths } from "./tls-flags.ts";
 import { type Endpoint, type PeerVerdict, classifyPeer, noteListener } from "../sandbox/peer-guard.ts";
 import type { HttpReply } from "../transport/http1.ts";
 import { makeExecutorUndumpable } from "../sandbox/undumpable.ts";
+import { log } from "../log/logger.ts";
+import { VERSION } from "../version.ts";
 
 export async function serve(options: ServeOptions): Promise<number> {
+  log.configure(options.log.level, options.log.format);
   if (options.remote) await checkRemote(options.remote, options.listen);
   const listenTarget = options.listen;
   const auth = authConfigFrom(options.auth);
@@ -36,24 +39,42 @@ export async function serve(options: ServeOptions): Promise<number> {
   const shutdown = async () => {
     await Promise.race([exec.shutdown(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
   };
+  const started = (url: string | undefined) =>
+    log.info("execbox started", {
+      version: VERSION,
+      url,
+      auth: options.auth.wsAuth ?? "none",
+      sandbox: options.sandboxBackend,
+      remote: options.remote?.transport,
+    });
+  /** Logs the end of serving (`signal`: what ended it) and closes the sessions. */
+  const stopAll = async (signal: string, listener?: { stop(): Promise<void> }) => {
+    const sessions = exec.context.sessions.size;
+    await remote?.stop();
+    if (listener) await Promise.race([listener.stop(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
+    await shutdown();
+    log.info("execbox stopped", { signal, sessions_closed: sessions });
+  };
   // Imported only here, so --listen alone does not load the Noise and relay code.
   const remote = options.remote ? await startRemoteMode(exec, options) : undefined;
   if (listenTarget?.kind === "stdio") {
-    const onSignal = () => void shutdown().then(() => process.exit(0));
+    const onSignal = (signal: string) => void stopAll(signal).then(() => process.exit(0));
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
+    started("stdio");
     releaseStartupCode();
     await serveStdio(exec);
-    await shutdown();
+    await stopAll("end of input");
     return 0;
   }
   if (!listenTarget) {
+    started(undefined);
     releaseStartupCode();
+    let signal = "error";
     try {
-      await untilSignal(remote!);
+      signal = await untilSignal(remote!);
     } finally {
-      await remote!.stop();
-      await shutdown();
+      await stopAll(signal);
     }
     return 0;
   }
@@ -68,12 +89,12 @@ export async function serve(options: ServeOptions): Promise<number> {
     exec,
     host,
     port,
-    (headers) => {
+    (headers, peer) => {
       if (!auth) return undefined;
       const reason = checkAuthorization(headers.get("authorization"), auth, Date.now() / 1000);
       if (reason === undefined) return undefined;
       // The reason names no part of the token or the secret.
-      console.error(`execbox: refused an upgrade (401): ${reason}`);
+      log.warn("refused an upgrade", { status: 401, reason, peer });
       return plainReply(401, refusalText(reason));
     },
     (local, remote) => {
@@ -85,18 +106,16 @@ export async function serve(options: ServeOptions): Promise<number> {
   const stopReloading = options.tls ? reloadOnSighup(options.tls, (keys) => listener.setTls(keys)) : () => {};
   noteListener(Number(new URL(listener.url).port), auth !== undefined);
   await Bun.write(Bun.stdout, `${listener.url}\n`);
+  started(listener.url);
   // After the URL, so whoever waits for it does not wait for this too.
   releaseStartupCode();
-  if (!isLoopback(host) && !auth) {
-    console.error(`execbox: warning: ${listener.url} accepts unauthenticated connections from anyone who can reach it`);
-  }
+  if (!isLoopback(host) && !auth) log.warn("this listener accepts unauthenticated connections from anyone who can reach it", { url: listener.url });
+  let signal = "error";
   try {
-    await untilSignal(remote);
+    signal = await untilSignal(remote);
   } finally {
     stopReloading();
-    await remote?.stop();
-    await Promise.race([listener.stop(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
-    await shutdown();
+    await stopAll(signal, listener);
   }
   return 0;
 }
@@ -159,20 +178,20 @@ function stdinReader(): { chunks: AsyncIterable<Uint8Array>; eof(): Promise<void
   };
 }
 
-/** Until SIGINT/SIGTERM, or remote mode ends on its own (its failure is thrown). */
-async function untilSignal(remote: RemoteHandle | undefined): Promise<void> {
-  const signal = new Promise<void>((resolve) => {
+/** Until SIGINT/SIGTERM (its name), or remote mode ends on its own (its failure is thrown). */
+async function untilSignal(remote: RemoteHandle | undefined): Promise<string> {
+  const signal = new Promise<string>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  await Promise.race([signal, remote?.done ?? new Promise<void>(() => {})]);
+  return Promise.race([signal, (remote?.done ?? new Promise<void>(() => {})).then(() => "end of input")]);
 }
 
 /** The answer to a peer the guard refused (logged), or undefined to go on. */
 function peerReply(verdict: PeerVerdict, remote: Endpoint): HttpReply | undefined {
   if (verdict.kind === "outside") return undefined;
   const why = verdict.kind === "sandboxed" ? "the connection comes from inside an execbox sandbox" : verdict.why;
-  console.error(`execbox: refused a connection from ${remote.address}:${remote.port}: ${why}`);
+  log.warn("refused a connection", { status: 403, reason: why, peer: `${remote.address}:${remote.port}` });
   return plainReply(403, `connections from sandboxed commands are refused: ${why}`);
 }
 

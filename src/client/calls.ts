@@ -154,11 +154,11 @@ export class PendingCalls {
     if (retried.length > 0) this.unsent = new Set([...retried, ...this.unsent].sort((a, b) => a.id - b.id));
   }
 
-  /** Rejects every call (client closed or failed). */
-  rejectAll(error: (method: string) => Error): void {
+  /** Rejects every call (client closed or failed); `sent`: it had gone out, so it may have been applied. */
+  rejectAll(error: (method: string, sent: boolean) => Error): void {
     for (const call of this.calls.values()) {
       clearTimeout(call.timer);
-      call.reject(error(call.method));
+      call.reject(error(call.method, call.sentOn !== null));
     }
     this.calls.clear();
     this.unsent.clear();

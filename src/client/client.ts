@@ -174,7 +174,7 @@ export class ExecboxClient {
     let channel: Channel | undefined = undefined;
     channel = await this.connector.open({
       message: (text) => channel === this.channel && this.onMessage(text),
-      closed: (reason) => channel && this.dropChannel(channel, reason),
+      closed: (reason, serverShutdown) => channel && this.dropChannel(channel, reason, serverShutdown),
       drained: () => channel === this.channel && this.live && this.calls.flush(channel),
     });
     if (channel.closed) throw new ExecboxConnectionError(`connection to ${this.connector.target} closed at once`);
@@ -215,9 +215,16 @@ export class ExecboxClient {
     this.emitter.emit("notification", method, params);
   }
 
-  /** A channel is gone (peer, network, or us giving up on it). */
-  private dropChannel(channel: Channel, reason: string): void {
+  /**
+   * A channel is gone (peer, network, or us giving up on it). When the
+   * executor said it is shutting down, nothing will resume: fail at once.
+   */
+  private dropChannel(channel: Channel, reason: string, serverShutdown = false): void {
     if (channel !== this.channel) return;
+    if (serverShutdown) {
+      const error = new ExecboxConnectionError(`the executor at ${this.connector.target} is shutting down`, undefined, false, "server-shutdown");
+      return void this.teardown("failed", error);
+    }
     this.channel = null;
     this.live = false;
     const lost = new ExecboxConnectionError(`connection lost (${reason}); file handles and HTTP body streams do not survive it`);
@@ -282,7 +289,7 @@ export class ExecboxClient {
     this.channel = null;
     this.live = false;
     this.current = state;
-    this.calls.rejectAll((method) => new ExecboxConnectionError(error.message, method));
+    this.calls.rejectAll((method, sent) => new ExecboxConnectionError(error.message, method, sent, error.reason));
     for (const p of [...this.processes.values()]) p.fail(error);
     for (const b of [...this.bodies.values()]) b.fail(error);
     if (state === "failed") void channel?.close();

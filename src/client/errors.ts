@@ -21,15 +21,24 @@ export class ExecboxRpcError extends Error {
 }
 
 /**
+ * Why a connection error is final, where the client can tell: the executor
+ * said it is shutting down (its close frame, see src/protocol/shutdown.ts),
+ * so the client did not try to reconnect.
+ */
+export type ConnectionErrorReason = "server-shutdown";
+
+/**
  * The connection is gone (or the client closed or failed) before an answer
  * arrived. `mayHaveApplied` is true when the request had been sent: a
  * non-idempotent call may or may not have taken effect on the executor.
+ * `reason` is set when the cause is known (`"server-shutdown"`).
  */
 export class ExecboxConnectionError extends Error {
   constructor(
     message: string,
     readonly method?: string,
     readonly mayHaveApplied = false,
+    readonly reason?: ConnectionErrorReason,
   ) {
     super(message);
     this.name = "ExecboxConnectionError";

@@ -39,6 +39,7 @@ export {
 export { CALL_TIMEOUT_MS, RETRIED_ON_RECONNECT, SEND_HIGH_WATER_BYTES } from "./calls.ts";
 export {
   ExecboxAuthError,
+  type ConnectionErrorReason,
   ExecboxConnectionError,
   ExecboxHttpBodyError,
   ExecboxProtocolError,

@@ -21,8 +21,12 @@ export interface Channel {
 
 export type ChannelEvents = {
   message(text: string): void;
-  /** Called once, when the channel is closed by the peer, the network, or `close()`. */
-  closed(reason: string): void;
+  /**
+   * Called once, when the channel is closed by the peer, the network, or
+   * `close()`. `serverShutdown`: the executor closed it because it is shutting
+   * down (no point reconnecting).
+   */
+  closed(reason: string, serverShutdown?: boolean): void;
   /** `queuedBytes` fell back to 0 after the network stopped taking bytes at once: held calls may go out. */
   drained?(): void;
 };

@@ -7,6 +7,7 @@
  * which execbox refuses anyway), so this client is for servers and CLIs.
  */
 import { ExecboxAuthError, ExecboxConnectionError } from "./errors.ts";
+import { isShutdownClose } from "../protocol/shutdown.ts";
 import type { Channel, ChannelEvents, Connector } from "./transport.ts";
 
 /** The subset of the WHATWG WebSocket this client uses. */
@@ -101,10 +102,10 @@ function openSocket(
         clearTimeout(timer);
       },
     };
-    const finish = (reason: string) => {
+    const finish = (reason: string, serverShutdown = false) => {
       if (channel.closed) return;
       channel.closed = true;
-      if (opened) events.closed(reason);
+      if (opened) events.closed(reason, serverShutdown);
     };
     const timer = setTimeout(() => {
       finish("timeout");
@@ -133,7 +134,7 @@ function openSocket(
       clearTimeout(timer);
       closedResolve();
       if (!opened) reject(new ExecboxConnectionError(`cannot connect to ${url}: closed with code ${event.code}`));
-      finish(`closed with code ${event.code}${event.reason ? ` (${event.reason})` : ""}`);
+      finish(`closed with code ${event.code}${event.reason ? ` (${event.reason})` : ""}`, isShutdownClose(event.code, event.reason));
     };
   });
 }

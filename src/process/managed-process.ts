@@ -75,7 +75,9 @@ export class ManagedProcess {
   sandboxed = false;
   private sandboxDenied = false;
   /** Called once as the process closes, before `closed` is sent (so what it frees is gone when a client sees it). */
-  onClosed: () => void = () => {};
+  onClosed: (exitCode: number) => void = () => {};
+  /** Output bytes produced so far (stdout, stderr and PTY), for the log. */
+  bytesOut = 0;
 
   constructor(
     readonly id: string,
@@ -180,6 +182,7 @@ export class ManagedProcess {
 
   private emitOutput(stream: OutputStream, bytes: Uint8Array): void {
     const max = this.limits.maxChunkBytes;
+    this.bytesOut += bytes.byteLength;
     for (let off = 0; off < bytes.byteLength; off += max) {
       const piece = bytes.subarray(off, Math.min(off + max, bytes.byteLength));
       const seq = this.seq++;
@@ -215,7 +218,7 @@ export class ManagedProcess {
   private maybeClose(): void {
     if (this.closedSeq !== null || this.exitSeq === null || this.openStreams > 0) return;
     this.closedSeq = this.seq++;
-    this.onClosed();
+    this.onClosed(this.exitCode!);
     this.sink.notify("process/closed", { processId: this.id, seq: this.closedSeq });
     this.child.release();
     this.wake();

@@ -17,6 +17,7 @@ import { openRestoreScript } from "./shell-snapshot-capture.ts";
 import { type CapturedShell, SNAPSHOT_FD, restoreArgv, restoreFileText } from "./shell-snapshot-script.ts";
 import { type ShellSnapshots, type SnapshotRequest, restoredEnv, snapshotKey, snapshotRequest } from "./shell-snapshot.ts";
 import { refuseUnenforcedPolicy } from "./unenforced-policy.ts";
+import { log } from "../log/logger.ts";
 
 /** A cwd valid as a URI but not on this host is -32602 with the reference's wording. */
 function parseCwd(uri: string): NativePath {
@@ -185,7 +186,13 @@ export class ProcessTable {
     const untrack = wrapper ? trackSandboxRoot(proc.pid) : () => {};
     this.running++;
     this.options.caps.executor.running++;
-    proc.onClosed = () => {
+    const startedAt = Date.now();
+    // argv[0] only: arguments and the environment may hold secrets.
+    if (log.on("debug")) log.debug("process started", { process: params.processId, argv0: params.argv[0], pid: proc.pid, tty: params.tty, sandbox: sandboxType });
+    proc.onClosed = (exitCode) => {
+      if (log.on("debug")) {
+        log.debug("process exited", { process: params.processId, pid: proc.pid, exit_code: exitCode, duration_ms: Date.now() - startedAt, bytes_out: proc.bytesOut });
+      }
       untrack();
       this.running--;
       this.options.caps.executor.running--;

@@ -47,6 +47,8 @@ export class DirectSession implements SocketEvents {
     session.connection = exec.connect(session.sink(socket), {
       parseErrorPrefix: `failed to parse websocket JSON-RPC message from direct exec-server websocket ${withoutQuery(url)}: `,
       detachOnClose: true,
+      transport: "direct",
+      peer: "direct",
     });
     // Gone between the 101 and here: onClose found no connection to detach.
     if (socket.closed) void session.connection.closedByTransport();
@@ -81,7 +83,7 @@ export class DirectSession implements SocketEvents {
   }
 
   onClose(why: string): void {
-    const detached = this.connection?.closedByTransport() ?? Promise.resolve();
+    const detached = this.connection?.closedByTransport(why) ?? Promise.resolve();
     void detached.finally(() => this.ended.resolve(why));
   }
 

@@ -19,10 +19,11 @@ import { reconnectDelayMs } from "./relay/backoff.ts";
 import { UpgradeRejectedError } from "./relay/ws-client.ts";
 import type { RemoteDeps, RemoteServeOptions, RemoteServer } from "./serve-remote.ts";
 import { type SigV4Scope, signV4 } from "./sigv4.ts";
+import { componentLog } from "../log/logger.ts";
 
 /** Registers (a failure is thrown: exit 1), then serves direct sessions in the background. */
 export async function startDirect(exec: ExecServer, options: RemoteServeOptions, deps: RemoteDeps): Promise<RemoteServer> {
-  const log = deps.log ?? ((line: string) => process.stderr.write(`execbox remote: ${line}\n`));
+  const log = deps.log ?? componentLog("remote");
   checkRegistryScheme(options.baseUrl);
   const auth = await registryAuthFor(options, deps.env, deps.stdin);
   if (auth.kind !== "sigv4") throw new RegistryError("config", "--remote-transport direct requires --aws-sigv4");

@@ -128,6 +128,8 @@ export class NoiseStreams implements RelayStreamHandler {
     transport.connection = this.opts.exec.connect(transport, {
       parseErrorPrefix: `failed to parse Noise relay JSON-RPC message from stream ${stream.id}: `,
       detachOnClose: true,
+      transport: "relay",
+      peer: `stream ${stream.id}`,
     });
     this.opts.log(`stream ${stream.id} opened`);
   }

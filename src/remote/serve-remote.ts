@@ -15,6 +15,7 @@ import { processStaticIdentity, toNoiseKeyJson } from "./noise/index.ts";
 import { type CredentialFlags, registryAuthFor } from "./registry-credentials.ts";
 import { type RegistryTarget, registerWithRetry, validate } from "./registry.ts";
 import { RelayClient, type RelayClientEvent } from "./relay/index.ts";
+import { componentLog } from "../log/logger.ts";
 
 export type RemoteServeOptions = CredentialFlags & { environmentId: string };
 
@@ -32,7 +33,7 @@ export type RemoteServer = {
 
 /** Registers (the first failure is thrown: exit 1), then connects in the background. */
 export async function startRemote(exec: ExecServer, options: RemoteServeOptions, deps: RemoteDeps): Promise<RemoteServer> {
-  const log = deps.log ?? ((line: string) => process.stderr.write(`execbox remote: ${line}\n`));
+  const log = deps.log ?? componentLog("remote");
   const target: RegistryTarget = { baseUrl: options.baseUrl, environmentId: options.environmentId, auth: await registryAuthFor(options, deps.env, deps.stdin) };
   const identity = processStaticIdentity();
   const key = toNoiseKeyJson(identity.publicKeys);

@@ -102,7 +102,7 @@ export class StreamTransport implements ConnectionTransport {
     this.closed = true;
     this.queue.length = 0;
     this.held = null;
-    void this.connection?.closedByTransport();
+    void this.connection?.closedByTransport("stream closed");
   }
 
   private fail(why: string): void {

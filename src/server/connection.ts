@@ -29,6 +29,7 @@ import type { TraceContext } from "../protocol/trace-context.ts";
 import { LARGE_MESSAGE_ROOM_AFTER_START_MS, MAX_INCOMING_JSON_VALUES } from "./limits.ts";
 import type { ServerContext } from "./server-context.ts";
 import type { Attachment, Session } from "./session.ts";
+import { log } from "../log/logger.ts";
 
 type Lifecycle = "new" | "initializing" | "awaiting-initialized" | "ready";
 
@@ -37,6 +38,9 @@ export type ConnectionOptions = {
   parseErrorPrefix: string;
   /** WebSocket: a closed connection detaches its session. stdio: it ends it. */
   detachOnClose: boolean;
+  /** For the log: how the client is connected (`websocket`, `stdio`, `relay`, `direct`) and from where. */
+  transport?: string;
+  peer?: string;
 };
 
 export class Connection implements Attachment {
@@ -50,6 +54,9 @@ export class Connection implements Attachment {
   private readonly files = new FileHandleTable();
   private readonly watches = new MissingWatches((watchId) => this.send(encodeNotification("fs/missingChanged", { watchId })));
   private readonly http: HttpStreams;
+  private readonly openedAt = Date.now();
+  /** The session this connection attached, for its closing log line. */
+  private sessionId: string | undefined;
 
   constructor(
     private readonly transport: ConnectionTransport,
@@ -110,10 +117,11 @@ export class Connection implements Attachment {
     for (const w of waiters) w();
   }
 
-  /** The transport closed (or we dropped it): detach or end the session. */
-  async closedByTransport(): Promise<void> {
+  /** The transport closed (or we dropped it) for `why`: detach or end the session. */
+  async closedByTransport(why = "closed"): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (log.on("info")) log.info("client disconnected", { ...this.who(), session: this.sessionId, reason: why, duration_ms: Date.now() - this.openedAt });
     this.inbox.close();
     this.progressed();
     // Detach first and synchronously: once the flow is closed its producers
@@ -191,11 +199,13 @@ export class Connection implements Attachment {
   /** Protocol violations drop the connection without a reply, as the reference does. */
   private violation(): void {
     this.transport.abort();
-    void this.closedByTransport();
+    void this.closedByTransport("protocol violation");
   }
 
   private async handleRequest(id: RequestId, method: string, params: unknown, trace: TraceContext | undefined): Promise<void> {
     let reply: Frame;
+    const started = log.on("trace") ? Date.now() : 0;
+    let code: number | undefined;
     const afterReply: (() => void)[] = [];
     try {
       const result =
@@ -206,10 +216,17 @@ export class Connection implements Attachment {
     } catch (e) {
       const err = e instanceof RpcError ? e : internalError(e instanceof Error ? e.message : String(e));
       reply = encodeError(id, err.code, err.message, err.data);
+      code = err.code;
     }
+    // The method and outcome only: params may hold secrets (env, argv, bodies); a string id is the client's text, left out too.
+    if (started) log.trace("request", { ...this.who(), method, id: /^\d{1,15}$/.test(id.json) ? Number(id.json) : undefined, error: code, ms: Date.now() - started });
     if (this.closed) return;
     this.send(reply, true);
     for (const fn of afterReply) fn();
+  }
+
+  private who(): { transport: string | undefined; peer: string | undefined } {
+    return { transport: this.options.transport, peer: this.options.peer };
   }
 
   private gate(family: string, afterReply: (() => void)[], trace: TraceContext | null): RequestContext {
@@ -245,6 +262,8 @@ export class Connection implements Attachment {
       throw e;
     }
     this.lifecycle = "awaiting-initialized";
+    this.sessionId = this.session.id;
+    log.info("client connected", { ...this.who(), session: this.session.id, resumed: params.resumeSessionId !== undefined });
     return { sessionId: this.session.id, environmentInfo: environmentInfo(this.server.env, this.server.cwd) };
   }
 }

@@ -29,7 +29,7 @@ export async function serveStdio(exec: ExecServer): Promise<void> {
         gate.paused = null;
       },
     },
-    { parseErrorPrefix: "failed to parse JSON-RPC message from exec-server stdio: ", detachOnClose: false },
+    { parseErrorPrefix: "failed to parse JSON-RPC message from exec-server stdio: ", detachOnClose: false, transport: "stdio", peer: "stdio" },
   );
   out.on("drain", () => connection.drained());
 
@@ -59,5 +59,5 @@ export async function serveStdio(exec: ExecServer): Promise<void> {
   }
   deliver(parts.join("") + decoder.decode());
   await connection.idle();
-  await connection.closedByTransport();
+  await connection.closedByTransport("end of input");
 }

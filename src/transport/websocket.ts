@@ -14,11 +14,11 @@ import { osErrorText } from "../protocol/errors.ts";
 import { MAX_INCOMING_MESSAGE_BYTES, MAX_WS_CONNECTIONS, WS_IDLE_TIMEOUT_SECONDS } from "../server/limits.ts";
 import { type HttpReply, type RequestHead, acceptKey, formatReply, parseRequestHead } from "./http1.ts";
 import { PendingUpgrades } from "./upgrade-gate.ts";
-import { CloseCode } from "./ws-frames.ts";
+import { SHUTDOWN_CLOSE_CODE, SHUTDOWN_CLOSE_REASON } from "../protocol/shutdown.ts";
 import { WebSocketPeer } from "./ws-peer.ts";
 
-/** Checked before the upgrade; returns a rejection or undefined to proceed (auth plugs in here). */
-export type UpgradeGuard = (headers: Headers) => HttpReply | undefined;
+/** Checked before the upgrade; returns a rejection or undefined to proceed (auth plugs in here). `peer`: `IP:PORT`, for the log. */
+export type UpgradeGuard = (headers: Headers, peer: string) => HttpReply | undefined;
 /**
  * Checked when a connection opens, before anything is read; a reply refuses the peer. When the answer takes
  * a while (a promise), the socket is not read until it comes.
@@ -74,6 +74,8 @@ export function listenWebSocket(
 ): WebSocketListener {
   const peers = new Set<WebSocketPeer>();
   const sockets = new Set<Socket<SocketState>>();
+  /** Resolved when the last socket closes (set only while stopping). */
+  let allClosed: (() => void) | undefined;
   const pending = new PendingUpgrades<Socket<SocketState>>();
 
   const upgrade = (socket: Socket<SocketState>, head: RequestHead, rest: Buffer) => {
@@ -94,6 +96,8 @@ export function listenWebSocket(
       {
         parseErrorPrefix: `failed to parse websocket JSON-RPC message from exec-server websocket ${state.peer}: `,
         detachOnClose: true,
+        transport: "websocket",
+        peer: state.peer,
       },
     );
     if (rest.byteLength > 0) peer.received(rest);
@@ -118,7 +122,7 @@ export function listenWebSocket(
     clearTimeout(socket.data.timer ?? undefined);
     socket.data.head = null;
     if (!("head" in parsed)) return replyAndClose(socket, parsed);
-    const reply = route(parsed.head) ?? guard(parsed.head.headers) ?? (peers.size >= MAX_WS_CONNECTIONS ? TOO_MANY : undefined);
+    const reply = route(parsed.head) ?? guard(parsed.head.headers, socket.data.peer) ?? (peers.size >= MAX_WS_CONNECTIONS ? TOO_MANY : undefined);
     if (reply) return replyAndClose(socket, reply);
     upgrade(socket, parsed.head, bytes.subarray(parsed.end));
   };
@@ -151,6 +155,7 @@ export function listenWebSocket(
     close(socket) {
       socket.data.closed = true;
       sockets.delete(socket);
+      if (sockets.size === 0) allClosed?.();
       pending.done(socket);
       clearTimeout(socket.data.timer ?? undefined);
       const ws = socket.data.ws;
@@ -198,11 +203,16 @@ export function listenWebSocket(
         throw new Error(`${why}; still serving the previous certificate`);
       }
     },
+    /** Closes every client WebSocket with the shutdown close frame; resolves once every socket is gone. */
     stop: async () => {
       clearInterval(idleCheck);
-      listener.stop(true);
-      for (const peer of peers) peer.close(CloseCode.normal);
-      for (const socket of sockets) socket.end();
+      // Not stop(true): that drops every socket at once, before a close frame could go out.
+      listener.stop();
+      const gone = new Promise<void>((resolve) => (allClosed = resolve));
+      if (sockets.size === 0) allClosed!();
+      for (const peer of peers) peer.close(SHUTDOWN_CLOSE_CODE, SHUTDOWN_CLOSE_REASON, "server shutting down");
+      for (const socket of sockets) if (!socket.data.ws) socket.end();
+      await gone;
     },
   };
 }

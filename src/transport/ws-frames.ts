@@ -64,8 +64,14 @@ export function encodeFrame(opcode: number, payload: Uint8Array): Uint8Array {
   return out.subarray(start);
 }
 
-export function closePayload(code: number): Uint8Array {
-  return new Uint8Array([code >>> 8, code & 0xff]);
+/** A close frame's payload: the code, then the reason in UTF-8 (callers keep it within the 123 bytes left). */
+export function closePayload(code: number, reason = ""): Uint8Array {
+  const text = new TextEncoder().encode(reason);
+  const payload = new Uint8Array(2 + text.byteLength);
+  payload[0] = code >>> 8;
+  payload[1] = code & 0xff;
+  payload.set(text, 2);
+  return payload;
 }
 
 /**

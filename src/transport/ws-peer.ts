@@ -28,6 +28,8 @@ export class WebSocketPeer {
   private pinged = false;
   /** A close frame has been queued; the socket ends once it is flushed. */
   private closing = false;
+  /** Why the socket ends, for the connection's log line; none yet: it was lost without a close frame. */
+  private why: string | undefined;
 
   constructor(
     private readonly socket: Socket<unknown>,
@@ -60,6 +62,7 @@ export class WebSocketPeer {
         case "pong":
           break;
         case "close":
+          this.why ??= `closed by the client (code ${event.code ?? "none"})`;
           this.close(event.code ?? CloseCode.normal);
           break;
         case "fail":
@@ -104,10 +107,11 @@ export class WebSocketPeer {
     else this.connection?.drained();
   }
 
-  /** Starts the close handshake with `code`; the socket ends once everything queued is out. */
-  close(code: number): void {
+  /** Starts the close handshake with `code` and `reason`; the socket ends once everything queued is out. */
+  close(code: number, reason = "", why = reason): void {
     if (this.closing) return;
-    this.write(encodeFrame(Opcode.close, closePayload(code)));
+    this.why ??= why;
+    this.write(encodeFrame(Opcode.close, closePayload(code, reason)));
     this.closing = true;
     if (this.pending.length === 0) this.socket.end();
   }
@@ -116,13 +120,14 @@ export class WebSocketPeer {
   closed(): void {
     this.closing = true;
     this.pending = [];
-    void this.connection?.closedByTransport();
+    void this.connection?.closedByTransport(this.why ?? "connection lost (no close frame)");
   }
 
   /** Pings a quiet client once, and drops one that stays silent for the whole idle timeout. */
   checkIdle(now: number, idleTimeoutMs: number): void {
     const quiet = now - this.lastReceived;
     if (quiet >= idleTimeoutMs) {
+      this.why ??= "idle timeout";
       this.socket.terminate();
     } else if (quiet >= idleTimeoutMs / 2 && !this.pinged && !this.closing) {
       this.pinged = true;
@@ -147,6 +152,7 @@ export class WebSocketPeer {
 
   /** The peer broke the protocol: a best-effort close frame, then the socket goes. */
   private fail(code: number): void {
+    this.why ??= `protocol error (code ${code})`;
     if (!this.closing && this.pending.length === 0) this.socket.write(encodeFrame(Opcode.close, closePayload(code)));
     this.closing = true;
     this.socket.end();

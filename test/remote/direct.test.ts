@@ -81,7 +81,7 @@ describe("remote mode (direct)", () => {
       ["/direct/env-1?session=s1", true],
     ]);
     expect(registry.requestsTo("direct/register").length).toBe(1);
-    expect(stderr()).toMatch(/direct connection closed: .*\n.*direct reconnecting in \d+ ms\n/);
+    expect(stderr()).toMatch(/direct connection closed: .*\n.*direct reconnecting in \d+ ms\b/);
   });
 
   test("a 409 on the upgrade re-registers, then dials the URL the new registration returned", async () => {

@@ -106,7 +106,7 @@ describe("signed bearer token", () => {
     }
     expect(server.stderr()).not.toContain(SECRET);
     for (const reason of ["invalid websocket jwt encoding", "unsupported critical websocket jwt header", "invalid websocket jwt exp claim"]) {
-      expect(server.stderr()).toContain(`execbox: refused an upgrade (401): ${reason}\n`);
+      expect(server.stderr()).toContain(`execbox: refused an upgrade status=401 reason=${JSON.stringify(reason)} peer=127.0.0.1:`);
     }
   });
 });

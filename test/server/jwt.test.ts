@@ -40,7 +40,7 @@ const withSignature = (token: string, edit: (sig: string) => string) => {
   return `${head}.${body}.${edit(sig)}`;
 };
 
-const refusalsLogged = (reason: string) => server.stderr().split(`execbox: refused an upgrade (401): ${reason}\n`).length - 1;
+const refusalsLogged = (reason: string) => server.stderr().split(`execbox: refused an upgrade status=401 reason=${JSON.stringify(reason)} peer=127.0.0.1:`).length - 1;
 
 /**
  * Each case's last column is the refusal reason: the client gets the reference's wording for it

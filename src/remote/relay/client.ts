@@ -23,6 +23,7 @@ import {
 } from "./limits.ts";
 import type { RelayStreamHandler } from "./streams.ts";
 import { UpgradeRejectedError } from "./ws-client.ts";
+import { componentLog } from "../../log/logger.ts";
 
 /** What happens to the connection, for logs and tests. */
 export type RelayClientEvent =
@@ -85,7 +86,7 @@ export class RelayClient {
   }
 
   private async run(): Promise<void> {
-    const log = this.opts.log ?? ((line: string) => process.stderr.write(`execbox relay: ${line}\n`));
+    const log = this.opts.log ?? componentLog("relay");
     const emit = (e: RelayClientEvent) => this.opts.onEvent?.(e);
     let failures = 0; // Attempts since the last connection that opened.
     while (!this.stopped) {
