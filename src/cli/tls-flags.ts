@@ -3,6 +3,7 @@
  * the listen URL, loaded (and checked to belong together) before the
  * listener opens, and re-read on SIGHUP. Errors name the file, never the key.
  */
+import { log } from "../log/logger.ts";
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { readFileSync, realpathSync } from "node:fs";
 import { osErrorText } from "../protocol/errors.ts";
@@ -75,17 +76,17 @@ export function reloadOnSighup(files: TlsFiles, apply: (material: TlsMaterial) =
     try {
       material = loadTls(files);
     } catch (e) {
-      console.error(`execbox: TLS reload failed, still serving the previous certificate: ${(e as Error).message}`);
+      log.error("TLS reload failed, still serving the previous certificate", { reason: (e as Error).message });
       return;
     }
     try {
       apply(material);
     } catch (e) {
       // Binding the port again failed (something took it in between); the message says what is served now.
-      console.error(`execbox: TLS reload failed: ${(e as Error).message}`);
+      log.error("TLS reload failed", { reason: (e as Error).message });
       return;
     }
-    console.error(`execbox: reloaded TLS certificate ${files.certFile} (sha256 ${material.fingerprint})`);
+    log.info("reloaded TLS certificate", { cert: files.certFile, sha256: material.fingerprint });
   };
   process.on("SIGHUP", onHup);
   return () => process.off("SIGHUP", onHup);
