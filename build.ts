@@ -4,6 +4,7 @@
  *   bun build.ts                  all targets
  *   bun build.ts --target current this machine's only (what CI runs)
  *   bun build.ts --target linux-x64 --target darwin-arm64
+ *   bun build.ts --package        what npm ships (scripts/build-package.ts)
  * Output: dist/execbox-<os>-<arch>[.exe] and dist/SHA256SUMS.
  */
 import { createHash } from "node:crypto";
@@ -53,7 +54,9 @@ function requestedTargets(argv: string[]): Target[] {
   return picked.length > 0 ? picked : [...TARGETS];
 }
 
-if (import.meta.main) {
+if (import.meta.main && process.argv.includes("--package")) {
+  await (await import("./scripts/build-package.ts")).buildPackage();
+} else if (import.meta.main) {
   mkdirSync(DIST, { recursive: true });
   const files = [];
   for (const target of requestedTargets(process.argv.slice(2))) files.push(await build(target));
