@@ -1,13 +1,14 @@
 /** The user-facing commands: parses arguments and runs the chosen mode. */
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { HELP, parseArgs } from "./args.ts";
+import { withEnvFlags } from "./env-flags.ts";
 import { UsageError } from "./listen.ts";
 import { serve } from "./serve.ts";
 
 export async function runCommand(argv: string[]): Promise<number> {
   let command;
   try {
-    command = parseArgs(argv);
+    command = parseArgs(withEnvFlags(argv, process.env, parseArgs));
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`Error: ${e.message}`);

@@ -21,7 +21,7 @@ const DEADLINE_MS = 150_000;
 
 const dir = tempDir("execbox-pkg-");
 let tarball: string;
-let packed: { size: number; unpackedSize: number; files: { path: string }[] };
+let packed: { filename: string; size: number; unpackedSize: number; files: { path: string }[] };
 let server: RunningServer;
 
 /** Runs a command to completion (killed at the deadline). */
@@ -37,8 +37,8 @@ beforeAll(async () => {
   const pack = await run(["npm", "pack", "--json", "--pack-destination", dir.path], { cwd: REPO });
   expect(pack.code).toBe(0);
   // prepack's build logs go to stdout before npm's JSON.
-  [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("[\n"))) as (typeof packed & { filename: string })[];
-  tarball = join(dir.path, (packed as typeof packed & { filename: string }).filename);
+  packed = (JSON.parse(pack.stdout.slice(pack.stdout.indexOf("[\n"))) as (typeof packed)[])[0]!;
+  tarball = join(dir.path, packed.filename);
   server = await startServer([], { command: [await compiledBinary()] });
 });
 afterAll(async () => {
