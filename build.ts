@@ -27,7 +27,7 @@ export function outfileFor(target: Target): string {
   return join(DIST, `execbox-${target}${target.startsWith("windows") ? ".exe" : ""}`);
 }
 
-async function build(target: Target): Promise<string> {
+export async function build(target: Target): Promise<string> {
   const outfile = outfileFor(target);
   const proc = Bun.spawn(
     [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", `--target=bun-${target}`, ENTRY, "--outfile", outfile],
@@ -37,12 +37,13 @@ async function build(target: Target): Promise<string> {
   return outfile;
 }
 
-function writeChecksums(files: string[]): void {
+/** `dir/SHA256SUMS` in sha256sum's format ("<hex>  <name>"), one line per file. */
+export function writeChecksums(files: string[], dir = DIST): void {
   const lines = files.map((f) => `${createHash("sha256").update(readFileSync(f)).digest("hex")}  ${basename(f)}`);
-  writeFileSync(join(DIST, "SHA256SUMS"), `${lines.join("\n")}\n`);
+  writeFileSync(join(dir, "SHA256SUMS"), `${lines.join("\n")}\n`);
 }
 
-function requestedTargets(argv: string[]): Target[] {
+export function requestedTargets(argv: string[]): Target[] {
   const picked: Target[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] !== "--target") continue;
