@@ -28,7 +28,7 @@ async function initializeSessions(url: string, n: number) {
 }
 
 async function executor(args: string[], vars: Record<string, string>) {
-  const server = await startServer(args, { command: [await compiledBinary()], env: { ...process.env, ...vars } });
+  const server = await startServer(args, { command: [await compiledBinary()], env: { ...(process.env as Record<string, string>), ...vars } });
   servers.push(server);
   return server;
 }
