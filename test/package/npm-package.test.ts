@@ -80,9 +80,21 @@ test("installed from the tarball, `import { connectWebSocket } from \"execbox\"`
   writeFileSync(join(project, "main.mjs"), CLIENT);
   const result = await run(["node", ...nodeFlags(), "main.mjs", server.url, dir.uri], { cwd: project });
   expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
-  expect(result.stdout).toBe(
-    `${JSON.stringify({ executor: PROTOCOL_VERSION, events: ["closed", "exited:3", "stderr:err", "stdout:out arg"], refused: -32004 })}\n`,
+  const expected = `${JSON.stringify({ executor: PROTOCOL_VERSION, events: ["closed", "exited:3", "stderr:err", "stdout:out arg"], refused: -32004 })}\n`;
+  expect(result.stdout).toBe(expected);
+  // The same script under Bun, which resolves the same built files.
+  expect(await run([process.execPath, "main.mjs", server.url, dir.uri], { cwd: project })).toEqual({ code: 0, stdout: expected, stderr: "" });
+});
+
+const REMOTE = `try { await import("execbox/remote"); console.log("loaded"); } catch (e) { console.log(e.message); }`;
+
+test("execbox/remote loads under Bun and says it needs Bun under node", async () => {
+  const project = join(dir.path, "project");
+  writeFileSync(join(project, "remote.mjs"), REMOTE);
+  expect((await run(["node", "remote.mjs"], { cwd: project })).stdout).toBe(
+    'execbox/remote needs Bun (it uses Bun.connect and Bun.CryptoHasher); the main entry, "execbox", runs on Node\n',
   );
+  expect((await run([process.execPath, "remote.mjs"], { cwd: project })).stdout).toBe("loaded\n");
 });
 
 const CONSUMER_TS = `
@@ -110,6 +122,12 @@ test("a global install puts `execbox` on PATH; without Bun it says what it needs
   expect(install.code).toBe(0);
   const version = await run([join(prefix, "bin/execbox"), "--version"]);
   expect(version).toEqual({ code: 0, stdout: `execbox ${pkg.version} (codex exec-server protocol ${PROTOCOL_VERSION})\n`, stderr: "" });
+  // As a server: the launcher passes SIGTERM on, the executor exits 0, and its listener is gone.
+  const served = await startServer([], { command: [join(prefix, "bin/execbox")] });
+  const readyz = served.url.replace("ws://", "http://") + "/readyz";
+  expect((await fetch(readyz)).status).toBe(200);
+  expect(await served.stop("SIGTERM")).toBe(0);
+  expect(await fetch(readyz).then((r) => r.status, (e: { code?: string }) => e.code)).toBe("ECONNREFUSED");
   const noBun = await run([join(prefix, "bin/execbox"), "--version"], { env: { ...process.env, EXECBOX_BUN: join(dir.path, "no-bun") } });
   expect(noBun).toEqual({
     code: 127,
