@@ -4,6 +4,7 @@
  *   bun build.ts                  all targets
  *   bun build.ts --target current this machine's only (what CI runs)
  *   bun build.ts --target linux-x64 --target darwin-arm64
+ *   bun build.ts --package        what npm ships (scripts/build-package.ts)
  * Output: dist/execbox-<os>-<arch>[.exe] and dist/SHA256SUMS.
  */
 import { createHash } from "node:crypto";
@@ -26,7 +27,7 @@ export function outfileFor(target: Target): string {
   return join(DIST, `execbox-${target}${target.startsWith("windows") ? ".exe" : ""}`);
 }
 
-async function build(target: Target): Promise<string> {
+export async function build(target: Target): Promise<string> {
   const outfile = outfileFor(target);
   const proc = Bun.spawn(
     [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", `--target=bun-${target}`, ENTRY, "--outfile", outfile],
@@ -36,12 +37,13 @@ async function build(target: Target): Promise<string> {
   return outfile;
 }
 
-function writeChecksums(files: string[]): void {
+/** `dir/SHA256SUMS` in sha256sum's format ("<hex>  <name>"), one line per file. */
+export function writeChecksums(files: string[], dir = DIST): void {
   const lines = files.map((f) => `${createHash("sha256").update(readFileSync(f)).digest("hex")}  ${basename(f)}`);
-  writeFileSync(join(DIST, "SHA256SUMS"), `${lines.join("\n")}\n`);
+  writeFileSync(join(dir, "SHA256SUMS"), `${lines.join("\n")}\n`);
 }
 
-function requestedTargets(argv: string[]): Target[] {
+export function requestedTargets(argv: string[]): Target[] {
   const picked: Target[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] !== "--target") continue;
@@ -53,7 +55,9 @@ function requestedTargets(argv: string[]): Target[] {
   return picked.length > 0 ? picked : [...TARGETS];
 }
 
-if (import.meta.main) {
+if (import.meta.main && process.argv.includes("--package")) {
+  await (await import("./scripts/build-package.ts")).buildPackage();
+} else if (import.meta.main) {
   mkdirSync(DIST, { recursive: true });
   const files = [];
   for (const target of requestedTargets(process.argv.slice(2))) files.push(await build(target));

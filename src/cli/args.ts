@@ -12,7 +12,7 @@ import {
 import { SANDBOX_BACKENDS, type SandboxBackend } from "../sandbox/backend.ts";
 import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
 import { CLIENT_HELP, type ExecOptions, type InfoOptions, parseClientArgs } from "./client-args.ts";
-import { DEFAULT_LISTEN, type ListenTarget, UsageError, parseListen } from "./listen.ts";
+import { DEFAULT_LISTEN, type ListenTarget, MissingValueError, UnknownArgumentError, UsageError, parseListen } from "./listen.ts";
 import { LogFlags, type LogOptions } from "./log-flags.ts";
 import { takeReferenceFlag } from "./reference-flags.ts";
 import { type TlsFiles, tlsFilesFor } from "./tls-flags.ts";
@@ -73,7 +73,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     const value = () => {
       if (inline !== undefined) return inline;
       const v = args[++i];
-      if (v === undefined) throw new UsageError(`a value is required for '${flag}' but none was supplied`, 2);
+      if (v === undefined) throw new MissingValueError(flag);
       return v;
     };
     switch (flag) {
@@ -145,7 +145,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
         break;
       default:
         if (remoteArgs.take(flag, inline, value) || logFlags.take(flag, value) || takeReferenceFlag(flag, inline, value)) break;
-        throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
+        throw new UnknownArgumentError(args[i]!);
     }
   }
   remoteArgs.takeEnv(env);
@@ -263,6 +263,8 @@ Other reference flags:
   -h, --help                     Print help
   -V, --version                  Print version
 
+Every option above also reads EXECBOX_<OPTION> (--max-sessions: EXECBOX_MAX_SESSIONS;
+switches: true or false); the command line wins.
 Logs go to stderr. SIGINT/SIGTERM close clients' WebSockets (1001 "execbox
 shutting down"), terminate all managed processes and exit 0.
 

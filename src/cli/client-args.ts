@@ -3,7 +3,7 @@
  * and `execbox info --url …`. Pure: returns a value or throws UsageError
  * (exit 2 for malformed flags, as for the server's flags).
  */
-import { UsageError } from "./listen.ts";
+import { MissingValueError, UsageError } from "./listen.ts";
 
 /** `caFile`: PEM CA certificate(s) to trust for a `wss://` URL. */
 type Connection = { url: string; tokenFile?: string; caFile?: string };
@@ -42,7 +42,7 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
     const value = () => {
       if (inline !== undefined) return inline;
       const v = args[++i];
-      if (v === undefined) throw new UsageError(`a value is required for '${flag}' but none was supplied`, 2);
+      if (v === undefined) throw new MissingValueError(flag);
       return v;
     };
     if (flag === "-h" || flag === "--help") return { command: "help" };

@@ -2,6 +2,7 @@
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { HELP, parseArgs } from "./args.ts";
 import { ExitCode } from "./exit-codes.ts";
+import { withEnvFlags } from "./env-flags.ts";
 import { UsageError } from "./listen.ts";
 import { serve } from "./serve.ts";
 import { log } from "../log/logger.ts";
@@ -32,7 +33,7 @@ function internalFailure(e: unknown): void {
 async function run(argv: string[]): Promise<number> {
   let command;
   try {
-    command = parseArgs(argv);
+    command = parseArgs(withEnvFlags(argv, process.env, parseArgs));
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`Error: ${e.message}`);

@@ -26,6 +26,20 @@ export class UsageError extends Error {
   }
 }
 
+/** An argument the executor's parser does not know (clap's text, exit 2); env-flags.ts skips variables that name none. */
+export class UnknownArgumentError extends UsageError {
+  constructor(readonly argument: string) {
+    super(`unexpected argument '${argument}' found`, 2);
+  }
+}
+
+/** A flag that takes a value was given none (clap's text, exit 2); env-flags.ts tells value flags from switches by it. */
+export class MissingValueError extends UsageError {
+  constructor(readonly flag: string) {
+    super(`a value is required for '${flag}' but none was supplied`, 2);
+  }
+}
+
 export function parseListen(url: string): ListenTarget {
   if (url === "stdio" || url === "stdio://") return { kind: "stdio" };
   const kind = url.startsWith("ws://") ? "ws" : url.startsWith("wss://") ? "wss" : undefined;
