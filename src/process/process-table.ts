@@ -12,6 +12,7 @@ import { accountShell } from "./account-shell.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
 import { refuseUnenforcedPolicy } from "./unenforced-policy.ts";
+import { metrics } from "../server/metrics.ts";
 
 /** A cwd valid as a URI but not on this host is -32602 with the reference's wording. */
 function parseCwd(uri: string): NativePath {
@@ -109,10 +110,12 @@ export class ProcessTable {
     const untrack = wrapper ? trackSandboxRoot(proc.pid) : () => {};
     this.running++;
     this.options.caps.executor.running++;
+    metrics.processStarted();
     proc.onClosed = () => {
       untrack();
       this.running--;
       this.options.caps.executor.running--;
+      metrics.processExited();
       release?.();
       this.scheduleForget(proc);
     };

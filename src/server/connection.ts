@@ -26,6 +26,7 @@ import { decodeParams, dispatch, type RequestContext } from "./router.ts";
 import { type ConnectionTransport, ConnectionFlow, type Frame } from "./flow.ts";
 import { Inbox } from "./inbox.ts";
 import type { TraceContext } from "../protocol/trace-context.ts";
+import { metrics, observeRequest } from "./metrics.ts";
 import { LARGE_MESSAGE_ROOM_AFTER_START_MS, MAX_INCOMING_JSON_VALUES } from "./limits.ts";
 import type { ServerContext } from "./server-context.ts";
 import type { Attachment, Session } from "./session.ts";
@@ -59,6 +60,7 @@ export class Connection implements Attachment {
     this.flow = new ConnectionFlow(transport, server.concurrentRequests);
     this.inbox = new Inbox(this.flow, server.incoming);
     this.http = new HttpStreams(server.env);
+    metrics.connectionOpened();
   }
 
   /** See Inbox.admitMessage: a large message's share of the executor-wide room, or null to wait. */
@@ -114,6 +116,7 @@ export class Connection implements Attachment {
   async closedByTransport(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    metrics.connectionClosed();
     this.inbox.close();
     this.progressed();
     // Detach first and synchronously: once the flow is closed its producers
@@ -197,15 +200,18 @@ export class Connection implements Attachment {
   private async handleRequest(id: RequestId, method: string, params: unknown, trace: TraceContext | undefined): Promise<void> {
     let reply: Frame;
     const afterReply: (() => void)[] = [];
+    const observed = observeRequest(method);
     try {
       const result =
         method === "initialize"
           ? await this.initialize(params)
           : await dispatch(method, params, (f) => this.gate(f, afterReply, trace ?? null));
       reply = encodeResult(id, result);
+      observed(this.session?.id);
     } catch (e) {
       const err = e instanceof RpcError ? e : internalError(e instanceof Error ? e.message : String(e));
       reply = encodeError(id, err.code, err.message, err.data);
+      observed(this.session?.id, err);
     }
     if (this.closed) return;
     this.send(reply, true);
