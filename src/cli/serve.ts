@@ -13,6 +13,7 @@ import { releaseStartupCode } from "./release-startup-code.ts";
 import { type Endpoint, type PeerVerdict, classifyPeer, noteListener } from "../sandbox/peer-guard.ts";
 import type { HttpReply } from "../transport/http1.ts";
 import { makeExecutorUndumpable } from "../sandbox/undumpable.ts";
+import { startTracing, stopTracing } from "../server/tracing.ts";
 
 export async function serve(options: ServeOptions): Promise<number> {
   if (options.remote) await checkRemote(options.remote, options.listen);
@@ -30,8 +31,12 @@ export async function serve(options: ServeOptions): Promise<number> {
     sandboxBackend: options.sandboxBackend,
     secretPaths: secretPathsOf(options.auth),
   });
+  // Loads the OpenTelemetry SDK only when an OTLP endpoint is configured.
+  await startTracing(process.env);
   const shutdown = async () => {
     await Promise.race([exec.shutdown(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
+    // The last spans, including those of the processes just ended, are exported before exit.
+    await Promise.race([stopTracing(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
   };
   // Imported only here, so --listen alone does not load the Noise and relay code.
   const remote = options.remote ? await startRemoteMode(exec, options) : undefined;

@@ -200,7 +200,7 @@ export class Connection implements Attachment {
   private async handleRequest(id: RequestId, method: string, params: unknown, trace: TraceContext | undefined): Promise<void> {
     let reply: Frame;
     const afterReply: (() => void)[] = [];
-    const observed = observeRequest(method);
+    const observed = observeRequest(method, params, trace ?? null);
     try {
       const result =
         method === "initialize"

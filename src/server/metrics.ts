@@ -8,7 +8,9 @@
  * One executor per process (as the binary runs), so one registry per process.
  */
 import { isMethodName } from "../protocol/methods.ts";
+import type { TraceContext } from "../protocol/trace-context.ts";
 import { Counter, Gauge, Histogram, PROMETHEUS_CONTENT_TYPE, Registry } from "./prometheus.ts";
+import { requestTracer } from "./tracing.ts";
 
 /**
  * Latency buckets of `execbox_request_duration_seconds`, seconds: from a
@@ -117,14 +119,29 @@ class ServerMetrics {
 /** This process's metrics. */
 export const metrics = new ServerMetrics();
 
-/** What `observeRequest`'s finisher is told: its error if the request failed. */
+/** What `observeRequest`'s finisher is told: the session the request ran in, and its error if it failed. */
 export type RequestEnd = (sessionId: string | undefined, error?: { code: number; message: string }) => void;
 
-/** Starts observing one request; call the result once, when the request is answered. */
-export function observeRequest(method: string): RequestEnd {
+/**
+ * Starts observing one request (its metrics, and its span when tracing is
+ * on); call the result once, when the request is answered. Span attributes:
+ * `rpc.system`, `rpc.method`, `execbox.process.id` for a request that names
+ * a process, then `execbox.session.id` and `rpc.jsonrpc.error_code` at the end.
+ */
+export function observeRequest(method: string, params: unknown, trace: TraceContext | null): RequestEnd {
   const started = performance.now();
   const name = methodLabel(method);
-  return (_sessionId, error) => {
+  const tracer = requestTracer();
+  const span = tracer?.start(name, trace, spanAttributes(name, params));
+  return (sessionId, error) => {
     metrics.requestDone(name, error ? "error" : "ok", (performance.now() - started) / 1000);
+    span?.end({ sessionId, error });
   };
+}
+
+function spanAttributes(method: string, params: unknown): Record<string, string> {
+  const attributes: Record<string, string> = { "rpc.system": "jsonrpc", "rpc.method": method };
+  const processId = typeof params === "object" && params !== null ? (params as { processId?: unknown }).processId : undefined;
+  if (typeof processId === "string") attributes["execbox.process.id"] = processId;
+  return attributes;
 }
