@@ -32,6 +32,11 @@ export const DEFAULT_SERVICE_NAME = "execbox";
 /** The SDK's batch delay (the spec's default), ms, when `OTEL_BSP_SCHEDULE_DELAY` does not give one. */
 const DEFAULT_BATCH_DELAY_MS = 5000;
 
+/**
+ * `env`: the process's environment (serve passes process.env), read here for
+ * the sampler and batch delay; the exporter and the resource detector read
+ * process.env themselves, as the SDK does.
+ */
 export function otlpTracer(env: Record<string, string | undefined>): RequestTracer {
   const resource = resourceFromAttributes({ "service.name": DEFAULT_SERVICE_NAME, "service.version": VERSION }).merge(
     detectResources({ detectors: [envDetector] }),
