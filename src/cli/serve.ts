@@ -16,6 +16,7 @@ import type { HttpReply } from "../transport/http1.ts";
 import { makeExecutorUndumpable } from "../sandbox/undumpable.ts";
 import { log } from "../log/logger.ts";
 import { VERSION } from "../version.ts";
+import { startTracing, stopTracing } from "../server/tracing.ts";
 
 export async function serve(options: ServeOptions): Promise<number> {
   log.configure(options.log.level, options.log.format);
@@ -36,8 +37,12 @@ export async function serve(options: ServeOptions): Promise<number> {
     sandboxBackend: options.sandboxBackend,
     secretPaths: [...secretPathsOf(options.auth), ...tlsSecretPaths(options.tls)],
   });
+  // Loads the OpenTelemetry SDK only when an OTLP endpoint is configured.
+  await startTracing(process.env);
   const shutdown = async () => {
     await Promise.race([exec.shutdown(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
+    // The last spans, including those of the processes just ended, are exported before exit.
+    await Promise.race([stopTracing(), Bun.sleep(SHUTDOWN_GRACE_MS)]);
   };
   const started = (url: string | undefined) =>
     log.info("execbox started", {

@@ -18,6 +18,7 @@ import { type CapturedShell, SNAPSHOT_FD, restoreArgv, restoreFileText } from ".
 import { type ShellSnapshots, type SnapshotRequest, restoredEnv, snapshotKey, snapshotRequest } from "./shell-snapshot.ts";
 import { refuseUnenforcedPolicy } from "./unenforced-policy.ts";
 import { log } from "../log/logger.ts";
+import { metrics } from "../server/metrics.ts";
 
 /** A cwd valid as a URI but not on this host is -32602 with the reference's wording. */
 function parseCwd(uri: string): NativePath {
@@ -186,6 +187,7 @@ export class ProcessTable {
     const untrack = wrapper ? trackSandboxRoot(proc.pid) : () => {};
     this.running++;
     this.options.caps.executor.running++;
+    metrics.processStarted();
     const startedAt = Date.now();
     // argv[0] only: arguments and the environment may hold secrets.
     if (log.on("debug")) log.debug("process started", { process: params.processId, argv0: params.argv[0], pid: proc.pid, tty: params.tty, sandbox: sandboxType });
@@ -196,6 +198,7 @@ export class ProcessTable {
       untrack();
       this.running--;
       this.options.caps.executor.running--;
+      metrics.processExited();
       release();
       this.scheduleForget(proc);
     };

@@ -26,6 +26,7 @@ import { decodeParams, dispatch, type RequestContext } from "./router.ts";
 import { type ConnectionTransport, ConnectionFlow, type Frame } from "./flow.ts";
 import { Inbox } from "./inbox.ts";
 import type { TraceContext } from "../protocol/trace-context.ts";
+import { metrics, observeRequest } from "./metrics.ts";
 import { LARGE_MESSAGE_ROOM_AFTER_START_MS, MAX_INCOMING_JSON_VALUES } from "./limits.ts";
 import type { ServerContext } from "./server-context.ts";
 import type { Attachment, Session } from "./session.ts";
@@ -66,6 +67,7 @@ export class Connection implements Attachment {
     this.flow = new ConnectionFlow(transport, server.concurrentRequests);
     this.inbox = new Inbox(this.flow, server.incoming);
     this.http = new HttpStreams(server.env);
+    metrics.connectionOpened();
   }
 
   /** See Inbox.admitMessage: a large message's share of the executor-wide room, or null to wait. */
@@ -122,6 +124,7 @@ export class Connection implements Attachment {
     if (this.closed) return;
     this.closed = true;
     if (log.on("info")) log.info("client disconnected", { ...this.who(), session: this.sessionId, reason: why, duration_ms: Date.now() - this.openedAt });
+    metrics.connectionClosed();
     this.inbox.close();
     this.progressed();
     // Detach first and synchronously: once the flow is closed its producers
@@ -207,16 +210,19 @@ export class Connection implements Attachment {
     const started = log.on("trace") ? Date.now() : 0;
     let code: number | undefined;
     const afterReply: (() => void)[] = [];
+    const observed = observeRequest(method, params, trace ?? null);
     try {
       const result =
         method === "initialize"
           ? await this.initialize(params)
           : await dispatch(method, params, (f) => this.gate(f, afterReply, trace ?? null));
       reply = encodeResult(id, result);
+      observed(this.session?.id);
     } catch (e) {
       const err = e instanceof RpcError ? e : internalError(e instanceof Error ? e.message : String(e));
       reply = encodeError(id, err.code, err.message, err.data);
       code = err.code;
+      observed(this.session?.id, err);
     }
     // The method and outcome only: params may hold secrets (env, argv, bodies); a string id is the client's text, left out too.
     if (started) log.trace("request", { ...this.who(), method, id: /^\d{1,15}$/.test(id.json) ? Number(id.json) : undefined, error: code, ms: Date.now() - started });

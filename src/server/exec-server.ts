@@ -29,6 +29,7 @@ import {
 } from "./limits.ts";
 import type { ConnectionTransport } from "./flow.ts";
 import { type ServerContext, sandboxHost } from "./server-context.ts";
+import { metrics } from "./metrics.ts";
 import { SessionRegistry } from "./session.ts";
 
 export type ExecServerOptions = {
@@ -86,6 +87,7 @@ export class ExecServer {
         },
       },
     });
+    metrics.watchSessions(() => sessions.counts());
     this.context = {
       sessions,
       env,

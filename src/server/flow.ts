@@ -20,6 +20,7 @@
  */
 import { FRAME_HEADROOM, type LentFrame, endLoan } from "../protocol/byte-frame.ts";
 import { releaseBuffer } from "../protocol/frame-memory.ts";
+import { metrics } from "./metrics.ts";
 import { Waiters } from "./waiters.ts";
 
 export type SendResult = "sent" | "congested" | "dropped";
@@ -141,7 +142,9 @@ export class ConnectionFlow {
 
   /** A producer's credit: `undefined` to go on now, else resolves once the transport has caught up. */
   ready(): Promise<void> | undefined {
-    return this.producers.unless(!this.closed && (this.congested || this.queuedBytes >= OUTBOX_HIGH_WATER_BYTES));
+    const wait = this.producers.unless(!this.closed && (this.congested || this.queuedBytes >= OUTBOX_HIGH_WATER_BYTES));
+    if (wait) metrics.producerWaited();
+    return wait;
   }
 
   // ── requests ──

@@ -13,6 +13,7 @@ import type { ProcessEventSink } from "../process/managed-process.ts";
 import { ProcessTable, type ProcessTableOptions } from "../process/process-table.ts";
 import type { Clock } from "./clock.ts";
 import type { Frame } from "./flow.ts";
+import { metrics } from "./metrics.ts";
 
 /** What a session needs from the connection it is attached to. */
 export interface Attachment {
@@ -39,7 +40,9 @@ export class Session implements ProcessEventSink {
   }
 
   output(processId: string, seq: number, stream: OutputStream, bytes: Uint8Array): void {
-    if (this.attachment) this.attachment.send(encodeOutputFrame(processId, seq, stream, bytes));
+    if (!this.attachment) return;
+    this.attachment.send(encodeOutputFrame(processId, seq, stream, bytes));
+    metrics.outputSent(bytes.byteLength);
   }
 
   ready(): Promise<void> | undefined {
@@ -117,5 +120,12 @@ export class SessionRegistry {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Held and detached sessions, for metrics. */
+  counts(): { current: number; detached: number } {
+    let detached = 0;
+    for (const s of this.sessions.values()) if (!s.attachment) detached++;
+    return { current: this.sessions.size, detached };
   }
 }

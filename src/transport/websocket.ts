@@ -1,5 +1,5 @@
 /**
- * WebSocket transport: HTTP/1.1 on one address, upgrade on `/`, `GET /readyz`,
+ * WebSocket transport: HTTP/1.1 on one address, upgrade on `/`, `GET /readyz`, `GET /metrics`,
  * and the reference's HTTP answers for everything else. Moves frames only.
  *
  * Built on `Bun.listen` with our own framing rather than `Bun.serve`: Bun's
@@ -11,6 +11,7 @@ import type { Socket, TCPSocketListener } from "bun";
 import type { Connection } from "../server/connection.ts";
 import type { ExecServer } from "../server/exec-server.ts";
 import { osErrorText } from "../protocol/errors.ts";
+import { metrics } from "../server/metrics.ts";
 import { MAX_INCOMING_MESSAGE_BYTES, MAX_WS_CONNECTIONS, WS_IDLE_TIMEOUT_SECONDS } from "../server/limits.ts";
 import { type HttpReply, type RequestHead, acceptKey, formatReply, parseRequestHead } from "./http1.ts";
 import { PendingUpgrades } from "./upgrade-gate.ts";
@@ -122,8 +123,10 @@ export function listenWebSocket(
     clearTimeout(socket.data.timer ?? undefined);
     socket.data.head = null;
     if (!("head" in parsed)) return replyAndClose(socket, parsed);
-    const reply = route(parsed.head) ?? guard(parsed.head.headers, socket.data.peer) ?? (peers.size >= MAX_WS_CONNECTIONS ? TOO_MANY : undefined);
+    const reply = route(parsed.head) ?? guard(parsed.head.headers, socket.data.peer);
     if (reply) return replyAndClose(socket, reply);
+    if (parsed.head.path === METRICS_PATH) return replyAndClose(socket, metricsReply());
+    if (peers.size >= MAX_WS_CONNECTIONS) return replyAndClose(socket, TOO_MANY);
     upgrade(socket, parsed.head, bytes.subarray(parsed.end));
   };
 
@@ -221,7 +224,17 @@ function replyAndClose(socket: Socket<SocketState>, reply: HttpReply): void {
   socket.end(formatReply(reply, true));
 }
 
-/** The HTTP routes of the reference, in its order: Origin first, then path, then the upgrade checks. */
+/** Prometheus metrics (execbox's own route): authenticated as the upgrade is. */
+export const METRICS_PATH = "/metrics";
+
+function metricsReply(): HttpReply {
+  return { status: 200, headers: { "content-type": metrics.contentType }, body: metrics.text() };
+}
+
+/**
+ * The HTTP routes of the reference, in its order: Origin first, then path,
+ * then the upgrade checks; `/metrics` (a GET) passes on to authentication.
+ */
 function route(head: RequestHead): HttpReply | undefined {
   // Browsers always send Origin; refusing it keeps web pages off the executor.
   if (head.headers.has("origin")) return { status: 403 };
@@ -229,6 +242,7 @@ function route(head: RequestHead): HttpReply | undefined {
     if (head.method === "GET" || head.method === "HEAD") return { status: 200 };
     return { status: 405, headers: { allow: "GET,HEAD" } };
   }
+  if (head.path === METRICS_PATH) return head.method === "GET" ? undefined : { status: 405, headers: { allow: "GET" } };
   if (head.path !== "/") return { status: 404 };
   return upgradeProblem(head);
 }
