@@ -76,7 +76,7 @@ describe("EXECBOX_<FLAG> variables", () => {
       if (argv[0] === "--log-level") throw new MissingValueError("--log-level");
       if (argv[0] !== "--tls-required") throw new UnknownArgumentError(argv[0]!);
     };
-    expect(env([], { EXECBOX_LOG_LEVEL: "debug", EXECBOX_TLS_REQUIRED: "true", EXECBOX_LISTEN: "stdio" })).toEqual(["--listen", "stdio"]);
+    expect(env([], { EXECBOX_MADE_UP_FLAG: "debug", EXECBOX_TLS_REQUIRED: "true", EXECBOX_LISTEN: "stdio" })).toEqual(["--listen", "stdio"]);
     expect(withEnvFlags([], { EXECBOX_LOG_LEVEL: "debug", EXECBOX_TLS_REQUIRED: "true", EXECBOX_LISTEN: "stdio" }, parse)).toEqual([
       "--log-level", "debug", "--tls-required",
     ]);
