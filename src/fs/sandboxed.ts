@@ -9,7 +9,8 @@ import type { FsHelperMethod, ParamsOf, ResultOf } from "../protocol/methods.ts"
 import { callFsHelper } from "../sandbox/fs-helper.ts";
 import { type FsIntentScope, sandboxedFsView } from "../sandbox/intent.ts";
 import type { SandboxHost } from "../sandbox/launch.ts";
-import type { SandboxedFs } from "../environment/capability-roots.ts";
+import { type DiscoveredRoot, type SandboxedDiscovery, discoverRoot, rootError } from "../environment/capability-roots.ts";
+import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import { fsOneShot } from "./api.ts";
 
 export type FsSandboxScope = FsIntentScope & { host: SandboxHost };
@@ -23,10 +24,21 @@ export function runOneShot<M extends FsHelperMethod>(scope: FsSandboxScope, meth
   return callFsHelper(method, operation, view, scope) as Promise<ResultOf<M>>;
 }
 
-/** Capability discovery's fs access (src/environment/capability-roots.ts): each operation under the root's sandbox, as fs/* requests. */
-export function sandboxedDiscoveryFs(scope: FsSandboxScope): SandboxedFs {
+/** Capability discovery under a root's sandbox (src/environment/capability-roots.ts): the whole root in one helper, as the reference. */
+export function sandboxedDiscovery(scope: FsSandboxScope): SandboxedDiscovery {
   return {
     check: (sandbox) => void sandboxedFsView(sandbox, scope),
-    run: async (method, params, sandbox) => runOneShot(scope, method, { ...params, sandbox } as never),
+    discover: async (root, sandbox) => {
+      const view = sandboxedFsView(sandbox, scope);
+      if (view === null) return discoverRoot(root);
+      try {
+        const answer = (await callFsHelper("capabilityRoots/discoverV1", { roots: [root] }, view, scope)) as { roots: DiscoveredRoot[] };
+        return answer.roots[0]!;
+      } catch (e) {
+        // A sandbox that cannot be enforced here fails the request (-32602); a helper that failed fails its root, as the reference's.
+        if (e instanceof RpcError && e.code === ErrorCode.InvalidParams) throw e;
+        return rootError(root, e);
+      }
+    },
   };
 }

@@ -13,7 +13,8 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import type { z } from "zod";
 import { fsOneShot } from "../fs/api.ts";
 import { ErrorCode, RpcError, internalError } from "../protocol/errors.ts";
-import { Methods, isFsHelperMethod } from "../protocol/methods.ts";
+import { type FsHelperMethod, Methods, isFsHelperMethod } from "../protocol/methods.ts";
+import { type RootRequest, discoverRoot } from "../environment/capability-roots.ts";
 import { serdeMessage } from "../protocol/serde.ts";
 import { selfCommand } from "./self-command.ts";
 import { FS_HELPER_FLAG } from "./internal-flags.ts";
@@ -28,22 +29,35 @@ export const FS_HELPER_TIMEOUT_MS = 120_000;
 /** Stderr kept for the error text when the helper fails. */
 const MAX_HELPER_STDERR = 4096;
 
+/**
+ * Operations beyond the one-shot fs methods, as the reference's helper has:
+ * capability discovery of roots (already checked by the server, no sandbox).
+ */
+const EXTRA_OPERATIONS: Record<string, (params: unknown) => Promise<unknown>> = {
+  "capabilityRoots/discoverV1": async (params) => ({ roots: await Promise.all((params as { roots: RootRequest[] }).roots.map(discoverRoot)) }),
+};
+
 /** Helper side: answers one request text with one response line. */
 export async function answerHelperRequest(text: string): Promise<string> {
   const request = JSON.parse(text) as { operation?: unknown; params?: unknown };
   const operation = String(request.operation);
-  // The operations are the method table's one-shot fs methods; streaming ones are not among them.
-  if (!isFsHelperMethod(operation)) throw new Error(`unknown fs helper operation \`${operation}\``);
+  // The operations are the method table's one-shot fs methods (streaming ones are not among them) and the extra ones.
+  const extra = Object.hasOwn(EXTRA_OPERATIONS, operation) ? EXTRA_OPERATIONS[operation]! : null;
+  if (!extra && !isFsHelperMethod(operation)) throw new Error(`unknown fs helper operation \`${operation}\``);
   try {
-    // A sandbox in the params is the one this helper already runs under; the operation itself ignores it.
-    const parsed = (Methods[operation].params as z.ZodType).safeParse(request.params);
-    if (!parsed.success) throw new RpcError(ErrorCode.InvalidParams, serdeMessage(parsed.error));
-    const response = await fsOneShot[operation](parsed.data as never);
+    const response = extra ? await extra(request.params) : await runOneShotHere(operation as FsHelperMethod, request.params);
     return `${JSON.stringify({ status: "ok", payload: { operation, response } })}\n`;
   } catch (e) {
     const error = e instanceof RpcError ? e : internalError(String((e as Error)?.message ?? e));
     return `${JSON.stringify({ status: "error", payload: { code: error.code, message: error.message } })}\n`;
   }
+}
+
+async function runOneShotHere(operation: FsHelperMethod, params: unknown): Promise<unknown> {
+  // A sandbox in the params is the one this helper already runs under; the operation itself ignores it.
+  const parsed = (Methods[operation].params as z.ZodType).safeParse(params);
+  if (!parsed.success) throw new RpcError(ErrorCode.InvalidParams, serdeMessage(parsed.error));
+  return fsOneShot[operation](parsed.data as never);
 }
 
 /** Helper mode's main: stdin to EOF, one answer, exit 0 (1 only for a request it cannot read). */

@@ -7,7 +7,8 @@
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { SandboxContext } from "../protocol/messages/sandbox.ts";
-import { CANNOT_ENFORCE } from "./launch.ts";
+import { chooseBackend } from "./backend.ts";
+import { CANNOT_ENFORCE, type SandboxHost } from "./launch.ts";
 import { type FsView, dependsOnCwd, resolveSandbox } from "./policy.ts";
 
 /** Where fs intent is resolved: the executor's cwd and environment (the server context's, not `process.env`). */
@@ -20,6 +21,16 @@ export function sandboxedFsView(sandbox: SandboxContext | null | undefined, scop
   if (plan.kind !== "enforce" || plan.view === null) return null;
   if (process.platform !== "linux") throw invalidParams(`${CANNOT_ENFORCE}: no fs sandbox for ${process.platform} in this build`);
   return plan.view;
+}
+
+/** Can fs intent be enforced on this host: Linux with a usable backend (bwrap or Landlock; probed once, cached). */
+export function fsSandboxEnforceable(host: SandboxHost): boolean {
+  return process.platform === "linux" && chooseBackend(host.backend, host.searchPath).kind !== "none";
+}
+
+/** Throws the request's error for a sandbox that is malformed or cannot be enforced here (nothing runs). */
+export function checkSandbox(sandbox: SandboxContext | null | undefined, scope: FsIntentScope): void {
+  sandboxedFsView(sandbox, scope);
 }
 
 /** A streaming fs method under a restricted policy is refused: the helper answers one request, it holds no handles. */

@@ -22,6 +22,7 @@ import { probeFsScenarios } from "./scenarios-probe-fs.ts";
 import { probeProcessScenarios } from "./scenarios-probe-process-params.ts";
 import { processStartScenarios } from "./scenarios-process-start.ts";
 import { sandboxScenarios } from "./scenarios-sandbox.ts";
+import { sandboxDiscoveryScenarios } from "./scenarios-sandbox-discovery.ts";
 import type { Scenario } from "./types.ts";
 import { v171ProbeScenarios } from "./scenarios-v171-probe.ts";
 
@@ -45,6 +46,7 @@ export const SCENARIOS: Scenario[] = [
   ...fsUriScenarios,
   ...httpRequestScenarios,
   ...sandboxScenarios,
+  ...sandboxDiscoveryScenarios,
   ...v171ProbeScenarios,
   ...probeProcessScenarios,
   ...probeFsScenarios,
