@@ -47,7 +47,7 @@ export function platformOs(): string {
  * closed: without bwrap or Landlock a client is told, rather than refused later).
  */
 export function fsSandboxFlags(enforceable: boolean): Pick<Capabilities, "capabilityDiscoverySandbox" | "sandboxedFileStreaming"> {
-  return { capabilityDiscoverySandbox: enforceable, sandboxedFileStreaming: false };
+  return { capabilityDiscoverySandbox: enforceable, sandboxedFileStreaming: enforceable };
 }
 
 /** `fsSandbox`: whether this host can enforce fs sandbox intent (src/sandbox/intent.ts `fsSandboxEnforceable`). */

@@ -2,8 +2,7 @@
  * Sandbox intent on `fs/*`: which requests must run in the sandboxed fs
  * helper. Profiles that leave the file system unrestricted (`disabled`,
  * `external`, unrestricted, the whole disk writable) run directly, as the
- * reference does; a restricted one runs the one-shot operations in the
- * helper, and refuses streaming opens (`sandboxedFileStreaming: false`).
+ * reference does; a restricted one runs them in the helper (src/fs/sandboxed.ts).
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { SandboxContext } from "../protocol/messages/sandbox.ts";
@@ -31,13 +30,6 @@ export function fsSandboxEnforceable(host: SandboxHost): boolean {
 /** Throws the request's error for a sandbox that is malformed or cannot be enforced here (nothing runs). */
 export function checkSandbox(sandbox: SandboxContext | null | undefined, scope: FsIntentScope): void {
   sandboxedFsView(sandbox, scope);
-}
-
-/** A streaming fs method under a restricted policy is refused: the helper answers one request, it holds no handles. */
-export function refuseRestrictedStreaming(method: string, sandbox: SandboxContext | null | undefined, scope: FsIntentScope): void {
-  if (sandboxedFsView(sandbox, scope)) {
-    throw invalidParams(`${CANNOT_ENFORCE}: ${method} under a restricted file-system policy is not supported (sandboxedFileStreaming is false)`);
-  }
 }
 
 /** The reference's rule: entries that depend on the cwd need one in the context. */

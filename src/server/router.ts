@@ -6,8 +6,8 @@
 import { discoverCapabilityRoots } from "../environment/capability-roots.ts";
 import { discoverCapabilities, readEnvironmentConfig } from "../environment/discovery.ts";
 import { type FsConnection, fsApi } from "../fs/api.ts";
-import { runOneShot, sandboxedDiscovery } from "../fs/sandboxed.ts";
-import { checkSandbox, refuseRestrictedStreaming } from "../sandbox/intent.ts";
+import { openSandboxed, runOneShot, sandboxedDiscovery } from "../fs/sandboxed.ts";
+import { checkSandbox } from "../sandbox/intent.ts";
 import type { HttpConnection, HttpStreams } from "../http/request.ts";
 import { RpcError, invalidParams } from "../protocol/errors.ts";
 import { type FsHelperMethod, Methods, type MethodName, NO_PARAMS, type ParamsOf, type ResultOf, isMethodName } from "../protocol/methods.ts";
@@ -55,10 +55,7 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
   "fs/copy": oneShot("fs/copy"),
   "fs/canonicalize": oneShot("fs/canonicalize"),
   "fs/walk": oneShot("fs/walk"),
-  "fs/open": ({ server, connection }, p) => {
-    refuseRestrictedStreaming("fs/open", p.sandbox, fsSandboxScope(server));
-    return fsApi.open(connection, p);
-  },
+  "fs/open": ({ server, connection }, p) => openSandboxed(fsSandboxScope(server), connection.files, p),
   "fs/readBlock": ({ connection }, p) => fsApi.readBlock(connection, p),
   "fs/writeBlock": ({ connection }, p) => fsApi.writeBlock(connection, p),
   "fs/close": ({ connection }, p) => fsApi.close(connection, p),
