@@ -43,8 +43,9 @@ export function platformOs(): string {
 
 /**
  * `capabilityDiscoverySandbox` and `sandboxedFileStreaming` need the sandboxed
- * fs helper: `true` only where a backend can run it on this host (fail
- * closed: without bwrap or Landlock a client is told, rather than refused later).
+ * fs helper under a policy that restricts reads: `true` only where bwrap can
+ * run it on this host (fail closed: elsewhere a client is told up front,
+ * rather than failing later).
  */
 export function fsSandboxFlags(enforceable: boolean): Pick<Capabilities, "capabilityDiscoverySandbox" | "sandboxedFileStreaming"> {
   return { capabilityDiscoverySandbox: enforceable, sandboxedFileStreaming: enforceable };

@@ -22,9 +22,15 @@ export function sandboxedFsView(sandbox: SandboxContext | null | undefined, scop
   return plan.view;
 }
 
-/** Can fs intent be enforced on this host: Linux with a usable backend (bwrap or Landlock; probed once, cached). */
+/**
+ * Can this host run the fs helper under a policy that restricts reads
+ * (capabilityDiscoverySandbox, sandboxedFileStreaming): Linux with bwrap
+ * (probed once, cached). Not Landlock: there the helper, a Bun process, aborts
+ * when it may read only the granted trees (it starts only with the whole disk
+ * readable), and the reference needs bubblewrap for restricted reads too.
+ */
 export function fsSandboxEnforceable(host: SandboxHost): boolean {
-  return process.platform === "linux" && chooseBackend(host.backend, host.searchPath).kind !== "none";
+  return process.platform === "linux" && chooseBackend(host.backend, host.searchPath).kind === "bwrap";
 }
 
 /** Throws the request's error for a sandbox that is malformed or cannot be enforced here (nothing runs). */

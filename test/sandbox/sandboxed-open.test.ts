@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from 
 import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RawClient } from "../helpers/rpc-client.ts";
-import { sharedExecutor, tempDir } from "../helpers/server.ts";
+import { sharedExecutor, startServer, tempDir } from "../helpers/server.ts";
 import { waitUntil, waitUntilSteady } from "../helpers/wait.ts";
 
 setDefaultTimeout(120_000);
@@ -158,4 +158,17 @@ test("replace under a writable root streams into the file; block I/O keeps its m
   expect((await c.call("fs/readBlock", { handleId: "w", offset: 0, len: 4 })).error).toEqual({ code: -32603, message: "Bad file descriptor (os error 9)" });
   expect((await c.call("fs/close", { handleId: "w" })).result).toEqual({});
   expect(readFileSync(join(ws, "out.txt"), "utf8")).toBe("streamed\n");
+});
+
+test("the capabilities follow the backend: true under bwrap, false under Landlock (fail closed)", async () => {
+  const flags = async (c: RawClient) => {
+    const { capabilities } = (await c.call("environment/info")).result;
+    return [capabilities.sandboxedFileStreaming, capabilities.capabilityDiscoverySandbox];
+  };
+  expect(await flags(executor.client)).toEqual([true, true]);
+  await using landlock = await startServer(["--sandbox-backend", "landlock"]);
+  const c = await RawClient.websocket(landlock.url);
+  clients.push(c);
+  await c.initialize();
+  expect(await flags(c)).toEqual([false, false]);
 });
