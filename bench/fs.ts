@@ -77,12 +77,12 @@ export async function measureBlockRead(cmd: ServerCommand, file: BenchFile): Pro
   }
 }
 
-/** `measureBlockRead` on an initialized client of the executor `pid` (any transport). */
-export async function blockReadOn(client: BenchClient, pid: number, label: string, file: BenchFile): Promise<BlockReadResult> {
+/** `measureBlockRead` on an initialized client of the executor `pid` (any transport); `openExtra` joins the fs/open params (a `sandbox`). */
+export async function blockReadOn(client: BenchClient, pid: number, label: string, file: BenchFile, openExtra: object = {}): Promise<BlockReadResult> {
   const rssBeforeKiB = procStatusKiB(pid, "VmRSS");
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
-  await client.request("fs/open", { handleId: "bench", path: file.uri });
+  await client.request("fs/open", { handleId: "bench", path: file.uri, ...openExtra });
   let offset = 0;
   let crc = 0;
   let blocks = 0;

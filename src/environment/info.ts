@@ -9,7 +9,10 @@ import { isExecutable } from "../platform/files.ts";
 import { toPathUri } from "../protocol/path-uri.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 
-/** Only what execbox really implements is `true`; clients skip features flagged `false`. */
+/**
+ * Only what execbox really implements is `true`; clients skip features flagged
+ * `false`. The sandboxed-fs flags are decided per host (fsSandboxFlags).
+ */
 export const CAPABILITIES: Capabilities = {
   networkProxyLaunch: true,
   networkProxyReviewDomains: false,
@@ -38,7 +41,18 @@ export function platformOs(): string {
   return process.platform === "darwin" ? "macos" : process.platform === "win32" ? "windows" : process.platform;
 }
 
-export function environmentInfo(env: Record<string, string | undefined>, cwd: string): EnvironmentInfo {
+/**
+ * `capabilityDiscoverySandbox` and `sandboxedFileStreaming` need the sandboxed
+ * fs helper under a policy that restricts reads: `true` only where bwrap can
+ * run it on this host (fail closed: elsewhere a client is told up front,
+ * rather than failing later).
+ */
+export function fsSandboxFlags(enforceable: boolean): Pick<Capabilities, "capabilityDiscoverySandbox" | "sandboxedFileStreaming"> {
+  return { capabilityDiscoverySandbox: enforceable, sandboxedFileStreaming: enforceable };
+}
+
+/** `fsSandbox`: whether this host can enforce fs sandbox intent (src/sandbox/intent.ts `fsSandboxEnforceable`). */
+export function environmentInfo(env: Record<string, string | undefined>, cwd: string, fsSandbox = false): EnvironmentInfo {
   const tmp = env.TMPDIR ? resolve(cwd, env.TMPDIR) : undefined;
   return {
     shell: detectShell(env),
@@ -50,7 +64,7 @@ export function environmentInfo(env: Record<string, string | undefined>, cwd: st
     prependPathDirs: [],
     temporaryDirectories: tmp ? [toPathUri(tmp)] : [],
     tempDir: toPathUri(tmp ?? "/tmp"),
-    capabilities: CAPABILITIES,
+    capabilities: { ...CAPABILITIES, ...fsSandboxFlags(fsSandbox) },
   };
 }
 

@@ -4,11 +4,10 @@
  * reading the file it opened even after its path is replaced or unlinked.
  * Handles belong to the connection and are closed when it ends.
  */
-import { constants } from "node:fs";
-import { type FileHandle, open, stat } from "node:fs/promises";
 import { invalidRequest, notFound } from "../protocol/errors.ts";
 import { BlockResult } from "./base64-result.ts";
-import { fsCall, notAFile } from "./files.ts";
+import { type BlockFile, blockFile, openBlockFd } from "./block-file.ts";
+import { fsCall } from "./files.ts";
 import type { NativePath } from "../protocol/path-uri.ts";
 import { osError } from "./paths.ts";
 
@@ -35,7 +34,7 @@ function checkHandleId(handleId: string): void {
 }
 
 /** Reads until the buffer is full or the file ends (pread may return less than asked). */
-async function readFully(fh: FileHandle, buffer: Buffer, offset: number): Promise<number> {
+async function readFully(fh: BlockFile, buffer: Buffer, offset: number): Promise<number> {
   let total = 0;
   while (total < buffer.length) {
     const { bytesRead } = await fh.read(buffer, total, buffer.length - total, offset + total);
@@ -45,32 +44,36 @@ async function readFully(fh: FileHandle, buffer: Buffer, offset: number): Promis
   return total;
 }
 
-type OpenFile = { fh: FileHandle; mode: "read" | "replace" };
+type OpenFile = { fh: BlockFile; mode: "read" | "replace" };
+type Mode = OpenFile["mode"];
 
 export class FileHandleTable {
   private readonly files = new Map<string, OpenFile>();
+  /** Opens under way: they count against the cap, so concurrent opens (a sandboxed one takes a helper run) cannot pass it. */
+  private pending = 0;
+  /** Set by closeAll: an open finishing after the connection ended closes its file instead of keeping it. */
+  private closed = false;
   /** A block buffer handed back after its reply was encoded, for the next read. */
   private spare: Buffer | null = null;
 
-  async open(handleId: string, path: NativePath, mode: "read" | "replace"): Promise<{ handleId: string }> {
+  /** Opens `path` here (no sandbox, or one that leaves the file system unrestricted). */
+  open(handleId: string, path: NativePath, mode: Mode): Promise<{ handleId: string }> {
+    return this.adopt(handleId, mode, async () => blockFile(await openBlockFd(path, mode)));
+  }
+
+  /** Keeps the file `opener` opens (here, or in the sandboxed fs helper) under `handleId`, after the id and cap checks. */
+  async adopt(handleId: string, mode: Mode, opener: () => Promise<BlockFile>): Promise<{ handleId: string }> {
     checkHandleId(handleId);
     if (this.files.has(handleId)) throw invalidRequest(`file handle \`${handleId}\` already exists`);
-    if (this.files.size >= MAX_OPEN_FILE_HANDLES) {
+    if (this.files.size + this.pending >= MAX_OPEN_FILE_HANDLES) {
       throw invalidRequest(`at most ${MAX_OPEN_FILE_HANDLES} file handles may be open per connection`);
     }
-    const fh = await fsCall(async () => {
-      if (mode === "replace") return open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o666);
-      // stat first: opening a FIFO for reading would block until a writer appears.
-      const st = await stat(path);
-      // A socket cannot be opened at all: the kernel's ENXIO, as the reference reports.
-      if (st.isSocket()) throw osError("ENXIO");
-      if (!st.isFile()) throw notAFile(path);
-      return open(path, constants.O_RDONLY);
-    });
-    // A second open of the same id may have raced us while we awaited.
-    if (this.files.has(handleId)) {
-      await fh.close();
-      throw invalidRequest(`file handle \`${handleId}\` already exists`);
+    this.pending++;
+    const fh = await fsCall(opener).finally(() => this.pending--);
+    // The connection may have ended, or a second open of the same id raced us, while we awaited.
+    if (this.closed || this.files.has(handleId)) {
+      await fh.close().catch(() => undefined);
+      throw invalidRequest(this.closed ? "connection closed" : `file handle \`${handleId}\` already exists`);
     }
     this.files.set(handleId, { fh, mode });
     return { handleId };
@@ -129,6 +132,7 @@ export class FileHandleTable {
 
   /** Connection shutdown: close every descriptor. */
   async closeAll(): Promise<void> {
+    this.closed = true;
     const all = [...this.files.values()];
     this.files.clear();
     this.spare = null;

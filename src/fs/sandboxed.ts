@@ -1,16 +1,23 @@
 /**
- * The fs handlers' choice under `sandbox` intent: a one-shot operation runs
- * here when the policy leaves the file system unrestricted, else in the
- * sandboxed fs helper; a streaming open under a restricted policy is refused.
- * Everything sandboxing needs comes from the server context, passed in.
+ * The fs handlers' choice under `sandbox` intent: an operation runs here when
+ * the policy leaves the file system unrestricted, else in the sandboxed fs
+ * helper — a streaming open too: the helper opens the file inside the
+ * sandbox and passes the descriptor back (SCM_RIGHTS), and the connection's
+ * handle table keeps it. Everything sandboxing needs comes from the server
+ * context, passed in.
  */
 import type { SandboxContext } from "../protocol/messages/sandbox.ts";
 import type { FsHelperMethod, ParamsOf, ResultOf } from "../protocol/methods.ts";
 import { callFsHelper } from "../sandbox/fs-helper.ts";
 import { type FsIntentScope, sandboxedFsView } from "../sandbox/intent.ts";
 import type { SandboxHost } from "../sandbox/launch.ts";
-import type { SandboxedFs } from "../environment/capability-roots.ts";
+import { type DiscoveredRoot, type SandboxedDiscovery, discoverRoot, rootError } from "../environment/capability-roots.ts";
+import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import { fsOneShot } from "./api.ts";
+import { blockFile, requireRegularFile } from "./block-file.ts";
+import type { FileHandleTable } from "./handles.ts";
+import { closeFd, receiveFd, socketPair } from "../platform/fd-passing.ts";
+import { parsePathUri } from "../protocol/path-uri.ts";
 
 export type FsSandboxScope = FsIntentScope & { host: SandboxHost };
 
@@ -23,10 +30,46 @@ export function runOneShot<M extends FsHelperMethod>(scope: FsSandboxScope, meth
   return callFsHelper(method, operation, view, scope) as Promise<ResultOf<M>>;
 }
 
-/** Capability discovery's fs access (src/environment/capability-roots.ts): each operation under the root's sandbox, as fs/* requests. */
-export function sandboxedDiscoveryFs(scope: FsSandboxScope): SandboxedFs {
+/**
+ * fs/open under `sandbox`. Under a restricted policy the executor never
+ * resolves the path: what it streams is the descriptor the helper opened in
+ * the sandbox's view (a symlink swapped in, `..`, a link out of the readable
+ * set all resolve there), checked to be a regular file.
+ */
+export function openSandboxed(scope: FsSandboxScope, files: FileHandleTable, params: ParamsOf<"fs/open">): Promise<{ handleId: string }> {
+  const { sandbox, ...operation } = params;
+  const view = sandboxedFsView(sandbox, scope);
+  const path = parsePathUri(params.path);
+  const mode = params.mode ?? "read";
+  if (view === null) return files.open(params.handleId, path, mode);
+  return files.adopt(params.handleId, mode, async () => {
+    const [mine, helpers] = socketPair();
+    try {
+      await callFsHelper("fs/open", operation, view, scope, helpers).finally(() => closeFd(helpers));
+      const fd = receiveFd(mine);
+      await requireRegularFile(fd, path);
+      return blockFile(fd);
+    } finally {
+      closeFd(mine);
+    }
+  });
+}
+
+/** Capability discovery under a root's sandbox (src/environment/capability-roots.ts): the whole root in one helper, as the reference. */
+export function sandboxedDiscovery(scope: FsSandboxScope): SandboxedDiscovery {
   return {
     check: (sandbox) => void sandboxedFsView(sandbox, scope),
-    run: async (method, params, sandbox) => runOneShot(scope, method, { ...params, sandbox } as never),
+    discover: async (root, sandbox) => {
+      const view = sandboxedFsView(sandbox, scope);
+      if (view === null) return discoverRoot(root);
+      try {
+        const answer = (await callFsHelper("capabilityRoots/discoverV1", { roots: [root] }, view, scope)) as { roots: DiscoveredRoot[] };
+        return answer.roots[0]!;
+      } catch (e) {
+        // A sandbox that cannot be enforced here fails the request (-32602); a helper that failed fails its root, as the reference's.
+        if (e instanceof RpcError && e.code === ErrorCode.InvalidParams) throw e;
+        return rootError(root, e);
+      }
+    },
   };
 }

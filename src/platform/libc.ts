@@ -1,7 +1,8 @@
 /**
  * The few libc calls execbox makes through `bun:ffi` (Linux, glibc):
  * prctl, raw syscalls (Landlock, seccomp, capset, openat2), the *at calls
- * that never follow a name's last component, execvp, pipe2, and errno. The one
+ * that never follow a name's last component, execvp, pipe2, the descriptor
+ * passing calls (socketpair, sendmsg, recvmsg, close), and errno. The one
  * place that loads libc.
  */
 export type Libc = {
@@ -13,6 +14,11 @@ export type Libc = {
   execvp(file: Uint8Array, argv: BigUint64Array): number;
   /** pipe2(2): fills `fds` with [read end, write end]. */
   pipe2(fds: Int32Array, flags: number): number;
+  socketpair(domain: number, type: number, protocol: number, fds: Int32Array): number;
+  /** `msg`: a struct msghdr (fd-passing.ts builds it). */
+  sendmsg(fd: number, msg: Uint8Array, flags: number): number;
+  recvmsg(fd: number, msg: Uint8Array, flags: number): number;
+  close(fd: number): number;
   errno(): number;
   ptr(buf: Uint8Array | Uint32Array | BigUint64Array): number;
 };
@@ -40,6 +46,10 @@ export function openLibc(): Libc {
     unlinkat: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
     execvp: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
     pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+    socketpair: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+    sendmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64 },
+    recvmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64 },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
   });
   const s = lib.symbols;
@@ -50,6 +60,10 @@ export function openLibc(): Libc {
     unlinkat: (dirfd, path, flags) => s.unlinkat(dirfd, path, flags),
     execvp: (file, argv) => s.execvp(file, argv),
     pipe2: (fds, flags) => s.pipe2(fds, flags),
+    socketpair: (domain, type, protocol, fds) => s.socketpair(domain, type, protocol, fds),
+    sendmsg: (fd, msg, flags) => Number(s.sendmsg(fd, msg, flags)),
+    recvmsg: (fd, msg, flags) => Number(s.recvmsg(fd, msg, flags)),
+    close: (fd) => s.close(fd),
     errno: () => read.i32(s.__errno_location()!, 0),
     ptr: (buf) => ptr(buf),
   };

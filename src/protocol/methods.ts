@@ -21,9 +21,10 @@ export type MethodSpec = {
   result: z.ZodType;
   /**
    * fs/* only: how it runs under a restricted file-system policy — in the
-   * sandboxed fs helper (one-shot operations) or refused (streaming opens).
+   * sandboxed fs helper (one-shot operations), or opened there with the
+   * descriptor passed back to the executor (streaming opens).
    */
-  restrictedFs?: "helper" | "refused";
+  restrictedFs?: "helper" | "descriptor";
 };
 
 export const Methods = {
@@ -59,7 +60,7 @@ export const Methods = {
   "fs/copy": { family: "filesystem", params: fs.FsCopyParams, result: fs.Empty, restrictedFs: "helper" },
   "fs/canonicalize": { family: "filesystem", params: fs.FsCanonicalizeParams, result: fs.FsCanonicalizeResult, restrictedFs: "helper" },
   "fs/walk": { family: "filesystem", params: fs.FsWalkParams, result: fs.FsWalkResult, restrictedFs: "helper" },
-  "fs/open": { family: "filesystem", params: fs.FsOpenParams, result: fs.FsOpenResult, restrictedFs: "refused" },
+  "fs/open": { family: "filesystem", params: fs.FsOpenParams, result: fs.FsOpenResult, restrictedFs: "descriptor" },
   "fs/readBlock": { family: "filesystem", params: fs.FsReadBlockParams, result: fs.FsReadBlockResult },
   "fs/writeBlock": { family: "filesystem", params: fs.FsWriteBlockParams, result: fs.Empty },
   "fs/close": { family: "filesystem", params: fs.FsCloseParams, result: fs.Empty },

@@ -13,7 +13,12 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import type { z } from "zod";
 import { fsOneShot } from "../fs/api.ts";
 import { ErrorCode, RpcError, internalError } from "../protocol/errors.ts";
-import { Methods, isFsHelperMethod } from "../protocol/methods.ts";
+import { type FsHelperMethod, type MethodName, Methods, type ParamsOf, isFsHelperMethod } from "../protocol/methods.ts";
+import { parsePathUri } from "../protocol/path-uri.ts";
+import { openBlockFd } from "../fs/block-file.ts";
+import { fsCall } from "../fs/files.ts";
+import { sendFd } from "../platform/fd-passing.ts";
+import { type RootRequest, discoverRoot } from "../environment/capability-roots.ts";
 import { serdeMessage } from "../protocol/serde.ts";
 import { selfCommand } from "./self-command.ts";
 import { FS_HELPER_FLAG } from "./internal-flags.ts";
@@ -28,22 +33,53 @@ export const FS_HELPER_TIMEOUT_MS = 120_000;
 /** Stderr kept for the error text when the helper fails. */
 const MAX_HELPER_STDERR = 4096;
 
+/** A helper request; `descriptorSocket` (execbox's own field) is where fs/open sends the descriptor it opened. */
+type HelperRequest = { operation?: unknown; params?: unknown; descriptorSocket?: unknown };
+
+/**
+ * Operations beyond the one-shot fs methods, as the reference's helper has:
+ * capability discovery of roots (already checked by the server, no
+ * sandbox), and fs/open, whose descriptor goes back over a socket.
+ */
+const EXTRA_OPERATIONS: Record<string, (params: unknown, request: HelperRequest) => Promise<unknown>> = {
+  "capabilityRoots/discoverV1": async (params) => ({ roots: await Promise.all((params as { roots: RootRequest[] }).roots.map(discoverRoot)) }),
+  "fs/open": async (params, request) => {
+    const p = parseParams("fs/open", params);
+    const fd = await fsCall(() => openBlockFd(parsePathUri(p.path), p.mode ?? "read"));
+    try {
+      sendFd(Number(request.descriptorSocket), fd);
+    } finally {
+      closeSync(fd);
+    }
+    return { handleId: p.handleId };
+  },
+};
+
 /** Helper side: answers one request text with one response line. */
 export async function answerHelperRequest(text: string): Promise<string> {
-  const request = JSON.parse(text) as { operation?: unknown; params?: unknown };
+  const request = JSON.parse(text) as HelperRequest;
   const operation = String(request.operation);
-  // The operations are the method table's one-shot fs methods; streaming ones are not among them.
-  if (!isFsHelperMethod(operation)) throw new Error(`unknown fs helper operation \`${operation}\``);
+  // The operations are the method table's one-shot fs methods (streaming ones are not among them) and the extra ones.
+  const extra = Object.hasOwn(EXTRA_OPERATIONS, operation) ? EXTRA_OPERATIONS[operation]! : null;
+  if (!extra && !isFsHelperMethod(operation)) throw new Error(`unknown fs helper operation \`${operation}\``);
   try {
-    // A sandbox in the params is the one this helper already runs under; the operation itself ignores it.
-    const parsed = (Methods[operation].params as z.ZodType).safeParse(request.params);
-    if (!parsed.success) throw new RpcError(ErrorCode.InvalidParams, serdeMessage(parsed.error));
-    const response = await fsOneShot[operation](parsed.data as never);
+    const response = extra ? await extra(request.params, request) : await runOneShotHere(operation as FsHelperMethod, request.params);
     return `${JSON.stringify({ status: "ok", payload: { operation, response } })}\n`;
   } catch (e) {
     const error = e instanceof RpcError ? e : internalError(String((e as Error)?.message ?? e));
     return `${JSON.stringify({ status: "error", payload: { code: error.code, message: error.message } })}\n`;
   }
+}
+
+async function runOneShotHere(operation: FsHelperMethod, params: unknown): Promise<unknown> {
+  return fsOneShot[operation](parseParams(operation, params) as never);
+}
+
+/** A sandbox in the params is the one this helper already runs under; the operation itself ignores it. */
+function parseParams<M extends MethodName>(operation: M, params: unknown): ParamsOf<M> {
+  const parsed = (Methods[operation].params as z.ZodType).safeParse(params);
+  if (!parsed.success) throw new RpcError(ErrorCode.InvalidParams, serdeMessage(parsed.error));
+  return parsed.data as ParamsOf<M>;
 }
 
 /** Helper mode's main: stdin to EOF, one answer, exit 0 (1 only for a request it cannot read). */
@@ -61,9 +97,16 @@ export async function runFsHelper(): Promise<number> {
 /**
  * Server side: runs one fs operation (its decoded params) through the helper
  * under `view`, launched like any sandboxed command (launch.ts), with only
- * HELPER_ENV from the executor's environment.
+ * HELPER_ENV from the executor's environment. `descriptorSocket`: a socket
+ * the helper gets as one more descriptor, for fs/open to send its file over.
  */
-export async function callFsHelper(operation: string, params: unknown, view: FsView, scope: FsIntentScope & { host: SandboxHost }): Promise<unknown> {
+export async function callFsHelper(
+  operation: string,
+  params: unknown,
+  view: FsView,
+  scope: FsIntentScope & { host: SandboxHost },
+  descriptorSocket?: number,
+): Promise<unknown> {
   const self = selfCommand();
   // The helper must be able to run: its executable (and, without full read, the runtime) stay readable.
   const helperView = withReadable(view, [...MINIMAL_LINUX_ROOTS, ...self.readable]);
@@ -76,7 +119,8 @@ export async function callFsHelper(operation: string, params: unknown, view: FsV
   try {
     // A fresh open per spawn: the wrapper reads from offset 0.
     for (const path of launch.fdFiles ?? []) fds.push(openSync(path, "r"));
-    const stdio = ["pipe", "pipe", "pipe", ...fds] as ["pipe", "pipe", "pipe"];
+    const extra = descriptorSocket === undefined ? [] : [descriptorSocket];
+    const stdio = ["pipe", "pipe", "pipe", ...fds, ...extra] as ["pipe", "pipe", "pipe"];
     proc = Bun.spawn([...(launch.wrapper ?? []), ...self.argv, FS_HELPER_FLAG], { cwd: "/", env, stdio, timeout: FS_HELPER_TIMEOUT_MS });
   } catch (e) {
     release();
@@ -84,7 +128,9 @@ export async function callFsHelper(operation: string, params: unknown, view: FsV
   } finally {
     for (const fd of fds) closeSync(fd);
   }
-  proc.stdin.write(JSON.stringify({ operation, params }));
+  // The socket is the helper's descriptor after the wrapper's own (3, 4, … in the order given).
+  const request = descriptorSocket === undefined ? { operation, params } : { operation, params, descriptorSocket: 3 + fds.length };
+  proc.stdin.write(JSON.stringify(request));
   await proc.stdin.end();
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]).finally(release);
   const line = out.slice(0, out.indexOf("\n") + 1 || undefined);

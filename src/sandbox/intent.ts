@@ -2,12 +2,12 @@
  * Sandbox intent on `fs/*`: which requests must run in the sandboxed fs
  * helper. Profiles that leave the file system unrestricted (`disabled`,
  * `external`, unrestricted, the whole disk writable) run directly, as the
- * reference does; a restricted one runs the one-shot operations in the
- * helper, and refuses streaming opens (`sandboxedFileStreaming: false`).
+ * reference does; a restricted one runs them in the helper (src/fs/sandboxed.ts).
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { SandboxContext } from "../protocol/messages/sandbox.ts";
-import { CANNOT_ENFORCE } from "./launch.ts";
+import { chooseBackend } from "./backend.ts";
+import { CANNOT_ENFORCE, type SandboxHost } from "./launch.ts";
 import { type FsView, dependsOnCwd, resolveSandbox } from "./policy.ts";
 
 /** Where fs intent is resolved: the executor's cwd and environment (the server context's, not `process.env`). */
@@ -22,11 +22,20 @@ export function sandboxedFsView(sandbox: SandboxContext | null | undefined, scop
   return plan.view;
 }
 
-/** A streaming fs method under a restricted policy is refused: the helper answers one request, it holds no handles. */
-export function refuseRestrictedStreaming(method: string, sandbox: SandboxContext | null | undefined, scope: FsIntentScope): void {
-  if (sandboxedFsView(sandbox, scope)) {
-    throw invalidParams(`${CANNOT_ENFORCE}: ${method} under a restricted file-system policy is not supported (sandboxedFileStreaming is false)`);
-  }
+/**
+ * Can this host run the fs helper under a policy that restricts reads
+ * (capabilityDiscoverySandbox, sandboxedFileStreaming): Linux with bwrap
+ * (probed once, cached). Not Landlock: there the helper, a Bun process, aborts
+ * when it may read only the granted trees (it starts only with the whole disk
+ * readable), and the reference needs bubblewrap for restricted reads too.
+ */
+export function fsSandboxEnforceable(host: SandboxHost): boolean {
+  return process.platform === "linux" && chooseBackend(host.backend, host.searchPath).kind === "bwrap";
+}
+
+/** Throws the request's error for a sandbox that is malformed or cannot be enforced here (nothing runs). */
+export function checkSandbox(sandbox: SandboxContext | null | undefined, scope: FsIntentScope): void {
+  sandboxedFsView(sandbox, scope);
 }
 
 /** The reference's rule: entries that depend on the cwd need one in the context. */

@@ -5,7 +5,6 @@
  * responses. What waits and what bounds it is the connection's flow
  * (ConnectionFlow) and its inbox.
  */
-import { environmentInfo } from "../environment/info.ts";
 import { RpcError, internalError, invalidRequest } from "../protocol/errors.ts";
 import {
   type Incoming,
@@ -28,7 +27,7 @@ import { Inbox } from "./inbox.ts";
 import type { TraceContext } from "../protocol/trace-context.ts";
 import { metrics, observeRequest } from "./metrics.ts";
 import { LARGE_MESSAGE_ROOM_AFTER_START_MS, MAX_INCOMING_JSON_VALUES } from "./limits.ts";
-import type { ServerContext } from "./server-context.ts";
+import { type ServerContext, serverEnvironmentInfo } from "./server-context.ts";
 import type { Attachment, Session } from "./session.ts";
 import { log } from "../log/logger.ts";
 
@@ -270,6 +269,6 @@ export class Connection implements Attachment {
     this.lifecycle = "awaiting-initialized";
     this.sessionId = this.session.id;
     log.info("client connected", { ...this.who(), session: this.session.id, resumed: params.resumeSessionId !== undefined });
-    return { sessionId: this.session.id, environmentInfo: environmentInfo(this.server.env, this.server.cwd) };
+    return { sessionId: this.session.id, environmentInfo: serverEnvironmentInfo(this.server) };
   }
 }

@@ -5,16 +5,15 @@
  */
 import { discoverCapabilityRoots } from "../environment/capability-roots.ts";
 import { discoverCapabilities, readEnvironmentConfig } from "../environment/discovery.ts";
-import { environmentInfo } from "../environment/info.ts";
 import { type FsConnection, fsApi } from "../fs/api.ts";
-import { runOneShot, sandboxedDiscoveryFs } from "../fs/sandboxed.ts";
-import { refuseRestrictedStreaming } from "../sandbox/intent.ts";
+import { openSandboxed, runOneShot, sandboxedDiscovery } from "../fs/sandboxed.ts";
+import { checkSandbox } from "../sandbox/intent.ts";
 import type { HttpConnection, HttpStreams } from "../http/request.ts";
 import { RpcError, invalidParams } from "../protocol/errors.ts";
 import { type FsHelperMethod, Methods, type MethodName, NO_PARAMS, type ParamsOf, type ResultOf, isMethodName } from "../protocol/methods.ts";
 import { describeValue, serdeMessage } from "../protocol/serde.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { type ServerContext, fsSandboxScope } from "./server-context.ts";
+import { type ServerContext, fsSandboxScope, serverEnvironmentInfo } from "./server-context.ts";
 import type { Session } from "./session.ts";
 import type { TraceContext } from "../protocol/trace-context.ts";
 
@@ -29,10 +28,14 @@ type RoutedMethod = Exclude<MethodName, "initialize">;
 const oneShot = <M extends FsHelperMethod>(method: M): Handler<M> => ({ server }, p) => runOneShot(fsSandboxScope(server), method, p);
 
 const routes: { [M in RoutedMethod]: Handler<M> } = {
-  "environment/info": ({ server }) => environmentInfo(server.env, server.cwd),
+  "environment/info": ({ server }) => serverEnvironmentInfo(server),
   "environment/status": () => ({ status: "ready" }),
-  "capabilities/discoverV2": (_, p) => discoverCapabilities(p.cwd),
-  "capabilityRoots/discoverV1": ({ server }, p) => discoverCapabilityRoots(p, sandboxedDiscoveryFs(fsSandboxScope(server))),
+  "capabilities/discoverV2": ({ server }, p) => {
+    // Nothing is read (execbox has no plugins or configured skills), but a sandbox it could not enforce is refused, as on every fs path.
+    checkSandbox(p.sandbox, fsSandboxScope(server));
+    return discoverCapabilities(p.cwd);
+  },
+  "capabilityRoots/discoverV1": ({ server }, p) => discoverCapabilityRoots(p, sandboxedDiscovery(fsSandboxScope(server))),
   "environmentConfig/read": ({ server }, p) => readEnvironmentConfig(p, server.env),
   "process/start": ({ session }, p) => session.processes.start(p),
   "process/read": ({ session }, p) =>
@@ -52,10 +55,7 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
   "fs/copy": oneShot("fs/copy"),
   "fs/canonicalize": oneShot("fs/canonicalize"),
   "fs/walk": oneShot("fs/walk"),
-  "fs/open": ({ server, connection }, p) => {
-    refuseRestrictedStreaming("fs/open", p.sandbox, fsSandboxScope(server));
-    return fsApi.open(connection, p);
-  },
+  "fs/open": ({ server, connection }, p) => openSandboxed(fsSandboxScope(server), connection.files, p),
   "fs/readBlock": ({ connection }, p) => fsApi.readBlock(connection, p),
   "fs/writeBlock": ({ connection }, p) => fsApi.writeBlock(connection, p),
   "fs/close": ({ connection }, p) => fsApi.close(connection, p),

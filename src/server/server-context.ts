@@ -1,4 +1,6 @@
+import { environmentInfo } from "../environment/info.ts";
 import type { FsSandboxScope } from "../fs/sandboxed.ts";
+import { fsSandboxEnforceable } from "../sandbox/intent.ts";
 import type { SandboxBackend } from "../sandbox/backend.ts";
 import type { SandboxHost } from "../sandbox/launch.ts";
 import type { IncomingBudget } from "./incoming-memory.ts";
@@ -23,6 +25,11 @@ export type ServerContext = {
 /** What sandboxing takes from the server context: the backend, the executor's PATH, the secrets to hide. */
 export function sandboxHost(server: Pick<ServerContext, "sandboxBackend" | "env" | "secretPaths">): SandboxHost {
   return { backend: server.sandboxBackend, searchPath: server.env.PATH, secretPaths: server.secretPaths };
+}
+
+/** environment/info for this server: its environment, cwd, and whether it can enforce fs sandbox intent. */
+export function serverEnvironmentInfo(server: ServerContext) {
+  return environmentInfo(server.env, server.cwd, fsSandboxEnforceable(sandboxHost(server)));
 }
 
 /** What a sandboxed fs request needs from the server context. */

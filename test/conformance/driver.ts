@@ -5,6 +5,7 @@
  * overtaking a response) never show up as differences, while process
  * notifications are summarized per process (see normalize.ts).
  */
+import { join } from "node:path";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { cleanup, httpProbe, isAsyncEvent, isDelta, isProcessEvent, resolveDeep } from "./driver-io.ts";
 import { Masker, maskValue, normalizeRead, parseExact, render, summarizeProcess } from "./normalize.ts";
@@ -44,7 +45,7 @@ const resolveVal = <T>(v: Val<T>, ctx: Ctx): T => (typeof v === "function" ? (v 
 const isResponse = (f: Frame) => "id" in f && ("result" in f || "error" in f);
 
 export async function play(scenario: Scenario, url: string, dir: string, opts: PlayOptions): Promise<Transcript> {
-  const ctx: Ctx = { dir, uri: `file://${dir}`, sessions: {}, http: opts.http, rawHttp: opts.rawHttp };
+  const ctx: Ctx = { dir, uri: `file://${dir}`, sessions: {}, http: opts.http, rawHttp: opts.rawHttp, serverBinUri: `file://${join(opts.runDir, "server-bin")}` };
   const masker = new Masker([
     [dir, "<TMP>"],
     // `file:tmp/…` (no leading slash) is a PathUri form too.

@@ -29,8 +29,6 @@ export const WS_EXPECTED: Record<string, string> = {
     "a pipe child found through an empty PATH entry (the cwd) is exec'd as `./name`, so the runtime does not search PATH again; a script's $0 shows `./name` where the reference's shows `name`",
   "probe-gen/process/start-pty/argv#too-long":
     "a PTY command with an argument past the kernel's 128 KiB limit is refused with `Argument list too long (os error 7)`, as a pipe command is on both; the reference answers a started process that exits 1 printing `fatal runtime error: assertion failed: output.write(&bytes).is_ok()` (its child fails to exec and to report why)",
-  "probe-gen/fs/open/sandbox#restricted-fs":
-    "fs/open under a restricted file-system policy is refused (-32602 `sandbox intent cannot be enforced on this executor: …`, capability sandboxedFileStreaming false): execbox's sandboxed fs helper runs one-shot operations only, and a descriptor opened outside the sandbox would not honour it; the reference opens the file in its helper and enforces the policy",
   ...Object.fromEntries(
     ["probe/missing-cwd-pipe-and-pty", "probe/pty-missing-cwd-falls-back-to-home", "probe/cwd-is-a-file", "probe-gen/process/start-pty/cwd#not-a-directory"].map((n) => [
       n,

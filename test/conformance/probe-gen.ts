@@ -257,7 +257,7 @@ export const SANDBOX_EDGES: Edge[] = [
   ["external network restricted", ctxOf({ type: "external", network: "restricted" })],
 ];
 
-/** The edges that parse into a restricted file-system policy (execbox refuses fs/open under one: a deliberate difference). */
+/** The edges that parse into a restricted file-system policy (fs/open then runs in the sandboxed fs helper on both). */
 const RESTRICTED_FS = new Set([
   "read-only root",
   "root read, scenario dir write",

@@ -23,6 +23,8 @@ import { probeProcessScenarios } from "./scenarios-probe-process-params.ts";
 import { processStartScenarios } from "./scenarios-process-start.ts";
 import { sandboxScenarios } from "./scenarios-sandbox.ts";
 import { shellSnapshotScenarios } from "./scenarios-shell-snapshot.ts";
+import { sandboxDiscoveryScenarios } from "./scenarios-sandbox-discovery.ts";
+import { sandboxOpenScenarios } from "./scenarios-sandbox-open.ts";
 import type { Scenario } from "./types.ts";
 import { v171ProbeScenarios } from "./scenarios-v171-probe.ts";
 
@@ -47,6 +49,8 @@ export const SCENARIOS: Scenario[] = [
   ...httpRequestScenarios,
   ...sandboxScenarios,
   ...shellSnapshotScenarios,
+  ...sandboxDiscoveryScenarios,
+  ...sandboxOpenScenarios,
   ...v171ProbeScenarios,
   ...probeProcessScenarios,
   ...probeFsScenarios,

@@ -3,7 +3,7 @@
  * environment and working directory so that anything they report from their
  * surroundings is comparable; each is killed (SIGTERM, then SIGKILL) at the end.
  */
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readFirstLine } from "../helpers/first-line.ts";
 import { NEWEST_REFERENCE } from "../helpers/reference-bin.ts";
@@ -74,7 +74,8 @@ export function serverBin(runDir: string): string {
   // the alias; the bare binary does not): without it every sandboxed fs/* call fails on the reference.
   const alias = join(dir, "codex-linux-sandbox");
   rmSync(alias, { force: true });
-  symlinkSync(commandFor("reference")[0]!, alias);
+  // Canonical: a sandbox that grants the binary's real path does not show a symlinked directory on the way to it.
+  symlinkSync(realpathSync(commandFor("reference")[0]!), alias);
   return dir;
 }
 

@@ -17,6 +17,11 @@ export type Ctx = {
   http: string;
   /** Base URL of the run's raw-TCP HTTP fixture (exact wire bytes). */
   rawHttp: string;
+  /**
+   * `file://` URI of the run's `server-bin` dir (servers.ts), first on both servers' PATH: the reference's
+   * fs helper execs `codex-linux-sandbox` from there inside its sandbox, so a policy that hides it must grant it.
+   */
+  serverBinUri: string;
 };
 
 /** A value, or a function computing it from the run context. */

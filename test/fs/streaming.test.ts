@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { waitUntil } from "../helpers/wait.ts";
-import { type RunningServer, sharedExecutor, tempDir } from "../helpers/server.ts";
+import { type RunningServer, sharedExecutor, startServer, tempDir } from "../helpers/server.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
 setDefaultTimeout(30_000);
@@ -139,6 +139,17 @@ describe("handle limits", () => {
     other.close();
     await c.ok("fs/close", { handleId: "h7" });
     expect(await c.ok("fs/open", { handleId: "h128", path: u("big.bin") })).toEqual({ handleId: "h128" });
+  });
+
+  test("opens handled at once cannot pass the cap: those under way count (--concurrent-requests 16)", async () => {
+    await using concurrent = await startServer(["--concurrent-requests", "16"]);
+    const client = await RawClient.websocket(concurrent.url);
+    await client.initialize();
+    const ids = Array.from({ length: 140 }, (_, i) => client.request("fs/open", { handleId: `p${i}`, path: u("big.bin") }));
+    const answers = await Promise.all(ids.map((id) => client.waitFor((f) => f.id === id && ("result" in f || "error" in f))));
+    expect(answers.filter((f) => f.result).length).toBe(128);
+    expect(new Set(answers.filter((f) => f.error).map((f) => f.error.message))).toEqual(new Set(["at most 128 file handles may be open per connection"]));
+    client.close();
   });
 
   test("handles are closed when the connection ends (descriptors released)", async () => {

@@ -228,11 +228,9 @@ test("fs/* under a restricted policy runs in the helper: the reference's codes, 
   expect((await c.call("fs/getMetadata", { path: `${ws.uri}/nope`, sandbox })).error).toEqual({ code: -32004, message: "No such file or directory (os error 2)" });
   expect((await c.call("fs/remove", { path: `${outside.uri}/victim`, sandbox })).error?.code).toBe(-32603);
   expect(readFileSync(join(outside.path, "victim"), "utf8")).toBe("original");
-  const open = await c.call("fs/open", { handleId: "h", path: `file://${inside}`, sandbox });
-  expect(open.error).toEqual({
-    code: -32602,
-    message: "sandbox intent cannot be enforced on this executor: fs/open under a restricted file-system policy is not supported (sandboxedFileStreaming is false)",
-  });
+  expect((await c.call("fs/open", { handleId: "h", path: `file://${inside}`, sandbox })).result).toEqual({ handleId: "h" });
+  expect((await c.call("fs/readBlock", { handleId: "h", offset: 0, len: 8 })).result).toEqual({ chunk: "aGk=", eof: true });
+  expect((await c.call("fs/close", { handleId: "h" })).result).toEqual({});
   const { cwd: _, workspaceRoots: __, ...noCwd } = sandbox;
   expect((await c.call("fs/getMetadata", { path: ws.uri, sandbox: noCwd })).error).toEqual({
     code: -32602,

@@ -181,7 +181,11 @@ describe("fs helper protocol", () => {
     expect(await answerHelperRequest(JSON.stringify({ operation: "fs/readFile", params: { path: `${d.uri}/missing` } }))).toBe(
       '{"status":"error","payload":{"code":-32004,"message":"No such file or directory (os error 2)"}}\n',
     );
-    expect(answerHelperRequest(JSON.stringify({ operation: "fs/open", params: {} }))).rejects.toThrow("unknown fs helper operation `fs/open`");
+    // fs/open is a helper operation (its descriptor goes back over a socket); a connection-bound method is not.
+    expect(await answerHelperRequest(JSON.stringify({ operation: "fs/open", params: {} }))).toBe(
+      '{"status":"error","payload":{"code":-32602,"message":"missing field `handleId`"}}\n',
+    );
+    expect(answerHelperRequest(JSON.stringify({ operation: "fs/watchMissing", params: {} }))).rejects.toThrow("unknown fs helper operation `fs/watchMissing`");
   });
 });
 
