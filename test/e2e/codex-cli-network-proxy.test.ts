@@ -15,7 +15,7 @@
  *                                             # sandbox sees nothing ("bwrap: Can't chdir to …")
  *   [permissions.net.network]
  *   enabled = true
- *   mode = "full"                             # or "limited" (GET/HEAD/OPTIONS only)
+ *   mode = "full"                             # "limited": POST and CONNECT get 403 (capabilities.md)
  *   enable_socks5 = true                      # enable_socks5_udp: left at the CLI's default, true
  *   allow_local_binding = true                # needed to reach 127.0.0.1 at all
  *   [permissions.net.network.domains]
