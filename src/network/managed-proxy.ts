@@ -3,7 +3,7 @@
  * with `enableSocks5`, a SOCKS5 listener on 127.0.0.1 for one process, gone
  * when it closes. What execbox cannot carry out is refused before anything
  * starts (fail closed): review domains decided by the client, credential
- * masking, SOCKS5 UDP.
+ * masking, SOCKS5 UDP for a child outside a managed network namespace.
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { z } from "zod";
@@ -30,9 +30,11 @@ export type ManagedProxy = {
 /**
  * Refuses a disabled proxy and transparent TCP without a sandbox (the
  * reference's checks and texts) and what this executor cannot enforce;
- * -32602 before the process starts.
+ * -32602 before the process starts. `ownNetwork`: the child runs in a network
+ * namespace that reaches only its proxies' TCP ports (a sandbox with
+ * enforceManagedNetwork, src/sandbox/launch.ts).
  */
-export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: boolean): void {
+export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: boolean, ownNetwork: boolean): void {
   const p = launch.proxy;
   // The reference's own check: a launch config is a proxy to start.
   if (!p.enabled) throw invalidParams("invalid network proxy config: executor-local network proxy launch requires an enabled proxy");
@@ -41,7 +43,10 @@ export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: bo
   };
   if ((p.reviewDomains?.length ?? 0) > 0) refuse("reviewDomains (domains decided by the client; networkProxyReviewDomains is false)");
   if (p.credentialMasking === true || Object.keys(p.credentialProviders ?? {}).length > 0) refuse("credential masking (credentialMasking is false)");
-  if (p.enableSocks5Udp) refuse("enableSocks5Udp (SOCKS5 UDP associate)");
+  // In its own namespace the child has no UDP path to any relay, under the reference too (probed: the
+  // reference grants UDP ASSOCIATE there but no datagram gets out); execbox answers it 0x07 instead. The
+  // Codex CLI sends `true` by default, always with that namespace. Without it the reference would relay UDP.
+  if (p.enableSocks5Udp && !ownNetwork) refuse("enableSocks5Udp (SOCKS5 UDP associate)");
   if (p.transparentTcp === true) {
     if (!sandboxed) throw invalidParams("transparent TCP requires a managed Linux sandbox");
     refuse("transparentTcp (raw TCP through the SOCKS listener; networkProxyTransparentTcp is false)");

@@ -30,7 +30,10 @@ export function refuseUnenforcedPolicy(params: ProcessStartParams): void {
     throw invalidParams("transparent TCP requires an executor-local managed proxy");
   }
   // The parts of a managed proxy execbox does not carry out (src/network/managed-proxy.ts).
-  if (params.networkProxy != null) refuseUnsupportedProxy(params.networkProxy, params.sandbox != null);
+  if (params.networkProxy != null) {
+    const sandboxed = params.sandbox != null;
+    refuseUnsupportedProxy(params.networkProxy, sandboxed, sandboxed && params.enforceManagedNetwork === true);
+  }
   if (params.managedNetwork?.transparentTcp === true) {
     throw invalidParams(`${CANNOT_ENFORCE}: managedNetwork.transparentTcp (raw TCP through the managed SOCKS listener) is not implemented by execbox (networkProxyTransparentTcp is false); the command was not started`);
   }

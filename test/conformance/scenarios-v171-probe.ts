@@ -35,7 +35,14 @@ export const v171ProbeScenarios: Scenario[] = [
   },
   {
     name: "probe/transparent-tcp-network-proxy",
-    steps: [...ready(), start("n1", { networkProxy: networkProxyLaunch({ transparentTcp: "yes" }) }), start("n2", { networkProxy: networkProxyLaunch({ transparentTcp: true }) })],
+    steps: [
+      ...ready(),
+      start("n1", { networkProxy: networkProxyLaunch({ transparentTcp: "yes" }) }),
+      start("n2", { networkProxy: networkProxyLaunch({ transparentTcp: true }) }),
+      // The 0.171.0 CLI sends `unixSockets: null`; `null` maps are absent ones.
+      start("n3", { networkProxy: networkProxyLaunch({ domains: null, unixSockets: null }) }),
+      awaitProcess("n3", { timeoutMs: 3000 }),
+    ],
   },
   {
     name: "probe/spawn-error-data",

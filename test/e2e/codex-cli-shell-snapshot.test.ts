@@ -27,7 +27,7 @@ test.skipIf(!codex.ok)(`codex ${NEWEST_REFERENCE} with shell_snapshot_v2: two co
     [execCommandCall("call_2", { cmd: cmd("two"), workdir: work, yield_time_ms: 10_000 })],
     [assistantMessage("done")],
   ]);
-  writeCodexHome(codexHome!, { baseUrl: api.baseUrl, model: pickBundledModel(codex.path, codexHome!), features: { shell_snapshot_v2: true } });
+  writeCodexHome(codexHome!, { baseUrl: api.baseUrl, model: pickBundledModel(codex.path, codexHome!), extra: { features: { shell_snapshot_v2: true } } });
   await using server = await startServer([], { env: { ...process.env, HOME: execboxHome!, CODEX_HOME: join(execboxHome!, ".codex") } });
   const run = await runCodexExec({ codex: codex.path, codexHome: codexHome!, home: home!, cwd: work!, execServerUrl: server.url, prompt: "Run the scripted tool calls.", timeoutMs: 30_000 });
   const diag = `codex exit=${run.exitCode} timedOut=${run.timedOut}\n--- stderr\n${run.stderr}\n--- execbox\n${server.stderr()}`;

@@ -151,8 +151,12 @@ export function toolOutput(request: ResponsesRequest | undefined, callId: string
 
 export const FAKE_KEY_ENV = "EXECBOX_E2E_FAKE_API_KEY";
 
+/** More config.toml for one test: keys before any table, `[features]` switches, and tables after the rest. */
+export type CodexConfigExtra = { topLevel?: string; features?: Record<string, boolean>; tables?: string };
+
 /** An isolated CODEX_HOME: loopback provider, no retries, no approvals, nothing that reaches other hosts. */
-export function writeCodexHome(codexHome: string, opts: { baseUrl: string; model: string; features?: Record<string, boolean> }): void {
+export function writeCodexHome(codexHome: string, opts: { baseUrl: string; model: string; extra?: CodexConfigExtra }): void {
+  const features = Object.entries(opts.extra?.features ?? {}).map(([k, v]) => `${k} = ${v}\n`).join("");
   mkdirSync(codexHome, { recursive: true });
   const config = `
 model = "${opts.model}"
@@ -161,7 +165,7 @@ approval_policy = "never"
 sandbox_mode = "danger-full-access"
 check_for_update_on_startup = false
 web_search = "disabled"
-
+${opts.extra?.topLevel ?? ""}
 [model_providers.fake]
 name = "fake"
 base_url = "${opts.baseUrl}"
@@ -172,18 +176,17 @@ stream_max_retries = 0
 stream_idle_timeout_ms = 20000
 
 [features]
-plugins = false
+${features}plugins = false
 apps = false
 remote_plugin = false
 tool_suggest = false
-${Object.entries(opts.features ?? {}).map(([k, v]) => `${k} = ${v}`).join("\n")}
 
 [analytics]
 enabled = false
 
 [feedback]
 enabled = false
-`;
+${opts.extra?.tables ?? ""}`;
   writeFileSync(join(codexHome, "config.toml"), config);
 }
 

@@ -25,6 +25,18 @@ afterAll(() => {
   dir[Symbol.dispose]();
 });
 
+/** A read-only root, writable project, network "enabled": the Codex CLI's sandbox for a managed-proxy command. */
+const SANDBOX = {
+  permissions: {
+    type: "managed",
+    file_system: { type: "restricted", entries: [{ path: { type: "special", value: { kind: "root" } }, access: "read" }, { path: { type: "special", value: { kind: "project_roots" } }, access: "write" }] },
+    network: "enabled",
+  },
+  cwd: dir.uri,
+  workspaceRoots: [dir.uri],
+  windowsSandboxLevel: "disabled",
+};
+
 /** The origin on 127.0.0.1 allowlisted, as a devbox service would be. */
 const LOCAL_ALLOWED = { allowLocalBinding: true, domains: { "127.0.0.1": "allow", "blocked.test": "deny" } };
 let n = 0;
@@ -157,19 +169,25 @@ test("what execbox cannot carry out is refused before anything runs; a disabled 
   expect(await Bun.file(`${dir.path}/ran`).exists()).toBe(false);
 });
 
+// The Codex CLI sends enableSocks5Udp: true unless the profile says otherwise, and always with a sandbox and
+// enforceManagedNetwork. There the child's namespace reaches only the bridged TCP ports: under the reference
+// too a UDP ASSOCIATE succeeds but no datagram gets out (probed: the relay never answers). execbox takes the
+// launch and answers UDP ASSOCIATE with 0x07 (command not supported); without the namespace it stays refused.
+test("sandboxed (enforceManagedNetwork) with enableSocks5Udp: the command runs, and UDP ASSOCIATE gets 0x07", async () => {
+  const script = `exec 3<>/dev/tcp/127.0.0.1/\${ALL_PROXY##*:}; printf '\\x05\\x01\\x00\\x05\\x03\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00' >&3; timeout 5 od -An -tx1 <&3`;
+  const r = await run(script, { ...LOCAL_ALLOWED, enableSocks5Udp: true }, { sandbox: SANDBOX, enforceManagedNetwork: true, managedNetwork: null });
+  expect(r.error).toBeUndefined();
+  expect(r.out.trim()).toBe("05 00 05 07 00 01 00 00 00 00 00 00");
+  expect(r.decisions).toEqual([]);
+  // A sandbox without enforceManagedNetwork leaves the child on the host's network: still refused.
+  const open = await run(`touch ${dir.path}/ran-udp`, { enableSocks5Udp: true }, { sandbox: SANDBOX });
+  expect(open.error).toEqual({ code: -32602, message: "sandbox intent cannot be enforced on this executor: networkProxy enableSocks5Udp (SOCKS5 UDP associate) is not implemented by execbox; the command was not started" });
+  expect(await Bun.file(`${dir.path}/ran-udp`).exists()).toBe(false);
+});
+
 test("sandboxed (enforceManagedNetwork): the child reaches its proxies through the bridge and nothing else", async () => {
-  const sandbox = {
-    permissions: {
-      type: "managed",
-      file_system: { type: "restricted", entries: [{ path: { type: "special", value: { kind: "root" } }, access: "read" }, { path: { type: "special", value: { kind: "project_roots" } }, access: "write" }] },
-      network: "enabled",
-    },
-    cwd: dir.uri,
-    workspaceRoots: [dir.uri],
-    windowsSandboxLevel: "disabled",
-  };
   const script = `curl -s --noproxy '' http://$ORIGIN/via-http; curl -s --noproxy '' --socks5-hostname \${ALL_PROXY#socks5h://} http://$ORIGIN/via-socks; curl -s --noproxy '*' http://$ORIGIN/direct; echo direct-rc=$?`;
-  const r = await run(script, LOCAL_ALLOWED, { sandbox, enforceManagedNetwork: true, managedNetwork: null });
+  const r = await run(script, LOCAL_ALLOWED, { sandbox: SANDBOX, enforceManagedNetwork: true, managedNetwork: null });
   expect(r.error).toBeUndefined();
   expect(r.out).toBe("hello GET /via-http - -\nhello GET /via-socks - -\ndirect-rc=7\n");
   expect(r.decisions.map((d) => [d.protocol, d.decision])).toEqual([["http", "allow"], ["socks5_tcp", "allow"]]);

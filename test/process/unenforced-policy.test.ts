@@ -67,6 +67,16 @@ test("a networkProxy of the wrong shape gets the reference's serde error; nothin
   expect(existsSync(marker)).toBe(false);
 });
 
+// The 0.171.0 CLI sends `unixSockets: null` when the profile names no sockets (seen in its
+// process/start); both reference versions take `null` for `domains` and `unixSockets` as absent.
+test("networkProxy.proxy domains and unixSockets may be null, as the Codex CLI sends them: the command runs", async () => {
+  const marker = join(dir.path, "ran-with-null-maps");
+  const networkProxy = networkProxyLaunch({ domains: null, unixSockets: null });
+  expect((await startTouching("null-maps", marker, { networkProxy })).result).toEqual({ processId: "null-maps", sandboxType: "none" });
+  await executor.client.processDone("null-maps");
+  expect(existsSync(marker)).toBe(true);
+});
+
 test("networkProxy null (or absent) means no proxy, and the command runs", async () => {
   const marker = join(dir.path, "ran-without-proxy");
   expect((await startTouching("no-proxy", marker, { networkProxy: null })).result).toEqual({ processId: "no-proxy", sandboxType: "none" });

@@ -18,8 +18,9 @@ export const RemoteNetworkProxyConfig = lazy(() =>
       allowUpstreamProxy: bool(),
       dangerouslyAllowAllUnixSockets: bool(),
       mode: variant(["limited", "full"]),
-      domains: mapOf(variant(["none", "allow", "deny"])).optional(),
-      unixSockets: struct("NetworkUnixSocketPermissions", {}).optional(),
+      // Both `Option`s in the reference (`null` = absent); the 0.171.0 CLI sends `unixSockets: null`.
+      domains: opt(mapOf(variant(["none", "allow", "deny"]))),
+      unixSockets: opt(struct("NetworkUnixSocketPermissions", {})),
       allowLocalBinding: bool(),
       reviewDomains: seq(str()).optional(),
       credentialMasking: bool().optional(),

@@ -1,0 +1,198 @@
+/**
+ * End-to-end: the real Codex CLI (0.169.0 and 0.171.0, `codex exec`) runs a command on execbox
+ * under execbox's managed network proxy (networkProxyLaunch), with a loopback fake Responses API
+ * playing the model. Every connection stays on 127.0.0.1: the allowed origin is a Bun.serve the
+ * test starts, and the denied name is refused by the proxy itself (never resolved or connected).
+ *
+ * The config that makes the CLI send `process/start.networkProxy` (found with `--strict-config`
+ * trial runs and the CLI's PermissionsToml/NetworkToml; identical for both versions):
+ *
+ *   default_permissions = "net"              # top level; wins over sandbox_mode
+ *   [features]
+ *   network_proxy = true
+ *   [permissions.net.filesystem]
+ *   ":root" = "read"                          # without filesystem entries the CLI warns and the
+ *                                             # sandbox sees nothing ("bwrap: Can't chdir to …")
+ *   [permissions.net.network]
+ *   enabled = true
+ *   mode = "full"                             # "limited": POST and CONNECT get 403 (capabilities.md)
+ *   enable_socks5 = true                      # enable_socks5_udp: left at the CLI's default, true
+ *   allow_local_binding = true                # needed to reach 127.0.0.1 at all
+ *   [permissions.net.network.domains]
+ *   "127.0.0.1" = "allow"
+ *   "blocked.test" = "deny"
+ *
+ * What the trial runs showed (against execbox and the reference executor alike):
+ * - The CLI always sends such a command sandboxed: `sandbox.permissions` managed, restricted file
+ *   system, `network: "enabled"`, `enforceManagedNetwork: true`, `managedNetwork: null` — also
+ *   with `":root" = "write"` (then it prints "sandbox: danger-full-access" but still sends it
+ *   sandboxed) and with `sandbox_mode = "danger-full-access"` beside `default_permissions`
+ *   (ignored). So the child runs in bwrap with its own network namespace and reaches only its
+ *   proxies, through execbox's namespace bridge: a direct connect to the origin fails (curl rc 7).
+ * - Its `networkProxy.proxy` carries `allowUpstreamProxy: true` and `unixSockets: null` (no
+ *   sockets named); execbox refused that `null` until it took it as absent (as the reference does).
+ * - Left unset, `enable_socks5_udp` is sent as `true`. execbox refused every such launch (it relays
+ *   no SOCKS5 UDP); in this namespace the reference's UDP relay is unreachable anyway (probed: it
+ *   grants UDP ASSOCIATE, no datagram gets out), so execbox now takes it there and answers UDP
+ *   ASSOCIATE with 0x07 (test/network/managed-proxy.test.ts). `enable_socks5_udp = false` sends false.
+ * - With `allow_local_binding` the child's NO_PROXY lists 127.0.0.1, so a plain `curl` would go
+ *   direct (and fail in the namespace): the scripted commands pass `--noproxy ''`.
+ * - Decisions reach the CLI as `network/policyDecision`, one per request, as the reference sends
+ *   them (an allowed HTTP GET, an allowed SOCKS5 connect, the denied GET).
+ *
+ * Needs bwrap on PATH (CI installs bubblewrap). The test passes against the reference executor
+ * too (run it as test/e2e/codex-cli.test.ts says, with the reference's bundled bwrap first on PATH
+ * in the wrapper).
+ */
+import { describe, expect, test } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import * as cli from "../helpers/codex-cli.ts";
+import { REFERENCE_VERSIONS } from "../helpers/reference-bin.ts";
+import { startServer, tempDir } from "../helpers/server.ts";
+import { startWsTap, type TappedFrame } from "../helpers/ws-tap.ts";
+
+// A passing session takes ~3 s; these bound the failure cases.
+const CODEX_DEADLINE_MS = 20_000;
+const TEST_TIMEOUT_MS = 45_000;
+
+/** The permissions profile of the header comment. */
+function profile(): string {
+  return `
+[permissions.net.filesystem]
+":root" = "read"
+
+[permissions.net.network]
+enabled = true
+mode = "full"
+enable_socks5 = true
+allow_local_binding = true
+
+[permissions.net.network.domains]
+"127.0.0.1" = "allow"
+"blocked.test" = "deny"
+`;
+}
+
+/**
+ * One `codex exec` whose model asks for `cmd` (with `$ORIGIN` = the origin's host:port), against a
+ * fresh execbox behind a frame tap. Returns the run, the tool output the model got back, the
+ * requests the origin saw and the relayed frames.
+ */
+async function session(codex: { path: string }, cmd: string) {
+  using tmp = tempDir("execbox-codex-netproxy-");
+  const [work, codexHome, home, execboxHome] = ["work", "codex-home", "home", "execbox-home"].map((d) => join(tmp.path, d));
+  for (const d of [work, codexHome, home, execboxHome]) mkdirSync(d!, { recursive: true });
+
+  const seen: string[] = [];
+  const origin = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req) {
+      seen.push(`${req.method} ${new URL(req.url).pathname}`);
+      return new Response(`origin:${req.method} ${new URL(req.url).pathname}`);
+    },
+  });
+  try {
+    const script = cmd.replaceAll("$ORIGIN", `127.0.0.1:${origin.port}`);
+    await using api = cli.startFakeResponsesApi([[cli.execCommandCall("call_net_1", { cmd: script, workdir: work, yield_time_ms: 10_000 })], [cli.assistantMessage("network checked")]]);
+    cli.writeCodexHome(codexHome!, {
+      baseUrl: api.baseUrl,
+      model: cli.pickBundledModel(codex.path, codexHome!),
+      extra: { topLevel: 'default_permissions = "net"', features: { network_proxy: true }, tables: profile() },
+    });
+    await using server = await startServer([], { env: { ...process.env, HOME: execboxHome!, CODEX_HOME: join(execboxHome!, ".codex") } });
+    await using tap = startWsTap(server.url);
+    const run = await cli.runCodexExec({ codex: codex.path, codexHome: codexHome!, home: home!, cwd: work!, execServerUrl: tap.url, prompt: "Run the scripted tool call.", timeoutMs: CODEX_DEADLINE_MS });
+    const output = cli.toolOutput(api.requests[1], "call_net_1");
+    return { run, output, seen, frames: [...tap.frames], port: origin.port, requests: api.requests.length };
+  } finally {
+    await origin.stop(true);
+  }
+}
+
+/** The `process/start` the CLI sent and the executor's answer to it. */
+function processStart(frames: TappedFrame[]) {
+  const request = frames.find((f) => f.from === "client" && f.message.method === "process/start")?.message;
+  const answer = frames.find((f) => f.from === "executor" && request !== undefined && f.message.id === request.id)?.message;
+  return { params: request?.params as Record<string, any> | undefined, answer };
+}
+
+/** The `network/policyDecision`s the CLI got, reduced to what a decision is about. */
+function decisions(frames: TappedFrame[]) {
+  return frames
+    .filter((f) => f.from === "executor" && f.message.method === "network/policyDecision")
+    .map((f) => {
+      const p = f.message.params as Record<string, unknown>;
+      return [p.decision, p.reason, p.source, p.protocol, p.host, p.port, p.method ?? null, p.scope].join(" ");
+    });
+}
+
+function describeRun(run: cli.CodexRun, output: string | undefined): string {
+  return `codex exit=${run.exitCode} timedOut=${run.timedOut} in ${run.ms} ms\n--- tool output\n${output}\n--- stderr\n${run.stderr}`;
+}
+
+/** What the model reads after the tool-output preamble. */
+const shown = (output: string | undefined) => output?.slice(output.indexOf("\nOutput:\n") + "\nOutput:\n".length);
+
+const DENIED_BODY =
+  '{"status":"blocked","host":"blocked.test","reason":"denied","decision":"deny","source":"baseline_policy","protocol":"http","port":80,"message":"Domain denied by the sandbox policy."}';
+
+for (const version of REFERENCE_VERSIONS) {
+  const codex = cli.locateCodex(version);
+  if (!codex.ok) {
+    if (process.env.CI) throw new Error(`CI needs the Codex CLI ${version}: ${codex.reason}`);
+    test.skip(`codex ${version} managed network proxy e2e (skipped: ${codex.reason})`, () => {});
+    continue;
+  }
+  describe(`codex ${codex.version} CLI → execbox managed network proxy`, () => {
+    test(
+      "curl in the sandboxed command reaches the allowlisted origin through the HTTP proxy and SOCKS5, gets the proxy's 403 for the denied host, and cannot connect directly",
+      async () => {
+        const cmd = [
+          `echo "active=$CODEX_NETWORK_PROXY_ACTIVE"`,
+          `curl -sS -m 5 --noproxy '' http://$ORIGIN/via-http; echo " rc=$?"`,
+          `curl -sS -m 5 --noproxy '' -x "$ALL_PROXY" http://$ORIGIN/via-socks; echo " rc=$?"`,
+          `curl -sS -m 5 -w ' status=%{http_code}' http://blocked.test/x; echo " rc=$?"`,
+          `curl -s -m 5 http://$ORIGIN/direct; echo "direct rc=$?"`,
+        ].join("; ");
+        const { run, output, seen, frames, port, requests } = await session(codex, cmd);
+        const diag = describeRun(run, output);
+
+        expect(run.timedOut, diag).toBe(false);
+        expect(run.exitCode, diag).toBe(0);
+        expect(run.stdout, diag).toContain("network checked");
+        expect(requests, diag).toBe(2);
+        expect(output, diag).toContain("\nProcess exited with code 0\n");
+        expect(shown(output), diag).toBe(
+          `active=1\norigin:GET /via-http rc=0\norigin:GET /via-socks rc=0\n${DENIED_BODY} status=403 rc=0\ndirect rc=7\n`,
+        );
+        // Exactly the two allowed requests arrived; the direct one never did.
+        expect(seen).toEqual(["GET /via-http", "GET /via-socks"]);
+
+        // What the CLI sent for this profile, and that execbox ran it in its sandbox.
+        const { params, answer } = processStart(frames);
+        expect(params?.networkProxy?.proxy, diag).toEqual({
+          enabled: true,
+          enableSocks5: true,
+          enableSocks5Udp: true,
+          allowUpstreamProxy: true,
+          dangerouslyAllowAllUnixSockets: false,
+          mode: "full",
+          domains: { "127.0.0.1": "allow", "blocked.test": "deny" },
+          unixSockets: null,
+          allowLocalBinding: true,
+        });
+        expect([params?.sandbox?.permissions?.network, params?.enforceManagedNetwork, params?.managedNetwork]).toEqual(["enabled", true, null]);
+        expect(answer?.result).toEqual({ processId: params?.processId, sandboxType: "linuxSeccomp" });
+
+        expect(decisions(frames)).toEqual([
+          `allow allow baseline_policy http 127.0.0.1 ${port} GET domain`,
+          `allow allow baseline_policy socks5_tcp 127.0.0.1 ${port}  domain`,
+          "deny denied baseline_policy http blocked.test 80 GET domain",
+        ]);
+      },
+      TEST_TIMEOUT_MS,
+    );
+  });
+}
