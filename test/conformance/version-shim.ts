@@ -18,6 +18,7 @@ const ADDED_IN_0_171: [RegExp, string][] = [
 /** Scenarios whose whole point is a 0.171.0 behaviour, expected to differ from an older reference. */
 const EXPECTED_BEFORE_0_171: Record<string, string> = {
   "probe/transparent-tcp-params": "0.169.0 does not know managedNetwork.transparentTcp and ignores it; execbox answers as 0.171.0 does",
+  "shell-snapshot/refusals": "0.169.0 checks a shellSnapshot's scope before an empty argv; execbox checks in 0.171.0's order (argv first)",
   "probe/transparent-tcp-network-proxy": "0.169.0 does not know networkProxy.proxy.transparentTcp and runs the command; execbox answers as 0.171.0 does",
   "probe-gen/process/start-pty/sandbox":
     "0.169.0 cannot start a sandboxed PTY (`Unable to spawn codex-linux-sandbox because: Unable to resolve the PATH`); 0.171.0 and execbox start it",
