@@ -12,7 +12,7 @@ import { SocketReader } from "../http/socket-reader.ts";
 import type { PolicyGate } from "./gate.ts";
 import { copyBody, framingOf, headerValues, readHead, writeAll } from "./http-framing.ts";
 import { badGateway, badRequest, connectEstablished, refusal } from "./http-replies.ts";
-import type { ProxyListener } from "./proxy-listener.ts";
+import { MAX_PROXY_CONNECTIONS, type ProxyListener } from "./proxy-listener.ts";
 
 /** Longest request or response head the proxy reads. */
 export const MAX_PROXY_HEAD_BYTES = 64 * 1024;
@@ -27,6 +27,7 @@ export function startHttpProxy(gate: PolicyGate): ProxyListener {
     socket.on("error", () => {});
     void serve(gate, socket).finally(() => socket.destroy());
   });
+  server.maxConnections = MAX_PROXY_CONNECTIONS;
   server.listen(0, "127.0.0.1");
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("the managed HTTP proxy did not get a port");

@@ -1,5 +1,5 @@
 /**
- * What the HTTP proxy and the SOCKS5 listener share: a listener on
+ * The SOCKS5 listener's connection handling: a listener on
  * 127.0.0.1:0 whose connections first speak a handshake (bytes gathered
  * until the protocol has what it needs), then, once a destination is
  * allowed, become a byte pipe to it with back-pressure both ways. A
@@ -9,6 +9,14 @@
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import { type RelaySide, relayFlush, relayForward } from "../sandbox/socket-relay.ts";
 
+/**
+ * Connections one process's proxy holds at once (each may hold an upstream
+ * socket and up to a read's worth of bytes each way); one more is closed at
+ * once. Far above what a build or package manager opens in parallel (npm's
+ * default is 15 sockets per origin), low enough that a runaway child cannot
+ * exhaust the executor's descriptors through its proxy.
+ */
+export const MAX_PROXY_CONNECTIONS = 256;
 /** Bytes a client may send before its handshake is complete (a request head, a SOCKS greeting); past it: closed. */
 export const MAX_HANDSHAKE_BYTES = 64 * 1024;
 
@@ -51,8 +59,9 @@ export type ProxyListener = { port: number; stop(): void };
 
 export function startProxyListener(newHandshake: () => Handshake): ProxyListener {
   const live = new Set<State>();
-  const kill = (s: State) => {
-    if (s.phase === "dead") return;
+  /** `s` is undefined for a socket refused at open (over the cap): nothing to end but itself. */
+  const kill = (s: State | undefined) => {
+    if (!s || s.phase === "dead") return;
     s.phase = "dead";
     live.delete(s);
     s.client.socket.end();
@@ -117,6 +126,7 @@ export function startProxyListener(newHandshake: () => Handshake): ProxyListener
   };
   const clientHandler: SocketHandler<State> = {
     open(socket) {
+      if (live.size >= MAX_PROXY_CONNECTIONS) return void socket.terminate();
       const s: State = { client: { socket, pending: [] }, upstream: { socket: null, pending: [] }, received: Buffer.alloc(0), handshake: newHandshake(), phase: "handshake", early: [] };
       socket.data = s;
       live.add(s);

@@ -9,7 +9,9 @@
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { connect } from "node:net";
+import { MAX_PROXY_CONNECTIONS } from "../../src/network/proxy-listener.ts";
 import { networkProxyLaunch } from "../helpers/network-proxy.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import { sharedExecutor, tempDir } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
@@ -192,3 +194,60 @@ test("sandboxed (enforceManagedNetwork): the child reaches its proxies through t
   expect(r.out).toBe("hello GET /via-http - -\nhello GET /via-socks - -\ndirect-rc=7\n");
   expect(r.decisions.map((d) => [d.protocol, d.decision])).toEqual([["http", "allow"], ["socks5_tcp", "allow"]]);
 });
+
+test(`each proxy holds at most ${MAX_PROXY_CONNECTIONS} connections: one more is closed at once, and a freed slot is usable again`, async () => {
+  const script = `H=\${HTTP_PROXY#http://}; S=\${ALL_PROXY#socks5h://}; echo \${H#*:} \${S#*:}; read x`;
+  const processId = `np${++n}`;
+  const c = executor.client;
+  await c.call("process/start", { processId, argv: ["bash", "-c", script], cwd: dir.uri, env: { PATH: "/usr/bin:/bin" }, tty: false, pipeStdin: true, networkProxy: networkProxyLaunch(LOCAL_ALLOWED) });
+  await waitUntil(() => c.output(processId, "stdout").toString().includes("\n"), 10_000, "the ports");
+  const ports = c.output(processId, "stdout").toString().trim().split(" ").map(Number);
+  const [httpPort, socksPort] = ports as [number, number];
+  // What each listener answers a live client: a SOCKS5 method choice, or an HTTP answer.
+  const probes: [number, Buffer, string][] = [
+    [socksPort, Buffer.from([5, 1, 0]), "\x05\x00"],
+    [httpPort, Buffer.from("GET http://blocked.test/ HTTP/1.1\r\nHost: blocked.test\r\n\r\n"), "HTTP/1.1 403 Forbidden"],
+  ];
+  for (const [port, hello, answer] of probes) {
+    // One after another, each served (so the listener has counted it) before the next arrives.
+    const held: import("node:net").Socket[] = [];
+    const answers = new Set<string>();
+    for (let i = 0; i < MAX_PROXY_CONNECTIONS; i++) {
+      const s = await openSocket(port);
+      held.push(s);
+      answers.add(await firstAnswer(s, hello, answer.length));
+    }
+    expect([...answers]).toEqual([answer]);
+    expect([port, await firstAnswer(connect({ host: "127.0.0.1", port }), hello, answer.length)]).toEqual([port, "closed"]);
+    held.pop()!.destroy();
+    // Once the listener has seen that close, a new client is served again.
+    let served = "closed";
+    const deadline = Date.now() + 5_000;
+    while (served === "closed" && Date.now() < deadline) served = await firstAnswer(connect({ host: "127.0.0.1", port }), hello, answer.length);
+    expect([port, served]).toEqual([port, answer]);
+    for (const s of held) s.destroy();
+  }
+  await c.call("process/write", { processId, chunk: Buffer.from("\n").toString("base64"), writeId: "w1" });
+  await c.processDone(processId);
+});
+
+function openSocket(port: number): Promise<import("node:net").Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: "127.0.0.1", port });
+    s.once("connect", () => resolve(s)).once("error", reject);
+  });
+}
+
+/** Sends `hello` and returns the first `n` bytes of the answer (latin1), or "closed" if the peer closes (or resets) first. */
+function firstAnswer(s: import("node:net").Socket, hello: Buffer, n: number): Promise<string> {
+  return new Promise((resolve) => {
+    let got = Buffer.alloc(0);
+    s.on("error", () => {});
+    s.on("data", (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= n) resolve(got.subarray(0, n).toString("latin1"));
+    });
+    s.once("close", () => resolve("closed"));
+    s.write(hello);
+  });
+}
