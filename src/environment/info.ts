@@ -9,7 +9,7 @@ import { isExecutable } from "../platform/files.ts";
 import { toPathUri } from "../protocol/path-uri.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 
-/** Only what execbox really implements is `true`; clients skip features flagged `false`. */
+/** Only what execbox really implements is `true`; clients skip features flagged `false`. The root-write pair is set per host (environmentInfo). */
 export const CAPABILITIES: Capabilities = {
   networkProxyLaunch: false,
   networkProxyReviewDomains: false,
@@ -38,7 +38,8 @@ export function platformOs(): string {
   return process.platform === "darwin" ? "macos" : process.platform === "win32" ? "windows" : process.platform;
 }
 
-export function environmentInfo(env: Record<string, string | undefined>, cwd: string): EnvironmentInfo {
+/** `rootWrite`: this host enforces a writable `/` with carve-outs (bubblewrap; see `enforcesRootWrite`). */
+export function environmentInfo(env: Record<string, string | undefined>, cwd: string, rootWrite = false): EnvironmentInfo {
   const tmp = env.TMPDIR ? resolve(cwd, env.TMPDIR) : undefined;
   return {
     shell: detectShell(env),
@@ -50,7 +51,7 @@ export function environmentInfo(env: Record<string, string | undefined>, cwd: st
     prependPathDirs: [],
     temporaryDirectories: tmp ? [toPathUri(tmp)] : [],
     tempDir: toPathUri(tmp ?? "/tmp"),
-    capabilities: CAPABILITIES,
+    capabilities: { ...CAPABILITIES, linuxRootWritePreservesDevices: rootWrite, linuxApprovedRootWritePreservesRestrictions: rootWrite },
   };
 }
 

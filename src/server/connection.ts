@@ -5,7 +5,6 @@
  * responses. What waits and what bounds it is the connection's flow
  * (ConnectionFlow) and its inbox.
  */
-import { environmentInfo } from "../environment/info.ts";
 import { RpcError, internalError, invalidRequest } from "../protocol/errors.ts";
 import {
   type Incoming,
@@ -27,7 +26,7 @@ import { type ConnectionTransport, ConnectionFlow, type Frame } from "./flow.ts"
 import { Inbox } from "./inbox.ts";
 import type { TraceContext } from "../protocol/trace-context.ts";
 import { LARGE_MESSAGE_ROOM_AFTER_START_MS, MAX_INCOMING_JSON_VALUES } from "./limits.ts";
-import type { ServerContext } from "./server-context.ts";
+import { type ServerContext, serverEnvironmentInfo } from "./server-context.ts";
 import type { Attachment, Session } from "./session.ts";
 
 type Lifecycle = "new" | "initializing" | "awaiting-initialized" | "ready";
@@ -245,6 +244,6 @@ export class Connection implements Attachment {
       throw e;
     }
     this.lifecycle = "awaiting-initialized";
-    return { sessionId: this.session.id, environmentInfo: environmentInfo(this.server.env, this.server.cwd) };
+    return { sessionId: this.session.id, environmentInfo: serverEnvironmentInfo(this.server) };
   }
 }

@@ -5,7 +5,6 @@
  */
 import { discoverCapabilityRoots } from "../environment/capability-roots.ts";
 import { discoverCapabilities, readEnvironmentConfig } from "../environment/discovery.ts";
-import { environmentInfo } from "../environment/info.ts";
 import { type FsConnection, fsApi } from "../fs/api.ts";
 import { runOneShot, sandboxedDiscoveryFs } from "../fs/sandboxed.ts";
 import { refuseRestrictedStreaming } from "../sandbox/intent.ts";
@@ -14,7 +13,7 @@ import { RpcError, invalidParams } from "../protocol/errors.ts";
 import { type FsHelperMethod, Methods, type MethodName, NO_PARAMS, type ParamsOf, type ResultOf, isMethodName } from "../protocol/methods.ts";
 import { describeValue, serdeMessage } from "../protocol/serde.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { type ServerContext, fsSandboxScope } from "./server-context.ts";
+import { type ServerContext, fsSandboxScope, serverEnvironmentInfo } from "./server-context.ts";
 import type { Session } from "./session.ts";
 import type { TraceContext } from "../protocol/trace-context.ts";
 
@@ -29,7 +28,7 @@ type RoutedMethod = Exclude<MethodName, "initialize">;
 const oneShot = <M extends FsHelperMethod>(method: M): Handler<M> => ({ server }, p) => runOneShot(fsSandboxScope(server), method, p);
 
 const routes: { [M in RoutedMethod]: Handler<M> } = {
-  "environment/info": ({ server }) => environmentInfo(server.env, server.cwd),
+  "environment/info": ({ server }) => serverEnvironmentInfo(server),
   "environment/status": () => ({ status: "ready" }),
   "capabilities/discoverV2": (_, p) => discoverCapabilities(p.cwd),
   "capabilityRoots/discoverV1": ({ server }, p) => discoverCapabilityRoots(p, sandboxedDiscoveryFs(fsSandboxScope(server))),

@@ -1,5 +1,7 @@
 import type { FsSandboxScope } from "../fs/sandboxed.ts";
-import type { SandboxBackend } from "../sandbox/backend.ts";
+import { type SandboxBackend, enforcesRootWrite } from "../sandbox/backend.ts";
+import { environmentInfo } from "../environment/info.ts";
+import type { EnvironmentInfo } from "../protocol/messages/environment.ts";
 import type { SandboxHost } from "../sandbox/launch.ts";
 import type { IncomingBudget } from "./incoming-memory.ts";
 import type { SessionRegistry } from "./session.ts";
@@ -28,4 +30,9 @@ export function sandboxHost(server: Pick<ServerContext, "sandboxBackend" | "env"
 /** What a sandboxed fs request needs from the server context. */
 export function fsSandboxScope(server: ServerContext): FsSandboxScope {
   return { cwd: server.cwd, env: server.env, host: sandboxHost(server) };
+}
+
+/** `environment/info` (and `initialize`'s copy) for this server: the root-write flags follow its sandbox backend. */
+export function serverEnvironmentInfo(server: Pick<ServerContext, "sandboxBackend" | "env" | "cwd">): EnvironmentInfo {
+  return environmentInfo(server.env, server.cwd, enforcesRootWrite(server.sandboxBackend, server.env.PATH));
 }
