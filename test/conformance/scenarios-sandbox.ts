@@ -26,6 +26,7 @@ export const sandboxScenarios: Scenario[] = [
   {
     // Writes succeed (the root stays writable), /dev works, denied paths give EACCES, carve-outs EROFS; nothing is left behind.
     name: "sandbox/root-write-keeps-devices-and-carve-outs",
+    sidesInTurn: true,
     steps: [
       ...ready(),
       local("denied dir, denied file, read-only dir and file", (dir) => {
