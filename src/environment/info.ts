@@ -11,7 +11,7 @@ import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 
 /**
  * Only what execbox really implements is `true`; clients skip features flagged
- * `false`. The sandboxed-fs flags are decided per host (fsSandboxFlags).
+ * `false`. The sandbox-backed flags are decided per host (HostCapabilities).
  */
 export const CAPABILITIES: Capabilities = {
   networkProxyLaunch: true,
@@ -51,8 +51,14 @@ export function fsSandboxFlags(enforceable: boolean): Pick<Capabilities, "capabi
   return { capabilityDiscoverySandbox: enforceable, sandboxedFileStreaming: enforceable };
 }
 
-/** `fsSandbox`: whether this host can enforce fs sandbox intent (src/sandbox/intent.ts `fsSandboxEnforceable`). */
-export function environmentInfo(env: Record<string, string | undefined>, cwd: string, fsSandbox = false): EnvironmentInfo {
+/**
+ * What this host's sandbox backend can enforce: `fsSandbox`, fs sandbox intent
+ * (src/sandbox/intent.ts `fsSandboxEnforceable`); `rootWrite`, a writable `/`
+ * with carve-outs (bubblewrap; see `enforcesRootWrite`).
+ */
+export type HostCapabilities = { fsSandbox: boolean; rootWrite: boolean };
+
+export function environmentInfo(env: Record<string, string | undefined>, cwd: string, host: HostCapabilities = { fsSandbox: false, rootWrite: false }): EnvironmentInfo {
   const tmp = env.TMPDIR ? resolve(cwd, env.TMPDIR) : undefined;
   return {
     shell: detectShell(env),
@@ -64,7 +70,12 @@ export function environmentInfo(env: Record<string, string | undefined>, cwd: st
     prependPathDirs: [],
     temporaryDirectories: tmp ? [toPathUri(tmp)] : [],
     tempDir: toPathUri(tmp ?? "/tmp"),
-    capabilities: { ...CAPABILITIES, ...fsSandboxFlags(fsSandbox) },
+    capabilities: {
+      ...CAPABILITIES,
+      ...fsSandboxFlags(host.fsSandbox),
+      linuxRootWritePreservesDevices: host.rootWrite,
+      linuxApprovedRootWritePreservesRestrictions: host.rootWrite,
+    },
   };
 }
 

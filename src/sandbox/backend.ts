@@ -61,6 +61,16 @@ export function chooseBackend(
   };
 }
 
+/**
+ * Can this host run a writable `/` with its carve-outs enforced
+ * (`linuxRootWritePreservesDevices`, `linuxApprovedRootWritePreservesRestrictions`)?
+ * Only bubblewrap can: Landlock cannot take a path back out of a writable
+ * root, so there such profiles are refused and both flags stay false.
+ */
+export function enforcesRootWrite(wanted: SandboxBackend, searchPath: string | undefined, choose: typeof chooseBackend = chooseBackend): boolean {
+  return process.platform === "linux" && choose(wanted, searchPath).kind === "bwrap";
+}
+
 /** Why an old Landlock is not used: it cannot keep signals and abstract sockets inside the sandbox. */
 export function tooOldLandlock(abi: number): string {
   return `Landlock ABI ${abi} cannot keep a sandboxed command from signalling the executor's processes (scoping needs ABI ${LANDLOCK_MIN_ABI}, Linux 6.12); install bubblewrap (apt-get install bubblewrap) and see \`execbox doctor\``;

@@ -67,7 +67,8 @@ function explain(e: unknown, root: string, path: string): Error {
   return errno === undefined ? (e as Error) : new Error(`cannot make ${path}: errno ${errno}`);
 }
 
-function firstSymlink(root: string, path: string): string | null {
+/** The first component below `root` (the root itself is trusted) down to `path` that is a symlink, or null. */
+export function firstSymlink(root: string, path: string): string | null {
   let p = root;
   for (const part of relative(root, path).split(sep)) {
     p = join(p, part);

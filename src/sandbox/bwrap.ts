@@ -91,20 +91,36 @@ export function bwrapArgs(plan: Extract<SandboxPlan, { kind: "enforce" }>, launc
   return args;
 }
 
+/**
+ * A writable `/` (the whole disk, or `/` minus carve-outs) is bound
+ * read-write, then gets a fresh /dev as every view does plus the host's
+ * /dev/shm bound back (`--bind-try`: where the host has one), as the
+ * reference's wrapper does: POSIX shared memory keeps working, and device
+ * nodes are bwrap's safe set rather than the host's raw disks.
+ */
+const ROOT_WRITE_MOUNTS = ["--bind", "/", "/", "--dev", "/dev", "--bind-try", "/dev/shm", "/dev/shm"];
+
 function viewArgs(view: FsView | null, proc: boolean): string[] {
-  const mounts = ["--dev", "/dev", ...(proc ? ["--proc", "/proc"] : [])];
+  const procMount = proc ? ["--proc", "/proc"] : [];
   // No file-system view: the whole disk as it is, only the namespaces (network) change.
-  if (view === null) return ["--bind", "/", "/", ...mounts];
-  const args = view.fullRead ? ["--ro-bind", "/", "/"] : ["--tmpfs", "/"];
-  args.push(...mounts);
+  if (view === null) return [...ROOT_WRITE_MOUNTS, ...procMount];
+  const rootWrite = view.rules.some((r) => r.path === "/" && r.access === "write");
+  const args = rootWrite ? [...ROOT_WRITE_MOUNTS] : view.fullRead ? ["--ro-bind", "/", "/", "--dev", "/dev"] : ["--tmpfs", "/", "--dev", "/dev"];
+  args.push(...procMount);
   for (const rule of view.rules) {
-    const kind = existingKind(rule.path);
-    if (kind === null) continue; // nothing to mount; a missing path stays missing
-    if (rule.access === "write") args.push("--bind", rule.path, rule.path);
+    const kind = rule.path === "/" ? null : existingKind(rule.path);
+    if (kind === null) continue; // `/` is mounted above; a missing path stays missing
+    if (rule.placeholder?.kind === "dir") args.push(...sealedEmptyDir(rule.path));
+    else if (rule.access === "write") args.push("--bind", rule.path, rule.path);
     else if (rule.access === "read") args.push("--ro-bind", rule.path, rule.path);
     else args.push(...maskArgs(rule.path, kind));
   }
   return args;
+}
+
+/** A missing protected name: an empty read-only tmpfs (mode 555) over its stand-in, as the reference mounts it. */
+function sealedEmptyDir(path: string): string[] {
+  return ["--perms", "555", "--tmpfs", path, "--remount-ro", path];
 }
 
 /**

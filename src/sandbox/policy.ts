@@ -9,6 +9,7 @@ import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { ErrorCode, RpcError, invalidParams, invalidRequest } from "../protocol/errors.ts";
 import { type NativePath, displayPath, parsePathUri } from "../protocol/path-uri.ts";
 import { CANNOT_ENFORCE } from "./launch.ts";
+import { refuseWritableSymlinks } from "./writable-symlinks.ts";
 import { type GlobBudget, SCAN_DIRECTORY_STEPS, SCAN_ENTRY_STEPS, compileGlob, globBudget, spendSteps } from "./glob-match.ts";
 import type { SandboxContext, SandboxEntry } from "../protocol/messages/sandbox.ts";
 
@@ -85,17 +86,20 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
     // On the same path the stronger restriction wins: deny > write > read.
     if (before === undefined || rank(access) > rank(before)) granted.set(key, access);
   };
+  let narrowed = false;
   for (const entry of entries) {
     const access: Access = entry.access === "none" ? "deny" : entry.access;
-    for (const path of entryPaths(entry, { policyCwd, roots, env: input.env, globDepth, globSteps })) {
+    const paths = entryPaths(entry, { policyCwd, roots, env: input.env, globDepth, globSteps });
+    if (narrows(entry, access, paths)) narrowed = true;
+    for (const path of paths) {
       // A missing read-only path still matters under a writable root (it must not be created); elsewhere skipping is harmless.
       if (entry.missing_path_behavior === "skip" && access === "write" && !existsSync(path)) continue;
       grant(path, access);
     }
   }
   const fullRead = granted.get("/") === "read" || granted.get("/") === "write";
-  // Only `/` writable and nothing narrower: the whole disk, as the reference treats it.
-  if (granted.get("/") === "write" && granted.size === 1) return { fullRead: true, fullWrite: true, rules: [] };
+  // `/` writable and nothing narrower (more write entries change nothing): the whole disk, as the reference treats it.
+  if (granted.get("/") === "write" && !narrowed) return { fullRead: true, fullWrite: true, rules: [] };
   // Protected metadata under every writable root stays read-only unless granted write on the exact path.
   const placeholders = new Map<string, Placeholder>();
   for (const [path, access] of [...granted]) {
@@ -108,7 +112,8 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
     }
   }
   holdMissingCarveOuts(granted, placeholders);
-  granted.delete("/");
+  // A writable `/` stays a rule (bwrap binds the root read-write; Landlock and Seatbelt see a writable root).
+  if (granted.get("/") !== "write") granted.delete("/");
   const rules = [...granted]
     .map(([path, access]): PathRule => {
       const placeholder = placeholders.get(path);
@@ -116,7 +121,21 @@ function resolveView(input: ResolveInput, entries: SandboxEntry[], globDepth: nu
     })
     .sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path));
   const minimal = entries.some((e) => e.path.type === "special" && e.path.value.kind === "minimal" && e.access !== "deny" && e.access !== "none");
+  refuseWritableSymlinks(rules);
   return { fullRead, fullWrite: false, rules, ...(minimal ? { minimal } : {}) };
+}
+
+/**
+ * Does this entry take anything away from a writable `/`? As the reference
+ * decides it: any deny (a glob too, even one that matches nothing) and any
+ * read-only path below `/` do; more write entries, `root`/`minimal` read and
+ * ignored kinds do not.
+ */
+function narrows(entry: SandboxEntry, access: Access, paths: string[]): boolean {
+  if (access === "deny") return true;
+  if (access === "write") return false;
+  const kind = entry.path.type === "special" ? entry.path.value.kind : null;
+  return kind !== "minimal" && paths.some((p) => normalize(p) !== "/");
 }
 
 /** An entry resolved against the policy cwd: a relative glob, the cwd itself or the project roots. */

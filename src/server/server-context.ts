@@ -1,7 +1,8 @@
 import { environmentInfo } from "../environment/info.ts";
 import type { FsSandboxScope } from "../fs/sandboxed.ts";
 import { fsSandboxEnforceable } from "../sandbox/intent.ts";
-import type { SandboxBackend } from "../sandbox/backend.ts";
+import { type SandboxBackend, enforcesRootWrite } from "../sandbox/backend.ts";
+import type { EnvironmentInfo } from "../protocol/messages/environment.ts";
 import type { SandboxHost } from "../sandbox/launch.ts";
 import type { IncomingBudget } from "./incoming-memory.ts";
 import type { SessionRegistry } from "./session.ts";
@@ -27,9 +28,16 @@ export function sandboxHost(server: Pick<ServerContext, "sandboxBackend" | "env"
   return { backend: server.sandboxBackend, searchPath: server.env.PATH, secretPaths: server.secretPaths };
 }
 
-/** environment/info for this server: its environment, cwd, and whether it can enforce fs sandbox intent. */
-export function serverEnvironmentInfo(server: ServerContext) {
-  return environmentInfo(server.env, server.cwd, fsSandboxEnforceable(sandboxHost(server)));
+/**
+ * `environment/info` (and `initialize`'s copy) for this server: its
+ * environment and cwd, and the capabilities its sandbox backend decides on
+ * this host (sandboxed fs helper, root-write views).
+ */
+export function serverEnvironmentInfo(server: ServerContext): EnvironmentInfo {
+  return environmentInfo(server.env, server.cwd, {
+    fsSandbox: fsSandboxEnforceable(sandboxHost(server)),
+    rootWrite: enforcesRootWrite(server.sandboxBackend, server.env.PATH),
+  });
 }
 
 /** What a sandboxed fs request needs from the server context. */

@@ -85,7 +85,10 @@ export async function runLeg(scenarios: Scenario[], ensure: Ensure, opts: Omit<P
   const running = new Set<Promise<unknown>>();
   for (const scenario of scenarios) {
     if (running.size >= jobs) await Promise.race(running);
-    const play = Promise.all([playSide("reference", scenario, ensure, opts), playSide("execbox", scenario, ensure, opts)]);
+    const side = (name: "reference" | "execbox") => playSide(name, scenario, ensure, opts);
+    const play: Promise<[Transcript, Transcript]> = scenario.sidesInTurn
+      ? side("reference").then(async (ref) => [ref, await side("execbox")])
+      : Promise.all([side("reference"), side("execbox")]);
     played.push(play);
     const slot = play.finally(() => running.delete(slot));
     running.add(slot);

@@ -4,7 +4,9 @@
  * restricted one sends no PATH, so the reference uses its bundled bwrap
  * rather than a system one (whose presence changes its wrapper).
  */
-import { type Ctx, type Scenario, awaitProcess, ready, req, startParams } from "./types.ts";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Ctx, type Scenario, awaitProcess, local, ready, req, startParams } from "./types.ts";
 
 const special = (kind: string) => ({ type: "special", value: { kind } });
 const context = (permissions: unknown, extra: Record<string, unknown> = {}) => ({ permissions, windowsSandboxLevel: "disabled", ...extra });
@@ -13,7 +15,62 @@ const restricted = (entries: unknown[]) => ({ type: "restricted", entries });
 const start = (processId: string, sandbox: unknown, script = "true") =>
   req("process/start", startParams(processId, ["/bin/sh", "-c", script], { sandbox }));
 
+/** `/` writable plus narrower entries under the scenario's dir (sandbox.md; capabilities.md, linuxRootWritePreservesDevices). */
+const rootWrite = (ctx: Ctx, extra: unknown[]) =>
+  context(managed(restricted([{ path: special("root"), access: "write" }, ...extra])), { cwd: ctx.uri, workspaceRoots: [ctx.uri] });
+const at = (ctx: Ctx, rel: string, access: string) => ({ path: { type: "path", path: `${ctx.uri}/${rel}` }, access });
+const rootWriteStart = (processId: string, script: string, extra: (ctx: Ctx) => unknown[]) =>
+  req("process/start", (ctx: Ctx) => ({ processId, argv: ["/bin/sh", "-c", script], cwd: ctx.uri, env: {}, tty: false, sandbox: rootWrite(ctx, extra(ctx)) }));
+
 export const sandboxScenarios: Scenario[] = [
+  {
+    // Writes succeed (the root stays writable), /dev works, denied paths give EACCES, carve-outs EROFS; nothing is left behind.
+    name: "sandbox/root-write-keeps-devices-and-carve-outs",
+    sidesInTurn: true,
+    steps: [
+      ...ready(),
+      local("denied dir, denied file, read-only dir and file", (dir) => {
+        mkdirSync(join(dir, "ddir"));
+        writeFileSync(join(dir, "ddir", "x"), "hidden");
+        writeFileSync(join(dir, "dfile"), "secret");
+        writeFileSync(join(dir, "k.pem"), "pem");
+        mkdirSync(join(dir, "rodir"));
+        writeFileSync(join(dir, "rofile"), "ro");
+      }),
+      rootWriteStart("r1", "echo w > made && cat made; echo x > /dev/null && echo devnull; head -c1 /dev/zero | wc -c; cat ddir/x; ls ddir; cat dfile; cat k.pem; echo n > missing-denied", (ctx) => [
+        at(ctx, "ddir", "deny"),
+        at(ctx, "dfile", "deny"),
+        at(ctx, "missing-denied", "deny"),
+        { path: { type: "glob_pattern", pattern: "*.pem" }, access: "deny" },
+      ]),
+      awaitProcess("r1"),
+      rootWriteStart("r2", "echo r > rodir/new; echo r > rofile; cat rofile; echo ok > free && cat free", (ctx) => [at(ctx, "rodir", "read"), at(ctx, "rofile", "read")]),
+      awaitProcess("r2"),
+      // More write entries leave the whole disk writable: no carve-out, protected names included.
+      rootWriteStart("r3", "mkdir -p sub/.git && echo h > sub/.git/HEAD && cat sub/.git/HEAD", (ctx) => [at(ctx, "sub", "write")]),
+      awaitProcess("r3"),
+      req("process/start", (ctx: Ctx) => ({ processId: "r4", argv: ["/bin/ls", "-A", "-1"], cwd: ctx.uri, env: {}, tty: false })),
+      awaitProcess("r4"),
+    ],
+  },
+  {
+    // Checked on the wire (a unit enum with a default), and no value changes what is enforced.
+    name: "sandbox/sandbox-override-values",
+    steps: [
+      ...ready(),
+      ...["noOverride", "escalatedSandboxWithRestrictions", "bypassSandboxFirstAttempt", "bogus", null, 3].flatMap((value, i) => [
+        req("process/start", (ctx: Ctx) => ({
+          processId: `o${i}`,
+          argv: ["/bin/sh", "-c", "echo x > /proc/nope-execbox-conformance; echo done"],
+          cwd: ctx.uri,
+          env: {},
+          tty: false,
+          sandbox: context(managed(restricted([{ path: special("root"), access: "read" }])), { sandboxOverride: value }),
+        })),
+        ...(typeof value === "string" && value !== "bogus" ? [awaitProcess(`o${i}`)] : []),
+      ]),
+    ],
+  },
   {
     name: "sandbox/context-shape-errors",
     steps: [

@@ -80,6 +80,12 @@ export type Scenario = {
   /** Prepares files inside the scenario temp dir (never outside it). */
   setup?: (dir: string) => void;
   steps: Step[];
+  /**
+   * Play the reference first and execbox after it, not both at once: for
+   * scenarios whose sandboxes hold stand-ins at `/` (`/.git`…), which the two
+   * executors would otherwise make and remove under each other.
+   */
+  sidesInTurn?: boolean;
 };
 
 // ---- builders ---------------------------------------------------------------

@@ -4,7 +4,7 @@
  * real; the ones it cannot are refused, never run with less.
  */
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type SandboxedRun, expectNoDatagramEscape, runSandboxed, sandboxDirs, special } from "../helpers/sandbox.ts";
 import { sharedExecutor } from "../helpers/server.ts";
@@ -14,7 +14,7 @@ setDefaultTimeout(30_000);
 /** In the executor's environment only: a sandboxed command must not be able to read it. */
 const MARKER = `marker-${process.pid}-${Date.now()}`;
 const executor = sharedExecutor(["--sandbox-backend", "landlock"], { env: { ...(process.env as Record<string, string>), EXECBOX_TEST_MARKER: MARKER } });
-const dirs = sandboxDirs();
+const dirs = sandboxDirs((w) => mkdirSync(join(w.path, "private")));
 let ws: typeof dirs.ws;
 let outside: typeof dirs.outside;
 beforeAll(() => ({ ws, outside } = dirs));
@@ -48,11 +48,24 @@ test("writes inside the workspace only; symlinks do not lead out; the network is
 });
 
 test("what Landlock cannot express is refused, with the reason", async () => {
-  const r = await run("true", sandbox([{ path: { type: "glob_pattern", pattern: "**/*.pem" }, access: "deny" }, { path: { type: "path", path: `${ws.uri}/link-out` }, access: "deny" }]));
+  const r = await run("true", sandbox([{ path: { type: "glob_pattern", pattern: "**/*.pem" }, access: "deny" }, { path: { type: "path", path: `${ws.uri}/private` }, access: "deny" }]));
   expect(r.error).toEqual({
     code: -32602,
-    message: `sandbox intent cannot be enforced on this executor: denied ${ws.path}/link-out inside a readable root cannot be expressed with Landlock (bubblewrap can; see \`execbox doctor\`)`,
+    message: `sandbox intent cannot be enforced on this executor: denied ${ws.path}/private inside a readable root cannot be expressed with Landlock (bubblewrap can; see \`execbox doctor\`)`,
   });
+});
+
+test("a writable / with a deny entry or a read-only carve-out is refused: Landlock cannot take them out of a writable root", async () => {
+  const rootWrite = { path: special("root"), access: "write" };
+  const cases: [object, string][] = [
+    [{ path: { type: "path", path: `${ws.uri}/private` }, access: "deny" }, `denied ${ws.path}/private inside a readable root`],
+    [{ path: { type: "path", path: `${ws.uri}/private` }, access: "read" }, `read-only ${ws.path}/private inside a writable root`],
+  ];
+  for (const [entry, why] of cases) {
+    const r = await run("echo ran > ran", { ...sandbox([]), permissions: { type: "managed", file_system: { type: "restricted", entries: [rootWrite, entry] }, network: "restricted" } });
+    expect(r.error).toEqual({ code: -32602, message: `sandbox intent cannot be enforced on this executor: ${why} cannot be expressed with Landlock (bubblewrap can; see \`execbox doctor\`)` });
+  }
+  expect(existsSync(join(ws.path, "ran"))).toBe(false);
 });
 
 test("fs/* through the helper under Landlock", async () => {
@@ -97,4 +110,9 @@ test("escape: the executor's environment cannot be read through /proc", async ()
 
 test("escape: no datagram to a host Unix socket with the network cut (same filter as bwrap)", async () => {
   await expectNoDatagramEscape(run, ws.path, outside.path);
+});
+
+test("Landlock cannot enforce a writable / with carve-outs: both root-write capabilities are false", async () => {
+  const info = await executor.client.ok("environment/info", {});
+  expect([info.capabilities.linuxRootWritePreservesDevices, info.capabilities.linuxApprovedRootWritePreservesRestrictions]).toEqual([false, false]);
 });

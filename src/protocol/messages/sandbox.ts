@@ -121,7 +121,25 @@ const contextShape = <C extends z.ZodType>(cwd: C) => ({
   useLegacyLandlock: opt(bool()),
 });
 
-export const SandboxContext = lazy(() => struct("WireFileSystemSandboxContext", contextShape(opt(uri()))));
+/**
+ * `sandboxOverride` is read and checked as the reference reads it (a unit
+ * enum with a default: `null` and unknown names are refused), and changes
+ * nothing an executor enforces: the reference gives the same bwrap argv for
+ * all three (probed, 0.169.0 and 0.171.0). It is not counted among the
+ * struct's elements (the reference reads an array context by other rules).
+ */
+const SandboxOverride = lazy(() => variant(["noOverride", "escalatedSandboxWithRestrictions", "bypassSandboxFirstAttempt"]));
+
+export const SandboxContext = lazy(() =>
+  z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (value === null || typeof value !== "object" || !("sandboxOverride" in value)) return;
+      const parsed = SandboxOverride.safeParse((value as { sandboxOverride: unknown }).sandboxOverride);
+      for (const issue of parsed.success ? [] : parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: ["sandboxOverride"] });
+    })
+    .pipe(struct("WireFileSystemSandboxContext", contextShape(opt(uri())))),
+);
 /** `capabilities/discoverV2.sandbox`: the same context with a required `cwd`, and one field fewer (9, as probed). */
 export const DiscoverySandboxContext = lazy(() => {
   const { useLegacyLandlock: _, ...shape } = contextShape(uri());
