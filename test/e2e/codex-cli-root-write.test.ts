@@ -50,7 +50,7 @@ async function session(codex: { path: string }) {
   const run = await cli.runCodexExec({ codex: codex.path, codexHome: codexHome!, home: home!, cwd: work!, execServerUrl: tap.url, prompt: "Run the scripted tool call.", timeoutMs: CODEX_DEADLINE_MS });
   const output = cli.toolOutput(api.requests[1], "call_rw_1");
   const start = tap.frames.find((f) => f.from === "client" && f.message.method === "process/start")?.message;
-  const answer = tap.frames.find((f) => f.from === "executor" && start !== undefined && f.message.id === start.id)?.message;
+  const answer = tap.frames.find((f) => f.from === "executor" && start !== undefined && f.message.id === start.id)?.message as { result?: { sandboxType?: string } } | undefined;
   let made: string | null = null;
   try {
     made = readFileSync(join(outside!, "made-by-command"), "utf8");

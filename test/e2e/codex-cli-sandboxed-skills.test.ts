@@ -44,7 +44,8 @@ async function session(codex: { path: string }) {
   await using tap = startWsTap(server.url);
   const run = await cli.runCodexExec({ codex: codex.path, codexHome: codexHome!, home: home!, cwd: work!, execServerUrl: tap.url, prompt: "List your skills.", timeoutMs: CODEX_DEADLINE_MS });
   const skillRequests = tap.frames.filter((f) => f.from === "client" && typeof f.message.method === "string" && f.message.method.startsWith("fs/") && JSON.stringify(f.message.params).includes(".agents/skills"));
-  const answers = new Map(tap.frames.filter((f) => f.from === "executor" && f.message.id !== undefined).map((f) => [f.message.id, f.message]));
+  type Answer = { result?: { entries?: unknown }; error?: { code: number } };
+  const answers = new Map(tap.frames.filter((f) => f.from === "executor" && f.message.id !== undefined).map((f) => [f.message.id, f.message as Answer]));
   return { run, firstPrompt: JSON.stringify(api.requests[0] ?? {}), skillRequests, answers, work: work!, parent: tmp.path };
 }
 
