@@ -8,7 +8,7 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import { HeaderMap } from "./header-map.ts";
-import { SocketReader } from "./socket-reader.ts";
+import { SocketReader, readLine, readSized } from "./socket-reader.ts";
 
 export type Target = { host: string; port: number; tls: boolean };
 /** Opens a connected (for TLS: verified) socket to a target. */
@@ -124,40 +124,16 @@ function bodyOf(reader: SocketReader, bodiless: boolean, headers: HeaderMap, clo
 
 async function* sized(reader: SocketReader, length: number) {
   if (!Number.isSafeInteger(length) || length < 0) throw new Error("invalid content-length");
-  let left = length;
-  while (left > 0) {
-    const c = await reader.read();
-    if (!c) throw new Error("body ended early");
-    if (c.byteLength > left) reader.unshift(c.subarray(left));
-    const part = c.subarray(0, left);
-    left -= part.byteLength;
-    yield part;
-  }
-}
-
-/** Reads through the next CRLF (a chunk-size or trailer line). */
-async function line(reader: SocketReader): Promise<string> {
-  let buf = Buffer.alloc(0);
-  for (;;) {
-    const at = buf.indexOf("\r\n");
-    if (at >= 0) {
-      reader.unshift(buf.subarray(at + 2));
-      return buf.subarray(0, at).toString("latin1");
-    }
-    if (buf.byteLength > 64 * 1024) throw new Error("chunk line too long");
-    const c = await reader.read();
-    if (!c) throw new Error("body ended early");
-    buf = Buffer.concat([buf, c]);
-  }
+  yield* readSized(reader, length);
 }
 
 async function* chunked(reader: SocketReader) {
   for (;;) {
-    const size = Number.parseInt((await line(reader)).split(";")[0]!.trim(), 16);
+    const size = Number.parseInt((await readLine(reader)).split(";")[0]!.trim(), 16);
     if (!Number.isSafeInteger(size) || size < 0) throw new Error("invalid chunk size");
     if (size === 0) break;
     yield* sized(reader, size);
-    if ((await line(reader)) !== "") throw new Error("invalid chunk end");
+    if ((await readLine(reader)) !== "") throw new Error("invalid chunk end");
   }
-  while ((await line(reader)) !== "");
+  while ((await readLine(reader)) !== "");
 }

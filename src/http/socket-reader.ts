@@ -62,3 +62,35 @@ export class SocketReader {
     fn?.();
   }
 }
+
+/** Longest chunk-size or trailer line accepted in a chunked body. */
+export const MAX_CHUNK_LINE_BYTES = 64 * 1024;
+
+/** Reads through the next CRLF (a chunk-size or trailer line); the CRLF is not returned. */
+export async function readLine(reader: SocketReader): Promise<string> {
+  let buf = Buffer.alloc(0);
+  for (;;) {
+    const at = buf.indexOf("\r\n");
+    if (at >= 0) {
+      reader.unshift(buf.subarray(at + 2));
+      return buf.subarray(0, at).toString("latin1");
+    }
+    if (buf.byteLength > MAX_CHUNK_LINE_BYTES) throw new Error("chunk line too long");
+    const c = await reader.read();
+    if (!c) throw new Error("body ended early");
+    buf = Buffer.concat([buf, c]);
+  }
+}
+
+/** Exactly `length` bytes, as they arrive; what came past them is put back. */
+export async function* readSized(reader: SocketReader, length: number): AsyncGenerator<Buffer> {
+  let left = length;
+  while (left > 0) {
+    const c = await reader.read();
+    if (!c) throw new Error("body ended early");
+    if (c.byteLength > left) reader.unshift(c.subarray(left));
+    const part = c.subarray(0, left);
+    left -= part.byteLength;
+    yield part;
+  }
+}

@@ -5,10 +5,7 @@
  * before reading more.
  */
 import type { Socket } from "node:net";
-import type { SocketReader } from "../http/socket-reader.ts";
-
-/** Longest chunk-size or trailer line accepted in a chunked body. */
-export const MAX_CHUNK_LINE_BYTES = 64 * 1024;
+import { type SocketReader, readLine, readSized } from "../http/socket-reader.ts";
 
 export type Framing = { kind: "none" } | { kind: "length"; bytes: number } | { kind: "chunked" } | { kind: "close" };
 
@@ -71,31 +68,7 @@ export async function copyBody(reader: SocketReader, out: Socket | null, framing
 }
 
 async function copySized(reader: SocketReader, emit: (b: Uint8Array) => Promise<void>, bytes: number): Promise<void> {
-  let left = bytes;
-  while (left > 0) {
-    const c = await reader.read();
-    if (!c) throw new Error("body ended early");
-    if (c.byteLength > left) reader.unshift(c.subarray(left));
-    const part = c.subarray(0, left);
-    left -= part.byteLength;
-    await emit(part);
-  }
-}
-
-/** The bytes up to the next CRLF (not included). */
-export async function readLine(reader: SocketReader): Promise<string> {
-  let buf = Buffer.alloc(0);
-  for (;;) {
-    const at = buf.indexOf("\r\n");
-    if (at >= 0) {
-      reader.unshift(buf.subarray(at + 2));
-      return buf.subarray(0, at).toString("latin1");
-    }
-    if (buf.byteLength > MAX_CHUNK_LINE_BYTES) throw new Error("line too long");
-    const c = await reader.read();
-    if (!c) throw new Error("ended before the end of a line");
-    buf = Buffer.concat([buf, c]);
-  }
+  for await (const part of readSized(reader, bytes)) await emit(part);
 }
 
 /** A message head (start line and header lines), or null at a clean end of stream before it. */
