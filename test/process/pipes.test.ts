@@ -17,13 +17,17 @@ const dir = tempDir();
 const noPty = { data() {}, end() {} };
 const spec = (script: string) => ({ argv: ["/bin/sh", "-c", script], cwd: dir.path, env: { PATH: "/usr/bin:/bin" }, tty: false, pipeStdin: false });
 
+/** How long a load process may outlive its test at most. */
+const LOAD_MAX_SECONDS = 120;
 /** Busy loops on every core, so the producer and the executor compete for CPU (where Bun's own pipes read ahead). */
 let load: Bun.Subprocess[] = [];
 beforeAll(() => {
-  load = Array.from({ length: 3 }, () => Bun.spawn(["sh", "-c", "exec yes > /dev/null"], { stdio: ["ignore", "ignore", "ignore"] }));
+  // Bounded by `timeout` too: if this test process is killed outright, its afterAll never runs.
+  load = Array.from({ length: 3 }, () => Bun.spawn(["timeout", String(LOAD_MAX_SECONDS), "yes"], { stdio: ["ignore", "ignore", "ignore"] }));
 });
 afterAll(async () => {
-  for (const p of load) p.kill("SIGKILL");
+  // SIGTERM: `timeout` passes it on to `yes` (a SIGKILL would leave `yes` running).
+  for (const p of load) p.kill("SIGTERM");
   await Promise.all(load.map((p) => p.exited));
   dir[Symbol.dispose]();
 });
