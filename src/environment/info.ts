@@ -5,6 +5,7 @@
 import { realpathSync } from "node:fs";
 import { basename, delimiter, join, resolve } from "node:path";
 import type { Capabilities, EnvironmentInfo } from "../protocol/messages/environment.ts";
+import { EXTENSIONS } from "../protocol/extensions.ts";
 import { isExecutable } from "../platform/files.ts";
 import { toPathUri } from "../protocol/path-uri.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
@@ -76,6 +77,7 @@ export function environmentInfo(env: Record<string, string | undefined>, cwd: st
       linuxRootWritePreservesDevices: host.rootWrite,
       linuxApprovedRootWritePreservesRestrictions: host.rootWrite,
     },
+    extensions: { ...EXTENSIONS },
   };
 }
 

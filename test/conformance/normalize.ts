@@ -87,6 +87,8 @@ export function maskValue(v: unknown): unknown {
     if ("providerId" in o) o.providerId = "<provider>";
     if ("cwd" in o) o.cwd = "<cwd>";
     if ("prependPathDirs" in o) o.prependPathDirs = "<prepend-dirs>";
+    // execbox's own additions (src/protocol/extensions.ts), absent on the reference; test/protocol/extensions.test.ts covers them.
+    delete o.extensions;
     if (o.capabilities && typeof o.capabilities === "object") {
       // Values say which optional features each build has; only the key set is protocol.
       o.capabilities = Object.fromEntries(Object.entries(o.capabilities).map(([k, x]) => [k, `<${typeof x}>`]));

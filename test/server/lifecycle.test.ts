@@ -4,6 +4,7 @@ import { RawClient } from "../helpers/rpc-client.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
 import { PROTOCOL_VERSION } from "../../src/version.ts";
+import { EXTENSIONS } from "../../src/protocol/extensions.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
 setDefaultTimeout(30_000);
@@ -65,8 +66,10 @@ describe("lifecycle", () => {
     expect(info).toEqual(init.environmentInfo);
     expect(Object.keys(info)).toEqual([
       "shell", "executorVersion", "providerId", "cwd", "userHomeDir", "platformOs",
-      "prependPathDirs", "temporaryDirectories", "tempDir", "capabilities",
+      "prependPathDirs", "temporaryDirectories", "tempDir", "capabilities", "extensions",
     ]);
+    // What this build implements, by the one table clients read (src/protocol/extensions.ts).
+    expect(info.extensions).toEqual(EXTENSIONS);
     expect(info.executorVersion).toBe(PROTOCOL_VERSION);
     expect(info.platformOs).toBe("linux");
     expect(info.capabilities.fsWatchMissing).toBe(true);

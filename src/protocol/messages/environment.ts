@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { lazy, opt, seq, str, struct } from "../serde.ts";
+import { Extensions } from "../extensions.ts";
 import { DiscoverySandboxContext, SandboxContext } from "./sandbox.ts";
 
 /** Feature flags clients check before sending newer fields; `true` only for what execbox implements. */
@@ -41,6 +42,8 @@ export const EnvironmentInfo = lazy(() =>
     temporaryDirectories: z.array(z.string()),
     tempDir: z.string(),
     capabilities: Capabilities,
+    /** execbox's additions (src/protocol/extensions.ts); absent on the reference. */
+    extensions: Extensions.optional(),
   }),
 );
 export type EnvironmentInfo = z.infer<typeof EnvironmentInfo>;
