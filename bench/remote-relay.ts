@@ -18,7 +18,9 @@ const READY_TIMEOUT_MS = 20_000;
 const rendezvous = new FakeRendezvous({ backpressureLimit: BACKPRESSURE_LIMIT, record: false });
 const registry = startFakeRegistry({ rendezvousUrl: rendezvous.url(), harnessUrl: rendezvous.harnessUrl(), bindAuthorizations: true });
 
-process.on("message", (m: { wait?: number; clear?: boolean }) => {
+process.on("message", (m: { wait?: number; clear?: boolean; exit?: boolean }) => {
+  // A clean exit (not a kill), so a profiler started with BUN_OPTIONS can write its profile.
+  if (m.exit) process.exit(0);
   if (m.clear) {
     rendezvous.received.length = 0;
     rendezvous.fromHarness.length = 0;

@@ -54,6 +54,8 @@ export class FakeRendezvous {
   private rejectStatus: number | null = null;
   private waiters = new Set<() => void>();
   private readonly server: ReturnType<typeof Bun.serve>;
+  /** Sockets whose reading is paused, by the backed-up socket their frames go to (resumed on its drain or close). */
+  private readonly pausedFor = new Map<ServerWebSocket<Role>, Set<ServerWebSocket<Role>>>();
 
   /**
    * `backpressureLimit`: bytes Bun may queue for a slow socket before it drops
@@ -93,14 +95,17 @@ export class FakeRendezvous {
         },
         message: (ws, msg) => {
           if (ws.data.harness) this.fromHarnessSocket(ws, msg);
-          else if (typeof msg !== "string") this.fromExecutor(new Uint8Array(msg));
+          else if (typeof msg !== "string") this.fromExecutor(ws, msg);
           this.changed();
         },
         ping: () => {
           this.pings++;
           this.changed();
         },
+        // Like the real service, a backed-up socket slows its sender (TCP back-pressure end to end) instead of queueing without bound.
+        drain: (ws) => this.resumeSendersTo(ws),
         close: (ws, code, reason) => {
+          this.resumeSendersTo(ws);
           if (ws.data.harness) return this.harnessClosed(ws);
           if (this.socket === ws) this.socket = null;
           this.closes.push({ code, reason });
@@ -184,11 +189,27 @@ export class FakeRendezvous {
     this.stop();
   }
 
-  private fromExecutor(bytes: Uint8Array): void {
-    if (!this.record) return void this.routes.get(streamIdOf(bytes))?.sendBinary(bytes);
+  private fromExecutor(from: ServerWebSocket<Role>, bytes: Uint8Array): void {
+    if (!this.record) return this.forward(from, this.routes.get(streamIdOf(bytes)), bytes);
     const frame = decodeRelayFrame(bytes);
     this.received.push(frame);
-    this.routes.get(frame.streamId)?.sendBinary(bytes);
+    this.forward(from, this.routes.get(frame.streamId), bytes);
+  }
+
+  /** Sends `bytes` on to `to`; when Bun had to queue them there, `from` is not read until `to` drains. */
+  private forward(from: ServerWebSocket<Role>, to: ServerWebSocket<Role> | null | undefined, bytes: Uint8Array): void {
+    if (!to || to.sendBinary(bytes) !== -1) return;
+    from.pause();
+    const paused = this.pausedFor.get(to) ?? new Set();
+    paused.add(from);
+    this.pausedFor.set(to, paused);
+  }
+
+  private resumeSendersTo(ws: ServerWebSocket<Role>): void {
+    const paused = this.pausedFor.get(ws);
+    if (!paused) return;
+    this.pausedFor.delete(ws);
+    for (const sender of paused) sender.resume();
   }
 
   /** A harness frame claims its stream for that socket and goes to the executor unchanged; text is dropped. */
@@ -197,12 +218,12 @@ export class FakeRendezvous {
     const bytes = new Uint8Array(msg);
     if (!this.record) {
       this.routes.set(streamIdOf(bytes), ws);
-      return void this.socket?.sendBinary(bytes);
+      return this.forward(ws, this.socket, bytes);
     }
     const frame = decodeRelayFrame(bytes);
     this.fromHarness.push(frame);
     this.routes.set(frame.streamId, ws);
-    this.socket?.sendBinary(bytes);
+    this.forward(ws, this.socket, bytes);
   }
 
   private harnessClosed(ws: ServerWebSocket<Role>): void {
