@@ -44,10 +44,24 @@ export class Reassembler {
     return this.headerFill + this.bodyFill;
   }
 
+  /**
+   * One decrypted record in; the messages it completes out. A message that
+   * lies whole inside `chunk` comes out as a view of it (no copy), so
+   * `chunk` must be the caller's own (a fresh plaintext is).
+   */
   push(chunk: Uint8Array): Uint8Array[] {
     const messages: Uint8Array[] = [];
     let at = 0;
     while (at < chunk.length) {
+      if (this.body === null && this.headerFill === 0 && chunk.length - at >= FRAME_HEADER_BYTES) {
+        const length = new DataView(chunk.buffer, chunk.byteOffset + at).getUint32(0);
+        checkLength(length, "incoming");
+        if (chunk.length - at - FRAME_HEADER_BYTES >= length) {
+          messages.push(chunk.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length));
+          at += FRAME_HEADER_BYTES + length;
+          continue;
+        }
+      }
       if (this.body === null) {
         const take = Math.min(FRAME_HEADER_BYTES - this.headerFill, chunk.length - at);
         this.header.set(chunk.subarray(at, at + take), this.headerFill);
@@ -56,7 +70,8 @@ export class Reassembler {
         if (this.headerFill < FRAME_HEADER_BYTES) break;
         const length = new DataView(this.header.buffer).getUint32(0);
         checkLength(length, "incoming");
-        this.body = new Uint8Array(length);
+        // Not zero-filled: every byte is written before the message is handed out.
+        this.body = Buffer.allocUnsafe(length);
       }
       const take = Math.min(this.body.length - this.bodyFill, chunk.length - at);
       this.body.set(chunk.subarray(at, at + take), this.bodyFill);

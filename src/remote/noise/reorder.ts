@@ -24,7 +24,10 @@ export class ReorderWindow {
     return this.nextSeq;
   }
 
-  /** Accepts one record; returns the ciphertexts now in order (possibly none). */
+  /**
+   * Accepts one record (lent: it is copied if held); returns the ciphertexts
+   * now in order (possibly none), to be opened before the caller returns.
+   */
   accept(seq: number, ciphertext: Uint8Array): Uint8Array[] {
     checkRecord(seq, ciphertext);
     if (seq < this.nextSeq || this.held.has(seq)) return [];
@@ -56,7 +59,8 @@ export class ReorderWindow {
         `more than ${MAX_BUFFERED_CIPHERTEXT_BYTES} bytes of ciphertext would wait out of order (expected seq ${this.nextSeq})`,
       );
     }
-    this.held.set(seq, ciphertext);
+    // A copy: the ciphertext is lent by the relay frame it came in (a view of the socket's read buffer).
+    this.held.set(seq, ciphertext.slice());
     this.heldBytes += ciphertext.length;
   }
 }

@@ -91,6 +91,16 @@ describe("reorder window (remote.md §5.7)", () => {
     expect(window.expected).toBe(3);
   });
 
+  test("a record held out of order is a copy: the relay frame that lent it may be reused", () => {
+    const window = new ReorderWindow();
+    const lent = ct(20).fill(7);
+    const original = lent.slice();
+    expect(window.accept(1, lent)).toEqual([]);
+    lent.fill(0);
+    const released = window.accept(0, ct());
+    expect(released[1]).toEqual(original);
+  });
+
   test("older and duplicate seqs are dropped silently; the first copy wins", () => {
     const window = new ReorderWindow();
     window.accept(0, ct());
@@ -137,6 +147,18 @@ describe("application framing (remote.md §5.6)", () => {
     const joined = Buffer.concat(chunks);
     expect(joined.subarray(0, 4).toString("hex")).toBe("00000008");
     expect(new Reassembler().push(joined).map(text)).toEqual(['{"id":1}', '{"id":22}', '{"id":333}']);
+  });
+
+  test("a message whole inside one record comes out as a view of it, not a copy", () => {
+    const record = Uint8Array.of(0, 0, 0, 2, 0x7b, 0x7d, 0, 0, 0, 1);
+    const reassembler = new Reassembler();
+    const [message] = reassembler.push(record);
+    expect(message).toEqual(Uint8Array.of(0x7b, 0x7d));
+    expect(message!.buffer).toBe(record.buffer);
+    expect(message!.byteOffset).toBe(4);
+    // The header of the next message is complete but its body is not: it waits, copied.
+    expect(reassembler.pendingBytes).toBe(4);
+    expect(reassembler.push(Uint8Array.of(0x31)).map(text)).toEqual(["1"]);
   });
 
   test("one message spans many records, headers split across records too", () => {

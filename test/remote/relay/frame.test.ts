@@ -9,6 +9,7 @@ import {
   RELAY_RESET_REASON,
   RelayDecodeError,
   relayFrame,
+  type RelayDataBody,
   resetFrame,
   resumeFrame,
 } from "../../../src/remote/relay/index.ts";
@@ -91,11 +92,16 @@ describe("decoding", () => {
     expect(decodeRelayFrame(Buffer.from(`${HEAD}6a00`, "hex")).body).toBeNull();
   });
 
-  test("payloads are copies: they outlive the decoded buffer", () => {
+  test("a handshake payload is a copy (it outlives the decoded buffer); a data payload is lent, a view of it", () => {
     const buf = Buffer.from(encodeRelayFrame(handshakeFrame(UUID, new Uint8Array([1, 2, 3]))));
     const frame = decodeRelayFrame(buf);
     buf.fill(0);
     expect(frame.body).toEqual({ kind: "handshake", payload: new Uint8Array([1, 2, 3]) });
+    const data = Buffer.from(encodeRelayFrame(dataFrame(UUID, 7, new Uint8Array([4, 5, 6]))));
+    const lent = decodeRelayFrame(data).body as RelayDataBody;
+    expect(lent.payload).toEqual(new Uint8Array([4, 5, 6]));
+    data.fill(9);
+    expect(lent.payload).toEqual(new Uint8Array([9, 9, 9]));
   });
 
   test("garbage is a RelayDecodeError", () => {
