@@ -2,7 +2,8 @@
  * The few libc calls execbox makes through `bun:ffi` (Linux, glibc):
  * prctl, raw syscalls (Landlock, seccomp, capset, openat2), the *at calls
  * that never follow a name's last component, execvp, pipe2, the descriptor
- * passing calls (socketpair, sendmsg, recvmsg, close), and errno. The one
+ * passing calls (socketpair, sendmsg, recvmsg, close), flock and the
+ * f*xattr calls (stand-ins shared between executors), and errno. The one
  * place that loads libc.
  */
 export type Libc = {
@@ -19,12 +20,18 @@ export type Libc = {
   sendmsg(fd: number, msg: Uint8Array, flags: number): number;
   recvmsg(fd: number, msg: Uint8Array, flags: number): number;
   close(fd: number): number;
+  /** flock(2) on a descriptor open for reading (not O_PATH). */
+  flock(fd: number, operation: number): number;
+  fsetxattr(fd: number, name: Uint8Array, value: Uint8Array, size: number, flags: number): number;
+  /** Returns the value's size, or -1 (ENODATA when absent). */
+  fgetxattr(fd: number, name: Uint8Array, value: Uint8Array, size: number): number;
   errno(): number;
   ptr(buf: Uint8Array | Uint32Array | BigUint64Array): number;
 };
 
 /** open(2) flags (asm-generic: the same on x86-64 and arm64). */
 export const O = {
+  RDONLY: 0o0,
   WRONLY: 0o1,
   CREAT: 0o100,
   EXCL: 0o200,
@@ -50,6 +57,9 @@ export function openLibc(): Libc {
     sendmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64 },
     recvmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
+    flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    fsetxattr: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+    fgetxattr: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
     __errno_location: { args: [], returns: FFIType.ptr },
   });
   const s = lib.symbols;
@@ -64,6 +74,9 @@ export function openLibc(): Libc {
     sendmsg: (fd, msg, flags) => Number(s.sendmsg(fd, msg, flags)),
     recvmsg: (fd, msg, flags) => Number(s.recvmsg(fd, msg, flags)),
     close: (fd) => s.close(fd),
+    flock: (fd, operation) => s.flock(fd, operation),
+    fsetxattr: (fd, name, value, size, flags) => s.fsetxattr(fd, name, value, size, flags),
+    fgetxattr: (fd, name, value, size) => Number(s.fgetxattr(fd, name, value, size)),
     errno: () => read.i32(s.__errno_location()!, 0),
     ptr: (buf) => ptr(buf),
   };

@@ -119,3 +119,29 @@ export function removeBeneath(root: string, path: string, kind: "dir" | "file"):
     // Gone, replaced by a symlink, or not empty: left as it is.
   }
 }
+
+/**
+ * Opens the stand-in at `path` for reading (a descriptor flock can hold),
+ * never through a symlink; returns the descriptor, or null if nothing (or a
+ * symlink) is there now.
+ */
+export function openBeneath(root: string, path: string, kind: "dir" | "file"): number | null {
+  try {
+    return withParent(root, path, (libc, parent, name) => openNoSymlinks(libc, parent, name, O.RDONLY | O.NOFOLLOW | (kind === "dir" ? O.DIRECTORY : 0)));
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `path` (under `root`, not through a symlink) is still the file `fd` is open on. */
+export function stillNames(root: string, path: string, fd: number): boolean {
+  const held = openBeneath(root, path, fstatSync(fd).isDirectory() ? "dir" : "file");
+  if (held === null) return false;
+  try {
+    const a = fstatSync(fd);
+    const b = fstatSync(held);
+    return a.ino === b.ino && a.dev === b.dev;
+  } finally {
+    closeSync(held);
+  }
+}

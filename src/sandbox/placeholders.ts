@@ -3,18 +3,46 @@
  * in a fresh workspace, a denied or read-only path under a writable root): an
  * empty directory or file made on the host for as long as a sandbox needs it,
  * bound read-only (or masked) inside so the command cannot create it, and
- * removed afterwards if still empty — as the reference does. Counted, so
- * concurrent sandboxes over the same workspace share one stand-in. Made and
- * removed without following symlinks below the writable root (beneath.ts):
- * one planted on the way refuses the launch.
+ * removed afterwards if still empty — as the reference does. Made and removed
+ * without following symlinks below the writable root (beneath.ts): one
+ * planted on the way refuses the launch.
+ *
+ * Shared, also between executors on one host (two executors' root-write
+ * sandboxes both hold `/.git`): each holding executor keeps the stand-in open
+ * with a shared flock, and it is removed only by a holder that gets the lock
+ * exclusively, i.e. the last one. Removing it under another executor's running
+ * sandbox would detach that sandbox's mount over it, and its command could
+ * then create the protected name on the host. Within one executor a count
+ * shares one descriptor. A stand-in execbox made carries an xattr mark, so the
+ * last holder removes it even if another executor made it; a path that
+ * existed before (the user's own) has no mark and is left alone.
  */
-import { makeBeneath, removeBeneath } from "./beneath.ts";
+import { closeSync } from "node:fs";
+import { cString, openLibc } from "../platform/libc.ts";
+import { makeBeneath, openBeneath, removeBeneath, stillNames } from "./beneath.ts";
 import type { FsView, PathRule } from "./policy.ts";
 
-/** Stand-ins in use: how many sandboxes hold each, and whether execbox made it (only those are removed). */
-const holders = new Map<string, { count: number; made: boolean }>();
+/** flock(2) operations. */
+const LOCK_SH = 1;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+/** The xattr on a stand-in execbox made (user namespace: settable by its owner on directories and regular files). */
+const STAND_IN_MARK = cString("user.execbox.stand-in");
+const MARK_VALUE = Uint8Array.of(0x31);
+/**
+ * Tries to make, open and share-lock a stand-in another executor may be
+ * removing at that moment (it holds the lock exclusively only while it
+ * unlinks): past this many, the launch is refused rather than run without it.
+ */
+const HOLD_ATTEMPTS = 8;
 
-/** Makes the view's missing paths exist as stand-ins; returns what undoes it. If one cannot be made, those made are undone and it throws. */
+type Placeholder = NonNullable<PathRule["placeholder"]>;
+type Holder = { count: number; made: boolean; fd: number };
+
+/** Stand-ins this executor holds: how many sandboxes hold each, whether it made it, and its locked descriptor. */
+const holders = new Map<string, Holder>();
+
+/** Makes the view's missing paths exist as stand-ins; returns what undoes it. If one cannot be held, those held are let go and it throws. */
 export function holdPlaceholders(view: FsView | null): () => void {
   const held: PathRule[] = [];
   let done = false;
@@ -25,13 +53,13 @@ export function holdPlaceholders(view: FsView | null): () => void {
       const holder = holders.get(path);
       if (!holder || --holder.count > 0) continue;
       holders.delete(path);
-      if (holder.made) removeBeneath(placeholder!.root, path, placeholder!.kind);
+      letGo(path, placeholder!, holder);
     }
   };
   try {
     for (const rule of view?.rules ?? []) {
       if (!rule.placeholder) continue;
-      const holder = holders.get(rule.path) ?? { count: 0, made: makeBeneath(rule.placeholder.root, rule.path, rule.placeholder.kind) };
+      const holder = holders.get(rule.path) ?? take(rule.path, rule.placeholder);
       holder.count++;
       holders.set(rule.path, holder);
       held.push(rule);
@@ -41,4 +69,36 @@ export function holdPlaceholders(view: FsView | null): () => void {
     throw e;
   }
   return release;
+}
+
+/** Makes (or finds) the stand-in, opens it and takes a shared lock on the file that is there now. */
+function take(path: string, { root, kind }: Placeholder): Holder {
+  const libc = openLibc();
+  let made = false;
+  for (let attempt = 0; attempt < HOLD_ATTEMPTS; attempt++) {
+    made = makeBeneath(root, path, kind) || made;
+    const fd = openBeneath(root, path, kind);
+    if (fd === null) continue; // Removed by its last holder in between: make it again.
+    if (made) libc.fsetxattr(fd, STAND_IN_MARK, MARK_VALUE, MARK_VALUE.length, 0); // No mark where xattrs are unsupported: then only the maker removes it.
+    // Checked after locking: a remover unlinks while it holds the lock, so what is locked and still named is safe.
+    if (libc.flock(fd, LOCK_SH | LOCK_NB) === 0 && stillNames(root, path, fd)) return { count: 0, made, fd };
+    closeSync(fd);
+  }
+  throw new Error(`cannot hold the stand-in ${path}: another executor kept removing it`);
+}
+
+/** The last holder here: removes the stand-in if no other executor holds it and execbox made it; closes the descriptor. */
+function letGo(path: string, { root, kind }: Placeholder, holder: Holder): void {
+  const libc = openLibc();
+  try {
+    if (libc.flock(holder.fd, LOCK_EX | LOCK_NB) !== 0) return; // Another executor's sandbox still holds it: the last of them removes it.
+    if ((holder.made || marked(holder.fd)) && stillNames(root, path, holder.fd)) removeBeneath(root, path, kind);
+  } finally {
+    closeSync(holder.fd);
+  }
+}
+
+function marked(fd: number): boolean {
+  const value = new Uint8Array(MARK_VALUE.length);
+  return openLibc().fgetxattr(fd, STAND_IN_MARK, value, value.length) === MARK_VALUE.length && value[0] === MARK_VALUE[0];
 }

@@ -1,0 +1,113 @@
+/**
+ * Stand-ins shared between executors (src/sandbox/placeholders.ts): each
+ * executor here is a real process holding the stand-in the way a sandbox
+ * launch does; the paths are in a temp dir the test makes.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const FIXTURE = join(import.meta.dir, "fixtures", "hold-stand-in.ts");
+const READY_MS = 10_000;
+
+type Holder = { proc: Bun.Subprocess<"pipe", "pipe", "inherit">; next(): Promise<string>; release(): Promise<void> };
+const running: Holder[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const h of running.splice(0)) h.proc.kill("SIGKILL");
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempRoot(): string {
+  const d = mkdtempSync(join(tmpdir(), "execbox-stand-ins-"));
+  dirs.push(d);
+  return d;
+}
+
+/** Starts one holder process and waits for its first line. */
+async function hold(root: string, kind: "dir" | "file", ...paths: string[]): Promise<Holder> {
+  const proc = Bun.spawn([process.execPath, FIXTURE, root, kind, ...paths], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  const lines = (async function* () {
+    let buf = "";
+    for await (const chunk of proc.stdout) {
+      buf += Buffer.from(chunk).toString();
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+        yield buf.slice(0, i);
+        buf = buf.slice(i + 1);
+      }
+    }
+  })();
+  const next = async () => {
+    let timer: Timer | undefined;
+    const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("holder did not answer in time")), READY_MS)));
+    try {
+      const r = await Promise.race([lines.next(), deadline]);
+      return r.done ? "(eof)" : r.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const holder: Holder = {
+    proc,
+    next,
+    async release() {
+      proc.stdin.write("release\n");
+      proc.stdin.flush();
+      expect(await next()).toBe("released");
+      expect(await proc.exited).toBe(0);
+    },
+  };
+  running.push(holder);
+  expect(await next()).toBe("held");
+  return holder;
+}
+
+describe("stand-ins shared by two executors", () => {
+  test("the maker letting go does not remove a stand-in another executor's sandbox still holds; the last holder removes it", async () => {
+    const root = tempRoot();
+    const git = join(root, ".git");
+    const a = await hold(root, "dir", git);
+    expect(existsSync(git)).toBe(true);
+    const b = await hold(root, "dir", git);
+    await a.release();
+    // Removed here, it would have detached b's read-only mount over it, and b's command could create it.
+    expect(existsSync(git)).toBe(true);
+    await b.release();
+    expect(existsSync(git)).toBe(false);
+  });
+
+  test("a file stand-in the same way, in either order", async () => {
+    const root = tempRoot();
+    const secret = join(root, "secret.env");
+    const a = await hold(root, "file", secret);
+    const b = await hold(root, "file", secret);
+    await b.release();
+    expect(existsSync(secret)).toBe(true);
+    await a.release();
+    expect(existsSync(secret)).toBe(false);
+  });
+
+  test("a path the user made (no stand-in mark) is held but never removed", async () => {
+    const root = tempRoot();
+    const git = join(root, ".git");
+    mkdirSync(git);
+    const envFile = join(root, "empty.env");
+    writeFileSync(envFile, "");
+    const a = await hold(root, "dir", git);
+    const b = await hold(root, "dir", git);
+    await a.release();
+    await b.release();
+    expect(existsSync(git)).toBe(true);
+    await (await hold(root, "file", envFile)).release();
+    expect(existsSync(envFile)).toBe(true);
+  });
+
+  test("one executor alone makes and removes its stand-in, as before", async () => {
+    const root = tempRoot();
+    const git = join(root, ".git");
+    await (await hold(root, "dir", git)).release();
+    expect(existsSync(git)).toBe(false);
+  });
+});
