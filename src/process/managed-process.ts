@@ -196,8 +196,8 @@ export class ManagedProcess {
     };
   }
 
-  write(writeId: string, bytes: Uint8Array): Promise<WriteStatus> {
-    return this.stdin.write(writeId, bytes, this.running);
+  write(writeId: string, bytes: Uint8Array, closeStdin = false): Promise<WriteStatus> {
+    return this.stdin.write(writeId, bytes, this.running, closeStdin);
   }
 
   interrupt(): void {

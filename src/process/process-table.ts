@@ -263,11 +263,11 @@ export class ProcessTable {
     return proc.read(afterSeq, maxBytes, waitMs);
   }
 
-  async write(processId: string, writeId: string, bytes: Uint8Array): Promise<WriteStatus> {
+  async write(processId: string, writeId: string, bytes: Uint8Array, closeStdin = false): Promise<WriteStatus> {
     if (writeId === "") throw invalidParams("writeId must not be empty");
     const proc = this.procs.get(processId);
     if (!proc) return "unknownProcess";
-    return proc.write(writeId, bytes);
+    return proc.write(writeId, bytes, closeStdin);
   }
 
   connectionChanged(state: "detached" | "attached" | "ended"): void {

@@ -13,6 +13,14 @@ import { terminalFlow } from "./terminal-flow.ts";
 /** PTY geometry the reference uses. */
 export const PTY_ROWS = 24;
 export const PTY_COLS = 80;
+/**
+ * What `closeStdin` writes to a PTY: ^D, the default VEOF. A terminal has no
+ * stdin to close; in canonical mode ^D at the start of a line makes the
+ * reader's read return 0 (EOF), as typing ^D does. Mid-line it only hands
+ * over the pending line, and a program in raw mode (or one that changed its
+ * `stty eof`) reads the byte 0x04.
+ */
+export const PTY_VEOF = 0x04;
 
 export type SpawnSpec = {
   argv: string[];
@@ -44,6 +52,8 @@ export interface Child {
   /** Writes to stdin or the PTY; rejects when the input side is gone. */
   write(bytes: Uint8Array): Promise<void>;
   readonly canWrite: boolean;
+  /** No more input: the stdin pipe is closed (EOF), a PTY gets VEOF; `canWrite` is false from now on. */
+  closeInput(): void;
   /** Signals the child's whole process group (it leads its own). */
   signalGroup(signal: "SIGINT" | "SIGKILL"): void;
   /** Frees the PTY descriptors once output is done. */
@@ -184,6 +194,7 @@ function wrap(proc: Bun.Subprocess, spec: SpawnSpec, pipes: OwnPipes): Child {
   const stdin = stdinSide(proc, spec, pipes?.stdin);
   const terminal = proc.terminal;
   const flow = terminal ? terminalFlow(terminal, proc.pid) : null;
+  let inputClosed = false;
   return {
     pid: proc.pid,
     stdout: pipes ? outputSource(pipes.stdout, proc.stdout) : null,
@@ -194,7 +205,15 @@ function wrap(proc: Bun.Subprocess, spec: SpawnSpec, pipes: OwnPipes): Child {
       stdin?.close();
       return exitStatus(proc);
     }),
-    canWrite: spec.tty || stdin !== null,
+    get canWrite() {
+      return !inputClosed && (spec.tty || stdin !== null);
+    },
+    closeInput() {
+      if (inputClosed) return;
+      inputClosed = true;
+      if (terminal && !terminal.closed) terminal.write(new Uint8Array([PTY_VEOF]));
+      stdin?.close();
+    },
     async write(bytes) {
       if (terminal) {
         if (terminal.closed) throw new Error("pty closed");

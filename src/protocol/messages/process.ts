@@ -84,7 +84,20 @@ export const ProcessReadResult = lazy(() =>
 );
 export type ProcessReadResult = z.infer<typeof ProcessReadResult>;
 
-export const ProcessWriteParams = lazy(() => struct("WriteParams", { processId: str(), chunk: Base64Chunk, writeId: str() }));
+/**
+ * `closeStdin` (extension `closeStdin`, Codex app-server's name): close the
+ * child's stdin after writing `chunk`, which may then be left out. The
+ * reference ignores the field (unknown fields are), so a client checks the
+ * extension first. Without it, `chunk` is required as on the reference.
+ */
+export const ProcessWriteParams = lazy(() => {
+  const params = struct("WriteParams", { processId: str(), chunk: Base64Chunk, writeId: str() }, { extensions: { closeStdin: bool().optional() } });
+  const closing = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v) && (v as Record<string, unknown>).closeStdin === true;
+  return z.preprocess((v) => (closing(v) && v.chunk === undefined ? { ...v, chunk: "" } : v), params) as unknown as z.ZodType<
+    z.output<typeof params>,
+    Omit<z.input<typeof params>, "chunk"> & { chunk?: string }
+  >;
+});
 export const WriteStatus = lazy(() => z.enum(["accepted", "unknownProcess", "stdinClosed", "starting"]));
 export type WriteStatus = z.infer<typeof WriteStatus>;
 export const ProcessWriteResult = lazy(() => z.object({ status: WriteStatus }));
