@@ -10,6 +10,7 @@
  * exit-grace.ts (exit grace and denial), stdin-writes.ts (writeId dedupe).
  */
 import { encodeBase64 } from "../protocol/base64.ts";
+import { invalidParams } from "../protocol/errors.ts";
 import { releaseBuffer } from "../protocol/frame-memory.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import type { OutputStream, ProcessReadResult, WriteStatus } from "../protocol/messages/process.ts";
@@ -18,6 +19,7 @@ import { CatchUpHold, type ConnectionState } from "./catch-up-hold.ts";
 import { OpenStreams, classifyDenial, outputSettled } from "./exit-grace.ts";
 import { NewsWaiters } from "./news-waiters.ts";
 import { ProcessRecord } from "./process-record.ts";
+import { type PtySize, checkPtySize, noTerminal } from "./pty-size.ts";
 import { PtyThrottle } from "./pty-throttle.ts";
 import { type Child, type OutputSource, type SpawnSpec, spawnChild } from "./spawn.ts";
 import { StdinWrites } from "./stdin-writes.ts";
@@ -46,6 +48,7 @@ export class ManagedProcess {
   private readonly child: Child;
   private readonly throttle: PtyThrottle;
   private readonly stdin: StdinWrites;
+  private readonly tty: boolean;
   private sandboxDenied = false;
   /** Runs under a sandbox (`sandboxType` not "none"): its exit is classified for `sandboxDenied`. */
   sandboxed = false;
@@ -63,6 +66,7 @@ export class ManagedProcess {
     this.record = new ProcessRecord(limits.retainedOutputBytes, limits.maxChunkBytes);
     this.news = new NewsWaiters(limits.clock);
     this.hold = new CatchUpHold(limits.clock);
+    this.tty = spec.tty;
     this.streams = new OpenStreams(spec.tty ? 1 : 2);
     this.child = spawnChild(spec, {
       data: (bytes) => {
@@ -198,6 +202,12 @@ export class ManagedProcess {
 
   write(writeId: string, bytes: Uint8Array, closeStdin = false): Promise<WriteStatus> {
     return this.stdin.write(writeId, bytes, this.running, closeStdin);
+  }
+
+  /** Extension `ptySize`: -32602 on a pipe process. */
+  resizePty(size: PtySize): void {
+    if (!this.tty) throw invalidParams(noTerminal(this.id));
+    this.child.resize(checkPtySize(size));
   }
 
   interrupt(): void {

@@ -17,6 +17,7 @@ import { openRestoreScript } from "./shell-snapshot-capture.ts";
 import { type CapturedShell, SNAPSHOT_FD, restoreArgv, restoreFileText } from "./shell-snapshot-script.ts";
 import { type ShellSnapshots, type SnapshotRequest, restoredEnv, snapshotKey, snapshotRequest } from "./shell-snapshot.ts";
 import { refuseUnenforcedPolicy } from "./unenforced-policy.ts";
+import { type PtySize, checkStartSize } from "./pty-size.ts";
 import { log } from "../log/logger.ts";
 import { metrics } from "../server/metrics.ts";
 
@@ -82,6 +83,7 @@ export class ProcessTable {
   private check(params: ProcessStartParams): SnapshotRequest | null {
     refuseUnenforcedPolicy(params);
     if (params.argv.length === 0) throw invalidParams("argv must not be empty");
+    checkStartSize(params);
     const snapshot = snapshotRequest(params);
     if (this.procs.has(params.processId)) throw invalidRequest(`process ${params.processId} already exists`);
     this.admit();
@@ -170,6 +172,7 @@ export class ProcessTable {
           cwd,
           env,
           tty: params.tty,
+          size: params.size,
           pipeStdin: params.pipeStdin ?? false,
           wrapper,
           fdFiles,
@@ -272,6 +275,12 @@ export class ProcessTable {
 
   connectionChanged(state: "detached" | "attached" | "ended"): void {
     for (const p of this.procs.values()) p.connectionChanged(state);
+  }
+
+  resizePty(processId: string, size: PtySize): void {
+    const proc = this.procs.get(processId);
+    if (!proc) throw invalidRequest(`unknown process id ${processId}`);
+    proc.resizePty(size);
   }
 
   interrupt(processId: string): void {

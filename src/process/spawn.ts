@@ -8,6 +8,7 @@ import { RpcError, internalError, osErrorText, spawnError } from "../protocol/er
 import type { NativePath } from "../protocol/path-uri.ts";
 import { lookupForPipe, lookupForPty } from "./program-lookup.ts";
 import { OutputPipe, StdinPipe } from "./pipes.ts";
+import type { PtySize } from "./pty-size.ts";
 import { terminalFlow } from "./terminal-flow.ts";
 
 /** PTY geometry the reference uses. */
@@ -29,6 +30,8 @@ export type SpawnSpec = {
   cwd: NativePath;
   env: Record<string, string>;
   tty: boolean;
+  /** The PTY's initial size (tty only); PTY_ROWS x PTY_COLS without it. */
+  size?: PtySize | null;
   pipeStdin: boolean;
   /** A sandbox wrapper (program and arguments, ending in `--`) the program runs under. */
   wrapper?: string[] | null;
@@ -54,6 +57,8 @@ export interface Child {
   readonly canWrite: boolean;
   /** No more input: the stdin pipe is closed (EOF), a PTY gets VEOF; `canWrite` is false from now on. */
   closeInput(): void;
+  /** PTY only: a new size (the kernel sends SIGWINCH to the foreground process group); nothing once the terminal is closed. */
+  resize(size: PtySize): void;
   /** Signals the child's whole process group (it leads its own). */
   signalGroup(signal: "SIGINT" | "SIGKILL"): void;
   /** Frees the PTY descriptors once output is done. */
@@ -124,8 +129,8 @@ function startIn(spec: SpawnSpec & { cwd: string }, pty: PtyCallbacks): Child {
           // The terminal takes descriptors 0–2 whatever these say; only the extra one matters.
           ...(spec.extraFd ? { stdio: ["ignore", "ignore", "ignore", ...extra] as never } : {}),
           terminal: {
-            rows: PTY_ROWS,
-            cols: PTY_COLS,
+            rows: spec.size?.rows ?? PTY_ROWS,
+            cols: spec.size?.cols ?? PTY_COLS,
             data: (_t, bytes) => pty.data(bytes),
             exit: () => pty.end(),
           },
@@ -222,6 +227,9 @@ function wrap(proc: Bun.Subprocess, spec: SpawnSpec, pipes: OwnPipes): Child {
       }
       if (!stdin) throw new Error("stdin closed");
       await stdin.write(bytes);
+    },
+    resize(size) {
+      if (terminal && !terminal.closed) terminal.resize(size.cols, size.rows);
     },
     signalGroup(signal) {
       try {

@@ -17,6 +17,8 @@ export type ExtensionName = (typeof EXTENSION_NAMES)[number];
 export const EXTENSIONS: Partial<Record<ExtensionName, number>> = {
   /** `process/write` `closeStdin` (src/process/stdin-writes.ts). */
   closeStdin: 1,
+  /** `size` on `process/start`, `process/resizePty` (src/process/pty-size.ts). */
+  ptySize: 1,
 };
 
 export const Extensions = z.object(Object.fromEntries(EXTENSION_NAMES.map((name) => [name, z.number().int().positive().optional()])) as Record<ExtensionName, z.ZodOptional<z.ZodNumber>>);

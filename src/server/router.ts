@@ -46,6 +46,10 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
     return {};
   },
   "process/terminate": ({ session }, p) => ({ running: session.processes.terminate(p.processId) }),
+  "process/resizePty": ({ session }, p) => {
+    session.processes.resizePty(p.processId, p.size);
+    return {};
+  },
   "fs/readFile": oneShot("fs/readFile"),
   "fs/writeFile": oneShot("fs/writeFile"),
   "fs/createDirectory": oneShot("fs/createDirectory"),

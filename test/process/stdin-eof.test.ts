@@ -1,32 +1,17 @@
 /** Extension `closeStdin`: `process/write` with `closeStdin: true` ends the child's input (src/process/stdin-writes.ts). */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { RawClient } from "../helpers/rpc-client.ts";
-import { tempDir } from "../helpers/server.ts";
-import { type Connected, readyClient } from "../helpers/transports.ts";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { processSuite } from "../helpers/process-suite.ts";
 
 setDefaultTimeout(30_000);
 
-const ENV = { PATH: "/usr/bin:/bin" };
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 describe("process/write closeStdin", () => {
-  let conn: Connected;
-  let c: RawClient;
-  const dir = tempDir();
-  let n = 0;
-  const start = async (argv: string[], extra: Record<string, unknown> = {}) => {
-    const processId = `eof${++n}`;
-    await c.ok("process/start", { processId, argv, cwd: dir.uri, env: ENV, tty: false, pipeStdin: true, ...extra });
-    return processId;
-  };
-
-  beforeAll(async () => {
-    conn = await readyClient("stdio");
-    c = conn.client;
-  });
-  afterAll(async () => {
-    await conn.dispose();
-    dir[Symbol.dispose]();
+  const suite = processSuite("eof", { tty: false, pipeStdin: true });
+  const start = async (argv: string[], extra: Record<string, unknown> = {}) => (await suite.start(argv, extra)).processId;
+  let c: typeof suite.c;
+  beforeAll(() => {
+    c = suite.c;
   });
 
   test("is advertised", async () => {

@@ -34,6 +34,10 @@ export const ShellSnapshotRequest = lazy(() =>
   struct("ShellSnapshotRequest", { scopeId: str(), shell: struct("ShellInfo", { name: str(), path: str() }) }),
 );
 
+/** Codex app-server's `ProcessTerminalSize`: a PTY's size in character cells (extension `ptySize`; bounds in src/process/pty-size.ts). */
+export const TerminalSize = lazy(() => struct("ProcessTerminalSize", { rows: u64(), cols: u64() }));
+export type TerminalSize = z.infer<typeof TerminalSize>;
+
 export const ProcessStartParams = lazy(() =>
   struct("WireExecParams", {
     processId: str(),
@@ -50,6 +54,12 @@ export const ProcessStartParams = lazy(() =>
     networkProxy: opt(RemoteNetworkProxyLaunchConfig),
     metadata: opt(ExecMetadata),
     shellSnapshot: opt(ShellSnapshotRequest),
+  }, {
+    // execbox's own (src/protocol/extensions.ts): map form only.
+    extensions: {
+      /** Extension `ptySize`: the PTY's initial size (tty only); the reference's 24x80 without it. */
+      size: opt(TerminalSize),
+    },
   }),
 );
 export type ProcessStartParams = z.infer<typeof ProcessStartParams>;
@@ -103,6 +113,8 @@ export type WriteStatus = z.infer<typeof WriteStatus>;
 export const ProcessWriteResult = lazy(() => z.object({ status: WriteStatus }));
 
 export const ProcessSignalParams = lazy(() => struct("SignalParams", { processId: str(), signal: variant(["interrupt"]) }));
+/** Extension `ptySize`: Codex app-server's `process/resizePty`, keyed by execbox's `processId`. */
+export const ProcessResizePtyParams = lazy(() => struct("ResizePtyParams", { processId: str(), size: TerminalSize }));
 export const ProcessTerminateParams = lazy(() => struct("TerminateParams", { processId: str() }));
 export const ProcessTerminateResult = lazy(() => z.object({ running: z.boolean() }));
 
