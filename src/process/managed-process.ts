@@ -10,6 +10,7 @@
  * exit-grace.ts (exit grace and denial), stdin-writes.ts (writeId dedupe).
  */
 import { encodeBase64 } from "../protocol/base64.ts";
+import { type SignalValue, toSystemSignal } from "../protocol/signals.ts";
 import { invalidParams } from "../protocol/errors.ts";
 import { releaseBuffer } from "../protocol/frame-memory.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
@@ -210,8 +211,9 @@ export class ManagedProcess {
     this.child.resize(checkPtySize(size));
   }
 
-  interrupt(): void {
-    if (this.running) this.child.signalGroup("SIGINT");
+  /** `interrupt` (SIGINT) or, extension `signals`, any POSIX signal, to the process group; nothing once it has exited. */
+  signal(value: SignalValue): void {
+    if (this.running) this.child.signalGroup(toSystemSignal(value));
   }
 
   /** SIGKILL to the process group; true if the process was still running. */

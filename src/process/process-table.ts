@@ -18,6 +18,7 @@ import { type CapturedShell, SNAPSHOT_FD, restoreArgv, restoreFileText } from ".
 import { type ShellSnapshots, type SnapshotRequest, restoredEnv, snapshotKey, snapshotRequest } from "./shell-snapshot.ts";
 import { refuseUnenforcedPolicy } from "./unenforced-policy.ts";
 import { type PtySize, checkStartSize } from "./pty-size.ts";
+import type { SignalValue } from "../protocol/signals.ts";
 import { log } from "../log/logger.ts";
 import { metrics } from "../server/metrics.ts";
 
@@ -283,8 +284,9 @@ export class ProcessTable {
     proc.resizePty(size);
   }
 
-  interrupt(processId: string): void {
-    this.procs.get(processId)?.interrupt();
+  /** An unknown id is ignored, as the reference ignores `interrupt` to one. */
+  signal(processId: string, value: SignalValue): void {
+    this.procs.get(processId)?.signal(value);
   }
 
   terminate(processId: string): boolean {

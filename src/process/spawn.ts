@@ -60,7 +60,7 @@ export interface Child {
   /** PTY only: a new size (the kernel sends SIGWINCH to the foreground process group); nothing once the terminal is closed. */
   resize(size: PtySize): void;
   /** Signals the child's whole process group (it leads its own). */
-  signalGroup(signal: "SIGINT" | "SIGKILL"): void;
+  signalGroup(signal: NodeJS.Signals): void;
   /** Frees the PTY descriptors once output is done. */
   release(): void;
   /**

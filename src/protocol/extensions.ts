@@ -19,6 +19,8 @@ export const EXTENSIONS: Partial<Record<ExtensionName, number>> = {
   closeStdin: 1,
   /** `size` on `process/start`, `process/resizePty` (src/process/pty-size.ts). */
   ptySize: 1,
+  /** Every POSIX signal name on `process/signal` (src/protocol/signals.ts). */
+  signals: 1,
 };
 
 export const Extensions = z.object(Object.fromEntries(EXTENSION_NAMES.map((name) => [name, z.number().int().positive().optional()])) as Record<ExtensionName, z.ZodOptional<z.ZodNumber>>);

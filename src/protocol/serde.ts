@@ -107,7 +107,7 @@ export const struct = <T extends z.ZodRawShape, E extends z.ZodRawShape = {}>(na
  * variant` text. Like serde, it also reads a map of one key, the variant, to
  * `null` (`{"interrupt": null}`); other maps are `expected map with a single key`.
  */
-export function variant<const T extends readonly [string, ...string[]]>(values: T) {
+export function variant<const T extends readonly [string, ...string[]]>(values: T, options: { unknown?: (value: string) => string } = {}) {
   const names = values.map((v) => `\`${v}\``);
   const list =
     names.length === 1 ? names[0] : names.length === 2 ? `${names[0]} or ${names[1]}` : `one of ${names.join(", ")}`;
@@ -130,7 +130,7 @@ export function variant<const T extends readonly [string, ...string[]]>(values: 
               : `invalid type: ${iss.input.description}, expected unit`,
       })
       .refine((v): v is T[number] => values.includes(v), {
-        error: (iss) => `unknown variant \`${String(iss.input)}\`, expected ${list}`,
+        error: (iss) => options.unknown?.(String(iss.input)) ?? `unknown variant \`${String(iss.input)}\`, expected ${list}`,
       }),
   ) as unknown as z.ZodType<T[number]>;
 }

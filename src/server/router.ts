@@ -42,7 +42,7 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
     session.processes.read(p.processId, p.afterSeq ?? 0, p.maxBytes ?? undefined, p.waitMs ?? 0),
   "process/write": async ({ session }, p) => ({ status: await session.processes.write(p.processId, p.writeId, p.chunk, p.closeStdin ?? false) }),
   "process/signal": ({ session }, p) => {
-    session.processes.interrupt(p.processId);
+    session.processes.signal(p.processId, p.signal);
     return {};
   },
   "process/terminate": ({ session }, p) => ({ running: session.processes.terminate(p.processId) }),

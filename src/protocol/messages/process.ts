@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { bool, lazy, opt, seq, str, strMap, struct, u64, usize, variant } from "../serde.ts";
 import { uuidProblem } from "../uuid.ts";
+import { SIGNAL_VALUES, unknownSignal } from "../signals.ts";
 import { Base64Chunk } from "./bytes.ts";
 import { RemoteNetworkProxyLaunchConfig } from "./network-proxy.ts";
 import { ManagedNetwork, SandboxContext } from "./sandbox.ts";
@@ -112,7 +113,14 @@ export const WriteStatus = lazy(() => z.enum(["accepted", "unknownProcess", "std
 export type WriteStatus = z.infer<typeof WriteStatus>;
 export const ProcessWriteResult = lazy(() => z.object({ status: WriteStatus }));
 
-export const ProcessSignalParams = lazy(() => struct("SignalParams", { processId: str(), signal: variant(["interrupt"]) }));
+/**
+ * The reference takes `interrupt` only; extension `signals` adds every
+ * POSIX signal name (src/process/signals.ts), and an unknown value's error
+ * lists them.
+ */
+export const ProcessSignalParams = lazy(() =>
+  struct("SignalParams", { processId: str(), signal: variant(SIGNAL_VALUES, { unknown: unknownSignal }) }),
+);
 /** Extension `ptySize`: Codex app-server's `process/resizePty`, keyed by execbox's `processId`. */
 export const ProcessResizePtyParams = lazy(() => struct("ResizePtyParams", { processId: str(), size: TerminalSize }));
 export const ProcessTerminateParams = lazy(() => struct("TerminateParams", { processId: str() }));
