@@ -1,20 +1,29 @@
 /**
- * One child process as the protocol sees it: a single seq counter shared by
- * output chunks, `exited` and `closed`; retained output for `process/read`;
- * long-poll waiters; `writeId` dedupe. Knows nothing of sockets: events go to
- * a `ProcessEventSink`, whose `ready()` pauses pipe reads while the consumer is
- * congested.
+ * One child process as the protocol sees it, its life top to bottom: spawn,
+ * output (pumped from pipes or pushed by the PTY, held while the consumer is
+ * congested or a client catches up), exit (after a grace for late output,
+ * classified for sandbox denial), close, then reads, writes and signals.
+ * Knows nothing of sockets: events go to a `ProcessEventSink`, whose
+ * `ready()` pauses output while the consumer is congested. Each concern is
+ * its own unit: process-record.ts (seq and retained output),
+ * news-waiters.ts (long-poll), catch-up-hold.ts, pty-throttle.ts,
+ * exit-grace.ts (exit grace and denial), stdin-writes.ts (writeId dedupe).
  */
 import { encodeBase64 } from "../protocol/base64.ts";
-import { internalError } from "../protocol/errors.ts";
+import { type SignalValue, toSystemSignal } from "../protocol/signals.ts";
+import { invalidParams } from "../protocol/errors.ts";
 import { releaseBuffer } from "../protocol/frame-memory.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import type { OutputStream, ProcessReadResult, WriteStatus } from "../protocol/messages/process.ts";
 import type { Clock } from "../server/clock.ts";
-import { Waiters } from "../server/waiters.ts";
-import { DENIAL_SCAN_BYTES, looksDenied } from "../sandbox/denial.ts";
-import { OutputLog } from "./output-log.ts";
+import { CatchUpHold, type ConnectionState } from "./catch-up-hold.ts";
+import { OpenStreams, classifyDenial, outputSettled } from "./exit-grace.ts";
+import { NewsWaiters } from "./news-waiters.ts";
+import { ProcessRecord } from "./process-record.ts";
+import { type PtySize, checkPtySize, noTerminal } from "./pty-size.ts";
+import { PtyThrottle } from "./pty-throttle.ts";
 import { type Child, type OutputSource, type SpawnSpec, spawnChild } from "./spawn.ts";
+import { StdinWrites } from "./stdin-writes.ts";
 
 export interface ProcessEventSink {
   notify<N extends NotificationName>(method: N, params: NotificationParams<N>): void;
@@ -24,20 +33,6 @@ export interface ProcessEventSink {
   ready(): Promise<void> | undefined;
 }
 
-/**
- * While a client may not have seen all of a process's retained output (its
- * connection dropped, or it resumed but has not caught up yet), the pipes are
- * not read once the retained output is within this of full: the child blocks
- * instead of output being evicted unread. One pipe read is at most this large.
- */
-export const CATCH_UP_PAUSE_MARGIN_BYTES = 256 * 1024;
-/**
- * After a resume, how long a client has to catch up with `process/read`
- * (reading up to the newest chunk ends the wait sooner). Clients that only
- * follow notifications (the Codex CLI) never read; their output resumes after this.
- */
-export const CATCH_UP_GRACE_MS = 5_000;
-
 export type ProcessLimits = {
   /** Bytes of output kept for `process/read` per process. */
   retainedOutputBytes: number;
@@ -46,34 +41,18 @@ export type ProcessLimits = {
   clock: Clock;
 };
 
-/**
- * After the child exits, wait this long for its pipes to reach EOF before
- * announcing `exited`, so output the child wrote just before exiting gets the
- * lower seq (as clients expect) without holding `exited` back when a
- * grandchild keeps a pipe open.
- */
-export const EXIT_OUTPUT_GRACE_MS = 25;
-
 export class ManagedProcess {
-  private seq = 1;
-  private readonly log: OutputLog;
-  private exitCode: number | null = null;
-  private exitSeq: number | null = null;
-  private closedSeq: number | null = null;
-  private openStreams: number;
-  private readonly waiters = new Set<() => void>();
-  private readonly writeIds = new Set<string>();
+  private readonly record: ProcessRecord;
+  private readonly news: NewsWaiters;
+  private readonly hold: CatchUpHold;
+  private readonly streams: OpenStreams;
   private readonly child: Child;
-
-  /** The spawned program's pid (under a sandbox: its wrapper's). */
-  get pid(): number {
-    return this.child.pid;
-  }
-  private streamsDone!: () => void;
-  private readonly allStreamsDone = new Promise<void>((r) => (this.streamsDone = r));
+  private readonly throttle: PtyThrottle;
+  private readonly stdin: StdinWrites;
+  private readonly tty: boolean;
+  private sandboxDenied = false;
   /** Runs under a sandbox (`sandboxType` not "none"): its exit is classified for `sandboxDenied`. */
   sandboxed = false;
-  private sandboxDenied = false;
   /** Called once as the process closes, before `closed` is sent (so what it frees is gone when a client sees it). */
   onClosed: (exitCode: number) => void = () => {};
   /** Output bytes produced so far (stdout, stderr and PTY), for the log. */
@@ -83,63 +62,57 @@ export class ManagedProcess {
     readonly id: string,
     spec: SpawnSpec,
     private readonly sink: ProcessEventSink,
-    private readonly limits: ProcessLimits,
+    limits: ProcessLimits,
   ) {
-    this.log = new OutputLog(limits.retainedOutputBytes, limits.maxChunkBytes);
-    this.openStreams = spec.tty ? 1 : 2;
+    this.record = new ProcessRecord(limits.retainedOutputBytes, limits.maxChunkBytes);
+    this.news = new NewsWaiters(limits.clock);
+    this.hold = new CatchUpHold(limits.clock);
+    this.tty = spec.tty;
+    this.streams = new OpenStreams(spec.tty ? 1 : 2);
     this.child = spawnChild(spec, {
       data: (bytes) => {
         this.emitOutput("pty", bytes);
         // A fresh buffer per callback, encoded and copied by now, as with pipe reads.
         releaseBuffer(bytes);
-        this.throttleTerminal();
+        this.throttle.check(this.outputHold());
       },
       end: () => this.streamEnded(),
     });
+    this.throttle = new PtyThrottle(this.child);
+    this.stdin = new StdinWrites(this.child);
     if (this.child.stdout) void this.pump(this.child.stdout, "stdout");
     if (this.child.stderr) void this.pump(this.child.stderr, "stderr");
     void this.child.exited.then((code) => this.onExit(code));
   }
 
+  /** The spawned program's pid (under a sandbox: its wrapper's). */
+  get pid(): number {
+    return this.child.pid;
+  }
   get running(): boolean {
-    return this.exitSeq === null;
+    return this.record.running;
   }
   get closed(): boolean {
-    return this.closedSeq !== null;
+    return this.record.closed;
   }
   /** Output bytes this process holds for `process/read` now (in memory or in its spill file). */
   get retainedBytes(): number {
-    return this.limits.retainedOutputBytes - this.log.freeBytes;
+    return this.record.retainedBytes;
   }
 
-  /**
-   * Connection state, told by the session: `detached` holds output that might
-   * be unread; `attached` gives the client the grace period to catch up;
-   * `ended` (no client will come) releases everything.
-   */
-  connectionChanged(state: "detached" | "attached" | "ended"): void {
-    this.cancelGrace?.();
-    this.cancelGrace = null;
-    if (state === "detached") this.unreadMayBeLost = true;
-    else if (state === "ended") this.caughtUp();
-    else this.cancelGrace = this.limits.clock.after(CATCH_UP_GRACE_MS, () => this.caughtUp());
-  }
+  // --- output ---
 
-  private unreadMayBeLost = false;
-  private cancelGrace: (() => void) | null = null;
-  private readonly catchingUp = new Waiters();
+  /** Connection state, told by the session (see CatchUpHold). */
+  connectionChanged(state: ConnectionState): void {
+    this.hold.connectionChanged(state);
+  }
 
   /**
    * Whether output may be produced now: the consumer's credit (the
    * connection's flow) and this process's own catch-up hold. `undefined`: go on.
    */
   private outputHold(): Promise<void> | undefined {
-    return this.sink.ready() ?? this.catchingUp.unless(this.unreadMayBeLost && this.log.freeBytes < CATCH_UP_PAUSE_MARGIN_BYTES);
-  }
-
-  private caughtUp(): void {
-    this.unreadMayBeLost = false;
-    this.catchingUp.wakeAll();
+    return this.sink.ready() ?? this.hold.blocks(this.record.freeBytes);
   }
 
   private async pump(source: OutputSource, name: OutputStream): Promise<void> {
@@ -166,123 +139,81 @@ export class ManagedProcess {
     }
   }
 
-  /** A PTY cannot be left unread like a pipe: while the consumer is backed up, its output is stopped instead. */
-  private throttleTerminal(): void {
-    if (this.terminalPaused) return;
-    const wait = this.outputHold();
-    if (!wait) return;
-    this.terminalPaused = true;
-    this.child.pauseOutput();
-    void wait.then(() => {
-      this.terminalPaused = false;
-      this.child.resumeOutput();
-    });
-  }
-  private terminalPaused = false;
-
   private emitOutput(stream: OutputStream, bytes: Uint8Array): void {
-    const max = this.limits.maxChunkBytes;
     this.bytesOut += bytes.byteLength;
-    for (let off = 0; off < bytes.byteLength; off += max) {
-      const piece = bytes.subarray(off, Math.min(off + max, bytes.byteLength));
-      const seq = this.seq++;
-      this.log.append({ seq, stream, bytes: piece });
-      this.sink.output(this.id, seq, stream, piece);
-    }
-    this.wake();
+    this.record.appendOutput(stream, bytes, (seq, piece) => this.sink.output(this.id, seq, stream, piece));
+    this.news.wake();
   }
 
   private streamEnded(): void {
-    if (--this.openStreams === 0) this.streamsDone();
+    this.streams.ended();
     this.maybeClose();
   }
 
+  // --- exit and close ---
+
   private async onExit(code: number): Promise<void> {
-    let timer: Timer | undefined;
-    await Promise.race([this.allStreamsDone, new Promise((r) => (timer = setTimeout(r, EXIT_OUTPUT_GRACE_MS)))]);
-    clearTimeout(timer);
-    this.exitCode = code;
+    await outputSettled(this.streams);
     // Classified once, after the grace above let late output in.
-    this.sandboxDenied = this.sandboxed && looksDenied(code, this.log.recentText(DENIAL_SCAN_BYTES));
-    this.exitSeq = this.seq++;
-    this.sink.notify("process/exited", { processId: this.id, seq: this.exitSeq, exitCode: code, sandboxDenied: this.sandboxDenied });
-    this.wake();
+    this.sandboxDenied = classifyDenial(this.sandboxed, code, (n) => this.record.recentText(n));
+    const seq = this.record.exited(code);
+    this.sink.notify("process/exited", { processId: this.id, seq, exitCode: code, sandboxDenied: this.sandboxDenied });
+    this.news.wake();
     this.maybeClose();
+  }
+
+  private maybeClose(): void {
+    if (this.record.closed || this.record.running || this.streams.any) return;
+    const seq = this.record.close();
+    this.onClosed(this.record.exitCode!);
+    this.sink.notify("process/closed", { processId: this.id, seq });
+    this.child.release();
+    this.news.wake();
   }
 
   /** Retention is over: the retained output (and any spill file) is released. */
   forget(): void {
-    this.log.close();
+    this.record.forget();
   }
 
-  private maybeClose(): void {
-    if (this.closedSeq !== null || this.exitSeq === null || this.openStreams > 0) return;
-    this.closedSeq = this.seq++;
-    this.onClosed(this.exitCode!);
-    this.sink.notify("process/closed", { processId: this.id, seq: this.closedSeq });
-    this.child.release();
-    this.wake();
+  /** Resolves once the process is closed. */
+  whenClosed(): Promise<void> {
+    return this.news.whenever(() => this.record.closed);
   }
 
-  private wake(): void {
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const w of waiters) w();
-  }
-
-  /** True when a read after `afterSeq` has something new to report. */
-  private hasNews(afterSeq: number): boolean {
-    return this.closed || this.log.hasAfter(afterSeq) || (this.exitSeq !== null && this.exitSeq > afterSeq);
-  }
+  // --- requests ---
 
   async read(afterSeq: number, maxBytes: number | undefined, waitMs: number): Promise<ProcessReadResult> {
-    if (waitMs > 0 && !this.hasNews(afterSeq)) await this.waitForNews(afterSeq, waitMs);
-    const chunks = this.log.read(afterSeq, maxBytes);
+    const record = this.record;
+    if (waitMs > 0 && !record.hasNews(afterSeq)) await this.news.until(() => record.hasNews(afterSeq), waitMs);
+    const chunks = record.read(afterSeq, maxBytes);
     const last = chunks[chunks.length - 1];
     // A read that reaches the newest chunk means the client has caught up.
-    if (this.unreadMayBeLost && !this.log.hasAfter(last?.seq ?? afterSeq)) this.caughtUp();
+    if (!record.hasOutputAfter(last?.seq ?? afterSeq)) this.hold.readReachedNewest();
     return {
       chunks: chunks.map((c) => ({ seq: c.seq, stream: c.stream, chunk: encodeBase64(c.bytes) })),
-      nextSeq: maxBytes !== undefined && last ? last.seq + 1 : this.seq,
-      exited: this.exitSeq !== null,
-      exitCode: this.exitCode,
-      closed: this.closed,
+      nextSeq: maxBytes !== undefined && last ? last.seq + 1 : record.nextSeq,
+      exited: !record.running,
+      exitCode: record.exitCode,
+      closed: record.closed,
       failure: null,
       sandboxDenied: this.sandboxDenied,
     };
   }
 
-  /** Long-poll: settles when something after `afterSeq` exists, or at the deadline. */
-  private waitForNews(afterSeq: number, waitMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const finish = () => {
-        this.waiters.delete(check);
-        cancel();
-        resolve();
-      };
-      const check = () => (this.hasNews(afterSeq) ? finish() : this.waiters.add(check));
-      const cancel = this.limits.clock.after(waitMs, finish);
-      this.waiters.add(check);
-    });
+  write(writeId: string, bytes: Uint8Array, closeStdin = false): Promise<WriteStatus> {
+    return this.stdin.write(writeId, bytes, this.running, closeStdin);
   }
 
-  async write(writeId: string, bytes: Uint8Array): Promise<WriteStatus> {
-    if (this.writeIds.has(writeId)) return "accepted";
-    if (!this.child.canWrite) return "stdinClosed";
-    if (!this.running) throw internalError("failed to write to process stdin");
-    this.writeIds.add(writeId);
-    if (bytes.byteLength === 0) return "accepted";
-    try {
-      await this.child.write(bytes);
-    } catch {
-      this.writeIds.delete(writeId);
-      throw internalError("failed to write to process stdin");
-    }
-    return "accepted";
+  /** Extension `ptySize`: -32602 on a pipe process. */
+  resizePty(size: PtySize): void {
+    if (!this.tty) throw invalidParams(noTerminal(this.id));
+    this.child.resize(checkPtySize(size));
   }
 
-  interrupt(): void {
-    if (this.running) this.child.signalGroup("SIGINT");
+  /** `interrupt` (SIGINT) or, extension `signals`, any POSIX signal, to the process group; nothing once it has exited. */
+  signal(value: SignalValue): void {
+    if (this.running) this.child.signalGroup(toSystemSignal(value));
   }
 
   /** SIGKILL to the process group; true if the process was still running. */
@@ -290,14 +221,5 @@ export class ManagedProcess {
     if (!this.running) return false;
     this.child.signalGroup("SIGKILL");
     return true;
-  }
-
-  /** Resolves once the process is closed. */
-  whenClosed(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = () => (this.closed ? resolve() : this.waiters.add(check));
-      this.waiters.add(check);
-    });
   }
 }

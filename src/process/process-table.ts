@@ -17,6 +17,8 @@ import { openRestoreScript } from "./shell-snapshot-capture.ts";
 import { type CapturedShell, SNAPSHOT_FD, restoreArgv, restoreFileText } from "./shell-snapshot-script.ts";
 import { type ShellSnapshots, type SnapshotRequest, restoredEnv, snapshotKey, snapshotRequest } from "./shell-snapshot.ts";
 import { refuseUnenforcedPolicy } from "./unenforced-policy.ts";
+import { type PtySize, checkStartSize } from "./pty-size.ts";
+import type { SignalValue } from "../protocol/signals.ts";
 import { log } from "../log/logger.ts";
 import { metrics } from "../server/metrics.ts";
 
@@ -82,6 +84,7 @@ export class ProcessTable {
   private check(params: ProcessStartParams): SnapshotRequest | null {
     refuseUnenforcedPolicy(params);
     if (params.argv.length === 0) throw invalidParams("argv must not be empty");
+    checkStartSize(params);
     const snapshot = snapshotRequest(params);
     if (this.procs.has(params.processId)) throw invalidRequest(`process ${params.processId} already exists`);
     this.admit();
@@ -170,6 +173,7 @@ export class ProcessTable {
           cwd,
           env,
           tty: params.tty,
+          size: params.size,
           pipeStdin: params.pipeStdin ?? false,
           wrapper,
           fdFiles,
@@ -263,19 +267,26 @@ export class ProcessTable {
     return proc.read(afterSeq, maxBytes, waitMs);
   }
 
-  async write(processId: string, writeId: string, bytes: Uint8Array): Promise<WriteStatus> {
+  async write(processId: string, writeId: string, bytes: Uint8Array, closeStdin = false): Promise<WriteStatus> {
     if (writeId === "") throw invalidParams("writeId must not be empty");
     const proc = this.procs.get(processId);
     if (!proc) return "unknownProcess";
-    return proc.write(writeId, bytes);
+    return proc.write(writeId, bytes, closeStdin);
   }
 
   connectionChanged(state: "detached" | "attached" | "ended"): void {
     for (const p of this.procs.values()) p.connectionChanged(state);
   }
 
-  interrupt(processId: string): void {
-    this.procs.get(processId)?.interrupt();
+  resizePty(processId: string, size: PtySize): void {
+    const proc = this.procs.get(processId);
+    if (!proc) throw invalidRequest(`unknown process id ${processId}`);
+    proc.resizePty(size);
+  }
+
+  /** An unknown id is ignored, as the reference ignores `interrupt` to one. */
+  signal(processId: string, value: SignalValue): void {
+    this.procs.get(processId)?.signal(value);
   }
 
   terminate(processId: string): boolean {

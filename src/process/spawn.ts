@@ -8,11 +8,20 @@ import { RpcError, internalError, osErrorText, spawnError } from "../protocol/er
 import type { NativePath } from "../protocol/path-uri.ts";
 import { lookupForPipe, lookupForPty } from "./program-lookup.ts";
 import { OutputPipe, StdinPipe } from "./pipes.ts";
+import type { PtySize } from "./pty-size.ts";
 import { terminalFlow } from "./terminal-flow.ts";
 
 /** PTY geometry the reference uses. */
 export const PTY_ROWS = 24;
 export const PTY_COLS = 80;
+/**
+ * What `closeStdin` writes to a PTY: ^D, the default VEOF. A terminal has no
+ * stdin to close; in canonical mode ^D at the start of a line makes the
+ * reader's read return 0 (EOF), as typing ^D does. Mid-line it only hands
+ * over the pending line, and a program in raw mode (or one that changed its
+ * `stty eof`) reads the byte 0x04.
+ */
+export const PTY_VEOF = 0x04;
 
 export type SpawnSpec = {
   argv: string[];
@@ -21,6 +30,8 @@ export type SpawnSpec = {
   cwd: NativePath;
   env: Record<string, string>;
   tty: boolean;
+  /** The PTY's initial size (tty only); PTY_ROWS x PTY_COLS without it. */
+  size?: PtySize | null;
   pipeStdin: boolean;
   /** A sandbox wrapper (program and arguments, ending in `--`) the program runs under. */
   wrapper?: string[] | null;
@@ -44,8 +55,12 @@ export interface Child {
   /** Writes to stdin or the PTY; rejects when the input side is gone. */
   write(bytes: Uint8Array): Promise<void>;
   readonly canWrite: boolean;
+  /** No more input: the stdin pipe is closed (EOF), a PTY gets VEOF; `canWrite` is false from now on. */
+  closeInput(): void;
+  /** PTY only: a new size (the kernel sends SIGWINCH to the foreground process group); nothing once the terminal is closed. */
+  resize(size: PtySize): void;
   /** Signals the child's whole process group (it leads its own). */
-  signalGroup(signal: "SIGINT" | "SIGKILL"): void;
+  signalGroup(signal: NodeJS.Signals): void;
   /** Frees the PTY descriptors once output is done. */
   release(): void;
   /**
@@ -114,8 +129,8 @@ function startIn(spec: SpawnSpec & { cwd: string }, pty: PtyCallbacks): Child {
           // The terminal takes descriptors 0–2 whatever these say; only the extra one matters.
           ...(spec.extraFd ? { stdio: ["ignore", "ignore", "ignore", ...extra] as never } : {}),
           terminal: {
-            rows: PTY_ROWS,
-            cols: PTY_COLS,
+            rows: spec.size?.rows ?? PTY_ROWS,
+            cols: spec.size?.cols ?? PTY_COLS,
             data: (_t, bytes) => pty.data(bytes),
             exit: () => pty.end(),
           },
@@ -184,6 +199,7 @@ function wrap(proc: Bun.Subprocess, spec: SpawnSpec, pipes: OwnPipes): Child {
   const stdin = stdinSide(proc, spec, pipes?.stdin);
   const terminal = proc.terminal;
   const flow = terminal ? terminalFlow(terminal, proc.pid) : null;
+  let inputClosed = false;
   return {
     pid: proc.pid,
     stdout: pipes ? outputSource(pipes.stdout, proc.stdout) : null,
@@ -194,7 +210,15 @@ function wrap(proc: Bun.Subprocess, spec: SpawnSpec, pipes: OwnPipes): Child {
       stdin?.close();
       return exitStatus(proc);
     }),
-    canWrite: spec.tty || stdin !== null,
+    get canWrite() {
+      return !inputClosed && (spec.tty || stdin !== null);
+    },
+    closeInput() {
+      if (inputClosed) return;
+      inputClosed = true;
+      if (terminal && !terminal.closed) terminal.write(new Uint8Array([PTY_VEOF]));
+      stdin?.close();
+    },
     async write(bytes) {
       if (terminal) {
         if (terminal.closed) throw new Error("pty closed");
@@ -203,6 +227,9 @@ function wrap(proc: Bun.Subprocess, spec: SpawnSpec, pipes: OwnPipes): Child {
       }
       if (!stdin) throw new Error("stdin closed");
       await stdin.write(bytes);
+    },
+    resize(size) {
+      if (terminal && !terminal.closed) terminal.resize(size.cols, size.rows);
     },
     signalGroup(signal) {
       try {

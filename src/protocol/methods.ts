@@ -51,6 +51,7 @@ export const Methods = {
   "process/write": { family: "exec", params: proc.ProcessWriteParams, result: proc.ProcessWriteResult },
   "process/signal": { family: "exec", params: proc.ProcessSignalParams, result: z.object({}) },
   "process/terminate": { family: "exec", params: proc.ProcessTerminateParams, result: proc.ProcessTerminateResult },
+  "process/resizePty": { family: "exec", params: proc.ProcessResizePtyParams, result: z.object({}) },
   "fs/readFile": { family: "filesystem", params: fs.FsReadFileParams, result: fs.FsReadFileResult, restrictedFs: "helper" },
   "fs/writeFile": { family: "filesystem", params: fs.FsWriteFileParams, result: fs.Empty, restrictedFs: "helper" },
   "fs/createDirectory": { family: "filesystem", params: fs.FsCreateDirectoryParams, result: fs.Empty, restrictedFs: "helper" },

@@ -65,14 +65,21 @@ export type StructOptions = {
 };
 
 /**
+ * execbox's own optional fields on a reference struct (src/protocol/extensions.ts):
+ * read from a map only, after the reference's, so the array form (and its
+ * `invalid length` errors) stays exactly the reference's.
+ */
+export type StructExtensions<E extends z.ZodRawShape> = { extensions?: E };
+
+/**
  * A params struct. Like serde, it also accepts its fields as an array in
  * declaration order: elements are checked in order, then a short array is
  * `invalid length n, expected struct X with m elements` and a long one
  * `invalid length n, expected fewer elements in array`.
  */
-export const struct = <T extends z.ZodRawShape>(name: string, shape: T, options: StructOptions = {}) => {
+export const struct = <T extends z.ZodRawShape, E extends z.ZodRawShape = {}>(name: string, shape: T, options: StructOptions & StructExtensions<E> = {}) => {
   const keys = Object.keys(shape);
-  const object = z.object(shape, expecting(`struct ${name}`));
+  const object = z.object({ ...shape, ...options.extensions }, expecting(`struct ${name}`));
   // The first element serde would find missing: any missing one, or with defaults only a required one.
   const firstMissing = (length: number) =>
     keys.findIndex((k, i) => i >= length && !(options.seqDefaults && (shape[k] as z.ZodType).safeParse(undefined).success));
@@ -92,7 +99,7 @@ export const struct = <T extends z.ZodRawShape>(name: string, shape: T, options:
     for (const issue of issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path as PropertyKey[], input: issue.input });
     return parsed.success && issues.length === 0 ? parsed.data : z.NEVER;
     // The wire input type is still the object's.
-  }) as unknown as z.ZodType<z.output<z.ZodObject<T>>, z.input<z.ZodObject<T>>>;
+  }) as unknown as z.ZodType<z.output<z.ZodObject<T & E>>, z.input<z.ZodObject<T & E>>>;
 };
 
 /**
@@ -100,7 +107,7 @@ export const struct = <T extends z.ZodRawShape>(name: string, shape: T, options:
  * variant` text. Like serde, it also reads a map of one key, the variant, to
  * `null` (`{"interrupt": null}`); other maps are `expected map with a single key`.
  */
-export function variant<const T extends readonly [string, ...string[]]>(values: T) {
+export function variant<const T extends readonly [string, ...string[]]>(values: T, options: { unknown?: (value: string) => string } = {}) {
   const names = values.map((v) => `\`${v}\``);
   const list =
     names.length === 1 ? names[0] : names.length === 2 ? `${names[0]} or ${names[1]}` : `one of ${names.join(", ")}`;
@@ -123,7 +130,7 @@ export function variant<const T extends readonly [string, ...string[]]>(values: 
               : `invalid type: ${iss.input.description}, expected unit`,
       })
       .refine((v): v is T[number] => values.includes(v), {
-        error: (iss) => `unknown variant \`${String(iss.input)}\`, expected ${list}`,
+        error: (iss) => options.unknown?.(String(iss.input)) ?? `unknown variant \`${String(iss.input)}\`, expected ${list}`,
       }),
   ) as unknown as z.ZodType<T[number]>;
 }

@@ -40,12 +40,16 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
   "process/start": ({ session }, p) => session.processes.start(p),
   "process/read": ({ session }, p) =>
     session.processes.read(p.processId, p.afterSeq ?? 0, p.maxBytes ?? undefined, p.waitMs ?? 0),
-  "process/write": async ({ session }, p) => ({ status: await session.processes.write(p.processId, p.writeId, p.chunk) }),
+  "process/write": async ({ session }, p) => ({ status: await session.processes.write(p.processId, p.writeId, p.chunk, p.closeStdin ?? false) }),
   "process/signal": ({ session }, p) => {
-    session.processes.interrupt(p.processId);
+    session.processes.signal(p.processId, p.signal);
     return {};
   },
   "process/terminate": ({ session }, p) => ({ running: session.processes.terminate(p.processId) }),
+  "process/resizePty": ({ session }, p) => {
+    session.processes.resizePty(p.processId, p.size);
+    return {};
+  },
   "fs/readFile": oneShot("fs/readFile"),
   "fs/writeFile": oneShot("fs/writeFile"),
   "fs/createDirectory": oneShot("fs/createDirectory"),

@@ -13,7 +13,12 @@ const PTY_CWD =
 export const HTTP_169 =
   "against 0.169.0 only: execbox follows 0.171.0, which offers `accept-encoding: zstd,gzip` and decodes gzip/zstd bodies (dropping content-encoding and content-length); 0.169.0 offers no encoding and passes bodies through";
 
+const SIGNALS_EXTENSION =
+  "extension `signals` (src/protocol/signals.ts): `process/signal` also takes POSIX signal names (`INT`, `SIGINT`, …), and an unknown name's -32602 lists them instead of serde's `unknown variant … expected \`interrupt\``; `interrupt` and every other error are the reference's";
+
 export const WS_EXPECTED: Record<string, string> = {
+  "process/signal-params": SIGNALS_EXTENSION,
+  "probe-gen/process/signal/signal": SIGNALS_EXTENSION,
   "process/signal-interrupt": "a PTY process stopped by `interrupt` reports 130, the shell's convention, as pipe processes do on both (the reference reports 1 for a PTY)",
   "process/terminate": "a PTY process killed by process/terminate reports 137, the shell's convention (the reference reports 1 for a PTY)",
   "fs/copy-files-and-links": "a file copied onto itself is left alone (the reference truncates it to zero bytes)",

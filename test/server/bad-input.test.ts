@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { type RunningServer, sharedExecutor, tempDir } from "../helpers/server.ts";
+import { unknownSignal } from "../../src/protocol/signals.ts";
 
 // Integration tests start real servers and processes; each wait inside has its own deadline.
 setDefaultTimeout(30_000);
@@ -89,7 +90,7 @@ describe("params errors", () => {
     ["negative afterSeq", "process/read", { processId: "e", afterSeq: -1 }, -32602, "invalid number"],
     ["fractional waitMs", "process/read", { processId: "e", waitMs: 1.5 }, -32602, "invalid number"],
     ["string afterSeq", "process/read", { processId: "e", afterSeq: "1" }, -32602, 'invalid type: string "1", expected u64'],
-    ["unknown signal", "process/signal", { processId: "x", signal: "kill" }, -32602, "unknown variant `kill`, expected `interrupt`"],
+    ["unknown signal", "process/signal", { processId: "x", signal: "kill" }, -32602, unknownSignal("kill")], // extension `signals` lists the names it takes,
     ["bad base64", "process/write", { processId: "x", chunk: "!!", writeId: "w" }, -32602, "Invalid symbol 33, offset 0."],
     ["unpadded base64", "process/write", { processId: "x", chunk: "aGk", writeId: "w" }, -32602, "Invalid padding"],
     ["empty writeId", "process/write", { processId: "x", chunk: "", writeId: "" }, -32602, "writeId must not be empty"],

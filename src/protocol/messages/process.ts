@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { bool, lazy, opt, seq, str, strMap, struct, u64, usize, variant } from "../serde.ts";
 import { uuidProblem } from "../uuid.ts";
+import { SIGNAL_VALUES, unknownSignal } from "../signals.ts";
 import { Base64Chunk } from "./bytes.ts";
 import { RemoteNetworkProxyLaunchConfig } from "./network-proxy.ts";
 import { ManagedNetwork, SandboxContext } from "./sandbox.ts";
@@ -34,6 +35,10 @@ export const ShellSnapshotRequest = lazy(() =>
   struct("ShellSnapshotRequest", { scopeId: str(), shell: struct("ShellInfo", { name: str(), path: str() }) }),
 );
 
+/** Codex app-server's `ProcessTerminalSize`: a PTY's size in character cells (extension `ptySize`; bounds in src/process/pty-size.ts). */
+export const TerminalSize = lazy(() => struct("ProcessTerminalSize", { rows: u64(), cols: u64() }));
+export type TerminalSize = z.infer<typeof TerminalSize>;
+
 export const ProcessStartParams = lazy(() =>
   struct("WireExecParams", {
     processId: str(),
@@ -50,6 +55,12 @@ export const ProcessStartParams = lazy(() =>
     networkProxy: opt(RemoteNetworkProxyLaunchConfig),
     metadata: opt(ExecMetadata),
     shellSnapshot: opt(ShellSnapshotRequest),
+  }, {
+    // execbox's own (src/protocol/extensions.ts): map form only.
+    extensions: {
+      /** Extension `ptySize`: the PTY's initial size (tty only); the reference's 24x80 without it. */
+      size: opt(TerminalSize),
+    },
   }),
 );
 export type ProcessStartParams = z.infer<typeof ProcessStartParams>;
@@ -84,12 +95,34 @@ export const ProcessReadResult = lazy(() =>
 );
 export type ProcessReadResult = z.infer<typeof ProcessReadResult>;
 
-export const ProcessWriteParams = lazy(() => struct("WriteParams", { processId: str(), chunk: Base64Chunk, writeId: str() }));
+/**
+ * `closeStdin` (extension `closeStdin`, Codex app-server's name): close the
+ * child's stdin after writing `chunk`, which may then be left out. The
+ * reference ignores the field (unknown fields are), so a client checks the
+ * extension first. Without it, `chunk` is required as on the reference.
+ */
+export const ProcessWriteParams = lazy(() => {
+  const params = struct("WriteParams", { processId: str(), chunk: Base64Chunk, writeId: str() }, { extensions: { closeStdin: bool().optional() } });
+  const closing = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v) && (v as Record<string, unknown>).closeStdin === true;
+  return z.preprocess((v) => (closing(v) && v.chunk === undefined ? { ...v, chunk: "" } : v), params) as unknown as z.ZodType<
+    z.output<typeof params>,
+    Omit<z.input<typeof params>, "chunk"> & { chunk?: string }
+  >;
+});
 export const WriteStatus = lazy(() => z.enum(["accepted", "unknownProcess", "stdinClosed", "starting"]));
 export type WriteStatus = z.infer<typeof WriteStatus>;
 export const ProcessWriteResult = lazy(() => z.object({ status: WriteStatus }));
 
-export const ProcessSignalParams = lazy(() => struct("SignalParams", { processId: str(), signal: variant(["interrupt"]) }));
+/**
+ * The reference takes `interrupt` only; extension `signals` adds every
+ * POSIX signal name (src/process/signals.ts), and an unknown value's error
+ * lists them.
+ */
+export const ProcessSignalParams = lazy(() =>
+  struct("SignalParams", { processId: str(), signal: variant(SIGNAL_VALUES, { unknown: unknownSignal }) }),
+);
+/** Extension `ptySize`: Codex app-server's `process/resizePty`, keyed by execbox's `processId`. */
+export const ProcessResizePtyParams = lazy(() => struct("ResizePtyParams", { processId: str(), size: TerminalSize }));
 export const ProcessTerminateParams = lazy(() => struct("TerminateParams", { processId: str() }));
 export const ProcessTerminateResult = lazy(() => z.object({ running: z.boolean() }));
 
