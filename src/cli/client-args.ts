@@ -4,6 +4,7 @@
  * (exit 2 for malformed flags, as for the server's flags).
  */
 import { MissingValueError, UsageError } from "./listen.ts";
+import { SIGNAL_VALUES, type SignalValue, unknownSignal } from "../protocol/signals.ts";
 
 /** `caFile`: PEM CA certificate(s) to trust for a `wss://` URL. */
 type Connection = { url: string; tokenFile?: string; caFile?: string };
@@ -18,9 +19,11 @@ export type ExecOptions = Connection & {
   pty?: boolean;
 };
 export type InfoOptions = Connection & { command: "info" };
+/** `execbox kill`: a signal to a process of a detached session (resumed for the call). */
+export type KillOptions = Connection & { command: "kill"; session: string; processId: string; signal: SignalValue };
 
 /** Parses `exec` / `info` arguments (after the subcommand word); `help` for -h/--help. */
-export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptions | InfoOptions | { command: "help" } {
+export function parseClientArgs(sub: "exec" | "info" | "kill", args: string[]): ExecOptions | InfoOptions | KillOptions | { command: "help" } {
   let url: string | undefined;
   let tokenFile: string | undefined;
   let caFile: string | undefined;
@@ -28,6 +31,7 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
   const env: Record<string, string> = {};
   let noStdin = false;
   let pty: boolean | undefined;
+  const kill: { signal?: string; session?: string } = {};
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i]!;
@@ -49,6 +53,8 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
     if (flag === "--url") url = value();
     else if (flag === "--token-file") tokenFile = value();
     else if (flag === "--ca-file") caFile = value();
+    else if (sub === "kill" && flag === "--signal") kill.signal = value();
+    else if (sub === "kill" && flag === "--session") kill.session = value();
     else if (sub === "exec" && flag === "--cwd") cwd = value();
     else if (sub === "exec" && flag === "--no-stdin") noStdin = true;
     else if (sub === "exec" && (flag === "-t" || flag === "-T")) pty = flag === "-t";
@@ -63,6 +69,7 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
   if (!/^wss?:\/\//.test(url)) throw new UsageError(`invalid --url \`${url}\`; expected \`ws://HOST:PORT\` or \`wss://…\``);
   if (caFile !== undefined && !url.startsWith("wss://")) throw new UsageError("`--ca-file` requires a `wss://` --url");
   const connection = { url, ...(tokenFile === undefined ? {} : { tokenFile }), ...(caFile === undefined ? {} : { caFile }) };
+  if (sub === "kill") return killOptions(connection, args.slice(i), kill);
   if (sub === "info") {
     if (i < args.length) throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
     return { command: "info", ...connection };
@@ -70,6 +77,18 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
   const argv = args.slice(i);
   if (argv.length === 0) throw new UsageError("no command given; usage: execbox exec --url <URL> [OPTIONS] -- <COMMAND> [ARGS]…", 2);
   return { command: "exec", ...connection, argv, env, noStdin, ...(cwd === undefined ? {} : { cwd }), ...(pty === undefined ? {} : { pty }) };
+}
+
+/** The default signal, as kill(1)'s. */
+const DEFAULT_KILL_SIGNAL = "TERM";
+
+function killOptions(connection: Connection, rest: string[], flags: { signal?: string; session?: string }): KillOptions {
+  const usage = "usage: execbox kill --url <URL> --session <SESSION_ID> [--signal <NAME>] <PROCESS_ID>";
+  if (flags.session === undefined) throw new UsageError(`the following required arguments were not provided: --session <SESSION_ID>; ${usage}`, 2);
+  if (rest.length !== 1) throw new UsageError(rest.length === 0 ? `no process id given; ${usage}` : `unexpected argument '${rest[1]}' found`, 2);
+  const signal = flags.signal ?? DEFAULT_KILL_SIGNAL;
+  if (!(SIGNAL_VALUES as readonly string[]).includes(signal)) throw new UsageError(`invalid --signal: ${unknownSignal(signal)}`, 2);
+  return { command: "kill", ...connection, session: flags.session, processId: rest[0]!, signal: signal as SignalValue };
 }
 
 export const CLIENT_HELP = `Client commands (drive a remote executor):
@@ -83,17 +102,29 @@ export const CLIENT_HELP = `Client commands (drive a remote executor):
     --env <KEY=VALUE>            set a variable (repeatable); the rest of the environment
                                  is the executor's, minus names containing KEY/SECRET/TOKEN
     --no-stdin                   start the command with stdin at EOF
-    -t                           give the command a PTY (24×80, TERM passed on) even when
+    -t                           give the command a PTY (our terminal's size, else 24×80; TERM
+                                 passed on) even when
                                  stdin or stdout is not a terminal
     -T                           no PTY, even at a terminal
                                  By default the command gets a PTY only when stdin and stdout are
                                  both terminals (as ssh): its output, stderr included, comes to
                                  stdout as the PTY writes it (CRLF), and keys go to it raw, so ^C
                                  reaches it through the PTY. Otherwise its stdout and stderr go to
-                                 ours byte for byte, stdin is forwarded (the remote side never sees
-                                 EOF: the protocol cannot close it) and Ctrl-C interrupts it.
+                                 ours byte for byte, stdin is forwarded and Ctrl-C interrupts it.
+                                 At EOF of our stdin the command's stdin is closed (a PTY gets ^D),
+                                 and a PTY follows our terminal's size, where the executor has the
+                                 closeStdin / ptySize extensions (execbox does; the reference
+                                 cannot: there a warning says so).
                                  Exit: the command's code; 127 not found, 126 not executable,
                                  125 bad --cwd or start refused, 255 connection failed or lost.
+  execbox kill --url <URL> --session <SESSION_ID> [--signal <NAME>] <PROCESS_ID>
+                                 Send a signal to the process group of a process that a client which
+                                 has disconnected left running (its session is resumed for this, and
+                                 is resumable only while detached, for 80 s); NAME is interrupt or a
+                                 POSIX name (TERM or SIGTERM) [default: TERM]. Without the executor's
+                                 signals extension (the reference) only INT and KILL can be sent.
+                                 Exit: 0 sent; 1 unknown or already exited process, or a signal
+                                 the executor cannot send; 255 connection failed.
   execbox info --url <URL> [--token-file <PATH>] [--ca-file <PEM_FILE>]
                                  Print the executor's environment/info as JSON
 `;

@@ -61,11 +61,13 @@ async function run(argv: string[]): Promise<number> {
       // Exit 1 when the registry cannot be reached, so scripts can gate on it.
       return registry.reachable ? 0 : 1;
     }
+    case "kill":
     case "serve":
     case "exec":
     case "info":
       try {
         if (command.command === "serve") return await serve(command);
+        if (command.command === "kill") return await (await import("./kill.ts")).runKill(command);
         // Loaded on demand so the executor's startup does not pay for the client.
         const client = await import("./exec.ts");
         return await (command.command === "exec" ? client.runExec(command) : client.runInfo(command));

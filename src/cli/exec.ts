@@ -14,19 +14,22 @@ import { readSecretFile } from "./auth-flags.ts";
 import { ExecExit, authFailureText, startFailure } from "./exec-failure.ts";
 import { UsageError } from "./listen.ts";
 import { osErrorText } from "../protocol/errors.ts";
+import { followTerminalSize, forwardStdinEnd, startSize } from "./exec-extensions.ts";
 
 /** Exit code when the connection fails or is lost for good (ssh's convention). */
 export const CONNECTION_FAILURE_EXIT = ExecExit.transport;
 
-const say = (text: string) => process.stderr.write(`execbox: ${text}\n`);
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+export const say = (text: string) => process.stderr.write(`execbox: ${text}\n`);
+export const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-async function connect(options: ExecOptions | InfoOptions, clientName: string): Promise<ExecboxClient> {
+type ConnectionFlags = Pick<ExecOptions, "url" | "tokenFile" | "caFile">;
+
+async function connect(options: ConnectionFlags, clientName: string, resumeSessionId?: string): Promise<ExecboxClient> {
   let token: string | undefined;
   // Held to the executor's rule for its own secret files: a token others can read is refused.
   if (options.tokenFile !== undefined) token = readSecretFile(options.tokenFile, "--token-file").toString("utf8");
   const tls = options.caFile === undefined ? undefined : { ca: readCaFile(options.caFile) };
-  return connectWebSocket(options.url, { clientName, ...(token === undefined ? {} : { token }), ...(tls ? { tls } : {}) });
+  return connectWebSocket(options.url, { clientName, resumeSessionId, ...(token === undefined ? {} : { token }), ...(tls ? { tls } : {}) });
 }
 
 function readCaFile(path: string): string {
@@ -38,9 +41,9 @@ function readCaFile(path: string): string {
 }
 
 /** Connects, or reports why not on stderr and returns undefined (usage errors still throw). */
-async function connectOrReport(options: ExecOptions | InfoOptions, clientName: string): Promise<ExecboxClient | undefined> {
+export async function connectOrReport(options: ConnectionFlags, clientName: string, resumeSessionId?: string): Promise<ExecboxClient | undefined> {
   try {
-    return await connect(options, clientName);
+    return await connect(options, clientName, resumeSessionId);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     say(e instanceof ExecboxAuthError ? authFailureText(e, options.tokenFile) : message(e));
@@ -88,13 +91,15 @@ export async function runExec(options: ExecOptions): Promise<number> {
         tty,
         pipeStdin: !tty && !options.noStdin,
         envPolicy: { inherit: "all", ignoreDefaultExcludes: false, exclude: [], set: {}, includeOnly: [] },
+        ...startSize(client, tty, say),
       });
     } catch (e) {
       const failure = await startFailure(client, e, options.argv[0]!, cwd);
       say(failure.text);
       return failure.code;
     }
-    const restore = attachInput(proc, tty, !options.noStdin);
+    const restore = attachInput(proc, tty, !options.noStdin, () => forwardStdinEnd(client, proc, say));
+    const unfollow = followTerminalSize(client, proc, tty);
     try {
       for await (const event of proc) {
         if (event.type === "output") await write(event.stream === "stderr" ? process.stderr : process.stdout, event.data);
@@ -102,6 +107,7 @@ export async function runExec(options: ExecOptions): Promise<number> {
       }
     } finally {
       restore();
+      unfollow();
     }
     const code = await proc.closed;
     await Promise.all([flush(process.stdout), flush(process.stderr)]);
@@ -120,6 +126,7 @@ function attachInput(
   proc: { write(b: Uint8Array): Promise<string>; interrupt(): Promise<void>; terminate(): Promise<boolean> },
   tty: boolean,
   forwardStdin: boolean,
+  stdinEnded: () => Promise<void>,
 ): () => void {
   let stopped = false;
   const onInterrupt = () => void proc.interrupt().catch(() => {});
@@ -136,8 +143,9 @@ function attachInput(
       try {
         // One write at a time: the executor may run requests concurrently, and stdin order matters.
         for await (const chunk of process.stdin) {
-          if (stopped || (await proc.write(chunk as Uint8Array)) !== "accepted") break;
+          if (stopped || (await proc.write(chunk as Uint8Array)) !== "accepted") return;
         }
+        if (!stopped) await stdinEnded();
       } catch {
         // The process or the connection ended; the output loop reports it.
       }

@@ -38,6 +38,8 @@ export const RETRIED_ON_RECONNECT: ReadonlySet<MethodName> = new Set<MethodName>
   "environmentConfig/read",
   "process/read",
   "process/write",
+  // Sets an absolute size: sending it twice is the same as once.
+  "process/resizePty",
   "fs/readFile",
   "fs/getMetadata",
   "fs/readDirectory",

@@ -8,10 +8,11 @@
 import type { EnvironmentInfo } from "../protocol/messages/environment.ts";
 import type { ProcessReadResult } from "../protocol/messages/process.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { type ExtensionName, supportsExtension } from "../protocol/extensions.ts";
 import { INITIALIZED, type MethodName, Notifications, type NotificationName, type ResultOf } from "../protocol/methods.ts";
 import { CALL_TIMEOUT_MS, PendingCalls } from "./calls.ts";
 import { Emitter } from "./emitter.ts";
-import { ExecboxConnectionError, ExecboxRpcError } from "./errors.ts";
+import { ExecboxConnectionError, ExecboxRpcError, ExecboxUnsupportedError } from "./errors.ts";
 import { type RemoteFile, openRemoteFile, readRemoteFile } from "./files.ts";
 import { HttpBodyStream, type HttpRequestParams, type HttpResult, bufferedBody, httpResult } from "./http.ts";
 import { type ProcessHost, RemoteProcess } from "./remote-process.ts";
@@ -32,7 +33,13 @@ export type ClientEvents = {
   /** Every notification, including those the client routes itself. */
   notification: [method: string, params: unknown];
 };
-export type ClientOptions = { clientName?: string; callTimeoutMs?: number; recoveryDeadlineMs?: number };
+export type ClientOptions = {
+  clientName?: string;
+  callTimeoutMs?: number;
+  recoveryDeadlineMs?: number;
+  /** Resume this detached session (its processes) instead of starting a new one, e.g. to signal what a gone client left running. */
+  resumeSessionId?: string;
+};
 export type StartProcessParams = Omit<CallParams<"process/start">, "processId"> & { processId?: string };
 
 const noop = () => {};
@@ -63,6 +70,7 @@ export class ExecboxClient {
       clientName: options.clientName ?? DEFAULT_CLIENT_NAME,
       callTimeoutMs: options.callTimeoutMs ?? CALL_TIMEOUT_MS,
       recoveryDeadlineMs: options.recoveryDeadlineMs ?? RECOVERY_DEADLINE_MS,
+      resumeSessionId: options.resumeSessionId ?? "",
     };
   }
 
@@ -70,13 +78,18 @@ export class ExecboxClient {
   static async connect(connector: Connector, options: ClientOptions = {}): Promise<ExecboxClient> {
     const client = new ExecboxClient(connector, options);
     try {
-      await client.attach(undefined, client.options.callTimeoutMs);
+      await client.attach(client.options.resumeSessionId || undefined, client.options.callTimeoutMs);
     } catch (e) {
       await client.close();
       throw e;
     }
     client.setState("connected");
     return client;
+  }
+
+  /** Whether the executor advertises execbox extension `name` (at `version` or newer); the reference advertises none. */
+  supports(name: ExtensionName, version = 1): boolean {
+    return supportsExtension(this.environmentInfo, name, version);
   }
 
   get state(): ClientState {
@@ -153,9 +166,26 @@ export class ExecboxClient {
   private readonly processHost: ProcessHost = {
     write: async (processId, chunk, writeId) => (await this.call("process/write", { processId, chunk, writeId })).status,
     interrupt: async (processId) => void (await this.call("process/signal", { processId, signal: "interrupt" })),
+    closeStdin: async (processId, writeId) => {
+      this.require("closeStdin", "closing a process's stdin");
+      return (await this.call("process/write", { processId, writeId, closeStdin: true })).status;
+    },
+    resize: async (processId, size) => {
+      this.require("ptySize", "resizing a PTY");
+      await this.call("process/resizePty", { processId, size });
+    },
+    signal: async (processId, signal) => {
+      if (signal !== "interrupt") this.require("signals", `signal ${signal}`);
+      await this.call("process/signal", { processId, signal });
+    },
     terminate: async (processId) => (await this.call("process/terminate", { processId })).running,
     forget: (processId) => this.processes.delete(processId),
   };
+
+  /** Throws ExecboxUnsupportedError, before anything is sent, unless the executor advertises `name`. */
+  private require(name: ExtensionName, what: string): void {
+    if (!this.supports(name)) throw new ExecboxUnsupportedError(name, what);
+  }
 
   private request<M extends MethodName>(method: M, params: unknown, timeoutMs: number, pinned: boolean): Promise<ResultOf<M>> {
     if (this.current === "closed" || this.current === "failed") {

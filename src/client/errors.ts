@@ -135,3 +135,18 @@ export class ExecboxHttpBodyError extends Error {
     this.name = "ExecboxHttpBodyError";
   }
 }
+
+/**
+ * The call needs an execbox extension (src/protocol/extensions.ts) the
+ * executor does not advertise (the reference, or an older execbox); nothing
+ * was sent. `extension` names it, for a caller that degrades instead.
+ */
+export class ExecboxUnsupportedError extends Error {
+  constructor(
+    readonly extension: string,
+    what: string,
+  ) {
+    super(`${what} needs the executor's \`${extension}\` extension, which it does not advertise (the reference's protocol has no way to do it)`);
+    this.name = "ExecboxUnsupportedError";
+  }
+}

@@ -46,11 +46,15 @@ export {
   ExecboxRpcError,
   ExecboxSpawnError,
   ExecboxTimeoutError,
+  ExecboxUnsupportedError,
   type SpawnErrorKind,
 } from "./errors.ts";
 export { FILE_BLOCK_BYTES, type RemoteFile, toFileUri } from "./files.ts";
 export type { HttpRequestParams, HttpResult } from "./http.ts";
 export { CATCH_UP_READ_BYTES, type ProcessEvent, RemoteProcess } from "./remote-process.ts";
+export { type ExtensionName, supportsExtension } from "../protocol/extensions.ts";
+export { SIGNAL_NAMES, type SignalValue } from "../protocol/signals.ts";
+export type { TerminalSize } from "../protocol/messages/process.ts";
 export { STDIO_EXIT_GRACE_MS, type StdioOptions, stdioConnector } from "./stdio.ts";
 export type { Channel, ChannelEvents, Connector } from "./transport.ts";
 export type { CallArgs, CallOptions, CallParams, CallableMethod } from "./types.ts";

@@ -5,7 +5,8 @@
  * fetched by a catch-up `process/read` after a reconnect.
  */
 import { encodeBase64 } from "../protocol/base64.ts";
-import type { OutputStream, ProcessReadResult, WriteStatus } from "../protocol/messages/process.ts";
+import type { OutputStream, ProcessReadResult, TerminalSize, WriteStatus } from "../protocol/messages/process.ts";
+import type { SignalValue } from "../protocol/signals.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import { AsyncQueue } from "./async-queue.ts";
 import { ExecboxProtocolError } from "./errors.ts";
@@ -29,6 +30,9 @@ export const CATCH_UP_READ_BYTES = 1024 * 1024;
 export interface ProcessHost {
   write(processId: string, chunkBase64: string, writeId: string): Promise<WriteStatus>;
   interrupt(processId: string): Promise<void>;
+  closeStdin(processId: string, writeId: string): Promise<WriteStatus>;
+  resize(processId: string, size: TerminalSize): Promise<void>;
+  signal(processId: string, signal: SignalValue): Promise<void>;
   terminate(processId: string): Promise<boolean>;
   /** The process is closed or failed: stop routing its notifications. */
   forget(processId: string): void;
@@ -80,6 +84,31 @@ export class RemoteProcess implements AsyncIterable<ProcessEvent> {
   async write(data: Uint8Array | string): Promise<WriteStatus> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     return this.host.write(this.id, encodeBase64(bytes), crypto.randomUUID());
+  }
+
+  /**
+   * Ends the process's input (extension `closeStdin`): a pipe's stdin is
+   * closed, so the command reads EOF; a PTY gets ^D. Later writes answer
+   * `stdinClosed`. Rejects with ExecboxUnsupportedError, sending nothing,
+   * where the executor lacks the extension.
+   * @example await proc.write("a\nb\n"); await proc.closeStdin(); // wc -l prints 2
+   */
+  closeStdin(): Promise<WriteStatus> {
+    return this.host.closeStdin(this.id, crypto.randomUUID());
+  }
+
+  /** A PTY's new size in cells (extension `ptySize`); the command gets SIGWINCH. */
+  resize(size: TerminalSize): Promise<void> {
+    return this.host.resize(this.id, size);
+  }
+
+  /**
+   * A signal to the process group: `interrupt` anywhere, any POSIX name
+   * (`"TERM"` or `"SIGTERM"`) with extension `signals`.
+   * @example await proc.signal("TERM");
+   */
+  signal(signal: SignalValue): Promise<void> {
+    return this.host.signal(this.id, signal);
   }
 
   /** SIGINT to the process. */

@@ -12,6 +12,9 @@ const host = (): ProcessHost & { forgotten: string[] } => {
     forgotten,
     write: async () => "accepted",
     interrupt: async () => {},
+    closeStdin: async () => "accepted",
+    resize: async () => {},
+    signal: async () => {},
     terminate: async () => true,
     forget: (id) => void forgotten.push(id),
   };

@@ -101,7 +101,8 @@ export const envelopeScenarios: Scenario[] = [
       ...ready().slice(1),
       req("no/suchMethod", {}),
       req("process/kill", { processId: "x" }),
-      req("process/resizePty", {}),
+      // Codex app-server names execbox does not implement (process/resizePty it does: extension ptySize).
+      req("process/writeStdin", {}),
       req("capabilities/discover", {}),
       req("", {}),
       req("Environment/Status"),

@@ -20,6 +20,15 @@ export async function runCli(args: string[], stdin?: Uint8Array | string): Promi
   return { stdout, stderr, code };
 }
 
+/** `execbox ARGS…` reading `input` as a pipe that then reaches EOF (as `printf … | execbox …`). */
+export async function runCliPiped(args: string[], input: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  const proc = Bun.spawn([...execboxCommand(), ...args], { stdin: new TextEncoder().encode(input), stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), CLI_DEADLINE_MS);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  return { stdout, stderr, code };
+}
+
 /** Single-quotes a word for sh. */
 export const shellQuote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
 
