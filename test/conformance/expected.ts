@@ -19,8 +19,6 @@ const SIGNALS_EXTENSION =
 export const WS_EXPECTED: Record<string, string> = {
   "process/signal-params": SIGNALS_EXTENSION,
   "probe-gen/process/signal/signal": SIGNALS_EXTENSION,
-  "envelope/unknown-methods":
-    "`process/resizePty` is execbox's extension `ptySize` (src/protocol/extensions.ts), so it checks its params instead of answering -32601 as the reference's stub does; every other unknown method is the reference's -32601",
   "process/signal-interrupt": "a PTY process stopped by `interrupt` reports 130, the shell's convention, as pipe processes do on both (the reference reports 1 for a PTY)",
   "process/terminate": "a PTY process killed by process/terminate reports 137, the shell's convention (the reference reports 1 for a PTY)",
   "fs/copy-files-and-links": "a file copied onto itself is left alone (the reference truncates it to zero bytes)",
