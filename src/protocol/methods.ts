@@ -10,6 +10,7 @@ import * as http from "./messages/http.ts";
 import * as networkProxy from "./messages/network-proxy.ts";
 import * as lifecycle from "./messages/lifecycle.ts";
 import * as proc from "./messages/process.ts";
+import * as procList from "./messages/process-list.ts";
 
 /** Marks a method whose params must be absent, `null` or `{}`. */
 export const NO_PARAMS = "unit" as const;
@@ -51,6 +52,7 @@ export const Methods = {
   "process/write": { family: "exec", params: proc.ProcessWriteParams, result: proc.ProcessWriteResult },
   "process/signal": { family: "exec", params: proc.ProcessSignalParams, result: z.object({}) },
   "process/terminate": { family: "exec", params: proc.ProcessTerminateParams, result: proc.ProcessTerminateResult },
+  "process/list": { family: "exec", params: NO_PARAMS, result: procList.ProcessListResult },
   "fs/readFile": { family: "filesystem", params: fs.FsReadFileParams, result: fs.FsReadFileResult, restrictedFs: "helper" },
   "fs/writeFile": { family: "filesystem", params: fs.FsWriteFileParams, result: fs.Empty, restrictedFs: "helper" },
   "fs/createDirectory": { family: "filesystem", params: fs.FsCreateDirectoryParams, result: fs.Empty, restrictedFs: "helper" },

@@ -46,6 +46,7 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
     return {};
   },
   "process/terminate": ({ session }, p) => ({ running: session.processes.terminate(p.processId) }),
+  "process/list": ({ session }) => session.processes.list(),
   "fs/readFile": oneShot("fs/readFile"),
   "fs/writeFile": oneShot("fs/writeFile"),
   "fs/createDirectory": oneShot("fs/createDirectory"),

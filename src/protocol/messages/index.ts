@@ -5,3 +5,4 @@ export * from "./bytes.ts";
 export * from "./fs.ts";
 export * from "./http.ts";
 export * from "./sandbox.ts";
+export * from "./process-list.ts";
