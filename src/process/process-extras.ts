@@ -9,6 +9,7 @@ import type { ProcessListEntry } from "../protocol/messages/process-list.ts";
 import type { ProcessStartParams } from "../protocol/messages/process.ts";
 import type { Clock } from "../server/clock.ts";
 import type { ProcessEventSink } from "./managed-process.ts";
+import { RunTimeouts, checkRunTimeouts } from "./run-timeouts.ts";
 
 /** What the extras read from the running process. */
 export type ProcessView = { readonly pid: number; readonly running: boolean; readonly closed: boolean; readonly bytesOut: number };
@@ -19,26 +20,51 @@ export class ProcessExtras {
   private exitCode: number | null = null;
   /** The sink to give the process: sees every event, then passes it on. */
   readonly sink: ProcessEventSink;
+  private timeouts: RunTimeouts | null = null;
 
   constructor(
     private readonly params: ProcessStartParams,
     outer: ProcessEventSink,
     private readonly clock: Clock,
   ) {
+    // Checked before anything is spawned.
+    checkRunTimeouts(params);
     this.startedAtMs = clock.now();
     this.sink = {
       notify: <N extends NotificationName>(method: N, p: NotificationParams<N>) => {
-        if (method === "process/exited") this.exited((p as NotificationParams<"process/exited">).exitCode);
+        if (method === "process/exited") p = this.exited(p as NotificationParams<"process/exited">) as NotificationParams<N>;
+        if (method === "process/closed") this.timeouts?.closed();
         outer.notify(method, p);
       },
-      output: (processId, seq, stream, bytes) => outer.output(processId, seq, stream, bytes),
+      output: (processId, seq, stream, bytes) => {
+        this.timeouts?.activity();
+        outer.output(processId, seq, stream, bytes);
+      },
       ready: () => outer.ready(),
     };
   }
 
-  private exited(exitCode: number): void {
-    this.exitCode = exitCode;
+  /** The process is spawned: its timeouts start. */
+  attach(proc: ProcessView): void {
+    if (this.params.timeoutMs == null && this.params.idleTimeoutMs == null) return;
+    this.timeouts = new RunTimeouts(this.params, this.clock, (signal) => {
+      if (proc.closed) return;
+      try {
+        // The child leads its own process group (spawn.ts): this reaches its descendants too.
+        process.kill(-proc.pid, signal);
+      } catch {
+        // The group is gone already.
+      }
+    });
+  }
+
+  /** `timedOut` joins the notification only when a timeout fired, so clients of the reference see its shape. */
+  private exited(params: NotificationParams<"process/exited">): NotificationParams<"process/exited"> {
+    this.exitCode = params.exitCode;
     this.exitedAtMs = this.clock.now();
+    this.timeouts?.exited();
+    const fired = this.timeouts?.fired;
+    return fired ? { ...params, timedOut: fired } : params;
   }
 
   describe(proc: ProcessView): ProcessListEntry {

@@ -189,6 +189,7 @@ export class ProcessTable {
     }
     this.procs.set(params.processId, proc);
     this.extras.set(proc, extras);
+    extras.attach(proc);
     // A wrapped child is a sandbox root: connections from its tree are refused (see peer-guard.ts).
     const untrack = wrapper ? trackSandboxRoot(proc.pid) : () => {};
     this.running++;

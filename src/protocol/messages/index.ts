@@ -6,3 +6,4 @@ export * from "./fs.ts";
 export * from "./http.ts";
 export * from "./sandbox.ts";
 export * from "./process-list.ts";
+export * from "./process-timeouts.ts";

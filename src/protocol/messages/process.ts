@@ -4,6 +4,8 @@ import { uuidProblem } from "../uuid.ts";
 import { Base64Chunk } from "./bytes.ts";
 import { RemoteNetworkProxyLaunchConfig } from "./network-proxy.ts";
 import { ManagedNetwork, SandboxContext } from "./sandbox.ts";
+import { withMapFields } from "../extension-fields.ts";
+import { RunTimeoutFields, TimedOut } from "./process-timeouts.ts";
 
 export const EnvPolicy = lazy(() =>
   struct("ExecEnvPolicy", {
@@ -35,7 +37,7 @@ export const ShellSnapshotRequest = lazy(() =>
 );
 
 export const ProcessStartParams = lazy(() =>
-  struct("WireExecParams", {
+  withMapFields(struct("WireExecParams", {
     processId: str(),
     argv: seq(str()),
     cwd: str(),
@@ -50,7 +52,7 @@ export const ProcessStartParams = lazy(() =>
     networkProxy: opt(RemoteNetworkProxyLaunchConfig),
     metadata: opt(ExecMetadata),
     shellSnapshot: opt(ShellSnapshotRequest),
-  }),
+  }), RunTimeoutFields),
 );
 export type ProcessStartParams = z.infer<typeof ProcessStartParams>;
 
@@ -107,6 +109,7 @@ export const ProcessExitedNotification = lazy(() =>
     seq: z.number(),
     exitCode: z.number(),
     sandboxDenied: z.boolean(),
+    timedOut: TimedOut.optional(),
   }),
 );
 export const ProcessClosedNotification = lazy(() => z.object({ processId: z.string(), seq: z.number() }));
