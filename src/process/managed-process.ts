@@ -13,7 +13,7 @@ import type { OutputStream, ProcessReadResult, WriteStatus } from "../protocol/m
 import type { Clock } from "../server/clock.ts";
 import { Waiters } from "../server/waiters.ts";
 import { DENIAL_SCAN_BYTES, looksDenied } from "../sandbox/denial.ts";
-import { OutputLog } from "./output-log.ts";
+import { OutputLog, type RetainedChunk } from "./output-log.ts";
 import { type Child, type OutputSource, type SpawnSpec, spawnChild } from "./spawn.ts";
 
 export interface ProcessEventSink {
@@ -250,6 +250,11 @@ export class ManagedProcess {
       failure: null,
       sandboxDenied: this.sandboxDenied,
     };
+  }
+
+  /** The retained chunks after `afterSeq`, for a watch to scan (unlike `read`, not a sign the client caught up). */
+  retained(afterSeq: number): RetainedChunk[] {
+    return this.log.read(afterSeq, undefined);
   }
 
   /** Long-poll: settles when something after `afterSeq` exists, or at the deadline. */

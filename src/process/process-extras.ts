@@ -10,6 +10,10 @@ import type { ProcessStartParams } from "../protocol/messages/process.ts";
 import type { Clock } from "../server/clock.ts";
 import type { ProcessEventSink } from "./managed-process.ts";
 import { RunTimeouts, checkRunTimeouts } from "./run-timeouts.ts";
+import { OutputWatches } from "./output-watch.ts";
+import type { RetainedChunk } from "./output-log.ts";
+import type { OutputStream } from "../protocol/messages/process.ts";
+import type { WatchPattern } from "./watch-pattern.ts";
 
 /** What the extras read from the running process. */
 export type ProcessView = { readonly pid: number; readonly running: boolean; readonly closed: boolean; readonly bytesOut: number };
@@ -21,6 +25,7 @@ export class ProcessExtras {
   /** The sink to give the process: sees every event, then passes it on. */
   readonly sink: ProcessEventSink;
   private timeouts: RunTimeouts | null = null;
+  private readonly watches: OutputWatches;
 
   constructor(
     private readonly params: ProcessStartParams,
@@ -30,15 +35,18 @@ export class ProcessExtras {
     // Checked before anything is spawned.
     checkRunTimeouts(params);
     this.startedAtMs = clock.now();
+    this.watches = new OutputWatches((match) => outer.notify("process/watchMatched", { processId: params.processId, ...match }));
     this.sink = {
       notify: <N extends NotificationName>(method: N, p: NotificationParams<N>) => {
         if (method === "process/exited") p = this.exited(p as NotificationParams<"process/exited">) as NotificationParams<N>;
-        if (method === "process/closed") this.timeouts?.closed();
+        if (method === "process/closed") this.closed();
         outer.notify(method, p);
       },
       output: (processId, seq, stream, bytes) => {
         this.timeouts?.activity();
         outer.output(processId, seq, stream, bytes);
+        // After the chunk, so a client sees the output before the match that points at it.
+        this.watches.feed(seq, stream, bytes);
       },
       ready: () => outer.ready(),
     };
@@ -62,9 +70,30 @@ export class ProcessExtras {
   private exited(params: NotificationParams<"process/exited">): NotificationParams<"process/exited"> {
     this.exitCode = params.exitCode;
     this.exitedAtMs = this.clock.now();
+    this.watches.flush();
     this.timeouts?.exited();
     const fired = this.timeouts?.fired;
     return fired ? { ...params, timedOut: fired } : params;
+  }
+
+  private closed(): void {
+    this.watches.close();
+    this.timeouts?.closed();
+  }
+
+  get watchCount(): number {
+    return this.watches.size;
+  }
+
+  /** A new watch, first run over `retained`; on a closed process that is all it sees (with the unfinished last line). */
+  watch(proc: ProcessView, pattern: WatchPattern, stream: OutputStream | null, retained: RetainedChunk[]): string {
+    const id = this.watches.add(pattern, stream, retained);
+    if (proc.closed) this.watches.close();
+    return id;
+  }
+
+  unwatch(watchId: string): boolean {
+    return this.watches.remove(watchId);
   }
 
   describe(proc: ProcessView): ProcessListEntry {

@@ -15,6 +15,9 @@ import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
 import { ProcessExtras } from "./process-extras.ts";
 import type { ProcessListResult } from "../protocol/messages/process-list.ts";
+import type { ProcessWatchParams } from "../protocol/messages/process-watch.ts";
+import { MAX_WATCHES_PER_SESSION } from "./output-watch.ts";
+import { compileWatchPattern } from "./watch-pattern.ts";
 import { openRestoreScript } from "./shell-snapshot-capture.ts";
 import { type CapturedShell, SNAPSHOT_FD, restoreArgv, restoreFileText } from "./shell-snapshot-script.ts";
 import { type ShellSnapshots, type SnapshotRequest, restoredEnv, snapshotKey, snapshotRequest } from "./shell-snapshot.ts";
@@ -302,6 +305,25 @@ export class ProcessTable {
   /** `process/list`: every process the session still holds, in start order. */
   list(): ProcessListResult {
     return { processes: [...this.procs.values()].map((p) => this.extras.get(p)!.describe(p)) };
+  }
+
+  /** `process/watch`: the session's cap first, then the pattern's (watch-pattern.ts), then the process's (output-watch.ts). */
+  watch(params: ProcessWatchParams): { watchId: string } {
+    const proc = this.procs.get(params.processId);
+    if (!proc) throw invalidRequest(`unknown process id ${params.processId}`);
+    const watching = [...this.procs.values()].reduce((n, p) => n + this.extras.get(p)!.watchCount, 0);
+    if (watching >= MAX_WATCHES_PER_SESSION) {
+      throw invalidRequest(`process/watch refused: this session already has ${MAX_WATCHES_PER_SESSION} watches, the most it may have at once`);
+    }
+    const pattern = compileWatchPattern(params.pattern);
+    const retained = params.afterSeq == null ? [] : proc.retained(params.afterSeq);
+    return { watchId: this.extras.get(proc)!.watch(proc, pattern, params.stream ?? null, retained) };
+  }
+
+  unwatch(processId: string, watchId: string): { removed: boolean } {
+    const proc = this.procs.get(processId);
+    if (!proc) throw invalidRequest(`unknown process id ${processId}`);
+    return { removed: this.extras.get(proc)!.unwatch(watchId) };
   }
 
   get size(): number {

@@ -47,6 +47,8 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
   },
   "process/terminate": ({ session }, p) => ({ running: session.processes.terminate(p.processId) }),
   "process/list": ({ session }) => session.processes.list(),
+  "process/watch": ({ session }, p) => session.processes.watch(p),
+  "process/unwatch": ({ session }, p) => session.processes.unwatch(p.processId, p.watchId),
   "fs/readFile": oneShot("fs/readFile"),
   "fs/writeFile": oneShot("fs/writeFile"),
   "fs/createDirectory": oneShot("fs/createDirectory"),

@@ -1,26 +1,21 @@
 /** timeoutMs and idleTimeoutMs on process/start (extension `timeouts`): TERM, then KILL after a grace, to the whole process group. */
 import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
-import { RawClient } from "../helpers/rpc-client.ts";
+import type { RawClient } from "../helpers/rpc-client.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { isAlive } from "../helpers/proc.ts";
-import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+import { clientWithExtension, sharedExecutor, tempDir } from "../helpers/server.ts";
 import { MAX_RUN_TIMEOUT_MS, TIMEOUT_KILL_GRACE_MS } from "../../src/process/run-timeouts.ts";
 
 setDefaultTimeout(30_000);
 
 const ENV = { PATH: "/usr/bin:/bin" };
-let server: RunningServer;
-let c: RawClient;
 const dir = tempDir();
 const pids: number[] = [];
 
-beforeAll(async () => {
-  server = await startServer();
-  c = await RawClient.websocket(server.url);
-  const { environmentInfo } = await c.initialize();
-  expect(environmentInfo.extensions.timeouts).toBe(1);
-});
+const executor = sharedExecutor();
+let c: RawClient;
+beforeAll(async () => void (c = await clientWithExtension(executor, "timeouts")));
 afterAll(async () => {
   for (const pid of pids) {
     try {
@@ -29,8 +24,6 @@ afterAll(async () => {
       // Already gone (what the tests expect).
     }
   }
-  c.close();
-  await server.stop("SIGKILL");
   dir[Symbol.dispose]();
 });
 
@@ -81,7 +74,8 @@ test("idleTimeoutMs: output every 100 ms keeps it alive for 2 s; silence then en
   // All 20 lines (2 s of output, twice the idle timeout) came out before the silence ended it by TERM.
   expect(c.output("idle", "stdout").toString()).toBe(Array.from({ length: 20 }, (_, i) => `${i}\n`).join(""));
   expect(exited.params).toMatchObject({ exitCode: 143, timedOut: "idle" });
-  expect(Date.now() - t0).toBeGreaterThanOrEqual(2_000 + 1_000);
+  // The last line comes after 19 pauses of 100 ms; the idle timeout runs from it.
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(1_900 + 1_000);
   await c.processDone("idle");
   await waitUntil(() => !isAlive(grandchild), 10_000, "grandchild gone");
 });

@@ -7,3 +7,4 @@ export * from "./http.ts";
 export * from "./sandbox.ts";
 export * from "./process-list.ts";
 export * from "./process-timeouts.ts";
+export * from "./process-watch.ts";
