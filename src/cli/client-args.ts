@@ -4,6 +4,7 @@
  * (exit 2 for malformed flags, as for the server's flags).
  */
 import { MissingValueError, UsageError } from "./listen.ts";
+import { parseDuration } from "./duration.ts";
 
 /** `caFile`: PEM CA certificate(s) to trust for a `wss://` URL. */
 type Connection = { url: string; tokenFile?: string; caFile?: string };
@@ -16,11 +17,15 @@ export type ExecOptions = Connection & {
   noStdin: boolean;
   /** -t (true) / -T (false), the last one given; absent: a PTY when stdin and stdout are terminals. */
   pty?: boolean;
+  /** `--timeout`: the executor ends the command after this long (extension `timeouts`). */
+  timeoutMs?: number;
 };
 export type InfoOptions = Connection & { command: "info" };
+/** `execbox ps`: the processes of the session `session` (resumed), as a table or `--json`. */
+export type PsOptions = Connection & { command: "ps"; session: string; json: boolean };
 
 /** Parses `exec` / `info` arguments (after the subcommand word); `help` for -h/--help. */
-export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptions | InfoOptions | { command: "help" } {
+export function parseClientArgs(sub: "exec" | "info" | "ps", args: string[]): ExecOptions | InfoOptions | PsOptions | { command: "help" } {
   let url: string | undefined;
   let tokenFile: string | undefined;
   let caFile: string | undefined;
@@ -28,6 +33,9 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
   const env: Record<string, string> = {};
   let noStdin = false;
   let pty: boolean | undefined;
+  let timeoutMs: number | undefined;
+  let session: string | undefined;
+  let json = false;
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i]!;
@@ -52,6 +60,9 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
     else if (sub === "exec" && flag === "--cwd") cwd = value();
     else if (sub === "exec" && flag === "--no-stdin") noStdin = true;
     else if (sub === "exec" && (flag === "-t" || flag === "-T")) pty = flag === "-t";
+    else if (sub === "exec" && flag === "--timeout") timeoutMs = parseDuration(value(), "--timeout <DURATION>");
+    else if (sub === "ps" && flag === "--session") session = value();
+    else if (sub === "ps" && flag === "--json") json = true;
     else if (sub === "exec" && flag === "--env") {
       const pair = value();
       const sep = pair.indexOf("=");
@@ -63,13 +74,16 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
   if (!/^wss?:\/\//.test(url)) throw new UsageError(`invalid --url \`${url}\`; expected \`ws://HOST:PORT\` or \`wss://…\``);
   if (caFile !== undefined && !url.startsWith("wss://")) throw new UsageError("`--ca-file` requires a `wss://` --url");
   const connection = { url, ...(tokenFile === undefined ? {} : { tokenFile }), ...(caFile === undefined ? {} : { caFile }) };
-  if (sub === "info") {
-    if (i < args.length) throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
-    return { command: "info", ...connection };
+  if (sub !== "exec" && i < args.length) throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
+  if (sub === "info") return { command: "info", ...connection };
+  if (sub === "ps") {
+    if (session === undefined) throw new UsageError("the following required arguments were not provided: --session <SESSION_ID>", 2);
+    return { command: "ps", ...connection, session, json };
   }
   const argv = args.slice(i);
   if (argv.length === 0) throw new UsageError("no command given; usage: execbox exec --url <URL> [OPTIONS] -- <COMMAND> [ARGS]…", 2);
-  return { command: "exec", ...connection, argv, env, noStdin, ...(cwd === undefined ? {} : { cwd }), ...(pty === undefined ? {} : { pty }) };
+  const timeout = timeoutMs === undefined ? {} : { timeoutMs };
+  return { command: "exec", ...connection, argv, env, noStdin, ...(cwd === undefined ? {} : { cwd }), ...(pty === undefined ? {} : { pty }), ...timeout };
 }
 
 export const CLIENT_HELP = `Client commands (drive a remote executor):
@@ -92,8 +106,18 @@ export const CLIENT_HELP = `Client commands (drive a remote executor):
                                  reaches it through the PTY. Otherwise its stdout and stderr go to
                                  ours byte for byte, stdin is forwarded (the remote side never sees
                                  EOF: the protocol cannot close it) and Ctrl-C interrupts it.
-                                 Exit: the command's code; 127 not found, 126 not executable,
-                                 125 bad --cwd or start refused, 255 connection failed or lost.
+    --timeout <DURATION>         the executor ends the command after DURATION (1500ms, 30s, 5m,
+                                 2h; a bare number is seconds): SIGTERM to its process group,
+                                 SIGKILL 2 s later; exit 124. Needs an executor with the
+                                 \`timeouts\` extension (execbox; not the reference: exit 125)
+                                 Exit: the command's code; 124 timed out, 127 not found,
+                                 126 not executable, 125 bad --cwd or start refused,
+                                 255 connection failed or lost.
   execbox info --url <URL> [--token-file <PATH>] [--ca-file <PEM_FILE>]
                                  Print the executor's environment/info as JSON
+  execbox ps --url <URL> --session <SESSION_ID> [--json] [--token-file <PATH>] [--ca-file <PEM_FILE>]
+                                 List the processes of a detached session (resumed for the
+                                 listing, then detached again): id, pid, state, exit code,
+                                 start time, output bytes, command. Needs the \`processList\`
+                                 extension (execbox; not the reference: exit 1)
 `;

@@ -7,11 +7,11 @@
 import { readFileSync } from "node:fs";
 import { posix } from "node:path";
 import type { Writable } from "node:stream";
-import { type ExecboxClient, ExecboxAuthError, type RemoteProcess, connectWebSocket } from "../client/index.ts";
+import { type ExecboxClient, ExecboxAuthError, ExecboxRpcError, type RemoteProcess, connectWebSocket } from "../client/index.ts";
 import { byteText, fromByteText, parsePathUri, toPathUri } from "../protocol/path-uri.ts";
-import type { ExecOptions, InfoOptions } from "./client-args.ts";
+import type { ExecOptions, InfoOptions, PsOptions } from "./client-args.ts";
 import { readSecretFile } from "./auth-flags.ts";
-import { ExecExit, authFailureText, startFailure } from "./exec-failure.ts";
+import { ExecExit, authFailureText, startFailure, timedOutExit } from "./exec-failure.ts";
 import { UsageError } from "./listen.ts";
 import { osErrorText } from "../protocol/errors.ts";
 
@@ -21,12 +21,13 @@ export const CONNECTION_FAILURE_EXIT = ExecExit.transport;
 const say = (text: string) => process.stderr.write(`execbox: ${text}\n`);
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-async function connect(options: ExecOptions | InfoOptions, clientName: string): Promise<ExecboxClient> {
+async function connect(options: ExecOptions | InfoOptions | PsOptions, clientName: string): Promise<ExecboxClient> {
   let token: string | undefined;
   // Held to the executor's rule for its own secret files: a token others can read is refused.
   if (options.tokenFile !== undefined) token = readSecretFile(options.tokenFile, "--token-file").toString("utf8");
   const tls = options.caFile === undefined ? undefined : { ca: readCaFile(options.caFile) };
-  return connectWebSocket(options.url, { clientName, ...(token === undefined ? {} : { token }), ...(tls ? { tls } : {}) });
+  const resume = options.command === "ps" ? { resumeSessionId: options.session } : {};
+  return connectWebSocket(options.url, { clientName, ...(token === undefined ? {} : { token }), ...(tls ? { tls } : {}), ...resume });
 }
 
 function readCaFile(path: string): string {
@@ -37,20 +38,20 @@ function readCaFile(path: string): string {
   }
 }
 
-/** Connects, or reports why not on stderr and returns undefined (usage errors still throw). */
-async function connectOrReport(options: ExecOptions | InfoOptions, clientName: string): Promise<ExecboxClient | undefined> {
+/** Connects, or reports why not on stderr and returns the exit code (`refusedExit` when the executor answered `initialize` with an error); usage errors still throw. */
+export async function connectOrReport(options: ExecOptions | InfoOptions | PsOptions, clientName: string, refusedExit: number = CONNECTION_FAILURE_EXIT): Promise<ExecboxClient | number> {
   try {
     return await connect(options, clientName);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     say(e instanceof ExecboxAuthError ? authFailureText(e, options.tokenFile) : message(e));
-    return undefined;
+    return e instanceof ExecboxRpcError ? refusedExit : CONNECTION_FAILURE_EXIT;
   }
 }
 
 export async function runInfo(options: InfoOptions): Promise<number> {
   const client = await connectOrReport(options, "execbox-info");
-  if (!client) return CONNECTION_FAILURE_EXIT;
+  if (typeof client === "number") return client;
   try {
     const info = await client.call("environment/info");
     process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
@@ -65,7 +66,7 @@ export async function runInfo(options: InfoOptions): Promise<number> {
 
 export async function runExec(options: ExecOptions): Promise<number> {
   const client = await connectOrReport(options, "execbox-exec");
-  if (!client) return CONNECTION_FAILURE_EXIT;
+  if (typeof client === "number") return client;
   client.on("state", (state) => {
     if (state === "recovering") say("connection lost; reconnecting…");
     else if (state === "connected") say("reconnected");
@@ -87,6 +88,7 @@ export async function runExec(options: ExecOptions): Promise<number> {
         env,
         tty,
         pipeStdin: !tty && !options.noStdin,
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         envPolicy: { inherit: "all", ignoreDefaultExcludes: false, exclude: [], set: {}, includeOnly: [] },
       });
     } catch (e) {
@@ -105,7 +107,7 @@ export async function runExec(options: ExecOptions): Promise<number> {
     }
     const code = await proc.closed;
     await Promise.all([flush(process.stdout), flush(process.stderr)]);
-    return code;
+    return timedOutExit(proc, options) ?? code;
   } catch (e) {
     say(message(e));
     // Past the start, an error means the connection or the session (and so the output) is lost.

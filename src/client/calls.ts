@@ -38,6 +38,7 @@ export const RETRIED_ON_RECONNECT: ReadonlySet<MethodName> = new Set<MethodName>
   "environmentConfig/read",
   "process/read",
   "process/write",
+  "process/list",
   "fs/readFile",
   "fs/getMetadata",
   "fs/readDirectory",

@@ -17,6 +17,8 @@ import { HttpBodyStream, type HttpRequestParams, type HttpResult, bufferedBody, 
 import { type ProcessHost, RemoteProcess } from "./remote-process.ts";
 import type { Channel, Connector } from "./transport.ts";
 import type { CallArgs, CallParams, CallableMethod } from "./types.ts";
+import { type OutputWatch, type WatchOptions, checkStartExtensions, listProcesses, watchOutput } from "./process-extensions.ts";
+import type { ProcessListEntry } from "../protocol/messages/process-list.ts";
 
 /** How long a dropped WebSocket is retried before the client fails (the executor keeps a detached session ≈ 80 s). */
 export const RECOVERY_DEADLINE_MS = 75_000;
@@ -32,7 +34,8 @@ export type ClientEvents = {
   /** Every notification, including those the client routes itself. */
   notification: [method: string, params: unknown];
 };
-export type ClientOptions = { clientName?: string; callTimeoutMs?: number; recoveryDeadlineMs?: number };
+/** `resumeSessionId`: attach to a detached session (its processes) instead of starting a new one. */
+export type ClientOptions = { clientName?: string; callTimeoutMs?: number; recoveryDeadlineMs?: number; resumeSessionId?: string };
 export type StartProcessParams = Omit<CallParams<"process/start">, "processId"> & { processId?: string };
 
 const noop = () => {};
@@ -63,6 +66,7 @@ export class ExecboxClient {
       clientName: options.clientName ?? DEFAULT_CLIENT_NAME,
       callTimeoutMs: options.callTimeoutMs ?? CALL_TIMEOUT_MS,
       recoveryDeadlineMs: options.recoveryDeadlineMs ?? RECOVERY_DEADLINE_MS,
+      resumeSessionId: options.resumeSessionId ?? "",
     };
   }
 
@@ -70,7 +74,7 @@ export class ExecboxClient {
   static async connect(connector: Connector, options: ClientOptions = {}): Promise<ExecboxClient> {
     const client = new ExecboxClient(connector, options);
     try {
-      await client.attach(undefined, client.options.callTimeoutMs);
+      await client.attach(client.options.resumeSessionId || undefined, client.options.callTimeoutMs);
     } catch (e) {
       await client.close();
       throw e;
@@ -104,6 +108,7 @@ export class ExecboxClient {
   async startProcess(params: StartProcessParams): Promise<RemoteProcess> {
     const processId = params.processId ?? crypto.randomUUID();
     if (this.processes.has(processId)) throw new Error(`process ${processId} is already tracked by this client`);
+    checkStartExtensions(this.environmentInfo, params);
     const proc = new RemoteProcess(processId, this.processHost);
     this.processes.set(processId, proc);
     try {
@@ -116,6 +121,16 @@ export class ExecboxClient {
     }
     proc.started = true;
     return proc;
+  }
+
+  /** `process/list`: the session's processes (extension `processList`). */
+  list(): Promise<ProcessListEntry[]> {
+    return listProcesses(this);
+  }
+
+  /** `process/watch`: resolves `matched` with the first line of `processId`'s output matching `pattern` (RE2 syntax; extension `outputWatch`). */
+  watch(processId: string, pattern: string, options?: WatchOptions): Promise<OutputWatch> {
+    return watchOutput(this, processId, pattern, options);
   }
 
   /** Opens a remote file for streaming reads in 1 MiB blocks (path: `file:` URI or absolute path). */
