@@ -11,7 +11,7 @@ import {
 } from "../server/limits.ts";
 import { SANDBOX_BACKENDS, type SandboxBackend } from "../sandbox/backend.ts";
 import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
-import { CLIENT_HELP, type ExecOptions, type InfoOptions, type KillOptions, parseClientArgs } from "./client-args.ts";
+import { CLIENT_HELP, type ExecOptions, type InfoOptions, type KillOptions, type PsOptions, parseClientArgs } from "./client-args.ts";
 import { DEFAULT_LISTEN, type ListenTarget, MissingValueError, UnknownArgumentError, UsageError, parseListen } from "./listen.ts";
 import { LogFlags, type LogOptions } from "./log-flags.ts";
 import { takeReferenceFlag } from "./reference-flags.ts";
@@ -46,13 +46,14 @@ export type Command =
   | ExecOptions
   | InfoOptions
   | KillOptions
+  | PsOptions
   | { command: "doctor"; json: boolean; remote?: string }
   | { command: "help" }
   | { command: "version" };
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): Command {
   // Client subcommands; anything else (including the `exec-server` alias) configures the executor.
-  if (argv[0] === "exec" || argv[0] === "info") return parseClientArgs(argv[0], argv.slice(1));
+  if (argv[0] === "exec" || argv[0] === "info" || argv[0] === "ps") return parseClientArgs(argv[0], argv.slice(1));
   if (argv[0] === "doctor") return parseDoctorArgs(argv.slice(1));
   if (argv[0] === "kill") return parseClientArgs("kill", argv.slice(1));
   const args = [...argv];
@@ -197,6 +198,7 @@ Usage: execbox [exec-server] [OPTIONS]
        execbox exec --url <URL> [OPTIONS] -- <COMMAND> [ARGS]…
        execbox info --url <URL> [--token-file <PATH>]
        execbox kill --url <URL> --session <SESSION_ID> [--signal <NAME>] <PROCESS_ID>
+       execbox ps --url <URL> --session <SESSION_ID> [--json]
        execbox doctor [--json] [--remote <URL>]
                                    what this machine could enforce for sandboxing,
                                    and whether the environment registry answers

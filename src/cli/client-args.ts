@@ -5,6 +5,7 @@
  */
 import { MissingValueError, UsageError } from "./listen.ts";
 import { SIGNAL_VALUES, type SignalValue, unknownSignal } from "../protocol/signals.ts";
+import { parseDuration } from "./duration.ts";
 
 /** `caFile`: PEM CA certificate(s) to trust for a `wss://` URL. */
 type Connection = { url: string; tokenFile?: string; caFile?: string };
@@ -17,13 +18,17 @@ export type ExecOptions = Connection & {
   noStdin: boolean;
   /** -t (true) / -T (false), the last one given; absent: a PTY when stdin and stdout are terminals. */
   pty?: boolean;
+  /** `--timeout`: the executor ends the command after this long (extension `timeouts`). */
+  timeoutMs?: number;
 };
 export type InfoOptions = Connection & { command: "info" };
 /** `execbox kill`: a signal to a process of a detached session (resumed for the call). */
 export type KillOptions = Connection & { command: "kill"; session: string; processId: string; signal: SignalValue };
+/** `execbox ps`: the processes of the session `session` (resumed), as a table or `--json`. */
+export type PsOptions = Connection & { command: "ps"; session: string; json: boolean };
 
-/** Parses `exec` / `info` arguments (after the subcommand word); `help` for -h/--help. */
-export function parseClientArgs(sub: "exec" | "info" | "kill", args: string[]): ExecOptions | InfoOptions | KillOptions | { command: "help" } {
+/** Parses `exec` / `info` / `kill` / `ps` arguments (after the subcommand word); `help` for -h/--help. */
+export function parseClientArgs(sub: "exec" | "info" | "kill" | "ps", args: string[]): ExecOptions | InfoOptions | KillOptions | PsOptions | { command: "help" } {
   let url: string | undefined;
   let tokenFile: string | undefined;
   let caFile: string | undefined;
@@ -32,6 +37,9 @@ export function parseClientArgs(sub: "exec" | "info" | "kill", args: string[]): 
   let noStdin = false;
   let pty: boolean | undefined;
   const kill: { signal?: string; session?: string } = {};
+  let timeoutMs: number | undefined;
+  let session: string | undefined;
+  let json = false;
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i]!;
@@ -58,6 +66,9 @@ export function parseClientArgs(sub: "exec" | "info" | "kill", args: string[]): 
     else if (sub === "exec" && flag === "--cwd") cwd = value();
     else if (sub === "exec" && flag === "--no-stdin") noStdin = true;
     else if (sub === "exec" && (flag === "-t" || flag === "-T")) pty = flag === "-t";
+    else if (sub === "exec" && flag === "--timeout") timeoutMs = parseDuration(value(), "--timeout <DURATION>");
+    else if (sub === "ps" && flag === "--session") session = value();
+    else if (sub === "ps" && flag === "--json") json = true;
     else if (sub === "exec" && flag === "--env") {
       const pair = value();
       const sep = pair.indexOf("=");
@@ -70,13 +81,16 @@ export function parseClientArgs(sub: "exec" | "info" | "kill", args: string[]): 
   if (caFile !== undefined && !url.startsWith("wss://")) throw new UsageError("`--ca-file` requires a `wss://` --url");
   const connection = { url, ...(tokenFile === undefined ? {} : { tokenFile }), ...(caFile === undefined ? {} : { caFile }) };
   if (sub === "kill") return killOptions(connection, args.slice(i), kill);
-  if (sub === "info") {
-    if (i < args.length) throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
-    return { command: "info", ...connection };
+  if (sub !== "exec" && i < args.length) throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
+  if (sub === "info") return { command: "info", ...connection };
+  if (sub === "ps") {
+    if (session === undefined) throw new UsageError("the following required arguments were not provided: --session <SESSION_ID>", 2);
+    return { command: "ps", ...connection, session, json };
   }
   const argv = args.slice(i);
   if (argv.length === 0) throw new UsageError("no command given; usage: execbox exec --url <URL> [OPTIONS] -- <COMMAND> [ARGS]…", 2);
-  return { command: "exec", ...connection, argv, env, noStdin, ...(cwd === undefined ? {} : { cwd }), ...(pty === undefined ? {} : { pty }) };
+  const timeout = timeoutMs === undefined ? {} : { timeoutMs };
+  return { command: "exec", ...connection, argv, env, noStdin, ...(cwd === undefined ? {} : { cwd }), ...(pty === undefined ? {} : { pty }), ...timeout };
 }
 
 /** The default signal, as kill(1)'s. */
@@ -115,8 +129,13 @@ export const CLIENT_HELP = `Client commands (drive a remote executor):
                                  and a PTY follows our terminal's size, where the executor has the
                                  closeStdin / ptySize extensions (execbox does; the reference
                                  cannot: there a warning says so).
-                                 Exit: the command's code; 127 not found, 126 not executable,
-                                 125 bad --cwd or start refused, 255 connection failed or lost.
+    --timeout <DURATION>         the executor ends the command after DURATION (1500ms, 30s, 5m,
+                                 2h; a bare number is seconds): SIGTERM to its process group,
+                                 SIGKILL 2 s later; exit 124. Needs an executor with the
+                                 \`timeouts\` extension (execbox; not the reference: exit 125)
+                                 Exit: the command's code; 124 timed out, 127 not found,
+                                 126 not executable, 125 bad --cwd or start refused,
+                                 255 connection failed or lost.
   execbox kill --url <URL> --session <SESSION_ID> [--signal <NAME>] <PROCESS_ID>
                                  Send a signal to the process group of a process that a client which
                                  has disconnected left running (its session is resumed for this, and
@@ -127,4 +146,9 @@ export const CLIENT_HELP = `Client commands (drive a remote executor):
                                  the executor cannot send; 255 connection failed.
   execbox info --url <URL> [--token-file <PATH>] [--ca-file <PEM_FILE>]
                                  Print the executor's environment/info as JSON
+  execbox ps --url <URL> --session <SESSION_ID> [--json] [--token-file <PATH>] [--ca-file <PEM_FILE>]
+                                 List the processes of a detached session (resumed for the
+                                 listing, then detached again): id, pid, state, exit code,
+                                 start time, output bytes, command. Needs the \`processList\`
+                                 extension (execbox; not the reference: exit 1)
 `;

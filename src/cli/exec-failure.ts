@@ -6,13 +6,15 @@
  * a script can tell "the command failed" from "the command never ran" from
  * "the network failed".
  */
-import { type ExecboxClient, ExecboxAuthError, ExecboxRpcError, ExecboxSpawnError } from "../client/index.ts";
+import { type ExecboxClient, ExecboxAuthError, ExecboxRpcError, ExecboxSpawnError, ExecboxUnsupportedError, type RemoteProcess } from "../client/index.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { displayPath, parsePathUri } from "../protocol/path-uri.ts";
 
 /** Exit codes of `execbox exec` other than the remote command's own (the README's table). */
 export const ExecExit = {
-  /** The executor refused to start it: missing or non-directory cwd, a refused request (env's and docker's 125). */
+  /** `--timeout` ran out and the executor ended the command (GNU timeout's code). */
+  timedOut: 124,
+  /** The executor refused to start it: missing or non-directory cwd, a refused request, `--timeout` on an executor without timeouts (env's and docker's 125). */
   cannotStart: 125,
   /** The program exists but cannot be executed (the shell's code). */
   notExecutable: 126,
@@ -24,6 +26,7 @@ export const ExecExit = {
 
 /** The one-line report and the exit code for a failed `process/start`; anything else is rethrown. */
 export async function startFailure(client: ExecboxClient, error: unknown, program: string, cwd: string): Promise<{ text: string; code: number }> {
+  if (error instanceof ExecboxUnsupportedError) return { text: `cannot start ${program}: ${error.message}`, code: ExecExit.cannotStart };
   if (!(error instanceof ExecboxRpcError)) throw error;
   if (!(error instanceof ExecboxSpawnError)) return { text: `cannot start ${program}: ${error.message}`, code: ExecExit.cannotStart };
   // ENOENT and ENOTDIR name neither the program nor the cwd: ask which one it was.
@@ -47,6 +50,13 @@ async function cwdProblem(client: ExecboxClient, cwd: string): Promise<string | 
     if (e instanceof ExecboxRpcError) return undefined;
     throw e;
   }
+}
+
+/** 124 (and a line saying so) when `--timeout` ended the command, else undefined: its own code stands. */
+export function timedOutExit(proc: RemoteProcess, options: { timeoutMs?: number }): number | undefined {
+  if (proc.timedOut === null) return undefined;
+  process.stderr.write(`execbox: timed out after ${options.timeoutMs} ms; the command was ended (exit ${proc.exitCode})\n`);
+  return ExecExit.timedOut;
 }
 
 /** The line for a refused upgrade: what the executor wants and the flag that gives it. */

@@ -7,11 +7,11 @@
 import { readFileSync } from "node:fs";
 import { posix } from "node:path";
 import type { Writable } from "node:stream";
-import { type ExecboxClient, ExecboxAuthError, type RemoteProcess, connectWebSocket } from "../client/index.ts";
+import { type ExecboxClient, ExecboxAuthError, ExecboxRpcError, type RemoteProcess, connectWebSocket } from "../client/index.ts";
 import { byteText, fromByteText, parsePathUri, toPathUri } from "../protocol/path-uri.ts";
 import type { ExecOptions, InfoOptions } from "./client-args.ts";
 import { readSecretFile } from "./auth-flags.ts";
-import { ExecExit, authFailureText, startFailure } from "./exec-failure.ts";
+import { ExecExit, authFailureText, startFailure, timedOutExit } from "./exec-failure.ts";
 import { UsageError } from "./listen.ts";
 import { osErrorText } from "../protocol/errors.ts";
 import { followTerminalSize, forwardStdinEnd, startSize } from "./exec-extensions.ts";
@@ -29,7 +29,8 @@ async function connect(options: ConnectionFlags, clientName: string, resumeSessi
   // Held to the executor's rule for its own secret files: a token others can read is refused.
   if (options.tokenFile !== undefined) token = readSecretFile(options.tokenFile, "--token-file").toString("utf8");
   const tls = options.caFile === undefined ? undefined : { ca: readCaFile(options.caFile) };
-  return connectWebSocket(options.url, { clientName, resumeSessionId, ...(token === undefined ? {} : { token }), ...(tls ? { tls } : {}) });
+  const resume = resumeSessionId === undefined ? {} : { resumeSessionId };
+  return connectWebSocket(options.url, { clientName, ...(token === undefined ? {} : { token }), ...(tls ? { tls } : {}), ...resume });
 }
 
 function readCaFile(path: string): string {
@@ -40,20 +41,28 @@ function readCaFile(path: string): string {
   }
 }
 
-/** Connects, or reports why not on stderr and returns undefined (usage errors still throw). */
-export async function connectOrReport(options: ConnectionFlags, clientName: string, resumeSessionId?: string): Promise<ExecboxClient | undefined> {
+/**
+ * Connects (resuming `resumeSessionId` if given), or reports why not on stderr
+ * and returns the exit code (`refusedExit` when the executor answered
+ * `initialize` with an error); usage errors still throw.
+ */
+export async function connectOrReport(
+  options: ConnectionFlags,
+  clientName: string,
+  { resumeSessionId, refusedExit = CONNECTION_FAILURE_EXIT }: { resumeSessionId?: string; refusedExit?: number } = {},
+): Promise<ExecboxClient | number> {
   try {
     return await connect(options, clientName, resumeSessionId);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     say(e instanceof ExecboxAuthError ? authFailureText(e, options.tokenFile) : message(e));
-    return undefined;
+    return e instanceof ExecboxRpcError ? refusedExit : CONNECTION_FAILURE_EXIT;
   }
 }
 
 export async function runInfo(options: InfoOptions): Promise<number> {
   const client = await connectOrReport(options, "execbox-info");
-  if (!client) return CONNECTION_FAILURE_EXIT;
+  if (typeof client === "number") return client;
   try {
     const info = await client.call("environment/info");
     process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
@@ -68,7 +77,7 @@ export async function runInfo(options: InfoOptions): Promise<number> {
 
 export async function runExec(options: ExecOptions): Promise<number> {
   const client = await connectOrReport(options, "execbox-exec");
-  if (!client) return CONNECTION_FAILURE_EXIT;
+  if (typeof client === "number") return client;
   client.on("state", (state) => {
     if (state === "recovering") say("connection lost; reconnecting…");
     else if (state === "connected") say("reconnected");
@@ -90,6 +99,7 @@ export async function runExec(options: ExecOptions): Promise<number> {
         env,
         tty,
         pipeStdin: !tty && !options.noStdin,
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         envPolicy: { inherit: "all", ignoreDefaultExcludes: false, exclude: [], set: {}, includeOnly: [] },
         ...startSize(client, tty, say),
       });
@@ -111,7 +121,7 @@ export async function runExec(options: ExecOptions): Promise<number> {
     }
     const code = await proc.closed;
     await Promise.all([flush(process.stdout), flush(process.stderr)]);
-    return code;
+    return timedOutExit(proc, options) ?? code;
   } catch (e) {
     say(message(e));
     // Past the start, an error means the connection or the session (and so the output) is lost.

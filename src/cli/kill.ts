@@ -17,8 +17,8 @@ export const KILL_FAILED_EXIT = 1;
 const NO_OUTPUT_AFTER = Number.MAX_SAFE_INTEGER;
 
 export async function runKill(options: KillOptions): Promise<number> {
-  const client = await connectOrReport(options, "execbox-kill", options.session);
-  if (!client) return CONNECTION_FAILURE_EXIT;
+  const client = await connectOrReport(options, "execbox-kill", { resumeSessionId: options.session });
+  if (typeof client === "number") return client;
   try {
     // process/signal ignores an unknown id (as the reference does); a user asking to kill one must hear of it.
     const state = await client.call("process/read", { processId: options.processId, afterSeq: NO_OUTPUT_AFTER });

@@ -40,6 +40,7 @@ export const RETRIED_ON_RECONNECT: ReadonlySet<MethodName> = new Set<MethodName>
   "process/write",
   // Sets an absolute size: sending it twice is the same as once.
   "process/resizePty",
+  "process/list",
   "fs/readFile",
   "fs/getMetadata",
   "fs/readDirectory",

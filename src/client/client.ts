@@ -18,6 +18,8 @@ import { HttpBodyStream, type HttpRequestParams, type HttpResult, bufferedBody, 
 import { type ProcessHost, RemoteProcess } from "./remote-process.ts";
 import type { Channel, Connector } from "./transport.ts";
 import type { CallArgs, CallParams, CallableMethod } from "./types.ts";
+import { type OutputWatch, type WatchOptions, checkStartExtensions, listProcesses, watchOutput } from "./process-extensions.ts";
+import type { ProcessListEntry } from "../protocol/messages/process-list.ts";
 
 /** How long a dropped WebSocket is retried before the client fails (the executor keeps a detached session ≈ 80 s). */
 export const RECOVERY_DEADLINE_MS = 75_000;
@@ -117,6 +119,7 @@ export class ExecboxClient {
   async startProcess(params: StartProcessParams): Promise<RemoteProcess> {
     const processId = params.processId ?? crypto.randomUUID();
     if (this.processes.has(processId)) throw new Error(`process ${processId} is already tracked by this client`);
+    checkStartExtensions(this.environmentInfo, params);
     const proc = new RemoteProcess(processId, this.processHost);
     this.processes.set(processId, proc);
     try {
@@ -129,6 +132,16 @@ export class ExecboxClient {
     }
     proc.started = true;
     return proc;
+  }
+
+  /** `process/list`: the session's processes (extension `processList`). */
+  list(): Promise<ProcessListEntry[]> {
+    return listProcesses(this);
+  }
+
+  /** `process/watch`: resolves `matched` with the first line of `processId`'s output matching `pattern` (RE2 syntax; extension `outputWatch`). */
+  watch(processId: string, pattern: string, options?: WatchOptions): Promise<OutputWatch> {
+    return watchOutput(this, processId, pattern, options);
   }
 
   /** Opens a remote file for streaming reads in 1 MiB blocks (path: `file:` URI or absolute path). */

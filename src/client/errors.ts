@@ -2,6 +2,7 @@
  * The errors a client call can reject with. Callers branch on the class (and
  * on `code` for server errors), never on message text.
  */
+import type { ExtensionName } from "../protocol/extensions.ts";
 import { ErrorCode, type SpawnErrorKind, spawnError } from "../protocol/errors.ts";
 
 export type { SpawnErrorKind };
@@ -143,7 +144,7 @@ export class ExecboxHttpBodyError extends Error {
  */
 export class ExecboxUnsupportedError extends Error {
   constructor(
-    readonly extension: string,
+    readonly extension: ExtensionName,
     what: string,
   ) {
     super(`${what} needs the executor's \`${extension}\` extension, which it does not advertise (the reference's protocol has no way to do it)`);

@@ -37,6 +37,7 @@ export {
   type StartProcessParams,
 } from "./client.ts";
 export { CALL_TIMEOUT_MS, RETRIED_ON_RECONNECT, SEND_HIGH_WATER_BYTES } from "./calls.ts";
+export { type OutputWatch, type WatchMatch, type WatchOptions } from "./process-extensions.ts";
 export {
   ExecboxAuthError,
   type ConnectionErrorReason,

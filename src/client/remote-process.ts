@@ -7,6 +7,7 @@
 import { encodeBase64 } from "../protocol/base64.ts";
 import type { OutputStream, ProcessReadResult, TerminalSize, WriteStatus } from "../protocol/messages/process.ts";
 import type { SignalValue } from "../protocol/signals.ts";
+import type { TimedOut } from "../protocol/messages/process-timeouts.ts";
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import { AsyncQueue } from "./async-queue.ts";
 import { ExecboxProtocolError } from "./errors.ts";
@@ -14,7 +15,8 @@ import { SKIP, SeqOrder } from "./seq-order.ts";
 
 export type ProcessEvent =
   | { type: "output"; seq: number; stream: OutputStream; data: Uint8Array }
-  | { type: "exited"; seq: number; exitCode: number }
+  /** `timedOut`: which of the start's timeouts ended it (extension `timeouts`), absent when none did. */
+  | { type: "exited"; seq: number; exitCode: number; timedOut?: TimedOut }
   | { type: "closed"; seq: number }
   /**
    * `count` seqs could not be recovered after a reconnect: the executor had
@@ -49,6 +51,8 @@ export class RemoteProcess implements AsyncIterable<ProcessEvent> {
   /** Resolves with the exit code once `closed` (the last event) is delivered. */
   readonly closed: Promise<number>;
   exitCode: number | null = null;
+  /** Which timeout ended the process, once its `exited` says one did. */
+  timedOut: TimedOut | null = null;
   /** Seqs reported lost in `gap` events. */
   lostSeqs = 0;
   /** @internal The start call succeeded: after a resume, the process is caught up. */
@@ -133,7 +137,7 @@ export class RemoteProcess implements AsyncIterable<ProcessEvent> {
   receive<N extends NotificationName>(method: N, params: NotificationParams<N>): void {
     const p = params as NotificationParams<"process/output"> & NotificationParams<"process/exited">;
     if (method === "process/output") this.order.push({ type: "output", seq: p.seq, stream: p.stream, data: decode(p.chunk) });
-    else if (method === "process/exited") this.order.push({ type: "exited", seq: p.seq, exitCode: p.exitCode });
+    else if (method === "process/exited") this.order.push({ type: "exited", seq: p.seq, exitCode: p.exitCode, ...(p.timedOut ? { timedOut: p.timedOut } : {}) });
     else if (method === "process/closed") this.order.push({ type: "closed", seq: p.seq });
   }
 
@@ -193,6 +197,7 @@ export class RemoteProcess implements AsyncIterable<ProcessEvent> {
     if (event.type === "gap") this.lostSeqs += event.count;
     if (event.type === "exited") {
       this.exitCode = event.exitCode;
+      this.timedOut = event.timedOut ?? null;
       this.settle.exit(event.exitCode);
     }
     this.queue.push(event);

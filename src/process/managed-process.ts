@@ -22,6 +22,7 @@ import { NewsWaiters } from "./news-waiters.ts";
 import { ProcessRecord } from "./process-record.ts";
 import { type PtySize, checkPtySize, noTerminal } from "./pty-size.ts";
 import { PtyThrottle } from "./pty-throttle.ts";
+import type { RetainedChunk } from "./output-log.ts";
 import { type Child, type OutputSource, type SpawnSpec, spawnChild } from "./spawn.ts";
 import { StdinWrites } from "./stdin-writes.ts";
 
@@ -199,6 +200,11 @@ export class ManagedProcess {
       failure: null,
       sandboxDenied: this.sandboxDenied,
     };
+  }
+
+  /** The retained chunks after `afterSeq`, for a watch to scan (unlike `read`, not a sign the client caught up). */
+  retained(afterSeq: number): RetainedChunk[] {
+    return this.record.read(afterSeq, undefined);
   }
 
   write(writeId: string, bytes: Uint8Array, closeStdin = false): Promise<WriteStatus> {

@@ -13,6 +13,11 @@ import { startManagedProxy } from "../network/managed-proxy.ts";
 import { accountShell } from "./account-shell.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
+import { ProcessExtras } from "./process-extras.ts";
+import type { ProcessListResult } from "../protocol/messages/process-list.ts";
+import type { ProcessWatchParams } from "../protocol/messages/process-watch.ts";
+import { MAX_WATCHES_PER_SESSION } from "./output-watch.ts";
+import { compileWatchPattern } from "./watch-pattern.ts";
 import { openRestoreScript } from "./shell-snapshot-capture.ts";
 import { type CapturedShell, SNAPSHOT_FD, restoreArgv, restoreFileText } from "./shell-snapshot-script.ts";
 import { type ShellSnapshots, type SnapshotRequest, restoredEnv, snapshotKey, snapshotRequest } from "./shell-snapshot.ts";
@@ -59,6 +64,8 @@ export type ProcessTableOptions = ProcessLimits & {
 
 export class ProcessTable {
   private readonly procs = new Map<string, ManagedProcess>();
+  /** execbox's additions per process (listing, timeouts, watches: process-extras.ts). */
+  private readonly extras = new WeakMap<ManagedProcess, ProcessExtras>();
   /** Closed processes' forget timers, in the order they closed (so the first is the oldest). */
   private readonly forgetTimers = new Map<string, () => void>();
   /** Processes started and not yet closed. */
@@ -146,6 +153,7 @@ export class ProcessTable {
 
   private launch(params: ProcessStartParams, shell: CapturedShell | null, restoreFd: number | null): { processId: string; sandboxType: SandboxType } {
     const cwd = parseCwd(params.cwd);
+    const extras = new ProcessExtras(params, this.sink, this.options.clock);
     const env = shell ? restoredEnv(shell.env, params.envPolicy, params.env) : resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
     // A PTY child also gets the account's login shell as SHELL unless it has one (as the reference's PTY layer does).
     if (params.tty && env.SHELL === undefined) env.SHELL = this.ptyShell();
@@ -179,7 +187,7 @@ export class ProcessTable {
           fdFiles,
           extraFd: restoreFd === null ? undefined : { at: SNAPSHOT_FD, fd: restoreFd },
         },
-        this.sink,
+        extras.sink,
         this.options,
       );
     } catch (e) {
@@ -187,6 +195,8 @@ export class ProcessTable {
       throw e;
     }
     this.procs.set(params.processId, proc);
+    this.extras.set(proc, extras);
+    extras.attach(proc);
     // A wrapped child is a sandbox root: connections from its tree are refused (see peer-guard.ts).
     const untrack = wrapper ? trackSandboxRoot(proc.pid) : () => {};
     this.running++;
@@ -301,6 +311,30 @@ export class ProcessTable {
     for (const cancel of this.forgetTimers.values()) cancel();
     this.forgetTimers.clear();
     for (const p of all) p.forget();
+  }
+
+  /** `process/list`: every process the session still holds, in start order. */
+  list(): ProcessListResult {
+    return { processes: [...this.procs.values()].map((p) => this.extras.get(p)!.describe(p)) };
+  }
+
+  /** `process/watch`: the session's cap first, then the pattern's (watch-pattern.ts), then the process's (output-watch.ts). */
+  watch(params: ProcessWatchParams): { watchId: string } {
+    const proc = this.procs.get(params.processId);
+    if (!proc) throw invalidRequest(`unknown process id ${params.processId}`);
+    const watching = [...this.procs.values()].reduce((n, p) => n + this.extras.get(p)!.watchCount, 0);
+    if (watching >= MAX_WATCHES_PER_SESSION) {
+      throw invalidRequest(`process/watch refused: this session already has ${MAX_WATCHES_PER_SESSION} watches, the most it may have at once`);
+    }
+    const pattern = compileWatchPattern(params.pattern);
+    const retained = params.afterSeq == null ? [] : proc.retained(params.afterSeq);
+    return { watchId: this.extras.get(proc)!.watch(proc, pattern, params.stream ?? null, retained) };
+  }
+
+  unwatch(processId: string, watchId: string): { removed: boolean } {
+    const proc = this.procs.get(processId);
+    if (!proc) throw invalidRequest(`unknown process id ${processId}`);
+    return { removed: this.extras.get(proc)!.unwatch(watchId) };
   }
 
   get size(): number {

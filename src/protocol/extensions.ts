@@ -21,6 +21,12 @@ export const EXTENSIONS: Partial<Record<ExtensionName, number>> = {
   ptySize: 1,
   /** Every POSIX signal name on `process/signal` (src/protocol/signals.ts). */
   signals: 1,
+  /** `process/list` (src/process/process-list.ts). */
+  processList: 1,
+  /** `timeoutMs` and `idleTimeoutMs` on `process/start`. */
+  timeouts: 1,
+  /** `process/watch` and `process/unwatch`. */
+  outputWatch: 1,
 };
 
 export const Extensions = z.object(Object.fromEntries(EXTENSION_NAMES.map((name) => [name, z.number().int().positive().optional()])) as Record<ExtensionName, z.ZodOptional<z.ZodNumber>>);

@@ -10,6 +10,8 @@ import * as http from "./messages/http.ts";
 import * as networkProxy from "./messages/network-proxy.ts";
 import * as lifecycle from "./messages/lifecycle.ts";
 import * as proc from "./messages/process.ts";
+import * as procList from "./messages/process-list.ts";
+import * as procWatch from "./messages/process-watch.ts";
 
 /** Marks a method whose params must be absent, `null` or `{}`. */
 export const NO_PARAMS = "unit" as const;
@@ -52,6 +54,9 @@ export const Methods = {
   "process/signal": { family: "exec", params: proc.ProcessSignalParams, result: z.object({}) },
   "process/terminate": { family: "exec", params: proc.ProcessTerminateParams, result: proc.ProcessTerminateResult },
   "process/resizePty": { family: "exec", params: proc.ProcessResizePtyParams, result: z.object({}) },
+  "process/list": { family: "exec", params: NO_PARAMS, result: procList.ProcessListResult },
+  "process/watch": { family: "exec", params: procWatch.ProcessWatchParams, result: procWatch.ProcessWatchResult },
+  "process/unwatch": { family: "exec", params: procWatch.ProcessUnwatchParams, result: procWatch.ProcessUnwatchResult },
   "fs/readFile": { family: "filesystem", params: fs.FsReadFileParams, result: fs.FsReadFileResult, restrictedFs: "helper" },
   "fs/writeFile": { family: "filesystem", params: fs.FsWriteFileParams, result: fs.Empty, restrictedFs: "helper" },
   "fs/createDirectory": { family: "filesystem", params: fs.FsCreateDirectoryParams, result: fs.Empty, restrictedFs: "helper" },
@@ -90,6 +95,7 @@ export const Notifications = {
   "process/output": proc.ProcessOutputNotification,
   "process/exited": proc.ProcessExitedNotification,
   "process/closed": proc.ProcessClosedNotification,
+  "process/watchMatched": procWatch.ProcessWatchMatchedNotification,
   "fs/missingChanged": fs.FsMissingChangedNotification,
   "http/request/bodyDelta": http.HttpBodyDeltaNotification,
   "network/policyDecision": networkProxy.NetworkPolicyDecisionNotification,

@@ -50,6 +50,9 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
     session.processes.resizePty(p.processId, p.size);
     return {};
   },
+  "process/list": ({ session }) => session.processes.list(),
+  "process/watch": ({ session }, p) => session.processes.watch(p),
+  "process/unwatch": ({ session }, p) => session.processes.unwatch(p.processId, p.watchId),
   "fs/readFile": oneShot("fs/readFile"),
   "fs/writeFile": oneShot("fs/writeFile"),
   "fs/createDirectory": oneShot("fs/createDirectory"),

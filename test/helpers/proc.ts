@@ -46,3 +46,13 @@ export function childWritten(root: number, name = "head"): number | null {
     return null; // Exited meanwhile.
   }
 }
+
+/** Alive and not a zombie (an orphan may wait for init to reap it): a `kill -0` that a zombie cannot fool. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}

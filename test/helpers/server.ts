@@ -81,3 +81,10 @@ export function sharedExecutor(args: string[] = [], options: { env?: Record<stri
   });
   return executor;
 }
+
+/** The shared executor's client, once its `environment/info` says it implements `extension` (src/protocol/extensions.ts). */
+export async function clientWithExtension(executor: { client: RawClient }, extension: string): Promise<RawClient> {
+  const info = await executor.client.ok("environment/info");
+  if (info.extensions?.[extension] !== 1) throw new Error(`the executor does not advertise ${extension}: ${JSON.stringify(info.extensions)}`);
+  return executor.client;
+}

@@ -6,7 +6,12 @@ import { processSuite } from "../helpers/process-suite.ts";
 setDefaultTimeout(30_000);
 
 /** Prints its size, then again on each SIGWINCH (traps run between commands, so it loops on short sleeps). */
-const SIZE_REPORTER = "trap 'echo winch; stty size' WINCH; stty -echo; stty size; while :; do sleep 0.02; done";
+/**
+ * Prints the size at start and on each SIGWINCH, each report ending in "."
+ * once the trap is done: bash loses a SIGWINCH that arrives while its trap
+ * still runs, so a test resizes again only after the ".".
+ */
+const SIZE_REPORTER = "trap 'echo winch; stty size; echo .' WINCH; stty -echo; stty size; echo .; while :; do sleep 0.02; done";
 
 describe("PTY size", () => {
   const suite = processSuite("pty", { tty: true });
@@ -23,11 +28,11 @@ describe("PTY size", () => {
   test("size at start, then resizePty: the child gets SIGWINCH and stty size shows the new size", async () => {
     const { r, processId } = await start(["bash", "-c", SIZE_REPORTER], { size: { rows: 40, cols: 150 } });
     expect(r.result).toEqual({ processId, sandboxType: "none" });
-    await c.waitFor(() => c.output(processId).toString() === "40 150\r\n");
+    await c.waitFor(() => c.output(processId).toString() === "40 150\r\n.\r\n");
     expect(await c.ok("process/resizePty", { processId, size: { rows: 50, cols: 200 } })).toEqual({});
-    await c.waitFor(() => c.output(processId).toString() === "40 150\r\nwinch\r\n50 200\r\n");
+    await c.waitFor(() => c.output(processId).toString() === "40 150\r\n.\r\nwinch\r\n50 200\r\n.\r\n");
     await c.ok("process/resizePty", { processId, size: { rows: MAX_PTY_ROWS, cols: MAX_PTY_COLS } });
-    await c.waitFor(() => c.output(processId).toString().endsWith(`winch\r\n${MAX_PTY_ROWS} ${MAX_PTY_COLS}\r\n`));
+    await c.waitFor(() => c.output(processId).toString().endsWith(`winch\r\n${MAX_PTY_ROWS} ${MAX_PTY_COLS}\r\n.\r\n`));
     await c.ok("process/terminate", { processId });
     await c.processDone(processId);
   });
@@ -47,7 +52,7 @@ describe("PTY size", () => {
     const negative = await start(["true"], { size: { rows: -1, cols: 80 } });
     expect(negative.r.error).toEqual({ code: -32602, message: "invalid number" });
     const { processId } = await start(["bash", "-c", SIZE_REPORTER]);
-    await c.waitFor(() => c.output(processId).toString() === "24 80\r\n");
+    await c.waitFor(() => c.output(processId).toString() === "24 80\r\n.\r\n");
     const bad = await c.call("process/resizePty", { processId, size: { rows: 0, cols: 0 } });
     expect(bad.error).toEqual({ code: -32602, message: `PTY size 0x0 (rows x cols) is out of range: ${bounds}` });
     const missing = await c.call("process/resizePty", { processId, size: { rows: 10 } });

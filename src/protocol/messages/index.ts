@@ -5,3 +5,6 @@ export * from "./bytes.ts";
 export * from "./fs.ts";
 export * from "./http.ts";
 export * from "./sandbox.ts";
+export * from "./process-list.ts";
+export * from "./process-timeouts.ts";
+export * from "./process-watch.ts";

@@ -5,6 +5,7 @@ import { SIGNAL_VALUES, unknownSignal } from "../signals.ts";
 import { Base64Chunk } from "./bytes.ts";
 import { RemoteNetworkProxyLaunchConfig } from "./network-proxy.ts";
 import { ManagedNetwork, SandboxContext } from "./sandbox.ts";
+import { RunTimeoutFields, TimedOut } from "./process-timeouts.ts";
 
 export const EnvPolicy = lazy(() =>
   struct("ExecEnvPolicy", {
@@ -60,6 +61,8 @@ export const ProcessStartParams = lazy(() =>
     extensions: {
       /** Extension `ptySize`: the PTY's initial size (tty only); the reference's 24x80 without it. */
       size: opt(TerminalSize),
+      /** Extension `timeouts` (src/protocol/messages/process-timeouts.ts). */
+      ...RunTimeoutFields,
     },
   }),
 );
@@ -140,6 +143,7 @@ export const ProcessExitedNotification = lazy(() =>
     seq: z.number(),
     exitCode: z.number(),
     sandboxDenied: z.boolean(),
+    timedOut: TimedOut.optional(),
   }),
 );
 export const ProcessClosedNotification = lazy(() => z.object({ processId: z.string(), seq: z.number() }));

@@ -1,0 +1,51 @@
+/**
+ * `execbox ps --url … --session ID`: resumes a detached session, lists its
+ * processes (`process/list`, extension `processList`) and detaches again, so
+ * whoever left commands running can see them. Exit 0 listed; 1 the executor
+ * has no `process/list` (the reference) or refused the session (unknown,
+ * expired, attached elsewhere); 255 it cannot be reached; 2 bad usage.
+ */
+import { ExecboxRpcError, ExecboxUnsupportedError } from "../client/index.ts";
+import type { ProcessListEntry } from "../protocol/messages/process-list.ts";
+import type { PsOptions } from "./client-args.ts";
+import { CONNECTION_FAILURE_EXIT, connectOrReport } from "./exec.ts";
+
+/** `execbox ps` could talk to the executor but could not list: no such extension, or no such session. */
+export const PS_FAILURE_EXIT = 1;
+
+const say = (text: string) => process.stderr.write(`execbox: ${text}\n`);
+
+export async function runPs(options: PsOptions): Promise<number> {
+  const connected = await connectOrReport(options, "execbox-ps", { resumeSessionId: options.session, refusedExit: PS_FAILURE_EXIT });
+  if (typeof connected === "number") return connected;
+  try {
+    const processes = await connected.list();
+    process.stdout.write(options.json ? `${JSON.stringify(processes, null, 2)}\n` : formatTable(processes));
+    return 0;
+  } catch (e) {
+    say(e instanceof Error ? e.message : String(e));
+    return e instanceof ExecboxUnsupportedError || e instanceof ExecboxRpcError ? PS_FAILURE_EXIT : CONNECTION_FAILURE_EXIT;
+  } finally {
+    await connected.close();
+  }
+}
+
+/** Whitespace-aligned columns, the command last (its words quoted for sh where needed). */
+export function formatTable(processes: ProcessListEntry[]): string {
+  const rows = [
+    ["PROCESS", "PID", "STATE", "EXIT", "STARTED", "OUT", "COMMAND"],
+    ...processes.map((p) => [
+      p.processId,
+      String(p.pid),
+      p.state,
+      p.exitCode === null ? "-" : String(p.exitCode),
+      new Date(p.startedAtMs).toISOString(),
+      String(p.bytesOut),
+      p.argv.map(quoteWord).join(" "),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join("  ")).join("\n") + "\n";
+}
+
+const quoteWord = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
