@@ -9,7 +9,6 @@ import type { Socket } from "bun";
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../../server/clock.ts";
 import { acceptKey } from "../../transport/http1.ts";
-import { releaseBuffer } from "../../protocol/frame-memory.ts";
 import { CloseCode, closePayload, FrameReader, MAX_FRAME_HEADER_BYTES, Opcode, writeFrameHeader } from "../../transport/ws-frames.ts";
 import { RELAY_MAX_UPGRADE_HEAD_BYTES } from "./limits.ts";
 
@@ -307,8 +306,6 @@ export class RendezvousSocket {
         return void (this.out[0] = b.subarray(n));
       }
       this.out.shift();
-      // Every queued frame is a buffer of the queue's own (a copy, or a fresh masked frame): freed once written, not at some later collection.
-      releaseBuffer(new Uint8Array(b.buffer));
     }
     // Not for a write taken at once: the sender would be re-entered from inside its own send.
     if (this.backedUp && this.queued === 0) {
