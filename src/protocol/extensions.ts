@@ -21,11 +21,11 @@ export const EXTENSIONS: Partial<Record<ExtensionName, number>> = {
   ptySize: 1,
   /** Every POSIX signal name on `process/signal` (src/protocol/signals.ts). */
   signals: 1,
-  /** `process/list` (src/process/process-list.ts). */
+  /** `process/list` (src/process/process-extras.ts). */
   processList: 1,
-  /** `timeoutMs` and `idleTimeoutMs` on `process/start`. */
+  /** `timeoutMs` and `idleTimeoutMs` on `process/start` (src/process/run-timeouts.ts). */
   timeouts: 1,
-  /** `process/watch` and `process/unwatch`. */
+  /** `process/watch` and `process/unwatch` (src/process/output-watch.ts). */
   outputWatch: 1,
 };
 
