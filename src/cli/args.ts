@@ -11,6 +11,7 @@ import {
 } from "../server/limits.ts";
 import { SANDBOX_BACKENDS, type SandboxBackend } from "../sandbox/backend.ts";
 import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
+import type { ForwardOptions } from "./forward-args.ts";
 import { CLIENT_HELP, type ExecOptions, type InfoOptions, parseClientArgs } from "./client-args.ts";
 import { DEFAULT_LISTEN, type ListenTarget, MissingValueError, UnknownArgumentError, UsageError, parseListen } from "./listen.ts";
 import { LogFlags, type LogOptions } from "./log-flags.ts";
@@ -45,13 +46,14 @@ export type Command =
   | ServeOptions
   | ExecOptions
   | InfoOptions
+  | ForwardOptions
   | { command: "doctor"; json: boolean; remote?: string }
   | { command: "help" }
   | { command: "version" };
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): Command {
   // Client subcommands; anything else (including the `exec-server` alias) configures the executor.
-  if (argv[0] === "exec" || argv[0] === "info") return parseClientArgs(argv[0], argv.slice(1));
+  if (argv[0] === "exec" || argv[0] === "info" || argv[0] === "forward") return parseClientArgs(argv[0], argv.slice(1));
   if (argv[0] === "doctor") return parseDoctorArgs(argv.slice(1));
   const args = [...argv];
   if (args[0] === "exec-server") args.shift();
@@ -194,6 +196,7 @@ export const HELP = `execbox — a remote executor speaking the \`codex exec-ser
 Usage: execbox [exec-server] [OPTIONS]
        execbox exec --url <URL> [OPTIONS] -- <COMMAND> [ARGS]…
        execbox info --url <URL> [--token-file <PATH>]
+       execbox forward --url <URL> LOCAL_PORT:[REMOTE_HOST:]REMOTE_PORT
        execbox doctor [--json] [--remote <URL>]
                                    what this machine could enforce for sandboxing,
                                    and whether the environment registry answers

@@ -3,6 +3,7 @@
  * and `execbox info --url …`. Pure: returns a value or throws UsageError
  * (exit 2 for malformed flags, as for the server's flags).
  */
+import { FORWARD_HELP, type ForwardOptions, parseForwardSpec } from "./forward-args.ts";
 import { MissingValueError, UsageError } from "./listen.ts";
 
 /** `caFile`: PEM CA certificate(s) to trust for a `wss://` URL. */
@@ -19,8 +20,8 @@ export type ExecOptions = Connection & {
 };
 export type InfoOptions = Connection & { command: "info" };
 
-/** Parses `exec` / `info` arguments (after the subcommand word); `help` for -h/--help. */
-export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptions | InfoOptions | { command: "help" } {
+/** Parses `exec` / `info` / `forward` arguments (after the subcommand word); `help` for -h/--help. */
+export function parseClientArgs(sub: "exec" | "info" | "forward", args: string[]): ExecOptions | InfoOptions | ForwardOptions | { command: "help" } {
   let url: string | undefined;
   let tokenFile: string | undefined;
   let caFile: string | undefined;
@@ -63,6 +64,7 @@ export function parseClientArgs(sub: "exec" | "info", args: string[]): ExecOptio
   if (!/^wss?:\/\//.test(url)) throw new UsageError(`invalid --url \`${url}\`; expected \`ws://HOST:PORT\` or \`wss://…\``);
   if (caFile !== undefined && !url.startsWith("wss://")) throw new UsageError("`--ca-file` requires a `wss://` --url");
   const connection = { url, ...(tokenFile === undefined ? {} : { tokenFile }), ...(caFile === undefined ? {} : { caFile }) };
+  if (sub === "forward") return { command: "forward", ...connection, spec: parseForwardSpec(args.slice(i)) };
   if (sub === "info") {
     if (i < args.length) throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
     return { command: "info", ...connection };
@@ -96,4 +98,4 @@ export const CLIENT_HELP = `Client commands (drive a remote executor):
                                  125 bad --cwd or start refused, 255 connection failed or lost.
   execbox info --url <URL> [--token-file <PATH>] [--ca-file <PEM_FILE>]
                                  Print the executor's environment/info as JSON
-`;
+${FORWARD_HELP}`;

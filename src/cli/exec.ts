@@ -10,6 +10,7 @@ import type { Writable } from "node:stream";
 import { type ExecboxClient, ExecboxAuthError, type RemoteProcess, connectWebSocket } from "../client/index.ts";
 import { byteText, fromByteText, parsePathUri, toPathUri } from "../protocol/path-uri.ts";
 import type { ExecOptions, InfoOptions } from "./client-args.ts";
+import type { ForwardOptions } from "./forward-args.ts";
 import { readSecretFile } from "./auth-flags.ts";
 import { ExecExit, authFailureText, startFailure } from "./exec-failure.ts";
 import { UsageError } from "./listen.ts";
@@ -18,10 +19,12 @@ import { osErrorText } from "../protocol/errors.ts";
 /** Exit code when the connection fails or is lost for good (ssh's convention). */
 export const CONNECTION_FAILURE_EXIT = ExecExit.transport;
 
-const say = (text: string) => process.stderr.write(`execbox: ${text}\n`);
+export const say = (text: string) => process.stderr.write(`execbox: ${text}\n`);
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-async function connect(options: ExecOptions | InfoOptions, clientName: string): Promise<ExecboxClient> {
+type ConnectOptions = ExecOptions | InfoOptions | ForwardOptions;
+
+async function connect(options: ConnectOptions, clientName: string): Promise<ExecboxClient> {
   let token: string | undefined;
   // Held to the executor's rule for its own secret files: a token others can read is refused.
   if (options.tokenFile !== undefined) token = readSecretFile(options.tokenFile, "--token-file").toString("utf8");
@@ -38,7 +41,7 @@ function readCaFile(path: string): string {
 }
 
 /** Connects, or reports why not on stderr and returns undefined (usage errors still throw). */
-async function connectOrReport(options: ExecOptions | InfoOptions, clientName: string): Promise<ExecboxClient | undefined> {
+export async function connectOrReport(options: ConnectOptions, clientName: string): Promise<ExecboxClient | undefined> {
   try {
     return await connect(options, clientName);
   } catch (e) {

@@ -51,6 +51,8 @@ export {
 export { FILE_BLOCK_BYTES, type RemoteFile, toFileUri } from "./files.ts";
 export type { HttpRequestParams, HttpResult } from "./http.ts";
 export { CATCH_UP_READ_BYTES, type ProcessEvent, RemoteProcess } from "./remote-process.ts";
+export { RemoteTunnel, TUNNEL_ACK_BYTES, type TunnelEnd } from "./tunnel.ts";
+export { supportsExtension } from "../protocol/extensions.ts";
 export { STDIO_EXIT_GRACE_MS, type StdioOptions, stdioConnector } from "./stdio.ts";
 export type { Channel, ChannelEvents, Connector } from "./transport.ts";
 export type { CallArgs, CallOptions, CallParams, CallableMethod } from "./types.ts";

@@ -14,7 +14,7 @@ export const EXTENSION_NAMES = ["closeStdin", "ptySize", "signals", "processList
 export type ExtensionName = (typeof EXTENSION_NAMES)[number];
 
 /** What this build implements: name → wire version. */
-export const EXTENSIONS: Partial<Record<ExtensionName, number>> = {};
+export const EXTENSIONS: Partial<Record<ExtensionName, number>> = { tunnel: 1 };
 
 export const Extensions = z.object(Object.fromEntries(EXTENSION_NAMES.map((name) => [name, z.number().int().positive().optional()])) as Record<ExtensionName, z.ZodOptional<z.ZodNumber>>);
 export type Extensions = z.infer<typeof Extensions>;
