@@ -104,7 +104,10 @@ export class Tunnel {
     drain: (socket) => socket.data.flush(),
     end: (socket) => socket.data.remoteEof(),
     error: (socket, e) => void (socket.data.error ??= socketErrorText(e)),
-    close: (socket) => socket.data.close(socket.data.error ? "error" : "remoteClosed"),
+    close: (socket, e) => {
+      if (e) socket.data.error ??= socketErrorText(e);
+      socket.data.close(socket.data.error ? "error" : "remoteClosed");
+    },
   };
 
   private received(bytes: Uint8Array): void {
