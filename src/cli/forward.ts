@@ -4,7 +4,9 @@
  * the executor, both ways, with back-pressure each way: a local socket is
  * paused while FORWARD_WRITES_IN_FLIGHT of its writes are unanswered, and a
  * tunnel's data waits (unacknowledged, so the executor pauses the port) while
- * the local socket cannot take it.
+ * the local socket cannot take it. Local reads that arrive while writes are
+ * in flight are joined into one write (up to a tunnel chunk), so a fast
+ * local writer costs few requests.
  */
 import type { Socket } from "bun";
 import { type ExecboxClient, type RemoteTunnel, supportsExtension } from "../client/index.ts";
@@ -12,6 +14,7 @@ import { connectOrReport, say } from "./exec.ts";
 import { ExecExit } from "./exec-failure.ts";
 import type { ForwardOptions, ForwardSpec } from "./forward-args.ts";
 import { writeQueued } from "../tunnel/write-queue.ts";
+import { MAX_TUNNEL_CHUNK_BYTES } from "../tunnel/limits.ts";
 
 /**
  * `tunnel/write`s one local connection may have unanswered before it is
@@ -21,7 +24,17 @@ import { writeQueued } from "../tunnel/write-queue.ts";
 export const FORWARD_WRITES_IN_FLIGHT = 4;
 
 /** One accepted local connection and its tunnel. */
-type Local = { tunnel: RemoteTunnel | null; inFlight: number; unwritten: Uint8Array[]; drained: (() => void) | null; ended: boolean };
+type Local = {
+  tunnel: RemoteTunnel | null;
+  inFlight: number;
+  /** Local bytes not yet sent as a write (joined into the next one). */
+  toSend: Uint8Array[];
+  toSendBytes: number;
+  /** Tunnel bytes the local socket has not taken yet. */
+  unwritten: Uint8Array[];
+  drained: (() => void) | null;
+  ended: boolean;
+};
 
 export async function runForward(options: ForwardOptions): Promise<number> {
   const client = await connectOrReport(options, "execbox-forward");
@@ -60,7 +73,7 @@ export async function runForward(options: ForwardOptions): Promise<number> {
 function handlers(client: ExecboxClient, spec: ForwardSpec): Bun.SocketHandler<Local> {
   return {
     open(socket) {
-      socket.data = { tunnel: null, inFlight: 0, unwritten: [], drained: null, ended: false };
+      socket.data = { tunnel: null, inFlight: 0, toSend: [], toSendBytes: 0, unwritten: [], drained: null, ended: false };
       // Nothing is read until the tunnel exists.
       socket.pause();
       void client.openTunnel({ host: spec.remoteHost, port: spec.remotePort }).then(
@@ -74,24 +87,20 @@ function handlers(client: ExecboxClient, spec: ForwardSpec): Bun.SocketHandler<L
     data(socket, data) {
       const local = socket.data;
       if (!local.tunnel) return;
-      local.inFlight++;
-      if (local.inFlight >= FORWARD_WRITES_IN_FLIGHT) socket.pause();
       // A copy: the read buffer is not ours past this call.
-      void local.tunnel.write(new Uint8Array(data)).then(
-        () => {
-          local.inFlight--;
-          if (local.inFlight < FORWARD_WRITES_IN_FLIGHT && !local.ended) socket.resume();
-        },
-        () => socket.end(),
-      );
+      local.toSend.push(new Uint8Array(data));
+      local.toSendBytes += data.byteLength;
+      sendLocal(socket);
     },
     drain(socket) {
       flushLocal(socket);
     },
     end(socket) {
       // The local side sent EOF: pass it on after its bytes (the requests go out in order).
-      socket.data.ended = true;
-      void socket.data.tunnel?.end().catch(() => {});
+      const local = socket.data;
+      local.ended = true;
+      if (!local.tunnel) return;
+      void flushThenEnd(socket, local.tunnel);
     },
     close(socket) {
       socket.data.ended = true;
@@ -119,6 +128,26 @@ function join(socket: Socket<Local>, tunnel: RemoteTunnel, spec: ForwardSpec): v
   socket.resume();
 }
 
+/** Sends what the local side wrote as one tunnel write, unless enough are in flight; pauses the local socket while a full one waits. */
+function sendLocal(socket: Socket<Local>): void {
+  const local = socket.data;
+  if (local.inFlight < FORWARD_WRITES_IN_FLIGHT && local.toSendBytes > 0) {
+    const bytes = local.toSend.length === 1 ? local.toSend[0]! : Buffer.concat(local.toSend);
+    local.toSend = [];
+    local.toSendBytes = 0;
+    local.inFlight++;
+    void local.tunnel!.write(bytes).then(
+      () => {
+        local.inFlight--;
+        sendLocal(socket);
+      },
+      () => socket.end(),
+    );
+  }
+  if (local.toSendBytes >= MAX_TUNNEL_CHUNK_BYTES) socket.pause();
+  else if (!local.ended) socket.resume();
+}
+
 /** Writes what the local socket takes; once all is taken, lets the tunnel go on. */
 function flushLocal(socket: Socket<Local>): void {
   const local = socket.data;
@@ -126,4 +155,18 @@ function flushLocal(socket: Socket<Local>): void {
   const drained = local.drained;
   local.drained = null;
   drained?.();
+}
+
+/** Sends every byte still held (the writes go out in order), then EOF. */
+async function flushThenEnd(socket: Socket<Local>, tunnel: RemoteTunnel): Promise<void> {
+  const local = socket.data;
+  const rest = local.toSendBytes > 0 ? Buffer.concat(local.toSend) : undefined;
+  local.toSend = [];
+  local.toSendBytes = 0;
+  try {
+    if (rest) void tunnel.write(rest).catch(() => {});
+    await tunnel.end();
+  } catch {
+    // The tunnel closed meanwhile; its close handler ends the local side.
+  }
 }

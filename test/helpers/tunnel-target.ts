@@ -6,6 +6,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import type { Socket } from "bun";
+import { writeQueued } from "../../src/tunnel/write-queue.ts";
 
 export type TargetConn = {
   socket: Socket<TargetConn>;
@@ -16,6 +17,8 @@ export type TargetConn = {
   /** The peer sent EOF / the connection closed. */
   eof: boolean;
   closed: boolean;
+  /** Echo bytes the socket has not taken yet (reading pauses meanwhile). */
+  echoing: Uint8Array[];
 };
 
 export type TargetOptions = {
@@ -26,7 +29,7 @@ export type TargetOptions = {
   slow?: { everyBytes: number; pauseMs: number };
   /** Called with each connection once it is accepted, and on every read. */
   onData?: (conn: TargetConn, data: Uint8Array) => void;
-  /** Echo what arrives instead of hashing-only. */
+  /** Echo what arrives (and answer EOF with EOF). */
   echo?: boolean;
   /** Read nothing until the test calls `conn.socket.resume()`. */
   startPaused?: boolean;
@@ -56,7 +59,7 @@ export function startTarget(options: TargetOptions = {}) {
     allowHalfOpen: true,
     socket: {
       open(socket) {
-        const conn: TargetConn = { socket, sent: 0, received: 0, sentHash: createHash("sha256"), receivedHash: createHash("sha256"), eof: false, closed: false };
+        const conn: TargetConn = { socket, sent: 0, received: 0, sentHash: createHash("sha256"), receivedHash: createHash("sha256"), eof: false, closed: false, echoing: [] };
         socket.data = conn;
         conns.push(conn);
         if (options.startPaused) socket.pause();
@@ -66,7 +69,10 @@ export function startTarget(options: TargetOptions = {}) {
         const conn = socket.data;
         conn.received += data.byteLength;
         conn.receivedHash.update(data);
-        if (options.echo) socket.write(data);
+        if (options.echo) {
+          conn.echoing.push(new Uint8Array(data));
+          if (!writeQueued(socket, conn.echoing)) socket.pause();
+        }
         options.onData?.(conn, data);
         sinceSlow += data.byteLength;
         if (options.slow && sinceSlow >= options.slow.everyBytes) {
@@ -78,9 +84,14 @@ export function startTarget(options: TargetOptions = {}) {
       drain(socket) {
         // The pump resumes where the socket stopped taking bytes (a partial block is re-drawn, not re-sent: only what was taken is hashed).
         pump(socket.data);
+        const conn = socket.data;
+        if (conn.echoing.length === 0 || !writeQueued(socket, conn.echoing)) return;
+        if (conn.eof) socket.shutdown();
+        else socket.resume();
       },
       end(socket) {
         socket.data.eof = true;
+        if (options.echo && socket.data.echoing.length === 0) socket.shutdown();
       },
       close(socket) {
         socket.data.eof = true;
