@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     const cell = (d: Direction) => `${median(r[d]).toFixed(0)} (${(median(r[d]) / median(direct[d])).toFixed(2)}×)`;
     return `| ${path} | ${cell("download")} | ${cell("upload")} | ${r.download.map((x) => x.toFixed(0)).join(", ")} / ${r.upload.map((x) => x.toFixed(0)).join(", ")} |`;
   });
-  const how = `- \`bun bench/tunnel.ts ${runs} ${total / MiB}\`: ${total / MiB} MiB over one TCP connection to a service on 127.0.0.1, direct, through \`${cmd.label} forward\` (the executor the same binary, WebSocket on 127.0.0.1)${results["ssh -L"] ? ", and through `ssh -L` (OpenSSH, ed25519, default cipher) to a throwaway sshd on 127.0.0.1" : " (no sshd installed: no ssh -L row)"}; ${runs} run(s) each, interleaved; median MiB/s, ratio to direct. Service, client, forwarder and executor share the machine's 2 cores (with other agents' work).`;
+  const how = `- \`bun bench/tunnel.ts ${runs} ${total / MiB}\`: ${total / MiB} MiB over one TCP connection to a service on 127.0.0.1, direct, through \`${cmd.label} forward\` (the executor the same binary, WebSocket on 127.0.0.1)${results["ssh -L"] ? ", and through `ssh -L` (OpenSSH, ed25519, default cipher) to a throwaway sshd on 127.0.0.1" : " (ssh -L could not be set up here: no row)"}; ${runs} run(s) each, interleaved; median MiB/s, ratio to direct. Service, client, forwarder and executor share the machine's 2 cores (with other agents' work).`;
   const section = [
     sectionHead("Port forwarding (tunnel)", how),
     "| Path | service → client MiB/s (× direct) | client → service MiB/s (× direct) | runs (down / up) |",

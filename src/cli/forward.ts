@@ -104,6 +104,9 @@ function handlers(client: ExecboxClient, spec: ForwardSpec): Bun.SocketHandler<L
     },
     close(socket) {
       socket.data.ended = true;
+      // A data handler waiting for this socket to drain would wait for ever.
+      socket.data.unwritten.length = 0;
+      socket.data.drained?.();
       void socket.data.tunnel?.close().catch(() => {});
     },
   };

@@ -34,6 +34,7 @@ export class RemoteTunnel {
   private readonly events: Event[] = [];
   private dataHandler: DataHandler | null = null;
   private eofHandler: (() => void) | null = null;
+  private eofSeen = false;
   private pumping = false;
   private consumed = 0;
   private ended = false;
@@ -51,10 +52,10 @@ export class RemoteTunnel {
     void this.pump();
   }
 
-  /** Called once the port has sent EOF (after its last byte reached `onData`). */
+  /** Called once the port has sent EOF (after its last byte reached `onData`; at once if that happened already). */
   onEof(handler: () => void): void {
     this.eofHandler = handler;
-    void this.pump();
+    if (this.eofSeen) handler();
   }
 
   /**
@@ -123,7 +124,7 @@ export class RemoteTunnel {
           }
           this.taken(event.chunk.byteLength);
         } else if (event.kind === "eof") {
-          if (!this.eofHandler && this.dataHandler === null) return;
+          this.eofSeen = true;
           this.eofHandler?.();
         } else this.resolveClosed(event.end);
         this.events.shift();

@@ -100,6 +100,8 @@ export class Tunnel {
 
   /** Socket events, shared by every tunnel (`socket.data` is the tunnel). */
   static readonly handlers: SocketHandler<Tunnel> = {
+    // Nothing is read before the tunnel is attached and started.
+    open: (socket) => socket.pause(),
     data: (socket, bytes) => socket.data.received(bytes),
     drain: (socket) => socket.data.flush(),
     end: (socket) => socket.data.remoteEof(),

@@ -211,6 +211,18 @@ test("the remote port finishing mid-transfer: every byte it sent arrives, then t
   expect((await raw.call("tunnel/write", { tunnelId, chunk: "" })).error).toEqual({ code: -32600, message: `unknown tunnel id ${tunnelId}` });
 });
 
+test("a port's EOF does not hold up the tunnel's end when nobody listens for data (and onEof set late still fires)", async () => {
+  const remote = target({ send: 0, endAfterSend: true });
+  const { client } = await executor();
+  const tunnel = await client.openTunnel({ port: remote.port });
+  await waitUntil(() => remote.conns[0] !== undefined, 10_000, "the connection at the target");
+  await tunnel.end();
+  expect(await tunnel.closed).toEqual({ reason: "remoteClosed", error: null });
+  let eof = false;
+  tunnel.onEof(() => (eof = true));
+  expect(eof).toBe(true);
+});
+
 test("the remote port resetting while the client writes: tunnel/closed says why and the pending write fails", async () => {
   const remote = target({
     onData: (conn) => {
