@@ -109,20 +109,31 @@ async function startSshForward(port: number): Promise<{ port: number; kill(): Pr
     "/usr/sbin/sshd", "-D", "-e", "-f", "/dev/null", "-p", String(sshdPort), "-o", "ListenAddress=127.0.0.1",
     "-h", `${dir}/host`, "-o", `AuthorizedKeysFile=${dir}/authorized_keys`, "-o", "StrictModes=no", "-o", "PidFile=none",
   ]);
+  // ssh gives up at once on a refused connect: start it once sshd listens.
+  if (!(await accepts(sshdPort))) {
+    await sshd.kill();
+    console.error(`sshd did not come up: ${sshd.stderr().slice(0, 500)}`);
+    return null;
+  }
   const localPort = freePort();
   const ssh = spawnTracked([
     "ssh", "-N", "-i", `${dir}/user`, "-p", String(sshdPort), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
     "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes", "-L", `${localPort}:127.0.0.1:${port}`, "127.0.0.1",
   ]);
-  // Ready once the local port accepts.
+  if (await accepts(localPort)) return { port: localPort, kill: async () => void (await Promise.all([ssh.kill(), sshd.kill()])) };
+  await Promise.all([ssh.kill(), sshd.kill()]);
+  console.error(`ssh -L did not come up; ssh: ${ssh.stderr().slice(0, 500)}; sshd: ${sshd.stderr().slice(0, 500)}`);
+  return null;
+}
+
+/** Whether 127.0.0.1:port accepts a connection within 10 s (polled: the listener is another process). */
+async function accepts(port: number): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
-    const ok = await Bun.connect({ hostname: "127.0.0.1", port: localPort, socket: { data() {} } }).then((s) => (s.end(), true), () => false);
-    if (ok) return { port: localPort, kill: async () => void (await Promise.all([ssh.kill(), sshd.kill()])) };
+    const ok = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then((s) => (s.end(), true), () => false);
+    if (ok) return true;
     await Bun.sleep(50);
   }
-  await Promise.all([ssh.kill(), sshd.kill()]);
-  console.error(`ssh -L did not come up; sshd: ${sshd.stderr().slice(0, 500)}`);
-  return null;
+  return false;
 }
 
 function freePort(): number {
