@@ -11,6 +11,7 @@ import {
 } from "../server/limits.ts";
 import { SANDBOX_BACKENDS, type SandboxBackend } from "../sandbox/backend.ts";
 import { AUTH_MODES, type AuthFlags } from "./auth-flags.ts";
+import type { ForwardOptions } from "./forward-args.ts";
 import { CLIENT_HELP, type ExecOptions, type InfoOptions, type KillOptions, type PsOptions, parseClientArgs } from "./client-args.ts";
 import { DEFAULT_LISTEN, type ListenTarget, MissingValueError, UnknownArgumentError, UsageError, parseListen } from "./listen.ts";
 import { LogFlags, type LogOptions } from "./log-flags.ts";
@@ -47,13 +48,14 @@ export type Command =
   | InfoOptions
   | KillOptions
   | PsOptions
+  | ForwardOptions
   | { command: "doctor"; json: boolean; remote?: string }
   | { command: "help" }
   | { command: "version" };
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): Command {
   // Client subcommands; anything else (including the `exec-server` alias) configures the executor.
-  if (argv[0] === "exec" || argv[0] === "info" || argv[0] === "ps") return parseClientArgs(argv[0], argv.slice(1));
+  if (argv[0] === "exec" || argv[0] === "info" || argv[0] === "ps" || argv[0] === "forward") return parseClientArgs(argv[0], argv.slice(1));
   if (argv[0] === "doctor") return parseDoctorArgs(argv.slice(1));
   if (argv[0] === "kill") return parseClientArgs("kill", argv.slice(1));
   const args = [...argv];
@@ -199,6 +201,7 @@ Usage: execbox [exec-server] [OPTIONS]
        execbox info --url <URL> [--token-file <PATH>]
        execbox kill --url <URL> --session <SESSION_ID> [--signal <NAME>] <PROCESS_ID>
        execbox ps --url <URL> --session <SESSION_ID> [--json]
+       execbox forward --url <URL> LOCAL_PORT:[REMOTE_HOST:]REMOTE_PORT
        execbox doctor [--json] [--remote <URL>]
                                    what this machine could enforce for sandboxing,
                                    and whether the environment registry answers

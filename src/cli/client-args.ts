@@ -3,6 +3,7 @@
  * and `execbox info --url …`. Pure: returns a value or throws UsageError
  * (exit 2 for malformed flags, as for the server's flags).
  */
+import { FORWARD_HELP, type ForwardOptions, parseForwardSpec } from "./forward-args.ts";
 import { MissingValueError, UsageError } from "./listen.ts";
 import { SIGNAL_VALUES, type SignalValue, unknownSignal } from "../protocol/signals.ts";
 import { parseDuration } from "./duration.ts";
@@ -27,8 +28,8 @@ export type KillOptions = Connection & { command: "kill"; session: string; proce
 /** `execbox ps`: the processes of the session `session` (resumed), as a table or `--json`. */
 export type PsOptions = Connection & { command: "ps"; session: string; json: boolean };
 
-/** Parses `exec` / `info` / `kill` / `ps` arguments (after the subcommand word); `help` for -h/--help. */
-export function parseClientArgs(sub: "exec" | "info" | "kill" | "ps", args: string[]): ExecOptions | InfoOptions | KillOptions | PsOptions | { command: "help" } {
+/** Parses `exec` / `info` / `kill` / `ps` / `forward` arguments (after the subcommand word); `help` for -h/--help. */
+export function parseClientArgs(sub: "exec" | "info" | "kill" | "ps" | "forward", args: string[]): ExecOptions | InfoOptions | KillOptions | PsOptions | ForwardOptions | { command: "help" } {
   let url: string | undefined;
   let tokenFile: string | undefined;
   let caFile: string | undefined;
@@ -81,6 +82,7 @@ export function parseClientArgs(sub: "exec" | "info" | "kill" | "ps", args: stri
   if (caFile !== undefined && !url.startsWith("wss://")) throw new UsageError("`--ca-file` requires a `wss://` --url");
   const connection = { url, ...(tokenFile === undefined ? {} : { tokenFile }), ...(caFile === undefined ? {} : { caFile }) };
   if (sub === "kill") return killOptions(connection, args.slice(i), kill);
+  if (sub === "forward") return { command: "forward", ...connection, spec: parseForwardSpec(args.slice(i)) };
   if (sub !== "exec" && i < args.length) throw new UsageError(`unexpected argument '${args[i]}' found`, 2);
   if (sub === "info") return { command: "info", ...connection };
   if (sub === "ps") {
@@ -151,4 +153,4 @@ export const CLIENT_HELP = `Client commands (drive a remote executor):
                                  listing, then detached again): id, pid, state, exit code,
                                  start time, output bytes, command. Needs the \`processList\`
                                  extension (execbox; not the reference: exit 1)
-`;
+${FORWARD_HELP}`;

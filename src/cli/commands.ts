@@ -66,10 +66,12 @@ async function run(argv: string[]): Promise<number> {
     case "exec":
     case "info":
     case "ps":
+    case "forward":
       try {
         if (command.command === "serve") return await serve(command);
         if (command.command === "kill") return await (await import("./kill.ts")).runKill(command);
         if (command.command === "ps") return await (await import("./ps.ts")).runPs(command);
+        if (command.command === "forward") return await (await import("./forward.ts")).runForward(command);
         // Loaded on demand so the executor's startup does not pay for the client.
         const client = await import("./exec.ts");
         return await (command.command === "exec" ? client.runExec(command) : client.runInfo(command));

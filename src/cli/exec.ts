@@ -10,6 +10,7 @@ import type { Writable } from "node:stream";
 import { type ExecboxClient, ExecboxAuthError, ExecboxRpcError, type RemoteProcess, connectWebSocket } from "../client/index.ts";
 import { byteText, fromByteText, parsePathUri, toPathUri } from "../protocol/path-uri.ts";
 import type { ExecOptions, InfoOptions } from "./client-args.ts";
+import type { ForwardOptions } from "./forward-args.ts";
 import { readSecretFile } from "./auth-flags.ts";
 import { ExecExit, authFailureText, startFailure, timedOutExit } from "./exec-failure.ts";
 import { UsageError } from "./listen.ts";

@@ -17,6 +17,8 @@ import { type RemoteFile, openRemoteFile, readRemoteFile } from "./files.ts";
 import { HttpBodyStream, type HttpRequestParams, type HttpResult, bufferedBody, httpResult } from "./http.ts";
 import { type ProcessHost, RemoteProcess } from "./remote-process.ts";
 import type { Channel, Connector } from "./transport.ts";
+import type { RemoteTunnel } from "./tunnel.ts";
+import { ClientTunnels } from "./tunnels.ts";
 import type { CallArgs, CallParams, CallableMethod } from "./types.ts";
 import { type OutputWatch, type WatchOptions, checkStartExtensions, listProcesses, watchOutput } from "./process-extensions.ts";
 import type { ProcessListEntry } from "../protocol/messages/process-list.ts";
@@ -59,6 +61,7 @@ export class ExecboxClient {
   private readonly calls = new PendingCalls();
   private readonly processes = new Map<string, RemoteProcess>();
   private readonly bodies = new Map<string, HttpBodyStream>();
+  private readonly tunnels = new ClientTunnels((method, ...args) => this.call(method, ...args));
   private channel: Channel | null = null;
   /** The current channel completed `initialize`: queued calls may go out. */
   private live = false;
@@ -169,6 +172,16 @@ export class ExecboxClient {
     }
   }
 
+  /**
+   * Opens a tunnel to `host:port` on the executor (loopback only; host
+   * defaults to 127.0.0.1) if it has the `tunnel` extension
+   * (`supportsExtension(client.environmentInfo, "tunnel")`). Tunnels belong to
+   * the connection: a reconnect ends them with `connectionLost`.
+   */
+  openTunnel(params: { host?: string; port: number }): Promise<RemoteTunnel> {
+    return this.tunnels.open(params);
+  }
+
   /** Ends the session's connection (stdio: the executor exits); everything pending rejects. */
   async close(): Promise<void> {
     if (this.current === "closed") return;
@@ -253,6 +266,8 @@ export class ExecboxClient {
       } else if (parsed.success && method === "http/request/bodyDelta") {
         const d = parsed.data as { requestId: string };
         this.bodies.get(d.requestId)?.receive(parsed.data as never);
+      } else if (parsed.success && method.startsWith("tunnel/")) {
+        this.tunnels.receive(method as "tunnel/data", parsed.data as { tunnelId: string });
       }
     }
     this.emitter.emit("notification", method, params);
@@ -270,8 +285,9 @@ export class ExecboxClient {
     }
     this.channel = null;
     this.live = false;
-    const lost = new ExecboxConnectionError(`connection lost (${reason}); file handles and HTTP body streams do not survive it`);
+    const lost = new ExecboxConnectionError(`connection lost (${reason}); file handles, HTTP body streams and tunnels do not survive it`);
     for (const body of [...this.bodies.values()]) body.fail(lost);
+    this.tunnels.failAll(lost);
     const resumable = this.connector.resumable && this.current !== "connecting";
     this.calls.dropped(channel, resumable);
     void channel.close();
@@ -335,6 +351,7 @@ export class ExecboxClient {
     this.calls.rejectAll((method, sent) => new ExecboxConnectionError(error.message, method, sent, error.reason));
     for (const p of [...this.processes.values()]) p.fail(error);
     for (const b of [...this.bodies.values()]) b.fail(error);
+    this.tunnels.failAll(error);
     if (state === "failed") void channel?.close();
     this.emitter.emit("state", state, state === "failed" ? error : undefined);
     return channel;

@@ -56,6 +56,7 @@ export { CATCH_UP_READ_BYTES, type ProcessEvent, RemoteProcess } from "./remote-
 export { type ExtensionName, supportsExtension } from "../protocol/extensions.ts";
 export { SIGNAL_NAMES, type SignalValue } from "../protocol/signals.ts";
 export type { TerminalSize } from "../protocol/messages/process.ts";
+export { RemoteTunnel, TUNNEL_ACK_BYTES, type TunnelEnd } from "./tunnel.ts";
 export { STDIO_EXIT_GRACE_MS, type StdioOptions, stdioConnector } from "./stdio.ts";
 export type { Channel, ChannelEvents, Connector } from "./transport.ts";
 export type { CallArgs, CallOptions, CallParams, CallableMethod } from "./types.ts";

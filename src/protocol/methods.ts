@@ -12,6 +12,7 @@ import * as lifecycle from "./messages/lifecycle.ts";
 import * as proc from "./messages/process.ts";
 import * as procList from "./messages/process-list.ts";
 import * as procWatch from "./messages/process-watch.ts";
+import * as tunnel from "./messages/tunnel.ts";
 
 /** Marks a method whose params must be absent, `null` or `{}`. */
 export const NO_PARAMS = "unit" as const;
@@ -72,6 +73,10 @@ export const Methods = {
   "fs/close": { family: "filesystem", params: fs.FsCloseParams, result: fs.Empty },
   "fs/watchMissing": { family: "filesystem", params: fs.FsWatchMissingParams, result: fs.FsWatchMissingResult },
   "http/request": { family: "http", params: http.HttpRequestParams, result: http.HttpResponse },
+  "tunnel/open": { family: "tunnel", params: tunnel.TunnelOpenParams, result: tunnel.TunnelOpenResult },
+  "tunnel/write": { family: "tunnel", params: tunnel.TunnelWriteParams, result: tunnel.TunnelEmpty },
+  "tunnel/ack": { family: "tunnel", params: tunnel.TunnelAckParams, result: tunnel.TunnelEmpty },
+  "tunnel/close": { family: "tunnel", params: tunnel.TunnelCloseParams, result: tunnel.TunnelEmpty },
 } as const satisfies Record<string, MethodSpec>;
 
 export type MethodName = keyof typeof Methods;
@@ -99,6 +104,9 @@ export const Notifications = {
   "fs/missingChanged": fs.FsMissingChangedNotification,
   "http/request/bodyDelta": http.HttpBodyDeltaNotification,
   "network/policyDecision": networkProxy.NetworkPolicyDecisionNotification,
+  "tunnel/data": tunnel.TunnelDataNotification,
+  "tunnel/eof": tunnel.TunnelEofNotification,
+  "tunnel/closed": tunnel.TunnelClosedNotification,
 } as const;
 export type NotificationName = keyof typeof Notifications;
 export type NotificationParams<N extends NotificationName> = z.infer<(typeof Notifications)[N]>;

@@ -20,6 +20,7 @@ import type { InitializeResult } from "../protocol/messages/lifecycle.ts";
 import { FileHandleTable } from "../fs/handles.ts";
 import { MissingWatches } from "../fs/watch-missing.ts";
 import { HttpStreams } from "../http/request.ts";
+import { TunnelTable } from "../tunnel/table.ts";
 import { encodeNotification } from "../protocol/envelope.ts";
 import { decodeParams, dispatch, type RequestContext } from "./router.ts";
 import { type ConnectionTransport, ConnectionFlow, type Frame } from "./flow.ts";
@@ -54,6 +55,7 @@ export class Connection implements Attachment {
   private readonly files = new FileHandleTable();
   private readonly watches = new MissingWatches((watchId) => this.send(encodeNotification("fs/missingChanged", { watchId })));
   private readonly http: HttpStreams;
+  private readonly tunnels = new TunnelTable(this);
   private readonly openedAt = Date.now();
   /** The session this connection attached, for its closing log line. */
   private sessionId: string | undefined;
@@ -136,6 +138,7 @@ export class Connection implements Attachment {
     this.flow.close();
     this.watches.closeAll();
     this.http.closeAll();
+    this.tunnels.closeAll();
     await this.files.closeAll();
     if (ours && !this.options.detachOnClose) await this.server.sessions.end(session);
   }
@@ -249,7 +252,7 @@ export class Connection implements Attachment {
     return {
       server: this.server,
       session: this.session!,
-      connection: { files: this.files, watches: this.watches, http: this.http, httpConnection },
+      connection: { files: this.files, watches: this.watches, http: this.http, httpConnection, tunnels: this.tunnels },
       trace,
     };
   }

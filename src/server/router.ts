@@ -16,9 +16,10 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { type ServerContext, fsSandboxScope, serverEnvironmentInfo } from "./server-context.ts";
 import type { Session } from "./session.ts";
 import type { TraceContext } from "../protocol/trace-context.ts";
+import type { TunnelTable } from "../tunnel/table.ts";
 
-/** What belongs to the connection, not the session: file handles, watches, HTTP streams. */
-export type ConnectionScope = FsConnection & { http: HttpStreams; httpConnection: HttpConnection };
+/** What belongs to the connection, not the session: file handles, watches, HTTP streams, tunnels. */
+export type ConnectionScope = FsConnection & { http: HttpStreams; httpConnection: HttpConnection; tunnels: TunnelTable };
 /** `trace`: the request's W3C trace context (its `trace` member, or its relay frame's), for logging and tracing. */
 export type RequestContext = { server: ServerContext; session: Session; connection: ConnectionScope; trace: TraceContext | null };
 type Handler<M extends MethodName> = (ctx: RequestContext, params: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>>;
@@ -68,6 +69,10 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
   "fs/close": ({ connection }, p) => fsApi.close(connection, p),
   "fs/watchMissing": ({ connection }, p) => fsApi.watchMissing(connection, p),
   "http/request": ({ connection }, p) => connection.http.request(p, connection.httpConnection),
+  "tunnel/open": ({ connection }, p) => connection.tunnels.open(p, connection.httpConnection.afterReply),
+  "tunnel/write": async ({ connection }, p) => (await connection.tunnels.get(p.tunnelId).write(p.chunk, p.eof ?? false), {}),
+  "tunnel/ack": ({ connection }, p) => (connection.tunnels.get(p.tunnelId).ack(p.bytes), {}),
+  "tunnel/close": ({ connection }, p) => (connection.tunnels.get(p.tunnelId).close("clientClosed"), {}),
 };
 
 export function unknownMethod(method: string): RpcError {

@@ -199,10 +199,7 @@ export class FrameReader {
       return null;
     }
     const payload = b.subarray(at + maskBytes, at + maskBytes + length);
-    if (masked) {
-      const mask = b.subarray(at, at + 4);
-      for (let i = 0; i < length; i++) payload[i]! ^= mask[i & 3]!;
-    }
+    if (masked) unmask(payload, b.subarray(at, at + 4));
     const next = at + maskBytes + length;
     const event = this.frameEvent(fin, opcode, payload);
     return event === undefined ? { next } : typeof event === "string" ? fail(event) : { next, event };
@@ -253,4 +250,25 @@ export class FrameReader {
     this.fragments.push(payload.slice());
     this.fragmentBytes += payload.byteLength;
   }
+}
+
+/**
+ * XORs a client frame's payload with its mask in place, a 32-bit word at a
+ * time where the payload is aligned (a byte at a time cost a third of the
+ * executor's CPU receiving bulk uploads: 512 KiB `tunnel/write`s).
+ */
+export function unmask(payload: Uint8Array, mask: Uint8Array): void {
+  const n = payload.byteLength;
+  let i = 0;
+  for (; i < n && (payload.byteOffset + i) % 4 !== 0; i++) payload[i]! ^= mask[i & 3]!;
+  const words = (n - i) >>> 2;
+  if (words > 0) {
+    // The mask rotated to start at byte i, read in the platform's byte order as the payload words are.
+    const rotated = new Uint8Array([mask[i & 3]!, mask[(i + 1) & 3]!, mask[(i + 2) & 3]!, mask[(i + 3) & 3]!]);
+    const word = new Uint32Array(rotated.buffer)[0]!;
+    const view = new Uint32Array(payload.buffer, payload.byteOffset + i, words);
+    for (let k = 0; k < words; k++) view[k]! ^= word;
+    i += words * 4;
+  }
+  for (; i < n; i++) payload[i]! ^= mask[i & 3]!;
 }

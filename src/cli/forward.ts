@@ -1,0 +1,175 @@
+/**
+ * `execbox forward`: listens on 127.0.0.1:LOCAL_PORT and carries every
+ * accepted connection through its own tunnel to REMOTE_HOST:REMOTE_PORT on
+ * the executor, both ways, with back-pressure each way: a local socket is
+ * paused while FORWARD_WRITES_IN_FLIGHT of its writes are unanswered, and a
+ * tunnel's data waits (unacknowledged, so the executor pauses the port) while
+ * the local socket cannot take it. Local reads that arrive while writes are
+ * in flight are joined into one write (up to a tunnel chunk), so a fast
+ * local writer costs few requests.
+ */
+import type { Socket } from "bun";
+import { type ExecboxClient, type RemoteTunnel, supportsExtension } from "../client/index.ts";
+import { connectOrReport, say } from "./exec.ts";
+import { ExecExit } from "./exec-failure.ts";
+import type { ForwardOptions, ForwardSpec } from "./forward-args.ts";
+import { writeQueued } from "../tunnel/write-queue.ts";
+import { MAX_TUNNEL_CHUNK_BYTES } from "../tunnel/limits.ts";
+
+/**
+ * `tunnel/write`s one local connection may have unanswered before it is
+ * paused: enough to keep the executor busy while an answer travels back
+ * (4 × a 64 KiB read), little enough to bound what this process holds.
+ */
+export const FORWARD_WRITES_IN_FLIGHT = 4;
+
+/** One accepted local connection and its tunnel. */
+type Local = {
+  tunnel: RemoteTunnel | null;
+  inFlight: number;
+  /** Local bytes not yet sent as a write (joined into the next one). */
+  toSend: Uint8Array[];
+  toSendBytes: number;
+  /** Tunnel bytes the local socket has not taken yet. */
+  unwritten: Uint8Array[];
+  drained: (() => void) | null;
+  ended: boolean;
+};
+
+export async function runForward(options: ForwardOptions): Promise<number> {
+  const client = await connectOrReport(options, "execbox-forward");
+  if (typeof client === "number") return client;
+  const { spec } = options;
+  if (!supportsExtension(client.environmentInfo, "tunnel")) {
+    say(`the executor at ${options.url} does not support port forwarding (it does not advertise the \`tunnel\` extension)`);
+    await client.close();
+    return 1;
+  }
+  let listener: Bun.TCPSocketListener<Local>;
+  try {
+    listener = Bun.listen<Local>({ hostname: "127.0.0.1", port: spec.localPort, allowHalfOpen: true, socket: handlers(client, spec) });
+  } catch (e) {
+    say(`cannot listen on 127.0.0.1:${spec.localPort}: ${e instanceof Error ? e.message : String(e)}`);
+    await client.close();
+    return 1;
+  }
+  process.stdout.write(`listening on 127.0.0.1:${listener.port}\n`);
+  const code = await new Promise<number>((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve(0));
+    client.on("state", (state, error) => {
+      if (state === "recovering") say("connection lost; reconnecting… (open tunnels are closed)");
+      else if (state === "connected") say("reconnected");
+      else if (state === "failed") {
+        say(error?.message ?? "connection lost");
+        resolve(ExecExit.transport);
+      }
+    });
+  });
+  listener.stop(true);
+  await client.close();
+  return code;
+}
+
+function handlers(client: ExecboxClient, spec: ForwardSpec): Bun.SocketHandler<Local> {
+  return {
+    open(socket) {
+      socket.data = { tunnel: null, inFlight: 0, toSend: [], toSendBytes: 0, unwritten: [], drained: null, ended: false };
+      // Nothing is read until the tunnel exists.
+      socket.pause();
+      void client.openTunnel({ host: spec.remoteHost, port: spec.remotePort }).then(
+        (tunnel) => join(socket, tunnel, spec),
+        (e) => {
+          say(`cannot open a tunnel to ${spec.remoteHost}:${spec.remotePort}: ${e instanceof Error ? e.message : String(e)}`);
+          socket.end();
+        },
+      );
+    },
+    data(socket, data) {
+      const local = socket.data;
+      if (!local.tunnel) return;
+      // A copy: the read buffer is not ours past this call.
+      local.toSend.push(new Uint8Array(data));
+      local.toSendBytes += data.byteLength;
+      sendLocal(socket);
+    },
+    drain(socket) {
+      flushLocal(socket);
+    },
+    end(socket) {
+      // The local side sent EOF: pass it on after its bytes (the requests go out in order).
+      const local = socket.data;
+      local.ended = true;
+      if (!local.tunnel) return;
+      void flushThenEnd(socket, local.tunnel);
+    },
+    close(socket) {
+      socket.data.ended = true;
+      // A data handler waiting for this socket to drain would wait for ever.
+      socket.data.unwritten.length = 0;
+      socket.data.drained?.();
+      void socket.data.tunnel?.close().catch(() => {});
+    },
+  };
+}
+
+function join(socket: Socket<Local>, tunnel: RemoteTunnel, spec: ForwardSpec): void {
+  const local = socket.data;
+  local.tunnel = tunnel;
+  if (local.ended) return void tunnel.close().catch(() => {});
+  tunnel.onData((chunk) => {
+    local.unwritten.push(chunk);
+    flushLocal(socket);
+    // Not taken yet: the tunnel's next chunk (and its ack) waits for the local reader.
+    if (local.unwritten.length > 0) return new Promise<void>((resolve) => (local.drained = resolve));
+  });
+  tunnel.onEof(() => socket.shutdown());
+  void tunnel.closed.then((end) => {
+    if (end.reason === "error" || end.reason === "connectionLost") say(`tunnel to ${spec.remoteHost}:${spec.remotePort} closed: ${end.error}`);
+    local.ended = true;
+    socket.end();
+  });
+  socket.resume();
+}
+
+/** Sends what the local side wrote as one tunnel write, unless enough are in flight; pauses the local socket while a full one waits. */
+function sendLocal(socket: Socket<Local>): void {
+  const local = socket.data;
+  if (local.inFlight < FORWARD_WRITES_IN_FLIGHT && local.toSendBytes > 0) {
+    const bytes = local.toSend.length === 1 ? local.toSend[0]! : Buffer.concat(local.toSend);
+    local.toSend = [];
+    local.toSendBytes = 0;
+    local.inFlight++;
+    void local.tunnel!.write(bytes).then(
+      () => {
+        local.inFlight--;
+        sendLocal(socket);
+      },
+      () => socket.end(),
+    );
+  }
+  if (local.toSendBytes >= MAX_TUNNEL_CHUNK_BYTES) socket.pause();
+  else if (!local.ended) socket.resume();
+}
+
+/** Writes what the local socket takes; once all is taken, lets the tunnel go on. */
+function flushLocal(socket: Socket<Local>): void {
+  const local = socket.data;
+  if (!writeQueued(socket, local.unwritten)) return;
+  const drained = local.drained;
+  local.drained = null;
+  drained?.();
+}
+
+/** Sends every byte still held (the writes go out in order), then EOF. */
+async function flushThenEnd(socket: Socket<Local>, tunnel: RemoteTunnel): Promise<void> {
+  const local = socket.data;
+  const rest = local.toSendBytes > 0 ? Buffer.concat(local.toSend) : undefined;
+  local.toSend = [];
+  local.toSendBytes = 0;
+  try {
+    if (rest) void tunnel.write(rest).catch(() => {});
+    await tunnel.end();
+  } catch {
+    // The tunnel closed meanwhile; its close handler ends the local side.
+  }
+}

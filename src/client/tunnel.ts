@@ -1,0 +1,145 @@
+/**
+ * A tunnel through the executor to one of its loopback ports
+ * (`client.openTunnel`). Bytes from the port arrive as `tunnel/data` and are
+ * handed to the `onData` handler one chunk at a time; the executor is told
+ * (`tunnel/ack`) once the handler has taken them, so a slow handler pauses the
+ * remote port instead of growing this process's memory. `write` resolves once
+ * the executor's socket has taken the bytes.
+ */
+import type { NotificationParams } from "../protocol/methods.ts";
+import type { TunnelCloseReason } from "../protocol/messages/tunnel.ts";
+import { MAX_TUNNEL_CHUNK_BYTES, TUNNEL_WINDOW_BYTES } from "../tunnel/limits.ts";
+
+/** Consumed bytes are acknowledged in batches of this many (a quarter window: the executor never waits on a small ack). */
+export const TUNNEL_ACK_BYTES = TUNNEL_WINDOW_BYTES / 4;
+
+/** How a tunnel ended: the executor's reason, or `connectionLost` when the client's connection to it dropped. */
+export type TunnelEnd = { reason: TunnelCloseReason | "connectionLost"; error: string | null };
+
+/** What a tunnel needs from its client. */
+export interface TunnelHost {
+  write(tunnelId: string, chunk: Uint8Array | undefined, eof: boolean): Promise<void>;
+  ack(tunnelId: string, bytes: number): Promise<void>;
+  close(tunnelId: string): Promise<void>;
+  forget(tunnelId: string): void;
+}
+
+type Event = { kind: "data"; chunk: Uint8Array } | { kind: "eof" } | { kind: "closed"; end: TunnelEnd };
+type DataHandler = (chunk: Uint8Array) => void | Promise<void>;
+
+export class RemoteTunnel {
+  /** Resolves once the tunnel is over and every byte before that was handed to `onData`. */
+  readonly closed: Promise<TunnelEnd>;
+  private resolveClosed!: (end: TunnelEnd) => void;
+  private readonly events: Event[] = [];
+  private dataHandler: DataHandler | null = null;
+  private eofHandler: (() => void) | null = null;
+  private eofSeen = false;
+  private pumping = false;
+  private consumed = 0;
+  private ended = false;
+
+  constructor(
+    readonly tunnelId: string,
+    private readonly host: TunnelHost,
+  ) {
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  /** Sets the handler for the port's bytes (in order, one at a time; a returned promise holds the next). */
+  onData(handler: DataHandler): void {
+    this.dataHandler = handler;
+    void this.pump();
+  }
+
+  /** Called once the port has sent EOF (after its last byte reached `onData`; at once if that happened already). */
+  onEof(handler: () => void): void {
+    this.eofHandler = handler;
+    if (this.eofSeen) handler();
+  }
+
+  /**
+   * Sends bytes to the port; resolves once the executor's socket has taken
+   * them all. Every chunk's request goes out now, in order, so writes may be
+   * pipelined (each waits for its answer, not for the one before).
+   */
+  async write(bytes: Uint8Array): Promise<void> {
+    const sent: Promise<void>[] = [];
+    for (let off = 0; off < bytes.byteLength; off += MAX_TUNNEL_CHUNK_BYTES) {
+      sent.push(this.host.write(this.tunnelId, bytes.subarray(off, off + MAX_TUNNEL_CHUNK_BYTES), false));
+    }
+    await Promise.all(sent);
+  }
+
+  /** Half-closes: the port reads EOF once what was written before has gone; its bytes still arrive. */
+  end(): Promise<void> {
+    return this.host.write(this.tunnelId, undefined, true);
+  }
+
+  /** Closes both ways now; `closed` resolves with `clientClosed`. */
+  async close(): Promise<void> {
+    if (this.ended) return;
+    await this.host.close(this.tunnelId);
+  }
+
+  /** A `tunnel/*` notification for this tunnel, from the client's router. */
+  receive(method: "tunnel/data" | "tunnel/eof" | "tunnel/closed", params: NotificationParams<"tunnel/closed"> | NotificationParams<"tunnel/data">): void {
+    if (this.ended) return;
+    if (method === "tunnel/data") this.events.push({ kind: "data", chunk: Buffer.from((params as { chunk: string }).chunk, "base64") });
+    else if (method === "tunnel/eof") this.events.push({ kind: "eof" });
+    else {
+      const p = params as NotificationParams<"tunnel/closed">;
+      this.finish({ reason: p.reason, error: p.error });
+    }
+    void this.pump();
+  }
+
+  /** The connection to the executor is gone (tunnels do not survive it). */
+  fail(error: unknown): void {
+    if (this.ended) return;
+    this.finish({ reason: "connectionLost", error: error instanceof Error ? error.message : String(error) });
+    void this.pump();
+  }
+
+  private finish(end: TunnelEnd): void {
+    this.ended = true;
+    this.host.forget(this.tunnelId);
+    this.events.push({ kind: "closed", end });
+  }
+
+  /** Delivers events in order, waiting for each data handler before the next. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.events.length > 0) {
+        const event = this.events[0]!;
+        if (event.kind === "data") {
+          if (!this.dataHandler) return;
+          try {
+            await this.dataHandler(event.chunk);
+          } catch {
+            // A handler that cannot take the bytes ends the tunnel rather than silently losing them.
+            void this.close().catch(() => {});
+          }
+          this.taken(event.chunk.byteLength);
+        } else if (event.kind === "eof") {
+          this.eofSeen = true;
+          this.eofHandler?.();
+        } else this.resolveClosed(event.end);
+        this.events.shift();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private taken(bytes: number): void {
+    this.consumed += bytes;
+    if (this.consumed < TUNNEL_ACK_BYTES || this.ended) return;
+    const n = this.consumed;
+    this.consumed = 0;
+    // An ack the executor cannot take (the tunnel closed meanwhile) changes nothing.
+    void this.host.ack(this.tunnelId, n).catch(() => {});
+  }
+}

@@ -1,0 +1,31 @@
+/** Limits of port forwarding (`tunnel/*`); each has a row in README.md's Limits table. */
+
+/**
+ * Tunnels one connection (so one session: a session has one connection at a
+ * time) may hold open; one more `tunnel/open` is refused with -32600. Each
+ * holds a socket, up to one write chunk and up to one window of unacknowledged
+ * data; `execbox forward` uses one per local connection, and a browser opens
+ * ~6 per origin, so 64 only stops a runaway or hostile client.
+ */
+export const MAX_TUNNELS_PER_CONNECTION = 64;
+
+/**
+ * Largest `tunnel/write` chunk, and largest `tunnel/data` chunk. Its base64
+ * (~683 KiB) keeps a write request under the 1 MiB at which incoming messages
+ * are admitted against the executor-wide large-message room and trigger
+ * garbage collection (src/server/limits.ts), which would cost bulk transfers
+ * a collection every 16 MiB. A larger chunk is refused with -32602.
+ */
+export const MAX_TUNNEL_CHUNK_BYTES = 512 * 1024;
+
+/**
+ * `tunnel/data` bytes sent ahead of the client's `tunnel/ack`: past this the
+ * remote socket is paused until the client acknowledges. This bounds what a
+ * client whose local reader is slow must hold (its WebSocket cannot be
+ * paused), as the outbox bounds what the executor holds. 2 MiB keeps a
+ * loopback transfer at full speed (an ack round trip is well under 1 ms).
+ */
+export const TUNNEL_WINDOW_BYTES = 2 * 1024 * 1024;
+
+/** A connect that has not completed by then fails (loopback answers at once; this bounds a port that drops SYNs). */
+export const TUNNEL_CONNECT_TIMEOUT_MS = 10_000;

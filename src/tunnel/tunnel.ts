@@ -1,0 +1,169 @@
+/**
+ * One tunnel: a TCP connection the executor made to a loopback port, whose
+ * bytes it moves for the client. It knows nothing of the client's transport:
+ * it hands `tunnel/*` frames to a sink (the connection) and asks the sink's
+ * `ready()` before reading more, as process output does.
+ *
+ * Bounds: remote → client, the socket is paused while the connection's
+ * outbox is congested or the client has not acknowledged a window's worth
+ * (so neither the executor's outbox nor the client's buffer grows with a
+ * slow reader); client → remote, a `tunnel/write` is answered once the
+ * socket has taken its bytes, so the executor holds at most one chunk.
+ */
+import type { Socket, SocketHandler } from "bun";
+import { encodeBase64Frame } from "../protocol/byte-frame.ts";
+import { encodeNotification } from "../protocol/envelope.ts";
+import { invalidParams, invalidRequest } from "../protocol/errors.ts";
+import type { TunnelCloseReason } from "../protocol/messages/tunnel.ts";
+import type { Frame } from "../server/flow.ts";
+import { MAX_TUNNEL_CHUNK_BYTES, TUNNEL_WINDOW_BYTES } from "./limits.ts";
+import { writeQueued } from "./write-queue.ts";
+
+/** What a tunnel needs from the connection that carries it. */
+export interface TunnelSink {
+  send(frame: Frame): void;
+  /** `undefined` when the client can take more now, else resolves when it can. */
+  ready(): Promise<void> | undefined;
+}
+
+type Waiter = { resolve(): void; reject(e: unknown): void };
+
+export class Tunnel {
+  private socket: Socket<Tunnel> | null = null;
+  private seq = 0;
+  /** `tunnel/data` bytes sent and not yet acknowledged by the client. */
+  private unacked = 0;
+  /** Waiting for the outbox to drain (the socket is paused meanwhile). */
+  private awaitingFlow = false;
+  /** Reading is held until the `tunnel/open` answer is out, so no data precedes the id. */
+  private started = false;
+  /** Bytes of writes the socket has not taken yet, and the writes waiting for them to go. */
+  private readonly unwritten: Uint8Array[] = [];
+  private writers: Waiter[] = [];
+  private eofSent = false;
+  private error: string | null = null;
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    private readonly sink: TunnelSink,
+    /** Called once the tunnel is over, whoever ended it. */
+    private readonly onClosed: (tunnel: Tunnel) => void,
+  ) {}
+
+  /** The socket connected (paused until `start`). */
+  attach(socket: Socket<Tunnel>): void {
+    this.socket = socket;
+    socket.pause();
+  }
+
+  /** The `tunnel/open` answer is out: data may flow. */
+  start(): void {
+    this.started = true;
+    this.maybeResume();
+  }
+
+  /** Writes `chunk` (then half-closes with `eof`); resolves once the socket has taken every byte. */
+  write(chunk: Uint8Array | undefined, eof: boolean): Promise<void> {
+    if (this.closed) throw invalidRequest(`tunnel ${this.id} is closed`);
+    if (this.eofSent) throw invalidRequest(`tunnel ${this.id} was already half-closed with eof`);
+    if (chunk && chunk.byteLength > MAX_TUNNEL_CHUNK_BYTES) {
+      throw invalidParams(`tunnel/write chunk of ${chunk.byteLength} bytes exceeds the limit of ${MAX_TUNNEL_CHUNK_BYTES} bytes`);
+    }
+    if (chunk && chunk.byteLength > 0) this.unwritten.push(chunk);
+    if (eof) this.eofSent = true;
+    const done = new Promise<void>((resolve, reject) => this.writers.push({ resolve, reject }));
+    this.flush();
+    return done;
+  }
+
+  /** The client consumed `bytes` of `tunnel/data`: that much more may be sent. */
+  ack(bytes: number): void {
+    if (this.closed) return;
+    if (bytes > this.unacked) throw invalidParams(`tunnel/ack of ${bytes} bytes exceeds the ${this.unacked} bytes sent and not acknowledged`);
+    this.unacked -= bytes;
+    this.maybeResume();
+  }
+
+  /** Ends the tunnel; `notify`: tell the client with `tunnel/closed` (not when its connection is gone). */
+  close(reason: TunnelCloseReason, notify = true): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket?.terminate();
+    const gone = new Error(`tunnel ${this.id} closed${this.error ? `: ${this.error}` : ` (${reason})`}`);
+    for (const w of this.writers) w.reject(invalidRequest(gone.message));
+    this.writers = [];
+    this.unwritten.length = 0;
+    if (notify) this.sink.send(encodeNotification("tunnel/closed", { tunnelId: this.id, reason, error: reason === "error" ? this.error : null }));
+    this.onClosed(this);
+  }
+
+  /** Socket events, shared by every tunnel (`socket.data` is the tunnel). */
+  static readonly handlers: SocketHandler<Tunnel> = {
+    // Nothing is read before the tunnel is attached and started.
+    open: (socket) => socket.pause(),
+    data: (socket, bytes) => socket.data.received(bytes),
+    drain: (socket) => socket.data.flush(),
+    end: (socket) => socket.data.remoteEof(),
+    error: (socket, e) => void (socket.data.error ??= socketErrorText(e)),
+    close: (socket, e) => {
+      if (e) socket.data.error ??= socketErrorText(e);
+      socket.data.close(socket.data.error ? "error" : "remoteClosed");
+    },
+  };
+
+  private received(bytes: Uint8Array): void {
+    if (this.closed) return;
+    for (let off = 0; off < bytes.byteLength; off += MAX_TUNNEL_CHUNK_BYTES) {
+      const part = bytes.subarray(off, off + MAX_TUNNEL_CHUNK_BYTES);
+      const head = `{"method":"tunnel/data","params":{"tunnelId":${JSON.stringify(this.id)},"seq":${++this.seq},"chunk":"`;
+      this.sink.send(encodeBase64Frame(head, part, '"}}'));
+      this.unacked += part.byteLength;
+    }
+    const wait = this.sink.ready();
+    if (wait && !this.awaitingFlow) {
+      this.awaitingFlow = true;
+      void wait.then(() => {
+        this.awaitingFlow = false;
+        this.maybeResume();
+      });
+    }
+    if (this.awaitingFlow || this.unacked >= TUNNEL_WINDOW_BYTES) this.socket?.pause();
+  }
+
+  private maybeResume(): void {
+    if (!this.closed && this.started && !this.awaitingFlow && this.unacked < TUNNEL_WINDOW_BYTES) this.socket?.resume();
+  }
+
+  /** The remote port sent FIN: no more data; our side may still write. */
+  private remoteEof(): void {
+    if (!this.closed) this.sink.send(encodeNotification("tunnel/eof", { tunnelId: this.id }));
+  }
+
+  /** Writes what the socket takes; once all is taken, answers the writers (and sends FIN after an eof). */
+  private flush(): void {
+    const socket = this.socket;
+    if (!socket || this.closed || !writeQueued(socket, this.unwritten)) return;
+    if (this.eofSent) socket.shutdown();
+    const writers = this.writers;
+    this.writers = [];
+    for (const w of writers) w.resolve();
+  }
+}
+
+/** The socket errnos a loopback connection meets, with their strerror text (Bun's own messages say only "Failed to connect"). */
+const SOCKET_ERRORS: Record<string, string> = {
+  ECONNREFUSED: "Connection refused",
+  ECONNRESET: "Connection reset by peer",
+  EPIPE: "Broken pipe",
+  ETIMEDOUT: "Connection timed out",
+  EADDRNOTAVAIL: "Address not available",
+};
+
+/** A socket error as the client sees it: the errno name and its text, e.g. `ECONNREFUSED: Connection refused`. */
+export function socketErrorText(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const text = err.code ? SOCKET_ERRORS[err.code] : undefined;
+  if (err.code && text) return `${err.code}: ${text}`;
+  return String(err.message ?? e);
+}
