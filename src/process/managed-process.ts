@@ -12,6 +12,7 @@ import type { NotificationName, NotificationParams } from "../protocol/methods.t
 import type { OutputStream, ProcessReadResult, WriteStatus } from "../protocol/messages/process.ts";
 import type { Clock } from "../server/clock.ts";
 import { Waiters } from "../server/waiters.ts";
+import type { ClientAnswer } from "../server/client-requests.ts";
 import { DENIAL_SCAN_BYTES, looksDenied } from "../sandbox/denial.ts";
 import { OutputLog } from "./output-log.ts";
 import { type Child, type OutputSource, type SpawnSpec, spawnChild } from "./spawn.ts";
@@ -22,6 +23,8 @@ export interface ProcessEventSink {
   output(processId: string, seq: number, stream: OutputStream, bytes: Uint8Array): void;
   /** `undefined` when the consumer can take more output now, else a promise that settles when it can. */
   ready(): Promise<void> | undefined;
+  /** A request to the client (the managed proxy's `network/policyRequest`); settles, never rejects. */
+  ask(method: string, params: unknown, timeoutMs: number, signal?: AbortSignal): Promise<ClientAnswer>;
 }
 
 /**
