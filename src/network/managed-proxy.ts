@@ -39,10 +39,9 @@ export type ManagedProxy = {
  */
 export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: boolean, ownNetwork: boolean): void {
   const p = launch.proxy;
-  // The reference's own check: a launch config is a proxy to start.
-  if (!p.enabled) throw invalidParams("invalid network proxy config: executor-local network proxy launch requires an enabled proxy");
-  // The reference's check and text: a decider that may never wait is none.
+  // The reference's checks and texts, in its order (probed: a zero timeout is named even for a disabled proxy).
   if (launch.policyDecisionTimeoutMs === 0) throw invalidParams("network policy decision callback timeout must be nonzero");
+  if (!p.enabled) throw invalidParams("invalid network proxy config: executor-local network proxy launch requires an enabled proxy");
   const refuse = (what: string) => {
     throw invalidParams(`${CANNOT_ENFORCE}: networkProxy ${what} is not implemented by execbox; the command was not started`);
   };

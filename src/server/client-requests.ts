@@ -18,10 +18,16 @@ export type ClientAnswer = { ok: true; result: unknown } | { ok: false; failure:
 export type ClientResponse = { id: RequestId | undefined; result?: unknown; hasResult: boolean };
 
 /**
- * setTimeout's longest delay; a longer one would fire at once. A timeout the
- * client asked for (a u64 of milliseconds) is cut to this (24.8 days).
+ * setTimeout's longest delay; a longer one fires at once (Bun, as Node: "does
+ * not fit into a 32-bit signed integer. Timeout duration was set to 1"). A
+ * timeout the client asked for (a u64 of milliseconds) is cut to this (24.8 days).
  */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/** The delay to give setTimeout for a request's timeout. */
+export function timerDelay(timeoutMs: number): number {
+  return Math.min(Math.max(timeoutMs, 0), LONGEST_TIMER_MS);
+}
 
 type Pending = { settle: (answer: ClientAnswer) => void };
 
@@ -42,7 +48,7 @@ export class ClientRequests {
     if (this.pending.size >= this.maxPending) return Promise.resolve({ ok: false, failure: "full" });
     const id = this.nextId++;
     return new Promise<ClientAnswer>((resolve) => {
-      const timer = setTimeout(() => settle({ ok: false, failure: "timeout" }), Math.min(Math.max(timeoutMs, 0), LONGEST_TIMER_MS));
+      const timer = setTimeout(() => settle({ ok: false, failure: "timeout" }), timerDelay(timeoutMs));
       const onAbort = () => settle({ ok: false, failure: "cancelled" });
       const settle = (answer: ClientAnswer) => {
         if (!this.pending.delete(id)) return;

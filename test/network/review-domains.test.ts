@@ -30,8 +30,8 @@ afterAll(() => {
 
 /** 127.0.0.1 is reachable (allowLocalBinding) but not allowlisted: the client decides it. */
 const REVIEWED = { allowLocalBinding: true, domains: { "example.com": "allow" } };
-/** A generous decision timeout: a test that passes did not wait for it. */
-const PATIENT = { policyDecisionTimeoutMs: 60_000 };
+/** A decision timeout no test waits for: 2^42 ms is past setTimeout's longest delay, which must not make it fire at once. */
+const PATIENT = { policyDecisionTimeoutMs: 2 ** 42 };
 const CURL = "curl -s --noproxy '' -m 30 -w ' %{http_code}' http://127.0.0.1:$ORIGIN/a; echo \" rc=$?\"";
 let n = 0;
 
@@ -192,7 +192,7 @@ test("the connection closes while a request waits: refused at once; a detached s
   await c.waitClosed();
   await Bun.write(trigger, "");
   await waitUntil(() => existsSync(`${trigger}.done`), 20_000, "the detached process's curl");
-  // Resumed after both finished (refused without waiting for the 60 s timeout), their output read back.
+  // Resumed after both finished (refused without waiting for the timeout), their output read back.
   const again = await RawClient.websocket(executor.server.url);
   await again.initialize("test", sessionId);
   for (const id of [waiting, later]) {

@@ -5,7 +5,7 @@
  * `network/policyDecision` and the lines of curl's output that matter, with
  * timestamps, ports and client addresses masked, for diffing:
  *
- *   bun test/network/review-probe.ts ref|ex|0.169.0 test/network/probe-cases/review-1.json
+ *   bun test/network/review-probe.ts ref|ex|0.169.0 test/network/probe-cases/review-1.json (or review-2.json)
  *
  * A case: [title, curl arguments, proxy fields, process/start.networkProxy
  * fields, answer]. `URL(host)` in the arguments is a local origin on that

@@ -4,7 +4,7 @@
  * The frames it sends are collected as the connection would send them.
  */
 import { expect, test } from "bun:test";
-import { ClientRequests } from "../../src/server/client-requests.ts";
+import { ClientRequests, timerDelay } from "../../src/server/client-requests.ts";
 
 const sent = () => {
   const frames: string[] = [];
@@ -41,4 +41,8 @@ test("over the cap: refused without being sent; a timeout, a cancel and a close 
   expect(await waiting).toEqual({ ok: false, failure: "closed" });
   expect(await requests.ask("m", null, 60_000)).toEqual({ ok: false, failure: "closed" });
   expect(requests.size).toBe(0);
+});
+
+test("a timeout past setTimeout's longest delay is cut to it, not fired at once", () => {
+  expect([timerDelay(2 ** 42 + 5_000), timerDelay(2 ** 31 - 1), timerDelay(6_000), timerDelay(-1)]).toEqual([2 ** 31 - 1, 2 ** 31 - 1, 6_000, 0]);
 });
