@@ -16,7 +16,7 @@ import { PROTOCOL_VERSION, VERSION } from "../version.ts";
  */
 export const CAPABILITIES: Capabilities = {
   networkProxyLaunch: true,
-  networkProxyReviewDomains: false,
+  networkProxyReviewDomains: true,
   networkProxyTransparentTcp: false,
   credentialMasking: false,
   credentialMaskingCustomProviders: false,

@@ -1,59 +1,78 @@
 /**
  * One decision per connection attempt, reported as the reference reports it:
  * a `network/policyDecision` for every destination decision (an allow too),
- * and a second one when the mode guard then refuses the method.
+ * and a second one when the mode guard then refuses the method. With a
+ * decider (review domains, decider.ts), a destination the policy does not
+ * allow by name is the client's to decide: its refusal is reported with
+ * `source: "decider"`; its allow still has to pass the address check (a
+ * local address without allowLocalBinding stays `not_allowed_local`, and
+ * then only that is reported) and is reported as an override.
  */
 import type { AddressResolver } from "./addresses.ts";
-import { type DenyReason, type ProxyPolicy, type ProxyProtocol, decideDestination, modeGuard, normalizeHost } from "./policy.ts";
+import type { Decider } from "./decider.ts";
+import { type DenyReason, type ProxyPolicy, type ProxyProtocol, hostVerdict, modeGuard, normalizeHost, resolveDestination } from "./policy.ts";
 
-export type DecisionSource = "baseline_policy" | "mode_guard";
+export type DecisionSource = "baseline_policy" | "mode_guard" | "decider";
 
 /** The `network/policyDecision` params without `processId` (the process's sink adds it). */
 export type PolicyDecisionEvent = {
   timestamp: string;
   scope: "domain" | "non_domain";
-  decision: "allow" | "deny";
+  decision: "allow" | "deny" | "ask";
   source: DecisionSource;
-  reason: DenyReason | "allow";
+  /** A `DenyReason`, `allow`, or the client's own reason. */
+  reason: string;
   protocol: ProxyProtocol;
   host: string;
   port: number;
   method?: string;
   client: string;
-  policyOverride: false;
+  /** True when the client allowed what the policy did not. */
+  policyOverride: boolean;
 };
 
 export type Attempt = { host: string; port: number; protocol: ProxyProtocol; method?: string; client: string };
-export type GateAnswer = { ok: true; address: string } | { ok: false; reason: DenyReason; source: DecisionSource };
+/** A refusal: `reason` is a `DenyReason` unless the client chose it; `decision` is `ask` when the client answered so. */
+export type Denial = { ok: false; reason: DenyReason | string; source: DecisionSource; decision: "deny" | "ask" };
+export type GateAnswer = { ok: true; address: string } | Denial;
 
 export class PolicyGate {
   constructor(
     private readonly policy: ProxyPolicy,
     private readonly resolve: AddressResolver,
     private readonly report: (event: PolicyDecisionEvent) => void,
+    private readonly decider: Decider | null = null,
   ) {}
 
   async check(attempt: Attempt): Promise<GateAnswer> {
     // SOCKS in limited mode is refused before its destination is looked at (one report, as the reference).
     if (attempt.protocol === "socks5_tcp" && modeGuard(this.policy, attempt.protocol, undefined)) {
-      this.emit(attempt, "non_domain", "deny", "mode_guard", "method_not_allowed");
-      return { ok: false, reason: "method_not_allowed", source: "mode_guard" };
+      return this.deny(attempt, "non_domain", "mode_guard", "method_not_allowed");
     }
-    const verdict = await decideDestination(this.policy, attempt.host, this.resolve);
-    if (verdict.decision === "deny") {
-      this.emit(attempt, "domain", "deny", "baseline_policy", verdict.reason);
-      return { ok: false, reason: verdict.reason, source: "baseline_policy" };
+    const host = normalizeHost(attempt.host);
+    const named = hostVerdict(this.policy, host);
+    let overridden = false;
+    if (named.decision === "deny") {
+      if (named.reason !== "not_allowed" || !this.decider) return this.deny(attempt, "domain", "baseline_policy", named.reason);
+      const told = await this.decider({ protocol: attempt.protocol, host, port: attempt.port });
+      if (told.decision !== "allow") return this.deny(attempt, "domain", "decider", told.reason, told.decision);
+      overridden = true;
     }
-    this.emit(attempt, "domain", "allow", "baseline_policy", "allow");
+    const verdict = await resolveDestination(this.policy, host, this.resolve);
+    if (verdict.decision === "deny") return this.deny(attempt, "domain", "baseline_policy", verdict.reason);
+    if (overridden) this.emit(attempt, "domain", "allow", "decider", "not_allowed", true);
+    else this.emit(attempt, "domain", "allow", "baseline_policy", "allow");
     const guarded = modeGuard(this.policy, attempt.protocol, attempt.method);
-    if (guarded) {
-      this.emit(attempt, "non_domain", "deny", "mode_guard", guarded);
-      return { ok: false, reason: guarded, source: "mode_guard" };
-    }
+    if (guarded) return this.deny(attempt, "non_domain", "mode_guard", guarded);
     return { ok: true, address: verdict.address };
   }
 
-  private emit(a: Attempt, scope: PolicyDecisionEvent["scope"], decision: PolicyDecisionEvent["decision"], source: DecisionSource, reason: PolicyDecisionEvent["reason"]): void {
+  private deny(a: Attempt, scope: PolicyDecisionEvent["scope"], source: DecisionSource, reason: string, decision: "deny" | "ask" = "deny"): Denial {
+    this.emit(a, scope, decision, source, reason);
+    return { ok: false, reason, source, decision };
+  }
+
+  private emit(a: Attempt, scope: PolicyDecisionEvent["scope"], decision: PolicyDecisionEvent["decision"], source: DecisionSource, reason: string, policyOverride = false): void {
     this.report({
       timestamp: new Date().toISOString(),
       scope,
@@ -65,7 +84,7 @@ export class PolicyGate {
       port: a.port,
       ...(a.method === undefined ? {} : { method: a.method }),
       client: a.client,
-      policyOverride: false,
+      policyOverride,
     });
   }
 }

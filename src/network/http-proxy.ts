@@ -61,7 +61,7 @@ async function serve(gate: PolicyGate, client: Socket): Promise<void> {
       const bodyFraming = framingOf(headers, false);
       if (!answer.ok) {
         await copyBody(reader, null, bodyFraming);
-        await writeAll(client, refusal(answer.reason, dest.host, dest.port, "http"));
+        await writeAll(client, refusal(answer, dest.host, dest.port, "http"));
         continue;
       }
       const key = `${answer.address}:${dest.port}`;
@@ -113,7 +113,7 @@ async function tunnel(gate: PolicyGate, client: Socket, reader: SocketReader, pe
   if (!m || port < 1 || port > 65535) return void (await writeAll(client, badRequest()).catch(() => {}));
   const host = m[1]!;
   const answer = await gate.check({ host, port, protocol: "https_connect", method: "CONNECT", client: peer });
-  if (!answer.ok) return void (await writeAll(client, refusal(answer.reason, host, port, "https_connect")));
+  if (!answer.ok) return void (await writeAll(client, refusal(answer, host, port, "https_connect")));
   const upstream = await open(`${answer.address}:${port}`, answer.address, port);
   if (!upstream) return void (await writeAll(client, badGateway()));
   try {

@@ -1,4 +1,5 @@
 /** The managed HTTP proxy's own answers, byte for byte as the reference's (probed on 0.171.0). */
+import type { Denial } from "./gate.ts";
 import { type DenyReason, normalizeHost } from "./policy.ts";
 
 const REFUSALS: Record<DenyReason, { header: string; message: string }> = {
@@ -9,13 +10,16 @@ const REFUSALS: Record<DenyReason, { header: string; message: string }> = {
   mitm_required: { header: "blocked-by-mitm-required", message: "MITM required for limited HTTPS." },
 };
 
+/** Any other reason (one a client's decider gave, `ask`'s included). */
+const POLICY_REFUSAL = { header: "blocked-by-policy", message: "Request blocked by network policy." };
+
 /** A 403 naming the decision: JSON for a request, the plain message for a CONNECT. */
-export function refusal(reason: DenyReason, rawHost: string, port: number, protocol: "http" | "https_connect"): string {
-  const { header, message } = REFUSALS[reason];
+export function refusal(denial: Denial, rawHost: string, port: number, protocol: "http" | "https_connect"): string {
+  const { reason, decision, source } = denial;
+  const { header, message } = Object.hasOwn(REFUSALS, reason) ? REFUSALS[reason as DenyReason] : POLICY_REFUSAL;
   if (protocol === "https_connect") return reply("403 Forbidden", [["content-type", "text/plain"], ["x-proxy-error", header]], message);
   const host = normalizeHost(rawHost);
-  const source = reason === "method_not_allowed" ? "mode_guard" : "baseline_policy";
-  const body = JSON.stringify({ status: "blocked", host, reason, decision: "deny", source, protocol, port, message });
+  const body = JSON.stringify({ status: "blocked", host, reason, decision, source, protocol, port, message });
   return reply("403 Forbidden", [["content-type", "application/json"], ["x-proxy-error", header]], body);
 }
 

@@ -1,15 +1,18 @@
 /**
  * `process/start.networkProxy` (networkProxyLaunch): a fresh HTTP proxy and,
  * with `enableSocks5`, a SOCKS5 listener on 127.0.0.1 for one process, gone
- * when it closes. What execbox cannot carry out is refused before anything
- * starts (fail closed): review domains decided by the client, credential
- * masking, SOCKS5 UDP for a child outside a managed network namespace.
+ * when it closes. With `policyDecisionTimeoutMs`, destinations the policy
+ * does not allow by name are put to the client (review domains, decider.ts).
+ * What execbox cannot carry out is refused before anything starts (fail
+ * closed): credential masking, SOCKS5 UDP for a child outside a managed
+ * network namespace.
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { z } from "zod";
 import type { RemoteNetworkProxyLaunchConfig } from "../protocol/messages/network-proxy.ts";
 import { CANNOT_ENFORCE } from "../sandbox/launch.ts";
 import { type AddressResolver, systemResolver } from "./addresses.ts";
+import { type AskClient, clientDecider } from "./decider.ts";
 import { type PolicyDecisionEvent, PolicyGate } from "./gate.ts";
 import { startHttpProxy } from "./http-proxy.ts";
 import type { DomainAccess, ProxyPolicy } from "./policy.ts";
@@ -36,12 +39,12 @@ export type ManagedProxy = {
  */
 export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: boolean, ownNetwork: boolean): void {
   const p = launch.proxy;
-  // The reference's own check: a launch config is a proxy to start.
+  // The reference's checks and texts, in its order (probed: a zero timeout is named even for a disabled proxy).
+  if (launch.policyDecisionTimeoutMs === 0) throw invalidParams("network policy decision callback timeout must be nonzero");
   if (!p.enabled) throw invalidParams("invalid network proxy config: executor-local network proxy launch requires an enabled proxy");
   const refuse = (what: string) => {
     throw invalidParams(`${CANNOT_ENFORCE}: networkProxy ${what} is not implemented by execbox; the command was not started`);
   };
-  if ((p.reviewDomains?.length ?? 0) > 0) refuse("reviewDomains (domains decided by the client; networkProxyReviewDomains is false)");
   if (p.credentialMasking === true || Object.keys(p.credentialProviders ?? {}).length > 0) refuse("credential masking (credentialMasking is false)");
   // In its own namespace the child has no UDP path to any relay, under the reference too (probed: the
   // reference grants UDP ASSOCIATE there but no datagram gets out); execbox answers it 0x07 instead. The
@@ -53,11 +56,18 @@ export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: bo
   }
 }
 
+/** What the proxy tells the process's client: its decisions, and (review domains) its questions. */
+export type ProxyHooks = { report: (e: PolicyDecisionEvent) => void; ask: AskClient };
+
 /** Starts the proxies; the launch was checked by `refuseUnsupportedProxy` first. */
-export function startManagedProxy(launch: NetworkProxyLaunch, report: (e: PolicyDecisionEvent) => void, resolve: AddressResolver = systemResolver): ManagedProxy {
+export function startManagedProxy(launch: NetworkProxyLaunch, hooks: ProxyHooks, resolve: AddressResolver = systemResolver): ManagedProxy {
   const p = launch.proxy;
-  const policy: ProxyPolicy = { domains: (p.domains ?? {}) as Record<string, DomainAccess>, allowLocalBinding: p.allowLocalBinding, mode: p.mode };
-  const gate = new PolicyGate(policy, resolve, report);
+  const policy: ProxyPolicy = { domains: (p.domains ?? {}) as Record<string, DomainAccess>, allowLocalBinding: p.allowLocalBinding, mode: p.mode, reviewDomains: p.reviewDomains ?? [] };
+  // Without a timeout the reference has no decider: a review domain is then just not allowed.
+  const stopped = new AbortController();
+  const timeoutMs = launch.policyDecisionTimeoutMs;
+  const decider = timeoutMs == null ? null : clientDecider(hooks.ask, timeoutMs, stopped.signal);
+  const gate = new PolicyGate(policy, resolve, hooks.report, decider);
   const listeners: ProxyListener[] = [];
   try {
     const http = startHttpProxy(gate);
@@ -68,6 +78,8 @@ export function startManagedProxy(launch: NetworkProxyLaunch, report: (e: Policy
       env: proxyEnv(http.port, socks?.port ?? null, p.allowLocalBinding),
       ports: listeners.map((l) => l.port),
       stop: () => {
+        // The process closed: its questions still waiting are refused, not those of other processes.
+        stopped.abort();
         for (const l of listeners.splice(0)) l.stop();
       },
     };

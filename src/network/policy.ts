@@ -1,10 +1,13 @@
 /**
  * The managed proxy's decision for one destination, as the reference makes
- * it (probed on 0.171.0, see test/network/): the denylist first; then a
- * loopback or private destination without `allowLocalBinding` is
- * `not_allowed_local`; then the allowlist (which must name local
- * destinations too); then, without `allowLocalBinding`, what the name
- * resolves to (nowhere, or a private address: `not_allowed_local`). The caller connects to the very address checked here,
+ * it (probed on 0.171.0, see test/network/), in two steps. By name
+ * (`hostVerdict`): the denylist first; then a loopback or private
+ * destination without `allowLocalBinding` is `not_allowed_local`; then the
+ * allowlist (which must name local destinations too), where a review domain
+ * counts as not listed (`not_allowed`: the client may decide it, see
+ * gate.ts). By address (`resolveDestination`): without `allowLocalBinding`,
+ * what the name resolves to (nowhere, or a private address:
+ * `not_allowed_local`), even after the client allowed it. The caller connects to the very address checked here,
  * so a name cannot resolve to a public address for the check and a private
  * one for the connect.
  */
@@ -19,6 +22,8 @@ export type ProxyPolicy = {
   domains: Record<string, DomainAccess>;
   allowLocalBinding: boolean;
   mode: ProxyMode;
+  /** `proxy.reviewDomains`: patterns as the domains' whose hosts are never allowed by the allowlist alone. */
+  reviewDomains: string[];
 };
 
 export type DenyReason = "denied" | "not_allowed" | "not_allowed_local" | "method_not_allowed" | "mitm_required";
@@ -33,12 +38,27 @@ export const LIMITED_MODE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export async function decideDestination(policy: ProxyPolicy, rawHost: string, resolve: AddressResolver): Promise<Verdict> {
   const host = normalizeHost(rawHost);
+  const named = hostVerdict(policy, host);
+  return named.decision === "deny" ? named : resolveDestination(policy, host, resolve);
+}
+
+export type HostVerdict = { decision: "allow" } | Extract<Verdict, { decision: "deny" }>;
+
+/** The decision by name alone (`host` normalized). */
+export function hostVerdict(policy: ProxyPolicy, host: string): HostVerdict {
   const literal = isIP(host) !== 0;
   const local = isLocalName(host) || (literal && isLocalAddress(host));
   if (matchesAny(host, patterns(policy, "deny"))) return { decision: "deny", reason: "denied" };
   if (local && !policy.allowLocalBinding) return { decision: "deny", reason: "not_allowed_local" };
   // allowLocalBinding lets a local destination be allowed; it is still one the allowlist must name.
   if (!matchesAny(host, patterns(policy, "allow"))) return { decision: "deny", reason: "not_allowed" };
+  if (matchesAny(host, policy.reviewDomains.map(normalizeHost))) return { decision: "deny", reason: "not_allowed" };
+  return { decision: "allow" };
+}
+
+/** Where a host allowed by name (by the policy or by the client) may be reached, or `not_allowed_local`. */
+export async function resolveDestination(policy: ProxyPolicy, host: string, resolve: AddressResolver): Promise<Verdict> {
+  const literal = isIP(host) !== 0;
   const addresses = literal ? [host] : isLocalName(host) ? ["127.0.0.1"] : await resolve(host);
   if (policy.allowLocalBinding) return { decision: "allow", address: addresses[0] ?? host };
   // Unresolvable, or any answer private: refused rather than pick among them.

@@ -23,6 +23,7 @@ import { ProcessRecord } from "./process-record.ts";
 import { type PtySize, checkPtySize, noTerminal } from "./pty-size.ts";
 import { PtyThrottle } from "./pty-throttle.ts";
 import type { RetainedChunk } from "./output-log.ts";
+import type { ClientAnswer } from "../server/client-requests.ts";
 import { type Child, type OutputSource, type SpawnSpec, spawnChild } from "./spawn.ts";
 import { StdinWrites } from "./stdin-writes.ts";
 
@@ -32,6 +33,8 @@ export interface ProcessEventSink {
   output(processId: string, seq: number, stream: OutputStream, bytes: Uint8Array): void;
   /** `undefined` when the consumer can take more output now, else a promise that settles when it can. */
   ready(): Promise<void> | undefined;
+  /** A request to the client (the managed proxy's `network/policyRequest`); settles, never rejects. */
+  ask(method: string, params: unknown, timeoutMs: number, signal?: AbortSignal): Promise<ClientAnswer>;
 }
 
 export type ProcessLimits = {

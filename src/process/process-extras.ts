@@ -49,6 +49,7 @@ export class ProcessExtras {
         this.watches.feed(seq, stream, bytes);
       },
       ready: () => outer.ready(),
+      ask: (method, params, timeoutMs, signal) => outer.ask(method, params, timeoutMs, signal),
     };
   }
 

@@ -157,7 +157,13 @@ export class ProcessTable {
     const env = shell ? restoredEnv(shell.env, params.envPolicy, params.env) : resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
     // A PTY child also gets the account's login shell as SHELL unless it has one (as the reference's PTY layer does).
     if (params.tty && env.SHELL === undefined) env.SHELL = this.ptyShell();
-    const proxy = params.networkProxy ? startManagedProxy(params.networkProxy, (e) => this.sink.notify("network/policyDecision", { processId: params.processId, ...e })) : null;
+    const processId = params.processId;
+    const proxy = params.networkProxy
+      ? startManagedProxy(params.networkProxy, {
+          report: (e) => this.sink.notify("network/policyDecision", { processId, ...e }),
+          ask: (request, timeoutMs, signal) => this.sink.ask("network/policyRequest", { processId, request }, timeoutMs, signal),
+        })
+      : null;
     if (proxy) Object.assign(env, proxy.env);
     let planned: ReturnType<typeof planLaunch>;
     try {

@@ -1,7 +1,8 @@
 /**
  * The JSON-RPC envelope as the reference speaks it: no `"jsonrpc"` member on
  * output, ids echoed byte-for-byte (64-bit integers included), batches and
- * non-objects rejected, responses from the client treated as fatal.
+ * non-objects rejected. A response from the client answers one of the
+ * server's own requests (src/server/client-requests.ts).
  */
 import { type TraceContext, traceContextOf } from "./trace-context.ts";
 import type { LentFrame } from "./byte-frame.ts";
@@ -18,7 +19,8 @@ export const UNPARSEABLE_ID: RequestId = { json: "-1" };
 export type Incoming =
   | { kind: "request"; id: RequestId; method: string; params: unknown; trace?: TraceContext }
   | { kind: "notification"; method: string; params: unknown }
-  | { kind: "response" }
+  /** `id` undefined: not an id the reference reads (a float, a 64-bit overflow). `hasResult`: it carries `result` (then `error` is ignored, as serde picks the first matching variant). */
+  | { kind: "response"; id: RequestId | undefined; hasResult: boolean; result?: unknown }
   | { kind: "malformed"; detail: string };
 
 const I64_MIN = -(2n ** 63n);
@@ -46,7 +48,8 @@ export function parseIncoming(text: string, maxValues = Number.POSITIVE_INFINITY
     return trace ? { kind: "request", id, method: msg.method, params: msg.params ?? null, trace } : { kind: "request", id, method: msg.method, params: msg.params ?? null };
   }
   if ("method" in msg) return { kind: "malformed", detail: `invalid type: ${describeValue(msg.method)}, expected a string` };
-  if (hasId && ("result" in msg || "error" in msg)) return { kind: "response" };
+  if (hasId && "result" in msg) return { kind: "response", id: requestId(text, msg.id), hasResult: true, result: msg.result };
+  if (hasId && "error" in msg) return { kind: "response", id: requestId(text, msg.id), hasResult: false };
   return { kind: "malformed", detail: "missing field `error`" };
 }
 

@@ -31,6 +31,7 @@ import { LARGE_MESSAGE_ROOM_AFTER_START_MS, MAX_INCOMING_JSON_VALUES } from "./l
 import { type ServerContext, serverEnvironmentInfo } from "./server-context.ts";
 import type { Attachment, Session } from "./session.ts";
 import { log } from "../log/logger.ts";
+import { type ClientAnswer, ClientRequests } from "./client-requests.ts";
 
 type Lifecycle = "new" | "initializing" | "awaiting-initialized" | "ready";
 
@@ -56,6 +57,8 @@ export class Connection implements Attachment {
   private readonly watches = new MissingWatches((watchId) => this.send(encodeNotification("fs/missingChanged", { watchId })));
   private readonly http: HttpStreams;
   private readonly tunnels = new TunnelTable(this);
+  /** Requests this connection sent the client (network/policyRequest); they fail when it closes. */
+  private readonly clientRequests = new ClientRequests((frame) => this.send(frame));
   private readonly openedAt = Date.now();
   /** The session this connection attached, for its closing log line. */
   private sessionId: string | undefined;
@@ -104,6 +107,10 @@ export class Connection implements Attachment {
     return this.flow.ready();
   }
 
+  ask(method: string, params: unknown, timeoutMs: number, signal?: AbortSignal): Promise<ClientAnswer> {
+    return this.clientRequests.ask(method, params, timeoutMs, signal);
+  }
+
   /** Resolves once every received message has been handled and answered (stdio EOF). */
   async idle(): Promise<void> {
     while (!this.closed && (this.inbox.length > 0 || this.flow.requestsInFlight > 0 || this.admitting)) {
@@ -127,6 +134,7 @@ export class Connection implements Attachment {
     if (log.on("info")) log.info("client disconnected", { ...this.who(), session: this.sessionId, reason: why, duration_ms: Date.now() - this.openedAt });
     metrics.connectionClosed();
     this.inbox.close();
+    this.clientRequests.closeAll();
     this.progressed();
     // Detach first and synchronously: once the flow is closed its producers
     // run again, and they must already see a detached session (holding unread
@@ -197,7 +205,9 @@ export class Connection implements Attachment {
         }
         return this.violation();
       case "response":
-        return this.violation();
+        // An answer to none of our requests drops the connection, as the reference does.
+        if (!this.clientRequests.complete(msg)) this.violation();
+        return;
     }
   }
 

@@ -148,3 +148,10 @@ export const SHELL_SNAPSHOT_CAPTURE_MAX_BYTES = 4 * 1024 * 1024;
 export const SHELL_SNAPSHOT_CAPTURE_TIMEOUT_MS = 10_000;
 /** After the capture exits, how long its stdout may stay open (a daemon the profile started holds it) before it is read as is. */
 export const SHELL_SNAPSHOT_CAPTURE_EXIT_GRACE_MS = 200;
+/**
+ * Server→client requests (`network/policyRequest`) waiting for an answer at
+ * once on one connection (reference: 256). One more is not sent: the proxy
+ * treats it as a refusal (fail closed), so a child opening connections
+ * without end cannot grow the executor's memory or flood the client.
+ */
+export const MAX_PENDING_CLIENT_REQUESTS = 256;

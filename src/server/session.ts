@@ -12,6 +12,7 @@ import type { NotificationName, NotificationParams } from "../protocol/methods.t
 import type { ProcessEventSink } from "../process/managed-process.ts";
 import { ProcessTable, type ProcessTableOptions } from "../process/process-table.ts";
 import type { Clock } from "./clock.ts";
+import type { ClientAnswer } from "./client-requests.ts";
 import type { Frame } from "./flow.ts";
 import { metrics } from "./metrics.ts";
 
@@ -19,6 +20,8 @@ import { metrics } from "./metrics.ts";
 export interface Attachment {
   send(frame: Frame): void;
   ready(): Promise<void> | undefined;
+  /** A request to the client (src/server/client-requests.ts). */
+  ask(method: string, params: unknown, timeoutMs: number, signal?: AbortSignal): Promise<ClientAnswer>;
 }
 
 export class Session implements ProcessEventSink {
@@ -47,6 +50,17 @@ export class Session implements ProcessEventSink {
 
   ready(): Promise<void> | undefined {
     return this.attachment?.ready();
+  }
+
+  /**
+   * Asks the attached client. While detached nobody can answer: the request
+   * fails at once (the caller refuses, fail closed) rather than wait for a
+   * resume that may never come; a request in flight when the connection
+   * drops fails then.
+   */
+  ask(method: string, params: unknown, timeoutMs: number, signal?: AbortSignal): Promise<ClientAnswer> {
+    if (!this.attachment) return Promise.resolve({ ok: false, failure: "detached" });
+    return this.attachment.ask(method, params, timeoutMs, signal);
   }
 
   /** Attaches a connection, or detaches with null; processes hold unread output meanwhile. */

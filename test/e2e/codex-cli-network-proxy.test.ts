@@ -40,12 +40,24 @@
  * - Decisions reach the CLI as `network/policyDecision`, one per request, as the reference sends
  *   them (an allowed HTTP GET, an allowed SOCKS5 connect, the denied GET).
  *
+ * Review domains (networkProxyReviewDomains), found with trial runs of both CLIs: managed
+ * requirements `/etc/codex/requirements.toml` with `[experimental_network] review_domains =
+ * ["127.0.0.1"]` make the CLI send `proxy.reviewDomains`; only with `approvals_reviewer =
+ * "auto_review"` and an approval policy other than "never" ("on-request") does it also send
+ * `policyDecisionTimeoutMs: 100000` (without it the review domain is just `not_allowed`). It then
+ * puts each `network/policyRequest` to its guardian, a model request whose answer is JSON
+ * (`{"outcome":"allow"|"deny",…}`, schema in the request): the fake model plays it, no real model
+ * approval is needed. Allow → the CLI answers `{"decision":{"type":"allow"}}`; deny →
+ * `{"type":"deny","reason":"not_allowed"}` and the tool call fails ("rejected due to unacceptable
+ * risk"). The requirements file is supplied in a private mount namespace (`unshare -m`, an overlay
+ * on /etc: the host's /etc is never written), so those tests need root and are skipped otherwise.
+ *
  * Needs bwrap on PATH (CI installs bubblewrap). The test passes against the reference executor
  * too (run it as test/e2e/codex-cli.test.ts says, with the reference's bundled bwrap first on PATH
  * in the wrapper).
  */
 import { describe, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as cli from "../helpers/codex-cli.ts";
 import { REFERENCE_VERSIONS } from "../helpers/reference-bin.ts";
@@ -74,15 +86,21 @@ allow_local_binding = true
 `;
 }
 
+/** What a review-domains session adds (see the second test): managed requirements and an auto-reviewer. */
+type ReviewSetup = { requirements: string; guardianOutcome: "allow" | "deny" };
+
 /**
  * One `codex exec` whose model asks for `cmd` (with `$ORIGIN` = the origin's host:port), against a
  * fresh execbox behind a frame tap. Returns the run, the tool output the model got back, the
- * requests the origin saw and the relayed frames.
+ * requests the origin saw and the relayed frames. With `review`, the CLI runs in a private mount
+ * namespace whose /etc (an overlay; the host's is untouched) holds `codex/requirements.toml`, with
+ * `approvals_reviewer = "auto_review"`; the fake model then also plays the guardian, answering its
+ * review with `guardianOutcome`.
  */
-async function session(codex: { path: string }, cmd: string) {
+async function session(codex: { path: string }, cmd: string, review?: ReviewSetup) {
   using tmp = tempDir("execbox-codex-netproxy-");
-  const [work, codexHome, home, execboxHome] = ["work", "codex-home", "home", "execbox-home"].map((d) => join(tmp.path, d));
-  for (const d of [work, codexHome, home, execboxHome]) mkdirSync(d!, { recursive: true });
+  const [work, codexHome, home, execboxHome, etcUpper, etcWork] = ["work", "codex-home", "home", "execbox-home", "etc/codex", "etc-work"].map((d) => join(tmp.path, d));
+  for (const d of [work, codexHome, home, execboxHome, etcUpper, etcWork]) mkdirSync(d!, { recursive: true });
 
   const seen: string[] = [];
   const origin = Bun.serve({
@@ -95,16 +113,26 @@ async function session(codex: { path: string }, cmd: string) {
   });
   try {
     const script = cmd.replaceAll("$ORIGIN", `127.0.0.1:${origin.port}`);
-    await using api = cli.startFakeResponsesApi([[cli.execCommandCall("call_net_1", { cmd: script, workdir: work, yield_time_ms: 10_000 })], [cli.assistantMessage("network checked")]]);
+    const call = [cli.execCommandCall("call_net_1", { cmd: script, workdir: work, yield_time_ms: 10_000 })];
+    // The guardian's review is a model request too, between the call and the turn that reads its output.
+    const guardian = review ? [[cli.assistantMessage(JSON.stringify({ risk_level: "low", user_authorization: "high", outcome: review.guardianOutcome, rationale: "scripted review" }), "msg_guardian")]] : [];
+    await using api = cli.startFakeResponsesApi([call, ...guardian, [cli.assistantMessage("network checked")]]);
     cli.writeCodexHome(codexHome!, {
       baseUrl: api.baseUrl,
       model: cli.pickBundledModel(codex.path, codexHome!),
-      extra: { topLevel: 'default_permissions = "net"', features: { network_proxy: true }, tables: profile() },
+      approvalPolicy: review ? "on-request" : "never",
+      extra: { topLevel: `default_permissions = "net"${review ? '\napprovals_reviewer = "auto_review"' : ""}`, features: { network_proxy: true }, tables: profile() },
     });
+    let wrap: string[] | undefined;
+    if (review) {
+      writeFileSync(join(etcUpper!, "requirements.toml"), review.requirements);
+      const overlay = `mount -t overlay overlay -o lowerdir=/etc,upperdir=${join(tmp.path, "etc")},workdir=${etcWork} /etc`;
+      wrap = ["unshare", "-m", "sh", "-c", `${overlay} && exec "$@"`, "sh"];
+    }
     await using server = await startServer([], { env: { ...process.env, HOME: execboxHome!, CODEX_HOME: join(execboxHome!, ".codex") } });
     await using tap = startWsTap(server.url);
-    const run = await cli.runCodexExec({ codex: codex.path, codexHome: codexHome!, home: home!, cwd: work!, execServerUrl: tap.url, prompt: "Run the scripted tool call.", timeoutMs: CODEX_DEADLINE_MS });
-    const output = cli.toolOutput(api.requests[1], "call_net_1");
+    const run = await cli.runCodexExec({ codex: codex.path, codexHome: codexHome!, home: home!, cwd: work!, execServerUrl: tap.url, prompt: "Run the scripted tool call.", timeoutMs: CODEX_DEADLINE_MS, wrap });
+    const output = cli.toolOutput(api.requests.at(-1), "call_net_1");
     return { run, output, seen, frames: [...tap.frames], port: origin.port, requests: api.requests.length };
   } finally {
     await origin.stop(true);
@@ -194,5 +222,43 @@ for (const version of REFERENCE_VERSIONS) {
       },
       TEST_TIMEOUT_MS,
     );
+
+    // Managed requirements put 127.0.0.1 up for review although the profile allowlists it; with an
+    // auto-reviewer the CLI sends policyDecisionTimeoutMs and answers execbox's network/policyRequest
+    // with its guardian's verdict (the fake model's). The same run against the reference executor
+    // gives the same frames (probed).
+    const reviewable = process.getuid?.() === 0 ? test : test.skip;
+    for (const outcome of ["allow", "deny"] as const) {
+      reviewable(
+        `review domains (root: a private /etc): the CLI decides 127.0.0.1 through network/policyRequest; its guardian says ${outcome}`,
+        async () => {
+          const requirements = '[experimental_network]\nreview_domains = ["127.0.0.1"]\n';
+          const { run, output, seen, frames, port } = await session(codex, `curl -sS -m 20 --noproxy '' http://$ORIGIN/reviewed; echo " rc=$?"`, { requirements, guardianOutcome: outcome });
+          const diag = describeRun(run, output);
+          expect(run.timedOut, diag).toBe(false);
+          expect(run.exitCode, diag).toBe(0);
+          const { params } = processStart(frames);
+          expect([params?.networkProxy?.proxy?.reviewDomains, params?.networkProxy?.policyDecisionTimeoutMs], diag).toEqual([["127.0.0.1"], 100000]);
+          const asked = frames.filter((f) => f.message.method === "network/policyRequest");
+          expect(asked.map((f) => [f.from, f.message]), diag).toEqual([
+            ["executor", { id: 1, method: "network/policyRequest", params: { processId: params?.processId, request: { protocol: "http", host: "127.0.0.1", port } } }],
+          ]);
+          const answer = frames.find((f) => f.from === "client" && f.message.id === 1 && "result" in f.message)?.message;
+          const told = outcome === "allow" ? { type: "allow" } : { type: "deny", reason: "not_allowed" };
+          expect(answer, diag).toEqual({ id: 1, result: { decision: told } });
+          if (outcome === "allow") {
+            expect(decisions(frames)).toEqual([`allow not_allowed decider http 127.0.0.1 ${port} GET domain`]);
+            expect(shown(output), diag).toBe("origin:GET /reviewed rc=0\n");
+            expect(seen).toEqual(["GET /reviewed"]);
+          } else {
+            // The CLI reports the guardian's refusal as the tool's failure; the origin never saw the request.
+            expect(decisions(frames)).toEqual([`deny not_allowed decider http 127.0.0.1 ${port} GET domain`]);
+            expect(output, diag).toContain("This action was rejected due to unacceptable risk.");
+            expect(seen).toEqual([]);
+          }
+        },
+        TEST_TIMEOUT_MS,
+      );
+    }
   });
 }

@@ -154,14 +154,14 @@ export const FAKE_KEY_ENV = "EXECBOX_E2E_FAKE_API_KEY";
 /** More config.toml for one test: keys before any table, `[features]` switches, and tables after the rest. */
 export type CodexConfigExtra = { topLevel?: string; features?: Record<string, boolean>; tables?: string };
 
-/** An isolated CODEX_HOME: loopback provider, no retries, no approvals, nothing that reaches other hosts. */
-export function writeCodexHome(codexHome: string, opts: { baseUrl: string; model: string; extra?: CodexConfigExtra }): void {
+/** An isolated CODEX_HOME: loopback provider, no retries, no approvals (unless `approvalPolicy` says), nothing that reaches other hosts. */
+export function writeCodexHome(codexHome: string, opts: { baseUrl: string; model: string; extra?: CodexConfigExtra; approvalPolicy?: string }): void {
   const features = Object.entries(opts.extra?.features ?? {}).map(([k, v]) => `${k} = ${v}\n`).join("");
   mkdirSync(codexHome, { recursive: true });
   const config = `
 model = "${opts.model}"
 model_provider = "fake"
-approval_policy = "never"
+approval_policy = "${opts.approvalPolicy ?? "never"}"
 sandbox_mode = "danger-full-access"
 check_for_update_on_startup = false
 web_search = "disabled"
@@ -221,9 +221,11 @@ export async function runCodexExec(opts: {
   timeoutMs: number;
   /** More variables for the CLI (e.g. SSL_CERT_FILE). */
   env?: Record<string, string>;
+  /** A command the CLI's argv is appended to (e.g. one entering a private mount namespace). */
+  wrap?: string[];
 }): Promise<CodexRun> {
   const started = performance.now();
-  const proc = Bun.spawn([opts.codex, "exec", "--strict-config", "--skip-git-repo-check", opts.prompt], {
+  const proc = Bun.spawn([...(opts.wrap ?? []), opts.codex, "exec", "--strict-config", "--skip-git-repo-check", opts.prompt], {
     cwd: opts.cwd,
     stdin: "ignore",
     stdout: "pipe",

@@ -160,7 +160,6 @@ test("the proxies end with their process: a port the child saw is closed once it
 test("what execbox cannot carry out is refused before anything runs; a disabled proxy as the reference refuses it", async () => {
   const cases: [Record<string, unknown>, string][] = [
     [{ enabled: false }, "invalid network proxy config: executor-local network proxy launch requires an enabled proxy"],
-    [{ reviewDomains: ["x.test"] }, "sandbox intent cannot be enforced on this executor: networkProxy reviewDomains (domains decided by the client; networkProxyReviewDomains is false) is not implemented by execbox; the command was not started"],
     [{ credentialMasking: true }, "sandbox intent cannot be enforced on this executor: networkProxy credential masking (credentialMasking is false) is not implemented by execbox; the command was not started"],
     [{ enableSocks5Udp: true }, "sandbox intent cannot be enforced on this executor: networkProxy enableSocks5Udp (SOCKS5 UDP associate) is not implemented by execbox; the command was not started"],
   ];

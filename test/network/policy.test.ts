@@ -10,7 +10,7 @@ import { type ProxyPolicy, decideDestination, domainMatches, modeGuard } from ".
 
 const hosts: Record<string, string[]> = { "public.test": ["93.184.216.34"], "www.public.test": ["93.184.216.34"], "private.test": ["10.1.2.3"], "mixed.test": ["93.184.216.34", "192.168.1.1"] };
 const resolver = async (h: string) => hosts[h] ?? [];
-const policy = (p: Partial<ProxyPolicy>): ProxyPolicy => ({ domains: {}, allowLocalBinding: false, mode: "full", ...p });
+const policy = (p: Partial<ProxyPolicy>): ProxyPolicy => ({ domains: {}, allowLocalBinding: false, mode: "full", reviewDomains: [], ...p });
 const decide = (p: Partial<ProxyPolicy>, host: string) => decideDestination(policy(p), host, resolver);
 
 describe("decideDestination", () => {
@@ -39,6 +39,14 @@ describe("decideDestination", () => {
     expect(await decide({ domains: { "*": "allow" }, allowLocalBinding: true }, "nowhere.test")).toEqual({ decision: "allow", address: "nowhere.test" });
     expect(await decide({ domains: { "93.184.216.34": "allow" } }, "93.184.216.34")).toEqual({ decision: "allow", address: "93.184.216.34" });
     expect(await decide({ domains: { "public.test": "none" } }, "public.test")).toEqual({ decision: "deny", reason: "not_allowed" });
+  });
+  test("review domains count as not in the allowlist (patterns as the domains'); the denylist and the local check still come first", async () => {
+    const allowAll = { domains: { "*": "allow" as const } };
+    expect(await decide({ ...allowAll, reviewDomains: ["public.test"] }, "public.test")).toEqual({ decision: "deny", reason: "not_allowed" });
+    expect(await decide({ ...allowAll, reviewDomains: ["**.PUBLIC.test."] }, "www.public.test")).toEqual({ decision: "deny", reason: "not_allowed" });
+    expect(await decide({ ...allowAll, reviewDomains: ["*.public.test"] }, "public.test")).toEqual({ decision: "allow", address: "93.184.216.34" });
+    expect(await decide({ domains: { "public.test": "deny" }, reviewDomains: ["public.test"] }, "public.test")).toEqual({ decision: "deny", reason: "denied" });
+    expect(await decide({ ...allowAll, reviewDomains: ["127.0.0.1"] }, "127.0.0.1")).toEqual({ decision: "deny", reason: "not_allowed_local" });
   });
 });
 

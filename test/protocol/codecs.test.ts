@@ -97,7 +97,11 @@ describe("envelope", () => {
   });
   test("classifies notifications, responses and malformed objects", () => {
     expect(parseIncoming('{"method":"initialized"}')).toEqual({ kind: "notification", method: "initialized", params: null });
-    expect(parseIncoming('{"id":1,"result":{}}')).toEqual({ kind: "response" });
+    expect(parseIncoming('{"id":1,"result":{}}')).toEqual({ kind: "response", id: { json: "1" }, hasResult: true, result: {} });
+    // Both members: the result is read, as serde's first matching variant; a string id is kept as text.
+    expect(parseIncoming('{"id":"1","result":null,"error":{}}')).toEqual({ kind: "response", id: { json: '"1"' }, hasResult: true, result: null });
+    expect(parseIncoming('{"id":2,"error":{"code":1,"message":"x"}}')).toEqual({ kind: "response", id: { json: "2" }, hasResult: false });
+    expect(parseIncoming('{"id":1.5,"error":{}}')).toEqual({ kind: "response", id: undefined, hasResult: false });
     expect(parseIncoming("{}")).toEqual({ kind: "malformed", detail: "missing field `error`" });
     for (const id of ["1.5", "null", "true", "99999999999999999999", "1e3"]) {
       expect(parseIncoming(`{"id":${id},"method":"a"}`)).toEqual({ kind: "malformed", detail: "data did not match any variant of untagged enum RequestId" });

@@ -67,7 +67,7 @@ export const NetworkPolicyDecisionNotification = lazy(() =>
     processId: z.string(),
     timestamp: z.string(),
     scope: z.enum(["domain", "non_domain"]),
-    decision: z.enum(["allow", "deny"]),
+    decision: z.enum(["allow", "deny", "ask"]),
     source: z.string(),
     reason: z.string(),
     protocol: z.enum(["http", "https_connect", "socks5_tcp"]),
@@ -76,5 +76,28 @@ export const NetworkPolicyDecisionNotification = lazy(() =>
     method: z.string().optional(),
     client: z.string(),
     policyOverride: z.boolean(),
+  }),
+);
+
+/** `network/policyRequest` (server → client): the managed proxy asks the client about a destination (src/network/decider.ts). */
+export const NetworkPolicyRequestParams = lazy(() =>
+  z.object({
+    processId: z.string(),
+    request: z.object({ protocol: z.enum(["http", "https_connect", "socks5_tcp"]), host: z.string(), port: z.number().int() }),
+  }),
+);
+
+/**
+ * The client's answer, read as leniently as the reference reads it: other
+ * fields are ignored; anything else (a missing or non-string `reason`, an
+ * unknown `type`, `Allow`) is malformed, which the proxy takes as a refusal.
+ */
+export const NetworkPolicyRequestResult = lazy(() =>
+  z.object({
+    decision: z.discriminatedUnion("type", [
+      z.object({ type: z.literal("allow") }),
+      z.object({ type: z.literal("deny"), reason: z.string() }),
+      z.object({ type: z.literal("ask"), reason: z.string() }),
+    ]),
   }),
 );
