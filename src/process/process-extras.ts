@@ -45,7 +45,11 @@ export class ProcessExtras {
         // After the chunk, so a client sees the output before the match that points at it.
         this.watches.feed(seq, stream, bytes);
       },
-      ready: () => outer.ready(),
+      ready: () => {
+        const wait = outer.ready();
+        if (wait) this.timeouts?.held(wait);
+        return wait;
+      },
     };
   }
 
