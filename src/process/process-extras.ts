@@ -6,13 +6,12 @@
  */
 import type { NotificationName, NotificationParams } from "../protocol/methods.ts";
 import type { ProcessListEntry } from "../protocol/messages/process-list.ts";
-import type { ProcessStartParams } from "../protocol/messages/process.ts";
+import type { OutputStream, ProcessStartParams } from "../protocol/messages/process.ts";
 import type { Clock } from "../server/clock.ts";
 import type { ProcessEventSink } from "./managed-process.ts";
-import { RunTimeouts, checkRunTimeouts } from "./run-timeouts.ts";
+import { RunTimeouts } from "./run-timeouts.ts";
 import { OutputWatches } from "./output-watch.ts";
 import type { RetainedChunk } from "./output-log.ts";
-import type { OutputStream } from "../protocol/messages/process.ts";
 import type { WatchPattern } from "./watch-pattern.ts";
 
 /** What the extras read from the running process. */
@@ -32,8 +31,6 @@ export class ProcessExtras {
     outer: ProcessEventSink,
     private readonly clock: Clock,
   ) {
-    // Checked before anything is spawned.
-    checkRunTimeouts(params);
     this.startedAtMs = clock.now();
     this.watches = new OutputWatches((match) => outer.notify("process/watchMatched", { processId: params.processId, ...match }));
     this.sink = {
@@ -48,7 +45,11 @@ export class ProcessExtras {
         // After the chunk, so a client sees the output before the match that points at it.
         this.watches.feed(seq, stream, bytes);
       },
-      ready: () => outer.ready(),
+      ready: () => {
+        const wait = outer.ready();
+        if (wait) this.timeouts?.held(wait);
+        return wait;
+      },
       ask: (method, params, timeoutMs, signal) => outer.ask(method, params, timeoutMs, signal),
     };
   }

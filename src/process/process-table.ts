@@ -14,6 +14,7 @@ import { accountShell } from "./account-shell.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
 import { ProcessExtras } from "./process-extras.ts";
+import { checkRunTimeouts } from "./run-timeouts.ts";
 import type { ProcessListResult } from "../protocol/messages/process-list.ts";
 import type { ProcessWatchParams } from "../protocol/messages/process-watch.ts";
 import { MAX_WATCHES_PER_SESSION } from "./output-watch.ts";
@@ -90,6 +91,7 @@ export class ProcessTable {
   /** What is refused before anything runs (again after a snapshot wait, which others' starts may overtake). */
   private check(params: ProcessStartParams): SnapshotRequest | null {
     refuseUnenforcedPolicy(params);
+    checkRunTimeouts(params);
     if (params.argv.length === 0) throw invalidParams("argv must not be empty");
     checkStartSize(params);
     const snapshot = snapshotRequest(params);

@@ -42,6 +42,8 @@ export class RunTimeouts {
   /** Which timeout fired, once one has. */
   fired: TimedOut | null = null;
   private lastActivity: number;
+  /** Consumer holds under way: output is not read, so silence says nothing about the child. */
+  private holds = 0;
   private readonly cancels: (() => void)[] = [];
 
   constructor(
@@ -59,9 +61,22 @@ export class RunTimeouts {
     this.lastActivity = this.clock.now();
   }
 
+  /**
+   * The consumer is backed up until `wait` settles: the child's output is not
+   * read meanwhile (it blocks on a full pipe), so that time is not idle.
+   */
+  held(wait: Promise<void>): void {
+    this.holds++;
+    void wait.then(() => {
+      this.holds--;
+      this.activity();
+    });
+  }
+
   private armIdle(ms: number): void {
     this.cancels.push(
       this.clock.after(ms, () => {
+        if (this.holds > 0) this.activity();
         const left = this.lastActivity + this.spec.idleTimeoutMs! - this.clock.now();
         if (left > 0) this.armIdle(left);
         else this.fire("idle");

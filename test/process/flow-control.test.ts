@@ -34,6 +34,7 @@ async function stalledRun(
   tty: boolean,
   argv = ["/usr/bin/head", "-c", String(TOTAL), "/dev/zero"],
   whileBlocked: (call: Call) => Promise<void> = async () => {},
+  startExtra: Record<string, unknown> = {},
 ): Promise<{ blockedAt: number; run: Run }> {
   server = await startServer();
   const ws = await RawWs.connect(server.url);
@@ -62,7 +63,7 @@ async function stalledRun(
   try {
     expect((await call(1, "initialize", { clientName: "flow-control-test" })).error).toBeUndefined();
     ws.text(JSON.stringify({ method: "initialized", params: {} }));
-    const started = call(2, "process/start", { processId: "p", argv, cwd: "file:///tmp", env: { PATH: "/usr/bin:/bin" }, tty });
+    const started = call(2, "process/start", { processId: "p", argv, cwd: "file:///tmp", env: { PATH: "/usr/bin:/bin" }, tty, ...startExtra });
     ws.pause();
     // Not before the child exists: "no child yet" must not read as "wrote everything" (a race under load).
     await waitUntil(() => childWritten(server!.proc.pid) !== null, 10_000, "the child to start");
@@ -116,4 +117,10 @@ test("a request still works while the client reads nothing: process/terminate ki
   expect(run.received).toBeLessThan(TOTAL);
   expect([run.nonZero, run.exitCode, run.closed]).toEqual([0, 137, true]);
   expect(run.seqs).toEqual(run.seqs.map((_, i) => i + 1));
+});
+
+test("idleTimeoutMs does not fire while the client holds the output back: the child is blocked, not idle", async () => {
+  // Blocked for the steadiness check (≥ 500 ms) and 1.5 s more: 4× the idle timeout without a byte read, then everything, exit 0.
+  const { run } = await stalledRun(false, undefined, () => Bun.sleep(1_500), { idleTimeoutMs: 500 });
+  expectEverything(run, "stdout");
 });
