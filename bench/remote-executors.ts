@@ -33,7 +33,7 @@ export async function startRelay(): Promise<Relay> {
   return {
     pid: proc.pid,
     registryUrl,
-    connector: remoteConnector({ registry: registryUrl, environmentId: ENVIRONMENT, credentials: { bearer: "bench-harness" }, resume: false }),
+    connector: harnessConnector(registryUrl),
     home: makeTempDir("execbox-bench-remote-home-"),
     executors: 0,
     send: (m) => proc.send(m),
@@ -61,9 +61,18 @@ export async function startExecutor(cmd: ServerCommand, relay: Relay): Promise<R
   return { pid: proc.pid, label: cmd.label, stderr, kill };
 }
 
-/** One Noise stream to the current executor, initialized. */
-export async function openStream(relay: Relay): Promise<BenchClient> {
-  const client = await BenchClient.open(relay.connector);
+/** A harness connector of its own: each `open` of one connector replaces (resets) the stream it opened before. */
+export function harnessConnector(registryUrl: string): Connector {
+  return remoteConnector({ registry: registryUrl, environmentId: ENVIRONMENT, credentials: { bearer: "bench-harness" }, resume: false });
+}
+
+/**
+ * One Noise stream to the current executor, initialized. On the relay's own
+ * connector it replaces the stream opened before; pass a fresh connector
+ * (`harnessConnector`) for a stream beside it.
+ */
+export async function openStream(relay: Relay, connector: Connector = relay.connector): Promise<BenchClient> {
+  const client = await BenchClient.open(connector);
   await client.handshake();
   return client;
 }

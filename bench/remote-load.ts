@@ -6,7 +6,7 @@
  */
 import type { BenchClient } from "./client.ts";
 import { cpuSeconds, withTimeout } from "./measure.ts";
-import { type Relay, type RemoteExecutor, openStream } from "./remote-executors.ts";
+import { type Relay, type RemoteExecutor, harnessConnector, openStream } from "./remote-executors.ts";
 
 /** How long a request or a stream open of a burst may take before it counts as lost. */
 const BURST_DEADLINE_MS = 20_000;
@@ -57,7 +57,8 @@ export async function pipelined(client: BenchClient, count: number, method: stri
 
 /** `count` streams opened at once, each initialized; all closed afterwards. */
 export async function concurrentStreams(relay: Relay, count: number): Promise<Burst> {
-  const opens = Array.from({ length: count }, () => withTimeout(openStream(relay), BURST_DEADLINE_MS, "stream open"));
+  // A connector each: streams beside each other, not each replacing the one before.
+  const opens = Array.from({ length: count }, () => withTimeout(openStream(relay, harnessConnector(relay.registryUrl)), BURST_DEADLINE_MS, "stream open"));
   const settled = await Promise.allSettled(opens);
   for (const s of settled) if (s.status === "fulfilled") s.value.close();
   return tally(settled);

@@ -22,7 +22,7 @@ import { type BenchClient } from "./client.ts";
 import { type BlockReadResult, blockReadOn, writeBenchFile } from "./fs.ts";
 import { type LatencyResult, type ThroughputResult, cpuSeconds, latencyOn, percentile, throughputOn } from "./measure.ts";
 import { type Burst, type HandshakeResult, concurrentStreams, describeBurst, measureHandshakes, pipelined } from "./remote-load.ts";
-import { type Relay, type RemoteExecutor, openStream, startRelay, withExecutor } from "./remote-executors.ts";
+import { type Relay, type RemoteExecutor, harnessConnector, openStream, startRelay, withExecutor } from "./remote-executors.ts";
 import { type Row, sectionHead, table, writeResultsSection } from "./results-file.ts";
 import { type ServerCommand, execboxCommand, makeTempDir, referenceCommand, runBench } from "./servers.ts";
 
@@ -83,7 +83,7 @@ async function measure(cmds: ServerCommand[], relay: Relay): Promise<Side[]> {
   const handshakes = await alternate(cmds, relay, 1, "handshakes", (_, e) => measureHandshakes(relay, e, plan.handshakes));
   const bursts = await alternate(cmds, relay, 1, "pipelined", async (c) => {
     const statusBurst = await pipelined(c, plan.burst, "environment/status", () => ({}));
-    const fresh = await openStream(relay);
+    const fresh = await openStream(relay, harnessConnector(relay.registryUrl));
     try {
       const startBurst = await pipelined(fresh, plan.burst, "process/start", (i) => ({ processId: `burst-${i}`, argv: ["/bin/true"], cwd: "file:///tmp", env: {}, tty: false }));
       return { statusBurst, startBurst };
@@ -105,9 +105,9 @@ async function measure(cmds: ServerCommand[], relay: Relay): Promise<Side[]> {
   }));
 }
 
-/** `fn` on a stream of its own, closed afterwards. */
+/** `fn` on a stream of its own beside the measured one (its own connector: the relay's would reset that one), closed afterwards. */
 async function onFreshStream<T>(relay: Relay, fn: (c: BenchClient) => Promise<T>): Promise<T> {
-  const c = await openStream(relay);
+  const c = await openStream(relay, harnessConnector(relay.registryUrl));
   try {
     return await fn(c);
   } finally {
