@@ -3,12 +3,14 @@
  * (`client.openTunnel`). Bytes from the port arrive as `tunnel/data` and are
  * handed to the `onData` handler one chunk at a time; the executor is told
  * (`tunnel/ack`) once the handler has taken them, so a slow handler pauses the
- * remote port instead of growing this process's memory. `write` resolves once
- * the executor's socket has taken the bytes.
+ * remote port instead of growing this process's memory. Writes go out as
+ * long as less than the executor's write window is unreported by
+ * `tunnel/written`, so a slow port slows the writer here and never holds a
+ * request on the executor.
  */
 import type { NotificationParams } from "../protocol/methods.ts";
 import type { TunnelCloseReason } from "../protocol/messages/tunnel.ts";
-import { MAX_TUNNEL_CHUNK_BYTES, TUNNEL_WINDOW_BYTES } from "../tunnel/limits.ts";
+import { MAX_TUNNEL_CHUNK_BYTES, TUNNEL_WINDOW_BYTES, TUNNEL_WRITE_WINDOW_BYTES } from "../tunnel/limits.ts";
 
 /** Consumed bytes are acknowledged in batches of this many (a quarter window: the executor never waits on a small ack). */
 export const TUNNEL_ACK_BYTES = TUNNEL_WINDOW_BYTES / 4;
@@ -38,6 +40,10 @@ export class RemoteTunnel {
   private pumping = false;
   private consumed = 0;
   private ended = false;
+  /** Bytes written and not yet reported taken by the executor's socket (`tunnel/written`). */
+  private unreported = 0;
+  /** Writers waiting for the window to open. */
+  private creditWaiters: (() => void)[] = [];
 
   constructor(
     readonly tunnelId: string,
@@ -59,16 +65,33 @@ export class RemoteTunnel {
   }
 
   /**
-   * Sends bytes to the port; resolves once the executor's socket has taken
-   * them all. Every chunk's request goes out now, in order, so writes may be
-   * pipelined (each waits for its answer, not for the one before).
+   * Sends bytes to the port, in order; resolves once every chunk's write was
+   * answered (queued on the executor). A chunk waits while the executor's
+   * write window is full, i.e. while the port is not reading.
    */
   async write(bytes: Uint8Array): Promise<void> {
     const sent: Promise<void>[] = [];
     for (let off = 0; off < bytes.byteLength; off += MAX_TUNNEL_CHUNK_BYTES) {
-      sent.push(this.host.write(this.tunnelId, bytes.subarray(off, off + MAX_TUNNEL_CHUNK_BYTES), false));
+      const chunk = bytes.subarray(off, off + MAX_TUNNEL_CHUNK_BYTES);
+      await this.credit(chunk.byteLength);
+      this.unreported += chunk.byteLength;
+      sent.push(this.host.write(this.tunnelId, chunk, false));
     }
     await Promise.all(sent);
+  }
+
+  /** Resolves once `bytes` more fit in the executor's write window (or the tunnel has ended: the write then fails there). */
+  private async credit(bytes: number): Promise<void> {
+    while (!this.ended && this.unreported + bytes > TUNNEL_WRITE_WINDOW_BYTES) {
+      await new Promise<void>((resolve) => this.creditWaiters.push(resolve));
+    }
+  }
+
+  private reported(bytes: number): void {
+    this.unreported = Math.max(0, this.unreported - bytes);
+    const waiters = this.creditWaiters;
+    this.creditWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Half-closes: the port reads EOF once what was written before has gone; its bytes still arrive. */
@@ -83,8 +106,12 @@ export class RemoteTunnel {
   }
 
   /** A `tunnel/*` notification for this tunnel, from the client's router. */
-  receive(method: "tunnel/data" | "tunnel/eof" | "tunnel/closed", params: NotificationParams<"tunnel/closed"> | NotificationParams<"tunnel/data">): void {
+  receive(
+    method: "tunnel/data" | "tunnel/eof" | "tunnel/closed" | "tunnel/written",
+    params: NotificationParams<"tunnel/closed"> | NotificationParams<"tunnel/data"> | NotificationParams<"tunnel/written">,
+  ): void {
     if (this.ended) return;
+    if (method === "tunnel/written") return this.reported((params as NotificationParams<"tunnel/written">).bytes);
     if (method === "tunnel/data") this.events.push({ kind: "data", chunk: Buffer.from((params as { chunk: string }).chunk, "base64") });
     else if (method === "tunnel/eof") this.events.push({ kind: "eof" });
     else {
@@ -103,6 +130,7 @@ export class RemoteTunnel {
 
   private finish(end: TunnelEnd): void {
     this.ended = true;
+    this.reported(0); // Writers waiting for the window go on, and their write fails on the closed tunnel.
     this.host.forget(this.tunnelId);
     this.events.push({ kind: "closed", end });
   }

@@ -5,10 +5,8 @@
 import type { ExecboxClient } from "./client.ts";
 import { RemoteTunnel, type TunnelHost } from "./tunnel.ts";
 
-/** `tunnel/write` waits as long as the remote port takes to read (a slow reader is not a failure); close the tunnel to give up. */
-const TUNNEL_WRITE_TIMEOUT_MS = 2 ** 31 - 1;
 
-type TunnelMethod = "tunnel/data" | "tunnel/eof" | "tunnel/closed";
+type TunnelMethod = "tunnel/data" | "tunnel/eof" | "tunnel/closed" | "tunnel/written";
 
 export class ClientTunnels {
   private readonly tunnels = new Map<string, RemoteTunnel>();
@@ -25,7 +23,7 @@ export class ClientTunnels {
   private readonly host: TunnelHost = {
     write: async (tunnelId, chunk, eof) => {
       const encoded = chunk ? { chunk: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("base64") } : {};
-      await this.call("tunnel/write", { tunnelId, eof, ...encoded }, { timeoutMs: TUNNEL_WRITE_TIMEOUT_MS });
+      await this.call("tunnel/write", { tunnelId, eof, ...encoded });
     },
     ack: async (tunnelId, bytes) => void (await this.call("tunnel/ack", { tunnelId, bytes })),
     close: async (tunnelId) => void (await this.call("tunnel/close", { tunnelId })),

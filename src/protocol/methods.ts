@@ -106,6 +106,7 @@ export const Notifications = {
   "network/policyDecision": networkProxy.NetworkPolicyDecisionNotification,
   "tunnel/data": tunnel.TunnelDataNotification,
   "tunnel/eof": tunnel.TunnelEofNotification,
+  "tunnel/written": tunnel.TunnelWrittenNotification,
   "tunnel/closed": tunnel.TunnelClosedNotification,
 } as const;
 export type NotificationName = keyof typeof Notifications;

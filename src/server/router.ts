@@ -70,7 +70,7 @@ const routes: { [M in RoutedMethod]: Handler<M> } = {
   "fs/watchMissing": ({ connection }, p) => fsApi.watchMissing(connection, p),
   "http/request": ({ connection }, p) => connection.http.request(p, connection.httpConnection),
   "tunnel/open": ({ connection }, p) => connection.tunnels.open(p, connection.httpConnection.afterReply),
-  "tunnel/write": async ({ connection }, p) => (await connection.tunnels.get(p.tunnelId).write(p.chunk, p.eof ?? false), {}),
+  "tunnel/write": ({ connection }, p) => (connection.tunnels.get(p.tunnelId).write(p.chunk, p.eof ?? false), {}),
   "tunnel/ack": ({ connection }, p) => (connection.tunnels.get(p.tunnelId).ack(p.bytes), {}),
   "tunnel/close": ({ connection }, p) => (connection.tunnels.get(p.tunnelId).close("clientClosed"), {}),
 };

@@ -3,7 +3,7 @@
 /**
  * Tunnels one connection (so one session: a session has one connection at a
  * time) may hold open; one more `tunnel/open` is refused with -32600. Each
- * holds a socket, up to one write chunk and up to one window of unacknowledged
+ * holds a socket, up to one write window and up to one window of unacknowledged
  * data; `execbox forward` uses one per local connection, and a browser opens
  * ~6 per origin, so 64 only stops a runaway or hostile client.
  */
@@ -26,6 +26,19 @@ export const MAX_TUNNEL_CHUNK_BYTES = 512 * 1024;
  * loopback transfer at full speed (an ack round trip is well under 1 ms).
  */
 export const TUNNEL_WINDOW_BYTES = 2 * 1024 * 1024;
+
+/**
+ * `tunnel/write` bytes the executor holds for a remote port that has not
+ * taken them yet. A write is answered as soon as its bytes are queued, so it
+ * never holds the connection's request slot while the port is slow (with
+ * `--concurrent-requests 1` a port that stopped reading would otherwise stall
+ * every request of the connection); the client keeps at most this much
+ * unreported (`tunnel/written` reports what the socket took). A write past it
+ * is refused with -32600, a client that ignores the window.
+ */
+export const TUNNEL_WRITE_WINDOW_BYTES = 2 * 1024 * 1024;
+/** `tunnel/written` is sent once this much has been taken since the last one, or when nothing is left queued. */
+export const TUNNEL_WRITTEN_REPORT_BYTES = 256 * 1024;
 
 /** A connect that has not completed by then fails (loopback answers at once; this bounds a port that drops SYNs). */
 export const TUNNEL_CONNECT_TIMEOUT_MS = 10_000;

@@ -7,8 +7,9 @@
  * Bounds: remote → client, the socket is paused while the connection's
  * outbox is congested or the client has not acknowledged a window's worth
  * (so neither the executor's outbox nor the client's buffer grows with a
- * slow reader); client → remote, a `tunnel/write` is answered once the
- * socket has taken its bytes, so the executor holds at most one chunk.
+ * slow reader); client → remote, a `tunnel/write` is answered once its
+ * bytes are queued and `tunnel/written` reports what the socket took, so the
+ * executor holds at most a write window and no request waits on the port.
  */
 import type { Socket, SocketHandler } from "bun";
 import { encodeBase64Frame } from "../protocol/byte-frame.ts";
@@ -16,7 +17,7 @@ import { encodeNotification } from "../protocol/envelope.ts";
 import { invalidParams, invalidRequest } from "../protocol/errors.ts";
 import type { TunnelCloseReason } from "../protocol/messages/tunnel.ts";
 import type { Frame } from "../server/flow.ts";
-import { MAX_TUNNEL_CHUNK_BYTES, TUNNEL_WINDOW_BYTES } from "./limits.ts";
+import { MAX_TUNNEL_CHUNK_BYTES, TUNNEL_WINDOW_BYTES, TUNNEL_WRITE_WINDOW_BYTES, TUNNEL_WRITTEN_REPORT_BYTES } from "./limits.ts";
 import { writeQueued } from "./write-queue.ts";
 
 /** What a tunnel needs from the connection that carries it. */
@@ -25,8 +26,6 @@ export interface TunnelSink {
   /** `undefined` when the client can take more now, else resolves when it can. */
   ready(): Promise<void> | undefined;
 }
-
-type Waiter = { resolve(): void; reject(e: unknown): void };
 
 export class Tunnel {
   private socket: Socket<Tunnel> | null = null;
@@ -37,10 +36,13 @@ export class Tunnel {
   private awaitingFlow = false;
   /** Reading is held until the `tunnel/open` answer is out, so no data precedes the id. */
   private started = false;
-  /** Bytes of writes the socket has not taken yet, and the writes waiting for them to go. */
+  /** Written bytes the socket has not taken yet, and how many. */
   private readonly unwritten: Uint8Array[] = [];
-  private writers: Waiter[] = [];
+  private unwrittenBytes = 0;
+  /** Bytes the socket took since the last `tunnel/written`. */
+  private taken = 0;
   private eofSent = false;
+  private finSent = false;
   private error: string | null = null;
   closed = false;
 
@@ -63,18 +65,28 @@ export class Tunnel {
     this.maybeResume();
   }
 
-  /** Writes `chunk` (then half-closes with `eof`); resolves once the socket has taken every byte. */
-  write(chunk: Uint8Array | undefined, eof: boolean): Promise<void> {
+  /**
+   * Queues `chunk` (then half-closes with `eof`) and writes what the socket
+   * takes now; the rest goes as it drains, reported by `tunnel/written`.
+   */
+  write(chunk: Uint8Array | undefined, eof: boolean): void {
     if (this.closed) throw invalidRequest(`tunnel ${this.id} is closed`);
     if (this.eofSent) throw invalidRequest(`tunnel ${this.id} was already half-closed with eof`);
-    if (chunk && chunk.byteLength > MAX_TUNNEL_CHUNK_BYTES) {
-      throw invalidParams(`tunnel/write chunk of ${chunk.byteLength} bytes exceeds the limit of ${MAX_TUNNEL_CHUNK_BYTES} bytes`);
+    const length = chunk?.byteLength ?? 0;
+    if (length > MAX_TUNNEL_CHUNK_BYTES) {
+      throw invalidParams(`tunnel/write chunk of ${length} bytes exceeds the limit of ${MAX_TUNNEL_CHUNK_BYTES} bytes`);
     }
-    if (chunk && chunk.byteLength > 0) this.unwritten.push(chunk);
+    if (this.unwrittenBytes + length > TUNNEL_WRITE_WINDOW_BYTES) {
+      throw invalidRequest(
+        `tunnel/write would leave more than ${TUNNEL_WRITE_WINDOW_BYTES} bytes unwritten on tunnel ${this.id}: send only as much more as tunnel/written reports`,
+      );
+    }
+    if (chunk && length > 0) {
+      this.unwritten.push(chunk);
+      this.unwrittenBytes += length;
+    }
     if (eof) this.eofSent = true;
-    const done = new Promise<void>((resolve, reject) => this.writers.push({ resolve, reject }));
     this.flush();
-    return done;
   }
 
   /** The client consumed `bytes` of `tunnel/data`: that much more may be sent. */
@@ -90,10 +102,8 @@ export class Tunnel {
     if (this.closed) return;
     this.closed = true;
     this.socket?.terminate();
-    const gone = new Error(`tunnel ${this.id} closed${this.error ? `: ${this.error}` : ` (${reason})`}`);
-    for (const w of this.writers) w.reject(invalidRequest(gone.message));
-    this.writers = [];
     this.unwritten.length = 0;
+    this.unwrittenBytes = 0;
     if (notify) this.sink.send(encodeNotification("tunnel/closed", { tunnelId: this.id, reason, error: reason === "error" ? this.error : null }));
     this.onClosed(this);
   }
@@ -140,14 +150,23 @@ export class Tunnel {
     if (!this.closed) this.sink.send(encodeNotification("tunnel/eof", { tunnelId: this.id }));
   }
 
-  /** Writes what the socket takes; once all is taken, answers the writers (and sends FIN after an eof). */
+  /** Writes what the socket takes and reports it; once all is taken after an eof, sends FIN. */
   private flush(): void {
     const socket = this.socket;
-    if (!socket || this.closed || !writeQueued(socket, this.unwritten)) return;
-    if (this.eofSent) socket.shutdown();
-    const writers = this.writers;
-    this.writers = [];
-    for (const w of writers) w.resolve();
+    if (!socket || this.closed) return;
+    const empty = writeQueued(socket, this.unwritten);
+    let left = 0;
+    for (const chunk of this.unwritten) left += chunk.byteLength;
+    this.taken += this.unwrittenBytes - left;
+    this.unwrittenBytes = left;
+    if (this.taken > 0 && (empty || this.taken >= TUNNEL_WRITTEN_REPORT_BYTES)) {
+      this.sink.send(encodeNotification("tunnel/written", { tunnelId: this.id, bytes: this.taken }));
+      this.taken = 0;
+    }
+    if (empty && this.eofSent && !this.finSent) {
+      this.finSent = true;
+      socket.shutdown();
+    }
   }
 }
 

@@ -54,7 +54,8 @@ describe("process/write closeStdin", () => {
   });
 
   test("a grandchild holding stdin sees EOF too", async () => {
-    const processId = await start(["sh", "-c", "(cat > /dev/null; echo child-eof) & wait"]);
+    // `<&0`: a non-interactive shell gives a background job /dev/null as stdin unless it is redirected explicitly.
+    const processId = await start(["sh", "-c", "(cat > /dev/null; echo child-eof) <&0 & wait"]);
     await c.ok("process/write", { processId, chunk: b64("data"), writeId: "w", closeStdin: true });
     await c.processDone(processId);
     expect(c.output(processId, "stdout").toString()).toBe("child-eof\n");

@@ -7,7 +7,7 @@
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { type ExecboxClient, ExecboxRpcError, type RemoteTunnel, connectStdio, connectWebSocket } from "../../src/client/index.ts";
-import { MAX_TUNNEL_CHUNK_BYTES, MAX_TUNNELS_PER_CONNECTION, TUNNEL_WINDOW_BYTES } from "../../src/tunnel/limits.ts";
+import { MAX_TUNNEL_CHUNK_BYTES, MAX_TUNNELS_PER_CONNECTION, TUNNEL_WINDOW_BYTES, TUNNEL_WRITE_WINDOW_BYTES } from "../../src/tunnel/limits.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { type RunningServer, execboxCommand, startServer } from "../helpers/server.ts";
 import { startTarget } from "../helpers/tunnel-target.ts";
@@ -53,6 +53,18 @@ async function sendRandom(tunnel: RemoteTunnel, total: number, afterWrite: (writ
     afterWrite(written);
   }
   return hash.digest("hex");
+}
+
+/** Waits until the bytes written stop growing for 100 ms (the writer is blocked); returns how many went. */
+async function writesBlocked(written: () => number): Promise<number> {
+  let last = -1;
+  await waitUntil(async () => {
+    const still = written() === last;
+    last = written();
+    await Bun.sleep(100);
+    return still && last > 0;
+  }, 20_000, "the writes to block");
+  return last;
 }
 
 /** Collects the tunnel's bytes into a hash; `slow`: pause `pauseMs` every `everyBytes` (a slow reader). */
@@ -128,25 +140,51 @@ test("a client that stops consuming stops the remote port at the window, and res
   expect(received).toBe(TOTAL);
 });
 
-test("a port that stops reading stops the client's writes (each answered once the socket took it), and resumes them", async () => {
+test("a port that stops reading stops the client's writes (at the executor's write window), and resumes them", async () => {
   const TOTAL = 64 * MiB;
   const remote = target({ startPaused: true });
   const { client } = await executor();
   const tunnel = await client.openTunnel({ port: remote.port });
   let written = 0;
   const sending = sendRandom(tunnel, TOTAL, (n) => (written = n));
-  let last = -1;
-  await waitUntil(async () => {
-    const still = written === last;
-    last = written;
-    await Bun.sleep(100);
-    return still && written > 0;
-  }, 20_000, "the writes to block");
+  const last = await writesBlocked(() => written);
   expect(last).toBeLessThan(IN_FLIGHT_BOUND);
   remote.conns[0]!.socket.resume();
   const sentHash = await sending;
   await waitUntil(() => remote.conns[0]!.received === TOTAL, 20_000, "the target to read everything");
   expect(remote.conns[0]!.receivedHash.digest("hex")).toBe(sentHash);
+});
+
+test("a port that stops reading holds no request: the connection's other calls and tunnels go on (one request at a time)", async () => {
+  const stuck = target({ startPaused: true });
+  const other = target({ send: MiB, endAfterSend: true });
+  const { client } = await executor();
+  const blocked = await client.openTunnel({ port: stuck.port });
+  let written = 0;
+  const sending = sendRandom(blocked, 64 * MiB, (n) => (written = n));
+  sending.catch(() => {});
+  await writesBlocked(() => written);
+  // Before, the unanswered tunnel/write held the connection's only request slot: these never came back.
+  expect(await client.call("environment/status", {}, { timeoutMs: 5_000 })).toEqual({ status: "ready" });
+  const second = await client.openTunnel({ port: other.port });
+  const down = receive(second);
+  await second.end();
+  expect(await second.closed).toEqual({ reason: "remoteClosed", error: null });
+  expect(down.state.received).toBe(MiB);
+  // A client that ignores the window is refused, not buffered without bound.
+  const raw = await RawClient.websocket((await executor()).server.url);
+  cleanups.push(() => raw.close());
+  await raw.initialize();
+  const stuck2 = target({ startPaused: true });
+  const { tunnelId } = await raw.ok("tunnel/open", { port: stuck2.port });
+  const chunk = Buffer.alloc(MAX_TUNNEL_CHUNK_BYTES, 1).toString("base64");
+  let refused: unknown = null;
+  for (let i = 0; i < 64 && refused === null; i++) {
+    const r = await raw.call("tunnel/write", { tunnelId, chunk });
+    if (r.error) refused = r.error;
+  }
+  expect(refused).toEqual({ code: -32600, message: `tunnel/write would leave more than ${TUNNEL_WRITE_WINDOW_BYTES} bytes unwritten on tunnel ${tunnelId}: send only as much more as tunnel/written reports` });
+  await blocked.close();
 });
 
 test("over stdio too: 8 MiB each way byte-exact through the same connection core", async () => {
@@ -206,7 +244,9 @@ test("the remote port finishing mid-transfer: every byte it sent arrives, then t
   for (const f of data) digest.update(Buffer.from(f.params.chunk, "base64"));
   expect(data.reduce((n, f) => n + Buffer.from(f.params.chunk, "base64").byteLength, 0)).toBe(SENT);
   expect(digest.digest("hex")).toBe(remote.conns[0]!.sentHash.digest("hex"));
-  expect(events.slice(-2).map((f) => f.method)).toEqual(["tunnel/eof", "tunnel/closed"]);
+  expect(events.slice(-3).map((f) => f.method)).toEqual(["tunnel/eof", "tunnel/written", "tunnel/closed"]);
+  // The late write's 4 bytes, reported once the socket took them.
+  expect(events.at(-2)!.params).toEqual({ tunnelId, bytes: 4 });
   // The tunnel is gone: its id is unknown now.
   expect((await raw.call("tunnel/write", { tunnelId, chunk: "" })).error).toEqual({ code: -32600, message: `unknown tunnel id ${tunnelId}` });
 });

@@ -1,8 +1,9 @@
 /**
  * Port forwarding over the executor's connection (the `tunnel` extension):
  * `tunnel/open` connects the executor to a TCP port (loopback only), bytes go
- * client→executor as `tunnel/write` requests (answered once the socket has
- * taken them) and executor→client as `tunnel/data` notifications (at most the
+ * client→executor as `tunnel/write` requests (answered once queued, at most
+ * a write window ahead of the `tunnel/written` reports of what the socket
+ * took) and executor→client as `tunnel/data` notifications (at most the
  * tunnel's window ahead of the client's `tunnel/ack`). See src/tunnel/.
  */
 import { z } from "zod";
@@ -30,6 +31,8 @@ export const TunnelEmpty = lazy(() => z.object({}));
 
 /** Bytes from the remote port, numbered from 1. */
 export const TunnelDataNotification = lazy(() => z.object({ tunnelId: z.string(), seq: z.number(), chunk: z.string() }));
+/** The remote socket has taken `bytes` more of the tunnel's writes: the client may send that much more. */
+export const TunnelWrittenNotification = lazy(() => z.object({ tunnelId: z.string(), bytes: z.number() }));
 /** The remote port sent EOF (TCP FIN): no more `tunnel/data`; writing may go on until `tunnel/closed`. */
 export const TunnelEofNotification = lazy(() => z.object({ tunnelId: z.string() }));
 
