@@ -103,11 +103,15 @@ function handlers(client: ExecboxClient, spec: ForwardSpec): Bun.SocketHandler<L
       void flushThenEnd(socket, local.tunnel);
     },
     close(socket) {
-      socket.data.ended = true;
+      const local = socket.data;
+      const sentEof = local.ended;
+      local.ended = true;
       // A data handler waiting for this socket to drain would wait for ever.
-      socket.data.unwritten.length = 0;
-      socket.data.drained?.();
-      void socket.data.tunnel?.close().catch(() => {});
+      local.unwritten.length = 0;
+      local.drained?.();
+      // After the local side's EOF its last bytes may still be on their way to the port: the tunnel ends when the port closes.
+      // Without one (reset, error) it is closed now.
+      if (!sentEof) void local.tunnel?.close().catch(() => {});
     },
   };
 }

@@ -69,7 +69,19 @@ export class RemoteTunnel {
    * answered (queued on the executor). A chunk waits while the executor's
    * write window is full, i.e. while the port is not reading.
    */
-  async write(bytes: Uint8Array): Promise<void> {
+  write(bytes: Uint8Array): Promise<void> {
+    return this.inOrder(() => this.send(bytes));
+  }
+
+  /** Runs writes and the end one after another: a write waiting for the window must not be overtaken by the next, or by the EOF. */
+  private inOrder(step: () => Promise<void>): Promise<void> {
+    const done = this.queue.then(step);
+    this.queue = done.catch(() => {});
+    return done;
+  }
+  private queue: Promise<void> = Promise.resolve();
+
+  private async send(bytes: Uint8Array): Promise<void> {
     const sent: Promise<void>[] = [];
     for (let off = 0; off < bytes.byteLength; off += MAX_TUNNEL_CHUNK_BYTES) {
       const chunk = bytes.subarray(off, off + MAX_TUNNEL_CHUNK_BYTES);
@@ -96,7 +108,7 @@ export class RemoteTunnel {
 
   /** Half-closes: the port reads EOF once what was written before has gone; its bytes still arrive. */
   end(): Promise<void> {
-    return this.host.write(this.tunnelId, undefined, true);
+    return this.inOrder(() => this.host.write(this.tunnelId, undefined, true));
   }
 
   /** Closes both ways now; `closed` resolves with `clientClosed`. */

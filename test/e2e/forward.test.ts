@@ -152,3 +152,24 @@ test.skipIf(reference === null)("against the reference (no tunnel extension): on
   });
   expect(Date.now() - started).toBeLessThan(5_000);
 });
+
+test("a local client that sends its bytes, EOF and closes at once loses nothing: the port gets every byte, then EOF", async () => {
+  const TOTAL = 32 * MiB;
+  // A slow port, so most bytes are still queued on the way when the local socket is gone.
+  const remote = startTarget({ slow: { everyBytes: 4 * MiB, pauseMs: 100 } });
+  cleanups.push(remote.stop);
+  const { port } = await forward(await executorUrl(), `0:127.0.0.1:${remote.port}`);
+  const bytes = crypto.getRandomValues(new Uint8Array(TOTAL));
+  let closed = false;
+  const queue = [bytes];
+  const send = (socket: Socket<undefined>) => {
+    // All taken: EOF and close (end), without waiting for anything back.
+    if (writeQueued(socket, queue)) socket.end();
+  };
+  await Bun.connect({ hostname: "127.0.0.1", port, socket: { open: send, drain: send, data() {}, close: () => void (closed = true) } });
+  await waitUntil(() => closed, 30_000, "the local side to send everything and close");
+  // Before, the local close closed the tunnel at once and the executor dropped what it still held for the port.
+  await waitUntil(() => remote.conns[0]?.eof === true, 30_000, "EOF at the port");
+  expect(remote.conns[0]!.received).toBe(TOTAL);
+  expect(remote.conns[0]!.receivedHash.digest("hex")).toBe(createHash("sha256").update(bytes).digest("hex"));
+});
