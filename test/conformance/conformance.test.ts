@@ -30,27 +30,16 @@ const summary = (output: string) =>
     .filter((l) => /^(conformance|differing|DIFF|reference |\(.*leg)/.test(l))
     .join("\n");
 
-/** Each installed version's legs: "all" (WebSocket, Noise relay, the direct transport's default subset) for the newest, "ws" for the older. */
-const plan = REFERENCE_VERSIONS.map((version) => ({ version, legs: version === NEWEST_REFERENCE ? ["all"] : ["ws"], installed: referenceForTests(version) !== null }));
-
-/**
- * Every run starts when the first test does, all at once: each is a
- * subprocess that mostly waits on the executors it drives, so together they
- * take little longer than the longest alone (the suite's biggest cost).
- */
-let started: Map<string, Promise<{ code: number; output: string }>> | null = null;
-function run(version: string, leg: string): Promise<{ code: number; output: string }> {
-  started ??= new Map(plan.filter((p) => p.installed).flatMap((p) => p.legs.map((l) => [`${p.version} ${l}`, conformance(p.version, l)] as const)));
-  return started.get(`${version} ${leg}`)!;
-}
-
-for (const { version, legs, installed } of plan) {
+for (const version of REFERENCE_VERSIONS) {
+  // "all": WebSocket, Noise relay, and the direct transport's default subset.
+  const legs = version === NEWEST_REFERENCE ? ["all"] : ["ws"];
   describe(`conformance against the reference ${version}`, () => {
+    const installed = referenceForTests(version) !== null;
     for (const leg of legs) {
       test.skipIf(!installed)(
         `${leg === "all" ? "every" : leg} leg: no difference outside the documented list`,
         async () => {
-          const { code, output } = await run(version, leg);
+          const { code, output } = await conformance(version, leg);
           expect(code, summary(output)).toBe(0);
           expect(output).not.toContain("unexpected): ");
         },
