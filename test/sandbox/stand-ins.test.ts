@@ -65,29 +65,22 @@ async function hold(root: string, kind: "dir" | "file", ...paths: string[]): Pro
 }
 
 describe("stand-ins shared by two executors", () => {
-  test("the maker letting go does not remove a stand-in another executor's sandbox still holds; the last holder removes it", async () => {
-    const root = tempRoot();
-    const git = join(root, ".git");
-    const a = await hold(root, "dir", git);
-    expect(existsSync(git)).toBe(true);
-    const b = await hold(root, "dir", git);
-    await a.release();
-    // Removed here, it would have detached b's read-only mount over it, and b's command could create it.
-    expect(existsSync(git)).toBe(true);
-    await b.release();
-    expect(existsSync(git)).toBe(false);
-  });
-
-  test("a file stand-in the same way, in either order", async () => {
-    const root = tempRoot();
-    const secret = join(root, "secret.env");
-    const a = await hold(root, "file", secret);
-    const b = await hold(root, "file", secret);
-    await b.release();
-    expect(existsSync(secret)).toBe(true);
-    await a.release();
-    expect(existsSync(secret)).toBe(false);
-  });
+  // Either kind, either release order: the first to let go (maker or not) leaves it to the one still holding it.
+  for (const [kind, name, makerFirst] of [["dir", ".git", true], ["file", "secret.env", false]] as const) {
+    test(`a ${kind} stand-in stays while another executor's sandbox holds it (the ${makerFirst ? "maker" : "other holder"} lets go first); the last holder removes it`, async () => {
+      const root = tempRoot();
+      const path = join(root, name);
+      const maker = await hold(root, kind, path);
+      expect(existsSync(path)).toBe(true);
+      const other = await hold(root, kind, path);
+      const [first, last] = makerFirst ? [maker, other] : [other, maker];
+      await first.release();
+      // Removed here, it would have detached the other sandbox's read-only mount over it, and its command could create it.
+      expect(existsSync(path)).toBe(true);
+      await last.release();
+      expect(existsSync(path)).toBe(false);
+    });
+  }
 
   test("a path the user made (no stand-in mark) is held but never removed", async () => {
     const root = tempRoot();
