@@ -60,7 +60,6 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as cli from "../helpers/codex-cli.ts";
-import { REFERENCE_VERSIONS } from "../helpers/reference-bin.ts";
 import { startServer, tempDir } from "../helpers/server.ts";
 import { startWsTap, type TappedFrame } from "../helpers/ws-tap.ts";
 
@@ -166,13 +165,7 @@ const shown = (output: string | undefined) => output?.slice(output.indexOf("\nOu
 const DENIED_BODY =
   '{"status":"blocked","host":"blocked.test","reason":"denied","decision":"deny","source":"baseline_policy","protocol":"http","port":80,"message":"Domain denied by the sandbox policy."}';
 
-for (const version of REFERENCE_VERSIONS) {
-  const codex = cli.locateCodex(version);
-  if (!codex.ok) {
-    if (process.env.CI) throw new Error(`CI needs the Codex CLI ${version}: ${codex.reason}`);
-    test.skip(`codex ${version} managed network proxy e2e (skipped: ${codex.reason})`, () => {});
-    continue;
-  }
+cli.forEachCodexCli("managed network proxy e2e", (codex, version) => {
   describe(`codex ${codex.version} CLI → execbox managed network proxy`, () => {
     test(
       "curl in the sandboxed command reaches the allowlisted origin through the HTTP proxy and SOCKS5, gets the proxy's 403 for the denied host, and cannot connect directly",
@@ -261,4 +254,4 @@ for (const version of REFERENCE_VERSIONS) {
       );
     }
   });
-}
+});

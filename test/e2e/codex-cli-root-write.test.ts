@@ -21,7 +21,6 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as cli from "../helpers/codex-cli.ts";
-import { REFERENCE_VERSIONS } from "../helpers/reference-bin.ts";
 import { startServer, tempDir } from "../helpers/server.ts";
 import { startWsTap } from "../helpers/ws-tap.ts";
 
@@ -58,13 +57,7 @@ async function session(codex: { path: string }) {
   return { run, output, start: start?.params as Record<string, any> | undefined, answer, made, denied: denied! };
 }
 
-for (const version of REFERENCE_VERSIONS) {
-  const codex = cli.locateCodex(version);
-  if (!codex.ok) {
-    if (process.env.CI) throw new Error(`CI needs the Codex CLI ${version}: ${codex.reason}`);
-    test.skip(`codex ${version} root-write e2e (skipped: ${codex.reason})`, () => {});
-    continue;
-  }
+cli.forEachCodexCli("root-write e2e", (codex, version) => {
   describe(`codex ${codex.version} CLI → execbox, root-write profile`, () => {
     test(
       "writes outside the workspace succeed, /dev is whole, the denied directory stays unreadable",
@@ -83,4 +76,4 @@ for (const version of REFERENCE_VERSIONS) {
       TEST_TIMEOUT_MS,
     );
   });
-}
+});

@@ -18,7 +18,6 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as cli from "../helpers/codex-cli.ts";
-import { REFERENCE_VERSIONS } from "../helpers/reference-bin.ts";
 import { startServer, tempDir } from "../helpers/server.ts";
 import { startWsTap } from "../helpers/ws-tap.ts";
 
@@ -49,13 +48,7 @@ async function session(codex: { path: string }) {
   return { run, firstPrompt: JSON.stringify(api.requests[0] ?? {}), skillRequests, answers, work: work!, parent: tmp.path };
 }
 
-for (const version of REFERENCE_VERSIONS) {
-  const codex = cli.locateCodex(version);
-  if (!codex.ok) {
-    if (process.env.CI) throw new Error(`CI needs the Codex CLI ${version}: ${codex.reason}`);
-    test.skip(`codex ${version} sandboxed-skills e2e (skipped: ${codex.reason})`, () => {});
-    continue;
-  }
+cli.forEachCodexCli("sandboxed-skills e2e", (codex, version) => {
   describe(`codex ${codex.version} CLI → execbox, read-restricted profile`, () => {
     test(
       "skills are discovered inside the sandbox: the readable one reaches the model, the unreadable one does not",
@@ -83,4 +76,4 @@ for (const version of REFERENCE_VERSIONS) {
       TEST_TIMEOUT_MS,
     );
   });
-}
+});

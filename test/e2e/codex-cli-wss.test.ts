@@ -10,7 +10,7 @@ import { join } from "node:path";
 import {
   assistantMessage,
   execCommandCall,
-  locateCodex,
+  forEachCodexCli,
   pickBundledModel,
   runCodexExec,
   startFakeResponsesApi,
@@ -18,7 +18,6 @@ import {
   writeCodexHome,
   writeEnvironmentsToml,
 } from "../helpers/codex-cli.ts";
-import { REFERENCE_VERSIONS } from "../helpers/reference-bin.ts";
 import { startServer, tempDir } from "../helpers/server.ts";
 import { type TestCa, makeTestCa } from "../http/test-ca.ts";
 
@@ -54,13 +53,7 @@ async function session(codex: string, root: string, cliEnv: Record<string, strin
   return { run, output: toolOutput(api.requests[1], "call_wss"), diag, execboxStderr: server.stderr() };
 }
 
-for (const version of REFERENCE_VERSIONS) {
-  const codex = locateCodex(version);
-  if (!codex.ok) {
-    if (process.env.CI) throw new Error(`CI needs the Codex CLI ${version}: ${codex.reason}`);
-    test.skip(`codex ${version} CLI over wss (skipped: ${codex.reason})`, () => {});
-    continue;
-  }
+forEachCodexCli("CLI over wss", (codex, version) => {
   describe(`codex ${version} CLI → execbox over wss://`, () => {
     test(
       "environments.toml url wss:// + auth_bearer_token, SSL_CERT_FILE = the private CA: the command runs on execbox",
@@ -94,4 +87,4 @@ for (const version of REFERENCE_VERSIONS) {
       TEST_TIMEOUT_MS,
     );
   });
-}
+});

@@ -14,7 +14,7 @@ import {
   applyPatchCall,
   assistantMessage,
   execCommandCall,
-  locateCodex,
+  forEachCodexCli,
   pickBundledModel,
   readIfExists,
   runCodexExec,
@@ -24,7 +24,6 @@ import {
   type CodexRun,
   type ResponseItem,
 } from "../helpers/codex-cli.ts";
-import { REFERENCE_VERSIONS } from "../helpers/reference-bin.ts";
 import { startServer, tempDir } from "../helpers/server.ts";
 
 // A passing run takes well under a second; these bound the failure cases (binary probe 10 s,
@@ -68,15 +67,7 @@ function describeRun(run: CodexRun, extra = ""): string {
   return `codex exit=${run.exitCode} signal=${run.signal} timedOut=${run.timedOut} in ${run.ms} ms\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}${extra}`;
 }
 
-for (const version of REFERENCE_VERSIONS) {
-  const codex = locateCodex(version);
-  if (!codex.ok) {
-    // In CI a missing CLI is a failure: CI must not pass by skipping what it is meant to check.
-    if (process.env.CI) throw new Error(`CI needs the Codex CLI ${version}: ${codex.reason}`);
-    console.warn(`[codex-cli e2e] skipped: ${codex.reason}`);
-    test.skip(`codex ${version} CLI e2e (skipped: ${codex.reason})`, () => {});
-    continue;
-  }
+forEachCodexCli("CLI e2e", (codex, version) => {
   describe(`codex ${codex.version} CLI → execbox`, () => {
     test(
       "exec_command runs on execbox; the model gets the exact output and exit code",
@@ -178,4 +169,4 @@ for (const version of REFERENCE_VERSIONS) {
       TEST_TIMEOUT_MS,
     );
   });
-}
+});

@@ -5,7 +5,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NEWEST_REFERENCE, type ReferenceLocation, locateReference } from "./reference-bin.ts";
+import { test } from "bun:test";
+import { NEWEST_REFERENCE, REFERENCE_VERSIONS, type ReferenceLocation, locateReference } from "./reference-bin.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Locating the CLI
@@ -27,6 +28,23 @@ export function locateCodex(version: string = NEWEST_REFERENCE): CodexLocation {
     return { ok: false, reason: `\`${found.path} --version\` said ${JSON.stringify(out)} (exit ${probe.exitCode}): ${probe.stderr.toString().trim()}` };
   }
   return found;
+}
+
+/**
+ * Declares `suite`'s tests once per Codex CLI version execbox is checked
+ * against. A version that is not installed is a skipped test named `what`,
+ * except in CI, which must not pass by skipping what it is meant to check.
+ */
+export function forEachCodexCli(what: string, suite: (codex: Extract<CodexLocation, { ok: true }>, version: string) => void): void {
+  for (const version of REFERENCE_VERSIONS) {
+    const codex = locateCodex(version);
+    if (!codex.ok) {
+      if (process.env.CI) throw new Error(`CI needs the Codex CLI ${version}: ${codex.reason}`);
+      test.skip(`codex ${version} ${what} (skipped: ${codex.reason})`, () => {});
+      continue;
+    }
+    suite(codex, version);
+  }
 }
 
 /**
