@@ -79,6 +79,8 @@ function resumeSuite(label: string, command: string[]): void {
       expect([reset!.streamId, reset!.body]).toEqual([streamId, { kind: "reset", reason: HARNESS_REPLACED_REASON }]);
       expect(resume!.streamId).not.toBe(streamId);
       expect(resume!.body).toEqual({ kind: "resume", nextSeq: 0 });
+      // "connected" comes once every live process has caught up, which may be just after this process's own close arrived.
+      await waitUntil(() => states.length >= 2, 10_000, "the client to report connected");
       expect(states).toEqual(["recovering", "connected"]);
     });
   });
