@@ -46,7 +46,7 @@ const log = (msg: string) => console.error(`[remote] ${msg}`);
 type Side = {
   latency: LatencyResult;
   throughput: (ThroughputResult & { relayCpuSeconds: number })[];
-  blocks: BlockReadResult[];
+  blocks: (BlockReadResult & CpuSplit)[];
   handshakes: HandshakeResult;
   statusBurst: Burst;
   startBurst: Burst;
@@ -78,7 +78,7 @@ async function measure(cmds: ServerCommand[], relay: Relay): Promise<Side[]> {
   });
   const blocks = await alternate(cmds, relay, plan.blockRuns, "fs/readBlock", async (c, e) => {
     await onFreshStream(relay, (warm) => blockReadOn(warm, e.pid, e.label, warmFile));
-    return blockReadOn(c, e.pid, e.label, file);
+    return withCpuSplit(relay, () => blockReadOn(c, e.pid, e.label, file));
   });
   const handshakes = await alternate(cmds, relay, 1, "handshakes", (_, e) => measureHandshakes(relay, e, plan.handshakes));
   const bursts = await alternate(cmds, relay, 1, "pipelined", async (c) => {
@@ -103,6 +103,23 @@ async function measure(cmds: ServerCommand[], relay: Relay): Promise<Side[]> {
     ...bursts[i]![0]!,
     streams: streams[i]![0]!,
   }));
+}
+
+/** CPU the harness (this process) and the relay process spent, and the wall time, while `fn` ran. */
+type CpuSplit = { harnessCpuSeconds: number; relayCpuSeconds: number; wallSeconds: number };
+
+async function withCpuSplit<T>(relay: Relay, fn: () => Promise<T>): Promise<T & CpuSplit> {
+  const relay0 = cpuSeconds(relay.pid);
+  const harness0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await fn();
+  const harness = process.cpuUsage(harness0);
+  return {
+    ...r,
+    wallSeconds: (performance.now() - t0) / 1000,
+    harnessCpuSeconds: (harness.user + harness.system) / 1e6,
+    relayCpuSeconds: cpuSeconds(relay.pid) - relay0,
+  };
 }
 
 /** `fn` on a stream of its own beside the measured one (its own connector: the relay's would reset that one), closed afterwards. */
@@ -154,7 +171,12 @@ function details(sides: Side[]): string {
   );
   row("fs/readBlock runs (MiB/s)", (s) => s.blocks.map((b) => b.mibPerSec.toFixed(0)).join(", "));
   row("fs/readBlock RSS before → VmHWM (MiB)", (s) => s.blocks.map((b) => `${(b.rssBeforeKiB / 1024).toFixed(1)} → ${(b.peakRssKiB / 1024).toFixed(1)}`).join(", "));
-  row("fs/readBlock executor CPU s per run", (s) => s.blocks.map((b) => b.serverCpuSeconds.toFixed(2)).join(", "));
+  row("fs/readBlock CPU s per run: executor / harness / relay process (wall s)", (s) =>
+    s.blocks.map((b) => `${b.serverCpuSeconds.toFixed(2)} / ${b.harnessCpuSeconds.toFixed(2)} / ${b.relayCpuSeconds.toFixed(2)} (${b.wallSeconds.toFixed(2)})`).join(", "),
+  );
+  row("fs/readBlock executor CPU ÷ wall (one request at a time, so an executor that cost nothing would be at most 1 ÷ (1 − this) as fast)", (s) =>
+    s.blocks.map((b) => (b.serverCpuSeconds / b.wallSeconds).toFixed(2)).join(", "),
+  );
   row(`${plan.burst} \`environment/status\` pipelined on one stream`, (s) => describeBurst(s.statusBurst));
   row(`${plan.burst} \`process/start\` (/bin/true) pipelined on one stream`, (s) => describeBurst(s.startBurst));
   row(`${plan.streams} streams opened at once (each initialized)`, (s) => describeBurst(s.streams) + (s.streams.executorSaid ? ` (executor log: ${s.streams.executorSaid})` : ""));
