@@ -3,18 +3,20 @@
  * `bun bench/proxy.ts [runs] [MiB]`: the managed network proxy
  * (`process/start.networkProxy`), execbox against the reference in the same
  * run. A command on each executor downloads N MiB from an origin on
- * 127.0.0.1 with curl through the process's HTTP proxy as a CONNECT tunnel
+ * 127.0.0.1 (`bench/proxy-origin.ts`, a process of its own) with curl through the process's HTTP proxy as a CONNECT tunnel
  * (`-p`) and through its SOCKS5 listener, against the same download made
  * directly; then 50 small plain-HTTP requests through the proxy against 50
  * direct ones (the latency the proxy adds per request). Runs alternate
  * between the executors, a fresh executor each. Writes "## Managed network
  * proxy" into bench/results.md.
  */
+import { join } from "node:path";
+import { readFirstLine } from "../test/helpers/first-line.ts";
 import { RawClient } from "../test/helpers/rpc-client.ts";
 import { networkProxyLaunch } from "../test/helpers/network-proxy.ts";
 import { percentile } from "./measure.ts";
 import { type Row, sectionHead, table, writeResultsSection } from "./results-file.ts";
-import { type ServerCommand, execboxCommand, referenceCommand, runBench, startServer } from "./servers.ts";
+import { type ServerCommand, execboxCommand, referenceCommand, runBench, spawnTracked, startServer } from "./servers.ts";
 
 const MiB = 1 << 20;
 const runs = Number(process.argv[2] ?? 3);
@@ -24,10 +26,10 @@ const SMALL_REQUESTS = 50;
 /** A download or a latency loop that takes longer is a failure, not a figure. */
 const COMMAND_TIMEOUT_MS = 120_000;
 
-const body = new Uint8Array(bytes).fill(0x61);
-const origin = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => new Response(new URL(req.url).pathname === "/big" ? body : "ok\n") });
-const big = `http://127.0.0.1:${origin.port}/big`;
-const small = `http://127.0.0.1:${origin.port}/small`;
+const origin = spawnTracked([process.execPath, join(import.meta.dir, "proxy-origin.ts"), String(bytes)]);
+const originPort = Number(await readFirstLine(origin.proc.stdout, 10_000));
+const big = `http://127.0.0.1:${originPort}/big`;
+const small = `http://127.0.0.1:${originPort}/small`;
 /** `--noproxy ''`: the child's NO_PROXY names loopback (allowLocalBinding), which would send curl around the proxy. */
 const CURL = "curl -sS --noproxy '' -o /dev/null";
 const DOWNLOAD_FORMAT = "-w '%{size_download} %{time_total}\\n'";
@@ -66,7 +68,7 @@ async function viaProxy(cmd: ServerCommand, script: string): Promise<string[]> {
   }
 }
 
-/** The same command run here, without a proxy (not spawnSync: the origin is served by this process's event loop). */
+/** The same command run here, without a proxy. */
 async function direct(script: string): Promise<string[]> {
   const proc = Bun.spawn(["/bin/sh", "-c", script], { stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/bin:/bin" } });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
@@ -110,10 +112,10 @@ await runBench("proxy", async () => {
     { metric: "the same, p99 (ms)", exec: percentile(exec.latencyMs, 99), ref: percentile(ref.latencyMs, 99), digits: 2, better: "lower" },
   ];
   const how =
-    `- \`bun bench/proxy.ts ${runs} ${bytes / MiB}\`: ${cmds[0]!.label} vs ${cmds[1]!.label}; a command on the executor downloads ${bytes / MiB} MiB from an origin on 127.0.0.1 with curl through its managed proxy (allowLocalBinding, domains 127.0.0.1 allowed), as a CONNECT tunnel (\`curl -p\`) and through SOCKS5, ${runs} run(s) each, alternating, a fresh executor each; ${SMALL_REQUESTS} small plain-HTTP requests per run for latency. ` +
+    `- \`bun bench/proxy.ts ${runs} ${bytes / MiB}\`: ${cmds[0]!.label} vs ${cmds[1]!.label}; a command on the executor downloads ${bytes / MiB} MiB from an origin on 127.0.0.1 (\`bench/proxy-origin.ts\`, its own process) with curl through its managed proxy (allowLocalBinding, domains 127.0.0.1 allowed), as a CONNECT tunnel (\`curl -p\`) and through SOCKS5, ${runs} run(s) each, alternating, a fresh executor each; ${SMALL_REQUESTS} small plain-HTTP requests per run for latency. ` +
     `Direct (no proxy, same machine): CONNECT-sized download ${med(plain.connect).toFixed(0)} MiB/s, small request p50 ${med(plain.latencyMs).toFixed(2)} ms: the proxy adds ${(med(exec.latencyMs) - med(plain.latencyMs)).toFixed(2)} ms on execbox, ${(med(ref.latencyMs) - med(plain.latencyMs)).toFixed(2)} ms on the reference.`;
   const text = [sectionHead("Managed network proxy", how), table(rows), "", `| Runs (MiB/s) | execbox | reference |`, "|---|---|---|", `| CONNECT | ${exec.connect.map((v) => v.toFixed(0)).join(", ")} | ${ref.connect.map((v) => v.toFixed(0)).join(", ")} |`, `| SOCKS5 | ${exec.socks5.map((v) => v.toFixed(0)).join(", ")} | ${ref.socks5.map((v) => v.toFixed(0)).join(", ")} |`, ""].join("\n");
   console.log(text);
   writeResultsSection(text);
-  origin.stop(true);
+  await origin.kill();
 });
