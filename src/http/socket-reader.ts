@@ -8,32 +8,51 @@ import type { Duplex } from "node:stream";
 /** Bytes buffered from the socket before it is paused until the reader catches up. */
 export const SOCKET_BUFFER_BYTES = 1024 * 1024;
 
-export class SocketReader {
-  private readonly chunks: Buffer[] = [];
+/** Pull-style bytes: what readHead, readLine and readSized need. */
+export interface ByteReader {
+  /** The next chunk, or null at the end of the stream; throws the stream's error. */
+  read(): Promise<Buffer | null>;
+  /** Puts bytes read too far back in front. */
+  unshift(bytes: Buffer): void;
+}
+
+/** Writes that resolve once the receiver has taken the bytes. */
+export interface ByteWriter {
+  write(bytes: Uint8Array | string): Promise<void>;
+}
+
+/**
+ * Chunks received and not yet read, in order, with the end or error that
+ * followed them; `flow(false)` is asked once more than SOCKET_BUFFER_BYTES
+ * wait, `flow(true)` once the reader is back under it.
+ */
+export class ChunkQueue implements ByteReader {
+  private chunks: Buffer[] = [];
   private buffered = 0;
   private ended = false;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
 
-  constructor(private readonly socket: Duplex) {
-    socket.on("data", (d: Buffer) => {
-      this.chunks.push(d);
-      this.buffered += d.byteLength;
-      if (this.buffered >= SOCKET_BUFFER_BYTES) socket.pause();
-      this.notify();
-    });
-    socket.on("end", () => this.finish(null));
-    socket.on("close", () => this.finish(null));
-    socket.on("error", (e: Error) => this.finish(e));
+  constructor(private readonly flow: (on: boolean) => void) {}
+
+  get finished(): boolean {
+    return this.ended;
   }
 
-  /** The next chunk, or null at the end of the stream; throws the socket's error. */
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.byteLength;
+    if (this.buffered >= SOCKET_BUFFER_BYTES) this.flow(false);
+    this.notify();
+  }
+
+  /** The next chunk, or null at the end of the stream; throws the stream's error. */
   async read(): Promise<Buffer | null> {
     for (;;) {
       const chunk = this.chunks.shift();
       if (chunk) {
         this.buffered -= chunk.byteLength;
-        if (this.buffered < SOCKET_BUFFER_BYTES) this.socket.resume();
+        if (this.buffered < SOCKET_BUFFER_BYTES) this.flow(true);
         return chunk;
       }
       if (this.failure) throw this.failure;
@@ -49,7 +68,15 @@ export class SocketReader {
     this.buffered += bytes.byteLength;
   }
 
-  private finish(error: Error | null): void {
+  /** Everything not read yet, which the queue no longer holds. */
+  takeAll(): Buffer[] {
+    const all = this.chunks;
+    this.chunks = [];
+    this.buffered = 0;
+    return all;
+  }
+
+  finish(error: Error | null): void {
     if (this.ended) return;
     this.ended = true;
     this.failure = error;
@@ -63,11 +90,32 @@ export class SocketReader {
   }
 }
 
+/** A node socket read through a ChunkQueue. */
+export class SocketReader implements ByteReader {
+  private readonly queue: ChunkQueue;
+
+  constructor(socket: Duplex) {
+    this.queue = new ChunkQueue((on) => (on ? socket.resume() : socket.pause()));
+    socket.on("data", (d: Buffer) => this.queue.push(d));
+    socket.on("end", () => this.queue.finish(null));
+    socket.on("close", () => this.queue.finish(null));
+    socket.on("error", (e: Error) => this.queue.finish(e));
+  }
+
+  read(): Promise<Buffer | null> {
+    return this.queue.read();
+  }
+
+  unshift(bytes: Buffer): void {
+    this.queue.unshift(bytes);
+  }
+}
+
 /** Longest chunk-size or trailer line accepted in a chunked body. */
 export const MAX_CHUNK_LINE_BYTES = 64 * 1024;
 
 /** Reads through the next CRLF (a chunk-size or trailer line); the CRLF is not returned. */
-export async function readLine(reader: SocketReader): Promise<string> {
+export async function readLine(reader: ByteReader): Promise<string> {
   let buf = Buffer.alloc(0);
   for (;;) {
     const at = buf.indexOf("\r\n");
@@ -83,7 +131,7 @@ export async function readLine(reader: SocketReader): Promise<string> {
 }
 
 /** Exactly `length` bytes, as they arrive; what came past them is put back. */
-export async function* readSized(reader: SocketReader, length: number): AsyncGenerator<Buffer> {
+export async function* readSized(reader: ByteReader, length: number): AsyncGenerator<Buffer> {
   let left = length;
   while (left > 0) {
     const c = await reader.read();

@@ -4,8 +4,7 @@
  * message ends without decoding it, and waits for the receiver (`drain`)
  * before reading more.
  */
-import type { Socket } from "node:net";
-import { type SocketReader, readLine, readSized } from "../http/socket-reader.ts";
+import { type ByteReader, type ByteWriter, readLine, readSized } from "../http/socket-reader.ts";
 
 export type Framing = { kind: "none" } | { kind: "length"; bytes: number } | { kind: "chunked" } | { kind: "close" };
 
@@ -28,25 +27,9 @@ export function framingOf(lines: string[], untilClose: boolean): Framing {
   return untilClose ? { kind: "close" } : { kind: "none" };
 }
 
-/** Writes and waits until the socket has taken it (or is gone). */
-export function writeAll(out: Socket, bytes: Uint8Array | string): Promise<void> {
-  if (out.destroyed) return Promise.reject(new Error("socket closed"));
-  if (out.write(bytes)) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const done = (e?: Error) => {
-      out.off("drain", done);
-      out.off("close", closed);
-      e ? reject(e) : resolve();
-    };
-    const closed = () => done(new Error("socket closed"));
-    out.once("drain", done);
-    out.once("close", closed);
-  });
-}
-
 /** Copies the body; `null` out discards it (a refused request's body). */
-export async function copyBody(reader: SocketReader, out: Socket | null, framing: Framing): Promise<void> {
-  const emit = (b: Uint8Array | string) => (out ? writeAll(out, b) : Promise.resolve());
+export async function copyBody(reader: ByteReader, out: ByteWriter | null, framing: Framing): Promise<void> {
+  const emit = (b: Uint8Array | string) => (out ? out.write(b) : Promise.resolve());
   if (framing.kind === "none") return;
   if (framing.kind === "length") return copySized(reader, emit, framing.bytes);
   if (framing.kind === "close") {
@@ -67,12 +50,12 @@ export async function copyBody(reader: SocketReader, out: Socket | null, framing
   }
 }
 
-async function copySized(reader: SocketReader, emit: (b: Uint8Array) => Promise<void>, bytes: number): Promise<void> {
+async function copySized(reader: ByteReader, emit: (b: Uint8Array) => Promise<void>, bytes: number): Promise<void> {
   for await (const part of readSized(reader, bytes)) await emit(part);
 }
 
 /** A message head (start line and header lines), or null at a clean end of stream before it. */
-export async function readHead(reader: SocketReader, maxBytes: number): Promise<string[] | null> {
+export async function readHead(reader: ByteReader, maxBytes: number): Promise<string[] | null> {
   let buf = Buffer.alloc(0);
   for (;;) {
     const end = buf.indexOf("\r\n\r\n");

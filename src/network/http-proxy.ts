@@ -7,10 +7,9 @@
  * into one. Refusals are the reference's 403 answers (the connection stays
  * usable); a malformed request is a 400 that ends it.
  */
-import { type Server, type Socket, connect, createServer } from "node:net";
-import { SocketReader } from "../http/socket-reader.ts";
+import { type ByteSocket, connectByteSocket, listenByteSockets } from "./byte-socket.ts";
 import type { PolicyGate } from "./gate.ts";
-import { copyBody, framingOf, headerValues, readHead, writeAll } from "./http-framing.ts";
+import { copyBody, framingOf, headerValues, readHead } from "./http-framing.ts";
 import { badGateway, badRequest, connectEstablished, refusal } from "./http-replies.ts";
 import { MAX_PROXY_CONNECTIONS, type ProxyListener } from "./proxy-listener.ts";
 
@@ -20,48 +19,45 @@ export const MAX_PROXY_HEAD_BYTES = 64 * 1024;
 const PROXY_ONLY_HEADERS = new Set(["proxy-connection", "proxy-authorization"]);
 
 export function startHttpProxy(gate: PolicyGate): ProxyListener {
-  const clients = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    clients.add(socket);
-    socket.on("close", () => clients.delete(socket));
-    socket.on("error", () => {});
-    void serve(gate, socket).finally(() => socket.destroy());
+  const clients = new Set<ByteSocket>();
+  const listener = listenByteSockets((client) => {
+    if (clients.size >= MAX_PROXY_CONNECTIONS) return client.destroy();
+    clients.add(client);
+    void serve(gate, client).finally(() => {
+      clients.delete(client);
+      client.endAfterSending();
+    });
   });
-  server.maxConnections = MAX_PROXY_CONNECTIONS;
-  server.listen(0, "127.0.0.1");
-  const address = server.address();
-  if (!address || typeof address === "string") throw new Error("the managed HTTP proxy did not get a port");
   return {
-    port: address.port,
+    port: listener.port,
     stop() {
-      server.close();
+      listener.stop(true);
       for (const s of clients) s.destroy();
     },
   };
 }
 
-type Upstream = { key: string; socket: Socket; reader: SocketReader };
+type Upstream = { key: string; socket: ByteSocket };
 
-async function serve(gate: PolicyGate, client: Socket): Promise<void> {
-  const reader = new SocketReader(client);
-  const peer = `${client.remoteAddress}:${client.remotePort}`;
+async function serve(gate: PolicyGate, client: ByteSocket): Promise<void> {
+  const peer = client.remote;
   let upstream: Upstream | null = null;
   try {
     for (;;) {
-      const head = await readHead(reader, MAX_PROXY_HEAD_BYTES).catch(() => "bad" as const);
+      const head = await readHead(client, MAX_PROXY_HEAD_BYTES).catch(() => "bad" as const);
       if (head === null) return;
       const request = head === "bad" ? null : /^([A-Za-z]+) (\S+) (HTTP\/1\.[01])$/.exec(head[0]!);
-      if (!request || head === "bad") return void (await writeAll(client, badRequest()).catch(() => {}));
+      if (!request || head === "bad") return void (await client.write(badRequest()).catch(() => {}));
       const [, method, target, version] = request as unknown as [string, string, string, string];
       const headers = head.slice(1);
-      if (method.toUpperCase() === "CONNECT") return await tunnel(gate, client, reader, peer, target);
+      if (method.toUpperCase() === "CONNECT") return await tunnel(gate, client, peer, target);
       const dest = destinationOf(target, headers);
-      if (!dest) return void (await writeAll(client, badRequest()).catch(() => {}));
+      if (!dest) return void (await client.write(badRequest()).catch(() => {}));
       const answer = await gate.check({ host: dest.host, port: dest.port, protocol: "http", method, client: peer });
       const bodyFraming = framingOf(headers, false);
       if (!answer.ok) {
-        await copyBody(reader, null, bodyFraming);
-        await writeAll(client, refusal(answer, dest.host, dest.port, "http"));
+        await copyBody(client, null, bodyFraming);
+        await client.write(refusal(answer, dest.host, dest.port, "http"));
         continue;
       }
       const key = `${answer.address}:${dest.port}`;
@@ -70,80 +66,68 @@ async function serve(gate: PolicyGate, client: Socket): Promise<void> {
         upstream = await open(key, answer.address, dest.port);
       }
       if (!upstream) {
-        await copyBody(reader, null, bodyFraming);
-        await writeAll(client, badGateway());
+        await copyBody(client, null, bodyFraming);
+        await client.write(badGateway());
         continue;
       }
-      await writeAll(upstream.socket, `${method} ${dest.path} ${version}\r\n${forwardedHeaders(headers)}\r\n`);
-      await copyBody(reader, upstream.socket, bodyFraming);
-      const keep = await relayResponse(upstream, client, reader, method);
+      await upstream.socket.write(`${method} ${dest.path} ${version}\r\n${forwardedHeaders(headers)}\r\n`);
+      await copyBody(client, upstream.socket, bodyFraming);
+      const keep = await relayResponse(upstream, client, method);
       if (!keep || !wantsAnother(version, headers)) return;
     }
   } catch {
     // A broken client or origin ends this connection only.
   } finally {
-    upstream?.socket.destroy();
+    upstream?.socket.endAfterSending();
   }
 }
 
 /** The origin's answer back to the client; false when the connection cannot carry another request. */
-async function relayResponse(upstream: Upstream, client: Socket, clientReader: SocketReader, method: string): Promise<boolean> {
+async function relayResponse(upstream: Upstream, client: ByteSocket, method: string): Promise<boolean> {
   for (;;) {
-    const head = await readHead(upstream.reader, MAX_PROXY_HEAD_BYTES);
+    const head = await readHead(upstream.socket, MAX_PROXY_HEAD_BYTES);
     if (!head) throw new Error("origin closed before answering");
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head[0]!)?.[1] ?? Number.NaN);
     if (!Number.isInteger(status)) throw new Error("invalid status line");
-    await writeAll(client, `${head.join("\r\n")}\r\n\r\n`);
+    await client.write(`${head.join("\r\n")}\r\n\r\n`);
     if (status === 101) {
-      await pipeBoth(client, clientReader, upstream.socket, upstream.reader);
+      await pipeBoth(client, upstream.socket);
       return false;
     }
     if (status >= 100 && status < 200) continue; // interim answers; the final one follows
     const bodiless = method.toUpperCase() === "HEAD" || status === 204 || status === 304;
     const framing = bodiless ? ({ kind: "none" } as const) : framingOf(head.slice(1), true);
-    await copyBody(upstream.reader, client, framing);
+    await copyBody(upstream.socket, client, framing);
     const closing = headerValues(head.slice(1), "connection").some((v) => v.toLowerCase().includes("close"));
     return framing.kind !== "close" && !closing;
   }
 }
 
-async function tunnel(gate: PolicyGate, client: Socket, reader: SocketReader, peer: string, target: string): Promise<void> {
+async function tunnel(gate: PolicyGate, client: ByteSocket, peer: string, target: string): Promise<void> {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(target);
   const port = m ? Number(m[2] ?? 443) : 0;
-  if (!m || port < 1 || port > 65535) return void (await writeAll(client, badRequest()).catch(() => {}));
+  if (!m || port < 1 || port > 65535) return void (await client.write(badRequest()).catch(() => {}));
   const host = m[1]!;
   const answer = await gate.check({ host, port, protocol: "https_connect", method: "CONNECT", client: peer });
-  if (!answer.ok) return void (await writeAll(client, refusal(answer, host, port, "https_connect")));
+  if (!answer.ok) return void (await client.write(refusal(answer, host, port, "https_connect")));
   const upstream = await open(`${answer.address}:${port}`, answer.address, port);
-  if (!upstream) return void (await writeAll(client, badGateway()));
+  if (!upstream) return void (await client.write(badGateway()));
   try {
-    await writeAll(client, connectEstablished());
-    await pipeBoth(client, reader, upstream.socket, upstream.reader);
+    await client.write(connectEstablished());
+    await pipeBoth(client, upstream.socket);
   } finally {
-    upstream.socket.destroy();
+    upstream.socket.endAfterSending();
   }
 }
 
-/** Both ways until either side ends. */
-async function pipeBoth(a: Socket, aReader: SocketReader, b: Socket, bReader: SocketReader): Promise<void> {
-  const oneWay = async (from: SocketReader, to: Socket) => {
-    for (let c = await from.read(); c; c = await from.read()) await writeAll(to, c);
-    to.end();
-  };
-  await Promise.race([oneWay(aReader, b), oneWay(bReader, a)]).catch(() => {});
+/** Both ways until either side ends (the other is ended after the last byte it was given). */
+async function pipeBoth(a: ByteSocket, b: ByteSocket): Promise<void> {
+  await Promise.race([a.pipeInto(b), b.pipeInto(a)]);
 }
 
-function open(key: string, address: string, port: number): Promise<Upstream | null> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: address, port });
-    const fail = () => resolve(null);
-    socket.once("error", fail);
-    socket.once("connect", () => {
-      socket.off("error", fail);
-      socket.on("error", () => {});
-      resolve({ key, socket, reader: new SocketReader(socket) });
-    });
-  });
+async function open(key: string, address: string, port: number): Promise<Upstream | null> {
+  const socket = await connectByteSocket(address, port);
+  return socket ? { key, socket } : null;
 }
 
 /** Whether the client keeps the connection for another request (HTTP/1.1 unless `close`; 1.0 only with `keep-alive`). */

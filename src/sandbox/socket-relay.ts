@@ -14,10 +14,14 @@ export type RelaySide = { socket: Pick<Socket<unknown>, "write" | "pause" | "res
 type Side = RelaySide & { socket: Socket<Pair> | null };
 type Pair = { a: Side; b: Side; dead: boolean };
 
-/** Writes `data` to `to`; what it cannot take waits (a copy) and `from` pauses until `to` drains. */
+/**
+ * Writes `data` to `to`; what it cannot take waits and `from` pauses until
+ * `to` drains. `data` becomes the relay's: kept without a copy (Bun hands
+ * every `data` callback a buffer of its own), so the caller must not reuse it.
+ */
 export function relayForward(to: RelaySide, from: RelaySide, data: Uint8Array): void {
   if (!to.socket || to.pending.length > 0) {
-    to.pending.push(new Uint8Array(data));
+    to.pending.push(data);
     from.socket?.pause();
     return;
   }

@@ -1,0 +1,169 @@
+/**
+ * The managed HTTP proxy's byte paths (src/network/http-proxy.ts on
+ * src/network/byte-socket.ts), driven directly with real sockets on
+ * 127.0.0.1: a CONNECT tunnel carries 32 MiB each way byte-exact while the
+ * client reads slowly (so the proxy queues and pauses the origin); an origin
+ * that ends while held back still gets every byte through before the end; a
+ * plain request's large body keeps the connection usable for the next one.
+ */
+import { afterEach, expect, test } from "bun:test";
+import { type Socket as NodeSocket, connect } from "node:net";
+import type { Socket } from "bun";
+import { PolicyGate } from "../../src/network/gate.ts";
+import { startHttpProxy } from "../../src/network/http-proxy.ts";
+import type { ProxyListener } from "../../src/network/proxy-listener.ts";
+import { waitUntil, waitUntilSteady } from "../helpers/wait.ts";
+
+const MiB = 1 << 20;
+const TUNNEL_BYTES = 32 * MiB;
+/** More than loopback buffers and the proxy hold while nobody reads: the origin is held back before it has written it all. */
+const STALLING_REPLY_BYTES = 64 * MiB;
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const fn of cleanups.splice(0)) fn();
+});
+
+function proxy(): ProxyListener {
+  const gate = new PolicyGate({ domains: { "127.0.0.1": "allow" }, allowLocalBinding: true, mode: "full", reviewDomains: [] }, async (h) => [h], () => {});
+  const p = startHttpProxy(gate);
+  cleanups.push(() => p.stop());
+  return p;
+}
+
+/** Bytes that differ at every offset of a 32 MiB stream (a repeated pattern would hide a skipped block). */
+function pattern(bytes: number, seed: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  for (let i = 0; i < bytes; i += 4) out.writeUInt32LE((i * 2654435761 + seed) >>> 0, i);
+  return out;
+}
+
+/** An origin that takes `expectIn` bytes, then sends `reply` and ends at once after its last write. */
+function origin(expectIn: number, reply: Buffer) {
+  const received: Buffer[] = [];
+  let got = 0;
+  type S = { at: number };
+  const flush = (s: Socket<S>) => {
+    while (s.data.at < reply.byteLength) {
+      const n = s.write(reply.subarray(s.data.at, s.data.at + MiB));
+      if (n <= 0) return;
+      s.data.at += n;
+    }
+    s.end();
+  };
+  const server = Bun.listen<S>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open: (s) => void (s.data = { at: -1 }),
+      data(s, d) {
+        received.push(d);
+        got += d.byteLength;
+        if (got === expectIn && s.data.at < 0) {
+          s.data.at = 0;
+          flush(s);
+        }
+      },
+      drain: (s) => (s.data.at >= 0 ? flush(s) : undefined),
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  return { port: server.port, received: () => Buffer.concat(received) };
+}
+
+/** A client that reads one chunk per macrotask turn, pausing in between: slower than the origin writes. */
+function slowReader(socket: NodeSocket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on("data", (d: Buffer) => {
+    chunks.push(d);
+    socket.pause();
+    setImmediate(() => socket.resume());
+  });
+  return new Promise((resolve, reject) => {
+    socket.on("close", () => resolve(Buffer.concat(chunks)));
+    socket.on("error", reject);
+  });
+}
+
+/** `CONNECT` through `p` to 127.0.0.1:`port`; resolves with the client once the tunnel is open. */
+async function openTunnel(p: ProxyListener, port: number): Promise<NodeSocket> {
+  const client = connect({ host: "127.0.0.1", port: p.port });
+  cleanups.push(() => client.destroy());
+  const head = await new Promise<string>((resolve) => {
+    client.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    client.once("data", (d: Buffer) => resolve(d.toString("latin1")));
+  });
+  expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\ndate: [^\r]+ GMT\r\n\r\n$/);
+  return client;
+}
+
+test("a CONNECT tunnel carries 32 MiB each way byte-exact to a slow reader", async () => {
+  const up = pattern(TUNNEL_BYTES, 1);
+  const down = pattern(TUNNEL_BYTES, 2);
+  const o = origin(TUNNEL_BYTES, down);
+  const client = await openTunnel(proxy(), o.port);
+  const downloaded = slowReader(client);
+  client.write(up);
+  const got = await downloaded;
+  expect(got.byteLength).toBe(TUNNEL_BYTES);
+  expect(got.equals(down)).toBe(true);
+  expect(o.received().equals(up)).toBe(true);
+}, 20_000);
+
+test("the origin ends while back-pressure from a client that is not reading holds it: every byte it wrote arrives, then the end", async () => {
+  // The origin writes until back-pressure holds it (the client reads nothing, so the
+  // proxy has bytes it could not pass on and has stopped reading), then ends there.
+  const down = pattern(STALLING_REPLY_BYTES, 4);
+  let written = 0;
+  let origin: Socket<undefined> | null = null;
+  const pump = (socket: Socket<undefined>) => {
+    while (written < down.byteLength) {
+      const n = socket.write(down.subarray(written, written + 64 * 1024));
+      written += Math.max(0, n);
+      if (n < 64 * 1024) return;
+    }
+  };
+  const server = Bun.listen<undefined>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: { open: (socket) => void (origin = socket), data: pump, drain: pump },
+  });
+  cleanups.push(() => server.stop(true));
+  const client = await openTunnel(proxy(), server.port);
+  client.pause();
+  client.write("x");
+  const held = await waitUntilSteady(() => written, "the origin held back", { samples: 6, intervalMs: 50 });
+  expect(held).toBeLessThan(STALLING_REPLY_BYTES);
+  origin!.end();
+  const downloaded = slowReader(client);
+  client.resume();
+  const got = await downloaded;
+  expect(got.byteLength).toBe(held);
+  expect(got.equals(down.subarray(0, held))).toBe(true);
+}, 20_000);
+
+test("a plain request with an 8 MiB body, then another on the same connection: both forwarded and answered in order", async () => {
+  const body = pattern(8 * MiB, 3);
+  const seen: string[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const bytes = Buffer.from(await req.arrayBuffer());
+      seen.push(`${req.method} ${new URL(req.url).pathname} ${bytes.byteLength} ${bytes.equals(body)}`);
+      return new Response(`${seen.length}`);
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  const p = proxy();
+  const client = connect({ host: "127.0.0.1", port: p.port });
+  cleanups.push(() => client.destroy());
+  let text = "";
+  client.on("data", (d: Buffer) => (text += d.toString("latin1")));
+  const url = `http://127.0.0.1:${server.port}`;
+  client.write(`POST ${url}/a HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Length: ${body.byteLength}\r\n\r\n`);
+  client.write(body);
+  client.write(`GET ${url}/b HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+  const twoAnswers = /^HTTP\/1\.1 200 OK\r\n[^]*?\r\n\r\n1HTTP\/1\.1 200 OK\r\n[^]*?\r\n\r\n2$/;
+  await waitUntil(() => twoAnswers.test(text), 20_000, "two answers");
+  expect(seen).toEqual(["POST /a 8388608 true", "GET /b 0 false"]);
+}, 20_000);
