@@ -7,7 +7,7 @@
  * (`-p`) and through its SOCKS5 listener, against the same download made
  * directly; then 50 small plain-HTTP requests through the proxy against 50
  * direct ones (the latency the proxy adds per request). Runs alternate
- * between the executors, a fresh executor each. Writes "## Managed network
+ * between the executors, a fresh executor each, warmed up by one run first. Writes "## Managed network
  * proxy" into bench/results.md.
  */
 import { join } from "node:path";
@@ -40,32 +40,43 @@ const SCRIPTS = {
 };
 type Kind = keyof typeof SCRIPTS;
 
-/** Runs `script` on `cmd`'s executor under a managed proxy that allows loopback; returns its stdout lines. */
+/**
+ * Runs `script` on a fresh executor of `cmd` under a managed proxy that
+ * allows loopback, after the same script once as a warm-up in a process of
+ * its own (its own proxies, on the same executor): a deployed executor is
+ * long-running, so the figure is its steady state, not a fresh JIT's and
+ * heap's first pass. Returns the measured run's stdout lines.
+ */
 async function viaProxy(cmd: ServerCommand, script: string): Promise<string[]> {
   const server = await startServer(cmd);
   try {
     const c = await RawClient.websocket(server.url);
     try {
       await c.initialize();
-      const r = await c.call("process/start", {
-        processId: "p",
-        argv: ["/bin/sh", "-c", script],
-        cwd: "file:///tmp",
-        env: { PATH: "/usr/bin:/bin" },
-        tty: false,
-        networkProxy: networkProxyLaunch({ allowLocalBinding: true, domains: { "127.0.0.1": "allow" } }),
-      });
-      if (r.error) throw new Error(`${cmd.label}: process/start failed: ${JSON.stringify(r.error)}`);
-      await c.processDone("p", COMMAND_TIMEOUT_MS);
-      const err = c.output("p", "stderr").toString();
-      if (err) throw new Error(`${cmd.label}: ${err.trim()}`);
-      return c.output("p", "stdout").toString().trim().split("\n");
+      await runProxied(c, cmd, "warm-up", script);
+      return await runProxied(c, cmd, "measured", script);
     } finally {
       c.close();
     }
   } finally {
     await server.kill();
   }
+}
+
+async function runProxied(c: RawClient, cmd: ServerCommand, processId: string, script: string): Promise<string[]> {
+  const r = await c.call("process/start", {
+    processId,
+    argv: ["/bin/sh", "-c", script],
+    cwd: "file:///tmp",
+    env: { PATH: "/usr/bin:/bin" },
+    tty: false,
+    networkProxy: networkProxyLaunch({ allowLocalBinding: true, domains: { "127.0.0.1": "allow" } }),
+  });
+  if (r.error) throw new Error(`${cmd.label}: process/start failed: ${JSON.stringify(r.error)}`);
+  await c.processDone(processId, COMMAND_TIMEOUT_MS);
+  const err = c.output(processId, "stderr").toString();
+  if (err) throw new Error(`${cmd.label}: ${err.trim()}`);
+  return c.output(processId, "stdout").toString().trim().split("\n");
 }
 
 /** The same command run here, without a proxy. */
@@ -112,7 +123,7 @@ await runBench("proxy", async () => {
     { metric: "the same, p99 (ms)", exec: percentile(exec.latencyMs, 99), ref: percentile(ref.latencyMs, 99), digits: 2, better: "lower" },
   ];
   const how =
-    `- \`bun bench/proxy.ts ${runs} ${bytes / MiB}\`: ${cmds[0]!.label} vs ${cmds[1]!.label}; a command on the executor downloads ${bytes / MiB} MiB from an origin on 127.0.0.1 (\`bench/proxy-origin.ts\`, its own process) with curl through its managed proxy (allowLocalBinding, domains 127.0.0.1 allowed), as a CONNECT tunnel (\`curl -p\`) and through SOCKS5, ${runs} run(s) each, alternating, a fresh executor each; ${SMALL_REQUESTS} small plain-HTTP requests per run for latency. ` +
+    `- \`bun bench/proxy.ts ${runs} ${bytes / MiB}\`: ${cmds[0]!.label} vs ${cmds[1]!.label}; a command on the executor downloads ${bytes / MiB} MiB from an origin on 127.0.0.1 (\`bench/proxy-origin.ts\`, its own process) with curl through its managed proxy (allowLocalBinding, domains 127.0.0.1 allowed), as a CONNECT tunnel (\`curl -p\`) and through SOCKS5, ${runs} run(s) each, alternating, a fresh executor each, each measured run after one warm-up run of the same command in a process of its own on that executor; ${SMALL_REQUESTS} small plain-HTTP requests per run for latency. ` +
     `Direct (no proxy, same machine): CONNECT-sized download ${med(plain.connect).toFixed(0)} MiB/s, small request p50 ${med(plain.latencyMs).toFixed(2)} ms: the proxy adds ${(med(exec.latencyMs) - med(plain.latencyMs)).toFixed(2)} ms on execbox, ${(med(ref.latencyMs) - med(plain.latencyMs)).toFixed(2)} ms on the reference.`;
   const text = [sectionHead("Managed network proxy", how), table(rows), "", `| Runs (MiB/s) | execbox | reference |`, "|---|---|---|", `| CONNECT | ${exec.connect.map((v) => v.toFixed(0)).join(", ")} | ${ref.connect.map((v) => v.toFixed(0)).join(", ")} |`, `| SOCKS5 | ${exec.socks5.map((v) => v.toFixed(0)).join(", ")} | ${ref.socks5.map((v) => v.toFixed(0)).join(", ")} |`, ""].join("\n");
   console.log(text);
