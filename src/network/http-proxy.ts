@@ -12,6 +12,7 @@ import { SocketReader } from "../http/socket-reader.ts";
 import type { PolicyGate } from "./gate.ts";
 import { copyBody, framingOf, headerValues, readHead, writeAll } from "./http-framing.ts";
 import { badGateway, badRequest, connectEstablished, refusal } from "./http-replies.ts";
+import { type Interceptor, pipeToInterceptor } from "./mitm/intercept.ts";
 import { MAX_PROXY_CONNECTIONS, type ProxyListener } from "./proxy-listener.ts";
 
 /** Longest request or response head the proxy reads. */
@@ -19,13 +20,19 @@ export const MAX_PROXY_HEAD_BYTES = 64 * 1024;
 /** Request headers meant for the proxy, not the origin. */
 const PROXY_ONLY_HEADERS = new Set(["proxy-connection", "proxy-authorization"]);
 
-export function startHttpProxy(gate: PolicyGate): ProxyListener {
+/**
+ * `masking`: credential masking's TLS terminator and which CONNECT hosts it
+ * takes (those a brokered credential is for); null without masking.
+ */
+export type Masking = { interceptor: Interceptor; covers: (host: string) => boolean };
+
+export function startHttpProxy(gate: PolicyGate, masking: Masking | null = null): ProxyListener {
   const clients = new Set<Socket>();
   const server: Server = createServer((socket) => {
     clients.add(socket);
     socket.on("close", () => clients.delete(socket));
     socket.on("error", () => {});
-    void serve(gate, socket).finally(() => socket.destroy());
+    void serve(gate, socket, masking).finally(() => socket.destroy());
   });
   server.maxConnections = MAX_PROXY_CONNECTIONS;
   server.listen(0, "127.0.0.1");
@@ -42,7 +49,7 @@ export function startHttpProxy(gate: PolicyGate): ProxyListener {
 
 type Upstream = { key: string; socket: Socket; reader: SocketReader };
 
-async function serve(gate: PolicyGate, client: Socket): Promise<void> {
+async function serve(gate: PolicyGate, client: Socket, masking: Masking | null): Promise<void> {
   const reader = new SocketReader(client);
   const peer = `${client.remoteAddress}:${client.remotePort}`;
   let upstream: Upstream | null = null;
@@ -54,7 +61,7 @@ async function serve(gate: PolicyGate, client: Socket): Promise<void> {
       if (!request || head === "bad") return void (await writeAll(client, badRequest()).catch(() => {}));
       const [, method, target, version] = request as unknown as [string, string, string, string];
       const headers = head.slice(1);
-      if (method.toUpperCase() === "CONNECT") return await tunnel(gate, client, reader, peer, target);
+      if (method.toUpperCase() === "CONNECT") return await tunnel(gate, client, reader, peer, target, masking);
       const dest = destinationOf(target, headers);
       if (!dest) return void (await writeAll(client, badRequest()).catch(() => {}));
       const answer = await gate.check({ host: dest.host, port: dest.port, protocol: "http", method, client: peer });
@@ -87,7 +94,7 @@ async function serve(gate: PolicyGate, client: Socket): Promise<void> {
 }
 
 /** The origin's answer back to the client; false when the connection cannot carry another request. */
-async function relayResponse(upstream: Upstream, client: Socket, clientReader: SocketReader, method: string): Promise<boolean> {
+export async function relayResponse(upstream: Pick<Upstream, "socket" | "reader">, client: Socket, clientReader: SocketReader, method: string): Promise<boolean> {
   for (;;) {
     const head = await readHead(upstream.reader, MAX_PROXY_HEAD_BYTES);
     if (!head) throw new Error("origin closed before answering");
@@ -107,14 +114,17 @@ async function relayResponse(upstream: Upstream, client: Socket, clientReader: S
   }
 }
 
-async function tunnel(gate: PolicyGate, client: Socket, reader: SocketReader, peer: string, target: string): Promise<void> {
+async function tunnel(gate: PolicyGate, client: Socket, reader: SocketReader, peer: string, target: string, masking: Masking | null): Promise<void> {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(target);
   const port = m ? Number(m[2] ?? 443) : 0;
   if (!m || port < 1 || port > 65535) return void (await writeAll(client, badRequest()).catch(() => {}));
   const host = m[1]!;
   const answer = await gate.check({ host, port, protocol: "https_connect", method: "CONNECT", client: peer });
   if (!answer.ok) return void (await writeAll(client, refusal(answer, host, port, "https_connect")));
-  const upstream = await open(`${answer.address}:${port}`, answer.address, port);
+  // Terminated only for a host a brokered credential is for; any other is tunnelled untouched.
+  const upstream = masking?.covers(host)
+    ? await pipeToInterceptor(masking.interceptor, { host, address: answer.address, port })
+    : await open(`${answer.address}:${port}`, answer.address, port);
   if (!upstream) return void (await writeAll(client, badGateway()));
   try {
     await writeAll(client, connectEstablished());
