@@ -97,7 +97,8 @@ export class ProcessTable {
   private async maskingAuthority(params: ProcessStartParams): Promise<MitmAuthority | null> {
     if (params.networkProxy?.proxy.credentialMasking !== true) return null;
     const made = executorAuthority(this.options.ownEnv);
-    if (!made) throw invalidParams(`${CANNOT_ENFORCE}: credential masking needs CODEX_HOME or HOME for its CA files; the command was not started`);
+    // The reference's refusal, word for word (probed on 0.171.0 with CODEX_HOME naming no directory).
+    if (!made) throw invalidParams("invalid network proxy config: failed to resolve CODEX_HOME for managed MITM CA");
     try {
       return await made;
     } catch (e) {

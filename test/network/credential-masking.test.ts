@@ -10,7 +10,7 @@
  * NODE_EXTRA_CA_CERTS.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { type Server, createServer } from "node:tls";
 import { join } from "node:path";
 import { MitmAuthority } from "../../src/network/mitm/authority.ts";
@@ -52,6 +52,7 @@ beforeAll(async () => {
   originCa = await MitmAuthority.create(join(dir.path, "origin-ca"));
   providerPort = await origin();
   otherPort = await origin();
+  mkdirSync(join(dir.path, "codex"));
   writeFileSync(join(dir.path, "hosts"), "127.0.0.1 localhost ghe.test other.test\n");
   const hostsNs = ["unshare", "-m", "sh", "-c", `mount --bind ${dir.path}/hosts /etc/hosts && exec "$@"`, "sh"];
   const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: dir.path, CODEX_HOME: join(dir.path, "codex"), GH_ENTERPRISE_TOKEN: REAL, GH_HOST: "ghe.test", GITHUB_TOKEN: CLOUD, NODE_EXTRA_CA_CERTS: originCa.files.caPath };
@@ -75,7 +76,6 @@ async function run(script: string, extra: Record<string, unknown> = {}) {
   const start = await c.call("process/start", { processId, argv: ["bash", "-c", script], cwd: dir.uri, env: { ORIGIN_CA: originCa.files.caPath }, envPolicy: INHERIT, tty: false, networkProxy: networkProxyLaunch(PROXY), ...extra });
   expect(start.error).toBeUndefined();
   await c.processDone(processId, 20_000);
-  if (process.env.DBG) console.log(c.output(processId, "stderr").toString());
   return c.output(processId, "stdout").toString();
 }
 
@@ -133,4 +133,19 @@ test("the CA's private key is in no file: the proxy directory holds the public C
     expect(statSync(join(proxyDir, f)).mode & 0o777).toBe(0o644);
   }
   expect(statSync(proxyDir).mode & 0o777).toBe(0o700);
+});
+
+test("CODEX_HOME naming no directory: masking is refused with the reference's message, before anything runs", async () => {
+  const env = { PATH: "/usr/bin:/bin", HOME: dir.path, CODEX_HOME: join(dir.path, "missing") };
+  const other = await startServer([], { env });
+  const oc = await RawClient.websocket(other.url);
+  try {
+    await oc.initialize();
+    const r = await oc.call("process/start", { processId: "nohome", argv: ["touch", join(dir.path, "ran")], cwd: dir.uri, env: {}, tty: false, networkProxy: networkProxyLaunch({ credentialMasking: true }) });
+    expect(r.error).toEqual({ code: -32602, message: "invalid network proxy config: failed to resolve CODEX_HOME for managed MITM CA" });
+    expect(await Bun.file(join(dir.path, "ran")).exists()).toBe(false);
+  } finally {
+    oc.close();
+    await other.stop("SIGKILL");
+  }
 });

@@ -42,9 +42,10 @@ function startMasked(c: RawClient, processId: string, argv: string[], scope: str
 
 let ref: { server: RunningServer; c: RawClient } | undefined;
 beforeAll(async () => {
+  // CODEX_HOME must name a directory for masking (both executors refuse it otherwise).
+  mkdirSync(join(home.path, ".codex"), { recursive: true });
   if (!reference) return;
   mkdirSync(bin, { recursive: true });
-  mkdirSync(join(home.path, ".codex"), { recursive: true });
   symlinkSync(reference, join(bin, "codex-linux-sandbox"));
   // A login shell resets PATH (/etc/profile): the profile puts the helper back, or the reference's sandbox cannot start.
   writeFileSync(join(home.path, ".bash_profile"), `echo run >> "$HOME/profile-runs"\nexport PATH=${bin}:$PATH\n`);

@@ -16,7 +16,8 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { type SecureContext, createSecureContext, rootCertificates } from "node:tls";
 
@@ -130,15 +131,24 @@ let shared: Promise<MitmAuthority> | null = null;
 
 /**
  * The executor's one CA, made on first use in `$CODEX_HOME/proxy` (else
- * `~/.codex/proxy`), as the reference places it; null when neither is set.
+ * `~/.codex/proxy`), as the reference places it. Null when `CODEX_HOME`
+ * names no directory (the reference refuses that too; it makes `~/.codex`).
  */
 export function executorAuthority(env: Record<string, string | undefined>): Promise<MitmAuthority> | null {
-  const home = env.CODEX_HOME || (env.HOME ? join(env.HOME, ".codex") : "");
-  if (!home) return null;
+  const home = env.CODEX_HOME ? env.CODEX_HOME : join(env.HOME || homedir(), ".codex");
+  if (env.CODEX_HOME && !isDirectory(env.CODEX_HOME)) return null;
   if (!shared) {
     const made = MitmAuthority.create(join(home, "proxy"));
     made.catch(() => (shared = null));
     shared = made;
   }
   return shared;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
