@@ -19,50 +19,23 @@
  */
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:tls";
 import { join } from "node:path";
 import { MitmAuthority } from "../../src/network/mitm/authority.ts";
 import * as cli from "../helpers/codex-cli.ts";
 import { execboxCommand, startServer, tempDir } from "../helpers/server.ts";
+import { startTlsOrigin } from "../helpers/tls-origin.ts";
 import { startWsTap } from "../helpers/ws-tap.ts";
 
 const CODEX_DEADLINE_MS = 20_000;
 const TEST_TIMEOUT_MS = 45_000;
 const REAL = "ghp_E2Erealtoken0123456789abcdefghijklmn";
 
+/** The network-proxy e2e's profile for ghe.test, and an environment policy that lets `*TOKEN*` through. */
 const PROFILE = `
 [shell_environment_policy]
 inherit = "all"
 ignore_default_excludes = true
-
-[permissions.net.filesystem]
-":root" = "read"
-
-[permissions.net.network]
-enabled = true
-mode = "full"
-enable_socks5 = true
-allow_local_binding = true
-
-[permissions.net.network.domains]
-"ghe.test" = "allow"
-`;
-
-/** An HTTPS origin recording the `Authorization` of each request (node:tls: Bun's node:https fails SNICallback handshakes). */
-async function origin(ca: MitmAuthority, seen: string[]) {
-  const s = createServer({ SNICallback: (name, done) => void ca.contextFor(name).then((ctx) => done(null, ctx), done) }, (socket) => {
-    let head = "";
-    socket.on("error", () => {});
-    socket.on("data", (d) => {
-      head += d.toString("latin1");
-      if (!head.includes("\r\n\r\n")) return;
-      seen.push(/^authorization: *(.*)$/im.exec(head)?.[1]?.trim() ?? "-");
-      socket.end("HTTP/1.1 200 OK\r\ncontent-length: 7\r\nconnection: close\r\n\r\norigin\n");
-    });
-  });
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  return { port: (s.address() as { port: number }).port, close: () => s.close() };
-}
+${cli.networkProfile({ "ghe.test": "allow" })}`;
 
 const asRoot = process.getuid?.() === 0 ? test : test.skip;
 
@@ -75,8 +48,7 @@ cli.forEachCodexCli("credential masking e2e", (codex) => {
         const [work, codexHome, home, execboxHome] = ["work", "codex-home", "home", "execbox-home"].map((d) => join(tmp.path, d));
         for (const d of [work, codexHome, home, join(execboxHome!, ".codex")]) mkdirSync(d!, { recursive: true });
         const ca = await MitmAuthority.create(join(tmp.path, "origin-ca"));
-        const seen: string[] = [];
-        const ghe = await origin(ca, seen);
+        const ghe = await startTlsOrigin(ca);
         try {
           const cmd = `curl -sS -m 5 https://ghe.test:${ghe.port}/api -H "Authorization: Bearer $GH_ENTERPRISE_TOKEN"; echo "rc=$? child=\${GH_ENTERPRISE_TOKEN:0:10} len=\${#GH_ENTERPRISE_TOKEN}"`;
           await using api = cli.startFakeResponsesApi([[cli.execCommandCall("call_mask_1", { cmd, workdir: work, yield_time_ms: 10_000 })], [cli.assistantMessage("masking checked")]]);
@@ -101,8 +73,8 @@ cli.forEachCodexCli("credential masking e2e", (codex) => {
           expect(run.stderr, diag).not.toContain("because its exec-server does not support it");
           const start = tap.frames.find((f) => f.from === "client" && f.message.method === "process/start")?.message.params as Record<string, any>;
           expect([start?.networkProxy?.proxy?.credentialMasking, start?.enforceManagedNetwork], diag).toEqual([true, true]);
-          expect(output, diag).toContain(`origin\nrc=0 child=ghp_masked len=${REAL.length}\n`);
-          expect(seen, diag).toEqual([`Bearer ${REAL}`]);
+          expect(output, diag).toContain(`ghe.test:${ghe.port} auth=Bearer ${REAL}\nrc=0 child=ghp_masked len=${REAL.length}\n`);
+          expect(ghe.seen, diag).toEqual([`Bearer ${REAL}`]);
         } finally {
           ghe.close();
         }

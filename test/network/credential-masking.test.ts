@@ -11,11 +11,11 @@
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { type Server, createServer } from "node:tls";
 import { join } from "node:path";
 import { MitmAuthority } from "../../src/network/mitm/authority.ts";
 import { networkProxyLaunch } from "../helpers/network-proxy.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
+import { type TlsOrigin, startTlsOrigin } from "../helpers/tls-origin.ts";
 import { type RunningServer, execboxCommand, startServer, tempDir } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
@@ -24,26 +24,15 @@ const dir = tempDir();
 const REAL = "ghp_REALenterpriseTOKEN0123456789abcdefXYZ";
 const CLOUD = "ghp_realCLOUDtoken_0123456789abcdefghijklmnop";
 let originCa: MitmAuthority;
-const origins: Server[] = [];
+const origins: TlsOrigin[] = [];
 let server: RunningServer;
 let c: RawClient;
 
-/** An HTTPS origin answering one request per connection with the `Host` and `Authorization` it received (node:tls: Bun's node:https server fails SNICallback handshakes). */
+/** A TLS origin (tls-origin.ts), closed after the tests. */
 async function origin(): Promise<number> {
-  const s = createServer({ SNICallback: (name, done) => void originCa.contextFor(name).then((ctx) => done(null, ctx), done) }, (socket) => {
-    let head = "";
-    socket.on("error", () => {});
-    socket.on("data", (d) => {
-      head += d.toString("latin1");
-      if (!head.includes("\r\n\r\n")) return;
-      const header = (name: string) => new RegExp(`^${name}: *(.*)$`, "im").exec(head)?.[1]?.trim() ?? "-";
-      const body = `${header("host")} auth=${header("authorization")}\n`;
-      socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
-    });
-  });
-  origins.push(s);
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  return (s.address() as { port: number }).port;
+  const o = await startTlsOrigin(originCa);
+  origins.push(o);
+  return o.port;
 }
 
 let providerPort = 0;
