@@ -23,7 +23,7 @@ export type Destination = { host: string; address: string; port: number };
 type Upstream = { socket: Socket; reader: SocketReader };
 
 /** What the HTTP proxy needs of the terminator: the port to pipe into, and which destination a pipe carries. */
-export type Interceptor = { port: number; expect(pipeLocalPort: number, dest: Destination): void; stop(): void };
+export type Interceptor = { port: number; expect(pipeLocalPort: number, dest: Destination): void; forget(pipeLocalPort: number): void; stop(): void };
 
 export type InterceptDeps = {
   authority: MitmAuthority;
@@ -60,6 +60,7 @@ export function startInterceptor(deps: InterceptDeps): Interceptor {
   return {
     port: address.port,
     expect: (localPort, dest) => pending.set(localPort, dest),
+    forget: (localPort) => pending.delete(localPort),
     stop() {
       server.close();
       for (const s of live) s.destroy();
@@ -75,7 +76,10 @@ export function pipeToInterceptor(interceptor: Interceptor, dest: Destination): 
     socket.once("error", () => resolve(null));
     socket.once("connect", () => {
       socket.on("error", () => {});
-      interceptor.expect(socket.localPort!, dest);
+      const localPort = socket.localPort!;
+      interceptor.expect(localPort, dest);
+      // A handshake that never completes must not leave its destination behind.
+      socket.once("close", () => interceptor.forget(localPort));
       resolve({ socket, reader: new SocketReader(socket) });
     });
   });
