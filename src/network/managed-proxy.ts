@@ -50,7 +50,10 @@ export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: bo
   const refuse = (what: string) => {
     throw invalidParams(`${CANNOT_ENFORCE}: networkProxy ${what} is not implemented by execbox; the command was not started`);
   };
-  if (Object.keys(p.credentialProviders ?? {}).length > 0) refuse("credentialProviders (custom credential providers; credentialMaskingCustomProviders is false)");
+  // Without masking the reference ignores providers (probed on 0.171.0); with it, execbox cannot honour them.
+  if (p.credentialMasking === true && Object.keys(p.credentialProviders ?? {}).length > 0) {
+    refuse("credentialProviders (custom credential providers; credentialMaskingCustomProviders is false)");
+  }
   // In its own namespace the child has no UDP path to any relay, under the reference too (probed: the
   // reference grants UDP ASSOCIATE there but no datagram gets out); execbox answers it 0x07 instead. The
   // Codex CLI sends `true` by default, always with that namespace. Without it the reference would relay UDP.

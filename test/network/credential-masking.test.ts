@@ -124,6 +124,15 @@ test("the CA's private key is in no file: the proxy directory holds the public C
   expect(statSync(proxyDir).mode & 0o777).toBe(0o700);
 });
 
+test("custom providers without credentialMasking are ignored, as the reference ignores them: the command runs unmasked", async () => {
+  const processId = "providers-unmasked";
+  const provider = { vendor: { env: ["VENDOR_TOKEN"], patterns: ["^vendor_[a-z]{24}$"], url_prefixes: ["https://api.vendor.test/v1/"], auth: ["bearer"] } };
+  const start = await c.call("process/start", { processId, argv: ["bash", "-c", 'echo "$VENDOR_TOKEN ${CURL_CA_BUNDLE:-none}"'], cwd: dir.uri, env: { VENDOR_TOKEN: "vendor_abcdefghijklmnopqrstuvwx" }, tty: false, networkProxy: networkProxyLaunch({ credentialProviders: provider }) });
+  expect(start.error).toBeUndefined();
+  await c.processDone(processId, 20_000);
+  expect(c.output(processId, "stdout").toString()).toBe("vendor_abcdefghijklmnopqrstuvwx none\n");
+});
+
 test("CODEX_HOME naming no directory: masking is refused with the reference's message, before anything runs", async () => {
   const env = { PATH: "/usr/bin:/bin", HOME: dir.path, CODEX_HOME: join(dir.path, "missing") };
   const other = await startServer([], { env });
