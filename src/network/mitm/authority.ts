@@ -11,10 +11,12 @@
  * X.509 is built with @peculiar/x509 over WebCrypto (Bun's own ECDSA), not
  * hand-written ASN.1: certificate encoding is easy to get subtly wrong
  * (extension criticality, SAN encoding, serial sign bits) in ways TLS
- * clients reject or, worse, accept.
+ * clients reject or, worse, accept. It is loaded on the first masked start
+ * only (startup does not pay for it), after the `reflect-metadata` polyfill
+ * its dependency container needs: two dynamic imports in that order, since a
+ * bundler may reorder static ones.
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -31,6 +33,9 @@ const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 /** The reference's CA subject (probed on 0.171.0). */
 const CA_NAME = "CN=network_proxy MITM CA";
 
+let library: Promise<typeof X509> | null = null;
+const x509 = () => (library ??= import("reflect-metadata").then(() => import("@peculiar/x509")));
+
 /** The files a masked child is pointed at. */
 export type CaFiles = { caPath: string; bundlePath: string };
 
@@ -38,16 +43,18 @@ export class MitmAuthority {
   private readonly leaves = new Map<string, Promise<SecureContext>>();
 
   private constructor(
-    private readonly ca: x509.X509Certificate,
+    private readonly x: typeof X509,
+    private readonly ca: X509.X509Certificate,
     private readonly caKey: CryptoKey,
     readonly files: CaFiles,
   ) {}
 
   /** Makes the CA and writes its public files under `dir` (created 0700 if missing). */
   static async create(dir: string): Promise<MitmAuthority> {
+    const x = await x509();
     const keys = (await crypto.subtle.generateKey(ALG, false, ["sign", "verify"])) as CryptoKeyPair;
     const now = Date.now();
-    const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    const ca = await x.X509CertificateGenerator.createSelfSigned({
       serialNumber: serial(),
       name: CA_NAME,
       notBefore: new Date(now - 3600_000),
@@ -55,9 +62,9 @@ export class MitmAuthority {
       keys,
       signingAlgorithm: ALG,
       extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature, true),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+        new x.BasicConstraintsExtension(true, 0, true),
+        new x.KeyUsagesExtension(x.KeyUsageFlags.keyCertSign | x.KeyUsageFlags.digitalSignature, true),
+        await x.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
     const caPem = `${ca.toString("pem")}\n`;
@@ -67,7 +74,7 @@ export class MitmAuthority {
     const bundlePath = join(dir, `ca-bundle-${sha256(bundle)}.pem`);
     writePublic(caPath, caPem);
     writePublic(bundlePath, bundle);
-    return new MitmAuthority(ca, keys.privateKey, { caPath, bundlePath });
+    return new MitmAuthority(x, ca, keys.privateKey, { caPath, bundlePath });
   }
 
   /** The TLS identity the proxy shows a child for `host`. */
@@ -87,10 +94,11 @@ export class MitmAuthority {
   }
 
   private async issue(host: string): Promise<SecureContext> {
+    const x = this.x;
     const keys = (await crypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
     const now = Date.now();
     const ip = /^[\d.]+$|:/.test(host);
-    const leaf = await x509.X509CertificateGenerator.create({
+    const leaf = await x.X509CertificateGenerator.create({
       serialNumber: serial(),
       subject: `CN=${host.replace(/[,+="<>#;\\]/g, "")}`,
       issuer: this.ca.subject,
@@ -100,14 +108,14 @@ export class MitmAuthority {
       publicKey: keys.publicKey,
       signingAlgorithm: ALG,
       extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension([{ type: ip ? "ip" : "dns", value: host }]),
-        await x509.AuthorityKeyIdentifierExtension.create(this.ca),
+        new x.BasicConstraintsExtension(false, undefined, true),
+        new x.KeyUsagesExtension(x.KeyUsageFlags.digitalSignature, true),
+        new x.ExtendedKeyUsageExtension([x.ExtendedKeyUsage.serverAuth]),
+        new x.SubjectAlternativeNameExtension([{ type: ip ? "ip" : "dns", value: host }]),
+        await x.AuthorityKeyIdentifierExtension.create(this.ca),
       ],
     });
-    const key = x509.PemConverter.encode(await crypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
+    const key = x.PemConverter.encode(await crypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
     return createSecureContext({ key, cert: leaf.toString("pem") });
   }
 }
