@@ -97,7 +97,8 @@ async function serveDecrypted(deps: InterceptDeps, client: TLSSocket, dest: Dest
       if (!start || head === "bad") return void (await writeAll(client, badRequest()).catch(() => {}));
       const method = start[1]!;
       const headers = head.slice(1).map((line) => restoreCredential(deps.broker, dest.host, line));
-      upstream ??= await openTls(dest);
+      // One origin connection per child connection, opened again if the origin closed it between requests.
+      if (!upstream || upstream.socket.destroyed) upstream = await openTls(dest);
       if (!upstream) return void (await writeAll(client, badGateway()).catch(() => {}));
       await writeAll(upstream.socket, `${head[0]}\r\n${headers.map((l) => `${l}\r\n`).join("")}\r\n`);
       await copyBody(reader, upstream.socket, framingOf(head.slice(1), false));
