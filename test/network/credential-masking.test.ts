@@ -110,6 +110,11 @@ test("sandboxed (enforceManagedNetwork): the real token still arrives through th
   };
   const out = await run(`curl -sS https://ghe.test:${providerPort}/s -H "Authorization: Bearer $GH_ENTERPRISE_TOKEN"; echo "child=$GH_ENTERPRISE_TOKEN"`, { sandbox, enforceManagedNetwork: true, managedNetwork: null });
   expect(out).toMatch(new RegExp(`^ghe\\.test:${providerPort} auth=Bearer ${REAL}\nchild=ghp_masked[A-Za-z0-9]+\n$`));
+  // The executor (its environment holds the real token, its memory the CA's key) is out of the sandbox's sight:
+  // no process's environment shows the token. Unsandboxed, the executor's own /proc/PID/environ does.
+  const look = "grep -l -s REALenterprise /proc/[0-9]*/environ | wc -l";
+  expect((await run(look, { sandbox, enforceManagedNetwork: true, managedNetwork: null })).trim()).toBe("0");
+  expect(Number((await run(look)).trim())).toBeGreaterThan(0);
 });
 
 test("the CA's private key is in no file: the proxy directory holds the public CA and bundle only", async () => {
