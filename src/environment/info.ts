@@ -18,7 +18,7 @@ export const CAPABILITIES: Capabilities = {
   networkProxyLaunch: true,
   networkProxyReviewDomains: true,
   networkProxyTransparentTcp: false,
-  credentialMasking: false,
+  credentialMasking: true,
   credentialMaskingCustomProviders: false,
   capabilityDiscoverySandbox: false,
   fsWatchMissing: true,

@@ -21,6 +21,12 @@ export interface ByteWriter {
   write(bytes: Uint8Array | string): Promise<void>;
 }
 
+/** One side of a proxied exchange: pulled, written with back-pressure, ended once what was written is sent. */
+export interface Endpoint extends ByteReader, ByteWriter {
+  readonly destroyed: boolean;
+  end(): void;
+}
+
 /**
  * Chunks received and not yet read, in order, with the end or error that
  * followed them; `flow(false)` is asked once more than SOCKET_BUFFER_BYTES
@@ -140,5 +146,47 @@ export async function* readSized(reader: ByteReader, length: number): AsyncGener
     const part = c.subarray(0, left);
     left -= part.byteLength;
     yield part;
+  }
+}
+
+/** A node socket (node:net, node:tls) as an Endpoint. */
+export class NodeEndpoint implements Endpoint {
+  private readonly reader: SocketReader;
+
+  constructor(readonly socket: Duplex & { readonly destroyed: boolean }) {
+    this.reader = new SocketReader(socket);
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  read(): Promise<Buffer | null> {
+    return this.reader.read();
+  }
+
+  unshift(bytes: Buffer): void {
+    this.reader.unshift(bytes);
+  }
+
+  /** Writes and waits until the socket has taken it (or is gone). */
+  write(bytes: Uint8Array | string): Promise<void> {
+    const out = this.socket;
+    if (out.destroyed) return Promise.reject(new Error("socket closed"));
+    if (out.write(bytes)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (e?: Error) => {
+        out.off("drain", done);
+        out.off("close", closed);
+        e ? reject(e) : resolve();
+      };
+      const closed = () => done(new Error("socket closed"));
+      out.once("drain", done);
+      out.once("close", closed);
+    });
+  }
+
+  end(): void {
+    this.socket.end();
   }
 }

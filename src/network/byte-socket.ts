@@ -15,10 +15,10 @@
  * without a copy.
  */
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
-import { type ByteReader, type ByteWriter, ChunkQueue } from "../http/socket-reader.ts";
+import { ChunkQueue, type Endpoint } from "../http/socket-reader.ts";
 import { type RelaySide, relayFlush, relayForward } from "../sandbox/socket-relay.ts";
 
-export class ByteSocket implements ByteReader, ByteWriter {
+export class ByteSocket implements Endpoint {
   /** The socket (null once closed) and the bytes it has not taken yet. */
   private readonly side: RelaySide & { socket: Socket<ByteSocket> | null } = { socket: null, pending: [] };
   /** `address:port` of the far end, once open. */
@@ -32,6 +32,8 @@ export class ByteSocket implements ByteReader, ByteWriter {
   private source: ByteSocket | null = null;
   private endWhenSent = false;
   private readonly closedWaiters: (() => void)[] = [];
+  /** This side's port (a pipe into a local server is named by it). */
+  localPort = 0;
 
   get destroyed(): boolean {
     return this.side.socket === null && this.received.finished;
@@ -41,6 +43,13 @@ export class ByteSocket implements ByteReader, ByteWriter {
     this.side.socket = socket;
     socket.data = this;
     this.remote = `${socket.remoteAddress}:${(socket as unknown as { remotePort?: number }).remotePort ?? 0}`;
+    this.localPort = (socket as unknown as { localPort?: number }).localPort ?? 0;
+  }
+
+  /** Calls `fn` once the socket is closed (at once if it is). */
+  onceClosed(fn: () => void): void {
+    if (this.destroyed) fn();
+    else this.closedWaiters.push(fn);
   }
 
   read(): Promise<Buffer | null> {
@@ -73,7 +82,7 @@ export class ByteSocket implements ByteReader, ByteWriter {
     if (to.side.pending.length === 0) this.side.socket?.resume();
     return new Promise<void>((resolve) => {
       const done = () => {
-        to.endAfterSending();
+        to.end();
         resolve();
       };
       if (this.received.finished) done();
@@ -82,7 +91,7 @@ export class ByteSocket implements ByteReader, ByteWriter {
   }
 
   /** Ends the socket (FIN, then closed) once everything queued is sent. */
-  endAfterSending(): void {
+  end(): void {
     if (this.side.pending.length === 0) this.side.socket?.end();
     else this.endWhenSent = true;
   }

@@ -7,10 +7,12 @@
  * into one. Refusals are the reference's 403 answers (the connection stays
  * usable); a malformed request is a 400 that ends it.
  */
-import { type ByteSocket, connectByteSocket, listenByteSockets } from "./byte-socket.ts";
+import { ByteSocket, connectByteSocket, listenByteSockets } from "./byte-socket.ts";
 import type { PolicyGate } from "./gate.ts";
 import { copyBody, framingOf, headerValues, readHead } from "./http-framing.ts";
+import type { Endpoint } from "../http/socket-reader.ts";
 import { badGateway, badRequest, connectEstablished, refusal } from "./http-replies.ts";
+import { type Interceptor, pipeToInterceptor } from "./mitm/intercept.ts";
 import { MAX_PROXY_CONNECTIONS, type ProxyListener } from "./proxy-listener.ts";
 
 /** Longest request or response head the proxy reads. */
@@ -18,14 +20,20 @@ export const MAX_PROXY_HEAD_BYTES = 64 * 1024;
 /** Request headers meant for the proxy, not the origin. */
 const PROXY_ONLY_HEADERS = new Set(["proxy-connection", "proxy-authorization"]);
 
-export function startHttpProxy(gate: PolicyGate): ProxyListener {
+/**
+ * `masking`: credential masking's TLS terminator and which CONNECT hosts it
+ * takes (those a brokered credential is for); null without masking.
+ */
+export type Masking = { interceptor: Interceptor; covers: (host: string) => boolean };
+
+export function startHttpProxy(gate: PolicyGate, masking: Masking | null = null): ProxyListener {
   const clients = new Set<ByteSocket>();
   const listener = listenByteSockets((client) => {
     if (clients.size >= MAX_PROXY_CONNECTIONS) return client.destroy();
     clients.add(client);
-    void serve(gate, client).finally(() => {
+    void serve(gate, client, masking).finally(() => {
       clients.delete(client);
-      client.endAfterSending();
+      client.end();
     });
   });
   return {
@@ -39,7 +47,7 @@ export function startHttpProxy(gate: PolicyGate): ProxyListener {
 
 type Upstream = { key: string; socket: ByteSocket };
 
-async function serve(gate: PolicyGate, client: ByteSocket): Promise<void> {
+async function serve(gate: PolicyGate, client: ByteSocket, masking: Masking | null): Promise<void> {
   const peer = client.remote;
   let upstream: Upstream | null = null;
   try {
@@ -50,7 +58,7 @@ async function serve(gate: PolicyGate, client: ByteSocket): Promise<void> {
       if (!request || head === "bad") return void (await client.write(badRequest()).catch(() => {}));
       const [, method, target, version] = request as unknown as [string, string, string, string];
       const headers = head.slice(1);
-      if (method.toUpperCase() === "CONNECT") return await tunnel(gate, client, peer, target);
+      if (method.toUpperCase() === "CONNECT") return await tunnel(gate, client, peer, target, masking);
       const dest = destinationOf(target, headers);
       if (!dest) return void (await client.write(badRequest()).catch(() => {}));
       const answer = await gate.check({ host: dest.host, port: dest.port, protocol: "http", method, client: peer });
@@ -72,57 +80,69 @@ async function serve(gate: PolicyGate, client: ByteSocket): Promise<void> {
       }
       await upstream.socket.write(`${method} ${dest.path} ${version}\r\n${forwardedHeaders(headers)}\r\n`);
       await copyBody(client, upstream.socket, bodyFraming);
-      const keep = await relayResponse(upstream, client, method);
+      const keep = await relayResponse(upstream.socket, client, method);
       if (!keep || !wantsAnother(version, headers)) return;
     }
   } catch {
     // A broken client or origin ends this connection only.
   } finally {
-    upstream?.socket.endAfterSending();
+    upstream?.socket.end();
   }
 }
 
 /** The origin's answer back to the client; false when the connection cannot carry another request. */
-async function relayResponse(upstream: Upstream, client: ByteSocket, method: string): Promise<boolean> {
+export async function relayResponse(upstream: Endpoint, client: Endpoint, method: string): Promise<boolean> {
   for (;;) {
-    const head = await readHead(upstream.socket, MAX_PROXY_HEAD_BYTES);
+    const head = await readHead(upstream, MAX_PROXY_HEAD_BYTES);
     if (!head) throw new Error("origin closed before answering");
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head[0]!)?.[1] ?? Number.NaN);
     if (!Number.isInteger(status)) throw new Error("invalid status line");
     await client.write(`${head.join("\r\n")}\r\n\r\n`);
     if (status === 101) {
-      await pipeBoth(client, upstream.socket);
+      await pipeBoth(client, upstream);
       return false;
     }
     if (status >= 100 && status < 200) continue; // interim answers; the final one follows
     const bodiless = method.toUpperCase() === "HEAD" || status === 204 || status === 304;
     const framing = bodiless ? ({ kind: "none" } as const) : framingOf(head.slice(1), true);
-    await copyBody(upstream.socket, client, framing);
+    await copyBody(upstream, client, framing);
     const closing = headerValues(head.slice(1), "connection").some((v) => v.toLowerCase().includes("close"));
     return framing.kind !== "close" && !closing;
   }
 }
 
-async function tunnel(gate: PolicyGate, client: ByteSocket, peer: string, target: string): Promise<void> {
+async function tunnel(gate: PolicyGate, client: ByteSocket, peer: string, target: string, masking: Masking | null): Promise<void> {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(target);
   const port = m ? Number(m[2] ?? 443) : 0;
   if (!m || port < 1 || port > 65535) return void (await client.write(badRequest()).catch(() => {}));
   const host = m[1]!;
   const answer = await gate.check({ host, port, protocol: "https_connect", method: "CONNECT", client: peer });
   if (!answer.ok) return void (await client.write(refusal(answer, host, port, "https_connect")));
-  const upstream = await open(`${answer.address}:${port}`, answer.address, port);
+  // Terminated only for a host a brokered credential is for; any other is tunnelled untouched.
+  const upstream = masking?.covers(host)
+    ? await pipeToInterceptor(masking.interceptor, { host, address: answer.address, port })
+    : await connectByteSocket(answer.address, port);
   if (!upstream) return void (await client.write(badGateway()));
   try {
     await client.write(connectEstablished());
-    await pipeBoth(client, upstream.socket);
+    await pipeBoth(client, upstream);
   } finally {
-    upstream.socket.endAfterSending();
+    upstream.end();
   }
 }
 
-/** Both ways until either side ends (the other is ended after the last byte it was given). */
-async function pipeBoth(a: ByteSocket, b: ByteSocket): Promise<void> {
-  await Promise.race([a.pipeInto(b), b.pipeInto(a)]);
+/**
+ * Both ways until either side ends (the other is ended after the last byte
+ * it was given): from the sockets' data callbacks when both are Bun sockets,
+ * else chunk by chunk (a terminated TLS connection).
+ */
+export async function pipeBoth(a: Endpoint, b: Endpoint): Promise<void> {
+  if (a instanceof ByteSocket && b instanceof ByteSocket) return void (await Promise.race([a.pipeInto(b), b.pipeInto(a)]));
+  const oneWay = async (from: Endpoint, to: Endpoint) => {
+    for (let c = await from.read(); c; c = await from.read()) await to.write(c);
+    to.end();
+  };
+  await Promise.race([oneWay(a, b), oneWay(b, a)]).catch(() => {});
 }
 
 async function open(key: string, address: string, port: number): Promise<Upstream | null> {

@@ -3,9 +3,11 @@
  * with `enableSocks5`, a SOCKS5 listener on 127.0.0.1 for one process, gone
  * when it closes. With `policyDecisionTimeoutMs`, destinations the policy
  * does not allow by name are put to the client (review domains, decider.ts).
- * What execbox cannot carry out is refused before anything starts (fail
- * closed): credential masking, SOCKS5 UDP for a child outside a managed
- * network namespace.
+ * With `credentialMasking`, the child's provider credentials become dummies
+ * and CONNECTs to those providers' hosts are terminated to put the real
+ * values back (credentials.ts, mitm/). What execbox cannot carry out is
+ * refused before anything starts (fail closed): custom credential providers,
+ * SOCKS5 UDP for a child outside a managed network namespace.
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { z } from "zod";
@@ -14,17 +16,20 @@ import { CANNOT_ENFORCE } from "../sandbox/launch.ts";
 import { type AddressResolver, systemResolver } from "./addresses.ts";
 import { type AskClient, clientDecider } from "./decider.ts";
 import { type PolicyDecisionEvent, PolicyGate } from "./gate.ts";
-import { startHttpProxy } from "./http-proxy.ts";
+import { CredentialBroker } from "./credentials.ts";
+import { type Masking, startHttpProxy } from "./http-proxy.ts";
+import type { MitmAuthority } from "./mitm/authority.ts";
+import { startInterceptor } from "./mitm/intercept.ts";
 import type { DomainAccess, ProxyPolicy } from "./policy.ts";
-import { proxyEnv } from "./proxy-env.ts";
+import { caBundleEnv, proxyEnv } from "./proxy-env.ts";
 import type { ProxyListener } from "./proxy-listener.ts";
 import { startSocks5 } from "./socks5.ts";
 
 export type NetworkProxyLaunch = z.infer<typeof RemoteNetworkProxyLaunchConfig>;
 
 export type ManagedProxy = {
-  /** Variables the child gets (over its own `env`). */
-  env: Record<string, string>;
+  /** Gives the child's environment its proxy variables, and with masking its dummies (in place, over its own values). */
+  apply(env: Record<string, string>): void;
   /** The 127.0.0.1 ports a sandboxed child must reach (bridged into its namespace). */
   ports: number[];
   stop(): void;
@@ -45,7 +50,10 @@ export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: bo
   const refuse = (what: string) => {
     throw invalidParams(`${CANNOT_ENFORCE}: networkProxy ${what} is not implemented by execbox; the command was not started`);
   };
-  if (p.credentialMasking === true || Object.keys(p.credentialProviders ?? {}).length > 0) refuse("credential masking (credentialMasking is false)");
+  // Without masking the reference ignores providers (probed on 0.171.0); with it, execbox cannot honour them.
+  if (p.credentialMasking === true && Object.keys(p.credentialProviders ?? {}).length > 0) {
+    refuse("credentialProviders (custom credential providers; credentialMaskingCustomProviders is false)");
+  }
   // In its own namespace the child has no UDP path to any relay, under the reference too (probed: the
   // reference grants UDP ASSOCIATE there but no datagram gets out); execbox answers it 0x07 instead. The
   // Codex CLI sends `true` by default, always with that namespace. Without it the reference would relay UDP.
@@ -59,8 +67,12 @@ export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: bo
 /** What the proxy tells the process's client: its decisions, and (review domains) its questions. */
 export type ProxyHooks = { report: (e: PolicyDecisionEvent) => void; ask: AskClient };
 
-/** Starts the proxies; the launch was checked by `refuseUnsupportedProxy` first. */
-export function startManagedProxy(launch: NetworkProxyLaunch, hooks: ProxyHooks, resolve: AddressResolver = systemResolver): ManagedProxy {
+/**
+ * Starts the proxies; the launch was checked by `refuseUnsupportedProxy`
+ * first. `authority`: the executor's CA, given exactly when the launch asks
+ * for credential masking.
+ */
+export function startManagedProxy(launch: NetworkProxyLaunch, hooks: ProxyHooks, authority: MitmAuthority | null, resolve: AddressResolver = systemResolver): ManagedProxy {
   const p = launch.proxy;
   const policy: ProxyPolicy = { domains: (p.domains ?? {}) as Record<string, DomainAccess>, allowLocalBinding: p.allowLocalBinding, mode: p.mode, reviewDomains: p.reviewDomains ?? [] };
   // Without a timeout the reference has no decider: a review domain is then just not allowed.
@@ -69,14 +81,28 @@ export function startManagedProxy(launch: NetworkProxyLaunch, hooks: ProxyHooks,
   const decider = timeoutMs == null ? null : clientDecider(hooks.ask, timeoutMs, stopped.signal);
   const gate = new PolicyGate(policy, resolve, hooks.report, decider);
   const listeners: ProxyListener[] = [];
+  const broker = authority ? new CredentialBroker() : null;
   try {
-    const http = startHttpProxy(gate);
+    let masking: Masking | null = null;
+    if (authority && broker) {
+      const interceptor = startInterceptor({ authority, broker });
+      listeners.push(interceptor);
+      masking = { interceptor, covers: (host) => broker.covers(host) };
+    }
+    const http = startHttpProxy(gate, masking);
     listeners.push(http);
     const socks = p.enableSocks5 ? startSocks5(gate) : null;
     if (socks) listeners.push(socks);
     return {
-      env: proxyEnv(http.port, socks?.port ?? null, p.allowLocalBinding),
-      ports: listeners.map((l) => l.port),
+      apply(env) {
+        Object.assign(env, proxyEnv(http.port, socks?.port ?? null, p.allowLocalBinding));
+        if (authority && broker) {
+          Object.assign(env, caBundleEnv(authority.files.bundlePath));
+          broker.mask(env);
+        }
+      },
+      // The terminator is reached only through the HTTP proxy: not a port the child is given.
+      ports: [http.port, ...(socks ? [socks.port] : [])],
       stop: () => {
         // The process closed: its questions still waiting are refused, not those of other processes.
         stopped.abort();

@@ -27,3 +27,13 @@ export function proxyEnv(httpPort: number, socksPort: number | null, allowLocalB
   env.CODEX_NETWORK_PROXY_ACTIVE = "1";
   return env;
 }
+
+/** Every tool's CA-bundle variable a masked child gets, all naming the bundle of system roots plus the executor's CA (probed on 0.171.0). */
+const CA_BUNDLE_KEYS = [
+  "BUNDLE_SSL_CA_CERT", "CARGO_HTTP_CAINFO", "CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE", "CODEX_CA_CERTIFICATE", "CURL_CA_BUNDLE", "DENO_CERT",
+  "GIT_SSL_CAINFO", "NODE_EXTRA_CA_CERTS", "NPM_CONFIG_CAFILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "npm_config_cafile",
+];
+
+export function caBundleEnv(bundlePath: string): Record<string, string> {
+  return Object.fromEntries(CA_BUNDLE_KEYS.map((k) => [k, bundlePath]));
+}

@@ -10,6 +10,7 @@ import { type NativePath, displayPath, parsePathUri } from "../protocol/path-uri
 import { CANNOT_ENFORCE, type SandboxHost, type SandboxType, planLaunch } from "../sandbox/launch.ts";
 import { trackSandboxRoot } from "../sandbox/peer-guard.ts";
 import { startManagedProxy } from "../network/managed-proxy.ts";
+import { type MitmAuthority, executorAuthority } from "../network/mitm/authority.ts";
 import { accountShell } from "./account-shell.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
@@ -82,10 +83,27 @@ export class ProcessTable {
   /** Starts a process; a login command with a `shellSnapshot` first waits for its scope's snapshot (shell-snapshot.ts). */
   async start(params: ProcessStartParams): Promise<{ processId: string; sandboxType: SandboxType }> {
     const snapshot = this.check(params);
-    if (!snapshot) return this.startNow(params, null);
+    const authority = await this.maskingAuthority(params);
+    if (!snapshot) {
+      if (authority) this.check(params);
+      return this.startNow(params, null, authority);
+    }
     const shell = await this.snapshotFor(params, snapshot);
     this.check(params);
-    return this.startNow(params, shell);
+    return this.startNow(params, shell, authority);
+  }
+
+  /** The executor's CA when the start asks for credential masking (made on first use); refused when it cannot be made. */
+  private async maskingAuthority(params: ProcessStartParams): Promise<MitmAuthority | null> {
+    if (params.networkProxy?.proxy.credentialMasking !== true) return null;
+    const made = executorAuthority(this.options.ownEnv);
+    // The reference's refusal, word for word (probed on 0.171.0 with CODEX_HOME naming no directory).
+    if (!made) throw invalidParams("invalid network proxy config: failed to resolve CODEX_HOME for managed MITM CA");
+    try {
+      return await made;
+    } catch (e) {
+      throw invalidParams(`${CANNOT_ENFORCE}: credential masking's CA could not be made (${(e as Error).message}); the command was not started`);
+    }
   }
 
   /** What is refused before anything runs (again after a snapshot wait, which others' starts may overtake). */
@@ -143,17 +161,17 @@ export class ProcessTable {
     });
   }
 
-  private startNow(params: ProcessStartParams, captured: CapturedShell | null): { processId: string; sandboxType: SandboxType } {
+  private startNow(params: ProcessStartParams, captured: CapturedShell | null, authority: MitmAuthority | null): { processId: string; sandboxType: SandboxType } {
     const restoreFd = captured ? this.openRestore(captured) : null;
     try {
-      return this.launch(params, restoreFd === null ? null : captured, restoreFd);
+      return this.launch(params, restoreFd === null ? null : captured, restoreFd, authority);
     } finally {
       // The child has its own copy by now (or never started).
       if (restoreFd !== null) closeSync(restoreFd);
     }
   }
 
-  private launch(params: ProcessStartParams, shell: CapturedShell | null, restoreFd: number | null): { processId: string; sandboxType: SandboxType } {
+  private launch(params: ProcessStartParams, shell: CapturedShell | null, restoreFd: number | null, authority: MitmAuthority | null): { processId: string; sandboxType: SandboxType } {
     const cwd = parseCwd(params.cwd);
     const extras = new ProcessExtras(params, this.sink, this.options.clock);
     const env = shell ? restoredEnv(shell.env, params.envPolicy, params.env) : resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
@@ -164,9 +182,10 @@ export class ProcessTable {
       ? startManagedProxy(params.networkProxy, {
           report: (e) => this.sink.notify("network/policyDecision", { processId, ...e }),
           ask: (request, timeoutMs, signal) => this.sink.ask("network/policyRequest", { processId, request }, timeoutMs, signal),
-        })
+        }, authority)
       : null;
-    if (proxy) Object.assign(env, proxy.env);
+    // Last, over a restored snapshot's environment too: a masked child never gets a real credential back from it.
+    proxy?.apply(env);
     let planned: ReturnType<typeof planLaunch>;
     try {
       planned = this.plan(params, cwd, env, params.tty, shell ? SNAPSHOT_FD : undefined, proxy?.ports);

@@ -68,22 +68,7 @@ const CODEX_DEADLINE_MS = 20_000;
 const TEST_TIMEOUT_MS = 45_000;
 
 /** The permissions profile of the header comment. */
-function profile(): string {
-  return `
-[permissions.net.filesystem]
-":root" = "read"
-
-[permissions.net.network]
-enabled = true
-mode = "full"
-enable_socks5 = true
-allow_local_binding = true
-
-[permissions.net.network.domains]
-"127.0.0.1" = "allow"
-"blocked.test" = "deny"
-`;
-}
+const profile = () => cli.networkProfile({ "127.0.0.1": "allow", "blocked.test": "deny" });
 
 /** What a review-domains session adds (see the second test): managed requirements and an auto-reviewer. */
 type ReviewSetup = { requirements: string; guardianOutcome: "allow" | "deny" };

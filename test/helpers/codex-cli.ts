@@ -284,3 +284,24 @@ export async function runCodexExec(opts: {
 export function readIfExists(path: string): string | null {
   return existsSync(path) ? readFileSync(path, "utf8") : null;
 }
+
+/**
+ * The `net` permissions profile that makes the CLI send `process/start.networkProxy`
+ * (codex-cli-network-proxy.test.ts's header): read-only root, full mode, SOCKS5, local binding,
+ * and these domains.
+ */
+export function networkProfile(domains: Record<string, "allow" | "deny">): string {
+  const lines = Object.entries(domains).map(([host, access]) => `"${host}" = "${access}"\n`).join("");
+  return `
+[permissions.net.filesystem]
+":root" = "read"
+
+[permissions.net.network]
+enabled = true
+mode = "full"
+enable_socks5 = true
+allow_local_binding = true
+
+[permissions.net.network.domains]
+${lines}`;
+}

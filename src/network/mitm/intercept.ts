@@ -1,0 +1,126 @@
+/**
+ * TLS termination for credential masking. A CONNECT to a host one of the
+ * child's brokered credentials is for (and only such a CONNECT: every other
+ * one is tunnelled untouched) is answered 200 and its bytes piped into a TLS
+ * server on 127.0.0.1 that shows the executor CA's leaf for the name the
+ * child asked for (SNI). Each decrypted request goes on, over TLS verified
+ * against the executor's trust store, to the address the policy allowed,
+ * with its `Authorization` dummy swapped for the real value (credentials.ts).
+ * The pipe's local port names which CONNECT a TLS connection belongs to.
+ */
+import { isIP } from "node:net";
+import { type TLSSocket, connect as tlsConnect, createServer } from "node:tls";
+import { NodeEndpoint } from "../../http/socket-reader.ts";
+import { type ByteSocket, connectByteSocket } from "../byte-socket.ts";
+import type { CredentialBroker } from "../credentials.ts";
+import { copyBody, framingOf, readHead } from "../http-framing.ts";
+import { MAX_PROXY_HEAD_BYTES, relayResponse } from "../http-proxy.ts";
+import { badGateway, badRequest } from "../http-replies.ts";
+import { MAX_PROXY_CONNECTIONS } from "../proxy-listener.ts";
+import type { MitmAuthority } from "./authority.ts";
+
+/** Where a terminated CONNECT goes: the name it asked for, the address the policy allowed, the port. */
+export type Destination = { host: string; address: string; port: number };
+
+/** What the HTTP proxy needs of the terminator: the port to pipe into, and which destination a pipe carries. */
+export type Interceptor = { port: number; expect(pipeLocalPort: number, dest: Destination): void; forget(pipeLocalPort: number): void; stop(): void };
+
+export type InterceptDeps = {
+  authority: MitmAuthority;
+  broker: CredentialBroker;
+};
+
+export function startInterceptor(deps: InterceptDeps): Interceptor {
+  const pending = new Map<number, Destination>();
+  const live = new Set<TLSSocket>();
+  const server = createServer(
+    {
+      // HTTP/1.1 only: the terminator reads requests as HTTP/1.1 heads.
+      ALPNProtocols: ["http/1.1"],
+      SNICallback: (name, done) => {
+        deps.authority.contextFor(name.toLowerCase()).then((ctx) => done(null, ctx), (e: Error) => done(e, undefined));
+      },
+    },
+    (socket: TLSSocket) => {
+      live.add(socket);
+      socket.on("close", () => live.delete(socket));
+      socket.on("error", () => {});
+      const dest = pending.get(socket.remotePort ?? -1);
+      pending.delete(socket.remotePort ?? -1);
+      if (!dest) return void socket.destroy();
+      // Ended, not destroyed: TLS holds written bytes until they are encrypted and sent.
+      void serveDecrypted(deps, socket, dest).finally(() => socket.end(() => socket.destroy()));
+    },
+  );
+  server.maxConnections = MAX_PROXY_CONNECTIONS;
+  server.on("tlsClientError", () => {});
+  server.listen(0, "127.0.0.1");
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("the credential-masking TLS terminator did not get a port");
+  return {
+    port: address.port,
+    expect: (localPort, dest) => pending.set(localPort, dest),
+    forget: (localPort) => pending.delete(localPort),
+    stop() {
+      server.close();
+      for (const s of live) s.destroy();
+      pending.clear();
+    },
+  };
+}
+
+/** Opens the pipe for a CONNECT the terminator takes: a plain TCP connection to its port, registered first. */
+export async function pipeToInterceptor(interceptor: Interceptor, dest: Destination): Promise<ByteSocket | null> {
+  const socket = await connectByteSocket("127.0.0.1", interceptor.port);
+  if (!socket) return null;
+  const localPort = socket.localPort;
+  interceptor.expect(localPort, dest);
+  // A handshake that never completes must not leave its destination behind.
+  socket.onceClosed(() => interceptor.forget(localPort));
+  return socket;
+}
+
+/** The decrypted requests of one terminated connection, each forwarded with its credential restored. */
+async function serveDecrypted(deps: InterceptDeps, socket: TLSSocket, dest: Destination): Promise<void> {
+  const client = new NodeEndpoint(socket);
+  let upstream: NodeEndpoint | null = null;
+  try {
+    for (;;) {
+      const head = await readHead(client, MAX_PROXY_HEAD_BYTES).catch(() => "bad" as const);
+      if (head === null) return;
+      const start = head === "bad" ? null : /^([A-Za-z]+) (\/\S*) (HTTP\/1\.[01])$/.exec(head[0]!);
+      if (!start || head === "bad") return void (await client.write(badRequest()).catch(() => {}));
+      const method = start[1]!;
+      const headers = head.slice(1).map((line) => restoreCredential(deps.broker, dest.host, line));
+      // One origin connection per child connection, opened again if the origin closed it between requests.
+      if (!upstream || upstream.destroyed) upstream = await openTls(dest);
+      if (!upstream) return void (await client.write(badGateway()).catch(() => {}));
+      await upstream.write(`${head[0]}\r\n${headers.map((l) => `${l}\r\n`).join("")}\r\n`);
+      await copyBody(client, upstream, framingOf(head.slice(1), false));
+      if (!(await relayResponse(upstream, client, method))) return;
+    }
+  } catch {
+    // A broken child or origin ends this connection only.
+  } finally {
+    upstream?.socket.destroy();
+  }
+}
+
+/** An `Authorization` line with the dummy swapped for the real value (for this host only); any other line as it came. */
+function restoreCredential(broker: CredentialBroker, host: string, line: string): string {
+  const colon = line.indexOf(":");
+  if (colon < 0 || line.slice(0, colon).trim().toLowerCase() !== "authorization") return line;
+  return `${line.slice(0, colon)}: ${broker.authorization(host, line.slice(colon + 1).trim())}`;
+}
+
+/** TLS to the origin, verified against the executor's trust store for the name the child asked for. */
+function openTls(dest: Destination): Promise<NodeEndpoint | null> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: dest.address, port: dest.port, servername: isIP(dest.host) ? undefined : dest.host, ALPNProtocols: ["http/1.1"] });
+    socket.once("error", () => resolve(null));
+    socket.once("secureConnect", () => {
+      socket.on("error", () => {});
+      resolve(new NodeEndpoint(socket));
+    });
+  });
+}
