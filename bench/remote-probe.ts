@@ -98,8 +98,9 @@ async function main(): Promise<void> {
           const cpu = r.serverCpuSeconds * (1024 / 64);
           const sys = (systemSeconds(e.pid) - sys0) * (1024 / 64);
           const faults = minorFaults(e.pid) - faults0;
+          const parts = ["RssAnon", "RssFile"].map((k) => `${k} ${(procStatusKiB(e.pid, k) / 1024).toFixed(1)}`).join(", ");
           if (o.prof) await terminate(e.pid);
-          return `${r.mibPerSec.toFixed(0)} MiB/s, executor CPU ${cpu.toFixed(2)} s/GiB (system ${sys.toFixed(2)}), ${faults} minor faults, VmRSS before ${rss0.toFixed(1)} → VmHWM ${(r.peakRssKiB / 1024).toFixed(1)} MiB`;
+          return `${r.mibPerSec.toFixed(0)} MiB/s, executor CPU ${cpu.toFixed(2)} s/GiB (system ${sys.toFixed(2)}), ${faults} minor faults, VmRSS before ${rss0.toFixed(1)} → VmHWM ${(r.peakRssKiB / 1024).toFixed(1)} MiB (after: ${parts} MiB)`;
         });
         console.log(`${what} ${run + 1}/${o.runs}: ${line}`);
       }
