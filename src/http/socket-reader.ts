@@ -1,7 +1,10 @@
 /**
- * Pull-style reading of a node socket: chunks in arrival order, the end, or
- * the socket's error, with the socket paused while the reader is behind (so
- * a slow client is felt upstream as TCP backpressure, not memory).
+ * Pull-style reading of a socket: chunks in arrival order, the end, or the
+ * socket's error, with the socket paused while the reader is behind (so a
+ * slow client is felt upstream as TCP backpressure, not memory). The
+ * interfaces the HTTP code reads and writes through (ByteReader, ByteWriter,
+ * Endpoint), and their node-socket side (SocketReader, NodeEndpoint); the
+ * managed proxy's Bun-socket side is src/network/byte-socket.ts.
  */
 import type { Duplex } from "node:stream";
 
