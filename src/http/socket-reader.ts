@@ -58,12 +58,8 @@ export class ChunkQueue implements ByteReader {
   /** The next chunk, or null at the end of the stream; throws the stream's error. */
   async read(): Promise<Buffer | null> {
     for (;;) {
-      const chunk = this.chunks.shift();
-      if (chunk) {
-        this.buffered -= chunk.byteLength;
-        if (this.buffered < SOCKET_BUFFER_BYTES) this.flow(true);
-        return chunk;
-      }
+      const chunk = this.shift();
+      if (chunk) return chunk;
       if (this.failure) throw this.failure;
       if (this.ended) return null;
       await new Promise<void>((r) => (this.wake = r));
@@ -75,6 +71,16 @@ export class ChunkQueue implements ByteReader {
     if (bytes.byteLength === 0) return;
     this.chunks.unshift(bytes);
     this.buffered += bytes.byteLength;
+  }
+
+  /** The next chunk if one is here (no waiting). */
+  shift(): Buffer | undefined {
+    const chunk = this.chunks.shift();
+    if (chunk) {
+      this.buffered -= chunk.byteLength;
+      if (this.buffered < SOCKET_BUFFER_BYTES) this.flow(true);
+    }
+    return chunk;
   }
 
   /** Everything not read yet, which the queue no longer holds. */

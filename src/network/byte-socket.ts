@@ -26,8 +26,10 @@ export class ByteSocket implements Endpoint {
   private readonly received = new ChunkQueue((on) => (on ? this.side.socket?.resume() : this.side.socket?.pause()));
   /** `write`rs waiting for `pending` to empty. */
   private readonly drained: (() => void)[] = [];
-  /** Where incoming bytes go once piped. */
-  private target: ByteSocket | null = null;
+  /** Takes incoming bytes while piped (all of them, or a body's worth); null: they queue for `read`. */
+  private sink: ((data: Buffer) => void) | null = null;
+  /** A `pipeBytes` that has not got its bytes yet: failed if this side ends first. */
+  private shortOf: ((e: Error) => void) | null = null;
   /** The socket piped into this one: paused while `pending` is not empty. */
   private source: ByteSocket | null = null;
   private endWhenSent = false;
@@ -78,7 +80,8 @@ export class ByteSocket implements Endpoint {
   pipeInto(to: ByteSocket): Promise<void> {
     to.source = this;
     for (const chunk of this.received.takeAll()) relayForward(to.side, this.side, chunk);
-    this.target = to;
+    // A target that is gone has nowhere to put them: the tunnel is coming down.
+    this.sink = (data) => (to.side.socket ? relayForward(to.side, this.side, data) : undefined);
     if (to.side.pending.length === 0) this.side.socket?.resume();
     return new Promise<void>((resolve) => {
       const done = () => {
@@ -87,6 +90,37 @@ export class ByteSocket implements Endpoint {
       };
       if (this.received.finished) done();
       else this.closedWaiters.push(done);
+    });
+  }
+
+  /**
+   * The next `bytes` bytes (a body of known length) go to `to` as they
+   * arrive, as `pipeInto` sends them; what follows them stays to be read.
+   * Resolves once they are all handed to `to` (queued there if it is behind:
+   * later writes to `to` go after them); rejects if this side ends first.
+   */
+  pipeBytes(to: ByteSocket, bytes: number): Promise<void> {
+    to.source = this;
+    let left = bytes;
+    /** Forwards what of `data` the body still needs, puts back the rest; true once the body is complete. */
+    const take = (data: Buffer): boolean => {
+      if (data.byteLength > left) this.received.unshift(data.subarray(left));
+      const part = data.byteLength > left ? data.subarray(0, left) : data;
+      left -= part.byteLength;
+      relayForward(to.side, this.side, part);
+      return left === 0;
+    };
+    for (let c = left > 0 ? this.received.shift() : undefined; c; c = left > 0 ? this.received.shift() : undefined) take(c);
+    if (left === 0) return Promise.resolve();
+    if (this.received.finished) return Promise.reject(new Error("body ended early"));
+    return new Promise<void>((resolve, reject) => {
+      this.shortOf = reject;
+      this.sink = (data) => {
+        if (!take(data)) return;
+        this.sink = null;
+        this.shortOf = null;
+        resolve();
+      };
     });
   }
 
@@ -102,12 +136,8 @@ export class ByteSocket implements Endpoint {
   }
 
   private onData(data: Buffer): void {
-    if (this.target) {
-      // A target that is gone has nowhere to put them: the tunnel is coming down.
-      if (this.target.side.socket) relayForward(this.target.side, this.side, data);
-      return;
-    }
-    this.received.push(data);
+    if (this.sink) this.sink(data);
+    else this.received.push(data);
   }
 
   private onDrain(): void {
@@ -121,6 +151,8 @@ export class ByteSocket implements Endpoint {
     this.side.socket = null;
     this.side.pending.length = 0;
     this.received.finish(error);
+    this.shortOf?.(new Error("body ended early"));
+    this.shortOf = null;
     for (const fn of this.drained.splice(0)) fn();
     for (const fn of this.closedWaiters.splice(0)) fn();
     // A socket piped into this one must not stay paused on bytes that will never be sent.

@@ -5,6 +5,7 @@
  * before reading more.
  */
 import { type ByteReader, type ByteWriter, readLine, readSized } from "../http/socket-reader.ts";
+import { ByteSocket } from "./byte-socket.ts";
 
 export type Framing = { kind: "none" } | { kind: "length"; bytes: number } | { kind: "chunked" } | { kind: "close" };
 
@@ -31,7 +32,7 @@ export function framingOf(lines: string[], untilClose: boolean): Framing {
 export async function copyBody(reader: ByteReader, out: ByteWriter | null, framing: Framing): Promise<void> {
   const emit = (b: Uint8Array | string) => (out ? out.write(b) : Promise.resolve());
   if (framing.kind === "none") return;
-  if (framing.kind === "length") return copySized(reader, emit, framing.bytes);
+  if (framing.kind === "length") return copySized(reader, out, framing.bytes);
   if (framing.kind === "close") {
     for (let c = await reader.read(); c; c = await reader.read()) await emit(c);
     return;
@@ -42,7 +43,7 @@ export async function copyBody(reader: ByteReader, out: ByteWriter | null, frami
     const size = Number.parseInt(sizeLine.split(";")[0]!.trim(), 16);
     if (!Number.isSafeInteger(size) || size < 0) throw new Error("invalid chunk size");
     if (size === 0) break;
-    await copySized(reader, emit, size + 2); // the data and its CRLF
+    await copySized(reader, out, size + 2); // the data and its CRLF
   }
   for (let trailer = await readLine(reader); ; trailer = await readLine(reader)) {
     await emit(`${trailer}\r\n`);
@@ -50,8 +51,10 @@ export async function copyBody(reader: ByteReader, out: ByteWriter | null, frami
   }
 }
 
-async function copySized(reader: ByteReader, emit: (b: Uint8Array) => Promise<void>, bytes: number): Promise<void> {
-  for await (const part of readSized(reader, bytes)) await emit(part);
+/** Exactly `bytes` bytes from `reader` to `out` (discarded without one): from the data callbacks when both are the proxy's Bun sockets. */
+async function copySized(reader: ByteReader, out: ByteWriter | null, bytes: number): Promise<void> {
+  if (reader instanceof ByteSocket && out instanceof ByteSocket) return reader.pipeBytes(out, bytes);
+  for await (const part of readSized(reader, bytes)) if (out) await out.write(part);
 }
 
 /** A message head (start line and header lines), or null at a clean end of stream before it. */

@@ -167,3 +167,30 @@ test("a plain request with an 8 MiB body, then another on the same connection: b
   await waitUntil(() => twoAnswers.test(text), 20_000, "two answers");
   expect(seen).toEqual(["POST /a 8388608 true", "GET /b 0 false"]);
 }, 20_000);
+
+test("plain requests through the proxy: a length-framed and a chunked response arrive byte-exact, and a body the client sent with its request too", async () => {
+  const block = pattern(MiB, 5);
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      if (path === "/echo") return new Response(await req.arrayBuffer());
+      if (path === "/length") return new Response(Buffer.concat([block, block, block]));
+      let sent = 0;
+      return new Response(new ReadableStream({ pull: (c) => (sent++ < 3 ? c.enqueue(block) : c.close()) }));
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  const p = proxy();
+  const via = { proxy: `http://127.0.0.1:${p.port}` };
+  const base = `http://127.0.0.1:${server.port}`;
+  const chunked = await fetch(`${base}/chunked`, via);
+  expect(chunked.headers.get("transfer-encoding")).toBe("chunked");
+  expect(Buffer.from(await chunked.arrayBuffer()).equals(Buffer.concat([block, block, block]))).toBe(true);
+  const length = await fetch(`${base}/length`, via);
+  expect(length.headers.get("content-length")).toBe(String(3 * MiB));
+  expect(Buffer.from(await length.arrayBuffer()).equals(Buffer.concat([block, block, block]))).toBe(true);
+  const echoed = await fetch(`${base}/echo`, { ...via, method: "POST", body: block });
+  expect(Buffer.from(await echoed.arrayBuffer()).equals(block)).toBe(true);
+}, 20_000);
