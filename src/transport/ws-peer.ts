@@ -14,6 +14,9 @@ import { releaseBuffer } from "../protocol/frame-memory.ts";
 import type { Frame, KeptFrame, SendResult } from "../server/flow.ts";
 import { CloseCode, FrameReader, MAX_FRAME_HEADER_BYTES, Opcode, closePayload, encodeFrame, writeFrameHeader } from "./ws-frames.ts";
 
+/** A connection quiet this long gives back a large read buffer it kept (see RETAINED_READ_BUFFER_BYTES). */
+const READ_BUFFER_QUIET_MS = 1_000;
+
 /** Text frames up to this size are encoded into one reused buffer; bigger ones get their own. */
 const SCRATCH_BYTES = 256 * 1024;
 
@@ -126,6 +129,7 @@ export class WebSocketPeer {
   /** Pings a quiet client once, and drops one that stays silent for the whole idle timeout. */
   checkIdle(now: number, idleTimeoutMs: number): void {
     const quiet = now - this.lastReceived;
+    if (quiet >= READ_BUFFER_QUIET_MS) this.reader.shrink();
     if (quiet >= idleTimeoutMs) {
       this.why ??= "idle timeout";
       this.socket.terminate();
