@@ -26,6 +26,13 @@ export interface TunnelHost {
   forget(tunnelId: string): void;
 }
 
+/** `tunnel/data`'s params, or a binary data frame's bytes (src/client/tunnels.ts). */
+type DataParams = NotificationParams<"tunnel/data"> | { tunnelId: string; bytes: Uint8Array };
+
+function dataBytes(params: DataParams): Uint8Array {
+  return "bytes" in params ? params.bytes : Buffer.from(params.chunk, "base64");
+}
+
 type Event = { kind: "data"; chunk: Uint8Array } | { kind: "eof" } | { kind: "closed"; end: TunnelEnd };
 type DataHandler = (chunk: Uint8Array) => void | Promise<void>;
 
@@ -120,11 +127,11 @@ export class RemoteTunnel {
   /** A `tunnel/*` notification for this tunnel, from the client's router. */
   receive(
     method: "tunnel/data" | "tunnel/eof" | "tunnel/closed" | "tunnel/written",
-    params: NotificationParams<"tunnel/closed"> | NotificationParams<"tunnel/data"> | NotificationParams<"tunnel/written">,
+    params: NotificationParams<"tunnel/closed"> | DataParams | NotificationParams<"tunnel/written">,
   ): void {
     if (this.ended) return;
     if (method === "tunnel/written") return this.reported((params as NotificationParams<"tunnel/written">).bytes);
-    if (method === "tunnel/data") this.events.push({ kind: "data", chunk: Buffer.from((params as { chunk: string }).chunk, "base64") });
+    if (method === "tunnel/data") this.events.push({ kind: "data", chunk: dataBytes(params as DataParams) });
     else if (method === "tunnel/eof") this.events.push({ kind: "eof" });
     else {
       const p = params as NotificationParams<"tunnel/closed">;

@@ -90,6 +90,7 @@ export function listenWebSocket(
     peer.connection = exec.connect(
       {
         send: (frame) => peer.send(frame),
+        binary: true,
         abort: () => socket.terminate(),
         pauseReceiving: () => socket.pause(),
         resumeReceiving: () => socket.resume(),

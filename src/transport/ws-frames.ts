@@ -73,9 +73,17 @@ export function encodeFrame(opcode: number, payload: Uint8Array): Uint8Array {
   return out.subarray(start);
 }
 
-/** A close frame's payload: the code, then the reason in UTF-8 (callers keep it within the 123 bytes left). */
+/** The most a close frame's reason may take (RFC 6455 §5.5: 125 bytes of payload, 2 for the code). */
+const MAX_CLOSE_REASON_BYTES = MAX_CONTROL_PAYLOAD - 2;
+
+/** A close frame's payload: the code, then the reason in UTF-8, cut at a character boundary to fit. */
 export function closePayload(code: number, reason = ""): Uint8Array {
-  const text = new TextEncoder().encode(reason);
+  let text = new TextEncoder().encode(reason);
+  if (text.byteLength > MAX_CLOSE_REASON_BYTES) {
+    let cut = MAX_CLOSE_REASON_BYTES;
+    while ((text[cut]! & 0xc0) === 0x80) cut--;
+    text = text.subarray(0, cut);
+  }
   const payload = new Uint8Array(2 + text.byteLength);
   payload[0] = code >>> 8;
   payload[1] = code & 0xff;

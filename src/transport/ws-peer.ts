@@ -12,6 +12,7 @@ import type { Connection } from "../server/connection.ts";
 import { FRAME_HEADROOM } from "../protocol/byte-frame.ts";
 import { releaseBuffer } from "../protocol/frame-memory.ts";
 import type { Frame, KeptFrame, SendResult } from "../server/flow.ts";
+import { isTunnelFrame } from "../protocol/tunnel-frame.ts";
 import { CloseCode, FrameReader, MAX_FRAME_HEADER_BYTES, Opcode, closePayload, encodeFrame, writeFrameHeader } from "./ws-frames.ts";
 
 /** A connection quiet this long gives back a large read buffer it kept (see RETAINED_READ_BUFFER_BYTES). */
@@ -79,7 +80,7 @@ export class WebSocketPeer {
     // Ending: take nothing, so producers stay paused and the output stays retained for a resume.
     if (this.closing) return "dropped";
     if (typeof frame !== "string") {
-      const start = writeFrameHeader(frame.buf, frame.start, Opcode.text, frame.end - frame.start);
+      const start = writeFrameHeader(frame.buf, frame.start, frame.binary ? Opcode.binary : Opcode.text, frame.end - frame.start);
       return this.write(frame.buf, start, frame.end);
     }
     if (frame.length * 3 <= SCRATCH_BYTES - FRAME_HEADROOM) {
@@ -141,7 +142,14 @@ export class WebSocketPeer {
 
   /** Decoded straight from the reader's buffer (`payload` is valid only now): no copy of a large message's bytes. */
   private deliver(binary: boolean, payload: Uint8Array): void {
+    // Closing: what the client sent after the close (or after what made us close) is not acted on.
+    if (this.closing) return;
     let text: string;
+    if (binary && isTunnelFrame(payload)) {
+      const refusal = this.connection?.receiveTunnelFrame(payload);
+      if (refusal) this.close(refusal.code, refusal.reason);
+      return;
+    }
     if (binary) {
       text = this.looseDecoder.decode(payload);
     } else {
