@@ -55,6 +55,8 @@ export class RemoteTunnel {
   constructor(
     readonly tunnelId: string,
     private readonly host: TunnelHost,
+    /** Its bytes go as binary WebSocket frames (else base64 JSON). */
+    readonly binary = false,
   ) {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }

@@ -74,7 +74,7 @@ export class ClientTunnels {
       this.opening--;
     }
     const { tunnelId } = opened;
-    const tunnel = new RemoteTunnel(tunnelId, opened.binary === true ? this.binaryHost : this.host);
+    const tunnel = opened.binary === true ? new RemoteTunnel(tunnelId, this.binaryHost, true) : new RemoteTunnel(tunnelId, this.host);
     this.tunnels.set(tunnelId, tunnel);
     for (const [method, p] of this.early.get(tunnelId) ?? []) tunnel.receive(method, p as never);
     this.early.delete(tunnelId);

@@ -44,6 +44,8 @@ export class Tunnel {
   /** Bytes the socket took since the last `tunnel/written`. */
   private taken = 0;
   private eofSent = false;
+  /** `tunnel/eof` went out. */
+  private eofReported = false;
   private finSent = false;
   private error: string | null = null;
   closed = false;
@@ -151,6 +153,8 @@ export class Tunnel {
   private socketClosed(e: unknown): void {
     if (e) this.error ??= socketErrorText(e);
     else if (this.unwrittenBytes > 0 && !this.closed) this.error ??= `the port closed before taking ${this.unwrittenBytes} written bytes`;
+    // A clean close is the port's EOF too; Bun may close a half-closed socket whose FIN came while it was paused without `end`.
+    if (!this.error) this.remoteEof();
     this.close(this.error ? "error" : "remoteClosed");
   }
 
@@ -183,7 +187,9 @@ export class Tunnel {
 
   /** The remote port sent FIN: no more data; our side may still write. */
   private remoteEof(): void {
-    if (!this.closed) this.sink.send(encodeNotification("tunnel/eof", { tunnelId: this.id }));
+    if (this.closed || this.eofReported) return;
+    this.eofReported = true;
+    this.sink.send(encodeNotification("tunnel/eof", { tunnelId: this.id }));
   }
 
   /** Writes what the socket takes and reports it; once all is taken after an eof, sends FIN. */
