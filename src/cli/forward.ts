@@ -87,7 +87,8 @@ function handlers(client: ExecboxClient, spec: ForwardSpec): Bun.SocketHandler<L
     data(socket, data) {
       const local = socket.data;
       if (!local.tunnel) return;
-      // A copy: the read buffer is not ours past this call.
+      // Sent now when nothing waits before it (binary tunnels), else queued as a copy: the read buffer is not ours past this call.
+      if (local.toSendBytes === 0 && local.tunnel.writeNow(data)) return;
       local.toSend.push(new Uint8Array(data));
       local.toSendBytes += data.byteLength;
       sendLocal(socket);

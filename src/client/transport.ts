@@ -18,6 +18,7 @@ export interface Channel {
   /**
    * Sends one binary message (a binary tunnel frame), where the transport
    * carries them (WebSocket); absent elsewhere, and tunnels then stay base64 JSON.
+   * The bytes are the caller's again once it returns (the WebSocket copies them as it masks).
    */
   sendBinary?(bytes: Uint8Array): void;
   /** Closes the channel; resolves when its resources are released. */

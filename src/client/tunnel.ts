@@ -82,13 +82,32 @@ export class RemoteTunnel {
     return this.inOrder(() => this.send(bytes));
   }
 
+  /**
+   * Sends `bytes` at once, straight from the caller's buffer (no copy kept),
+   * when the tunnel is binary, nothing is queued before them and the window
+   * has room; false: nothing was sent, use `write`. For a forwarder's socket
+   * reads, whose buffer is reused after the callback: most reads then cost no
+   * copy and no promise.
+   */
+  writeNow(bytes: Uint8Array): boolean {
+    const n = bytes.byteLength;
+    if (!this.binary || this.ended || this.queued > 0 || n === 0 || n > MAX_TUNNEL_CHUNK_BYTES || this.unreported + n > TUNNEL_WRITE_WINDOW_BYTES) return false;
+    this.unreported += n;
+    // A binary write sends before its first await; a send on a lost connection fails the tunnel through the client instead.
+    void this.host.write(this.tunnelId, bytes, false).catch(() => {});
+    return true;
+  }
+
   /** Runs writes and the end one after another: a write waiting for the window must not be overtaken by the next, or by the EOF. */
   private inOrder(step: () => Promise<void>): Promise<void> {
-    const done = this.queue.then(step);
+    this.queued++;
+    const done = this.queue.then(step).finally(() => this.queued--);
     this.queue = done.catch(() => {});
     return done;
   }
   private queue: Promise<void> = Promise.resolve();
+  /** Writes and ends queued by `inOrder` and not finished. */
+  private queued = 0;
 
   private async send(bytes: Uint8Array): Promise<void> {
     const sent: Promise<void>[] = [];

@@ -6,6 +6,7 @@
 import type { ExecboxClient } from "./client.ts";
 import { TunnelFrameKind, decodeTunnelFrame, encodeTunnelFrame } from "../protocol/tunnel-frame.ts";
 import { RemoteTunnel, type TunnelHost } from "./tunnel.ts";
+import { MAX_TUNNEL_CHUNK_BYTES } from "../tunnel/limits.ts";
 
 type TunnelMethod = "tunnel/data" | "tunnel/eof" | "tunnel/closed" | "tunnel/written";
 
@@ -20,6 +21,7 @@ export type TunnelOpenOptions = {
 export type BinaryChannel = {
   /** The executor has tunnel version 2 and the transport carries binary messages. */
   available(): boolean;
+  /** Sends one binary message; the bytes are copied before it returns (WHATWG WebSocket `send`), so the caller may reuse them. */
   send(bytes: Uint8Array): void;
 };
 
@@ -32,6 +34,8 @@ export class ClientTunnels {
    */
   private readonly early = new Map<string, [TunnelMethod, unknown][]>();
   private opening = 0;
+  /** Where write frames are encoded: a chunk and the longest header. */
+  private readonly frameScratch = new Uint8Array(MAX_TUNNEL_CHUNK_BYTES + 257);
 
   constructor(
     private readonly call: ExecboxClient["call"],
@@ -58,7 +62,8 @@ export class ClientTunnels {
     ...this.host,
     write: async (tunnelId, chunk, eof) => {
       if (!this.tunnels.has(tunnelId)) return this.host.write(tunnelId, chunk, eof);
-      if (chunk && chunk.byteLength > 0) this.binary.send(encodeTunnelFrame(TunnelFrameKind.write, tunnelId, chunk));
+      // One reused buffer: `send` copies the frame (it masks it into the WebSocket's own), so each write costs no allocation.
+      if (chunk && chunk.byteLength > 0) this.binary.send(encodeTunnelFrame(TunnelFrameKind.write, tunnelId, chunk, this.frameScratch));
       if (eof) await this.host.write(tunnelId, undefined, true);
     },
   };

@@ -67,9 +67,13 @@ export function writeTunnelFrameHeader(into: Uint8Array, at: number, kind: Tunne
   return at + FIXED_HEADER_BYTES + tunnelId.length;
 }
 
-/** A whole frame as its own bytes (the client's writes: the WebSocket copies it as it masks). */
-export function encodeTunnelFrame(kind: TunnelFrameKind, tunnelId: string, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(tunnelFrameHeaderBytes(tunnelId) + payload.byteLength);
+/**
+ * A whole frame, written into `into` when it fits (a view of it is returned:
+ * valid until `into` is reused), else into its own bytes.
+ */
+export function encodeTunnelFrame(kind: TunnelFrameKind, tunnelId: string, payload: Uint8Array, into?: Uint8Array): Uint8Array {
+  const n = tunnelFrameHeaderBytes(tunnelId) + payload.byteLength;
+  const out = into && into.byteLength >= n ? into.subarray(0, n) : new Uint8Array(n);
   out.set(payload, writeTunnelFrameHeader(out, 0, kind, tunnelId));
   return out;
 }
