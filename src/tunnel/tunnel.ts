@@ -14,6 +14,7 @@
 import type { Socket, SocketHandler } from "bun";
 import { encodeBase64Frame, encodeTunnelDataFrame } from "../protocol/byte-frame.ts";
 import { encodeNotification } from "../protocol/envelope.ts";
+import { releaseBuffer } from "../protocol/frame-memory.ts";
 import { invalidParams, invalidRequest } from "../protocol/errors.ts";
 import type { TunnelCloseReason } from "../protocol/messages/tunnel.ts";
 import type { Frame } from "../server/flow.ts";
@@ -165,6 +166,8 @@ export class Tunnel {
       this.sink.send(this.binary ? encodeTunnelDataFrame(this.id, part) : this.dataNotification(part));
       this.unacked += part.byteLength;
     }
+    // Encoded (copied) into the frame: the socket's read buffer is garbage now; free it rather than at some later collection.
+    releaseBuffer(bytes);
     const wait = this.sink.ready();
     if (wait && !this.awaitingFlow) {
       this.awaitingFlow = true;
