@@ -77,6 +77,14 @@ export class Tunnel {
    * takes now; the rest goes as it drains, reported by `tunnel/written`.
    */
   write(chunk: Uint8Array | undefined, eof: boolean): void {
+    // A request is taken in request order, which a binary frame received meanwhile would overtake: one way for the bytes only.
+    if (this.binary && chunk && chunk.byteLength > 0) {
+      throw invalidRequest(`tunnel ${this.id} was opened with binary: true: send its bytes as binary frames (tunnel/write carries only its eof)`);
+    }
+    this.queue(chunk, eof);
+  }
+
+  private queue(chunk: Uint8Array | undefined, eof: boolean): void {
     if (this.closed) throw invalidRequest(`tunnel ${this.id} is closed`);
     if (this.eofSent) throw invalidRequest(`tunnel ${this.id} was already half-closed with eof`);
     const length = chunk?.byteLength ?? 0;
@@ -104,7 +112,7 @@ export class Tunnel {
    */
   writeFrame(payload: Uint8Array): void {
     try {
-      this.write(payload, false);
+      this.queue(payload, false);
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
       return this.close("error");

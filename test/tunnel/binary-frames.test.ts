@@ -156,3 +156,18 @@ test("the client library uses binary frames on WebSocket, and falls back to base
     await tunnel.close();
   }
 });
+
+test("a binary tunnel takes its bytes only as frames: a tunnel/write with a chunk is -32600 (it could be overtaken), one with only eof half-closes", async () => {
+  const s = await server();
+  const client = await raw(s.url);
+  const remote = target();
+  const { tunnelId } = await client.ok("tunnel/open", { port: remote.port, binary: true });
+  expect((await client.call("tunnel/write", { tunnelId, chunk: Buffer.from("hi").toString("base64") })).error).toEqual({
+    code: -32600,
+    message: `tunnel ${tunnelId} was opened with binary: true: send its bytes as binary frames (tunnel/write carries only its eof)`,
+  });
+  client.ws!.send(write(tunnelId, Buffer.from("hello")));
+  expect(await client.ok("tunnel/write", { tunnelId, eof: true })).toEqual({});
+  await waitUntil(() => remote.conns[0]?.eof === true, 10_000, "the port to read EOF");
+  expect(remote.conns[0]!.received).toBe(5);
+});
