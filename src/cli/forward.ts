@@ -14,6 +14,7 @@ import { connectOrReport, say } from "./exec.ts";
 import { ExecExit } from "./exec-failure.ts";
 import type { ForwardOptions, ForwardSpec } from "./forward-args.ts";
 import { writeQueued } from "../tunnel/write-queue.ts";
+import { releaseBuffer } from "../protocol/frame-memory.ts";
 import { MAX_TUNNEL_CHUNK_BYTES } from "../tunnel/limits.ts";
 
 /**
@@ -121,11 +122,14 @@ function join(socket: Socket<Local>, tunnel: RemoteTunnel, spec: ForwardSpec): v
   const local = socket.data;
   local.tunnel = tunnel;
   if (local.ended) return void tunnel.close().catch(() => {});
+  // A binary tunnel's chunk is a view of its own WebSocket message: once written, that buffer is freed now, not at a collection.
+  const written = (chunk: Uint8Array) => void (tunnel.binary && releaseBuffer(new Uint8Array(chunk.buffer)));
   tunnel.onData((chunk) => {
     local.unwritten.push(chunk);
     flushLocal(socket);
+    if (local.unwritten.length === 0) return written(chunk);
     // Not taken yet: the tunnel's next chunk (and its ack) waits for the local reader.
-    if (local.unwritten.length > 0) return new Promise<void>((resolve) => (local.drained = resolve));
+    return new Promise<void>((resolve) => (local.drained = () => (written(chunk), resolve())));
   });
   tunnel.onEof(() => socket.shutdown());
   void tunnel.closed.then((end) => {

@@ -184,13 +184,15 @@ export class RemoteTunnel {
         const event = this.events[0]!;
         if (event.kind === "data") {
           if (!this.dataHandler) return;
+          // Counted first: a handler may free the chunk's buffer once it has written it (execbox forward does).
+          const bytes = event.chunk.byteLength;
           try {
             await this.dataHandler(event.chunk);
           } catch {
             // A handler that cannot take the bytes ends the tunnel rather than silently losing them.
             void this.close().catch(() => {});
           }
-          this.taken(event.chunk.byteLength);
+          this.taken(bytes);
         } else if (event.kind === "eof") {
           this.eofSeen = true;
           this.eofHandler?.();
