@@ -14,6 +14,7 @@ import { connectOrReport, say } from "./exec.ts";
 import { ExecExit } from "./exec-failure.ts";
 import type { ForwardOptions, ForwardSpec } from "./forward-args.ts";
 import { writeQueued } from "../tunnel/write-queue.ts";
+import { releaseBuffer } from "../protocol/frame-memory.ts";
 import { MAX_TUNNEL_CHUNK_BYTES } from "../tunnel/limits.ts";
 
 /**
@@ -87,7 +88,8 @@ function handlers(client: ExecboxClient, spec: ForwardSpec): Bun.SocketHandler<L
     data(socket, data) {
       const local = socket.data;
       if (!local.tunnel) return;
-      // A copy: the read buffer is not ours past this call.
+      // Sent now when nothing waits before it (binary tunnels), else queued as a copy: the read buffer is not ours past this call.
+      if (local.toSendBytes === 0 && local.tunnel.writeNow(data)) return;
       local.toSend.push(new Uint8Array(data));
       local.toSendBytes += data.byteLength;
       sendLocal(socket);
@@ -120,11 +122,14 @@ function join(socket: Socket<Local>, tunnel: RemoteTunnel, spec: ForwardSpec): v
   const local = socket.data;
   local.tunnel = tunnel;
   if (local.ended) return void tunnel.close().catch(() => {});
+  // A binary tunnel's chunk is a view of its own WebSocket message: once written, that buffer is freed now, not at a collection.
+  const written = (chunk: Uint8Array) => void (tunnel.binary && releaseBuffer(new Uint8Array(chunk.buffer)));
   tunnel.onData((chunk) => {
     local.unwritten.push(chunk);
     flushLocal(socket);
+    if (local.unwritten.length === 0) return written(chunk);
     // Not taken yet: the tunnel's next chunk (and its ack) waits for the local reader.
-    if (local.unwritten.length > 0) return new Promise<void>((resolve) => (local.drained = resolve));
+    return new Promise<void>((resolve) => (local.drained = () => (written(chunk), resolve())));
   });
   tunnel.onEof(() => socket.shutdown());
   void tunnel.closed.then((end) => {

@@ -18,7 +18,7 @@ import { HttpBodyStream, type HttpRequestParams, type HttpResult, bufferedBody, 
 import { type ProcessHost, RemoteProcess } from "./remote-process.ts";
 import type { Channel, Connector } from "./transport.ts";
 import type { RemoteTunnel } from "./tunnel.ts";
-import { ClientTunnels } from "./tunnels.ts";
+import { ClientTunnels, type TunnelOpenOptions } from "./tunnels.ts";
 import type { CallArgs, CallParams, CallableMethod } from "./types.ts";
 import { type OutputWatch, type WatchOptions, checkStartExtensions, listProcesses, watchOutput } from "./process-extensions.ts";
 import type { ProcessListEntry } from "../protocol/messages/process-list.ts";
@@ -61,7 +61,13 @@ export class ExecboxClient {
   private readonly calls = new PendingCalls();
   private readonly processes = new Map<string, RemoteProcess>();
   private readonly bodies = new Map<string, HttpBodyStream>();
-  private readonly tunnels = new ClientTunnels((method, ...args) => this.call(method, ...args));
+  private readonly tunnels = new ClientTunnels((method, ...args) => this.call(method, ...args), {
+    available: () => this.supports("tunnel", 2) && this.channel?.sendBinary !== undefined,
+    send: (bytes) => {
+      if (!this.channel?.sendBinary) throw new ExecboxConnectionError("no connection", "tunnel/write");
+      this.channel.sendBinary(bytes);
+    },
+  });
   private channel: Channel | null = null;
   /** The current channel completed `initialize`: queued calls may go out. */
   private live = false;
@@ -176,9 +182,11 @@ export class ExecboxClient {
    * Opens a tunnel to `host:port` on the executor (loopback only; host
    * defaults to 127.0.0.1) if it has the `tunnel` extension
    * (`supportsExtension(client.environmentInfo, "tunnel")`). Tunnels belong to
-   * the connection: a reconnect ends them with `connectionLost`.
+   * the connection: a reconnect ends them with `connectionLost`. Its bytes go
+   * as binary WebSocket frames where the executor (tunnel version 2) and the
+   * transport allow, else as base64 JSON; `binary: false` keeps them JSON.
    */
-  openTunnel(params: { host?: string; port: number }): Promise<RemoteTunnel> {
+  openTunnel(params: TunnelOpenOptions): Promise<RemoteTunnel> {
     return this.tunnels.open(params);
   }
 
@@ -230,6 +238,7 @@ export class ExecboxClient {
     let channel: Channel | undefined = undefined;
     channel = await this.connector.open({
       message: (text) => channel === this.channel && this.onMessage(text),
+      tunnelFrame: (bytes) => channel === this.channel && this.tunnels.receiveFrame(bytes),
       closed: (reason, serverShutdown) => channel && this.dropChannel(channel, reason, serverShutdown),
       drained: () => channel === this.channel && this.live && this.calls.flush(channel),
     });

@@ -15,12 +15,20 @@ export interface Channel {
    */
   readonly queuedBytes?: number;
   send(text: string): void;
+  /**
+   * Sends one binary message (a binary tunnel frame), where the transport
+   * carries them (WebSocket); absent elsewhere, and tunnels then stay base64 JSON.
+   * The bytes are the caller's again once it returns (the WebSocket copies them as it masks).
+   */
+  sendBinary?(bytes: Uint8Array): void;
   /** Closes the channel; resolves when its resources are released. */
   close(): Promise<void>;
 }
 
 export type ChannelEvents = {
   message(text: string): void;
+  /** A binary tunnel frame (src/protocol/tunnel-frame.ts); `bytes` are the receiver's to keep. */
+  tunnelFrame?(bytes: Uint8Array): void;
   /**
    * Called once, when the channel is closed by the peer, the network, or
    * `close()`. `serverShutdown`: the executor closed it because it is shutting

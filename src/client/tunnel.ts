@@ -26,6 +26,13 @@ export interface TunnelHost {
   forget(tunnelId: string): void;
 }
 
+/** `tunnel/data`'s params, or a binary data frame's bytes (src/client/tunnels.ts). */
+type DataParams = NotificationParams<"tunnel/data"> | { tunnelId: string; bytes: Uint8Array };
+
+function dataBytes(params: DataParams): Uint8Array {
+  return "bytes" in params ? params.bytes : Buffer.from(params.chunk, "base64");
+}
+
 type Event = { kind: "data"; chunk: Uint8Array } | { kind: "eof" } | { kind: "closed"; end: TunnelEnd };
 type DataHandler = (chunk: Uint8Array) => void | Promise<void>;
 
@@ -48,6 +55,8 @@ export class RemoteTunnel {
   constructor(
     readonly tunnelId: string,
     private readonly host: TunnelHost,
+    /** Its bytes go as binary WebSocket frames (else base64 JSON). */
+    readonly binary = false,
   ) {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
@@ -73,13 +82,32 @@ export class RemoteTunnel {
     return this.inOrder(() => this.send(bytes));
   }
 
+  /**
+   * Sends `bytes` at once, straight from the caller's buffer (no copy kept),
+   * when the tunnel is binary, nothing is queued before them and the window
+   * has room; false: nothing was sent, use `write`. For a forwarder's socket
+   * reads, whose buffer is reused after the callback: most reads then cost no
+   * copy and no promise.
+   */
+  writeNow(bytes: Uint8Array): boolean {
+    const n = bytes.byteLength;
+    if (!this.binary || this.ended || this.queued > 0 || n === 0 || n > MAX_TUNNEL_CHUNK_BYTES || this.unreported + n > TUNNEL_WRITE_WINDOW_BYTES) return false;
+    this.unreported += n;
+    // A binary write sends before its first await; a send on a lost connection fails the tunnel through the client instead.
+    void this.host.write(this.tunnelId, bytes, false).catch(() => {});
+    return true;
+  }
+
   /** Runs writes and the end one after another: a write waiting for the window must not be overtaken by the next, or by the EOF. */
   private inOrder(step: () => Promise<void>): Promise<void> {
-    const done = this.queue.then(step);
+    this.queued++;
+    const done = this.queue.then(step).finally(() => this.queued--);
     this.queue = done.catch(() => {});
     return done;
   }
   private queue: Promise<void> = Promise.resolve();
+  /** Writes and ends queued by `inOrder` and not finished. */
+  private queued = 0;
 
   private async send(bytes: Uint8Array): Promise<void> {
     const sent: Promise<void>[] = [];
@@ -120,11 +148,11 @@ export class RemoteTunnel {
   /** A `tunnel/*` notification for this tunnel, from the client's router. */
   receive(
     method: "tunnel/data" | "tunnel/eof" | "tunnel/closed" | "tunnel/written",
-    params: NotificationParams<"tunnel/closed"> | NotificationParams<"tunnel/data"> | NotificationParams<"tunnel/written">,
+    params: NotificationParams<"tunnel/closed"> | DataParams | NotificationParams<"tunnel/written">,
   ): void {
     if (this.ended) return;
     if (method === "tunnel/written") return this.reported((params as NotificationParams<"tunnel/written">).bytes);
-    if (method === "tunnel/data") this.events.push({ kind: "data", chunk: Buffer.from((params as { chunk: string }).chunk, "base64") });
+    if (method === "tunnel/data") this.events.push({ kind: "data", chunk: dataBytes(params as DataParams) });
     else if (method === "tunnel/eof") this.events.push({ kind: "eof" });
     else {
       const p = params as NotificationParams<"tunnel/closed">;
@@ -156,13 +184,15 @@ export class RemoteTunnel {
         const event = this.events[0]!;
         if (event.kind === "data") {
           if (!this.dataHandler) return;
+          // Counted first: a handler may free the chunk's buffer once it has written it (execbox forward does).
+          const bytes = event.chunk.byteLength;
           try {
             await this.dataHandler(event.chunk);
           } catch {
             // A handler that cannot take the bytes ends the tunnel rather than silently losing them.
             void this.close().catch(() => {});
           }
-          this.taken(event.chunk.byteLength);
+          this.taken(bytes);
         } else if (event.kind === "eof") {
           this.eofSeen = true;
           this.eofHandler?.();

@@ -8,12 +8,13 @@
  */
 import { ExecboxAuthError, ExecboxConnectionError } from "./errors.ts";
 import { isShutdownClose } from "../protocol/shutdown.ts";
+import { isTunnelFrame } from "../protocol/tunnel-frame.ts";
 import type { Channel, ChannelEvents, Connector } from "./transport.ts";
 
 /** The subset of the WHATWG WebSocket this client uses. */
 export interface WebSocketLike {
   binaryType: string;
-  send(data: string): void;
+  send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
   onopen: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
@@ -92,6 +93,10 @@ function openSocket(
         if (channel.closed) throw new Error("connection is closed");
         ws.send(text);
       },
+      sendBinary(bytes: Uint8Array) {
+        if (channel.closed) throw new Error("connection is closed");
+        ws.send(bytes);
+      },
       async close() {
         if (!channel.closed) {
           ws.close(1000);
@@ -120,8 +125,10 @@ function openSocket(
     ws.onmessage = (event) => {
       if (channel.closed) return;
       const data = event.data;
-      if (typeof data === "string") events.message(data);
-      else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) events.message(decoder.decode(data as ArrayBuffer));
+      if (typeof data === "string") return events.message(data);
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+      if (bytes && isTunnelFrame(bytes)) events.tunnelFrame?.(bytes);
+      else if (bytes) events.message(decoder.decode(bytes));
     };
     ws.onerror = (event) => {
       if (opened) return; // the close event that follows reports it

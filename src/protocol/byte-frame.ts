@@ -9,6 +9,7 @@
  */
 import { createFrameArena } from "./base64-encode.ts";
 import type { OutputStream } from "./messages/process.ts";
+import { TunnelFrameKind, tunnelFrameHeaderBytes, writeTunnelFrameHeader } from "./tunnel-frame.ts";
 
 /** Bytes a transport may write in front of a `ByteFrame` (a WebSocket header is at most 10). */
 export const FRAME_HEADROOM = 10;
@@ -27,7 +28,14 @@ declare const lent: unique symbol;
  * `EXECBOX_CHECK_LENT_FRAMES=1` (the test suite) the flow overwrites it once
  * its send returns, so a transport that kept one sends garbage and fails.
  */
-export type LentFrame = { readonly buf: Uint8Array; readonly start: number; readonly end: number; readonly [lent]: true };
+export type LentFrame = {
+  readonly buf: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+  /** Bytes for a binary message (a tunnel frame), not JSON: only a transport that carries binary is given one. */
+  readonly binary?: true;
+  readonly [lent]: true;
+};
 
 /** Overwrite lent frames after their send (see LentFrame); off in production, on in tests. */
 export const CHECK_LENT_FRAMES = process.env.EXECBOX_CHECK_LENT_FRAMES === "1";
@@ -68,9 +76,18 @@ export function encodeBase64Frame(head: string, bytes: Uint8Array, tail: string)
   return lend(buf, start, end);
 }
 
+/** A binary tunnel `data` frame for `bytes` (see tunnel-frame.ts), in the shared buffer. */
+export function encodeTunnelDataFrame(tunnelId: string, bytes: Uint8Array): LentFrame {
+  const start = FRAME_HEADROOM;
+  const end = start + tunnelFrameHeaderBytes(tunnelId) + bytes.byteLength;
+  const buf = bufferFor(end + 1);
+  buf.set(bytes, writeTunnelFrameHeader(buf, start, TunnelFrameKind.data, tunnelId));
+  return lend(buf, start, end, true);
+}
+
 /** The one place a frame is lent: a view of a buffer its owner will rewrite. */
-function lend(buf: Uint8Array, start: number, end: number): LentFrame {
-  return { buf, start, end } as unknown as LentFrame;
+function lend(buf: Uint8Array, start: number, end: number, binary?: true): LentFrame {
+  return (binary ? { buf, start, end, binary } : { buf, start, end }) as unknown as LentFrame;
 }
 
 function bufferFor(size: number): Buffer {

@@ -27,8 +27,8 @@ export const EXTENSIONS: Partial<Record<ExtensionName, number>> = {
   timeouts: 1,
   /** `process/watch` and `process/unwatch` (src/process/output-watch.ts). */
   outputWatch: 1,
-  /** `tunnel/*`: port forwarding over the connection (src/tunnel/). */
-  tunnel: 1,
+  /** `tunnel/*`: port forwarding over the connection (src/tunnel/); 2: `binary` on `tunnel/open` (src/protocol/tunnel-frame.ts). */
+  tunnel: 2,
 };
 
 export const Extensions = z.object(Object.fromEntries(EXTENSION_NAMES.map((name) => [name, z.number().int().positive().optional()])) as Record<ExtensionName, z.ZodOptional<z.ZodNumber>>);

@@ -21,6 +21,7 @@ import { FileHandleTable } from "../fs/handles.ts";
 import { MissingWatches } from "../fs/watch-missing.ts";
 import { HttpStreams } from "../http/request.ts";
 import { TunnelTable } from "../tunnel/table.ts";
+import type { TunnelFrameRefusal } from "../protocol/tunnel-frame.ts";
 import { encodeNotification } from "../protocol/envelope.ts";
 import { decodeParams, dispatch, type RequestContext } from "./router.ts";
 import { type ConnectionTransport, ConnectionFlow, type Frame } from "./flow.ts";
@@ -90,6 +91,17 @@ export class Connection implements Attachment {
     if (trace && msg.kind === "request" && !msg.trace) msg.trace = trace;
     this.inbox.push(msg, text.length);
     void this.admit();
+  }
+
+  /** A binary tunnel frame from the client (WebSocket); a refusal is what to close the connection with. */
+  receiveTunnelFrame(message: Uint8Array): TunnelFrameRefusal | undefined {
+    if (this.closed) return undefined;
+    return this.tunnels.receiveFrame(message);
+  }
+
+  /** Whether the transport carries binary messages (binary tunnel frames). */
+  get carriesBinary(): boolean {
+    return this.transport.binary === true;
   }
 
   /** The transport can take more outgoing frames. */

@@ -30,12 +30,14 @@ export type Frame = string | LentFrame;
 
 declare const kept: unique symbol;
 /** A frame's own copy, which a queue may hold for as long as it needs. */
-export type KeptFrame = string | { readonly buf: Uint8Array; readonly start: number; readonly end: number; readonly [kept]: true };
+export type KeptFrame = string | { readonly buf: Uint8Array; readonly start: number; readonly end: number; readonly binary?: true; readonly [kept]: true };
 
 /** What moves one connection's frames; it only moves them (the decisions are the flow's). */
 export interface ConnectionTransport {
   /** The frame is lent: write it or copy it before returning. */
   send(frame: Frame | KeptFrame): SendResult;
+  /** Carries binary messages (`LentFrame.binary`, tunnel frames); only then is it given any. */
+  readonly binary?: boolean;
   /** Drops the connection without a close handshake (protocol violation). */
   abort(): void;
   /** Stop reading from the peer until `resumeReceiving`. */
@@ -56,7 +58,7 @@ export function keepFrame(frame: Frame): KeptFrame {
   const n = frame.end - frame.start;
   const buf = new Uint8Array(FRAME_HEADROOM + n + 1);
   buf.set(frame.buf.subarray(frame.start, frame.end), FRAME_HEADROOM);
-  return { buf, start: FRAME_HEADROOM, end: FRAME_HEADROOM + n } as KeptFrame;
+  return { buf, start: FRAME_HEADROOM, end: FRAME_HEADROOM + n, ...(frame.binary ? { binary: true } : {}) } as KeptFrame;
 }
 
 /**

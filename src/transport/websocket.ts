@@ -12,6 +12,7 @@ import type { Connection } from "../server/connection.ts";
 import type { ExecServer } from "../server/exec-server.ts";
 import { osErrorText } from "../protocol/errors.ts";
 import { metrics } from "../server/metrics.ts";
+import { releaseBuffer } from "../protocol/frame-memory.ts";
 import { MAX_INCOMING_MESSAGE_BYTES, MAX_WS_CONNECTIONS, WS_IDLE_TIMEOUT_SECONDS } from "../server/limits.ts";
 import { type HttpReply, type RequestHead, acceptKey, formatReply, parseRequestHead } from "./http1.ts";
 import { PendingUpgrades } from "./upgrade-gate.ts";
@@ -90,6 +91,7 @@ export function listenWebSocket(
     peer.connection = exec.connect(
       {
         send: (frame) => peer.send(frame),
+        binary: true,
         abort: () => socket.terminate(),
         pauseReceiving: () => socket.pause(),
         resumeReceiving: () => socket.resume(),
@@ -147,7 +149,11 @@ export function listenWebSocket(
     },
     data(socket, data) {
       const state = socket.data;
-      if (state.ws) return state.ws.received(data);
+      if (state.ws) {
+        state.ws.received(data);
+        // The frame reader copied it (its buffer, or the text decoded from it): free the read now, not at a collection.
+        return releaseBuffer(data);
+      }
       if (state.head === null) return; // answered; the rest is ignored until the socket closes
       state.head = state.head.byteLength === 0 ? Buffer.from(data) : Buffer.concat([state.head, data]);
       if (!state.checking) onHead(socket, state.head);

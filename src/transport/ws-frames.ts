@@ -16,6 +16,15 @@ export const MAX_FRAME_HEADER_BYTES = 10;
 const MAX_CONTROL_PAYLOAD = 125;
 /** The reader's buffer starts this small and shrinks back to it once a large frame is consumed. */
 const SMALL_BUFFER_BYTES = 64 * 1024;
+/**
+ * A buffer grown for a frame up to this size is kept for the next frames
+ * instead of shrinking back at once: a bulk upload (512 KiB tunnel writes)
+ * otherwise allocated, zeroed and faulted in a fresh buffer per message —
+ * a quarter of the executor's CPU. Below the 1 MiB at which messages are
+ * admitted against the executor-wide room, so what each connection keeps is
+ * bounded; `shrink()` gives it back once the connection is quiet.
+ */
+export const RETAINED_READ_BUFFER_BYTES = 1024 * 1024;
 
 export type FrameEvent =
   /** `payload` may be a view of the reader's buffer: valid only during the callback. */
@@ -64,9 +73,17 @@ export function encodeFrame(opcode: number, payload: Uint8Array): Uint8Array {
   return out.subarray(start);
 }
 
-/** A close frame's payload: the code, then the reason in UTF-8 (callers keep it within the 123 bytes left). */
+/** The most a close frame's reason may take (RFC 6455 §5.5: 125 bytes of payload, 2 for the code). */
+const MAX_CLOSE_REASON_BYTES = MAX_CONTROL_PAYLOAD - 2;
+
+/** A close frame's payload: the code, then the reason in UTF-8, cut at a character boundary to fit. */
 export function closePayload(code: number, reason = ""): Uint8Array {
-  const text = new TextEncoder().encode(reason);
+  let text = new TextEncoder().encode(reason);
+  if (text.byteLength > MAX_CLOSE_REASON_BYTES) {
+    let cut = MAX_CLOSE_REASON_BYTES;
+    while ((text[cut]! & 0xc0) === 0x80) cut--;
+    text = text.subarray(0, cut);
+  }
   const payload = new Uint8Array(2 + text.byteLength);
   payload[0] = code >>> 8;
   payload[1] = code & 0xff;
@@ -146,13 +163,19 @@ export class FrameReader {
   private consume(pos: number): void {
     const rest = this.len - pos;
     const fits = Math.max(SMALL_BUFFER_BYTES, this.frameBytes, rest);
-    if (this.buf.byteLength < fits || (this.buf.byteLength > fits && pos > 0)) {
+    const keep = Math.max(fits, Math.min(this.buf.byteLength, RETAINED_READ_BUFFER_BYTES));
+    if (this.buf.byteLength < fits || (this.buf.byteLength > keep && pos > 0)) {
       this.len = rest;
       this.resize(fits, pos);
       return;
     }
     if (pos > 0) this.buf.copyWithin(0, pos, pos + rest);
     this.len = rest;
+  }
+
+  /** Gives a retained large buffer back (the connection is quiet); nothing buffered is lost. */
+  shrink(): void {
+    if (this.buf.byteLength > SMALL_BUFFER_BYTES && this.len <= SMALL_BUFFER_BYTES && this.frameBytes === 0) this.resize(SMALL_BUFFER_BYTES);
   }
 
   /** A new buffer of `size` holding the `len` bytes found at `from`. */

@@ -12,7 +12,11 @@ import type { Connection } from "../server/connection.ts";
 import { FRAME_HEADROOM } from "../protocol/byte-frame.ts";
 import { releaseBuffer } from "../protocol/frame-memory.ts";
 import type { Frame, KeptFrame, SendResult } from "../server/flow.ts";
+import { isTunnelFrame } from "../protocol/tunnel-frame.ts";
 import { CloseCode, FrameReader, MAX_FRAME_HEADER_BYTES, Opcode, closePayload, encodeFrame, writeFrameHeader } from "./ws-frames.ts";
+
+/** A connection quiet this long gives back a large read buffer it kept (see RETAINED_READ_BUFFER_BYTES). */
+const READ_BUFFER_QUIET_MS = 1_000;
 
 /** Text frames up to this size are encoded into one reused buffer; bigger ones get their own. */
 const SCRATCH_BYTES = 256 * 1024;
@@ -76,7 +80,7 @@ export class WebSocketPeer {
     // Ending: take nothing, so producers stay paused and the output stays retained for a resume.
     if (this.closing) return "dropped";
     if (typeof frame !== "string") {
-      const start = writeFrameHeader(frame.buf, frame.start, Opcode.text, frame.end - frame.start);
+      const start = writeFrameHeader(frame.buf, frame.start, frame.binary ? Opcode.binary : Opcode.text, frame.end - frame.start);
       return this.write(frame.buf, start, frame.end);
     }
     if (frame.length * 3 <= SCRATCH_BYTES - FRAME_HEADROOM) {
@@ -126,6 +130,7 @@ export class WebSocketPeer {
   /** Pings a quiet client once, and drops one that stays silent for the whole idle timeout. */
   checkIdle(now: number, idleTimeoutMs: number): void {
     const quiet = now - this.lastReceived;
+    if (quiet >= READ_BUFFER_QUIET_MS) this.reader.shrink();
     if (quiet >= idleTimeoutMs) {
       this.why ??= "idle timeout";
       this.socket.terminate();
@@ -137,7 +142,14 @@ export class WebSocketPeer {
 
   /** Decoded straight from the reader's buffer (`payload` is valid only now): no copy of a large message's bytes. */
   private deliver(binary: boolean, payload: Uint8Array): void {
+    // Closing: what the client sent after the close (or after what made us close) is not acted on.
+    if (this.closing) return;
     let text: string;
+    if (binary && isTunnelFrame(payload)) {
+      const refusal = this.connection?.receiveTunnelFrame(payload);
+      if (refusal) this.close(refusal.code, refusal.reason);
+      return;
+    }
     if (binary) {
       text = this.looseDecoder.decode(payload);
     } else {

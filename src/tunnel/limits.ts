@@ -42,3 +42,13 @@ export const TUNNEL_WRITTEN_REPORT_BYTES = 256 * 1024;
 
 /** A connect that has not completed by then fails (loopback answers at once; this bounds a port that drops SYNs). */
 export const TUNNEL_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Ids of closed tunnels a connection remembers, so a binary write frame that
+ * was on its way when its tunnel closed is dropped (the client learns of the
+ * close from `tunnel/closed`) while a frame for an id that never was a
+ * tunnel's closes the connection. 4 × MAX_TUNNELS_PER_CONNECTION outlasts
+ * any frame in flight; a frame for an id forgotten since is taken as never
+ * issued.
+ */
+export const REMEMBERED_CLOSED_TUNNELS = 4 * MAX_TUNNELS_PER_CONNECTION;

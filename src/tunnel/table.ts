@@ -9,7 +9,9 @@ import type { Socket } from "bun";
 import { internalError, invalidRequest } from "../protocol/errors.ts";
 import type { TunnelOpenParams } from "../protocol/messages/tunnel.ts";
 import { tunnelAddress } from "./hosts.ts";
-import { MAX_TUNNELS_PER_CONNECTION, TUNNEL_CONNECT_TIMEOUT_MS } from "./limits.ts";
+import { MAX_TUNNELS_PER_CONNECTION, REMEMBERED_CLOSED_TUNNELS, TUNNEL_CONNECT_TIMEOUT_MS } from "./limits.ts";
+import { type TunnelFrameRefusal, TunnelFrameClose, TunnelFrameKind, decodeTunnelFrame } from "../protocol/tunnel-frame.ts";
+import { MAX_TUNNEL_CHUNK_BYTES } from "./limits.ts";
 import { Tunnel, type TunnelSink, socketErrorText } from "./tunnel.ts";
 
 export class TunnelTable {
@@ -17,16 +19,21 @@ export class TunnelTable {
   /** Opens under way count towards the cap too. */
   private opening = 0;
   private closedAll = false;
+  /** A tunnel was opened with binary frames: only then are binary tunnel frames taken. */
+  private binaryOpened = false;
+  /** Ids of recently closed tunnels, oldest first (insertion order), at most REMEMBERED_CLOSED_TUNNELS. */
+  private readonly recentlyClosed = new Set<string>();
 
   constructor(private readonly sink: TunnelSink) {}
 
   /** Connects to `host:port`; data starts flowing once `afterReply` runs (after the answer naming the tunnel). */
-  async open(p: TunnelOpenParams, afterReply: (fn: () => void) => void): Promise<{ tunnelId: string }> {
+  async open(p: TunnelOpenParams, afterReply: (fn: () => void) => void): Promise<{ tunnelId: string; binary?: boolean }> {
     const address = tunnelAddress(p.host);
     if (this.tunnels.size + this.opening >= MAX_TUNNELS_PER_CONNECTION) {
       throw invalidRequest(`tunnel/open refused: this connection already has ${MAX_TUNNELS_PER_CONNECTION} open tunnels`);
     }
-    const tunnel = new Tunnel(crypto.randomUUID(), this.sink, (t) => this.tunnels.delete(t.id));
+    const binary = p.binary === true && this.sink.carriesBinary;
+    const tunnel = new Tunnel(crypto.randomUUID(), this.sink, (t) => this.forget(t.id), binary);
     this.opening++;
     try {
       const connecting = Bun.connect<Tunnel>({ hostname: address, port: p.port, allowHalfOpen: true, data: tunnel, socket: Tunnel.handlers });
@@ -41,7 +48,34 @@ export class TunnelTable {
     if (this.closedAll) tunnel.close("clientClosed", false);
     else this.tunnels.set(tunnel.id, tunnel);
     afterReply(() => tunnel.start());
-    return { tunnelId: tunnel.id };
+    if (binary) this.binaryOpened = true;
+    return { tunnelId: tunnel.id, ...(p.binary === undefined ? {} : { binary }) };
+  }
+
+  /**
+   * A binary tunnel frame from the client: its payload is written to the
+   * tunnel's port. A refusal (the frame breaks the framing rules) closes the
+   * connection; a frame for a tunnel that closed meanwhile is dropped.
+   */
+  receiveFrame(message: Uint8Array): TunnelFrameRefusal | undefined {
+    const frame = decodeTunnelFrame(message);
+    if (!frame.ok) return { code: TunnelFrameClose.malformed, reason: frame.error };
+    if (!this.binaryOpened) return { code: TunnelFrameClose.notAllowed, reason: "binary tunnel frame, but no tunnel was opened with binary: true" };
+    if (frame.kind !== TunnelFrameKind.write) return { code: TunnelFrameClose.malformed, reason: "binary tunnel frame of kind data (0x02): clients send write (0x01)" };
+    const length = frame.payload.byteLength;
+    if (length > MAX_TUNNEL_CHUNK_BYTES) return { code: TunnelFrameClose.tooBig, reason: `binary tunnel frame of ${length} bytes exceeds ${MAX_TUNNEL_CHUNK_BYTES}` };
+    const tunnel = this.tunnels.get(frame.tunnelId);
+    const shown = frame.tunnelId.length > 40 ? `${frame.tunnelId.slice(0, 40)}…` : frame.tunnelId;
+    if (!tunnel) return this.recentlyClosed.has(frame.tunnelId) ? undefined : { code: TunnelFrameClose.notAllowed, reason: `binary tunnel frame for unknown tunnel ${shown}` };
+    if (!tunnel.binary) return { code: TunnelFrameClose.notAllowed, reason: `binary tunnel frame for tunnel ${shown}, not opened with binary: true` };
+    tunnel.writeFrame(frame.payload);
+    return undefined;
+  }
+
+  private forget(tunnelId: string): void {
+    this.tunnels.delete(tunnelId);
+    this.recentlyClosed.add(tunnelId);
+    if (this.recentlyClosed.size > REMEMBERED_CLOSED_TUNNELS) this.recentlyClosed.delete(this.recentlyClosed.values().next().value!);
   }
 
   get(tunnelId: string): Tunnel {

@@ -12,8 +12,9 @@
  * executor holds at most a write window and no request waits on the port.
  */
 import type { Socket, SocketHandler } from "bun";
-import { encodeBase64Frame } from "../protocol/byte-frame.ts";
+import { encodeBase64Frame, encodeTunnelDataFrame } from "../protocol/byte-frame.ts";
 import { encodeNotification } from "../protocol/envelope.ts";
+import { releaseBuffer } from "../protocol/frame-memory.ts";
 import { invalidParams, invalidRequest } from "../protocol/errors.ts";
 import type { TunnelCloseReason } from "../protocol/messages/tunnel.ts";
 import type { Frame } from "../server/flow.ts";
@@ -23,6 +24,8 @@ import { writeQueued } from "./write-queue.ts";
 /** What a tunnel needs from the connection that carries it. */
 export interface TunnelSink {
   send(frame: Frame): void;
+  /** The connection's transport carries binary messages (binary tunnel frames). */
+  readonly carriesBinary: boolean;
   /** `undefined` when the client can take more now, else resolves when it can. */
   ready(): Promise<void> | undefined;
 }
@@ -42,6 +45,8 @@ export class Tunnel {
   /** Bytes the socket took since the last `tunnel/written`. */
   private taken = 0;
   private eofSent = false;
+  /** `tunnel/eof` went out. */
+  private eofReported = false;
   private finSent = false;
   private error: string | null = null;
   closed = false;
@@ -51,6 +56,8 @@ export class Tunnel {
     private readonly sink: TunnelSink,
     /** Called once the tunnel is over, whoever ended it. */
     private readonly onClosed: (tunnel: Tunnel) => void,
+    /** Bytes go as binary tunnel frames (src/protocol/tunnel-frame.ts), not base64 JSON. */
+    readonly binary = false,
   ) {}
 
   /** The socket connected (paused until `start`). */
@@ -70,6 +77,14 @@ export class Tunnel {
    * takes now; the rest goes as it drains, reported by `tunnel/written`.
    */
   write(chunk: Uint8Array | undefined, eof: boolean): void {
+    // A request is taken in request order, which a binary frame received meanwhile would overtake: one way for the bytes only.
+    if (this.binary && chunk && chunk.byteLength > 0) {
+      throw invalidRequest(`tunnel ${this.id} was opened with binary: true: send its bytes as binary frames (tunnel/write carries only its eof)`);
+    }
+    this.queue(chunk, eof);
+  }
+
+  private queue(chunk: Uint8Array | undefined, eof: boolean): void {
     if (this.closed) throw invalidRequest(`tunnel ${this.id} is closed`);
     if (this.eofSent) throw invalidRequest(`tunnel ${this.id} was already half-closed with eof`);
     const length = chunk?.byteLength ?? 0;
@@ -87,6 +102,25 @@ export class Tunnel {
     }
     if (eof) this.eofSent = true;
     this.flush();
+  }
+
+  /**
+   * A binary write frame's payload (a view valid only now: what the socket
+   * does not take at once is copied). There is no request to answer, so a
+   * client that breaks the tunnel's rules (past the write window, after its
+   * eof) loses the tunnel: `tunnel/closed` with reason `error` says why.
+   */
+  writeFrame(payload: Uint8Array): void {
+    try {
+      this.queue(payload, false);
+    } catch (e) {
+      this.error = e instanceof Error ? e.message : String(e);
+      return this.close("error");
+    }
+    for (let i = 0; i < this.unwritten.length; i++) {
+      const chunk = this.unwritten[i]!;
+      if (chunk.buffer === payload.buffer) this.unwritten[i] = chunk.slice();
+    }
   }
 
   /** The client consumed `bytes` of `tunnel/data`: that much more may be sent. */
@@ -116,20 +150,32 @@ export class Tunnel {
     drain: (socket) => socket.data.flush(),
     end: (socket) => socket.data.remoteEof(),
     error: (socket, e) => void (socket.data.error ??= socketErrorText(e)),
-    close: (socket, e) => {
-      if (e) socket.data.error ??= socketErrorText(e);
-      socket.data.close(socket.data.error ? "error" : "remoteClosed");
-    },
+    close: (socket, e) => socket.data.socketClosed(e),
   };
+
+  /**
+   * The socket is gone. Bun names no error for a reset it learns of while
+   * not reading or writing (a port that goes while our writes wait for it),
+   * so bytes still queued for the port make it an error too: a clean
+   * `remoteClosed` would hide that they were lost.
+   */
+  private socketClosed(e: unknown): void {
+    if (e) this.error ??= socketErrorText(e);
+    else if (this.unwrittenBytes > 0 && !this.closed) this.error ??= `the port closed before taking ${this.unwrittenBytes} written bytes`;
+    // A clean close is the port's EOF too; Bun may close a half-closed socket whose FIN came while it was paused without `end`.
+    if (!this.error) this.remoteEof();
+    this.close(this.error ? "error" : "remoteClosed");
+  }
 
   private received(bytes: Uint8Array): void {
     if (this.closed) return;
     for (let off = 0; off < bytes.byteLength; off += MAX_TUNNEL_CHUNK_BYTES) {
       const part = bytes.subarray(off, off + MAX_TUNNEL_CHUNK_BYTES);
-      const head = `{"method":"tunnel/data","params":{"tunnelId":${JSON.stringify(this.id)},"seq":${++this.seq},"chunk":"`;
-      this.sink.send(encodeBase64Frame(head, part, '"}}'));
+      this.sink.send(this.binary ? encodeTunnelDataFrame(this.id, part) : this.dataNotification(part));
       this.unacked += part.byteLength;
     }
+    // Encoded (copied) into the frame: the socket's read buffer is garbage now; free it rather than at some later collection.
+    releaseBuffer(bytes);
     const wait = this.sink.ready();
     if (wait && !this.awaitingFlow) {
       this.awaitingFlow = true;
@@ -141,13 +187,20 @@ export class Tunnel {
     if (this.awaitingFlow || this.unacked >= TUNNEL_WINDOW_BYTES) this.socket?.pause();
   }
 
+  private dataNotification(part: Uint8Array): Frame {
+    const head = `{"method":"tunnel/data","params":{"tunnelId":${JSON.stringify(this.id)},"seq":${++this.seq},"chunk":"`;
+    return encodeBase64Frame(head, part, '"}}');
+  }
+
   private maybeResume(): void {
     if (!this.closed && this.started && !this.awaitingFlow && this.unacked < TUNNEL_WINDOW_BYTES) this.socket?.resume();
   }
 
   /** The remote port sent FIN: no more data; our side may still write. */
   private remoteEof(): void {
-    if (!this.closed) this.sink.send(encodeNotification("tunnel/eof", { tunnelId: this.id }));
+    if (this.closed || this.eofReported) return;
+    this.eofReported = true;
+    this.sink.send(encodeNotification("tunnel/eof", { tunnelId: this.id }));
   }
 
   /** Writes what the socket takes and reports it; once all is taken after an eof, sends FIN. */

@@ -13,6 +13,8 @@ export class RawClient {
   private nextId = 1;
   closed = false;
   closeCode: number | undefined;
+  /** The close frame's reason (WebSocket). */
+  closeReason: string | undefined;
 
   protected constructor(private readonly sendText: (text: string) => void, private readonly closer: () => void) {}
 
@@ -24,7 +26,10 @@ export class RawClient {
       () => ws.close(),
     );
     ws.onmessage = (e) => client.onText(typeof e.data === "string" ? e.data : new TextDecoder().decode(e.data));
-    ws.onclose = (e) => client.onClose(e.code);
+    ws.onclose = (e) => {
+      client.closeReason = e.reason;
+      client.onClose(e.code);
+    };
     await new Promise<void>((resolve, reject) => {
       ws.onopen = () => resolve();
       ws.onerror = () => reject(new Error(`cannot connect to ${url}`));

@@ -15,10 +15,20 @@ export const TunnelOpenParams = lazy(() =>
     /** An IP literal or `localhost` [default: 127.0.0.1]; only loopback is allowed. */
     host: str().optional(),
     port: u64().refine((p) => p >= 1 && p <= 65535, { message: "invalid value: port must be 1..65535" }),
+    /**
+     * Move this tunnel's bytes as binary WebSocket messages (src/protocol/tunnel-frame.ts)
+     * instead of base64 in `tunnel/write` / `tunnel/data` [extension version 2; default: false].
+     */
+    binary: bool().optional(),
   }),
 );
 export type TunnelOpenParams = z.infer<typeof TunnelOpenParams>;
-export const TunnelOpenResult = lazy(() => z.object({ tunnelId: z.string() }));
+/**
+ * `binary`: present when asked for; true when the tunnel's bytes go as binary
+ * frames, false when its transport carries no binary messages (stdio, a
+ * relay) and they stay base64 JSON.
+ */
+export const TunnelOpenResult = lazy(() => z.object({ tunnelId: z.string(), binary: z.boolean().optional() }));
 
 /** `chunk` is written, then with `eof` the executor's side half-closes (TCP FIN); neither is required. */
 export const TunnelWriteParams = lazy(() =>

@@ -1,0 +1,173 @@
+/**
+ * Binary tunnel frames (tunnel extension version 2) against a real executor
+ * (EXECBOX_BIN when set): the client library's binary path, stdio's fallback
+ * to base64, and every frame the executor must refuse — each closes the
+ * connection with a code and a reason, and the executor goes on serving.
+ */
+import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
+import { connectStdio, connectWebSocket } from "../../src/client/index.ts";
+import { TunnelFrameKind, encodeTunnelFrame } from "../../src/protocol/tunnel-frame.ts";
+import { MAX_TUNNEL_CHUNK_BYTES, TUNNEL_WRITE_WINDOW_BYTES } from "../../src/tunnel/limits.ts";
+import { RawClient } from "../helpers/rpc-client.ts";
+import { type RunningServer, execboxCommand, startServer } from "../helpers/server.ts";
+import { startTarget } from "../helpers/tunnel-target.ts";
+import { waitUntil } from "../helpers/wait.ts";
+
+setDefaultTimeout(60_000);
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+async function server(): Promise<RunningServer> {
+  const s = await startServer();
+  cleanups.push(() => void s.stop("SIGKILL"));
+  return s;
+}
+
+async function raw(url: string): Promise<RawClient> {
+  const c = await RawClient.websocket(url);
+  cleanups.push(() => c.close());
+  await c.initialize();
+  return c;
+}
+
+function target(options: Parameters<typeof startTarget>[0] = {}) {
+  const t = startTarget(options);
+  cleanups.push(t.stop);
+  return t;
+}
+
+const write = (tunnelId: string, payload: Uint8Array) => encodeTunnelFrame(TunnelFrameKind.write, tunnelId, payload);
+
+/** Sends `frame` as a binary message and expects the connection closed with `code` and `reason`; then the executor still serves. */
+async function refused(s: RunningServer, client: RawClient, frame: Uint8Array, code: number, reason: string): Promise<void> {
+  client.ws!.send(frame);
+  await client.waitClosed();
+  expect({ code: client.closeCode, reason: client.closeReason }).toEqual({ code, reason });
+  const next = await raw(s.url);
+  expect((await next.call("environment/info", {})).result.extensions.tunnel).toBe(2);
+}
+
+test("tunnel/open with binary: true on the WebSocket answers binary: true; without it, nothing changes (no binary field)", async () => {
+  const s = await server();
+  const client = await raw(s.url);
+  const port = target().port;
+  expect(Object.keys(await client.ok("tunnel/open", { port, binary: true })).sort()).toEqual(["binary", "tunnelId"]);
+  expect((await client.ok("tunnel/open", { port, binary: true })).binary).toBe(true);
+  expect(Object.keys(await client.ok("tunnel/open", { port })).sort()).toEqual(["tunnelId"]);
+});
+
+test("a binary write frame on a connection where no tunnel opted in closes it (1008) with a reason", async () => {
+  const s = await server();
+  const client = await raw(s.url);
+  const { tunnelId } = await client.ok("tunnel/open", { port: target().port });
+  await refused(s, client, write(tunnelId, new Uint8Array([1, 2, 3])), 1008, "binary tunnel frame, but no tunnel was opened with binary: true");
+});
+
+test("a binary write frame for a tunnel opened without binary, beside one opened with it, closes the connection (1008)", async () => {
+  const s = await server();
+  const client = await raw(s.url);
+  const port = target().port;
+  await client.ok("tunnel/open", { port, binary: true });
+  const { tunnelId } = await client.ok("tunnel/open", { port });
+  await refused(s, client, write(tunnelId, new Uint8Array([1])), 1008, `binary tunnel frame for tunnel ${tunnelId}, not opened with binary: true`);
+});
+
+test("malformed binary tunnel frames close the connection (1002) with what is wrong", async () => {
+  const s = await server();
+  const cases: [Uint8Array, string][] = [
+    [new Uint8Array([TunnelFrameKind.write]), "binary tunnel frame without a tunnel id"],
+    [new Uint8Array([TunnelFrameKind.write, 0, 7]), "binary tunnel frame without a tunnel id"],
+    [new Uint8Array([TunnelFrameKind.write, 40, 0x61, 0x62]), "binary tunnel frame shorter than its header"],
+    [new Uint8Array([TunnelFrameKind.write, 2, 0x61, 0x62]), "binary tunnel frame without payload"],
+  ];
+  for (const [frame, reason] of cases) {
+    const client = await raw(s.url);
+    await client.ok("tunnel/open", { port: target().port, binary: true });
+    await refused(s, client, frame, 1002, reason);
+  }
+  // The executor's own kind, from a client.
+  const client = await raw(s.url);
+  const { tunnelId } = await client.ok("tunnel/open", { port: target().port, binary: true });
+  await refused(s, client, encodeTunnelFrame(TunnelFrameKind.data, tunnelId, new Uint8Array([1])), 1002, "binary tunnel frame of kind data (0x02): clients send write (0x01)");
+});
+
+test("a binary write frame for an id that never was a tunnel's closes the connection (1008), the id cut to fit the reason", async () => {
+  const s = await server();
+  const client = await raw(s.url);
+  await client.ok("tunnel/open", { port: target().port, binary: true });
+  const long = "x".repeat(200);
+  await refused(s, client, write(long, new Uint8Array([1])), 1008, `binary tunnel frame for unknown tunnel ${"x".repeat(40)}…`);
+});
+
+test("a binary write frame over 512 KiB closes the connection (1009)", async () => {
+  const s = await server();
+  const client = await raw(s.url);
+  const { tunnelId } = await client.ok("tunnel/open", { port: target().port, binary: true });
+  const n = MAX_TUNNEL_CHUNK_BYTES + 1;
+  await refused(s, client, write(tunnelId, new Uint8Array(n)), 1009, `binary tunnel frame of ${n} bytes exceeds ${MAX_TUNNEL_CHUNK_BYTES}`);
+});
+
+test("binary writes past the write window close that tunnel with the error (tunnel/closed), not the connection", async () => {
+  const s = await server();
+  const client = await raw(s.url);
+  const { tunnelId } = await client.ok("tunnel/open", { port: target({ startPaused: true }).port, binary: true });
+  const chunk = new Uint8Array(MAX_TUNNEL_CHUNK_BYTES);
+  // The port reads nothing: past its socket's buffers and the window, the executor refuses.
+  for (let i = 0; i < 256 && !client.frames.some((f) => f.method === "tunnel/closed"); i++) {
+    client.ws!.send(write(tunnelId, chunk));
+    await client.call("environment/info", {});
+  }
+  const closed = await client.waitFor((f) => f.method === "tunnel/closed");
+  expect(closed.params).toEqual({
+    tunnelId,
+    reason: "error",
+    error: `tunnel/write would leave more than ${TUNNEL_WRITE_WINDOW_BYTES} bytes unwritten on tunnel ${tunnelId}: send only as much more as tunnel/written reports`,
+  });
+  // A frame that was on its way for the closed tunnel is dropped; the connection goes on.
+  client.ws!.send(write(tunnelId, chunk));
+  expect((await client.call("environment/info", {})).result.extensions.tunnel).toBe(2);
+  expect(client.closed).toBe(false);
+});
+
+test("the client library uses binary frames on WebSocket, and falls back to base64 JSON over stdio", async () => {
+  const s = await server();
+  const ws = await connectWebSocket(s.url);
+  cleanups.push(() => ws.close());
+  const remote = target({ echo: true });
+  const viaWs = await ws.openTunnel({ port: remote.port });
+  expect(viaWs.binary).toBe(true);
+  const forced = await ws.openTunnel({ port: remote.port, binary: false });
+  expect(forced.binary).toBe(false);
+  const stdio = await connectStdio(execboxCommand());
+  cleanups.push(() => stdio.close());
+  const viaStdio = await stdio.openTunnel({ port: remote.port });
+  expect(viaStdio.binary).toBe(false);
+  for (const tunnel of [viaWs, forced, viaStdio]) {
+    const bytes = crypto.getRandomValues(new Uint8Array(3 * MAX_TUNNEL_CHUNK_BYTES + 5));
+    const got: Uint8Array[] = [];
+    let n = 0;
+    tunnel.onData((c) => void (got.push(c), (n += c.byteLength)));
+    await tunnel.write(bytes);
+    await waitUntil(() => n === bytes.byteLength, 10_000, "the echo");
+    expect(Buffer.concat(got).equals(Buffer.from(bytes))).toBe(true);
+    await tunnel.close();
+  }
+});
+
+test("a binary tunnel takes its bytes only as frames: a tunnel/write with a chunk is -32600 (it could be overtaken), one with only eof half-closes", async () => {
+  const s = await server();
+  const client = await raw(s.url);
+  const remote = target();
+  const { tunnelId } = await client.ok("tunnel/open", { port: remote.port, binary: true });
+  expect((await client.call("tunnel/write", { tunnelId, chunk: Buffer.from("hi").toString("base64") })).error).toEqual({
+    code: -32600,
+    message: `tunnel ${tunnelId} was opened with binary: true: send its bytes as binary frames (tunnel/write carries only its eof)`,
+  });
+  client.ws!.send(write(tunnelId, Buffer.from("hello")));
+  expect(await client.ok("tunnel/write", { tunnelId, eof: true })).toEqual({});
+  await waitUntil(() => remote.conns[0]?.eof === true, 10_000, "the port to read EOF");
+  expect(remote.conns[0]!.received).toBe(5);
+});
