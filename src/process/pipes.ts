@@ -67,8 +67,9 @@ export class StdinPipe {
 
 /**
  * stdout or stderr: the write end goes to the child; the read end is read
- * through Bun's file stream, which polls the pipe and returns at most one
- * pipe buffer (64 KiB) per read, and reads nothing while no read is pending.
+ * through Bun's file stream, which polls the pipe and returns about one
+ * pipe buffer (64 KiB; under load, once, 72 KiB: what refilled while its
+ * read completed) per read, and reads nothing while no read is pending.
  * (Bun's own subprocess pipes read on while they can: under CPU load one read
  * was seen returning 8.5 MiB, past every bound the flow control keeps.)
  */

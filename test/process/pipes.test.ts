@@ -11,8 +11,14 @@ import { tempDir } from "../helpers/server.ts";
 setDefaultTimeout(60_000);
 
 const MiB = 1 << 20;
-/** One pipe buffer (Linux's default capacity; less when the user's pipe quota is spent): the most one read may return. */
+/** One pipe buffer (Linux's default capacity; less when the user's pipe quota is spent). */
 const PIPE_BUFFER_BYTES = 64 * 1024;
+/**
+ * The most one read may return: Bun's file stream can join what the pipe
+ * refilled with while its read completed (72 KiB was seen once in CI under
+ * load), still a bound; the reader this guards against gathered 8.5 MiB.
+ */
+const MAX_READ_BYTES = 2 * PIPE_BUFFER_BYTES;
 const dir = tempDir();
 const noPty = { data() {}, end() {} };
 const spec = (script: string) => ({ argv: ["/bin/sh", "-c", script], cwd: dir.path, env: { PATH: "/usr/bin:/bin" }, tty: false, pipeStdin: false });
@@ -58,15 +64,15 @@ test("stdout and stderr are pipes, not sockets", async () => {
   expect([out, err, await child.exited]).toEqual(["out-pipe\n", "err-pipe\n", 0]);
 });
 
-test("a producer faster than its reader, on a busy machine: every read is at most one pipe buffer, and every byte arrives", async () => {
+test("a producer faster than its reader, on a busy machine: every read is at most two pipe buffers, and every byte arrives", async () => {
   const size = 96 * MiB;
   const child = spawnChild(spec(`head -c ${size} /dev/zero; head -c ${size} /dev/zero >&2`), noPty);
   let n = 0;
   // Mostly back-to-back reads (where a reader that reads on while it can gathers the most), now and then a pause.
   const [out, err] = await Promise.all([readAll(child.stdout!.stream, () => (++n % 16 === 0 ? 5 : 0)), readAll(child.stderr!.stream, () => 0)]);
   expect([out.total, out.nonZero, err.total, err.nonZero, await child.exited]).toEqual([size, 0, size, 0, 0]);
-  expect(out.largest).toBeLessThanOrEqual(PIPE_BUFFER_BYTES);
-  expect(err.largest).toBeLessThanOrEqual(PIPE_BUFFER_BYTES);
+  expect(out.largest).toBeLessThanOrEqual(MAX_READ_BYTES);
+  expect(err.largest).toBeLessThanOrEqual(MAX_READ_BYTES);
 });
 
 test("the executor's read end is closed once the stream is done", async () => {
