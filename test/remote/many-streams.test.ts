@@ -14,7 +14,13 @@ import { type FakeRegistry, startFakeRegistry } from "../helpers/fake-registry.t
 import { execboxCommand, tempDir } from "../helpers/server.ts";
 import { type SpawnedExecutor, spawnExecutor } from "../helpers/spawned-executor.ts";
 
-setDefaultTimeout(120_000);
+/**
+ * Generous: the figure here is that nothing is lost, not speed, and the suite
+ * may run beside other load (a CI run on a machine at load 8 took one
+ * `fs/readFile` past the client's default 60 s; alone it takes ~48 s in all).
+ */
+const CALL_TIMEOUT_MS = 150_000;
+setDefaultTimeout(CALL_TIMEOUT_MS + 60_000);
 
 const STREAMS = 50;
 const FILE_BYTES = 5 * 1024 * 1024;
@@ -44,7 +50,7 @@ afterAll(async () => {
 
 test(`${STREAMS} streams at once: 50 MiB of output on one while the others round-trip 5 MiB files`, async () => {
   const connected = await Promise.all(
-    Array.from({ length: STREAMS }, (_, i) => connectRemote({ registry: registry.url, environmentId: "env-1", credentials: { bearer: "h" }, clientName: `s${i}`, resume: false })),
+    Array.from({ length: STREAMS }, (_, i) => connectRemote({ registry: registry.url, environmentId: "env-1", credentials: { bearer: "h" }, clientName: `s${i}`, resume: false, callTimeoutMs: CALL_TIMEOUT_MS })),
   );
   clients.push(...connected);
   expect(new Set(connected.map((c) => c.sessionId)).size).toBe(STREAMS);
