@@ -9,7 +9,7 @@ import type { Socket } from "bun";
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../../server/clock.ts";
 import { acceptKey } from "../../transport/http1.ts";
-import { CloseCode, closePayload, FrameReader, MAX_FRAME_HEADER_BYTES, Opcode, writeFrameHeader } from "../../transport/ws-frames.ts";
+import { CloseCode, closePayload, FrameReader, MAX_FRAME_HEADER_BYTES, Opcode, unmask, writeFrameHeader } from "../../transport/ws-frames.ts";
 import { RELAY_MAX_UPGRADE_HEAD_BYTES } from "./limits.ts";
 
 /** The upgrade was answered with an HTTP status other than 101. */
@@ -47,32 +47,6 @@ const MASKED_BODY_OFFSET = (MAX_FRAME_HEADER_BYTES + 4 + 3) & ~3;
 /** Bytes a payload given to `sendBinaryInPlace` must have free before it in its buffer: the longest header and the mask. */
 export const WS_CLIENT_HEADROOM = MAX_FRAME_HEADER_BYTES + 4;
 
-/**
- * XORs `bytes` with the 4-byte `mask` (RFC 6455 §5.3), in place, a 32-bit
- * word at a time past the first aligned byte: masking byte by byte was most
- * of the executor's copying cost per MiB in remote mode.
- */
-export function maskInPlace(bytes: Uint8Array, mask: Uint8Array): void {
-  const n = bytes.byteLength;
-  const lead = Math.min((4 - (bytes.byteOffset & 3)) & 3, n);
-  for (let i = 0; i < lead; i++) bytes[i]! ^= mask[i & 3]!;
-  const words = (n - lead) >>> 2;
-  if (words > 0) {
-    // The mask bytes from the first aligned position on, read as one word in the body's byte order: XOR per word equals XOR per byte.
-    const rotated = Uint8Array.of(mask[lead & 3]!, mask[(lead + 1) & 3]!, mask[(lead + 2) & 3]!, mask[(lead + 3) & 3]!);
-    const m = new Uint32Array(rotated.buffer)[0]!;
-    const body = new Uint32Array(bytes.buffer, bytes.byteOffset + lead, words);
-    let i = 0;
-    for (; i + 4 <= words; i += 4) {
-      body[i]! ^= m;
-      body[i + 1]! ^= m;
-      body[i + 2]! ^= m;
-      body[i + 3]! ^= m;
-    }
-    for (; i < words; i++) body[i]! ^= m;
-  }
-  for (let i = lead + words * 4; i < n; i++) bytes[i]! ^= mask[i & 3]!;
-}
 
 /**
  * Writes a masked client frame's header and fresh random mask into the
@@ -86,7 +60,7 @@ function maskFrameInPlace(opcode: number, payload: Uint8Array): Uint8Array {
   whole[start + 1]! |= 0x80;
   const mask = whole.subarray(maskAt, WS_CLIENT_HEADROOM);
   crypto.getRandomValues(mask);
-  maskInPlace(payload, mask);
+  unmask(payload, mask); // masking and unmasking are the same XOR
   return whole.subarray(start);
 }
 
