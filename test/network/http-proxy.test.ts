@@ -12,6 +12,8 @@ import type { Socket } from "bun";
 import { PolicyGate } from "../../src/network/gate.ts";
 import { startHttpProxy } from "../../src/network/http-proxy.ts";
 import type { ProxyListener } from "../../src/network/proxy-listener.ts";
+import { maskedFrame } from "../../src/remote/relay/ws-client.ts";
+import { FrameReader, Opcode } from "../../src/transport/ws-frames.ts";
 import { waitUntil, waitUntilSteady } from "../helpers/wait.ts";
 
 const MiB = 1 << 20;
@@ -193,4 +195,39 @@ test("plain requests through the proxy: a length-framed and a chunked response a
   expect(Buffer.from(await length.arrayBuffer()).equals(Buffer.concat([block, block, block]))).toBe(true);
   const echoed = await fetch(`${base}/echo`, { ...via, method: "POST", body: block });
   expect(Buffer.from(await echoed.arrayBuffer()).equals(block)).toBe(true);
+}, 20_000);
+
+test("a websocket upgrade through the proxy becomes a tunnel: 101 passed on, then frames both ways byte-exact", async () => {
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req, s) => (s.upgrade(req) ? undefined : new Response("no", { status: 400 })),
+    websocket: { message: (ws, m) => void ws.send(m) },
+  });
+  cleanups.push(() => server.stop(true));
+  const p = proxy();
+  const client = connect({ host: "127.0.0.1", port: p.port });
+  cleanups.push(() => client.destroy());
+  const received: Buffer[] = [];
+  client.on("data", (d: Buffer) => received.push(d));
+  const key = Buffer.from("0123456789abcdef").toString("base64");
+  client.write(
+    `GET http://127.0.0.1:${server.port}/ws HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  const all = () => Buffer.concat(received);
+  await waitUntil(() => all().includes("\r\n\r\n"), 10_000, "the 101");
+  const headEnd = all().indexOf("\r\n\r\n") + 4;
+  expect(all().subarray(0, headEnd).toString("latin1")).toStartWith("HTTP/1.1 101 ");
+  const payload = pattern(200_000, 6);
+  client.write(maskedFrame(Opcode.binary, payload));
+  const reader = new FrameReader(1 << 20, () => 0, true);
+  const echoed: Uint8Array[] = [];
+  let at = headEnd;
+  await waitUntil(() => {
+    const bytes = all();
+    if (bytes.byteLength > at) reader.push(bytes.subarray(at), (e) => (e.kind === "message" ? void echoed.push(e.payload.slice()) : undefined));
+    at = bytes.byteLength;
+    return echoed.length > 0;
+  }, 10_000, "the echo");
+  expect(Buffer.from(echoed[0]!).equals(payload)).toBe(true);
 }, 20_000);
