@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "bun:test";
+import { serveLoopback } from "./loopback-http.ts";
 import { NEWEST_REFERENCE, REFERENCE_VERSIONS, type ReferenceLocation, locateReference } from "./reference-bin.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -94,30 +95,16 @@ export type FakeResponsesApi = {
  */
 export function startFakeResponsesApi(turns: ResponseItem[][]): FakeResponsesApi {
   const requests: ResponsesRequest[] = [];
-  const unexpected: string[] = [];
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
-      if (req.method !== "POST" || url.pathname !== "/v1/responses") {
-        unexpected.push(`${req.method} ${url.pathname}`);
-        return new Response("not found", { status: 404 });
-      }
-      const body = (await req.json()) as ResponsesRequest;
-      const n = requests.push(body) - 1;
-      const items = turns[n] ?? [assistantMessage(`fake model: no scripted turn #${n + 1}`, `msg_extra_${n}`)];
-      return new Response(sseBody(`resp_${n + 1}`, items), {
-        headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
-      });
-    },
+  const http = serveLoopback(async (req, url) => {
+    if (req.method !== "POST" || url.pathname !== "/v1/responses") return undefined;
+    const body = (await req.json()) as ResponsesRequest;
+    const n = requests.push(body) - 1;
+    const items = turns[n] ?? [assistantMessage(`fake model: no scripted turn #${n + 1}`, `msg_extra_${n}`)];
+    return new Response(sseBody(`resp_${n + 1}`, items), {
+      headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+    });
   });
-  return {
-    baseUrl: `http://127.0.0.1:${server.port}/v1`,
-    requests,
-    unexpected,
-    [Symbol.asyncDispose]: async () => void (await server.stop(true)),
-  };
+  return { baseUrl: `${http.origin}/v1`, requests, unexpected: http.unexpected, [Symbol.asyncDispose]: http.stop };
 }
 
 function sseBody(responseId: string, items: ResponseItem[]): string {
@@ -147,6 +134,16 @@ export function execCommandCall(callId: string, args: { cmd: string; workdir?: s
   return { type: "function_call", id: `fc_${callId}`, call_id: callId, name: "exec_command", status: "completed", arguments: JSON.stringify(args) };
 }
 
+/** A client-executed `tool_search` call: the CLI answers with the deferred tools (e.g. apps tools) that match. */
+export function toolSearchCall(callId: string, query: string): ResponseItem {
+  return { type: "tool_search_call", id: `tsc_${callId}`, call_id: callId, execution: "client", status: "completed", arguments: { query, limit: 1 } };
+}
+
+/** A call of a tool in a namespace (as `tool_search` returns them: `mcp__codex_apps__<connector>` / `_<tool>`). */
+export function namespacedCall(callId: string, namespace: string, name: string, args: Record<string, unknown>): ResponseItem {
+  return { type: "function_call", id: `fc_${callId}`, call_id: callId, namespace, name, status: "completed", arguments: JSON.stringify(args) };
+}
+
 export function applyPatchCall(callId: string, patch: string): ResponseItem {
   return { type: "custom_tool_call", id: `ctc_${callId}`, call_id: callId, name: "apply_patch", status: "completed", input: patch };
 }
@@ -174,7 +171,9 @@ export type CodexConfigExtra = { topLevel?: string; features?: Record<string, bo
 
 /** An isolated CODEX_HOME: loopback provider, no retries, no approvals (unless `approvalPolicy` says), nothing that reaches other hosts. */
 export function writeCodexHome(codexHome: string, opts: { baseUrl: string; model: string; extra?: CodexConfigExtra; approvalPolicy?: string }): void {
-  const features = Object.entries(opts.extra?.features ?? {}).map(([k, v]) => `${k} = ${v}\n`).join("");
+  // Off unless a test turns them on: each reaches hosted services (apps: the ChatGPT backend).
+  const switches = { plugins: false, apps: false, remote_plugin: false, tool_suggest: false, ...opts.extra?.features };
+  const features = Object.entries(switches).map(([k, v]) => `${k} = ${v}\n`).join("");
   mkdirSync(codexHome, { recursive: true });
   const config = `
 model = "${opts.model}"
@@ -194,11 +193,7 @@ stream_max_retries = 0
 stream_idle_timeout_ms = 20000
 
 [features]
-${features}plugins = false
-apps = false
-remote_plugin = false
-tool_suggest = false
-
+${features}
 [analytics]
 enabled = false
 
