@@ -88,9 +88,10 @@ function handlers(client: ExecboxClient, spec: ForwardSpec): Bun.SocketHandler<L
     data(socket, data) {
       const local = socket.data;
       if (!local.tunnel) return;
-      // Sent now when nothing waits before it (binary tunnels), else queued as a copy: the read buffer is not ours past this call.
+      // Sent now when nothing waits before it (binary tunnels), else queued: Bun gives every
+      // data callback a buffer of its own (never reused), so it is kept without a copy.
       if (local.toSendBytes === 0 && local.tunnel.writeNow(data)) return;
-      local.toSend.push(new Uint8Array(data));
+      local.toSend.push(data);
       local.toSendBytes += data.byteLength;
       sendLocal(socket);
     },

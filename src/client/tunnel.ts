@@ -86,8 +86,7 @@ export class RemoteTunnel {
    * Sends `bytes` at once, straight from the caller's buffer (no copy kept),
    * when the tunnel is binary, nothing is queued before them and the window
    * has room; false: nothing was sent, use `write`. For a forwarder's socket
-   * reads, whose buffer is reused after the callback: most reads then cost no
-   * copy and no promise.
+   * reads: most reads then cost no promise.
    */
   writeNow(bytes: Uint8Array): boolean {
     const n = bytes.byteLength;
