@@ -5,6 +5,12 @@
  *
  *   bun test/network/credential-provider-probe.ts ref|ex "$(cat test/network/probe-cases/providers-1.json)"
  *
+ * providers-1: auth schemes, paths, plain HTTP to a loopback prefix (without
+ * allowLocalBinding; execbox's policy refuses that request, see README);
+ * providers-2: providers the reference drops (their value stays real, the
+ * built-in GITHUB_TOKEN is still masked; execbox refuses each);
+ * providers-3: `url_prefix_from_env` (the child's value changes nothing).
+ *
  * A case is `[script, proxyExtra, env]`: `env` is the child's `env` overlay
  * (the real credentials), `proxyExtra` goes into `networkProxy.proxy`
  * (`credentialProviders` among it). `@HTTPS@` and `@HTTP@` in a script or a
