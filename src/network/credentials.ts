@@ -8,6 +8,10 @@
  * length; the proxy puts the real value back into `Authorization` only on
  * requests to that provider's hosts (src/network/mitm/). A dummy is stable
  * for one executor (the same real value gets the same dummy in every process).
+ * Custom providers (credential-providers.ts) are brokered beside them: their
+ * dummies come from their patterns (credential-dummy.ts), their real values
+ * go only to their url prefixes (credential-destination.ts), in the headers
+ * their `auth` names (credential-headers.ts).
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { invalidParams } from "../protocol/errors.ts";
