@@ -19,7 +19,7 @@ export const CAPABILITIES: Capabilities = {
   networkProxyReviewDomains: true,
   networkProxyTransparentTcp: false,
   credentialMasking: true,
-  credentialMaskingCustomProviders: false,
+  credentialMaskingCustomProviders: true,
   capabilityDiscoverySandbox: false,
   fsWatchMissing: true,
   capabilityDiscoveryV2: true,

@@ -8,8 +8,17 @@
  * length; the proxy puts the real value back into `Authorization` only on
  * requests to that provider's hosts (src/network/mitm/). A dummy is stable
  * for one executor (the same real value gets the same dummy in every process).
+ * Custom providers (credential-providers.ts) are brokered beside them: their
+ * dummies come from their patterns (credential-dummy.ts), their real values
+ * go only to their url prefixes (credential-destination.ts), in the headers
+ * their `auth` names (credential-headers.ts).
  */
 import { createHmac, randomBytes } from "node:crypto";
+import { invalidParams } from "../protocol/errors.ts";
+import { destinationHost, destinationMatches } from "./credential-destination.ts";
+import { makeDummy, matchesWhole } from "./credential-dummy.ts";
+import { translateHeader } from "./credential-headers.ts";
+import type { CustomProvider } from "./credential-providers.ts";
 import { normalizeHost } from "./policy.ts";
 
 export const BROKER_ACTIVE_KEY = "CODEX_NETWORK_PROXY_CREDENTIAL_BROKER_ACTIVE";
@@ -40,6 +49,11 @@ const PROVIDERS: Provider[] = [
 
 /** One credential a process's child holds a dummy of. */
 type Brokered = { name: string; real: string; dummy: string; covers: (host: string) => boolean };
+/** One credential of a custom provider (credential-providers.ts) a child holds a dummy of. */
+type CustomBrokered = { provider: CustomProvider; name: string; real: string; dummy: string };
+
+/** The request a header travels in: the scheme it reaches the origin by, where it goes, its raw path. */
+export type RequestTarget = { scheme: "http" | "https"; host: string; port: number; path: string };
 
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 /** Per-executor key for the dummies: stable within this executor, unguessable across them. */
@@ -59,6 +73,9 @@ function dummyFor(provider: Provider, name: string, real: string): string {
 /** The credentials of one process: replaces them in its environment, and answers the proxy. */
 export class CredentialBroker {
   private readonly brokered: Brokered[] = [];
+  private readonly custom: CustomBrokered[] = [];
+
+  constructor(private readonly providers: CustomProvider[] = []) {}
 
   /** Replaces every provider's credential in `env` by its dummy and adds the broker's two variables. */
   mask(env: Record<string, string>): void {
@@ -73,16 +90,65 @@ export class CredentialBroker {
         env[name] = dummy;
       }
     }
+    this.maskCustom(env);
     env[BROKER_ACTIVE_KEY] = "1";
-    const marker = this.brokered.flatMap((b): [string, string][] => [[`@alias:${b.name}`, b.dummy], [b.name, b.dummy]]);
+    const all = [...this.brokered, ...this.custom];
+    const marker = all.flatMap((b): [string, string][] => [[`@alias:${b.name}`, b.dummy], [b.name, b.dummy]]);
     marker.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     env[BROKERED_CREDENTIALS_KEY] = JSON.stringify(marker);
   }
 
-  /** Whether a connection to `host` must be terminated: some credential of this child is for it. */
-  covers(host: string): boolean {
+  /**
+   * A custom provider's variables: a value one of its patterns matches whole
+   * becomes a dummy generated from that pattern; any other value is not that
+   * provider's credential and stays (as on the reference). A value no dummy
+   * can be made for refuses the start.
+   */
+  private maskCustom(env: Record<string, string>): void {
+    for (const provider of this.providers) {
+      for (const name of provider.env) {
+        const real = env[name]?.trim();
+        const pattern = real ? provider.patterns.find((p) => matchesWhole(p, real)) : undefined;
+        if (!real || !pattern) continue;
+        const dummy = makeDummy(pattern, `${provider.id}\0${name}`, real);
+        if (dummy === null) {
+          throw invalidParams(`invalid network proxy config: no dummy for \`${name}\` (credential provider \`${provider.id}\`) can be generated from the pattern \`${pattern.source}\`: its dummies must be printable, non-empty and differ from the credential`);
+        }
+        this.custom.push({ provider, name, real, dummy });
+        env[name] = dummy;
+      }
+    }
+  }
+
+  /** Whether a CONNECT to `host:port` must be terminated: some credential of this child is for it. */
+  covers(host: string, port: number): boolean {
     const h = normalizeHost(host);
-    return this.brokered.some((b) => b.covers(h));
+    return this.brokered.some((b) => b.covers(h)) || this.custom.some((c) => c.provider.destinations.some((d) => d.scheme === "https" && destinationHost(d, h, port)));
+  }
+
+  /** Whether a plain-HTTP request to `host:port` may carry a custom credential (a loopback `http://` destination). */
+  coversPlain(host: string, port: number): boolean {
+    return this.custom.some((c) => c.provider.destinations.some((d) => d.scheme === "http" && destinationHost(d, host, port)));
+  }
+
+  /**
+   * A request's header lines with dummies swapped for the real values: the
+   * built-in providers' in `Authorization` (for their hosts), the custom ones'
+   * where their `auth` puts them (for their url prefixes). A header two
+   * different credentials would rewrite is left as sent.
+   */
+  restoreHeaders(target: RequestTarget, lines: string[]): string[] {
+    const mine = this.custom.filter((c) => c.provider.destinations.some((d) => destinationMatches(d, target.scheme, target.host, target.port, target.path)));
+    return lines.map((line) => {
+      const colon = line.indexOf(":");
+      if (colon < 0) return line;
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      const builtin = name === "authorization" && target.scheme === "https" ? this.authorization(target.host, value) : value;
+      if (builtin !== value) return `${line.slice(0, colon)}: ${builtin}`;
+      const translated = new Set(mine.flatMap((c) => translateHeader({ ...c.provider, dummy: c.dummy, real: c.real }, name, value) ?? []));
+      return translated.size === 1 ? `${line.slice(0, colon)}: ${[...translated][0]}` : line;
+    });
   }
 
   /**

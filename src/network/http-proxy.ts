@@ -8,6 +8,7 @@
  * usable); a malformed request is a 400 that ends it.
  */
 import { ByteSocket, connectByteSocket, listenByteSockets } from "./byte-socket.ts";
+import type { CredentialBroker } from "./credentials.ts";
 import type { PolicyGate } from "./gate.ts";
 import { copyBody, framingOf, headerValues, readHead } from "./http-framing.ts";
 import type { Endpoint } from "../http/socket-reader.ts";
@@ -21,10 +22,12 @@ export const MAX_PROXY_HEAD_BYTES = 64 * 1024;
 const PROXY_ONLY_HEADERS = new Set(["proxy-connection", "proxy-authorization"]);
 
 /**
- * `masking`: credential masking's TLS terminator and which CONNECT hosts it
- * takes (those a brokered credential is for); null without masking.
+ * `masking`: credential masking's TLS terminator and the child's broker,
+ * which says which CONNECTs it takes (those a brokered credential is for)
+ * and restores the credentials of plain-HTTP requests to a custom
+ * provider's loopback `http://` prefix; null without masking.
  */
-export type Masking = { interceptor: Interceptor; covers: (host: string) => boolean };
+export type Masking = { interceptor: Interceptor; broker: CredentialBroker };
 
 export function startHttpProxy(gate: PolicyGate, masking: Masking | null = null): ProxyListener {
   const clients = new Set<ByteSocket>();
@@ -78,7 +81,8 @@ async function serve(gate: PolicyGate, client: ByteSocket, masking: Masking | nu
         await client.write(badGateway());
         continue;
       }
-      await upstream.socket.write(`${method} ${dest.path} ${version}\r\n${forwardedHeaders(headers)}\r\n`);
+      const sent = masking?.broker.coversPlain(dest.host, dest.port) ? masking.broker.restoreHeaders({ scheme: "http", ...dest }, headers) : headers;
+      await upstream.socket.write(`${method} ${dest.path} ${version}\r\n${forwardedHeaders(sent)}\r\n`);
       await copyBody(client, upstream.socket, bodyFraming);
       const keep = await relayResponse(upstream.socket, client, method);
       if (!keep || !wantsAnother(version, headers)) return;
@@ -119,7 +123,7 @@ async function tunnel(gate: PolicyGate, client: ByteSocket, peer: string, target
   const answer = await gate.check({ host, port, protocol: "https_connect", method: "CONNECT", client: peer });
   if (!answer.ok) return void (await client.write(refusal(answer, host, port, "https_connect")));
   // Terminated only for a host a brokered credential is for; any other is tunnelled untouched.
-  const upstream = masking?.covers(host)
+  const upstream = masking?.broker.covers(host, port)
     ? await pipeToInterceptor(masking.interceptor, { host, address: answer.address, port })
     : await connectByteSocket(answer.address, port);
   if (!upstream) return void (await client.write(badGateway()));

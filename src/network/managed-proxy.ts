@@ -16,6 +16,7 @@ import { CANNOT_ENFORCE } from "../sandbox/launch.ts";
 import { type AddressResolver, systemResolver } from "./addresses.ts";
 import { type AskClient, clientDecider } from "./decider.ts";
 import { type PolicyDecisionEvent, PolicyGate } from "./gate.ts";
+import { compileProviders } from "./credential-providers.ts";
 import { CredentialBroker } from "./credentials.ts";
 import { type Masking, startHttpProxy } from "./http-proxy.ts";
 import type { MitmAuthority } from "./mitm/authority.ts";
@@ -50,10 +51,8 @@ export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: bo
   const refuse = (what: string) => {
     throw invalidParams(`${CANNOT_ENFORCE}: networkProxy ${what} is not implemented by execbox; the command was not started`);
   };
-  // Without masking the reference ignores providers (probed on 0.171.0); with it, execbox cannot honour them.
-  if (p.credentialMasking === true && Object.keys(p.credentialProviders ?? {}).length > 0) {
-    refuse("credentialProviders (custom credential providers; credentialMaskingCustomProviders is false)");
-  }
+  // Without masking the reference ignores providers (probed on 0.171.0); with it, one that cannot be used is refused.
+  if (p.credentialMasking === true) compileProviders(p.credentialProviders ?? {}, p.allowLocalBinding);
   // In its own namespace the child has no UDP path to any relay, under the reference too (probed: the
   // reference grants UDP ASSOCIATE there but no datagram gets out); execbox answers it 0x07 instead. The
   // Codex CLI sends `true` by default, always with that namespace. Without it the reference would relay UDP.
@@ -81,13 +80,13 @@ export function startManagedProxy(launch: NetworkProxyLaunch, hooks: ProxyHooks,
   const decider = timeoutMs == null ? null : clientDecider(hooks.ask, timeoutMs, stopped.signal);
   const gate = new PolicyGate(policy, resolve, hooks.report, decider);
   const listeners: ProxyListener[] = [];
-  const broker = authority ? new CredentialBroker() : null;
+  const broker = authority ? new CredentialBroker(compileProviders(p.credentialProviders ?? {}, p.allowLocalBinding)) : null;
   try {
     let masking: Masking | null = null;
     if (authority && broker) {
       const interceptor = startInterceptor({ authority, broker });
       listeners.push(interceptor);
-      masking = { interceptor, covers: (host) => broker.covers(host) };
+      masking = { interceptor, broker };
     }
     const http = startHttpProxy(gate, masking);
     listeners.push(http);

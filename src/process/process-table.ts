@@ -184,10 +184,11 @@ export class ProcessTable {
           ask: (request, timeoutMs, signal) => this.sink.ask("network/policyRequest", { processId, request }, timeoutMs, signal),
         }, authority)
       : null;
-    // Last, over a restored snapshot's environment too: a masked child never gets a real credential back from it.
-    proxy?.apply(env);
     let planned: ReturnType<typeof planLaunch>;
     try {
+      // Last, over a restored snapshot's environment too: a masked child never gets a real credential back from it.
+      // (It refuses a credential no dummy can be made for.)
+      proxy?.apply(env);
       planned = this.plan(params, cwd, env, params.tty, shell ? SNAPSHOT_FD : undefined, proxy?.ports);
     } catch (e) {
       proxy?.stop();

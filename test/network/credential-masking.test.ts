@@ -10,13 +10,13 @@
  * NODE_EXTRA_CA_CERTS.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { MitmAuthority } from "../../src/network/mitm/authority.ts";
 import { networkProxyLaunch } from "../helpers/network-proxy.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
-import { type TlsOrigin, startTlsOrigin } from "../helpers/tls-origin.ts";
-import { type RunningServer, execboxCommand, startServer, tempDir } from "../helpers/server.ts";
+import { type TlsOrigin, startMaskedExecutor, startTlsOrigin } from "../helpers/tls-origin.ts";
+import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
 
@@ -41,13 +41,7 @@ beforeAll(async () => {
   originCa = await MitmAuthority.create(join(dir.path, "origin-ca"));
   providerPort = await origin();
   otherPort = await origin();
-  mkdirSync(join(dir.path, "codex"));
-  writeFileSync(join(dir.path, "hosts"), "127.0.0.1 localhost ghe.test other.test\n");
-  const hostsNs = ["unshare", "-m", "sh", "-c", `mount --bind ${dir.path}/hosts /etc/hosts && exec "$@"`, "sh"];
-  const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: dir.path, CODEX_HOME: join(dir.path, "codex"), GH_ENTERPRISE_TOKEN: REAL, GH_HOST: "ghe.test", GITHUB_TOKEN: CLOUD, NODE_EXTRA_CA_CERTS: originCa.files.caPath };
-  server = await startServer([], { env, command: [...hostsNs, ...execboxCommand()] });
-  c = await RawClient.websocket(server.url);
-  await c.initialize();
+  ({ server, client: c } = await startMaskedExecutor(dir.path, ["ghe.test", "other.test"], { GH_ENTERPRISE_TOKEN: REAL, GH_HOST: "ghe.test", GITHUB_TOKEN: CLOUD, NODE_EXTRA_CA_CERTS: originCa.files.caPath }));
 });
 afterAll(async () => {
   c?.close();

@@ -5,6 +5,7 @@
  * 40 (GitHub) / 51 (OpenAI) characters.
  */
 import { expect, test } from "bun:test";
+import { compileProviders } from "../../src/network/credential-providers.ts";
 import { BROKERED_CREDENTIALS_KEY, CredentialBroker } from "../../src/network/credentials.ts";
 
 function masked(env: Record<string, string>) {
@@ -34,7 +35,7 @@ test("GH_ENTERPRISE_TOKEN is brokered only with a GH_HOST that is not GitHub's o
   expect(out.GH_ENTERPRISE_TOKEN).toMatch(/^ghp_masked/);
   expect(out.GITHUB_TOKEN).toBe("");
   expect(JSON.parse(out[BROKERED_CREDENTIALS_KEY]!)).toEqual([["@alias:GH_ENTERPRISE_TOKEN", out.GH_ENTERPRISE_TOKEN], ["GH_ENTERPRISE_TOKEN", out.GH_ENTERPRISE_TOKEN]]);
-  expect([broker.covers("ghe.example.com"), broker.covers("github.com"), broker.covers("other.example.com")]).toEqual([true, false, false]);
+  expect([broker.covers("ghe.example.com", 443), broker.covers("github.com", 443), broker.covers("other.example.com", 443)]).toEqual([true, false, false]);
 });
 
 test("Authorization is restored only for the credential's own hosts, and left as sent when ambiguous", () => {
@@ -51,4 +52,17 @@ test("Authorization is restored only for the credential's own hosts, and left as
   expect(two.broker.authorization("github.com", `Bearer ${two.out.GITHUB_TOKEN}`)).toBe("Bearer ghp_same");
   const diff = masked({ GH_TOKEN: "ghp_one", GITHUB_TOKEN: "ghp_two" });
   expect(diff.broker.authorization("github.com", `${diff.out.GH_TOKEN} ${diff.out.GITHUB_TOKEN}`)).toBe(`${diff.out.GH_TOKEN} ${diff.out.GITHUB_TOKEN}`);
+});
+
+test("custom provider: a loopback http:// prefix is restored on plain HTTP to its port and path only", () => {
+  const [provider] = compileProviders({ local: { env: ["LOCAL_KEY"], patterns: ["^lk_[a-z0-9]{8,}$"], url_prefixes: ["http://127.0.0.1:8080/api"] } }, false);
+  const broker = new CredentialBroker([provider!]);
+  const env: Record<string, string> = { LOCAL_KEY: "lk_realvalue1" };
+  broker.mask(env);
+  const dummy = env.LOCAL_KEY!;
+  expect(dummy).toMatch(/^lk_[a-z0-9]{8,}$/);
+  const at = (port: number, path: string, scheme: "http" | "https" = "http") => broker.restoreHeaders({ scheme, host: "127.0.0.1", port, path }, [`Authorization: Bearer ${dummy}`])[0];
+  expect([broker.coversPlain("127.0.0.1", 8080), broker.coversPlain("127.0.0.1", 8081), broker.covers("127.0.0.1", 8080)]).toEqual([true, false, false]);
+  expect(at(8080, "/api/v1")).toBe("Authorization: Bearer lk_realvalue1");
+  expect([at(8081, "/api/v1"), at(8080, "/apiv1"), at(8080, "/api/v1", "https")]).toEqual(Array(3).fill(`Authorization: Bearer ${dummy}`));
 });

@@ -160,7 +160,6 @@ test("the proxies end with their process: a port the child saw is closed once it
 test("what execbox cannot carry out is refused before anything runs; a disabled proxy as the reference refuses it", async () => {
   const cases: [Record<string, unknown>, string][] = [
     [{ enabled: false }, "invalid network proxy config: executor-local network proxy launch requires an enabled proxy"],
-    [{ credentialMasking: true, credentialProviders: { vendor: { env: ["VENDOR_TOKEN"], patterns: ["^vendor_[a-z]{24}$"], url_prefixes: ["https://api.vendor.test/v1/"], auth: ["bearer"] } } }, "sandbox intent cannot be enforced on this executor: networkProxy credentialProviders (custom credential providers; credentialMaskingCustomProviders is false) is not implemented by execbox; the command was not started"],
     [{ enableSocks5Udp: true }, "sandbox intent cannot be enforced on this executor: networkProxy enableSocks5Udp (SOCKS5 UDP associate) is not implemented by execbox; the command was not started"],
   ];
   for (const [proxy, message] of cases) {

@@ -81,6 +81,7 @@ describe("lifecycle", () => {
     expect(Object.keys(info.capabilities).length).toBe(16);
     expect(info.capabilities.networkProxyTransparentTcp).toBe(false);
     expect(info.capabilities.networkProxyReviewDomains).toBe(true);
+    expect([info.capabilities.credentialMasking, info.capabilities.credentialMaskingCustomProviders]).toEqual([true, true]);
     for (const bad of [{ a: 1 }, [1]]) {
       const r = await c.call("environment/info", bad);
       expect(r.error).toEqual({ code: -32602, message: `invalid type: ${Array.isArray(bad) ? "sequence" : "map"}, expected unit` });

@@ -5,7 +5,7 @@
  * server on 127.0.0.1 that shows the executor CA's leaf for the name the
  * child asked for (SNI). Each decrypted request goes on, over TLS verified
  * against the executor's trust store, to the address the policy allowed,
- * with its `Authorization` dummy swapped for the real value (credentials.ts).
+ * with the dummies in its headers swapped for the real values (credentials.ts).
  * The pipe's local port names which CONNECT a TLS connection belongs to.
  */
 import { isIP } from "node:net";
@@ -91,7 +91,7 @@ async function serveDecrypted(deps: InterceptDeps, socket: TLSSocket, dest: Dest
       const start = head === "bad" ? null : /^([A-Za-z]+) (\/\S*) (HTTP\/1\.[01])$/.exec(head[0]!);
       if (!start || head === "bad") return void (await client.write(badRequest()).catch(() => {}));
       const method = start[1]!;
-      const headers = head.slice(1).map((line) => restoreCredential(deps.broker, dest.host, line));
+      const headers = deps.broker.restoreHeaders({ scheme: "https", host: dest.host, port: dest.port, path: start[2]! }, head.slice(1));
       // One origin connection per child connection, opened again if the origin closed it between requests.
       if (!upstream || upstream.destroyed) upstream = await openTls(dest);
       if (!upstream) return void (await client.write(badGateway()).catch(() => {}));
@@ -104,13 +104,6 @@ async function serveDecrypted(deps: InterceptDeps, socket: TLSSocket, dest: Dest
   } finally {
     upstream?.socket.destroy();
   }
-}
-
-/** An `Authorization` line with the dummy swapped for the real value (for this host only); any other line as it came. */
-function restoreCredential(broker: CredentialBroker, host: string, line: string): string {
-  const colon = line.indexOf(":");
-  if (colon < 0 || line.slice(0, colon).trim().toLowerCase() !== "authorization") return line;
-  return `${line.slice(0, colon)}: ${broker.authorization(host, line.slice(colon + 1).trim())}`;
 }
 
 /** TLS to the origin, verified against the executor's trust store for the name the child asked for. */

@@ -7,6 +7,39 @@
 import { z } from "zod";
 import { bool, lazy, mapOf, opt, seq, str, struct, u64, variant } from "../serde.ts";
 
+const PROVIDER_FIELDS = ["env", "patterns", "url_prefixes", "url_prefix_from_env", "auth", "header", "prefix"];
+
+/**
+ * A custom credential provider (src/network/credential-providers.ts): the
+ * Codex CLI's `[features.network_proxy.credentials.<id>]` table as it is,
+ * snake_case, every field optional, an unknown one refused with serde's text
+ * (probed on 0.171.0, with or without `credentialMasking`).
+ */
+const CredentialProviderConfig = lazy(() =>
+  z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (value === null || typeof value !== "object" || Array.isArray(value)) return;
+      const unknown = Object.keys(value).find((k) => !PROVIDER_FIELDS.includes(k));
+      if (unknown !== undefined) ctx.addIssue({ code: "custom", message: `unknown field \`${unknown}\`, expected one of ${PROVIDER_FIELDS.map((f) => `\`${f}\``).join(", ")}`, input: value });
+    })
+    .pipe(
+      struct(
+        "CredentialProviderConfig",
+        {
+          env: seq(str()).optional(),
+          patterns: seq(str()).optional(),
+          url_prefixes: seq(str()).optional(),
+          url_prefix_from_env: opt(str()),
+          auth: seq(variant(["bearer", "token", "basic", "header"])).optional(),
+          header: opt(str()),
+          prefix: opt(str()),
+        },
+        { mapOnly: true },
+      ),
+    ),
+);
+
 /** The proxy's policy; the reference reads it only as a map (`expected struct` for an array too). */
 export const RemoteNetworkProxyConfig = lazy(() =>
   struct(
@@ -24,7 +57,7 @@ export const RemoteNetworkProxyConfig = lazy(() =>
       allowLocalBinding: bool(),
       reviewDomains: seq(str()).optional(),
       credentialMasking: bool().optional(),
-      credentialProviders: mapOf(z.unknown()).optional(),
+      credentialProviders: mapOf(CredentialProviderConfig).optional(),
       /** 0.171.0: route the sandbox's raw TCP through the SOCKS listener (execbox refuses `true`: it routes none). */
       transparentTcp: bool().optional(),
     },
