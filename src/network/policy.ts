@@ -46,14 +46,28 @@ export type HostVerdict = { decision: "allow" } | Extract<Verdict, { decision: "
 
 /** The decision by name alone (`host` normalized). */
 export function hostVerdict(policy: ProxyPolicy, host: string): HostVerdict {
-  const literal = isIP(host) !== 0;
-  const local = isLocalName(host) || (literal && isLocalAddress(host));
   if (matchesAny(host, patterns(policy, "deny"))) return { decision: "deny", reason: "denied" };
-  if (local && !policy.allowLocalBinding) return { decision: "deny", reason: "not_allowed_local" };
+  if (isLocalLiteral(host) && !policy.allowLocalBinding && !explicitlyAllowed(policy, host)) return { decision: "deny", reason: "not_allowed_local" };
   // allowLocalBinding lets a local destination be allowed; it is still one the allowlist must name.
   if (!matchesAny(host, patterns(policy, "allow"))) return { decision: "deny", reason: "not_allowed" };
   if (matchesAny(host, policy.reviewDomains.map(normalizeHost))) return { decision: "deny", reason: "not_allowed" };
   return { decision: "allow" };
+}
+
+/**
+ * A local destination written as itself: `localhost` (or a name under it),
+ * or a loopback, private or link-local address literal. Without
+ * allowLocalBinding such a host is reachable only when the allowlist names
+ * it exactly (as the reference); a name that merely resolves to a local
+ * address never is.
+ */
+function isLocalLiteral(host: string): boolean {
+  return isLocalName(host) || (isIP(host) !== 0 && isLocalAddress(host));
+}
+
+/** The allowlist names `host` itself: no `*`, `*.x`, `**.x` or other wildcard counts, so one `*` never opens the local network. */
+function explicitlyAllowed(policy: ProxyPolicy, host: string): boolean {
+  return patterns(policy, "allow").some((p) => !p.includes("*") && !p.includes("?") && p === host);
 }
 
 /** Where a host allowed by name (by the policy or by the client) may be reached, or `not_allowed_local`. */
@@ -61,6 +75,8 @@ export async function resolveDestination(policy: ProxyPolicy, host: string, reso
   const literal = isIP(host) !== 0;
   const addresses = literal ? [host] : isLocalName(host) ? ["127.0.0.1"] : await resolve(host);
   if (policy.allowLocalBinding) return { decision: "allow", address: addresses[0] ?? host };
+  // A local host the allowlist names exactly goes where it says (hostVerdict let only such a one through).
+  if (isLocalLiteral(host) && explicitlyAllowed(policy, host)) return { decision: "allow", address: addresses[0]! };
   // Unresolvable, or any answer private: refused rather than pick among them.
   if (addresses.length === 0 || addresses.some(isLocalAddress)) return { decision: "deny", reason: "not_allowed_local" };
   return { decision: "allow", address: addresses[0]! };

@@ -162,3 +162,18 @@ test("a hostile pattern costs no time: nested unbounded repetition is refused at
   expect(error).toEqual({ code: -32602, message: "invalid network proxy config: invalid credential pattern for provider `vendor`: its dummies could be longer than 512 characters" });
   expect(performance.now() - began).toBeLessThan(5_000);
 });
+
+test("a plain-HTTP loopback prefix without allowLocalBinding: with the allowlist naming 127.0.0.1, the request through the proxy gets the real value on the prefix only (as the reference)", async () => {
+  const plain = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => new Response(`${new URL(req.url).pathname} auth=${req.headers.get("authorization")}\n`) });
+  try {
+    const prefix = `http://127.0.0.1:${plain.port}/api`;
+    const get = (path: string) => `curl -sS --noproxy '' -x "$HTTP_PROXY" http://127.0.0.1:${plain.port}${path} -H "Authorization: Bearer $VENDOR_TOKEN"`;
+    const script = ['echo "child=$VENDOR_TOKEN"', get("/api/x"), get("/other")].join("; ");
+    const { error, out } = await start(script, { vendor: { env: ["VENDOR_TOKEN"], patterns: [PATTERN], url_prefixes: [prefix], auth: ["bearer"] } }, { allowLocalBinding: false, domains: { "127.0.0.1": "allow" } });
+    expect(error).toBeUndefined();
+    const dummy = /child=(\S+)/.exec(out)![1]!;
+    expect(out).toBe(`child=${dummy}\n/api/x auth=Bearer ${REAL}\n/other auth=Bearer ${dummy}\n`);
+  } finally {
+    plain.stop(true);
+  }
+});

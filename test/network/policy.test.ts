@@ -27,6 +27,16 @@ describe("decideDestination", () => {
     expect(await decide({ allowLocalBinding: true, domains: { localhost: "allow" } }, "localhost")).toEqual({ decision: "allow", address: "127.0.0.1" });
     expect(await decide({ allowLocalBinding: true, domains: { "*": "allow" } }, "[::1]")).toEqual({ decision: "allow", address: "::1" });
   });
+  test("without allowLocalBinding a local host the allowlist names exactly is allowed (probed: probe-cases/requests-4.json); no wildcard counts, and a name resolving to a local address never is", async () => {
+    expect(await decide({ domains: { "127.0.0.1": "allow" } }, "127.0.0.1")).toEqual({ decision: "allow", address: "127.0.0.1" });
+    expect(await decide({ domains: { localhost: "allow" } }, "LOCALHOST.")).toEqual({ decision: "allow", address: "127.0.0.1" });
+    expect(await decide({ domains: { "10.0.0.5": "allow" } }, "10.0.0.5")).toEqual({ decision: "allow", address: "10.0.0.5" });
+    for (const pattern of ["*", "*.localhost", "**.localhost", "127.0.0.?"]) {
+      const host = pattern.includes("localhost") ? "api.localhost" : "127.0.0.1";
+      expect([pattern, await decide({ domains: { [pattern]: "allow" } }, host)]).toEqual([pattern, { decision: "deny", reason: "not_allowed_local" }]);
+    }
+    expect(await decide({ domains: { "private.test": "allow" } }, "private.test")).toEqual({ decision: "deny", reason: "not_allowed_local" });
+  });
   test("names: the allowlist, then what they resolve to; the proxy connects to the address it checked", async () => {
     expect(await decide({ domains: { "*.public.test": "allow" } }, "public.test")).toEqual({ decision: "deny", reason: "not_allowed" });
     expect(await decide({ domains: { "*.public.test": "allow" } }, "www.public.test")).toEqual({ decision: "allow", address: "93.184.216.34" });
