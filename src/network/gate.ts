@@ -8,7 +8,8 @@
  * local address without allowLocalBinding stays `not_allowed_local`, and
  * then only that is reported) and is reported as an override.
  */
-import type { AddressResolver } from "./addresses.ts";
+import { isExecutorPort } from "../sandbox/peer-guard.ts";
+import { type AddressResolver, isLocalAddress } from "./addresses.ts";
 import type { Decider } from "./decider.ts";
 import { type DenyReason, type ProxyPolicy, type ProxyProtocol, hostVerdict, modeGuard, normalizeHost, resolveDestination } from "./policy.ts";
 
@@ -60,6 +61,9 @@ export class PolicyGate {
     }
     const verdict = await resolveDestination(this.policy, host, this.resolve);
     if (verdict.decision === "deny") return this.deny(attempt, "domain", "baseline_policy", verdict.reason);
+    // Never the executor's own listener, whatever the policy allows: a connection from the proxy is the
+    // executor's own socket, which the peer guard admits, and it would hand a sandboxed child an unsandboxed session.
+    if (isExecutorDestination(verdict.address, attempt.port)) return this.deny(attempt, "domain", "baseline_policy", "not_allowed_local");
     if (overridden) this.emit(attempt, "domain", "allow", "decider", "not_allowed", true);
     else this.emit(attempt, "domain", "allow", "baseline_policy", "allow");
     const guarded = modeGuard(this.policy, attempt.protocol, attempt.method);
@@ -87,4 +91,9 @@ export class PolicyGate {
       policyOverride,
     });
   }
+}
+
+/** A local address (any of this machine's, or a private one that may be) on a port the executor listens on. */
+function isExecutorDestination(address: string, port: number): boolean {
+  return isExecutorPort(port) && (isLocalAddress(address) || address === "0.0.0.0" || address === "::");
 }

@@ -249,3 +249,20 @@ function firstAnswer(s: import("node:net").Socket, hello: Buffer, n: number): Pr
     s.write(hello);
   });
 }
+
+test("escape: a sandboxed child cannot reach the executor's own listener through its proxy, even with 127.0.0.1 allowlisted and allowLocalBinding", async () => {
+  const own = new URL(executor.server.url).port;
+  const script = [
+    `curl -s -i -m 5 --noproxy '' -p -x "$HTTP_PROXY" http://127.0.0.1:${own}/ | head -1; echo connect-rc=$?`,
+    `curl -s -i -m 5 --noproxy '' -x "$HTTP_PROXY" http://127.0.0.1:${own}/ | head -1`,
+    `curl -s -m 5 --noproxy '' --socks5-hostname \${ALL_PROXY#socks5h://} http://127.0.0.1:${own}/; echo socks-rc=$?`,
+  ].join("; ");
+  const r = await run(script, LOCAL_ALLOWED, { sandbox: SANDBOX, enforceManagedNetwork: true, managedNetwork: null });
+  expect(r.error).toBeUndefined();
+  expect(r.out.replaceAll("\r", "")).toBe("HTTP/1.1 403 Forbidden\nconnect-rc=0\nHTTP/1.1 403 Forbidden\nsocks-rc=97\n");
+  expect(r.decisions.map((d) => [d.protocol, d.decision, d.reason, d.port])).toEqual([
+    ["https_connect", "deny", "not_allowed_local", Number(own)],
+    ["http", "deny", "not_allowed_local", Number(own)],
+    ["socks5_tcp", "deny", "not_allowed_local", Number(own)],
+  ]);
+});
