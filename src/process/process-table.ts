@@ -9,8 +9,8 @@ import type { ProcessReadResult, ProcessStartParams, WriteStatus } from "../prot
 import { type NativePath, displayPath, parsePathUri } from "../protocol/path-uri.ts";
 import { CANNOT_ENFORCE, type SandboxHost, type SandboxType, planLaunch } from "../sandbox/launch.ts";
 import { trackSandboxRoot } from "../sandbox/peer-guard.ts";
-import { startManagedProxy } from "../network/managed-proxy.ts";
-import { type MitmAuthority, executorAuthority } from "../network/mitm/authority.ts";
+import type { MitmAuthority } from "../network/mitm/authority.ts";
+import { captureParams, maskingAuthority, startProcessProxy } from "./process-network.ts";
 import { accountShell } from "./account-shell.ts";
 import { resolveChildEnv } from "./env-policy.ts";
 import { ManagedProcess, type ProcessEventSink, type ProcessLimits } from "./managed-process.ts";
@@ -83,7 +83,7 @@ export class ProcessTable {
   /** Starts a process; a login command with a `shellSnapshot` first waits for its scope's snapshot (shell-snapshot.ts). */
   async start(params: ProcessStartParams): Promise<{ processId: string; sandboxType: SandboxType }> {
     const snapshot = this.check(params);
-    const authority = await this.maskingAuthority(params);
+    const authority = await maskingAuthority(params, this.options.ownEnv);
     if (!snapshot) {
       if (authority) this.check(params);
       return this.startNow(params, null, authority);
@@ -91,19 +91,6 @@ export class ProcessTable {
     const shell = await this.snapshotFor(params, snapshot);
     this.check(params);
     return this.startNow(params, shell, authority);
-  }
-
-  /** The executor's CA when the start asks for credential masking (made on first use); refused when it cannot be made. */
-  private async maskingAuthority(params: ProcessStartParams): Promise<MitmAuthority | null> {
-    if (params.networkProxy?.proxy.credentialMasking !== true) return null;
-    const made = executorAuthority(this.options.ownEnv);
-    // The reference's refusal, word for word (probed on 0.171.0 with CODEX_HOME naming no directory).
-    if (!made) throw invalidParams("invalid network proxy config: failed to resolve CODEX_HOME for managed MITM CA");
-    try {
-      return await made;
-    } catch (e) {
-      throw invalidParams(`${CANNOT_ENFORCE}: credential masking's CA could not be made (${(e as Error).message}); the command was not started`);
-    }
   }
 
   /** What is refused before anything runs (again after a snapshot wait, which others' starts may overtake). */
@@ -177,13 +164,7 @@ export class ProcessTable {
     const env = shell ? restoredEnv(shell.env, params.envPolicy, params.env) : resolveChildEnv(this.options.ownEnv, params.envPolicy, params.env);
     // A PTY child also gets the account's login shell as SHELL unless it has one (as the reference's PTY layer does).
     if (params.tty && env.SHELL === undefined) env.SHELL = this.ptyShell();
-    const processId = params.processId;
-    const proxy = params.networkProxy
-      ? startManagedProxy(params.networkProxy, {
-          report: (e) => this.sink.notify("network/policyDecision", { processId, ...e }),
-          ask: (request, timeoutMs, signal) => this.sink.ask("network/policyRequest", { processId, request }, timeoutMs, signal),
-        }, authority)
-      : null;
+    const proxy = startProcessProxy(params, this.sink, authority);
     let planned: ReturnType<typeof planLaunch>;
     try {
       // Last, over a restored snapshot's environment too: a masked child never gets a real credential back from it.
@@ -368,16 +349,4 @@ export class ProcessTable {
   get size(): number {
     return this.procs.size;
   }
-}
-
-/**
- * The start a shell-snapshot capture runs as: the command's own, except that
- * a command behind a managed proxy captures with no network at all (its
- * proxies exist only once the command starts; a login profile needs none).
- */
-function captureParams(params: ProcessStartParams): ProcessStartParams {
-  if (!params.networkProxy) return params;
-  const box = params.sandbox;
-  const sandbox = box && box.permissions.type !== "disabled" ? { ...box, permissions: { ...box.permissions, network: "restricted" as const } } : box;
-  return { ...params, sandbox, enforceManagedNetwork: false, networkProxy: null };
 }
