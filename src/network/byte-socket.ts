@@ -110,17 +110,20 @@ export class ByteSocket implements Endpoint {
       relayForward(to.side, this.side, part);
       return left === 0;
     };
+    if (!to.side.socket) return Promise.reject(new Error(RECEIVER_GONE));
     for (let c = left > 0 ? this.received.shift() : undefined; c; c = left > 0 ? this.received.shift() : undefined) take(c);
     if (left === 0) return Promise.resolve();
     if (this.received.finished) return Promise.reject(new Error("body ended early"));
     return new Promise<void>((resolve, reject) => {
-      this.shortOf = reject;
-      this.sink = (data) => {
-        if (!take(data)) return;
+      const finish = (error: Error | null) => {
         this.sink = null;
         this.shortOf = null;
-        resolve();
+        if (error) reject(error);
+        else resolve();
       };
+      this.shortOf = finish;
+      // A receiver that closed takes nothing more: fail, so the exchange ends instead of waiting on a paused socket.
+      this.sink = (data) => (!to.side.socket ? finish(new Error(RECEIVER_GONE)) : take(data) ? finish(null) : undefined);
     });
   }
 
@@ -167,6 +170,8 @@ export class ByteSocket implements Endpoint {
     error: (socket, error) => socket.data.onClosed(error),
   };
 }
+
+const RECEIVER_GONE = "the receiving socket closed";
 
 /** The source of plain writes: nothing to pause or resume. */
 const NO_SOURCE: RelaySide = { socket: null, pending: [] };

@@ -231,3 +231,39 @@ test("a websocket upgrade through the proxy becomes a tunnel: 101 passed on, the
   }, 10_000, "the echo");
   expect(Buffer.from(echoed[0]!).equals(payload)).toBe(true);
 }, 20_000);
+
+test("a client that goes away in the middle of a long response: the proxy lets go of the origin connection too", async () => {
+  let originClosed = false;
+  let at = 0;
+  const body = pattern(64 * MiB, 7);
+  const pump = (socket: Socket<undefined>) => {
+    while (at < body.byteLength) {
+      const n = socket.write(body.subarray(at, at + MiB));
+      at += Math.max(0, n);
+      if (n < MiB) return;
+    }
+  };
+  const server = Bun.listen<undefined>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(socket) {
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.byteLength}\r\n\r\n`);
+        pump(socket);
+      },
+      drain: pump,
+      close: () => void (originClosed = true),
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  const p = proxy();
+  const client = connect({ host: "127.0.0.1", port: p.port });
+  cleanups.push(() => client.destroy());
+  let got = 0;
+  client.on("data", (d: Buffer) => (got += d.byteLength));
+  client.write(`GET http://127.0.0.1:${server.port}/big HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+  await waitUntil(() => got > MiB, 10_000, "the first MiB");
+  client.destroy();
+  await waitUntil(() => originClosed, 10_000, "the origin connection to close");
+  expect(at).toBeLessThan(body.byteLength);
+}, 20_000);
