@@ -8,6 +8,7 @@
  * local address without allowLocalBinding stays `not_allowed_local`, and
  * then only that is reported) and is reported as an override.
  */
+import { networkInterfaces } from "node:os";
 import { isExecutorPort } from "../sandbox/peer-guard.ts";
 import { type AddressResolver, isLocalAddress } from "./addresses.ts";
 import type { Decider } from "./decider.ts";
@@ -93,7 +94,14 @@ export class PolicyGate {
   }
 }
 
-/** A local address (any of this machine's, or a private one that may be) on a port the executor listens on. */
+/**
+ * A port the executor listens on, at an address that may be this machine: a
+ * loopback or private one, an unspecified one, or any address of its own
+ * interfaces (a listener on 0.0.0.0 answers on a public one too).
+ */
 function isExecutorDestination(address: string, port: number): boolean {
-  return isExecutorPort(port) && (isLocalAddress(address) || address === "0.0.0.0" || address === "::");
+  if (!isExecutorPort(port)) return false;
+  if (isLocalAddress(address) || address === "0.0.0.0" || address === "::") return true;
+  const own = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address.toLowerCase()));
+  return own.includes(address.toLowerCase());
 }

@@ -4,6 +4,9 @@
  * client's answer (probed on 0.171.0: test/network/probe-cases/review-1.json).
  */
 import { expect, test } from "bun:test";
+import { networkInterfaces } from "node:os";
+import { isLocalAddress } from "../../src/network/addresses.ts";
+import { noteListener } from "../../src/sandbox/peer-guard.ts";
 import type { ClientDecision, DecisionRequest } from "../../src/network/decider.ts";
 import { type PolicyDecisionEvent, PolicyGate } from "../../src/network/gate.ts";
 import type { ProxyPolicy } from "../../src/network/policy.ts";
@@ -40,4 +43,18 @@ test("an allow still meets the address check (then only that is reported) and th
     { scope: "non_domain", decision: "deny", source: "mode_guard", reason: "method_not_allowed", host: "public.test", method: "POST", policyOverride: false },
   ]);
   expect(await g.check("public.test")).toEqual({ ok: true, address: "93.184.216.34" });
+});
+
+test("escape: the executor's own listening port is refused at any address of this machine, loopback or not, whatever the policy allows", async () => {
+  const port = 47_000 + (process.pid % 1000);
+  noteListener(port, false);
+  const own = Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((i) => i.address)).filter((a) => !isLocalAddress(a) && !a.includes(":"));
+  const events: string[] = [];
+  const open: ProxyPolicy = { domains: { "*": "allow", "127.0.0.1": "allow", ...Object.fromEntries(own.map((a) => [a, "allow"])) }, allowLocalBinding: true, mode: "full", reviewDomains: [] };
+  const g = new PolicyGate(open, async () => [], (e) => events.push(`${e.host}:${e.port} ${e.decision} ${e.reason}`));
+  for (const host of ["127.0.0.1", ...own]) {
+    expect([host, await g.check({ host, port, protocol: "https_connect", method: "CONNECT", client: "127.0.0.1:1" })]).toEqual([host, { ok: false, reason: "not_allowed_local", source: "baseline_policy", decision: "deny" }]);
+    expect(await g.check({ host, port: port + 1, protocol: "https_connect", method: "CONNECT", client: "127.0.0.1:1" })).toEqual({ ok: true, address: host });
+  }
+  expect(events.filter((e) => e.includes(" deny "))).toEqual(["127.0.0.1", ...own].map((h) => `${h}:${port} deny not_allowed_local`));
 });
