@@ -15,17 +15,45 @@ export function headerValues(lines: string[], name: string): string[] {
   return lines.filter((l) => l.slice(0, l.indexOf(":")).trim().toLowerCase() === lower).map((l) => l.slice(l.indexOf(":") + 1).trim());
 }
 
-/** How a message with these header lines frames its body; `untilClose` for responses without a length. */
-export function framingOf(lines: string[], untilClose: boolean): Framing {
+/**
+ * A request's body framing, or null when the request is ambiguous and the
+ * proxy answers 400 before any policy check (as the reference's does,
+ * probed on 0.171.0): a Transfer-Encoding whose last coding is not chunked,
+ * or Content-Length values that are not one valid number. Forwarding such a
+ * request would let the origin find another request in it than the one the
+ * policy checked (request smuggling past `mode: "limited"`).
+ */
+export function requestFraming(lines: string[]): Framing | null {
+  const codings = headerValues(lines, "transfer-encoding");
+  if (codings.length > 0) return codings.join(",").toLowerCase().split(",").at(-1)!.trim() === "chunked" ? { kind: "chunked" } : null;
+  const lengths = new Set(headerValues(lines, "content-length").flatMap((v) => v.split(",").map((x) => x.trim())));
+  if (lengths.size > 1) return null;
+  const [length] = lengths;
+  if (length === undefined) return { kind: "none" };
+  const bytes = /^\d{1,15}$/.test(length) ? Number(length) : Number.NaN;
+  if (!Number.isSafeInteger(bytes)) return null;
+  return bytes === 0 ? { kind: "none" } : { kind: "length", bytes };
+}
+
+/**
+ * The header lines a request is forwarded with: a chunked body's
+ * Content-Length dropped (RFC 9112 §6.3: Transfer-Encoding wins, and an
+ * intermediary removes the other before forwarding, so no origin can frame
+ * the body by it).
+ */
+export function forwardableLines(lines: string[], framing: Framing): string[] {
+  return framing.kind === "chunked" ? lines.filter((l) => l.slice(0, l.indexOf(":")).trim().toLowerCase() !== "content-length") : lines;
+}
+
+/** How a response with these header lines frames its body (without a length: until the origin closes). */
+export function responseFraming(lines: string[]): Framing {
   const codings = headerValues(lines, "transfer-encoding").join(",").toLowerCase().split(",");
   if (codings.at(-1)?.trim() === "chunked") return { kind: "chunked" };
   const length = headerValues(lines, "content-length")[0];
-  if (length !== undefined) {
-    const bytes = Number(length);
-    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error("invalid content-length");
-    return bytes === 0 ? { kind: "none" } : { kind: "length", bytes };
-  }
-  return untilClose ? { kind: "close" } : { kind: "none" };
+  if (length === undefined) return { kind: "close" };
+  const bytes = Number(length);
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error("invalid content-length");
+  return bytes === 0 ? { kind: "none" } : { kind: "length", bytes };
 }
 
 /** Copies the body; `null` out discards it (a refused request's body). */

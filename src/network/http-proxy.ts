@@ -10,7 +10,7 @@
 import { ByteSocket, connectByteSocket, listenByteSockets } from "./byte-socket.ts";
 import type { CredentialBroker } from "./credentials.ts";
 import type { PolicyGate } from "./gate.ts";
-import { copyBody, framingOf, headerValues, readHead } from "./http-framing.ts";
+import { copyBody, forwardableLines, headerValues, readHead, requestFraming, responseFraming } from "./http-framing.ts";
 import type { Endpoint } from "../http/socket-reader.ts";
 import { badGateway, badRequest, connectEstablished, refusal } from "./http-replies.ts";
 import { type Interceptor, pipeToInterceptor } from "./mitm/intercept.ts";
@@ -63,9 +63,9 @@ async function serve(gate: PolicyGate, client: ByteSocket, masking: Masking | nu
       const headers = head.slice(1);
       if (method.toUpperCase() === "CONNECT") return await tunnel(gate, client, peer, target, masking);
       const dest = destinationOf(target, headers);
-      if (!dest) return void (await client.write(badRequest()).catch(() => {}));
+      const bodyFraming = requestFraming(headers);
+      if (!dest || !bodyFraming) return void (await client.write(badRequest()).catch(() => {}));
       const answer = await gate.check({ host: dest.host, port: dest.port, protocol: "http", method, client: peer });
-      const bodyFraming = framingOf(headers, false);
       if (!answer.ok) {
         await copyBody(client, null, bodyFraming);
         await client.write(refusal(answer, dest.host, dest.port, "http"));
@@ -81,7 +81,8 @@ async function serve(gate: PolicyGate, client: ByteSocket, masking: Masking | nu
         await client.write(badGateway());
         continue;
       }
-      const sent = masking?.broker.coversPlain(dest.host, dest.port) ? masking.broker.restoreHeaders({ scheme: "http", ...dest }, headers) : headers;
+      const lines = forwardableLines(headers, bodyFraming);
+      const sent = masking?.broker.coversPlain(dest.host, dest.port) ? masking.broker.restoreHeaders({ scheme: "http", ...dest }, lines) : lines;
       await upstream.socket.write(`${method} ${dest.path} ${version}\r\n${forwardedHeaders(sent)}\r\n`);
       await copyBody(client, upstream.socket, bodyFraming);
       const keep = await relayResponse(upstream.socket, client, method);
@@ -108,7 +109,7 @@ export async function relayResponse(upstream: Endpoint, client: Endpoint, method
     }
     if (status >= 100 && status < 200) continue; // interim answers; the final one follows
     const bodiless = method.toUpperCase() === "HEAD" || status === 204 || status === 304;
-    const framing = bodiless ? ({ kind: "none" } as const) : framingOf(head.slice(1), true);
+    const framing = bodiless ? ({ kind: "none" } as const) : responseFraming(head.slice(1));
     await copyBody(upstream, client, framing);
     const closing = headerValues(head.slice(1), "connection").some((v) => v.toLowerCase().includes("close"));
     return framing.kind !== "close" && !closing;

@@ -25,8 +25,8 @@ afterEach(() => {
   for (const fn of cleanups.splice(0)) fn();
 });
 
-function proxy(): ProxyListener {
-  const gate = new PolicyGate({ domains: { "127.0.0.1": "allow" }, allowLocalBinding: true, mode: "full", reviewDomains: [] }, async (h) => [h], () => {});
+function proxy(mode: "full" | "limited" = "full", decisions: string[] = []): ProxyListener {
+  const gate = new PolicyGate({ domains: { "127.0.0.1": "allow" }, allowLocalBinding: true, mode, reviewDomains: [] }, async (h) => [h], (e) => decisions.push(`${e.method} ${e.decision} ${e.reason}`));
   const p = startHttpProxy(gate);
   cleanups.push(() => p.stop());
   return p;
@@ -267,3 +267,42 @@ test("a client that goes away in the middle of a long response: the proxy lets g
   await waitUntil(() => originClosed, 10_000, "the origin connection to close");
   expect(at).toBeLessThan(body.byteLength);
 }, 20_000);
+
+test("smuggling: an ambiguous request gets the reference's 400 before any check; a chunked one loses its Content-Length, so the request after its body is checked on its own", async () => {
+  const seen: string[] = [];
+  const server = Bun.listen<undefined>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(socket, d) {
+        seen.push(d.toString("latin1"));
+        socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+      },
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  const decisions: string[] = [];
+  const p = proxy("limited", decisions);
+  const send = async (raw: string, until: RegExp) => {
+    const client = connect({ host: "127.0.0.1", port: p.port });
+    cleanups.push(() => client.destroy());
+    let text = "";
+    client.on("data", (d: Buffer) => (text += d.toString("latin1")));
+    client.write(raw);
+    await waitUntil(() => until.test(text), 10_000, `an answer matching ${until}`);
+    return text.replace(/^date: .*\r\n/gim, "");
+  };
+  const host = `127.0.0.1:${server.port}`;
+  const hidden = `POST http://${host}/smuggled HTTP/1.1\r\nHost: ${host}\r\ncontent-length: 0\r\n\r\n`;
+  const chunked = await send(`GET http://${host}/a HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${5 + hidden.length}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${hidden}`, /403 Forbidden[^]*\}$/);
+  expect(chunked).toStartWith("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 403 Forbidden\r\n");
+  expect(seen.join("")).toBe(`GET /a HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
+  expect(decisions).toEqual(["GET allow allow", "POST allow allow", "POST deny method_not_allowed"]);
+  decisions.length = 0;
+  seen.length = 0;
+  const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+  expect(await send(`GET http://${host}/b HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 0\r\nContent-Length: 7\r\n\r\n`, /\r\n\r\n$/)).toBe(BAD_REQUEST);
+  expect(await send(`GET http://${host}/c HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: gzip\r\n\r\n`, /\r\n\r\n$/)).toBe(BAD_REQUEST);
+  expect(await send(`GET http://${host}/d HTTP/1.1\r\nHost: ${host}\r\nContent-Length: -1\r\n\r\n`, /\r\n\r\n$/)).toBe(BAD_REQUEST);
+  expect([seen, decisions]).toEqual([[], []]);
+});

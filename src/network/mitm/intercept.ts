@@ -13,7 +13,7 @@ import { type TLSSocket, connect as tlsConnect, createServer } from "node:tls";
 import { NodeEndpoint } from "../../http/socket-reader.ts";
 import { type ByteSocket, connectByteSocket } from "../byte-socket.ts";
 import type { CredentialBroker } from "../credentials.ts";
-import { copyBody, framingOf, readHead } from "../http-framing.ts";
+import { copyBody, forwardableLines, readHead, requestFraming } from "../http-framing.ts";
 import { MAX_PROXY_HEAD_BYTES, relayResponse } from "../http-proxy.ts";
 import { badGateway, badRequest } from "../http-replies.ts";
 import { MAX_PROXY_CONNECTIONS } from "../proxy-listener.ts";
@@ -91,12 +91,14 @@ async function serveDecrypted(deps: InterceptDeps, socket: TLSSocket, dest: Dest
       const start = head === "bad" ? null : /^([A-Za-z]+) (\/\S*) (HTTP\/1\.[01])$/.exec(head[0]!);
       if (!start || head === "bad") return void (await client.write(badRequest()).catch(() => {}));
       const method = start[1]!;
-      const headers = deps.broker.restoreHeaders({ scheme: "https", host: dest.host, port: dest.port, path: start[2]! }, head.slice(1));
+      const framing = requestFraming(head.slice(1));
+      if (!framing) return void (await client.write(badRequest()).catch(() => {}));
+      const headers = deps.broker.restoreHeaders({ scheme: "https", host: dest.host, port: dest.port, path: start[2]! }, forwardableLines(head.slice(1), framing));
       // One origin connection per child connection, opened again if the origin closed it between requests.
       if (!upstream || upstream.destroyed) upstream = await openTls(dest);
       if (!upstream) return void (await client.write(badGateway()).catch(() => {}));
       await upstream.write(`${head[0]}\r\n${headers.map((l) => `${l}\r\n`).join("")}\r\n`);
-      await copyBody(client, upstream, framingOf(head.slice(1), false));
+      await copyBody(client, upstream, framing);
       if (!(await relayResponse(upstream, client, method))) return;
     }
   } catch {
