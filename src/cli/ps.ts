@@ -8,12 +8,10 @@
 import { ExecboxRpcError, ExecboxUnsupportedError } from "../client/index.ts";
 import type { ProcessListEntry } from "../protocol/messages/process-list.ts";
 import type { PsOptions } from "./client-args.ts";
-import { CONNECTION_FAILURE_EXIT, connectOrReport } from "./exec.ts";
+import { CONNECTION_FAILURE_EXIT, connectOrReport, message, say } from "./exec.ts";
 
 /** `execbox ps` could talk to the executor but could not list: no such extension, or no such session. */
 export const PS_FAILURE_EXIT = 1;
-
-const say = (text: string) => process.stderr.write(`execbox: ${text}\n`);
 
 export async function runPs(options: PsOptions): Promise<number> {
   const connected = await connectOrReport(options, "execbox-ps", { resumeSessionId: options.session, refusedExit: PS_FAILURE_EXIT });
@@ -23,7 +21,7 @@ export async function runPs(options: PsOptions): Promise<number> {
     process.stdout.write(options.json ? `${JSON.stringify(processes, null, 2)}\n` : formatTable(processes));
     return 0;
   } catch (e) {
-    say(e instanceof Error ? e.message : String(e));
+    say(message(e));
     return e instanceof ExecboxUnsupportedError || e instanceof ExecboxRpcError ? PS_FAILURE_EXIT : CONNECTION_FAILURE_EXIT;
   } finally {
     await connected.close();

@@ -225,6 +225,11 @@ export class ManagedProcess {
     if (this.running) this.child.signalGroup(toSystemSignal(value));
   }
 
+  /** To the process group even after the program exited: a timeout's escalation must reach descendants holding its output. */
+  signalGroup(signal: "SIGTERM" | "SIGKILL"): void {
+    this.child.signalGroup(signal);
+  }
+
   /** SIGKILL to the process group; true if the process was still running. */
   terminate(): boolean {
     if (!this.running) return false;

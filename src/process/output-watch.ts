@@ -6,9 +6,11 @@
  * the process exits or closes are matched as they are; once it has closed,
  * no watch can match any more and all are dropped (freeing their slots).
  *
- * Cost is bounded per byte of output: a line is at most MAX_WATCH_LINE_BYTES,
+ * Cost is linear in output bytes: a line is at most MAX_WATCH_LINE_BYTES,
  * a pattern's program at most MAX_WATCH_PROGRAM_SIZE (watch-pattern.ts), and
- * a process has at most MAX_WATCHES_PER_PROCESS watches.
+ * a process has at most MAX_WATCHES_PER_PROCESS watches. Its constant is not
+ * bounded: a hostile pattern costs ~7 µs a byte per watch, run synchronously
+ * (watch-pattern.ts), including the whole `afterSeq` scan in one go.
  */
 import type { OutputStream } from "../protocol/messages/process.ts";
 import type { ProcessWatchMatched } from "../protocol/messages/process-watch.ts";

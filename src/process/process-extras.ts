@@ -15,7 +15,14 @@ import type { RetainedChunk } from "./output-log.ts";
 import type { WatchPattern } from "./watch-pattern.ts";
 
 /** What the extras read from the running process. */
-export type ProcessView = { readonly pid: number; readonly running: boolean; readonly closed: boolean; readonly bytesOut: number };
+export type ProcessView = {
+  readonly pid: number;
+  readonly running: boolean;
+  readonly closed: boolean;
+  readonly bytesOut: number;
+  /** Signals the child's process group, exited or not (a descendant may still hold its output). */
+  signalGroup(signal: "SIGTERM" | "SIGKILL"): void;
+};
 
 export class ProcessExtras {
   private readonly startedAtMs: number;
@@ -58,13 +65,7 @@ export class ProcessExtras {
   attach(proc: ProcessView): void {
     if (this.params.timeoutMs == null && this.params.idleTimeoutMs == null) return;
     this.timeouts = new RunTimeouts(this.params, this.clock, (signal) => {
-      if (proc.closed) return;
-      try {
-        // The child leads its own process group (spawn.ts): this reaches its descendants too.
-        process.kill(-proc.pid, signal);
-      } catch {
-        // The group is gone already.
-      }
+      if (!proc.closed) proc.signalGroup(signal);
     });
   }
 

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ExecboxUnsupportedError, connectWebSocket } from "../../src/client/index.ts";
 import { referenceForTests } from "../helpers/reference-bin.ts";
 import { startServer, tempDir } from "../helpers/server.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 setDefaultTimeout(30_000);
 
@@ -16,7 +17,9 @@ describe("against execbox", () => {
     await using server = await startServer();
     const client = await connectWebSocket(server.url);
     const proc = await client.startProcess({ ...sh("printf 'boot\\nready on 8080\\n'; exec sleep 300"), processId: "srv" });
-    // A watch set after the fact finds the line in retained output (its match precedes the answer).
+    // A watch set after the fact finds the line in retained output; the line is out first, so its match precedes the answer.
+    const retained = async () => (await client.call("process/read", { processId: "srv", afterSeq: 0 })).chunks.map((c) => Buffer.from(c.chunk, "base64").toString()).join("");
+    await waitUntil(async () => (await retained()).includes("ready on 8080\n"), 10_000, "the ready line");
     const ready = await client.watch("srv", "^ready on (\\d+)$", { afterSeq: 0, stream: "stdout" });
     expect(await ready.matched).toEqual({ seq: expect.any(Number), stream: "stdout", line: "ready on 8080" });
     expect(await ready.unwatch()).toBe(false);

@@ -38,6 +38,9 @@ describe("process/write closeStdin", () => {
     expect(missing.error).toEqual({ code: -32602, message: "missing field `chunk`" });
     const notTrue = await c.call("process/write", { processId, writeId: "m", closeStdin: false });
     expect(notTrue.error).toEqual({ code: -32602, message: "missing field `chunk`" });
+    // `null` is "not used", as for every other optional field: the reference (which ignores the field) accepts it.
+    expect(await c.ok("process/write", { processId, writeId: "n", chunk: "", closeStdin: null })).toEqual({ status: "accepted" });
+    expect((await c.call("process/write", { processId, writeId: "m", closeStdin: null })).error).toEqual({ code: -32602, message: "missing field `chunk`" });
     const badType = await c.call("process/write", { processId, writeId: "m", chunk: "", closeStdin: "yes" });
     expect(badType.error).toEqual({ code: -32602, message: 'invalid type: string "yes", expected a boolean' });
     expect(await c.ok("process/write", { processId, writeId: "close", closeStdin: true })).toEqual({ status: "accepted" });

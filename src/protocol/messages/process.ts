@@ -105,7 +105,7 @@ export type ProcessReadResult = z.infer<typeof ProcessReadResult>;
  * extension first. Without it, `chunk` is required as on the reference.
  */
 export const ProcessWriteParams = lazy(() => {
-  const params = struct("WriteParams", { processId: str(), chunk: Base64Chunk, writeId: str() }, { extensions: { closeStdin: bool().optional() } });
+  const params = struct("WriteParams", { processId: str(), chunk: Base64Chunk, writeId: str() }, { extensions: { closeStdin: opt(bool()) } });
   const closing = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v) && (v as Record<string, unknown>).closeStdin === true;
   return z.preprocess((v) => (closing(v) && v.chunk === undefined ? { ...v, chunk: "" } : v), params) as unknown as z.ZodType<
     z.output<typeof params>,
