@@ -146,3 +146,15 @@ test("CODEX_HOME naming no directory: masking is refused with the reference's me
     await other.stop("SIGKILL");
   }
 });
+
+test("a Host naming another host than the CONNECT's gets the dummy: a shared front routing by Host never sees the real token", async () => {
+  const script = [
+    `curl -sS https://ghe.test:${providerPort}/h -H "Host: other.test:${providerPort}" -H "Authorization: Bearer $GH_ENTERPRISE_TOKEN"`,
+    `curl -sS https://ghe.test:${providerPort}/h -H "Host: ghe.test:1" -H "Authorization: Bearer $GH_ENTERPRISE_TOKEN"`,
+    `curl -sS https://ghe.test:${providerPort}/h -H "Host: GHE.test.:${providerPort}" -H "Authorization: Bearer $GH_ENTERPRISE_TOKEN"`,
+    'echo "child=$GH_ENTERPRISE_TOKEN"',
+  ].join("; ");
+  const out = await run(script);
+  const dummy = /child=(\S+)/.exec(out)![1]!;
+  expect(out).toBe(`other.test:${providerPort} auth=Bearer ${dummy}\nghe.test:1 auth=Bearer ${dummy}\nGHE.test.:${providerPort} auth=Bearer ${REAL}\nchild=${dummy}\n`);
+});

@@ -13,9 +13,10 @@ import { type TLSSocket, connect as tlsConnect, createServer } from "node:tls";
 import { NodeEndpoint } from "../../http/socket-reader.ts";
 import { type ByteSocket, connectByteSocket } from "../byte-socket.ts";
 import type { CredentialBroker } from "../credentials.ts";
-import { copyBody, framingOf, readHead } from "../http-framing.ts";
+import { copyBody, framingOf, headerValues, readHead } from "../http-framing.ts";
 import { MAX_PROXY_HEAD_BYTES, relayResponse } from "../http-proxy.ts";
 import { badGateway, badRequest } from "../http-replies.ts";
+import { normalizeHost } from "../policy.ts";
 import { MAX_PROXY_CONNECTIONS } from "../proxy-listener.ts";
 import type { MitmAuthority } from "./authority.ts";
 
@@ -91,7 +92,8 @@ async function serveDecrypted(deps: InterceptDeps, socket: TLSSocket, dest: Dest
       const start = head === "bad" ? null : /^([A-Za-z]+) (\/\S*) (HTTP\/1\.[01])$/.exec(head[0]!);
       if (!start || head === "bad") return void (await client.write(badRequest()).catch(() => {}));
       const method = start[1]!;
-      const headers = deps.broker.restoreHeaders({ scheme: "https", host: dest.host, port: dest.port, path: start[2]! }, head.slice(1));
+      const lines = head.slice(1);
+      const headers = namesDestination(lines, dest) ? deps.broker.restoreHeaders({ scheme: "https", host: dest.host, port: dest.port, path: start[2]! }, lines) : lines;
       // One origin connection per child connection, opened again if the origin closed it between requests.
       if (!upstream || upstream.destroyed) upstream = await openTls(dest);
       if (!upstream) return void (await client.write(badGateway()).catch(() => {}));
@@ -104,6 +106,24 @@ async function serveDecrypted(deps: InterceptDeps, socket: TLSSocket, dest: Dest
   } finally {
     upstream?.socket.destroy();
   }
+}
+
+/**
+ * Whether the request's one `Host` names the CONNECT's host and port. Only
+ * then are credentials restored: the origin (a shared front, a CDN) may route
+ * by `Host`, so a request to the covered host's address naming another would
+ * carry the real value to a host it is not for; it goes on with the dummy.
+ */
+function namesDestination(lines: string[], dest: Destination): boolean {
+  const hosts = headerValues(lines, "host");
+  if (hosts.length !== 1 || !/^[^\s/?#@]+$/.test(hosts[0]!)) return false;
+  let url: URL;
+  try {
+    url = new URL(`https://${hosts[0]}`);
+  } catch {
+    return false;
+  }
+  return normalizeHost(url.hostname) === normalizeHost(dest.host) && Number(url.port || 443) === dest.port;
 }
 
 /** TLS to the origin, verified against the executor's trust store for the name the child asked for. */
