@@ -158,3 +158,20 @@ test("a Host naming another host than the CONNECT's gets the dummy: a shared fro
   const dummy = /child=(\S+)/.exec(out)![1]!;
   expect(out).toBe(`other.test:${providerPort} auth=Bearer ${dummy}\nghe.test:1 auth=Bearer ${dummy}\nGHE.test.:${providerPort} auth=Bearer ${REAL}\nchild=${dummy}\n`);
 });
+
+test("a terminated request framed ambiguously is refused with 400 and never reaches the origin: no request smuggled past the restore", async () => {
+  const seen = origins[0]!.seen.length;
+  const smuggled = `GET /x HTTP/1.1\\r\\nHost: ghe.test:${providerPort}\\r\\nAuthorization: Bearer $GH_ENTERPRISE_TOKEN\\r\\n\\r\\n`;
+  const heads = [
+    "Content-Length: 0\\r\\nContent-Length: 80",
+    "Content-Length : 80",
+    "Transfer-Encoding: chunked\\r\\nContent-Length: 80",
+    "Transfer-Encoding: gzip, chunked",
+    "X-A: 1\\r\\n Content-Length: 80",
+  ];
+  const send = (h: string) =>
+    `printf "POST /a HTTP/1.1\\r\\nHost: ghe.test:${providerPort}\\r\\n${h}\\r\\n\\r\\n${smuggled}" | openssl s_client -quiet -ign_eof -proxy "\${HTTPS_PROXY#http://}" -connect ghe.test:${providerPort} -servername ghe.test -CAfile "$CURL_CA_BUNDLE" 2>/dev/null | head -c 24; echo`;
+  const out = await run(heads.map(send).join("; "));
+  expect(out).toBe("HTTP/1.1 400 Bad Request\n".repeat(heads.length));
+  expect(origins[0]!.seen.length).toBe(seen);
+});

@@ -13,7 +13,7 @@ import { type TLSSocket, connect as tlsConnect, createServer } from "node:tls";
 import { NodeEndpoint } from "../../http/socket-reader.ts";
 import { type ByteSocket, connectByteSocket } from "../byte-socket.ts";
 import type { CredentialBroker } from "../credentials.ts";
-import { copyBody, framingOf, headerValues, readHead } from "../http-framing.ts";
+import { ambiguousFraming, copyBody, framingOf, headerValues, readHead } from "../http-framing.ts";
 import { MAX_PROXY_HEAD_BYTES, relayResponse } from "../http-proxy.ts";
 import { badGateway, badRequest } from "../http-replies.ts";
 import { normalizeHost } from "../policy.ts";
@@ -90,7 +90,7 @@ async function serveDecrypted(deps: InterceptDeps, socket: TLSSocket, dest: Dest
       const head = await readHead(client, MAX_PROXY_HEAD_BYTES).catch(() => "bad" as const);
       if (head === null) return;
       const start = head === "bad" ? null : /^([A-Za-z]+) (\/\S*) (HTTP\/1\.[01])$/.exec(head[0]!);
-      if (!start || head === "bad") return void (await client.write(badRequest()).catch(() => {}));
+      if (!start || head === "bad" || ambiguousFraming(head.slice(1))) return void (await client.write(badRequest()).catch(() => {}));
       const method = start[1]!;
       const lines = head.slice(1);
       const headers = namesDestination(lines, dest) ? deps.broker.restoreHeaders({ scheme: "https", host: dest.host, port: dest.port, path: start[2]! }, lines) : lines;
