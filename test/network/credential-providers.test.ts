@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
-import { MAX_CREDENTIAL_PATTERN_BYTES } from "../../src/network/credential-dummy.ts";
+import { MAX_CREDENTIAL_PATTERNS, MAX_CREDENTIAL_PATTERN_BYTES } from "../../src/network/credential-dummy.ts";
 import { MitmAuthority } from "../../src/network/mitm/authority.ts";
 import { networkProxyLaunch } from "../helpers/network-proxy.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
@@ -161,6 +161,16 @@ test("a hostile pattern costs no time: nested unbounded repetition is refused at
   const { error } = await start("true", vendor({ patterns: ["^sk_live_((a+)+)+[A-Za-z0-9]*$"] }));
   expect(error).toEqual({ code: -32602, message: "invalid network proxy config: invalid credential pattern for provider `vendor`: its dummies could be longer than 512 characters" });
   expect(performance.now() - began).toBeLessThan(5_000);
+});
+
+test("more patterns than MAX_CREDENTIAL_PATTERNS across providers are refused before any is compiled", async () => {
+  const half = Array.from({ length: MAX_CREDENTIAL_PATTERNS / 2 }, (_, i) => `^sk_live_${i}[A-Za-z0-9]+$`);
+  const other = { other: { env: ["OTHER_TOKEN"], patterns: [...half, "^x{600}$"], url_prefixes: [`${base}/other`] } };
+  const { error } = await start(`touch ${dir.path}/ran-many`, { ...vendor({ patterns: half }), ...other });
+  expect(error).toEqual({ code: -32602, message: `invalid network proxy config: credential providers give ${MAX_CREDENTIAL_PATTERNS + 1} patterns, more than ${MAX_CREDENTIAL_PATTERNS}` });
+  expect(await Bun.file(join(dir.path, "ran-many")).exists()).toBe(false);
+  // At the bound they are compiled and the command runs.
+  expect((await start("true", { ...vendor({ patterns: half }), other: { ...other.other, patterns: half } })).error).toBeUndefined();
 });
 
 test("a plain-HTTP loopback prefix without allowLocalBinding: with the allowlist naming 127.0.0.1, the request through the proxy gets the real value on the prefix only (as the reference)", async () => {
