@@ -10,7 +10,7 @@
 import { ByteSocket, connectByteSocket, listenByteSockets } from "./byte-socket.ts";
 import type { CredentialBroker } from "./credentials.ts";
 import type { PolicyGate } from "./gate.ts";
-import { copyBody, framingOf, headerValues, readHead } from "./http-framing.ts";
+import { ambiguousFraming, copyBody, framingOf, headerValues, readHead } from "./http-framing.ts";
 import type { Endpoint } from "../http/socket-reader.ts";
 import { badGateway, badRequest, connectEstablished, refusal } from "./http-replies.ts";
 import { type Interceptor, pipeToInterceptor } from "./mitm/intercept.ts";
@@ -63,7 +63,9 @@ async function serve(gate: PolicyGate, client: ByteSocket, masking: Masking | nu
       const headers = head.slice(1);
       if (method.toUpperCase() === "CONNECT") return await tunnel(gate, client, peer, target, masking);
       const dest = destinationOf(target, headers);
-      if (!dest) return void (await client.write(badRequest()).catch(() => {}));
+      // Where credentials are restored, a head the origin could frame otherwise is refused (http-framing.ts).
+      const restores = dest !== null && masking?.broker.coversPlain(dest.host, dest.port) === true;
+      if (!dest || (restores && ambiguousFraming(headers))) return void (await client.write(badRequest()).catch(() => {}));
       const answer = await gate.check({ host: dest.host, port: dest.port, protocol: "http", method, client: peer });
       const bodyFraming = framingOf(headers, false);
       if (!answer.ok) {
@@ -81,7 +83,7 @@ async function serve(gate: PolicyGate, client: ByteSocket, masking: Masking | nu
         await client.write(badGateway());
         continue;
       }
-      const sent = masking?.broker.coversPlain(dest.host, dest.port) ? masking.broker.restoreHeaders({ scheme: "http", ...dest }, headers) : headers;
+      const sent = restores && masking ? masking.broker.restoreHeaders({ scheme: "http", ...dest }, headers) : headers;
       await upstream.socket.write(`${method} ${dest.path} ${version}\r\n${forwardedHeaders(sent)}\r\n`);
       await copyBody(client, upstream.socket, bodyFraming);
       const keep = await relayResponse(upstream.socket, client, method);
