@@ -60,8 +60,10 @@ export async function copyBody(reader: ByteReader, out: ByteWriter | null, frami
   for (;;) {
     const sizeLine = await readLine(reader);
     await emit(`${sizeLine}\r\n`);
-    const size = Number.parseInt(sizeLine.split(";")[0]!.trim(), 16);
-    if (!Number.isSafeInteger(size) || size < 0) throw new Error("invalid chunk size");
+    // Hex digits only: parseInt would read `0x5` as 5 and `1 0` as 1, where the receiver may read otherwise.
+    const digits = sizeLine.split(";")[0]!.trim();
+    if (!/^[0-9A-Fa-f]{1,12}$/.test(digits)) throw new Error("invalid chunk size");
+    const size = Number.parseInt(digits, 16);
     if (size === 0) break;
     await copySized(reader, out, size + 2); // the data and its CRLF
   }

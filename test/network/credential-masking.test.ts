@@ -175,3 +175,9 @@ test("a terminated request framed ambiguously is refused with 400 and never reac
   expect(out).toBe("HTTP/1.1 400 Bad Request\n".repeat(heads.length));
   expect(origins[0]!.seen.length).toBe(seen);
 });
+
+test("a terminated chunked body whose size line is not hex digits alone ends the connection: no answer is relayed", async () => {
+  const send = (size: string) =>
+    `printf "POST /c HTTP/1.1\\r\\nHost: ghe.test:${providerPort}\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n${size}\\r\\nhello\\r\\n0\\r\\n\\r\\n" | openssl s_client -quiet -ign_eof -proxy "\${HTTPS_PROXY#http://}" -connect ghe.test:${providerPort} -servername ghe.test -CAfile "$CURL_CA_BUNDLE" 2>/dev/null | head -c 15; echo "|"`;
+  expect(await run(["0x5", "5 0", "5", "+5"].map(send).join("; "))).toBe("|\n|\nHTTP/1.1 200 OK|\n|\n");
+});
