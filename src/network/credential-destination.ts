@@ -55,10 +55,14 @@ export function destinationMatches(d: CredentialDestination, scheme: string, hos
   return prefix === "/" || p === prefix || (p.startsWith(prefix) && (prefix.endsWith("/") || p[prefix.length] === "/"));
 }
 
-/** No dot segments, literal or percent-encoded, and no encoded or back slashes: the path the origin resolves is the one checked. */
+/**
+ * No dot segments, literal or percent-encoded, also with a `;` parameter
+ * (`..;`, which servlet containers resolve as `..`), and no encoded or back
+ * slashes: the path the origin resolves is the one checked.
+ */
 function safePath(path: string): boolean {
   if (!path.startsWith("/") || /%2f|%5c|\\/i.test(path)) return false;
-  return path.split("/").every((segment) => !/^(?:\.|%2e){1,2}$/i.test(segment));
+  return path.split("/").every((segment) => !/^(?:\.|%2e){1,2}(?:;.*)?$/i.test(segment));
 }
 
 /** Whether a child under `allowLocalBinding` bypasses the proxy for this destination (its host is in NO_PROXY). */

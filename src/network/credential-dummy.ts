@@ -21,6 +21,13 @@ import { RE2JS } from "re2js";
 
 /** Longest credential pattern (bytes). Patterns are client input compiled at each masked start; 1 KiB holds any token shape. */
 export const MAX_CREDENTIAL_PATTERN_BYTES = 1024;
+/**
+ * Credential patterns of one start, all providers together. Each is compiled
+ * (RE2 and randexp, ~20-40 ms for a 10-byte `(x?){500}y`) on the event loop
+ * at every masked start; a provider needs one or two, and without a bound a
+ * start's message could carry enough to stall the executor for minutes.
+ */
+export const MAX_CREDENTIAL_PATTERNS = 64;
 /** Longest dummy a pattern may yield (its upper bound, unbounded repetitions counted at MAX_DUMMY_REPEAT): a header value, not a payload. */
 export const MAX_DUMMY_LENGTH = 512;
 /** How many more times than their minimum `+`, `*` and `{n,}` repeat in a dummy (the reference's dummies reach ~60 random characters). */

@@ -13,7 +13,7 @@
  */
 import { invalidParams } from "../protocol/errors.ts";
 import { type CredentialDestination, bypassesProxy, parseDestination } from "./credential-destination.ts";
-import { type CredentialPattern, compilePattern, matchesWhole } from "./credential-dummy.ts";
+import { type CredentialPattern, MAX_CREDENTIAL_PATTERNS, compilePattern, matchesWhole } from "./credential-dummy.ts";
 
 export type AuthMethod = "bearer" | "token" | "basic" | "header";
 
@@ -49,6 +49,8 @@ const refuse = (text: string) => invalidParams(`invalid network proxy config: ${
 
 /** Checks every provider (the ids in order); throws -32602 for the first that cannot be used. */
 export function compileProviders(configs: Record<string, CredentialProviderConfig>, allowLocalBinding: boolean): CustomProvider[] {
+  const count = Object.values(configs).reduce((n, c) => n + (c.patterns?.length ?? 0), 0);
+  if (count > MAX_CREDENTIAL_PATTERNS) throw refuse(`credential providers give ${count} patterns, more than ${MAX_CREDENTIAL_PATTERNS}`);
   const owner = new Map<string, string>();
   return Object.entries(configs).map(([id, config]) => {
     const provider = compileProvider(id, config, allowLocalBinding);

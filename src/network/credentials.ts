@@ -70,6 +70,25 @@ function dummyFor(provider: Provider, name: string, real: string): string {
   return out;
 }
 
+/**
+ * Shortest real value also masked where it stands in other variables: a token
+ * is far longer; a shorter value could be part of unrelated text (a path).
+ */
+export const MIN_COPIED_CREDENTIAL_LENGTH = 8;
+
+/**
+ * A real value under another name becomes its dummy there too: a login
+ * profile's `export COPY=$GH_TOKEN` comes back in the shell snapshot's
+ * environment (captured unmasked), and the child must not get it that way.
+ */
+function maskCopies(env: Record<string, string>, all: { real: string; dummy: string }[]): void {
+  const copied = all.filter((b) => b.real.length >= MIN_COPIED_CREDENTIAL_LENGTH);
+  for (const [name, value] of Object.entries(env)) {
+    const masked = copied.reduce((v, b) => v.replaceAll(b.real, b.dummy), value);
+    if (masked !== value) env[name] = masked;
+  }
+}
+
 /** The credentials of one process: replaces them in its environment, and answers the proxy. */
 export class CredentialBroker {
   private readonly brokered: Brokered[] = [];
@@ -91,8 +110,9 @@ export class CredentialBroker {
       }
     }
     this.maskCustom(env);
-    env[BROKER_ACTIVE_KEY] = "1";
     const all = [...this.brokered, ...this.custom];
+    maskCopies(env, all);
+    env[BROKER_ACTIVE_KEY] = "1";
     const marker = all.flatMap((b): [string, string][] => [[`@alias:${b.name}`, b.dummy], [b.name, b.dummy]]);
     marker.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     env[BROKERED_CREDENTIALS_KEY] = JSON.stringify(marker);

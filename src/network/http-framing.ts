@@ -56,6 +56,26 @@ export function responseFraming(lines: string[]): Framing {
   return bytes === 0 ? { kind: "none" } : { kind: "length", bytes };
 }
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Whether a request head could be framed differently by the origin than by
+ * the proxy (request smuggling, RFC 9112 §6.3, §11.2): a folded line, a
+ * header name that is no token (`Content-Length :`), more than one
+ * Content-Length or one that is not digits, a Transfer-Encoding beside a
+ * Content-Length or other than `chunked` alone. Where the proxy restores
+ * credentials it refuses such a head, since a request the origin reads as
+ * the body of another would carry a real value the proxy put in past its
+ * host and path checks.
+ */
+export function ambiguousFraming(lines: string[]): boolean {
+  if (lines.some((l) => l.indexOf(":") < 1 || !TOKEN.test(l.slice(0, l.indexOf(":"))))) return true;
+  const lengths = headerValues(lines, "content-length");
+  const codings = headerValues(lines, "transfer-encoding");
+  if (lengths.length > 1 || (lengths.length === 1 && !/^\d+$/.test(lengths[0]!))) return true;
+  return codings.length > 0 && (lengths.length > 0 || codings.length > 1 || codings[0]!.toLowerCase() !== "chunked");
+}
+
 /** Copies the body; `null` out discards it (a refused request's body). */
 export async function copyBody(reader: ByteReader, out: ByteWriter | null, framing: Framing): Promise<void> {
   const emit = (b: Uint8Array | string) => (out ? out.write(b) : Promise.resolve());
@@ -68,8 +88,10 @@ export async function copyBody(reader: ByteReader, out: ByteWriter | null, frami
   for (;;) {
     const sizeLine = await readLine(reader);
     await emit(`${sizeLine}\r\n`);
-    const size = Number.parseInt(sizeLine.split(";")[0]!.trim(), 16);
-    if (!Number.isSafeInteger(size) || size < 0) throw new Error("invalid chunk size");
+    // Hex digits only: parseInt would read `0x5` as 5 and `1 0` as 1, where the receiver may read otherwise.
+    const digits = sizeLine.split(";")[0]!.trim();
+    if (!/^[0-9A-Fa-f]{1,12}$/.test(digits)) throw new Error("invalid chunk size");
+    const size = Number.parseInt(digits, 16);
     if (size === 0) break;
     await copySized(reader, out, size + 2); // the data and its CRLF
   }

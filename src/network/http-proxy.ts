@@ -10,7 +10,7 @@
 import { ByteSocket, connectByteSocket, listenByteSockets } from "./byte-socket.ts";
 import type { CredentialBroker } from "./credentials.ts";
 import type { PolicyGate } from "./gate.ts";
-import { copyBody, forwardableLines, headerValues, readHead, requestFraming, responseFraming } from "./http-framing.ts";
+import { ambiguousFraming, copyBody, forwardableLines, headerValues, readHead, requestFraming, responseFraming } from "./http-framing.ts";
 import type { Endpoint } from "../http/socket-reader.ts";
 import { badGateway, badRequest, connectEstablished, refusal } from "./http-replies.ts";
 import { type Interceptor, pipeToInterceptor } from "./mitm/intercept.ts";
@@ -64,7 +64,9 @@ async function serve(gate: PolicyGate, client: ByteSocket, masking: Masking | nu
       if (method.toUpperCase() === "CONNECT") return await tunnel(gate, client, peer, target, masking);
       const dest = destinationOf(target, headers);
       const bodyFraming = requestFraming(headers);
-      if (!dest || !bodyFraming) return void (await client.write(badRequest()).catch(() => {}));
+      // Where credentials are restored, a head the origin could frame otherwise is refused too (http-framing.ts).
+      const restores = dest !== null && masking?.broker.coversPlain(dest.host, dest.port) === true;
+      if (!dest || !bodyFraming || (restores && ambiguousFraming(headers))) return void (await client.write(badRequest()).catch(() => {}));
       const answer = await gate.check({ host: dest.host, port: dest.port, protocol: "http", method, client: peer });
       if (!answer.ok) {
         await copyBody(client, null, bodyFraming);
@@ -82,7 +84,7 @@ async function serve(gate: PolicyGate, client: ByteSocket, masking: Masking | nu
         continue;
       }
       const lines = forwardableLines(headers, bodyFraming);
-      const sent = masking?.broker.coversPlain(dest.host, dest.port) ? masking.broker.restoreHeaders({ scheme: "http", ...dest }, lines) : lines;
+      const sent = restores && masking ? masking.broker.restoreHeaders({ scheme: "http", ...dest }, lines) : lines;
       await upstream.socket.write(`${method} ${dest.path} ${version}\r\n${forwardedHeaders(sent)}\r\n`);
       await copyBody(client, upstream.socket, bodyFraming);
       const keep = await relayResponse(upstream.socket, client, method);

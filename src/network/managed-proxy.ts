@@ -6,8 +6,9 @@
  * With `credentialMasking`, the child's provider credentials become dummies
  * and CONNECTs to those providers' hosts are terminated to put the real
  * values back (credentials.ts, mitm/). What execbox cannot carry out is
- * refused before anything starts (fail closed): custom credential providers,
- * SOCKS5 UDP for a child outside a managed network namespace.
+ * refused before anything starts (fail closed): a custom credential provider
+ * that cannot be used (credential-providers.ts), SOCKS5 UDP for a child
+ * outside a managed network namespace, transparent TCP.
  */
 import { invalidParams } from "../protocol/errors.ts";
 import type { z } from "zod";

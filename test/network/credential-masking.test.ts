@@ -146,3 +146,38 @@ test("CODEX_HOME naming no directory: masking is refused with the reference's me
     await other.stop("SIGKILL");
   }
 });
+
+test("a Host naming another host than the CONNECT's gets the dummy: a shared front routing by Host never sees the real token", async () => {
+  const script = [
+    `curl -sS https://ghe.test:${providerPort}/h -H "Host: other.test:${providerPort}" -H "Authorization: Bearer $GH_ENTERPRISE_TOKEN"`,
+    `curl -sS https://ghe.test:${providerPort}/h -H "Host: ghe.test:1" -H "Authorization: Bearer $GH_ENTERPRISE_TOKEN"`,
+    `curl -sS https://ghe.test:${providerPort}/h -H "Host: GHE.test.:${providerPort}" -H "Authorization: Bearer $GH_ENTERPRISE_TOKEN"`,
+    'echo "child=$GH_ENTERPRISE_TOKEN"',
+  ].join("; ");
+  const out = await run(script);
+  const dummy = /child=(\S+)/.exec(out)![1]!;
+  expect(out).toBe(`other.test:${providerPort} auth=Bearer ${dummy}\nghe.test:1 auth=Bearer ${dummy}\nGHE.test.:${providerPort} auth=Bearer ${REAL}\nchild=${dummy}\n`);
+});
+
+test("a terminated request framed ambiguously is refused with 400 and never reaches the origin: no request smuggled past the restore", async () => {
+  const seen = origins[0]!.seen.length;
+  const smuggled = `GET /x HTTP/1.1\\r\\nHost: ghe.test:${providerPort}\\r\\nAuthorization: Bearer $GH_ENTERPRISE_TOKEN\\r\\n\\r\\n`;
+  const heads = [
+    "Content-Length: 0\\r\\nContent-Length: 80",
+    "Content-Length : 80",
+    "Transfer-Encoding: chunked\\r\\nContent-Length: 80",
+    "Transfer-Encoding: gzip, chunked",
+    "X-A: 1\\r\\n Content-Length: 80",
+  ];
+  const send = (h: string) =>
+    `printf "POST /a HTTP/1.1\\r\\nHost: ghe.test:${providerPort}\\r\\n${h}\\r\\n\\r\\n${smuggled}" | openssl s_client -quiet -ign_eof -proxy "\${HTTPS_PROXY#http://}" -connect ghe.test:${providerPort} -servername ghe.test -CAfile "$CURL_CA_BUNDLE" 2>/dev/null | head -c 24; echo`;
+  const out = await run(heads.map(send).join("; "));
+  expect(out).toBe("HTTP/1.1 400 Bad Request\n".repeat(heads.length));
+  expect(origins[0]!.seen.length).toBe(seen);
+});
+
+test("a terminated chunked body whose size line is not hex digits alone ends the connection: no answer is relayed", async () => {
+  const send = (size: string) =>
+    `printf "POST /c HTTP/1.1\\r\\nHost: ghe.test:${providerPort}\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n${size}\\r\\nhello\\r\\n0\\r\\n\\r\\n" | openssl s_client -quiet -ign_eof -proxy "\${HTTPS_PROXY#http://}" -connect ghe.test:${providerPort} -servername ghe.test -CAfile "$CURL_CA_BUNDLE" 2>/dev/null | head -c 15; echo "|"`;
+  expect(await run(["0x5", "5 0", "5", "+5"].map(send).join("; "))).toBe("|\n|\nHTTP/1.1 200 OK|\n|\n");
+});

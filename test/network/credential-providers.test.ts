@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
-import { MAX_CREDENTIAL_PATTERN_BYTES } from "../../src/network/credential-dummy.ts";
+import { MAX_CREDENTIAL_PATTERNS, MAX_CREDENTIAL_PATTERN_BYTES } from "../../src/network/credential-dummy.ts";
 import { MitmAuthority } from "../../src/network/mitm/authority.ts";
 import { networkProxyLaunch } from "../helpers/network-proxy.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
@@ -163,6 +163,16 @@ test("a hostile pattern costs no time: nested unbounded repetition is refused at
   expect(performance.now() - began).toBeLessThan(5_000);
 });
 
+test("more patterns than MAX_CREDENTIAL_PATTERNS across providers are refused before any is compiled", async () => {
+  const half = Array.from({ length: MAX_CREDENTIAL_PATTERNS / 2 }, (_, i) => `^sk_live_${i}[A-Za-z0-9]+$`);
+  const other = { other: { env: ["OTHER_TOKEN"], patterns: [...half, "^x{600}$"], url_prefixes: [`${base}/other`] } };
+  const { error } = await start(`touch ${dir.path}/ran-many`, { ...vendor({ patterns: half }), ...other });
+  expect(error).toEqual({ code: -32602, message: `invalid network proxy config: credential providers give ${MAX_CREDENTIAL_PATTERNS + 1} patterns, more than ${MAX_CREDENTIAL_PATTERNS}` });
+  expect(await Bun.file(join(dir.path, "ran-many")).exists()).toBe(false);
+  // At the bound they are compiled and the command runs.
+  expect((await start("true", { ...vendor({ patterns: half }), other: { ...other.other, patterns: half } })).error).toBeUndefined();
+});
+
 test("a plain-HTTP loopback prefix without allowLocalBinding: with the allowlist naming 127.0.0.1, the request through the proxy gets the real value on the prefix only (as the reference)", async () => {
   const plain = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => new Response(`${new URL(req.url).pathname} auth=${req.headers.get("authorization")}\n`) });
   try {
@@ -173,6 +183,13 @@ test("a plain-HTTP loopback prefix without allowLocalBinding: with the allowlist
     expect(error).toBeUndefined();
     const dummy = /child=(\S+)/.exec(out)![1]!;
     expect(out).toBe(`child=${dummy}\n/api/x auth=Bearer ${REAL}\n/other auth=Bearer ${dummy}\n`);
+    // Two Content-Lengths (the origin could read a following request as this one's body, at /other, with the real
+    // value in it). Nothing follows the head: bytes the proxy leaves unread when it closes would reset the connection.
+    const url = `http://127.0.0.1:${plain.port}`;
+    const smuggle = `exec 3<>/dev/tcp/127.0.0.1/\${HTTP_PROXY##*:}; printf "GET ${url}/api/x HTTP/1.1\\r\\nHost: 127.0.0.1:${plain.port}\\r\\nContent-Length: 0\\r\\nContent-Length: 0\\r\\nAuthorization: Bearer $VENDOR_TOKEN\\r\\n\\r\\n" >&3; head -c 120 <&3 | tr -d "\\r"`;
+    const refused = await start(smuggle, { vendor: { env: ["VENDOR_TOKEN"], patterns: [PATTERN], url_prefixes: [prefix], auth: ["bearer"] } }, { allowLocalBinding: false, domains: { "127.0.0.1": "allow" } });
+    expect(refused.error).toBeUndefined();
+    expect(refused.out.replace(/date: .*/, "date: D")).toBe("HTTP/1.1 400 Bad Request\nconnection: close\ncontent-length: 0\ndate: D\n\n");
   } finally {
     plain.stop(true);
   }

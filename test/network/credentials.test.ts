@@ -65,4 +65,17 @@ test("custom provider: a loopback http:// prefix is restored on plain HTTP to it
   expect([broker.coversPlain("127.0.0.1", 8080), broker.coversPlain("127.0.0.1", 8081), broker.covers("127.0.0.1", 8080)]).toEqual([true, false, false]);
   expect(at(8080, "/api/v1")).toBe("Authorization: Bearer lk_realvalue1");
   expect([at(8081, "/api/v1"), at(8080, "/apiv1"), at(8080, "/api/v1", "https")]).toEqual(Array(3).fill(`Authorization: Bearer ${dummy}`));
+  // `..;` is `..` to a servlet container: /api/..;/admin is /admin there.
+  expect([at(8080, "/api/..;/admin"), at(8080, "/api/%2e%2E;x/admin"), at(8080, "/api/.;/v1")]).toEqual(Array(3).fill(`Authorization: Bearer ${dummy}`));
+  expect(at(8080, "/api/v1;x/..a")).toBe("Authorization: Bearer lk_realvalue1");
+});
+
+test("a real value copied under another name (a login profile's export, restored from the shell snapshot) gets the dummy there too", () => {
+  const real = "ghp_realTOKEN0123456789abcdefghijklmnopqr";
+  const { out } = masked({ GH_TOKEN: real, COPY: real, WRAPPED: `Bearer ${real};x`, SHORT_OK: "ghp_", PATH: "/usr/bin:/bin" });
+  expect([out.COPY, out.WRAPPED, out.SHORT_OK, out.PATH]).toEqual([out.GH_TOKEN, `Bearer ${out.GH_TOKEN};x`, "ghp_", "/usr/bin:/bin"]);
+  expect(Object.values(out).some((v) => v.includes(real))).toBe(false);
+  // A value shorter than MIN_COPIED_CREDENTIAL_LENGTH is masked under its own name only.
+  const short = masked({ GH_TOKEN: "ghp_abc", OTHER: "x ghp_abc" }).out;
+  expect(short.OTHER).toBe("x ghp_abc");
 });

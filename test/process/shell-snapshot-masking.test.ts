@@ -7,7 +7,7 @@
  * login command sees the same dummy as a plain one.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { networkProxyLaunch } from "../helpers/network-proxy.ts";
 import { referenceForTests } from "../helpers/reference-bin.ts";
@@ -82,6 +82,20 @@ test("execbox: a plain command and login commands restored from the snapshot all
     }
     // The profile ran once, for the capture: the second login command was restored from the snapshot.
     expect(home.runs()).toBe(runs + 1);
+  } finally {
+    await x.server.stop("SIGKILL");
+  }
+});
+
+test("execbox: a profile's copy of the token under another name comes back from the snapshot as the dummy", async () => {
+  appendFileSync(join(home.path, ".bash_profile"), 'export GT_COPY="$GITHUB_TOKEN"\n');
+  const x = await start();
+  try {
+    expect((await startMasked(x.c, "copy", ["/bin/bash", "-lc", 'echo "GT=$GITHUB_TOKEN COPY=$GT_COPY"'], "masking-copy")).error).toBeUndefined();
+    await x.c.processDone("copy", 30_000);
+    const out = x.c.output("copy", "stdout").toString();
+    const dummy = /^GT=(ghp_masked[A-Za-z0-9]{30}) /.exec(out)?.[1];
+    expect(out).toBe(`GT=${dummy} COPY=${dummy}\n`);
   } finally {
     await x.server.stop("SIGKILL");
   }

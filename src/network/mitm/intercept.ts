@@ -13,9 +13,10 @@ import { type TLSSocket, connect as tlsConnect, createServer } from "node:tls";
 import { NodeEndpoint } from "../../http/socket-reader.ts";
 import { type ByteSocket, connectByteSocket } from "../byte-socket.ts";
 import type { CredentialBroker } from "../credentials.ts";
-import { copyBody, forwardableLines, readHead, requestFraming } from "../http-framing.ts";
+import { ambiguousFraming, copyBody, headerValues, readHead, requestFraming } from "../http-framing.ts";
 import { MAX_PROXY_HEAD_BYTES, relayResponse } from "../http-proxy.ts";
 import { badGateway, badRequest } from "../http-replies.ts";
+import { normalizeHost } from "../policy.ts";
 import { MAX_PROXY_CONNECTIONS } from "../proxy-listener.ts";
 import type { MitmAuthority } from "./authority.ts";
 
@@ -89,11 +90,13 @@ async function serveDecrypted(deps: InterceptDeps, socket: TLSSocket, dest: Dest
       const head = await readHead(client, MAX_PROXY_HEAD_BYTES).catch(() => "bad" as const);
       if (head === null) return;
       const start = head === "bad" ? null : /^([A-Za-z]+) (\/\S*) (HTTP\/1\.[01])$/.exec(head[0]!);
-      if (!start || head === "bad") return void (await client.write(badRequest()).catch(() => {}));
+      if (!start || head === "bad" || ambiguousFraming(head.slice(1))) return void (await client.write(badRequest()).catch(() => {}));
       const method = start[1]!;
+      // ambiguousFraming refused a chunked body beside a Content-Length: the lines go on as they came.
       const framing = requestFraming(head.slice(1));
       if (!framing) return void (await client.write(badRequest()).catch(() => {}));
-      const headers = deps.broker.restoreHeaders({ scheme: "https", host: dest.host, port: dest.port, path: start[2]! }, forwardableLines(head.slice(1), framing));
+      const lines = head.slice(1);
+      const headers = namesDestination(lines, dest) ? deps.broker.restoreHeaders({ scheme: "https", host: dest.host, port: dest.port, path: start[2]! }, lines) : lines;
       // One origin connection per child connection, opened again if the origin closed it between requests.
       if (!upstream || upstream.destroyed) upstream = await openTls(dest);
       if (!upstream) return void (await client.write(badGateway()).catch(() => {}));
@@ -106,6 +109,24 @@ async function serveDecrypted(deps: InterceptDeps, socket: TLSSocket, dest: Dest
   } finally {
     upstream?.socket.destroy();
   }
+}
+
+/**
+ * Whether the request's one `Host` names the CONNECT's host and port. Only
+ * then are credentials restored: the origin (a shared front, a CDN) may route
+ * by `Host`, so a request to the covered host's address naming another would
+ * carry the real value to a host it is not for; it goes on with the dummy.
+ */
+function namesDestination(lines: string[], dest: Destination): boolean {
+  const hosts = headerValues(lines, "host");
+  if (hosts.length !== 1 || !/^[^\s/?#@]+$/.test(hosts[0]!)) return false;
+  let url: URL;
+  try {
+    url = new URL(`https://${hosts[0]}`);
+  } catch {
+    return false;
+  }
+  return normalizeHost(url.hostname) === normalizeHost(dest.host) && Number(url.port || 443) === dest.port;
 }
 
 /** TLS to the origin, verified against the executor's trust store for the name the child asked for. */
