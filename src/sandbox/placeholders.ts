@@ -17,7 +17,7 @@
  * last holder removes it even if another executor made it; a path that
  * existed before (the user's own) has no mark and is left alone.
  */
-import { closeSync } from "node:fs";
+import { closeSync, fchmodSync } from "node:fs";
 import { cString, openLibc } from "../platform/libc.ts";
 import { makeBeneath, openBeneath, removeBeneath, stillNames } from "./beneath.ts";
 import type { FsView, PathRule } from "./policy.ts";
@@ -74,12 +74,12 @@ export function holdPlaceholders(view: FsView | null): () => void {
 /** Makes (or finds) the stand-in, opens it and takes a shared lock on the file that is there now. */
 function take(path: string, { root, kind }: Placeholder): Holder {
   const libc = openLibc();
-  let made = false;
   for (let attempt = 0; attempt < HOLD_ATTEMPTS; attempt++) {
-    made = makeBeneath(root, path, kind) || made;
+    // Made in this attempt, not an earlier one: what is there now may be someone else's (its mode and marks are not ours to touch).
+    const made = makeBeneath(root, path, kind);
     const fd = openBeneath(root, path, kind);
     if (fd === null) continue; // Removed by its last holder in between: make it again.
-    if (made) libc.fsetxattr(fd, STAND_IN_MARK, MARK_VALUE, MARK_VALUE.length, 0); // No mark where xattrs are unsupported: then only the maker removes it.
+    if (made) mark(fd, kind); // No mark where xattrs are unsupported: then only the maker removes it.
     // Checked after locking: a remover unlinks while it holds the lock, so what is locked and still named is safe.
     if (libc.flock(fd, LOCK_SH | LOCK_NB) === 0 && stillNames(root, path, fd)) return { count: 0, made, fd };
     closeSync(fd);
@@ -96,6 +96,17 @@ function letGo(path: string, { root, kind }: Placeholder, holder: Holder): void 
   } finally {
     closeSync(holder.fd);
   }
+}
+
+/**
+ * Sets the stand-in mark. Setting a user xattr needs write permission on the
+ * inode, which a read-only (0444) file denies its owner unless root: such a
+ * file is made writable for the moment it is marked.
+ */
+function mark(fd: number, kind: Placeholder["kind"]): void {
+  if (kind === "file") fchmodSync(fd, 0o644);
+  openLibc().fsetxattr(fd, STAND_IN_MARK, MARK_VALUE, MARK_VALUE.length, 0);
+  if (kind === "file") fchmodSync(fd, 0o444);
 }
 
 function marked(fd: number): boolean {
