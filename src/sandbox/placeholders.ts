@@ -34,7 +34,7 @@ const MARK_VALUE = Uint8Array.of(0x31);
  * removing at that moment (it holds the lock exclusively only while it
  * unlinks): past this many, the launch is refused rather than run without it.
  */
-const HOLD_ATTEMPTS = 8;
+export const STAND_IN_HOLD_ATTEMPTS = 8;
 
 type Placeholder = NonNullable<PathRule["placeholder"]>;
 type Holder = { count: number; made: boolean; fd: number };
@@ -74,7 +74,7 @@ export function holdPlaceholders(view: FsView | null): () => void {
 /** Makes (or finds) the stand-in, opens it and takes a shared lock on the file that is there now. */
 function take(path: string, { root, kind }: Placeholder): Holder {
   const libc = openLibc();
-  for (let attempt = 0; attempt < HOLD_ATTEMPTS; attempt++) {
+  for (let attempt = 0; attempt < STAND_IN_HOLD_ATTEMPTS; attempt++) {
     // Made in this attempt, not an earlier one: what is there now may be someone else's (its mode and marks are not ours to touch).
     const made = makeBeneath(root, path, kind);
     const fd = openBeneath(root, path, kind);
