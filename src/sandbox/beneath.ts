@@ -123,11 +123,13 @@ export function removeBeneath(root: string, path: string, kind: "dir" | "file"):
 /**
  * Opens the stand-in at `path` for reading (a descriptor flock can hold),
  * never through a symlink; returns the descriptor, or null if nothing (or a
- * symlink) is there now.
+ * symlink) is there now. Non-blocking: what is there may be a FIFO someone
+ * planted, whose plain open would wait for a writer with the executor.
  */
 export function openBeneath(root: string, path: string, kind: "dir" | "file"): number | null {
+  const flags = O.RDONLY | O.NOFOLLOW | O.NONBLOCK | O.NOCTTY | (kind === "dir" ? O.DIRECTORY : 0);
   try {
-    return withParent(root, path, (libc, parent, name) => openNoSymlinks(libc, parent, name, O.RDONLY | O.NOFOLLOW | (kind === "dir" ? O.DIRECTORY : 0)));
+    return withParent(root, path, (libc, parent, name) => openNoSymlinks(libc, parent, name, flags));
   } catch {
     return null;
   }

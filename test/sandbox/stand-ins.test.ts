@@ -4,7 +4,7 @@
  * launch does; the paths are in a temp dir the test makes.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -103,6 +103,15 @@ describe("stand-ins shared by two executors", () => {
     expect(existsSync(path)).toBe(true);
     await other.release();
     expect(existsSync(path)).toBe(false);
+  });
+
+  test("a FIFO planted where a file stand-in goes is held without blocking the executor on its open, and left in place", async () => {
+    // A racing child can create it between the launch's check that the path is missing and the hold.
+    const root = tempRoot();
+    const fifo = join(root, "secret.env");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    await (await hold(root, "file", fifo)).release();
+    expect(statSync(fifo).isFIFO()).toBe(true);
   });
 
   test("a path the user made (no stand-in mark) is held but never removed", async () => {
