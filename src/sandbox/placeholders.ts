@@ -91,7 +91,10 @@ function take(path: string, { root, kind }: Placeholder): Holder {
 function letGo(path: string, { root, kind }: Placeholder, holder: Holder): void {
   const libc = openLibc();
   try {
-    if (libc.flock(holder.fd, LOCK_EX | LOCK_NB) !== 0) return; // Another executor's sandbox still holds it: the last of them removes it.
+    // Another executor's sandbox still holds it: the last of them removes it. Two letting go at once do not
+    // both give up: Linux converts a lock by dropping the shared one first, so a failed conversion leaves this
+    // descriptor unlocked and the other's conversion, after it, succeeds (flock(2), "converting a lock").
+    if (libc.flock(holder.fd, LOCK_EX | LOCK_NB) !== 0) return;
     if ((holder.made || marked(holder.fd)) && stillNames(root, path, holder.fd)) removeBeneath(root, path, kind);
   } finally {
     closeSync(holder.fd);
