@@ -37,6 +37,13 @@ async function hold(root: string, kind: "dir" | "file", ...paths: string[]): Pro
 }
 
 async function holdAs(asUnprivileged: boolean, root: string, kind: "dir" | "file", ...paths: string[]): Promise<Holder> {
+  const holder = startHolder(asUnprivileged, root, kind, paths);
+  expect(await holder.next()).toBe("held");
+  return holder;
+}
+
+/** One holder process; its first line says whether it holds (`held`) or why not (`error: …`). */
+function startHolder(asUnprivileged: boolean, root: string, kind: "dir" | "file", paths: string[]): Holder {
   const argv = [process.execPath, FIXTURE, root, kind, ...paths];
   const proc = Bun.spawn(asUnprivileged ? unprivileged(argv) : argv, { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const lines = (async function* () {
@@ -70,7 +77,6 @@ async function holdAs(asUnprivileged: boolean, root: string, kind: "dir" | "file
     },
   };
   running.push(holder);
-  expect(await next()).toBe("held");
   return holder;
 }
 
@@ -112,6 +118,16 @@ describe("stand-ins shared by two executors", () => {
     expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
     await (await hold(root, "file", fifo)).release();
     expect(statSync(fifo).isFIFO()).toBe(true);
+  });
+
+  test("a file where a directory stand-in goes refuses the hold, saying so", async () => {
+    const root = tempRoot();
+    const git = join(root, ".git");
+    writeFileSync(git, "");
+    const refused = startHolder(false, root, "dir", [git]);
+    expect(await refused.next()).toBe(`error: ${git} is in the way: it, or a directory above it, is not a directory`);
+    expect(await refused.proc.exited).toBe(1);
+    expect(statSync(git).isFile()).toBe(true);
   });
 
   test("a path the user made (no stand-in mark) is held but never removed", async () => {
