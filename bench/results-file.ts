@@ -12,10 +12,17 @@ export function sectionHead(heading: string, how: string): string {
 
 /** Writes `text` (starting with its `## …` heading line) over the section with the same heading. */
 export function writeResultsSection(text: string): void {
-  const [file, heading] = [join(REPO, "bench/results.md"), text.slice(0, text.indexOf("\n") + 1)];
-  const old = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const file = join(REPO, "bench/results.md");
+  writeFileSync(file, withSection(existsSync(file) ? readFileSync(file, "utf8") : "", text));
+}
+
+/** `old` with `text` over the section with the same heading, or appended; one blank line before each heading. */
+export function withSection(old: string, text: string): string {
+  const heading = text.slice(0, text.indexOf("\n") + 1);
   const [at, next] = [old.indexOf(heading), old.indexOf("\n## ", old.indexOf(heading) + 1)];
-  writeFileSync(file, at < 0 ? `${old.trimEnd()}\n\n${text}` : `${old.slice(0, at)}${text}${next < 0 ? "" : old.slice(next + 1)}`);
+  const own = `${text.trimEnd()}\n`;
+  if (at < 0) return `${old.trimEnd()}\n\n${own}`;
+  return `${old.slice(0, at)}${own}${next < 0 ? "" : `\n${old.slice(next + 1)}`}`;
 }
 
 /** Writes the main report (everything before the first `## ` section), keeping the sections other scripts own. */

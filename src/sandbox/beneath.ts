@@ -22,6 +22,7 @@ const AT_REMOVEDIR = 0x200;
 const EEXIST = 17;
 const ENOSYS = 38;
 const ELOOP = 40;
+const ENOTDIR = 20;
 
 type Errno = Error & { errno: number };
 const fail = (message: string, errno: number): Errno => Object.assign(new Error(message), { errno });
@@ -64,6 +65,7 @@ function explain(e: unknown, root: string, path: string): Error {
     if (link) return new Error(`${link} is a symlink inside the writable root ${root}`);
   }
   if (errno === ENOSYS) return new Error(`openat2 is not available (Linux 5.6 or newer is needed to make ${path} safely)`);
+  if (errno === ENOTDIR) return new Error(`${path} is in the way: it, or a directory above it, is not a directory`);
   return errno === undefined ? (e as Error) : new Error(`cannot make ${path}: errno ${errno}`);
 }
 
@@ -123,19 +125,28 @@ export function removeBeneath(root: string, path: string, kind: "dir" | "file"):
 /**
  * Opens the stand-in at `path` for reading (a descriptor flock can hold),
  * never through a symlink; returns the descriptor, or null if nothing (or a
- * symlink) is there now.
+ * symlink) is there now. Non-blocking: what is there may be a FIFO someone
+ * planted, whose plain open would wait for a writer with the executor.
  */
 export function openBeneath(root: string, path: string, kind: "dir" | "file"): number | null {
+  const flags = O.RDONLY | O.NOFOLLOW | O.NONBLOCK | O.NOCTTY | (kind === "dir" ? O.DIRECTORY : 0);
   try {
-    return withParent(root, path, (libc, parent, name) => openNoSymlinks(libc, parent, name, O.RDONLY | O.NOFOLLOW | (kind === "dir" ? O.DIRECTORY : 0)));
-  } catch {
+    return withParent(root, path, (libc, parent, name) => openNoSymlinks(libc, parent, name, flags));
+  } catch (e) {
+    // Something that cannot be held is there (a file where a directory goes, a symlink): say so, not "gone".
+    if (lstatSync(path, { throwIfNoEntry: false }) !== undefined) throw e;
     return null;
   }
 }
 
 /** Whether `path` (under `root`, not through a symlink) is still the file `fd` is open on. */
 export function stillNames(root: string, path: string, fd: number): boolean {
-  const held = openBeneath(root, path, fstatSync(fd).isDirectory() ? "dir" : "file");
+  let held: number | null;
+  try {
+    held = openBeneath(root, path, fstatSync(fd).isDirectory() ? "dir" : "file");
+  } catch {
+    return false; // Replaced by something else.
+  }
   if (held === null) return false;
   try {
     const a = fstatSync(fd);

@@ -17,7 +17,7 @@
  * last holder removes it even if another executor made it; a path that
  * existed before (the user's own) has no mark and is left alone.
  */
-import { closeSync } from "node:fs";
+import { closeSync, fchmodSync } from "node:fs";
 import { cString, openLibc } from "../platform/libc.ts";
 import { makeBeneath, openBeneath, removeBeneath, stillNames } from "./beneath.ts";
 import type { FsView, PathRule } from "./policy.ts";
@@ -34,7 +34,7 @@ const MARK_VALUE = Uint8Array.of(0x31);
  * removing at that moment (it holds the lock exclusively only while it
  * unlinks): past this many, the launch is refused rather than run without it.
  */
-const HOLD_ATTEMPTS = 8;
+export const STAND_IN_HOLD_ATTEMPTS = 8;
 
 type Placeholder = NonNullable<PathRule["placeholder"]>;
 type Holder = { count: number; made: boolean; fd: number };
@@ -74,12 +74,12 @@ export function holdPlaceholders(view: FsView | null): () => void {
 /** Makes (or finds) the stand-in, opens it and takes a shared lock on the file that is there now. */
 function take(path: string, { root, kind }: Placeholder): Holder {
   const libc = openLibc();
-  let made = false;
-  for (let attempt = 0; attempt < HOLD_ATTEMPTS; attempt++) {
-    made = makeBeneath(root, path, kind) || made;
+  for (let attempt = 0; attempt < STAND_IN_HOLD_ATTEMPTS; attempt++) {
+    // Made in this attempt, not an earlier one: what is there now may be someone else's (its mode and marks are not ours to touch).
+    const made = makeBeneath(root, path, kind);
     const fd = openBeneath(root, path, kind);
     if (fd === null) continue; // Removed by its last holder in between: make it again.
-    if (made) libc.fsetxattr(fd, STAND_IN_MARK, MARK_VALUE, MARK_VALUE.length, 0); // No mark where xattrs are unsupported: then only the maker removes it.
+    if (made) mark(fd, kind); // No mark where xattrs are unsupported: then only the maker removes it.
     // Checked after locking: a remover unlinks while it holds the lock, so what is locked and still named is safe.
     if (libc.flock(fd, LOCK_SH | LOCK_NB) === 0 && stillNames(root, path, fd)) return { count: 0, made, fd };
     closeSync(fd);
@@ -91,11 +91,25 @@ function take(path: string, { root, kind }: Placeholder): Holder {
 function letGo(path: string, { root, kind }: Placeholder, holder: Holder): void {
   const libc = openLibc();
   try {
-    if (libc.flock(holder.fd, LOCK_EX | LOCK_NB) !== 0) return; // Another executor's sandbox still holds it: the last of them removes it.
+    // Another executor's sandbox still holds it: the last of them removes it. Two letting go at once do not
+    // both give up: Linux converts a lock by dropping the shared one first, so a failed conversion leaves this
+    // descriptor unlocked and the other's conversion, after it, succeeds (flock(2), "converting a lock").
+    if (libc.flock(holder.fd, LOCK_EX | LOCK_NB) !== 0) return;
     if ((holder.made || marked(holder.fd)) && stillNames(root, path, holder.fd)) removeBeneath(root, path, kind);
   } finally {
     closeSync(holder.fd);
   }
+}
+
+/**
+ * Sets the stand-in mark. Setting a user xattr needs write permission on the
+ * inode, which a read-only (0444) file denies its owner unless root: such a
+ * file is made writable for the moment it is marked.
+ */
+function mark(fd: number, kind: Placeholder["kind"]): void {
+  if (kind === "file") fchmodSync(fd, 0o644);
+  openLibc().fsetxattr(fd, STAND_IN_MARK, MARK_VALUE, MARK_VALUE.length, 0);
+  if (kind === "file") fchmodSync(fd, 0o444);
 }
 
 function marked(fd: number): boolean {

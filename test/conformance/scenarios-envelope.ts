@@ -44,6 +44,11 @@ export const envelopeScenarios: Scenario[] = [
     ],
   },
   {
+    // A response to a request the executor never sent (it sends only network/policyRequest): both drop the connection.
+    name: "envelope/unsolicited-response",
+    steps: [...ready(), raw('{"id":5,"result":{}}'), req("environment/status", undefined, { id: 6 })],
+  },
+  {
     name: "envelope/request-ids",
     steps: [
       ...ready(),

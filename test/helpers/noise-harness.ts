@@ -50,6 +50,8 @@ export class NoiseClient extends RawClient {
 export class NoiseHarness {
   private readonly routes = new Map<string, (frame: RelayFrame) => void>();
   private readonly identity = HybridKeyPair.generate();
+  /** The order one message's data frames are sent in (a test may deliver them out of order; the executor reorders by seq). */
+  order: (frames: RelayFrame[]) => RelayFrame[] = (frames) => frames;
 
   constructor(
     private readonly rendezvous: FakeRendezvous,
@@ -86,7 +88,8 @@ export class NoiseHarness {
     const client = new NoiseClient(
       streamId,
       (text) => {
-        for (const r of sender.send(new TextEncoder().encode(text))) this.rendezvous.inject(dataFrame(streamId, r.seq, r.ciphertext));
+        const frames = sender.send(new TextEncoder().encode(text)).map((r) => dataFrame(streamId, r.seq, r.ciphertext));
+        for (const f of this.order(frames)) this.rendezvous.inject(f);
       },
       () => this.rendezvous.inject(resetFrame(streamId, "harness closed the stream")),
     );

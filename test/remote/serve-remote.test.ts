@@ -278,6 +278,18 @@ describe("remote mode (noise)", () => {
     }
   });
 
+  test("a message's records delivered last to first are reassembled byte for byte (held records outlive the socket's read buffer)", async () => {
+    const { harness } = await startRemote();
+    using dir = tempDir();
+    const client = await harness.connect();
+    await client.initialize();
+    const bytes = Uint8Array.from({ length: 300 * 1024 }, (_, i) => (i * 7 + (i >> 10)) & 0xff);
+    harness.order = (frames) => frames.toReversed();
+    await client.ok("fs/writeFile", { path: `${dir.uri}/f.bin`, dataBase64: Buffer.from(bytes).toString("base64") });
+    harness.order = (frames) => frames;
+    expect(Buffer.from(await Bun.file(`${dir.path}/f.bin`).arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+  });
+
   test("3 MiB of output crosses the stream whole and in order (many records)", async () => {
     const { harness } = await startRemote();
     using dir = tempDir();

@@ -4,7 +4,7 @@
  * launch does; the paths are in a temp dir the test makes.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -26,9 +26,26 @@ function tempRoot(): string {
   return d;
 }
 
-/** Starts one holder process and waits for its first line. */
+/** A user without root's privileges: as root, `nobody` (via setpriv); otherwise the test's own user. */
+const NOBODY = 65534;
+const unprivileged = (argv: string[]) =>
+  process.getuid!() === 0 ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...argv] : argv;
+
+/** Starts one holder process (as an unprivileged user if asked) and waits for its first line. */
 async function hold(root: string, kind: "dir" | "file", ...paths: string[]): Promise<Holder> {
-  const proc = Bun.spawn([process.execPath, FIXTURE, root, kind, ...paths], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  return holdAs(false, root, kind, ...paths);
+}
+
+async function holdAs(asUnprivileged: boolean, root: string, kind: "dir" | "file", ...paths: string[]): Promise<Holder> {
+  const holder = startHolder(asUnprivileged, root, kind, paths);
+  expect(await holder.next()).toBe("held");
+  return holder;
+}
+
+/** One holder process; its first line says whether it holds (`held`) or why not (`error: …`). */
+function startHolder(asUnprivileged: boolean, root: string, kind: "dir" | "file", paths: string[]): Holder {
+  const argv = [process.execPath, FIXTURE, root, kind, ...paths];
+  const proc = Bun.spawn(asUnprivileged ? unprivileged(argv) : argv, { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const lines = (async function* () {
     let buf = "";
     for await (const chunk of proc.stdout) {
@@ -60,7 +77,6 @@ async function hold(root: string, kind: "dir" | "file", ...paths: string[]): Pro
     },
   };
   running.push(holder);
-  expect(await next()).toBe("held");
   return holder;
 }
 
@@ -81,6 +97,38 @@ describe("stand-ins shared by two executors", () => {
       expect(existsSync(path)).toBe(false);
     });
   }
+
+  test("an unprivileged executor marks the read-only file it makes, so the other holder, last, removes it", async () => {
+    // Marking a 0444 file needs write permission on it (root has it regardless): without it the last holder, not the maker, left it behind.
+    const root = tempRoot();
+    if (process.getuid!() === 0) chownSync(root, NOBODY, NOBODY);
+    const path = join(root, "secret.env");
+    const maker = await holdAs(true, root, "file", path);
+    const other = await holdAs(true, root, "file", path);
+    await maker.release();
+    expect(existsSync(path)).toBe(true);
+    await other.release();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test("a FIFO planted where a file stand-in goes is held without blocking the executor on its open, and left in place", async () => {
+    // A racing child can create it between the launch's check that the path is missing and the hold.
+    const root = tempRoot();
+    const fifo = join(root, "secret.env");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    await (await hold(root, "file", fifo)).release();
+    expect(statSync(fifo).isFIFO()).toBe(true);
+  });
+
+  test("a file where a directory stand-in goes refuses the hold, saying so", async () => {
+    const root = tempRoot();
+    const git = join(root, ".git");
+    writeFileSync(git, "");
+    const refused = startHolder(false, root, "dir", [git]);
+    expect(await refused.next()).toBe(`error: ${git} is in the way: it, or a directory above it, is not a directory`);
+    expect(await refused.proc.exited).toBe(1);
+    expect(statSync(git).isFile()).toBe(true);
+  });
 
   test("a path the user made (no stand-in mark) is held but never removed", async () => {
     const root = tempRoot();

@@ -16,8 +16,10 @@ export const RELAY_FRAME_VERSION = 1;
 /** The one reason string the executor puts in the resets it sends (remote.md §5.8). */
 export const RELAY_RESET_REASON = "noise_relay_protocol_error";
 
-/** One Noise transport record for a stream. `segmentIndex`/`segmentCount` are reserved (0 and 1, §6). */
-/** `payload`, decoded, is lent: see `decodeRelayFrame`. */
+/**
+ * One Noise transport record for a stream. `segmentIndex`/`segmentCount` are
+ * reserved (0 and 1, §6). `payload`, decoded, is lent: see `decodeRelayFrame`.
+ */
 export type RelayDataBody = { kind: "data"; seq: number; segmentIndex: number; segmentCount: number; payload: Uint8Array };
 export type RelayBody =
   | RelayDataBody
