@@ -18,6 +18,18 @@ import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import { ChunkQueue, type Endpoint } from "../http/socket-reader.ts";
 import { type RelaySide, relayFlush, relayForward } from "../sandbox/socket-relay.ts";
 
+/**
+ * A lingering close (src/network/http-proxy.ts ends every client with it):
+ * after the proxy's last answer it reads on, dropping what the client still
+ * sends, for at most this long and this much, before the socket closes.
+ * Closing with unread input makes the kernel send a reset, which can discard
+ * the answer before the client has read it (a refused request's 400 with
+ * its body still on the way). 2 s covers any client's round trip on this
+ * machine; 16 MiB is what a client may have in flight at once.
+ */
+export const LINGER_MS = 2_000;
+export const LINGER_BYTES = 16 * 1024 * 1024;
+
 export class ByteSocket implements Endpoint {
   /** The socket (null once closed) and the bytes it has not taken yet. */
   private readonly side: RelaySide & { socket: Socket<ByteSocket> | null } = { socket: null, pending: [] };
@@ -32,7 +44,9 @@ export class ByteSocket implements Endpoint {
   private shortOf: ((e: Error) => void) | null = null;
   /** The socket piped into this one: paused while `pending` is not empty. */
   private source: ByteSocket | null = null;
-  private endWhenSent = false;
+  /** How the socket closes once everything queued is sent: `end`, `linger`, or null while open. */
+  private closing: "end" | "linger" | null = null;
+  private closeStarted = false;
   private readonly closedWaiters: (() => void)[] = [];
   /** This side's port (a pipe into a local server is named by it). */
   localPort = 0;
@@ -129,8 +143,39 @@ export class ByteSocket implements Endpoint {
 
   /** Ends the socket (FIN, then closed) once everything queued is sent. */
   end(): void {
-    if (this.side.pending.length === 0) this.side.socket?.end();
-    else this.endWhenSent = true;
+    this.closeWhenSent("end");
+  }
+
+  /**
+   * Ends the socket once everything queued is sent, but reads on (dropping
+   * it) until the peer closes too, at most LINGER_MS and LINGER_BYTES, so
+   * unread input does not turn the close into a reset (see LINGER_MS).
+   */
+  linger(): void {
+    if (!this.side.socket || this.closing) return;
+    this.received.takeAll();
+    let dropped = 0;
+    this.sink = (data) => {
+      dropped += data.byteLength;
+      if (dropped > LINGER_BYTES) this.destroy();
+    };
+    this.side.socket.resume();
+    this.closeWhenSent("linger");
+  }
+
+  private closeWhenSent(how: "end" | "linger"): void {
+    this.closing ??= how;
+    if (this.side.pending.length === 0) this.close();
+  }
+
+  private close(): void {
+    const socket = this.side.socket;
+    if (!socket || this.closeStarted) return;
+    this.closeStarted = true;
+    if (this.closing === "end") return void socket.end();
+    socket.shutdown();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    this.closedWaiters.push(() => clearTimeout(timer));
   }
 
   destroy(): void {
@@ -147,7 +192,7 @@ export class ByteSocket implements Endpoint {
     relayFlush(this.side, this.source?.side ?? NO_SOURCE);
     if (this.side.pending.length > 0) return;
     for (const fn of this.drained.splice(0)) fn();
-    if (this.endWhenSent) this.side.socket?.end();
+    if (this.closing) this.close();
   }
 
   private onClosed(error: Error | null): void {

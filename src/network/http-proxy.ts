@@ -34,10 +34,8 @@ export function startHttpProxy(gate: PolicyGate, masking: Masking | null = null)
   const listener = listenByteSockets((client) => {
     if (clients.size >= MAX_PROXY_CONNECTIONS) return client.destroy();
     clients.add(client);
-    void serve(gate, client, masking).finally(() => {
-      clients.delete(client);
-      client.end();
-    });
+    client.onceClosed(() => clients.delete(client));
+    void serve(gate, client, masking).finally(() => client.linger());
   });
   return {
     port: listener.port,

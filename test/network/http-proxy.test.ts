@@ -306,3 +306,21 @@ test("smuggling: an ambiguous request gets the reference's 400 before any check;
   expect(await send(`GET http://${host}/d HTTP/1.1\r\nHost: ${host}\r\nContent-Length: -1\r\n\r\n`, /\r\n\r\n$/)).toBe(BAD_REQUEST);
   expect([seen, decisions]).toEqual([[], []]);
 });
+
+test("a refused request whose body the proxy never reads still gets its 400: the proxy reads on before closing, so the close is no reset that drops the answer", async () => {
+  const p = proxy();
+  for (let run = 0; run < 3; run++) {
+    const client = connect({ host: "127.0.0.1", port: p.port });
+    cleanups.push(() => client.destroy());
+    let text = "";
+    let error = "";
+    client.on("data", (d: Buffer) => (text += d.toString("latin1")));
+    client.on("error", (e) => (error = e.message));
+    const closed = new Promise((r) => client.on("close", r));
+    client.write(`POST http://127.0.0.1:1/x HTTP/1.1\r\nHost: 127.0.0.1:1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n`);
+    client.write(Buffer.alloc(4 * MiB, 0x61));
+    client.end();
+    await closed;
+    expect([error, text.replace(/^date: .*\r\n/gim, "")]).toEqual(["", "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"]);
+  }
+}, 20_000);
