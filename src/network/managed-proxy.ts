@@ -17,7 +17,7 @@ import { CANNOT_ENFORCE } from "../sandbox/launch.ts";
 import { type AddressResolver, systemResolver } from "./addresses.ts";
 import { type AskClient, clientDecider } from "./decider.ts";
 import { type PolicyDecisionEvent, PolicyGate } from "./gate.ts";
-import { compileProviders } from "./credential-providers.ts";
+import { type CustomProvider, compileProviders } from "./credential-providers.ts";
 import { CredentialBroker } from "./credentials.ts";
 import { type Masking, startHttpProxy } from "./http-proxy.ts";
 import type { MitmAuthority } from "./mitm/authority.ts";
@@ -53,7 +53,7 @@ export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: bo
     throw invalidParams(`${CANNOT_ENFORCE}: networkProxy ${what} is not implemented by execbox; the command was not started`);
   };
   // Without masking the reference ignores providers (probed on 0.171.0); with it, one that cannot be used is refused.
-  if (p.credentialMasking === true) compileProviders(p.credentialProviders ?? {}, p.allowLocalBinding);
+  if (p.credentialMasking === true) providersOf(launch);
   // In its own namespace the child has no UDP path to any relay, under the reference too (probed: the
   // reference grants UDP ASSOCIATE there but no datagram gets out); execbox answers it 0x07 instead. The
   // Codex CLI sends `true` by default, always with that namespace. Without it the reference would relay UDP.
@@ -62,6 +62,17 @@ export function refuseUnsupportedProxy(launch: NetworkProxyLaunch, sandboxed: bo
     if (!sandboxed) throw invalidParams("transparent TCP requires a managed Linux sandbox");
     refuse("transparentTcp (raw TCP through the SOCKS listener; networkProxyTransparentTcp is false)");
   }
+}
+
+/** A launch's custom providers, compiled once: the check and the start use the same (hostile patterns cost tens of ms each to compile). */
+const compiledProviders = new WeakMap<NetworkProxyLaunch, CustomProvider[]>();
+function providersOf(launch: NetworkProxyLaunch): CustomProvider[] {
+  let providers = compiledProviders.get(launch);
+  if (!providers) {
+    providers = compileProviders(launch.proxy.credentialProviders ?? {}, launch.proxy.allowLocalBinding);
+    compiledProviders.set(launch, providers);
+  }
+  return providers;
 }
 
 /** What the proxy tells the process's client: its decisions, and (review domains) its questions. */
@@ -81,7 +92,7 @@ export function startManagedProxy(launch: NetworkProxyLaunch, hooks: ProxyHooks,
   const decider = timeoutMs == null ? null : clientDecider(hooks.ask, timeoutMs, stopped.signal);
   const gate = new PolicyGate(policy, resolve, hooks.report, decider);
   const listeners: ProxyListener[] = [];
-  const broker = authority ? new CredentialBroker(compileProviders(p.credentialProviders ?? {}, p.allowLocalBinding)) : null;
+  const broker = authority ? new CredentialBroker(providersOf(launch)) : null;
   try {
     let masking: Masking | null = null;
     if (authority && broker) {
