@@ -8,6 +8,7 @@ import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { connectStdio, connectWebSocket } from "../../src/client/index.ts";
 import { TunnelFrameKind, encodeTunnelFrame } from "../../src/protocol/tunnel-frame.ts";
 import { MAX_TUNNEL_CHUNK_BYTES, TUNNEL_WRITE_WINDOW_BYTES } from "../../src/tunnel/limits.ts";
+import { referenceForTests } from "../helpers/reference-bin.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { type RunningServer, execboxCommand, startServer } from "../helpers/server.ts";
 import { startTarget } from "../helpers/tunnel-target.ts";
@@ -59,11 +60,31 @@ test("tunnel/open with binary: true on the WebSocket answers binary: true; witho
   expect(Object.keys(await client.ok("tunnel/open", { port })).sort()).toEqual(["tunnelId"]);
 });
 
-test("a binary write frame on a connection where no tunnel opted in closes it (1008) with a reason", async () => {
-  const s = await server();
+/** What a binary message shaped like a tunnel write frame gets on a connection where no tunnel opted in, and that the connection then still serves. */
+async function answerToFrameBeforeOptIn(s: RunningServer, openTunnel: boolean): Promise<unknown> {
   const client = await raw(s.url);
-  const { tunnelId } = await client.ok("tunnel/open", { port: target().port });
-  await refused(s, client, write(tunnelId, new Uint8Array([1, 2, 3])), 1008, "binary tunnel frame, but no tunnel was opened with binary: true");
+  if (openTunnel) await client.ok("tunnel/open", { port: target().port });
+  client.ws!.send(write("t", new Uint8Array([1, 2, 3])));
+  const answer = await client.waitFor((f) => f.id === -1, 10_000, "the parse error");
+  expect(client.closeCode).toBeUndefined();
+  await client.ok("environment/info", {});
+  return { ...answer, error: { ...answer.error, message: answer.error.message.replace(/127\.0\.0\.1:\d+/, "PEER") } };
+}
+
+const PARSE_ERROR = {
+  id: -1,
+  error: { code: -32600, message: "failed to parse websocket JSON-RPC message from exec-server websocket PEER: expected value at line 1 column 1" },
+};
+
+test("before any tunnel opts in to binary, a binary message shaped like a tunnel frame is JSON, as the reference reads it: a parse error, the connection stays", async () => {
+  expect(await answerToFrameBeforeOptIn(await server(), true)).toEqual(PARSE_ERROR);
+});
+
+const reference = referenceForTests();
+test.skipIf(reference === null)("the reference answers such a binary message the same way", async () => {
+  const s = await startServer([], { command: [reference!, "exec-server"] });
+  cleanups.push(() => void s.stop("SIGKILL"));
+  expect(await answerToFrameBeforeOptIn(s, false)).toEqual(PARSE_ERROR);
 });
 
 test("a binary write frame for a tunnel opened without binary, beside one opened with it, closes the connection (1008)", async () => {
