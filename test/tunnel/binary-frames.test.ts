@@ -68,17 +68,31 @@ async function answerToFrameBeforeOptIn(s: RunningServer, openTunnel: boolean): 
   client.ws!.send(write("t", new Uint8Array([1, 2, 3])));
   const answer = await client.waitFor((f) => f.id === -1, 10_000, "the parse error");
   expect(client.closeCode).toBeUndefined();
+  // A binary message holding JSON is a request, as text is.
+  client.ws!.send(new TextEncoder().encode(JSON.stringify({ id: "bin", method: "no/such", params: {} })));
+  const unknown = await client.waitFor((f) => f.id === "bin", 10_000, "the answer to a binary request");
   await client.ok("environment/info", {});
-  return { ...answer, error: { ...answer.error, message: answer.error.message.replace(/127\.0\.0\.1:\d+/, "PEER") } };
+  return [{ ...answer, error: { ...answer.error, message: answer.error.message.replace(/127\.0\.0\.1:\d+/, "PEER") } }, unknown];
 }
 
-const PARSE_ERROR = {
-  id: -1,
-  error: { code: -32600, message: "failed to parse websocket JSON-RPC message from exec-server websocket PEER: expected value at line 1 column 1" },
-};
+const PARSE_ERROR = [
+  {
+    id: -1,
+    error: { code: -32600, message: "failed to parse websocket JSON-RPC message from exec-server websocket PEER: expected value at line 1 column 1" },
+  },
+  { id: "bin", error: { code: -32601, message: "exec-server stub does not implement `no/such` yet" } },
+];
 
 test("before any tunnel opts in to binary, a binary message shaped like a tunnel frame is JSON, as the reference reads it: a parse error, the connection stays", async () => {
   expect(await answerToFrameBeforeOptIn(await server(), true)).toEqual(PARSE_ERROR);
+});
+
+test("after a tunnel opts in to binary, a binary message holding JSON is still a request", async () => {
+  const s = await server();
+  const client = await raw(s.url);
+  expect((await client.ok("tunnel/open", { port: target().port, binary: true })).binary).toBe(true);
+  client.ws!.send(new TextEncoder().encode(JSON.stringify({ id: "bin", method: "environment/info", params: {} })));
+  expect((await client.waitFor((f) => f.id === "bin")).result.extensions.tunnel).toBe(2);
 });
 
 const reference = referenceForTests();
