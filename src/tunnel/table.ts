@@ -9,9 +9,8 @@ import type { Socket } from "bun";
 import { internalError, invalidRequest } from "../protocol/errors.ts";
 import type { TunnelOpenParams } from "../protocol/messages/tunnel.ts";
 import { tunnelAddress } from "./hosts.ts";
-import { MAX_TUNNELS_PER_CONNECTION, REMEMBERED_CLOSED_TUNNELS, TUNNEL_CONNECT_TIMEOUT_MS } from "./limits.ts";
+import { MAX_TUNNEL_CHUNK_BYTES, MAX_TUNNELS_PER_CONNECTION, REMEMBERED_CLOSED_TUNNELS, TUNNEL_CONNECT_TIMEOUT_MS } from "./limits.ts";
 import { type TunnelFrameRefusal, TunnelFrameClose, TunnelFrameKind, decodeTunnelFrame } from "../protocol/tunnel-frame.ts";
-import { MAX_TUNNEL_CHUNK_BYTES } from "./limits.ts";
 import { Tunnel, type TunnelSink, socketErrorText } from "./tunnel.ts";
 
 export class TunnelTable {
