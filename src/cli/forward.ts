@@ -34,7 +34,10 @@ type Local = {
   /** Tunnel bytes the local socket has not taken yet. */
   unwritten: Uint8Array[];
   drained: (() => void) | null;
+  /** The local side sent EOF. */
   ended: boolean;
+  /** The local socket is closed: the port's bytes have nowhere to go. */
+  closed: boolean;
 };
 
 export async function runForward(options: ForwardOptions): Promise<number> {
@@ -74,7 +77,7 @@ export async function runForward(options: ForwardOptions): Promise<number> {
 function handlers(client: ExecboxClient, spec: ForwardSpec): Bun.SocketHandler<Local> {
   return {
     open(socket) {
-      socket.data = { tunnel: null, inFlight: 0, toSend: [], toSendBytes: 0, unwritten: [], drained: null, ended: false };
+      socket.data = { tunnel: null, inFlight: 0, toSend: [], toSendBytes: 0, unwritten: [], drained: null, ended: false, closed: false };
       // Nothing is read until the tunnel exists.
       socket.pause();
       void client.openTunnel({ host: spec.remoteHost, port: spec.remotePort }).then(
@@ -108,13 +111,15 @@ function handlers(client: ExecboxClient, spec: ForwardSpec): Bun.SocketHandler<L
     close(socket) {
       const local = socket.data;
       const sentEof = local.ended;
+      const lost = local.unwritten.length > 0;
       local.ended = true;
+      local.closed = true;
       // A data handler waiting for this socket to drain would wait for ever.
       local.unwritten.length = 0;
       local.drained?.();
-      // After the local side's EOF its last bytes may still be on their way to the port: the tunnel ends when the port closes.
-      // Without one (reset, error) it is closed now.
-      if (!sentEof) void local.tunnel?.close().catch(() => {});
+      // After the local side's EOF its last bytes may still be on their way to the port: the tunnel ends when the port closes
+      // (or sends more, see join). Without one (reset, error), or with the port's bytes left untaken, it is closed now.
+      if (!sentEof || lost) void local.tunnel?.close().catch(() => {});
     },
   };
 }
@@ -126,6 +131,8 @@ function join(socket: Socket<Local>, tunnel: RemoteTunnel, spec: ForwardSpec): v
   // A binary tunnel's chunk is a view of its own WebSocket message: once written, that buffer is freed now, not at a collection.
   const written = (chunk: Uint8Array) => void (tunnel.binary && releaseBuffer(new Uint8Array(chunk.buffer)));
   tunnel.onData((chunk) => {
+    // Bytes for a closed socket: as TCP answers them with a reset, the tunnel is closed (else they would wait for a drain that never comes, the port paused for ever).
+    if (local.closed) return void tunnel.close().catch(() => {});
     local.unwritten.push(chunk);
     flushLocal(socket);
     if (local.unwritten.length === 0) return written(chunk);

@@ -21,7 +21,9 @@
  * No sequence number: a WebSocket keeps its messages in order. A kind byte is
  * never the first byte of JSON text (which starts with `{`, `[`, or
  * whitespace), so a binary message holding JSON, which the reference accepts,
- * is still read as JSON.
+ * is still read as JSON. Until a tunnel on the connection is opened with
+ * `binary: true`, no binary message is taken for a frame: the reference's
+ * answers (a JSON parse error) stay those of a client that never opts in.
  */
 
 export const TunnelFrameKind = { write: 0x01, data: 0x02 } as const;
@@ -35,7 +37,7 @@ export type TunnelFrameKind = (typeof TunnelFrameKind)[keyof typeof TunnelFrameK
 export const TunnelFrameClose = {
   /** Not a frame: no tunnel id, a header longer than the message, no payload, or the executor's own kind. */
   malformed: 1002,
-  /** Nothing on the connection was opened with `binary: true`, the tunnel was not, or the id was never a tunnel's. */
+  /** The tunnel was not opened with `binary: true`, or the id was never a tunnel's. */
   notAllowed: 1008,
   /** The payload is over MAX_TUNNEL_CHUNK_BYTES. */
   tooBig: 1009,

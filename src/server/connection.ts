@@ -93,6 +93,16 @@ export class Connection implements Attachment {
     void this.admit();
   }
 
+  /**
+   * A tunnel on this connection was opened with `binary: true`: binary
+   * messages starting with a tunnel frame kind are tunnel frames. Until then
+   * every binary message is JSON, so a client that never opts in gets the
+   * reference's answers (a parse error, the connection kept open).
+   */
+  get takesTunnelFrames(): boolean {
+    return this.tunnels.takesFrames;
+  }
+
   /** A binary tunnel frame from the client (WebSocket); a refusal is what to close the connection with. */
   receiveTunnelFrame(message: Uint8Array): TunnelFrameRefusal | undefined {
     if (this.closed) return undefined;

@@ -145,7 +145,7 @@ export class WebSocketPeer {
     // Closing: what the client sent after the close (or after what made us close) is not acted on.
     if (this.closing) return;
     let text: string;
-    if (binary && isTunnelFrame(payload)) {
+    if (binary && this.connection?.takesTunnelFrames && isTunnelFrame(payload)) {
       const refusal = this.connection?.receiveTunnelFrame(payload);
       if (refusal) this.close(refusal.code, refusal.reason);
       return;

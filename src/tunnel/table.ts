@@ -9,9 +9,8 @@ import type { Socket } from "bun";
 import { internalError, invalidRequest } from "../protocol/errors.ts";
 import type { TunnelOpenParams } from "../protocol/messages/tunnel.ts";
 import { tunnelAddress } from "./hosts.ts";
-import { MAX_TUNNELS_PER_CONNECTION, REMEMBERED_CLOSED_TUNNELS, TUNNEL_CONNECT_TIMEOUT_MS } from "./limits.ts";
+import { MAX_TUNNEL_CHUNK_BYTES, MAX_TUNNELS_PER_CONNECTION, REMEMBERED_CLOSED_TUNNELS, TUNNEL_CONNECT_TIMEOUT_MS } from "./limits.ts";
 import { type TunnelFrameRefusal, TunnelFrameClose, TunnelFrameKind, decodeTunnelFrame } from "../protocol/tunnel-frame.ts";
-import { MAX_TUNNEL_CHUNK_BYTES } from "./limits.ts";
 import { Tunnel, type TunnelSink, socketErrorText } from "./tunnel.ts";
 
 export class TunnelTable {
@@ -19,7 +18,10 @@ export class TunnelTable {
   /** Opens under way count towards the cap too. */
   private opening = 0;
   private closedAll = false;
-  /** A tunnel was opened with binary frames: only then are binary tunnel frames taken. */
+  /**
+   * A tunnel was opened with binary frames: only then are binary tunnel
+   * frames taken; before, a binary message is JSON, as the reference reads it.
+   */
   private binaryOpened = false;
   /** Ids of recently closed tunnels, oldest first (insertion order), at most REMEMBERED_CLOSED_TUNNELS. */
   private readonly recentlyClosed = new Set<string>();
@@ -60,7 +62,6 @@ export class TunnelTable {
   receiveFrame(message: Uint8Array): TunnelFrameRefusal | undefined {
     const frame = decodeTunnelFrame(message);
     if (!frame.ok) return { code: TunnelFrameClose.malformed, reason: frame.error };
-    if (!this.binaryOpened) return { code: TunnelFrameClose.notAllowed, reason: "binary tunnel frame, but no tunnel was opened with binary: true" };
     if (frame.kind !== TunnelFrameKind.write) return { code: TunnelFrameClose.malformed, reason: "binary tunnel frame of kind data (0x02): clients send write (0x01)" };
     const length = frame.payload.byteLength;
     if (length > MAX_TUNNEL_CHUNK_BYTES) return { code: TunnelFrameClose.tooBig, reason: `binary tunnel frame of ${length} bytes exceeds ${MAX_TUNNEL_CHUNK_BYTES}` };
@@ -70,6 +71,11 @@ export class TunnelTable {
     if (!tunnel.binary) return { code: TunnelFrameClose.notAllowed, reason: `binary tunnel frame for tunnel ${shown}, not opened with binary: true` };
     tunnel.writeFrame(frame.payload);
     return undefined;
+  }
+
+  /** Whether binary messages that look like tunnel frames are read as such (`receiveFrame`). */
+  get takesFrames(): boolean {
+    return this.binaryOpened;
   }
 
   private forget(tunnelId: string): void {

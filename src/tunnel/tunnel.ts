@@ -19,7 +19,7 @@ import { invalidParams, invalidRequest } from "../protocol/errors.ts";
 import type { TunnelCloseReason } from "../protocol/messages/tunnel.ts";
 import type { Frame } from "../server/flow.ts";
 import { MAX_TUNNEL_CHUNK_BYTES, TUNNEL_WINDOW_BYTES, TUNNEL_WRITE_WINDOW_BYTES, TUNNEL_WRITTEN_REPORT_BYTES } from "./limits.ts";
-import { writeQueued } from "./write-queue.ts";
+import { JOINED_WRITE_BYTES, enqueueCopy, writeQueued } from "./write-queue.ts";
 
 /** What a tunnel needs from the connection that carries it. */
 export interface TunnelSink {
@@ -84,7 +84,8 @@ export class Tunnel {
     this.queue(chunk, eof);
   }
 
-  private queue(chunk: Uint8Array | undefined, eof: boolean): void {
+  /** `borrowed`: `chunk` is valid only during this call (a view of the WebSocket's read buffer). */
+  private queue(chunk: Uint8Array | undefined, eof: boolean, borrowed = false): void {
     if (this.closed) throw invalidRequest(`tunnel ${this.id} is closed`);
     if (this.eofSent) throw invalidRequest(`tunnel ${this.id} was already half-closed with eof`);
     const length = chunk?.byteLength ?? 0;
@@ -102,6 +103,19 @@ export class Tunnel {
     }
     if (eof) this.eofSent = true;
     this.flush();
+    if (chunk) this.keepUnwritten(chunk, borrowed);
+  }
+
+  /**
+   * What the socket did not take of `chunk` (the queue's tail, if any) is
+   * copied when borrowed, and joined with other small ones either way, so
+   * the queue holds few entries however small the writes.
+   */
+  private keepUnwritten(chunk: Uint8Array, borrowed: boolean): void {
+    const tail = this.unwritten.at(-1);
+    if (!tail || tail.buffer !== chunk.buffer || (!borrowed && tail.byteLength >= JOINED_WRITE_BYTES)) return;
+    this.unwritten.pop();
+    enqueueCopy(this.unwritten, tail);
   }
 
   /**
@@ -112,14 +126,10 @@ export class Tunnel {
    */
   writeFrame(payload: Uint8Array): void {
     try {
-      this.queue(payload, false);
+      this.queue(payload, false, true);
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
-      return this.close("error");
-    }
-    for (let i = 0; i < this.unwritten.length; i++) {
-      const chunk = this.unwritten[i]!;
-      if (chunk.buffer === payload.buffer) this.unwritten[i] = chunk.slice();
+      this.close("error");
     }
   }
 

@@ -173,3 +173,15 @@ test("a local client that sends its bytes, EOF and closes at once loses nothing:
   expect(remote.conns[0]!.received).toBe(TOTAL);
   expect(remote.conns[0]!.receivedHash.digest("hex")).toBe(createHash("sha256").update(bytes).digest("hex"));
 });
+
+test("a local client that sends EOF and closes while the port keeps sending: the forwarder closes the tunnel (as TCP resets a closed socket), the port's connection ends", async () => {
+  // The port sends without end and never closes on its own.
+  const remote = startTarget({ send: 8 * MiB });
+  cleanups.push(remote.stop);
+  const { port } = await forward(await executorUrl(), `0:127.0.0.1:${remote.port}`);
+  let closed = false;
+  await Bun.connect({ hostname: "127.0.0.1", port, socket: { open: (s) => void (s.write("x"), s.end()), data() {}, close: () => void (closed = true) } });
+  await waitUntil(() => closed && remote.conns[0]?.received === 1, 10_000, "the local side to close, its byte at the port");
+  // Before, the port's bytes waited for a closed socket to drain: the tunnel stayed open, the port paused, for ever.
+  await waitUntil(() => remote.conns[0]!.closed, 10_000, "the port's connection to be closed");
+});

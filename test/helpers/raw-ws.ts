@@ -47,6 +47,17 @@ export class RawWs {
 
   /** One masked frame (FIN set unless `fin` is false: a fragment, continued with opcode 0). */
   send(opcode: number, payload: Buffer, fin = true): void {
+    this.out.push(RawWs.frame(opcode, payload, fin));
+    this.flush();
+  }
+
+  /** Many whole messages written as one buffer, so the server reads them in a few large reads. */
+  sendMany(messages: { opcode: number; payload: Buffer }[]): void {
+    this.out.push(Buffer.concat(messages.map((m) => RawWs.frame(m.opcode, m.payload, true))));
+    this.flush();
+  }
+
+  private static frame(opcode: number, payload: Buffer, fin: boolean): Buffer {
     const n = payload.length;
     const hl = n < 126 ? 2 : n < 65536 ? 4 : 10;
     const [f, mask] = [Buffer.alloc(hl + 4 + n), randomBytes(4)];
@@ -54,8 +65,7 @@ export class RawWs {
     if (hl > 2) void (hl === 4 ? f.writeUInt16BE(n, 2) : f.writeBigUInt64BE(BigInt(n), 2));
     mask.copy(f, hl);
     for (let i = 0; i < n; i++) f[hl + 4 + i] = payload[i]! ^ mask[i & 3]!;
-    this.out.push(f);
-    this.flush();
+    return f;
   }
 
   /** One message split into `pieces` frames: the first with `opcode`, the rest continuations, FIN on the last. */

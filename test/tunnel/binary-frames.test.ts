@@ -8,7 +8,9 @@ import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { connectStdio, connectWebSocket } from "../../src/client/index.ts";
 import { TunnelFrameKind, encodeTunnelFrame } from "../../src/protocol/tunnel-frame.ts";
 import { MAX_TUNNEL_CHUNK_BYTES, TUNNEL_WRITE_WINDOW_BYTES } from "../../src/tunnel/limits.ts";
+import { referenceForTests } from "../helpers/reference-bin.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
+import { RawWs } from "../helpers/raw-ws.ts";
 import { type RunningServer, execboxCommand, startServer } from "../helpers/server.ts";
 import { startTarget } from "../helpers/tunnel-target.ts";
 import { waitUntil } from "../helpers/wait.ts";
@@ -59,11 +61,45 @@ test("tunnel/open with binary: true on the WebSocket answers binary: true; witho
   expect(Object.keys(await client.ok("tunnel/open", { port })).sort()).toEqual(["tunnelId"]);
 });
 
-test("a binary write frame on a connection where no tunnel opted in closes it (1008) with a reason", async () => {
+/** What a binary message shaped like a tunnel write frame gets on a connection where no tunnel opted in, and that the connection then still serves. */
+async function answerToFrameBeforeOptIn(s: RunningServer, openTunnel: boolean): Promise<unknown> {
+  const client = await raw(s.url);
+  if (openTunnel) await client.ok("tunnel/open", { port: target().port });
+  client.ws!.send(write("t", new Uint8Array([1, 2, 3])));
+  const answer = await client.waitFor((f) => f.id === -1, 10_000, "the parse error");
+  expect(client.closeCode).toBeUndefined();
+  // A binary message holding JSON is a request, as text is.
+  client.ws!.send(new TextEncoder().encode(JSON.stringify({ id: "bin", method: "no/such", params: {} })));
+  const unknown = await client.waitFor((f) => f.id === "bin", 10_000, "the answer to a binary request");
+  await client.ok("environment/info", {});
+  return [{ ...answer, error: { ...answer.error, message: answer.error.message.replace(/127\.0\.0\.1:\d+/, "PEER") } }, unknown];
+}
+
+const PARSE_ERROR = [
+  {
+    id: -1,
+    error: { code: -32600, message: "failed to parse websocket JSON-RPC message from exec-server websocket PEER: expected value at line 1 column 1" },
+  },
+  { id: "bin", error: { code: -32601, message: "exec-server stub does not implement `no/such` yet" } },
+];
+
+test("before any tunnel opts in to binary, a binary message shaped like a tunnel frame is JSON, as the reference reads it: a parse error, the connection stays", async () => {
+  expect(await answerToFrameBeforeOptIn(await server(), true)).toEqual(PARSE_ERROR);
+});
+
+test("after a tunnel opts in to binary, a binary message holding JSON is still a request", async () => {
   const s = await server();
   const client = await raw(s.url);
-  const { tunnelId } = await client.ok("tunnel/open", { port: target().port });
-  await refused(s, client, write(tunnelId, new Uint8Array([1, 2, 3])), 1008, "binary tunnel frame, but no tunnel was opened with binary: true");
+  expect((await client.ok("tunnel/open", { port: target().port, binary: true })).binary).toBe(true);
+  client.ws!.send(new TextEncoder().encode(JSON.stringify({ id: "bin", method: "environment/info", params: {} })));
+  expect((await client.waitFor((f) => f.id === "bin")).result.extensions.tunnel).toBe(2);
+});
+
+const reference = referenceForTests();
+test.skipIf(reference === null)("the reference answers such a binary message the same way", async () => {
+  const s = await startServer([], { command: [reference!, "exec-server"] });
+  cleanups.push(() => void s.stop("SIGKILL"));
+  expect(await answerToFrameBeforeOptIn(s, false)).toEqual(PARSE_ERROR);
 });
 
 test("a binary write frame for a tunnel opened without binary, beside one opened with it, closes the connection (1008)", async () => {
@@ -170,4 +206,52 @@ test("a binary tunnel takes its bytes only as frames: a tunnel/write with a chun
   expect(await client.ok("tunnel/write", { tunnelId, eof: true })).toEqual({});
   await waitUntil(() => remote.conns[0]?.eof === true, 10_000, "the port to read EOF");
   expect(remote.conns[0]!.received).toBe(5);
+});
+
+test("many tiny binary writes queued for a port that stops reading cost in proportion to their bytes: the executor reads them at once, and the port gets every byte in order", async () => {
+  const s = await server();
+  const ws = await RawWs.connect(s.url);
+  cleanups.push(() => ws.close());
+  const frames: any[] = [];
+  ws.onText = (text) => void frames.push(JSON.parse(text));
+  let nextId = 1;
+  const call = async (method: string, params: unknown) => {
+    const id = nextId++;
+    ws.text(JSON.stringify({ id, method, params }));
+    await waitUntil(() => frames.some((f) => f.id === id), 30_000, `the answer to ${method}`);
+    return frames.find((f) => f.id === id).result;
+  };
+  await call("initialize", { clientName: "test" });
+  ws.text(JSON.stringify({ method: "initialized", params: {} }));
+  const remote = target({ startPaused: true });
+  const { tunnelId } = await call("tunnel/open", { port: remote.port, binary: true });
+  const hash = new Bun.CryptoHasher("sha256");
+  let sent = 0;
+  const reported = () => frames.reduce((n, f) => n + (f.method === "tunnel/written" ? f.params.bytes : 0), 0);
+  // Large writes until the port's socket stops taking them: from then on, writes queue in the executor.
+  const big = Buffer.from(crypto.getRandomValues(new Uint8Array(MAX_TUNNEL_CHUNK_BYTES)));
+  while (sent === reported()) {
+    ws.send(0x2, Buffer.from(write(tunnelId, big)));
+    hash.update(big);
+    sent += big.byteLength;
+    await call("environment/info", {});
+  }
+  const N = 50_000;
+  const tiny = Buffer.alloc(N);
+  for (let i = 0; i < N; i++) tiny[i] = i % 251;
+  hash.update(tiny);
+  const id = nextId++;
+  const started = Date.now();
+  ws.sendMany([
+    ...Array.from({ length: N }, (_, i) => ({ opcode: 0x2, payload: Buffer.from(write(tunnelId, tiny.subarray(i, i + 1))) })),
+    { opcode: 0x1, payload: Buffer.from(JSON.stringify({ id, method: "environment/info", params: {} })) },
+  ]);
+  await waitUntil(() => frames.some((f) => f.id === id), 120_000, "the answer after the tiny writes");
+  // Before, each frame's bookkeeping walked every write still queued (one entry each): 50,000 of them took over 10 s.
+  expect(Date.now() - started).toBeLessThan(3_000);
+  const conn = remote.conns[0]!;
+  conn.socket.resume();
+  await waitUntil(() => conn.received === sent + N, 30_000, "every byte at the port");
+  expect(conn.receivedHash.digest("hex")).toBe(hash.digest("hex"));
+  expect(frames.filter((f) => f.method === "tunnel/closed")).toEqual([]);
 });
