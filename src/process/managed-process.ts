@@ -59,6 +59,8 @@ export class ManagedProcess {
   sandboxed = false;
   /** Called once as the process closes, before `closed` is sent (so what it frees is gone when a client sees it). */
   onClosed: (exitCode: number) => void = () => {};
+  /** Called as the retained output is released (`forget`): what reads it must stop. */
+  onForgotten: () => void = () => {};
   /** Output bytes produced so far (stdout, stderr and PTY), for the log. */
   bytesOut = 0;
 
@@ -177,6 +179,7 @@ export class ManagedProcess {
 
   /** Retention is over: the retained output (and any spill file) is released. */
   forget(): void {
+    this.onForgotten();
     this.record.forget();
   }
 
@@ -205,9 +208,9 @@ export class ManagedProcess {
     };
   }
 
-  /** The retained chunks after `afterSeq`, for a watch to scan (unlike `read`, not a sign the client caught up). */
-  retained(afterSeq: number): RetainedChunk[] {
-    return this.record.read(afterSeq, undefined);
+  /** Retained chunks after `afterSeq`, up to about `maxBytes`, for a watch to scan (unlike `read`, not a sign the client caught up; they may view the log: use them at once). */
+  retained(afterSeq: number, maxBytes: number): RetainedChunk[] {
+    return this.record.read(afterSeq, maxBytes);
   }
 
   write(writeId: string, bytes: Uint8Array, closeStdin = false): Promise<WriteStatus> {

@@ -12,7 +12,7 @@ import type { ProcessEventSink } from "./managed-process.ts";
 import { RunTimeouts } from "./run-timeouts.ts";
 import { OutputWatches } from "./output-watch.ts";
 import type { RetainedChunk } from "./output-log.ts";
-import type { WatchPattern } from "./watch-pattern.ts";
+import { watchEngine } from "./watch-engine.ts";
 
 /** What the extras read from the running process. */
 export type ProcessView = {
@@ -20,6 +20,8 @@ export type ProcessView = {
   readonly running: boolean;
   readonly closed: boolean;
   readonly bytesOut: number;
+  /** Retained output chunks after `afterSeq`, up to about `maxBytes` (at least one). */
+  retained(afterSeq: number, maxBytes: number): RetainedChunk[];
   /** Signals the child's process group, exited or not (a descendant may still hold its output). */
   signalGroup(signal: "SIGTERM" | "SIGKILL"): void;
 };
@@ -32,6 +34,7 @@ export class ProcessExtras {
   readonly sink: ProcessEventSink;
   private timeouts: RunTimeouts | null = null;
   private readonly watches: OutputWatches;
+  private proc: ProcessView | null = null;
 
   constructor(
     private readonly params: ProcessStartParams,
@@ -39,11 +42,19 @@ export class ProcessExtras {
     private readonly clock: Clock,
   ) {
     this.startedAtMs = clock.now();
-    this.watches = new OutputWatches((match) => outer.notify("process/watchMatched", { processId: params.processId, ...match }));
+    this.watches = new OutputWatches(
+      watchEngine,
+      (afterSeq, maxBytes) => this.proc?.retained(afterSeq, maxBytes) ?? [],
+      (match) => outer.notify("process/watchMatched", { processId: params.processId, ...match }),
+    );
     this.sink = {
       notify: <N extends NotificationName>(method: N, p: NotificationParams<N>) => {
         if (method === "process/exited") p = this.exited(p as NotificationParams<"process/exited">) as NotificationParams<N>;
-        if (method === "process/closed") this.closed();
+        if (method === "process/closed") {
+          // After the watches' last matches: a client that sees `closed` has seen them all.
+          const settled = this.closed();
+          if (settled) return void settled.then(() => outer.notify(method, p));
+        }
         outer.notify(method, p);
       },
       output: (processId, seq, stream, bytes) => {
@@ -53,7 +64,7 @@ export class ProcessExtras {
         this.watches.feed(seq, stream, bytes);
       },
       ready: () => {
-        const wait = outer.ready();
+        const wait = outer.ready() ?? this.watches.hold();
         if (wait) this.timeouts?.held(wait);
         return wait;
       },
@@ -63,6 +74,7 @@ export class ProcessExtras {
 
   /** The process is spawned: its timeouts start. */
   attach(proc: ProcessView): void {
+    this.proc = proc;
     if (this.params.timeoutMs == null && this.params.idleTimeoutMs == null) return;
     this.timeouts = new RunTimeouts(this.params, this.clock, (signal) => {
       if (!proc.closed) proc.signalGroup(signal);
@@ -73,26 +85,28 @@ export class ProcessExtras {
   private exited(params: NotificationParams<"process/exited">): NotificationParams<"process/exited"> {
     this.exitCode = params.exitCode;
     this.exitedAtMs = this.clock.now();
-    this.watches.flush();
     this.timeouts?.exited();
     const fired = this.timeouts?.fired;
     return fired ? { ...params, timedOut: fired } : params;
   }
 
-  private closed(): void {
-    this.watches.close();
+  private closed(): Promise<void> | undefined {
     this.timeouts?.closed();
+    return this.watches.close();
+  }
+
+  /** The process's retained output is released: watches still reading it are dropped. */
+  forgotten(): void {
+    this.watches.dispose();
   }
 
   get watchCount(): number {
     return this.watches.size;
   }
 
-  /** A new watch, first run over `retained`; on a closed process that is all it sees (with the unfinished last line). */
-  watch(proc: ProcessView, pattern: WatchPattern, stream: OutputStream | null, retained: RetainedChunk[]): string {
-    const id = this.watches.add(pattern, stream, retained);
-    if (proc.closed) this.watches.close();
-    return id;
+  /** A new watch; with `afterSeq`, first over the retained output after it (on a closed process that is all it sees). */
+  watch(pattern: string, stream: OutputStream | null, afterSeq: number | null): Promise<string> {
+    return this.watches.add(pattern, stream, afterSeq);
   }
 
   unwatch(watchId: string): boolean {

@@ -19,7 +19,6 @@ import { checkRunTimeouts } from "./run-timeouts.ts";
 import type { ProcessListResult } from "../protocol/messages/process-list.ts";
 import type { ProcessWatchParams } from "../protocol/messages/process-watch.ts";
 import { MAX_WATCHES_PER_SESSION } from "./output-watch.ts";
-import { compileWatchPattern } from "./watch-pattern.ts";
 import { openRestoreScript } from "./shell-snapshot-capture.ts";
 import { type CapturedShell, SNAPSHOT_FD, restoreArgv, restoreFileText } from "./shell-snapshot-script.ts";
 import { type ShellSnapshots, type SnapshotRequest, restoredEnv, snapshotKey, snapshotRequest } from "./shell-snapshot.ts";
@@ -206,6 +205,7 @@ export class ProcessTable {
     this.procs.set(params.processId, proc);
     this.extras.set(proc, extras);
     extras.attach(proc);
+    proc.onForgotten = () => extras.forgotten();
     // A wrapped child is a sandbox root: connections from its tree are refused (see peer-guard.ts).
     const untrack = wrapper ? trackSandboxRoot(proc.pid) : () => {};
     this.running++;
@@ -327,17 +327,15 @@ export class ProcessTable {
     return { processes: [...this.procs.values()].map((p) => this.extras.get(p)!.describe(p)) };
   }
 
-  /** `process/watch`: the session's cap first, then the pattern's (watch-pattern.ts), then the process's (output-watch.ts). */
-  watch(params: ProcessWatchParams): { watchId: string } {
+  /** `process/watch`: the session's cap first, then the process's (output-watch.ts), then the pattern's (watch-pattern.ts, in the watch worker). */
+  async watch(params: ProcessWatchParams): Promise<{ watchId: string }> {
     const proc = this.procs.get(params.processId);
     if (!proc) throw invalidRequest(`unknown process id ${params.processId}`);
     const watching = [...this.procs.values()].reduce((n, p) => n + this.extras.get(p)!.watchCount, 0);
     if (watching >= MAX_WATCHES_PER_SESSION) {
       throw invalidRequest(`process/watch refused: this session already has ${MAX_WATCHES_PER_SESSION} watches, the most it may have at once`);
     }
-    const pattern = compileWatchPattern(params.pattern);
-    const retained = params.afterSeq == null ? [] : proc.retained(params.afterSeq);
-    return { watchId: this.extras.get(proc)!.watch(proc, pattern, params.stream ?? null, retained) };
+    return { watchId: await this.extras.get(proc)!.watch(params.pattern, params.stream ?? null, params.afterSeq ?? null) };
   }
 
   unwatch(processId: string, watchId: string): { removed: boolean } {

@@ -9,10 +9,10 @@
  * pattern is refused with -32602 and RE2's own reason. The pattern's length
  * and its program's size are capped, so compiling stays in the milliseconds.
  * Matching is linear but not cheap: a pattern whose lazy DFA keeps running
- * out of states, like `[ab]*a[ab]{20}c` (26 instructions), costs ~30 ms per
- * 4 KiB line of random `a`/`b` (measured on Bun 1.4.5, re2js 2.10; ~7 µs a
- * byte, whatever the program size), on the event loop every session shares.
- * Not yet bounded: see README.md, "Limits", watched line.
+ * out of states, like `a[ab]{100}$` (104 instructions), costs ~5 µs a byte
+ * of random `a`/`b` lines of 1 KiB or more (measured on Bun 1.4.5, re2js
+ * 2.10; the cost grows with the program), so matching runs in the watch
+ * worker, off the event loop (output-watch.ts).
  */
 import { RE2JS } from "re2js";
 import { invalidParams } from "../protocol/errors.ts";

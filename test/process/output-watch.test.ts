@@ -1,7 +1,7 @@
 /** process/watch and process/unwatch (extension `outputWatch`): lines matched on the executor, one notification per watch. */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { writeFileSync } from "node:fs";
-import type { RawClient } from "../helpers/rpc-client.ts";
+import { RawClient } from "../helpers/rpc-client.ts";
 import { clientWithExtension, sharedExecutor, tempDir } from "../helpers/server.ts";
 import { MAX_WATCHES_PER_PROCESS, MAX_WATCHES_PER_SESSION, MAX_WATCH_LINE_BYTES } from "../../src/process/output-watch.ts";
 import { MAX_WATCH_PATTERN_LENGTH } from "../../src/process/watch-pattern.ts";
@@ -116,6 +116,67 @@ describe("matching", () => {
     await c.processDone(id);
     expect(matches(id).map((f) => f.params.watchId)).toEqual([ok]);
     expect(matches(id, hostile)).toEqual([]);
+  });
+});
+
+/**
+ * 128 lines of 4,000 `a`/`b` (a fixed pseudo-random sequence) that
+ * `a[ab]{100}$` never matches, then `DONE`. The pattern keeps RE2's DFA out
+ * of states on these lines: ~5 µs a byte in re2js, ~2.5 s for the file.
+ */
+function hostileLines(): string {
+  let x = 12345;
+  const lines: string[] = [];
+  for (let i = 0; i < 128; i++) {
+    let line = "";
+    for (let j = 0; j < 4000; j++) {
+      x = (x * 1103515245 + 12345) & 0x7fffffff;
+      line += j === 4000 - 101 ? "b" : x & 0x10000 ? "a" : "b";
+    }
+    lines.push(line);
+  }
+  return `${lines.join("\n")}\nDONE\n`;
+}
+
+describe("isolation", () => {
+  test("a slow watch does not hold other sessions: their calls and watches are answered while it scans", async () => {
+    writeFileSync(`${dir.path}/hostile`, hostileLines());
+    const slowProc = await start(`cat ${dir.path}/hostile`);
+    await c.processDone(slowProc);
+    const other = await RawClient.websocket(executor.server.url);
+    try {
+      await other.initialize();
+      const order: string[] = [];
+      const slow = c.call("process/watch", { processId: slowProc, pattern: "a[ab]{100}$|^DONE$", afterSeq: 0 });
+      const slowMatch = c
+        .waitFor((f) => f.method === "process/watchMatched" && f.params.processId === slowProc, 60_000)
+        .then((f) => (order.push("slow watch matched"), f.params.line));
+      // Another session: calls that need the event loop, and a watch of its own.
+      for (let i = 0; i < 3; i++) await other.ok("process/list");
+      order.push("other session's calls answered");
+      await other.ok("process/start", { processId: "quick", argv: ["sh", "-c", "read go; echo hi"], cwd: dir.uri, env: ENV, tty: false, pipeStdin: true });
+      await other.ok("process/watch", { processId: "quick", pattern: "^hi$" });
+      await other.ok("process/write", { processId: "quick", chunk: Buffer.from("go\n").toString("base64"), writeId: "1" });
+      await other.waitFor((f) => f.method === "process/watchMatched" && f.params.processId === "quick");
+      await other.processDone("quick");
+      order.push("other session's watch matched");
+      expect((await slow).error).toBeUndefined();
+      expect(await slowMatch).toBe("DONE");
+      expect(order).toEqual(["other session's calls answered", "other session's watch matched", "slow watch matched"]);
+    } finally {
+      other.close();
+    }
+  });
+
+  test("live output a slow watch cannot keep up with is held, not dropped: every byte arrives, and the match before closed", async () => {
+    const text = hostileLines();
+    writeFileSync(`${dir.path}/hostile-live`, text);
+    const id = await start(`cat ${dir.path}/hostile-live`, true);
+    const watchId = (await c.ok("process/watch", { processId: id, pattern: "a[ab]{100}$|^DONE$" })).watchId;
+    await go(id);
+    await c.processDone(id, 60_000);
+    expect(c.output(id, "stdout").toString()).toBe(text);
+    expect(matches(id).map((f) => f.params)).toEqual([{ processId: id, watchId, seq: c.processEvents(id).findLast((f) => f.method === "process/output")!.params.seq, stream: "stdout", line: "DONE" }]);
   });
 });
 
