@@ -16,12 +16,7 @@ export type Target = (typeof TARGETS)[number];
 
 const ROOT = import.meta.dir;
 const DIST = join(ROOT, "dist");
-/**
- * What every compile bundles: the CLI, then each entry point loaded as a
- * worker (`new Worker(new URL("./x.ts", import.meta.url))`), which must be
- * an entry of its own to be found inside the executable.
- */
-export const ENTRIES = [join(ROOT, "src/cli/main.ts"), join(ROOT, "src/process/watch-worker.ts")];
+const ENTRY = join(ROOT, "src/cli/main.ts");
 
 /**
  * The flags of every compile (release, tests, benchmarks). `--splitting`: code
@@ -45,7 +40,7 @@ export function outfileFor(target: Target): string {
 export async function build(target: Target): Promise<string> {
   const outfile = outfileFor(target);
   const proc = Bun.spawn(
-    [process.execPath, "build", ...COMPILE_FLAGS, `--target=bun-${target}`, ...ENTRIES, "--outfile", outfile],
+    [process.execPath, "build", ...COMPILE_FLAGS, `--target=bun-${target}`, ENTRY, "--outfile", outfile],
     { cwd: ROOT, stdout: "inherit", stderr: "inherit" },
   );
   if ((await proc.exited) !== 0) throw new Error(`build for ${target} failed`);

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { COMPILE_FLAGS, ENTRIES } from "../build.ts";
+import { COMPILE_FLAGS } from "../build.ts";
 import { readFirstLine } from "../test/helpers/first-line.ts";
 import { ensureReference } from "../test/helpers/install-reference.ts";
 import { NEWEST_REFERENCE, binaryVersion } from "../test/helpers/reference-bin.ts";
@@ -70,7 +70,7 @@ export function execboxCommand(source: boolean): ServerCommand {
   const out = join(makeTempDir("execbox-bench-"), "execbox");
   const t0 = performance.now();
   // The same flags as build.ts, so the benchmark measures what users download.
-  const build = Bun.spawnSync([process.execPath, "build", ...COMPILE_FLAGS, ...ENTRIES, "--outfile", out], {
+  const build = Bun.spawnSync([process.execPath, "build", ...COMPILE_FLAGS, "src/cli/main.ts", "--outfile", out], {
     cwd: REPO,
     stdout: "pipe",
     stderr: "pipe",

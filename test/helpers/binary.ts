@@ -5,7 +5,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { COMPILE_FLAGS, ENTRIES } from "../../build.ts";
+import { COMPILE_FLAGS } from "../../build.ts";
 import { REPO } from "./server.ts";
 
 let built: Promise<string> | undefined;
@@ -15,7 +15,7 @@ export function compiledBinary(): Promise<string> {
   if (process.env.EXECBOX_BIN) return Promise.resolve(process.env.EXECBOX_BIN);
   built ??= (async () => {
     const outfile = join(mkdtempSync(join(tmpdir(), "execbox-bin-")), "execbox");
-    const proc = Bun.spawn([process.execPath, "build", ...COMPILE_FLAGS, ...ENTRIES, "--outfile", outfile], {
+    const proc = Bun.spawn([process.execPath, "build", ...COMPILE_FLAGS, join(REPO, "src/cli/main.ts"), "--outfile", outfile], {
       stdout: "ignore",
       stderr: "pipe",
     });
