@@ -46,7 +46,7 @@ export interface ConnectionTransport {
 }
 
 /** Why reading from the peer is stopped; it resumes once no reason holds. */
-export type ReadingHold = "inbox-full" | "awaiting-room";
+export type ReadingHold = "inbox-full" | "awaiting-room" | "tunnel-writes";
 
 export function frameLength(frame: Frame | KeptFrame): number {
   return typeof frame === "string" ? frame.length : frame.end - frame.start;

@@ -37,6 +37,16 @@ export const TUNNEL_WINDOW_BYTES = 2 * 1024 * 1024;
  * is refused with -32600, a client that ignores the window.
  */
 export const TUNNEL_WRITE_WINDOW_BYTES = 2 * 1024 * 1024;
+/**
+ * Written bytes all of one connection's tunnels may hold for ports that have
+ * not taken them; past it the executor stops reading the connection (the
+ * client meets TCP back-pressure) until they are under half. Each tunnel's
+ * own window already bounds it, but 64 tunnels' windows are 128 MiB a
+ * connection; 8 MiB is four tunnels' worth of ports that stopped reading,
+ * while kernel socket buffers (MiBs each on loopback) keep ports that do
+ * read from holding anything here.
+ */
+export const TUNNEL_UNWRITTEN_BYTES_PER_CONNECTION = 8 * 1024 * 1024;
 /** `tunnel/written` is sent once this much has been taken since the last one, or when nothing is left queued. */
 export const TUNNEL_WRITTEN_REPORT_BYTES = 256 * 1024;
 

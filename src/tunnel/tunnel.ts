@@ -28,6 +28,8 @@ export interface TunnelSink {
   readonly carriesBinary: boolean;
   /** `undefined` when the client can take more now, else resolves when it can. */
   ready(): Promise<void> | undefined;
+  /** The bytes this tunnel holds for its port changed by `delta` (the connection bounds their sum). */
+  unwritten(delta: number): void;
 }
 
 export class Tunnel {
@@ -99,7 +101,7 @@ export class Tunnel {
     }
     if (chunk && length > 0) {
       this.unwritten.push(chunk);
-      this.unwrittenBytes += length;
+      this.setUnwritten(this.unwrittenBytes + length);
     }
     if (eof) this.eofSent = true;
     this.flush();
@@ -147,9 +149,14 @@ export class Tunnel {
     this.closed = true;
     this.socket?.terminate();
     this.unwritten.length = 0;
-    this.unwrittenBytes = 0;
+    this.setUnwritten(0);
     if (notify) this.sink.send(encodeNotification("tunnel/closed", { tunnelId: this.id, reason, error: reason === "error" ? this.error : null }));
     this.onClosed(this);
+  }
+
+  private setUnwritten(bytes: number): void {
+    if (bytes !== this.unwrittenBytes) this.sink.unwritten(bytes - this.unwrittenBytes);
+    this.unwrittenBytes = bytes;
   }
 
   /** Socket events, shared by every tunnel (`socket.data` is the tunnel). */
@@ -221,7 +228,7 @@ export class Tunnel {
     let left = 0;
     for (const chunk of this.unwritten) left += chunk.byteLength;
     this.taken += this.unwrittenBytes - left;
-    this.unwrittenBytes = left;
+    this.setUnwritten(left);
     if (this.taken > 0 && (empty || this.taken >= TUNNEL_WRITTEN_REPORT_BYTES)) {
       this.sink.send(encodeNotification("tunnel/written", { tunnelId: this.id, bytes: this.taken }));
       this.taken = 0;

@@ -7,7 +7,13 @@
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { type ExecboxClient, ExecboxRpcError, type RemoteTunnel, connectStdio, connectWebSocket } from "../../src/client/index.ts";
-import { MAX_TUNNEL_CHUNK_BYTES, MAX_TUNNELS_PER_CONNECTION, TUNNEL_WINDOW_BYTES, TUNNEL_WRITE_WINDOW_BYTES } from "../../src/tunnel/limits.ts";
+import {
+  MAX_TUNNEL_CHUNK_BYTES,
+  MAX_TUNNELS_PER_CONNECTION,
+  TUNNEL_UNWRITTEN_BYTES_PER_CONNECTION,
+  TUNNEL_WINDOW_BYTES,
+  TUNNEL_WRITE_WINDOW_BYTES,
+} from "../../src/tunnel/limits.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { type RunningServer, execboxCommand, startServer } from "../helpers/server.ts";
 import { startTarget } from "../helpers/tunnel-target.ts";
@@ -186,6 +192,27 @@ test("a port that stops reading holds no request: the connection's other calls a
   }
   expect(refused).toEqual({ code: -32600, message: `tunnel/write would leave more than ${TUNNEL_WRITE_WINDOW_BYTES} bytes unwritten on tunnel ${tunnelId}: send only as much more as tunnel/written reports` });
   await blocked.close();
+});
+
+test("ports that stop reading hold at most the connection's share: past it the executor stops reading the connection, and resumes once they read", async () => {
+  // Each tunnel may hold a write window; enough of them to pass the connection's share.
+  const tunnels = TUNNEL_UNWRITTEN_BYTES_PER_CONNECTION / TUNNEL_WRITE_WINDOW_BYTES + 2;
+  const stuck = target({ startPaused: true });
+  const { client } = await executor();
+  let written = 0;
+  const sendings: Promise<string>[] = [];
+  for (let i = 0; i < tunnels; i++) {
+    const tunnel = await client.openTunnel({ port: stuck.port });
+    sendings.push(sendRandom(tunnel, 16 * MiB, () => (written += 256 * 1024)));
+  }
+  await writesBlocked(() => written);
+  // Before, every window was held (128 MiB a connection with 64 tunnels) and this was answered at once.
+  await expect(client.call("environment/status", {}, { timeoutMs: 1_000 })).rejects.toThrow("environment/status: no response within 1000 ms");
+  for (const conn of stuck.conns) conn.socket.resume();
+  const hashes = await Promise.all(sendings);
+  await waitUntil(() => stuck.conns.every((c) => c.received === 16 * MiB), 20_000, "the target to read everything");
+  expect(stuck.conns.map((c) => c.receivedHash.digest("hex")).sort()).toEqual([...hashes].sort());
+  expect(await client.call("environment/status", {})).toEqual({ status: "ready" });
 });
 
 test("over stdio too: 8 MiB each way byte-exact through the same connection core", async () => {
