@@ -28,12 +28,17 @@ export async function runPs(options: PsOptions): Promise<number> {
   }
 }
 
-/** Whitespace-aligned columns, the command last (its words quoted for sh where needed). */
+/**
+ * Whitespace-aligned columns, the command last (its words quoted for sh where
+ * needed). Control characters never reach the terminal raw: a process id or
+ * argument holding an escape sequence (whoever started the process chose
+ * them) would otherwise repaint or retitle the reader's terminal.
+ */
 export function formatTable(processes: ProcessListEntry[]): string {
   const rows = [
     ["PROCESS", "PID", "STATE", "EXIT", "STARTED", "OUT", "COMMAND"],
     ...processes.map((p) => [
-      p.processId,
+      visible(p.processId),
       String(p.pid),
       p.state,
       p.exitCode === null ? "-" : String(p.exitCode),
@@ -46,4 +51,18 @@ export function formatTable(processes: ProcessListEntry[]): string {
   return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join("  ")).join("\n") + "\n";
 }
 
-const quoteWord = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
+/** C0 and C1 controls and DEL: what a terminal may act on. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** A control character as its UTF-8 bytes, `\xNN` each (what `$'…'` turns back into the same bytes). */
+const escaped = (c: string) => [...Buffer.from(c)].map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join("");
+
+/** `text` with each control character shown as `\xNN` escapes of its bytes. */
+export const visible = (text: string) => text.replace(CONTROL, escaped);
+
+/** A word as sh reads it back: bare when safe, in single quotes, or ANSI-C `$'…'` when it holds control characters. */
+export function quoteWord(word: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
+  if (!HAS_CONTROL.test(word)) return `'${word.replaceAll("'", `'\\''`)}'`;
+  return `$'${word.replace(/[\\']/g, (c) => `\\${c}`).replace(CONTROL, escaped)}'`;
+}
