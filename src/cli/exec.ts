@@ -79,8 +79,10 @@ export async function runInfo(options: InfoOptions): Promise<number> {
 export async function runExec(options: ExecOptions): Promise<number> {
   const client = await connectOrReport(options, "execbox-exec");
   if (typeof client === "number") return client;
+  let proc: RemoteProcess | undefined;
   client.on("state", (state) => {
-    if (state === "recovering") say("connection lost; reconnecting…");
+    // The ids ps and kill need, should this terminal give up: the command goes on in the detached session.
+    if (state === "recovering") say(`connection lost; reconnecting… (session ${client.sessionId}${proc ? `, process ${proc.id}` : ""})`);
     else if (state === "connected") say("reconnected");
   });
   // ssh's rule: -t / -T decide; otherwise a PTY only when both ends are a terminal, so
@@ -92,7 +94,6 @@ export async function runExec(options: ExecOptions): Promise<number> {
     const env = { ...options.env };
     // A PTY without TERM leaves curses programs guessing; pass ours unless --env set one.
     if (tty && process.env.TERM && env.TERM === undefined) env.TERM = process.env.TERM;
-    let proc: RemoteProcess;
     try {
       proc = await client.startProcess({
         argv: options.argv,
@@ -109,10 +110,11 @@ export async function runExec(options: ExecOptions): Promise<number> {
       say(failure.text);
       return failure.code;
     }
-    const restore = attachInput(proc, tty, !options.noStdin, () => forwardStdinEnd(client, proc, say));
-    const unfollow = followTerminalSize(client, proc, tty);
+    const started = proc;
+    const restore = attachInput(started, tty, !options.noStdin, () => forwardStdinEnd(client, started, say));
+    const unfollow = followTerminalSize(client, started, tty);
     try {
-      for await (const event of proc) {
+      for await (const event of started) {
         if (event.type === "output") await write(event.stream === "stderr" ? process.stderr : process.stdout, event.data);
         else if (event.type === "gap") say(`warning: ${event.count} output chunk(s) were lost while reconnecting`);
       }
@@ -120,11 +122,14 @@ export async function runExec(options: ExecOptions): Promise<number> {
       restore();
       unfollow();
     }
-    const code = await proc.closed;
+    const code = await started.closed;
     await Promise.all([flush(process.stdout), flush(process.stderr)]);
-    return timedOutExit(proc, options) ?? code;
+    return timedOutExit(started, options) ?? code;
   } catch (e) {
     say(message(e));
+    if (proc && !(e instanceof UsageError)) {
+      say(`the command may still run in session ${client.sessionId} while the executor keeps it detached: execbox ps --url ${options.url} --session ${client.sessionId}`);
+    }
     // Past the start, an error means the connection or the session (and so the output) is lost.
     return e instanceof UsageError ? e.exitCode : ExecExit.transport;
   } finally {

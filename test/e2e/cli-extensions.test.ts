@@ -6,9 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { runCli } from "../helpers/cli.ts";
+import { readFirstLine } from "../helpers/first-line.ts";
+import { startTcpProxy } from "../helpers/tcp-proxy.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import { referenceForTests } from "../helpers/reference-bin.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
-import { type RunningServer, startServer, tempDir } from "../helpers/server.ts";
+import { type RunningServer, execboxCommand, startServer, tempDir } from "../helpers/server.ts";
 
 setDefaultTimeout(30_000);
 
@@ -58,6 +61,33 @@ describe("against execbox", () => {
     await back.initialize("t", sessionId);
     expect(await back.ok("process/terminate", { processId: "server" })).toEqual({ running: true });
     back.close();
+  });
+
+  test("exec that loses its connection names its session and process, and ps finds the command running there", async () => {
+    using proxy = startTcpProxy(server.url);
+    const exec = Bun.spawn([...execboxCommand(), "exec", "--url", proxy.url, "-T", "--no-stdin", "--", "sh", "-c", "echo started; exec sleep 300"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      expect(await readFirstLine(exec.stdout, 10_000)).toBe("started");
+      let stderr = "";
+      void (async () => {
+        for await (const chunk of exec.stderr) stderr += new TextDecoder().decode(chunk);
+      })();
+      proxy.refuse(true);
+      proxy.cut();
+      await waitUntil(() => stderr.includes(")\n"), 10_000, "the reconnect line");
+      const [, sessionId, processId] = /^execbox: connection lost; reconnecting… \(session (\S+), process (\S+)\)\n/.exec(stderr) ?? [];
+      expect(sessionId).toBeDefined();
+      const table = await runCli(["ps", "--url", server.url, "--session", sessionId!]);
+      expect(table.code).toBe(0);
+      expect(table.stdout.trimEnd().split("\n")[1]!.split(/\s+/).filter((_, i) => i !== 1 && i !== 4)).toEqual([processId, "running", "-", "8", "sh", "-c", "'echo", "started;", "exec", "sleep", "300'"]);
+      expect((await runCli(["kill", "--url", server.url, "--session", sessionId!, "--signal", "KILL", processId!])).code).toBe(0);
+    } finally {
+      exec.kill("SIGKILL");
+      await exec.exited;
+    }
   });
 
   test("ps on an unknown session: one line, exit 1", async () => {
