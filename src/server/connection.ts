@@ -133,7 +133,9 @@ export class Connection implements Attachment {
 
   /** `answer`: a request's reply, which counts towards the answer backlog that holds further requests (see ConnectionFlow). */
   send(frame: Frame, answer = false): void {
-    if (typeof frame !== "string") this.server.incoming.reclaimer.sent(frame.end - frame.start);
+    // Binary tunnel frames leave no garbage to reclaim (their encoding buffer is shared, the port's read buffer and
+    // any unsent copy are freed at once): a full collection every 64 MiB cost a tunnel 7% of the executor's CPU.
+    if (typeof frame !== "string" && !frame.binary) this.server.incoming.reclaimer.sent(frame.end - frame.start);
     this.flow.send(frame, answer);
   }
 

@@ -82,7 +82,7 @@ describe("against execbox", () => {
       expect(sessionId).toBeDefined();
       const table = await runCli(["ps", "--url", server.url, "--session", sessionId!]);
       expect(table.code).toBe(0);
-      expect(table.stdout.trimEnd().split("\n")[1]!.split(/\s+/).filter((_, i) => i !== 1 && i !== 4)).toEqual([processId, "running", "-", "8", "sh", "-c", "'echo", "started;", "exec", "sleep", "300'"]);
+      expect(table.stdout.trimEnd().split("\n")[1]!.split(/\s+/).filter((_, i) => i !== 1 && i !== 4)).toEqual([processId!, "running", "-", "8", "sh", "-c", "'echo", "started;", "exec", "sleep", "300'"]);
       expect((await runCli(["kill", "--url", server.url, "--session", sessionId!, "--signal", "KILL", processId!])).code).toBe(0);
     } finally {
       exec.kill("SIGKILL");
