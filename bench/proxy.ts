@@ -4,7 +4,8 @@
  * (`process/start.networkProxy`), execbox against the reference in the same
  * run. A command on each executor downloads N MiB from an origin on
  * 127.0.0.1 (`bench/proxy-origin.ts`, a process of its own) with curl through the process's HTTP proxy as a CONNECT tunnel
- * (`-p`) and through its SOCKS5 listener, against the same download made
+ * (`-p`), as a plain absolute-form GET the proxy forwards, and through its
+ * SOCKS5 listener, against the same download made
  * directly; then 50 small plain-HTTP requests through the proxy against 50
  * direct ones (the latency the proxy adds per request). Runs alternate
  * between the executors, a fresh executor each, warmed up by one run first. Writes "## Managed network
@@ -35,6 +36,7 @@ const CURL = "curl -sS --noproxy '' -o /dev/null";
 const DOWNLOAD_FORMAT = "-w '%{size_download} %{time_total}\\n'";
 const SCRIPTS = {
   connect: `${CURL} -p -x "$HTTP_PROXY" ${DOWNLOAD_FORMAT} ${big}`,
+  plain: `${CURL} -x "$HTTP_PROXY" ${DOWNLOAD_FORMAT} ${big}`,
   socks5: `${CURL} --socks5-hostname "127.0.0.1:\${ALL_PROXY##*:}" ${DOWNLOAD_FORMAT} ${big}`,
   latency: `for i in $(seq ${SMALL_REQUESTS}); do ${CURL} -x "$HTTP_PROXY" -w '%{time_total}\\n' ${small}; done`,
 };
@@ -94,16 +96,16 @@ function mibPerSec(line: string): number {
   return size / MiB / seconds;
 }
 
-type Side = { connect: number[]; socks5: number[]; latencyMs: number[] };
+type Side = { connect: number[]; plain: number[]; socks5: number[]; latencyMs: number[] };
 
 await runBench("proxy", async () => {
   const cmds = [execboxCommand(false), referenceCommand()];
-  const sides: Side[] = cmds.map(() => ({ connect: [], socks5: [], latencyMs: [] }));
-  const plain: Side = { connect: [], socks5: [], latencyMs: [] };
+  const sides: Side[] = cmds.map(() => ({ connect: [], plain: [], socks5: [], latencyMs: [] }));
+  const plain: Side = { connect: [], plain: [], socks5: [], latencyMs: [] };
   const directDownload = `curl -sS -o /dev/null ${DOWNLOAD_FORMAT} ${big}`;
   const directLatency = `for i in $(seq ${SMALL_REQUESTS}); do curl -sS -o /dev/null -w '%{time_total}\\n' ${small}; done`;
   for (let run = 0; run < runs; run++) {
-    for (const kind of ["connect", "socks5"] as const satisfies Kind[]) {
+    for (const kind of ["connect", "plain", "socks5"] as const satisfies Kind[]) {
       for (const [i, cmd] of cmds.entries()) {
         const speed = mibPerSec((await viaProxy(cmd, SCRIPTS[kind]))[0]!);
         sides[i]![kind].push(speed);
@@ -118,14 +120,15 @@ await runBench("proxy", async () => {
   const [exec, ref] = sides as [Side, Side];
   const rows: Row[] = [
     { metric: `HTTP CONNECT tunnel, ${bytes / MiB} MiB (MiB/s, median)`, exec: med(exec.connect), ref: med(ref.connect), digits: 0, better: "higher", target: { limit: med(ref.connect), text: "≥ ref" } },
+    { metric: `plain HTTP GET (absolute-form), ${bytes / MiB} MiB (MiB/s, median)`, exec: med(exec.plain), ref: med(ref.plain), digits: 0, better: "higher", target: { limit: med(ref.plain), text: "≥ ref" } },
     { metric: `SOCKS5, ${bytes / MiB} MiB (MiB/s, median)`, exec: med(exec.socks5), ref: med(ref.socks5), digits: 0, better: "higher", target: { limit: med(ref.socks5), text: "≥ ref" } },
     { metric: "plain HTTP request through the proxy, p50 (ms)", exec: med(exec.latencyMs), ref: med(ref.latencyMs), digits: 2, better: "lower" },
     { metric: "the same, p99 (ms)", exec: percentile(exec.latencyMs, 99), ref: percentile(ref.latencyMs, 99), digits: 2, better: "lower" },
   ];
   const how =
-    `- \`bun bench/proxy.ts ${runs} ${bytes / MiB}\`: ${cmds[0]!.label} vs ${cmds[1]!.label}; a command on the executor downloads ${bytes / MiB} MiB from an origin on 127.0.0.1 (\`bench/proxy-origin.ts\`, its own process) with curl through its managed proxy (allowLocalBinding, domains 127.0.0.1 allowed), as a CONNECT tunnel (\`curl -p\`) and through SOCKS5, ${runs} run(s) each, alternating, a fresh executor each, each measured run after one warm-up run of the same command in a process of its own on that executor; ${SMALL_REQUESTS} small plain-HTTP requests per run for latency. ` +
+    `- \`bun bench/proxy.ts ${runs} ${bytes / MiB}\`: ${cmds[0]!.label} vs ${cmds[1]!.label}; a command on the executor downloads ${bytes / MiB} MiB from an origin on 127.0.0.1 (\`bench/proxy-origin.ts\`, its own process) with curl through its managed proxy (allowLocalBinding, domains 127.0.0.1 allowed), as a CONNECT tunnel (\`curl -p\`), as a plain GET the proxy forwards (\`curl -x\`) and through SOCKS5, ${runs} run(s) each, alternating, a fresh executor each, each measured run after one warm-up run of the same command in a process of its own on that executor; ${SMALL_REQUESTS} small plain-HTTP requests per run for latency. ` +
     `Direct (no proxy, same machine): CONNECT-sized download ${med(plain.connect).toFixed(0)} MiB/s, small request p50 ${med(plain.latencyMs).toFixed(2)} ms: the proxy adds ${(med(exec.latencyMs) - med(plain.latencyMs)).toFixed(2)} ms on execbox, ${(med(ref.latencyMs) - med(plain.latencyMs)).toFixed(2)} ms on the reference.`;
-  const text = [sectionHead("Managed network proxy", how), table(rows), "", `| Runs (MiB/s) | execbox | reference |`, "|---|---|---|", `| CONNECT | ${exec.connect.map((v) => v.toFixed(0)).join(", ")} | ${ref.connect.map((v) => v.toFixed(0)).join(", ")} |`, `| SOCKS5 | ${exec.socks5.map((v) => v.toFixed(0)).join(", ")} | ${ref.socks5.map((v) => v.toFixed(0)).join(", ")} |`, ""].join("\n");
+  const text = [sectionHead("Managed network proxy", how), table(rows), "", `| Runs (MiB/s) | execbox | reference |`, "|---|---|---|", `| CONNECT | ${exec.connect.map((v) => v.toFixed(0)).join(", ")} | ${ref.connect.map((v) => v.toFixed(0)).join(", ")} |`, `| plain GET | ${exec.plain.map((v) => v.toFixed(0)).join(", ")} | ${ref.plain.map((v) => v.toFixed(0)).join(", ")} |`, `| SOCKS5 | ${exec.socks5.map((v) => v.toFixed(0)).join(", ")} | ${ref.socks5.map((v) => v.toFixed(0)).join(", ")} |`, ""].join("\n");
   console.log(text);
   writeResultsSection(text);
   await origin.kill();

@@ -6,6 +6,7 @@
  * Unix socket), so a sandbox with no network reaches exactly the allowed ports.
  */
 import type { Socket, SocketHandler } from "bun";
+import { releaseBuffer } from "../protocol/frame-memory.ts";
 
 export type Address = { unix: string } | { hostname: string; port: number };
 
@@ -30,6 +31,9 @@ export function relayForward(to: RelaySide, from: RelaySide, data: Uint8Array): 
     to.pending.push(new Uint8Array(data.subarray(Math.max(0, n))));
     from.socket?.pause();
   }
+  // Written (or its rest copied): a read's own buffer is freed now, for the allocator to hand the next read, rather than
+  // left to a collection while every read touches fresh pages.
+  releaseBuffer(data);
 }
 
 /** `to` can take more: writes what waits, then lets `from` flow again. */
