@@ -9,7 +9,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { BenchClient } from "./client.ts";
 import { cpuSeconds, percentile, withTimeout } from "./measure.ts";
-import { type ServerCommand, procStatusKiB, startServer } from "./servers.ts";
+import { type ServerCommand, procStatusKiB, resetPeakRss, startServer } from "./servers.ts";
 
 const MiB = 1 << 20;
 export const BLOCK_BYTES = MiB;
@@ -80,6 +80,8 @@ export async function measureBlockRead(cmd: ServerCommand, file: BenchFile): Pro
 /** `measureBlockRead` on an initialized client of the executor `pid` (any transport); `openExtra` joins the fs/open params (a `sandbox`). */
 export async function blockReadOn(client: BenchClient, pid: number, label: string, file: BenchFile, openExtra: object = {}): Promise<BlockReadResult> {
   const rssBeforeKiB = procStatusKiB(pid, "VmRSS");
+  // The peak of this run only (not the warm-up's before it on the same executor).
+  resetPeakRss(pid);
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
   await client.request("fs/open", { handleId: "bench", path: file.uri, ...openExtra });

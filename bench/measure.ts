@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { BenchClient } from "./client.ts";
-import { type RunningServer, type ServerCommand, procStatusKiB, startServer } from "./servers.ts";
+import { type RunningServer, type ServerCommand, procStatusKiB, resetPeakRss, startServer } from "./servers.ts";
 
 const CHILD_ENV = { PATH: "/usr/bin:/bin" };
 const CWD = "file:///tmp";
@@ -130,6 +130,8 @@ export async function throughputOn(client: BenchClient, pid: number, label: stri
     source === "yes"
       ? ["/bin/sh", "-c", `yes '${PATTERN_LINE}' | head -c ${bytes}`]
       : ["/usr/bin/head", "-c", String(bytes), "/dev/zero"];
+  // The peak of this run only (not the warm-up's before it on the same executor).
+  resetPeakRss(pid);
   let total = 0;
   let frames = 0;
   let lastSeq = 0;

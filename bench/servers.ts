@@ -3,7 +3,7 @@
  * its own process group and remembered, so a crash, Ctrl-C or normal exit
  * kills all of them (see `killAll`, hooked into process exit by `run.ts`).
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { COMPILE_FLAGS } from "../build.ts";
@@ -121,6 +121,15 @@ export async function startServer(cmd: ServerCommand, timeoutMs = 15_000): Promi
   }
 }
 
+
+/**
+ * Resets a process's peak RSS (VmHWM) to its current RSS (Linux:
+ * `/proc/<pid>/clear_refs`, value 5), so a VmHWM read afterwards is the peak
+ * of what ran since: a measured run after a warm-up, not the warm-up's peak.
+ */
+export function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, "5");
+}
 
 /** A field of /proc/<pid>/status in KiB (VmRSS, VmHWM, …). */
 export function procStatusKiB(pid: number, field: string): number {
