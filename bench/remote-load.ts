@@ -19,7 +19,9 @@ export type HandshakeResult = { streams: number; perSecond: number; executorCpuM
  * reset; no initialize. The executor's utime+stime over the whole loop, per
  * stream.
  */
-export async function measureHandshakes(relay: Relay, executor: RemoteExecutor, count: number): Promise<HandshakeResult> {
+export async function measureHandshakes(relay: Relay, executor: RemoteExecutor, count: number, warmup = 0): Promise<HandshakeResult> {
+  // Not measured: a deployed executor is long-running, so the figure is its steady state, not its first streams' JIT.
+  for (let i = 0; i < warmup; i++) await (await withTimeout(relay.connector.open({ message: () => {}, closed: () => {} }), BURST_DEADLINE_MS, `warm-up stream ${i}`)).close();
   const cpu0 = cpuSeconds(executor.pid);
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {

@@ -31,8 +31,8 @@ const args = process.argv.slice(2);
 for (const a of args) if (!["--quick", "--source", "--no-write"].includes(a)) throw new Error(`unknown option ${a}`);
 const quick = args.includes("--quick");
 const plan = quick
-  ? { warmup: 5, runs: 50, tpRuns: 1, blockRuns: 1, handshakes: 10, burst: 200, streams: 60 }
-  : { warmup: 20, runs: 300, tpRuns: 3, blockRuns: 3, handshakes: 50, burst: 200, streams: 60 };
+  ? { warmup: 5, runs: 50, tpRuns: 1, blockRuns: 1, handshakeWarmup: 5, handshakes: 10, burst: 200, streams: 60 }
+  : { warmup: 20, runs: 300, tpRuns: 3, blockRuns: 3, handshakeWarmup: 20, handshakes: 50, burst: 200, streams: 60 };
 const BYTES = 64 * MiB;
 /**
  * Streamed (or read) on the same executor, on a stream of its own, before
@@ -80,7 +80,7 @@ async function measure(cmds: ServerCommand[], relay: Relay): Promise<Side[]> {
     await onFreshStream(relay, (warm) => blockReadOn(warm, e.pid, e.label, warmFile));
     return withCpuSplit(relay, () => blockReadOn(c, e.pid, e.label, file));
   });
-  const handshakes = await alternate(cmds, relay, 1, "handshakes", (_, e) => measureHandshakes(relay, e, plan.handshakes));
+  const handshakes = await alternate(cmds, relay, 1, "handshakes", (_, e) => measureHandshakes(relay, e, plan.handshakes, plan.handshakeWarmup));
   const bursts = await alternate(cmds, relay, 1, "pipelined", async (c) => {
     const statusBurst = await pipelined(c, plan.burst, "environment/status", () => ({}));
     const fresh = await openStream(relay, harnessConnector(relay.registryUrl));
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
     `- \`bun bench/remote.ts ${args.join(" ")}\`: ${cmds[0]!.label} vs ${cmds[1]!.label}, both \`--remote\` (noise) against one fake registry + routing fake rendezvous on 127.0.0.1;` +
     ` harness = \`connectRemote\`'s connector under the thin bench client; fresh executor per measurement, alternating;` +
     ` latency ${plan.warmup} warm-ups + ${plan.runs} runs; throughput \`head -c ${BYTES} /dev/zero\`, ${plan.tpRuns} run(s), every byte checked;` +
-    ` fs/readBlock ${plan.blockRuns} run(s), CRC-checked; each throughput and fs/readBlock run follows a ${WARM_UP_BYTES / MiB} MiB warm-up of the same kind on the same executor (its own stream); ${plan.handshakes} streams opened and reset one after another (no initialize).` +
+    ` fs/readBlock ${plan.blockRuns} run(s), CRC-checked; each throughput and fs/readBlock run follows a ${WARM_UP_BYTES / MiB} MiB warm-up of the same kind on the same executor (its own stream); ${plan.handshakes} streams opened and reset one after another (no initialize), after ${plan.handshakeWarmup} not measured.` +
     ` The harness (this Bun thread) and the registry + rendezvous (a second Bun process, \`bench/remote-relay.ts\`, which pauses a sender while the socket it forwards to is backed up) are JavaScript on the same 2 cores: they cap throughput for both executors, so the executor CPU figures say more than the MiB/s.`;
   const text = [sectionHead("Remote mode (noise, through a rendezvous)", how), table(rows(sides[0]!, sides[1]!)), "", details(sides), ""].join("\n");
   console.log(text);
