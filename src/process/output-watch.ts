@@ -6,8 +6,8 @@
  * then joins the live output; a watch reports its first matching line once,
  * then is gone. Once the process has closed (all its output is in: not at
  * its exit, when output held back may still be unread), every watch gets a
- * last look at its unfinished lines and is dropped, and `process/closed` waits for that,
- * so a client that sees `closed` has seen every match.
+ * last look at its unfinished lines and is dropped, and `process/closed`
+ * waits for that, so a client that sees `closed` has seen every match.
  *
  * Bounded: at most WATCH_BACKLOG_BYTES of output wait for the worker per
  * process, and a watch still reading retained output holds the process's
@@ -20,7 +20,7 @@ import type { ProcessWatchMatched } from "../protocol/messages/process-watch.ts"
 import { internalError, invalidParams, invalidRequest } from "../protocol/errors.ts";
 import type { RetainedChunk } from "./output-log.ts";
 import type { WatchEngine, WatchPeer } from "./watch-engine.ts";
-import type { FromWatchWorker, ToWatchWorker, WatchReport } from "./watch-messages.ts";
+import type { ToWatchWorker, WatchReport } from "./watch-messages.ts";
 
 export { MAX_WATCH_LINE_BYTES } from "./watch-matcher.ts";
 /** Watches on one process at once; one more is -32600. Each costs a pass over every output byte. */
