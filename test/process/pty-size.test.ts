@@ -21,6 +21,10 @@ describe("PTY size", () => {
     c = suite.c;
   });
 
+  /** Waits until the reporter has finished `n` reports (each ends in "."), or 20 s. */
+  const reports = (processId: string, n: number) =>
+    c.waitFor(() => c.output(processId).toString().split(".\r\n").length > n, 20_000).catch(() => {});
+
   test("is advertised", async () => {
     expect((await c.ok("environment/info", {})).extensions.ptySize).toBe(1);
   });
@@ -28,9 +32,13 @@ describe("PTY size", () => {
   test("size at start, then resizePty: the child gets SIGWINCH and stty size shows the new size", async () => {
     const { r, processId } = await start(["bash", "-c", SIZE_REPORTER], { size: { rows: 40, cols: 150 } });
     expect(r.result).toEqual({ processId, sandboxType: "none" });
-    await c.waitFor(() => c.output(processId).toString() === "40 150\r\n.\r\n");
+    const output = () => c.output(processId).toString();
+    // Waited for by its reports' ends, then compared whole: a failure shows what the child printed.
+    await reports(processId, 1);
+    expect(output()).toBe("40 150\r\n.\r\n");
     expect(await c.ok("process/resizePty", { processId, size: { rows: 50, cols: 200 } })).toEqual({});
-    await c.waitFor(() => c.output(processId).toString() === "40 150\r\n.\r\nwinch\r\n50 200\r\n.\r\n");
+    await reports(processId, 2);
+    expect(output()).toBe("40 150\r\n.\r\nwinch\r\n50 200\r\n.\r\n");
     await c.ok("process/resizePty", { processId, size: { rows: MAX_PTY_ROWS, cols: MAX_PTY_COLS } });
     await c.waitFor(() => c.output(processId).toString().endsWith(`winch\r\n${MAX_PTY_ROWS} ${MAX_PTY_COLS}\r\n.\r\n`));
     await c.ok("process/terminate", { processId });
