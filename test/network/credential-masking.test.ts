@@ -147,6 +147,14 @@ test("CODEX_HOME naming no directory: masking is refused with the reference's me
   }
 });
 
+test("the leaf is for the host the CONNECT named, whatever name the handshake asks for (as the reference): a child asking for another cannot verify it", async () => {
+  // CONNECT ghe.test (covered, so terminated), but the TLS handshake asks for other.test.
+  const out = await run(`curl -sS --connect-to other.test:${providerPort}:ghe.test:${providerPort} https://other.test:${providerPort}/s -H "Authorization: Bearer $GH_ENTERPRISE_TOKEN" 2>&1; echo "exit=$?"`);
+  // Before, a leaf was made for any name asked for: this request went through (exit 0).
+  expect(out.split("\n")[0]).toBe("curl: (60) SSL: no alternative certificate subject name matches target host name 'other.test'");
+  expect(out.trimEnd().split("\n").at(-1)).toBe("exit=60");
+});
+
 test("a Host naming another host than the CONNECT's gets the dummy: a shared front routing by Host never sees the real token", async () => {
   const script = [
     `curl -sS https://ghe.test:${providerPort}/h -H "Host: other.test:${providerPort}" -H "Authorization: Bearer $GH_ENTERPRISE_TOKEN"`,

@@ -1,15 +1,18 @@
 /**
  * TLS termination for credential masking. A CONNECT to a host one of the
  * child's brokered credentials is for (and only such a CONNECT: every other
- * one is tunnelled untouched) is answered 200 and its bytes piped into a TLS
- * server on 127.0.0.1 that shows the executor CA's leaf for the name the
- * child asked for (SNI). Each decrypted request goes on, over TLS verified
+ * one is tunnelled untouched) is answered 200 and its bytes piped into a
+ * server on 127.0.0.1 that terminates TLS with the executor CA's leaf for the
+ * host the CONNECT named, whatever name the child's handshake asks for (SNI),
+ * as the reference does: a leaf is never made for a name the policy did not
+ * see, and a child that asks for another name fails to verify the one it
+ * gets. Each decrypted request goes on, over TLS verified
  * against the executor's trust store, to the address the policy allowed,
  * with the dummies in its headers swapped for the real values (credentials.ts).
  * The pipe's local port names which CONNECT a TLS connection belongs to.
  */
-import { isIP } from "node:net";
-import { type TLSSocket, connect as tlsConnect, createServer } from "node:tls";
+import { type Socket, createServer, isIP } from "node:net";
+import { TLSSocket, connect as tlsConnect } from "node:tls";
 import { NodeEndpoint } from "../../http/socket-reader.ts";
 import { type ByteSocket, connectByteSocket } from "../byte-socket.ts";
 import type { CredentialBroker } from "../credentials.ts";
@@ -31,43 +34,85 @@ export type InterceptDeps = {
   broker: CredentialBroker;
 };
 
+/**
+ * How long an accepted connection waits for the proxy to say which CONNECT it
+ * carries. The proxy does so as soon as its connect completes, which may be
+ * just after the accept; a connection nobody claims (another local process
+ * that found the port) is dropped after this.
+ */
+export const UNCLAIMED_PIPE_MS = 5_000;
+
 export function startInterceptor(deps: InterceptDeps): Interceptor {
-  const pending = new Map<number, Destination>();
-  const live = new Set<TLSSocket>();
-  const server = createServer(
-    {
+  const pipes = new PipeDestinations();
+  const live = new Set<Socket>();
+  const server = createServer((raw) => {
+    live.add(raw);
+    raw.on("close", () => live.delete(raw));
+    raw.on("error", () => {});
+    // Nothing is read from `raw` until it is wrapped: the ClientHello waits in it meanwhile.
+    void pipes.claim(raw.remotePort ?? -1).then(async (dest) => {
+      if (!dest) return void raw.destroy();
+      const secureContext = await deps.authority.contextFor(dest.host.toLowerCase()).catch(() => null);
+      if (!secureContext || raw.destroyed) return void raw.destroy();
       // HTTP/1.1 only: the terminator reads requests as HTTP/1.1 heads.
-      ALPNProtocols: ["http/1.1"],
-      SNICallback: (name, done) => {
-        deps.authority.contextFor(name.toLowerCase()).then((ctx) => done(null, ctx), (e: Error) => done(e, undefined));
-      },
-    },
-    (socket: TLSSocket) => {
-      live.add(socket);
-      socket.on("close", () => live.delete(socket));
+      const socket = new TLSSocket(raw, { isServer: true, secureContext, ALPNProtocols: ["http/1.1"] });
       socket.on("error", () => {});
-      const dest = pending.get(socket.remotePort ?? -1);
-      pending.delete(socket.remotePort ?? -1);
-      if (!dest) return void socket.destroy();
       // Ended, not destroyed: TLS holds written bytes until they are encrypted and sent.
-      void serveDecrypted(deps, socket, dest).finally(() => socket.end(() => socket.destroy()));
-    },
-  );
+      socket.once("secure", () => void serveDecrypted(deps, socket, dest).finally(() => socket.end(() => socket.destroy())));
+    });
+  });
   server.maxConnections = MAX_PROXY_CONNECTIONS;
-  server.on("tlsClientError", () => {});
   server.listen(0, "127.0.0.1");
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("the credential-masking TLS terminator did not get a port");
   return {
     port: address.port,
-    expect: (localPort, dest) => pending.set(localPort, dest),
-    forget: (localPort) => pending.delete(localPort),
+    expect: (localPort, dest) => pipes.register(localPort, dest),
+    forget: (localPort) => pipes.forget(localPort),
     stop() {
       server.close();
       for (const s of live) s.destroy();
-      pending.clear();
+      pipes.clear();
     },
   };
+}
+
+/** Which CONNECT each pipe into the terminator carries, by the pipe's local port; the accept and the registration may come in either order. */
+class PipeDestinations {
+  private readonly known = new Map<number, Destination>();
+  private readonly waiting = new Map<number, (dest: Destination | null) => void>();
+
+  register(port: number, dest: Destination): void {
+    const waiter = this.waiting.get(port);
+    if (waiter) waiter(dest);
+    else this.known.set(port, dest);
+  }
+
+  /** The destination of the pipe from `port`, once registered; null if it is not within UNCLAIMED_PIPE_MS. */
+  claim(port: number): Promise<Destination | null> {
+    const dest = this.known.get(port);
+    this.known.delete(port);
+    if (dest) return Promise.resolve(dest);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(null), UNCLAIMED_PIPE_MS);
+      const settle = (d: Destination | null) => {
+        clearTimeout(timer);
+        this.waiting.delete(port);
+        resolve(d);
+      };
+      this.waiting.set(port, settle);
+    });
+  }
+
+  forget(port: number): void {
+    this.known.delete(port);
+    this.waiting.get(port)?.(null);
+  }
+
+  clear(): void {
+    this.known.clear();
+    for (const settle of [...this.waiting.values()]) settle(null);
+  }
 }
 
 /** Opens the pipe for a CONNECT the terminator takes: a plain TCP connection to its port, registered first. */
