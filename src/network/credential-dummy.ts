@@ -28,6 +28,15 @@ export const MAX_CREDENTIAL_PATTERN_BYTES = 1024;
  * start's message could carry enough to stall the executor for minutes.
  */
 export const MAX_CREDENTIAL_PATTERNS = 64;
+/**
+ * Regex instructions all of a start's patterns may expand to, estimated from
+ * their parse before RE2 compiles them (each repetition counted as many
+ * times as it repeats). RE2's compile costs ~4 µs an instruction (measured:
+ * `(x?){1000}`, 4,002 instructions, 16.5 ms), so 64 such patterns held the
+ * event loop for a second at each masked start; 4,096 (about twice as many
+ * RE2 instructions) is ~30 ms, and a token pattern is a few dozen.
+ */
+export const MAX_CREDENTIAL_PATTERN_EXPANSION = 4096;
 /** Longest dummy a pattern may yield (its upper bound, unbounded repetitions counted at MAX_DUMMY_REPEAT): a header value, not a payload. */
 export const MAX_DUMMY_LENGTH = 512;
 /** How many more times than their minimum `+`, `*` and `{n,}` repeat in a dummy (the reference's dummies reach ~60 random characters). */
@@ -39,6 +48,17 @@ const KEY = randomBytes(32);
 
 /** A compiled pattern: RE2 for matching, randexp's parse for generating. */
 export type CredentialPattern = { source: string; re: RE2JS; gen: RandExp };
+
+/** The estimate MAX_CREDENTIAL_PATTERN_EXPANSION bounds; 0 for a pattern too long or that randexp cannot read (compiling it says why). */
+export function patternExpansion(source: string): number {
+  if (Buffer.byteLength(source) > MAX_CREDENTIAL_PATTERN_BYTES) return 0;
+  const ci = /^\(\?i\)/.exec(source);
+  try {
+    return expansion((new RandExp(ci ? source.slice(4) : source, ci ? "i" : undefined) as unknown as { tokens: Token }).tokens);
+  } catch {
+    return 0;
+  }
+}
 
 /** Compiles a pattern, or says why it cannot be used (the caller words the refusal). */
 export function compilePattern(source: string): CredentialPattern | string {
@@ -102,6 +122,22 @@ const GROUP = 1;
 const POSITION = 2;
 const REPETITION = 5;
 const REFERENCE = 6;
+
+/** Instructions the tree expands to, about: each repetition's body counted as often as it may repeat (capped early). */
+function expansion(token: Token): number {
+  const seq = (stack: Token[]) => stack.reduce((n, t) => Math.min(n + expansion(t), Number.MAX_SAFE_INTEGER), 0);
+  switch (token.type) {
+    case ROOT:
+    case GROUP:
+      return token.options ? token.options.reduce((n, o) => Math.min(n + seq(o) + 1, Number.MAX_SAFE_INTEGER), 0) : seq(token.stack ?? []);
+    case REPETITION: {
+      const times = token.max == null || token.max === Infinity ? (token.min ?? 0) + 1 : token.max;
+      return Math.min(times * expansion(token.value as Token) + 1, Number.MAX_SAFE_INTEGER);
+    }
+    default:
+      return 1;
+  }
+}
 
 /** The longest string the tree can yield (capped early: only "more than the bound" matters). */
 function maxLength(token: Token): number {

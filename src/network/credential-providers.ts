@@ -13,7 +13,7 @@
  */
 import { invalidParams } from "../protocol/errors.ts";
 import { type CredentialDestination, bypassesProxy, parseDestination } from "./credential-destination.ts";
-import { type CredentialPattern, MAX_CREDENTIAL_PATTERNS, compilePattern, matchesWhole } from "./credential-dummy.ts";
+import { type CredentialPattern, MAX_CREDENTIAL_PATTERN_EXPANSION, MAX_CREDENTIAL_PATTERNS, compilePattern, matchesWhole, patternExpansion } from "./credential-dummy.ts";
 
 export type AuthMethod = "bearer" | "token" | "basic" | "header";
 
@@ -51,6 +51,11 @@ const refuse = (text: string) => invalidParams(`invalid network proxy config: ${
 export function compileProviders(configs: Record<string, CredentialProviderConfig>, allowLocalBinding: boolean): CustomProvider[] {
   const count = Object.values(configs).reduce((n, c) => n + (c.patterns?.length ?? 0), 0);
   if (count > MAX_CREDENTIAL_PATTERNS) throw refuse(`credential providers give ${count} patterns, more than ${MAX_CREDENTIAL_PATTERNS}`);
+  // Before any is compiled: compiling is what costs.
+  const expanded = Object.values(configs).reduce((n, c) => (c.patterns ?? []).reduce((m, p) => m + patternExpansion(p), n), 0);
+  if (expanded > MAX_CREDENTIAL_PATTERN_EXPANSION) {
+    throw refuse(`credential patterns expand to about ${expanded} regex instructions, more than ${MAX_CREDENTIAL_PATTERN_EXPANSION}`);
+  }
   const owner = new Map<string, string>();
   return Object.entries(configs).map(([id, config]) => {
     const provider = compileProvider(id, config, allowLocalBinding);

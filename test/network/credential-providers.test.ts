@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
-import { MAX_CREDENTIAL_PATTERNS, MAX_CREDENTIAL_PATTERN_BYTES } from "../../src/network/credential-dummy.ts";
+import { MAX_CREDENTIAL_PATTERNS, MAX_CREDENTIAL_PATTERN_BYTES, MAX_CREDENTIAL_PATTERN_EXPANSION, patternExpansion } from "../../src/network/credential-dummy.ts";
 import { MitmAuthority } from "../../src/network/mitm/authority.ts";
 import { networkProxyLaunch } from "../helpers/network-proxy.ts";
 import { RawClient } from "../helpers/rpc-client.ts";
@@ -161,6 +161,18 @@ test("a hostile pattern costs no time: nested unbounded repetition is refused at
   const { error } = await start("true", vendor({ patterns: ["^sk_live_((a+)+)+[A-Za-z0-9]*$"] }));
   expect(error).toEqual({ code: -32602, message: "invalid network proxy config: invalid credential pattern for provider `vendor`: its dummies could be longer than 512 characters" });
   expect(performance.now() - began).toBeLessThan(5_000);
+});
+
+test("patterns that together expand past MAX_CREDENTIAL_PATTERN_EXPANSION are refused before any is compiled (each compile held the event loop)", async () => {
+  // Each is short, its dummies at most 502 characters, and ~2,000 RE2 instructions (~3 ms to compile warm, 20-40 ms cold).
+  const patterns = ["a", "c", "e", "g", "i"].map((x) => `^${x}(x?){500}z$`);
+  const expanded = patterns.reduce((n, p) => n + patternExpansion(p), 0);
+  expect(expanded).toBeGreaterThan(MAX_CREDENTIAL_PATTERN_EXPANSION);
+  const { error } = await start(`touch ${dir.path}/ran-expanded`, vendor({ patterns }));
+  expect(error).toEqual({ code: -32602, message: `invalid network proxy config: credential patterns expand to about ${expanded} regex instructions, more than ${MAX_CREDENTIAL_PATTERN_EXPANSION}` });
+  expect(await Bun.file(join(dir.path, "ran-expanded")).exists()).toBe(false);
+  // Four of them fit.
+  expect((await start("true", vendor({ patterns: patterns.slice(0, 4) }))).error).toBeUndefined();
 });
 
 test("more patterns than MAX_CREDENTIAL_PATTERNS across providers are refused before any is compiled", async () => {
