@@ -9,10 +9,14 @@
  * allowLocalBinding; execbox's policy refuses that request, see README);
  * providers-2: providers the reference drops (their value stays real, the
  * built-in GITHUB_TOKEN is still masked; execbox refuses each);
- * providers-3: `url_prefix_from_env` (the child's value changes nothing).
+ * providers-3: `url_prefix_from_env` (the child's value changes nothing);
+ * providers-4: the built-in GH_HOST provider on a port of its own, as a bare
+ * host and as `host:port` (both brokered on either side), and a CONNECT to a
+ * covered host whose handshake asks for another name (SNI): the leaf is the
+ * CONNECT's host's on both, so curl refuses it.
  *
  * A case is `[script, proxyExtra, env]`: `env` is the child's `env` overlay
- * (the real credentials), `proxyExtra` goes into `networkProxy.proxy`
+ * (the real credentials; `@HTTPS@` and `@HTTP@` filled there too), `proxyExtra` goes into `networkProxy.proxy`
  * (`credentialProviders` among it). `@HTTPS@` and `@HTTP@` in a script or a
  * provider are the ports of two origins on 127.0.0.1 that answer with the
  * request line and its credential headers; `vendor.test` names 127.0.0.1 in
@@ -74,7 +78,7 @@ let n = 0;
 for (const [script, proxyExtra, childEnv] of cases) {
   const processId = `p${++n}`;
   const proxy = JSON.parse(fill(JSON.stringify({ credentialMasking: true, allowLocalBinding: true, domains: { "vendor.test": "allow", "other.test": "allow", "127.0.0.1": "allow" }, ...proxyExtra })));
-  const r = await c.call("process/start", { processId, argv: ["bash", "-c", fill(script)], cwd: `file://${dir}`, env: { PATH: env.PATH, ORIGIN_CA: ca.files.caPath, ...childEnv }, tty: false, networkProxy: networkProxyLaunch(proxy) }, 60_000);
+  const r = await c.call("process/start", { processId, argv: ["bash", "-c", fill(script)], cwd: `file://${dir}`, env: { PATH: env.PATH, ORIGIN_CA: ca.files.caPath, ...JSON.parse(fill(JSON.stringify(childEnv ?? {}))) }, tty: false, networkProxy: networkProxyLaunch(proxy) }, 60_000);
   console.log(`--- ${fill(script)}`);
   if (r.error) {
     console.log("ERR", JSON.stringify(r.error));
