@@ -4,10 +4,13 @@
  * which says how lines are cut and matched). A watch that starts from
  * retained output (`afterSeq`) first reads the process's log from its cursor,
  * then joins the live output; a watch reports its first matching line once,
- * then is gone. Once the process has closed (all its output is in: not at
- * its exit, when output held back may still be unread), every watch gets a
- * last look at its unfinished lines and is dropped, and `process/closed`
- * waits for that, so a client that sees `closed` has seen every match.
+ * then is gone. When the program exits with no output held back, unfinished
+ * lines are matched as they are (a prompt a daemonizing program printed
+ * while a descendant keeps its output open); with output held back they are
+ * not, as the rest of such a line may still be unread. Once the process has
+ * closed, every watch gets a last look at its unfinished lines and is
+ * dropped, and `process/closed` waits for that, so a client that sees
+ * `closed` has seen every match.
  *
  * Bounded: at most WATCH_BACKLOG_BYTES of output wait for the worker per
  * process, and a watch still reading retained output holds the process's
@@ -107,6 +110,13 @@ export class OutputWatches implements WatchPeer {
       this.waiting = { promise, resolve };
     }
     return this.waiting.promise;
+  }
+
+  /** The program exited; `heldElsewhere`: the consumer holds output back too. Unfinished lines are matched unless output may still be unread. */
+  exited(heldElsewhere: boolean): void {
+    if (heldElsewhere || this.mustHold()) return;
+    const ids = this.live(() => true);
+    if (ids.length > 0) this.post({ t: "flush", key: this.keyed(), ids });
   }
 
   /** All output is in: each watch gets its last look. Settles once every match has been reported (undefined: at once). */

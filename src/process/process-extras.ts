@@ -38,7 +38,7 @@ export class ProcessExtras {
 
   constructor(
     private readonly params: ProcessStartParams,
-    outer: ProcessEventSink,
+    private readonly outer: ProcessEventSink,
     private readonly clock: Clock,
   ) {
     this.startedAtMs = clock.now();
@@ -85,6 +85,7 @@ export class ProcessExtras {
   private exited(params: NotificationParams<"process/exited">): NotificationParams<"process/exited"> {
     this.exitCode = params.exitCode;
     this.exitedAtMs = this.clock.now();
+    this.watches.exited(this.outer.ready() !== undefined);
     this.timeouts?.exited();
     const fired = this.timeouts?.fired;
     return fired ? { ...params, timedOut: fired } : params;

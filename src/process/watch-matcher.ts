@@ -33,7 +33,7 @@ type Watch = {
   readonly lines: Map<OutputStream, { splitter: LineSplitter; seq: number }>;
 };
 
-type Task = ToWatchWorker & { t: "chunk" | "close" | "remove" };
+type Task = ToWatchWorker & { t: "chunk" | "flush" | "close" | "remove" };
 /** A chunk being matched: which watch, and how far into its bytes. */
 type Progress = { watch: number; at: number };
 
@@ -57,6 +57,8 @@ class ProcessWatches {
     if (task.t === "chunk") {
       if (!this.stepChunk(task)) return true;
       this.send({ t: "ack", key: this.key, bytes: task.bytes.byteLength });
+    } else if (task.t === "flush") {
+      for (const id of task.ids) this.flush(id);
     } else if (task.t === "close") {
       for (const id of task.ids) {
         this.flush(id);

@@ -10,6 +10,8 @@ export type ToWatchWorker =
   | { t: "add"; key: number; id: string; pattern: string; stream: OutputStream | null }
   /** An output chunk for the watches `ids` (each already filtered by stream); answered by `ack`. */
   | { t: "chunk"; key: number; ids: string[]; seq: number; stream: OutputStream; bytes: Uint8Array }
+  /** The program exited with nothing held back: the unfinished lines of `ids` are matched as they are (they stay watched). */
+  | { t: "flush"; key: number; ids: string[] }
   /** No more output for `ids`: their unfinished lines are matched, then they are gone; answered by `closed`. */
   | { t: "close"; key: number; ids: string[]; token: number }
   /** Watches removed without a last look (`process/unwatch`, or the process forgotten). */

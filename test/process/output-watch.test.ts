@@ -1,8 +1,9 @@
 /** process/watch and process/unwatch (extension `outputWatch`): lines matched on the executor, one notification per watch. */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { RawClient } from "../helpers/rpc-client.ts";
 import { clientWithExtension, sharedExecutor, tempDir } from "../helpers/server.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import { MAX_WATCHES_PER_PROCESS, MAX_WATCHES_PER_SESSION, MAX_WATCH_LINE_BYTES } from "../../src/process/output-watch.ts";
 import { MAX_WATCH_PATTERN_LENGTH } from "../../src/process/watch-pattern.ts";
 
@@ -94,6 +95,25 @@ describe("matching", () => {
     expect(matches(id, future)).toEqual([]);
     expect(matches(id, past)).toEqual([]);
     expect(await c.ok("process/unwatch", { processId: id, watchId: past })).toEqual({ removed: false });
+  });
+
+  test("a program that exits while a descendant keeps its output open: its unfinished last line is matched at the exit, not only at close", async () => {
+    // The background sleep holds stdout, so the process does not close while it runs; its pid is kept to end it.
+    const pidFile = `${dir.path}/descendant-${++n}.pid`;
+    const id = await start(`printf 'ready> '; sleep 60 & echo $! > ${pidFile}; exit 0`, true);
+    const watchId = (await c.ok("process/watch", { processId: id, pattern: "^ready> $" })).watchId;
+    await go(id);
+    try {
+      const matched = await c.waitFor((f) => f.method === "process/watchMatched" && f.params.processId === id, 10_000);
+      expect(matched.params).toEqual({ processId: id, watchId, seq: c.processEvents(id).find((f) => f.method === "process/output")!.params.seq, stream: "stdout", line: "ready> " });
+      expect(c.processEvents(id).some((f) => f.method === "process/closed")).toBe(false);
+    } finally {
+      await waitUntil(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").endsWith("\n"), 10_000, "the descendant's pid");
+      process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+    }
+    await c.processDone(id);
+    // Matched once: the close's last look finds nothing more.
+    expect(matches(id).length).toBe(1);
   });
 
   test("a line longer than the cap is matched on its first MAX_WATCH_LINE_BYTES bytes, at once", async () => {
