@@ -82,13 +82,22 @@ function startHolder(asUnprivileged: boolean, root: string, kind: "dir" | "file"
 
 describe("stand-ins shared by two executors", () => {
   // Either kind, either release order: the first to let go (maker or not) leaves it to the one still holding it.
-  for (const [kind, name, makerFirst] of [["dir", ".git", true], ["file", "secret.env", false]] as const) {
-    test(`a ${kind} stand-in stays while another executor's sandbox holds it (the ${makerFirst ? "maker" : "other holder"} lets go first); the last holder removes it`, async () => {
+  // The unprivileged case: marking a 0444 file needs write permission on it (root has it regardless); without it the
+  // last holder, not the maker, left the file behind.
+  const releaseOrders = [
+    ["dir", ".git", true, false],
+    ["file", "secret.env", false, false],
+    ["file", "secret.env", true, true],
+  ] as const;
+  for (const [kind, name, makerFirst, unprivileged] of releaseOrders) {
+    const whose = unprivileged ? "an unprivileged executor's" : "a";
+    test(`${whose} ${kind} stand-in stays while another executor's sandbox holds it (the ${makerFirst ? "maker" : "other holder"} lets go first); the last holder removes it`, async () => {
       const root = tempRoot();
+      if (unprivileged && process.getuid!() === 0) chownSync(root, NOBODY, NOBODY);
       const path = join(root, name);
-      const maker = await hold(root, kind, path);
+      const maker = await holdAs(unprivileged, root, kind, path);
       expect(existsSync(path)).toBe(true);
-      const other = await hold(root, kind, path);
+      const other = await holdAs(unprivileged, root, kind, path);
       const [first, last] = makerFirst ? [maker, other] : [other, maker];
       await first.release();
       // Removed here, it would have detached the other sandbox's read-only mount over it, and its command could create it.
@@ -97,19 +106,6 @@ describe("stand-ins shared by two executors", () => {
       expect(existsSync(path)).toBe(false);
     });
   }
-
-  test("an unprivileged executor marks the read-only file it makes, so the other holder, last, removes it", async () => {
-    // Marking a 0444 file needs write permission on it (root has it regardless): without it the last holder, not the maker, left it behind.
-    const root = tempRoot();
-    if (process.getuid!() === 0) chownSync(root, NOBODY, NOBODY);
-    const path = join(root, "secret.env");
-    const maker = await holdAs(true, root, "file", path);
-    const other = await holdAs(true, root, "file", path);
-    await maker.release();
-    expect(existsSync(path)).toBe(true);
-    await other.release();
-    expect(existsSync(path)).toBe(false);
-  });
 
   test("a FIFO planted where a file stand-in goes is held without blocking the executor on its open, and left in place", async () => {
     // A racing child can create it between the launch's check that the path is missing and the hold.
