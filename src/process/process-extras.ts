@@ -38,7 +38,7 @@ export class ProcessExtras {
 
   constructor(
     private readonly params: ProcessStartParams,
-    private readonly outer: ProcessEventSink,
+    outer: ProcessEventSink,
     private readonly clock: Clock,
   ) {
     this.startedAtMs = clock.now();
@@ -64,12 +64,25 @@ export class ProcessExtras {
         this.watches.feed(seq, stream, bytes);
       },
       ready: () => {
-        const wait = outer.ready() ?? this.watches.hold();
+        const outerWait = outer.ready();
+        if (outerWait) this.consumerHolds(outerWait);
+        const wait = outerWait ?? this.watches.hold();
         if (wait) this.timeouts?.held(wait);
         return wait;
       },
       ask: (method, params, timeoutMs, signal) => outer.ask(method, params, timeoutMs, signal),
     };
+  }
+
+  /**
+   * Output the consumer (the connection) is holding back, counted from the
+   * waits it answered the process with: asking it again at the exit would
+   * count as one more wait of its own.
+   */
+  private consumerHolding = 0;
+  private consumerHolds(wait: Promise<void>): void {
+    this.consumerHolding++;
+    void wait.then(() => this.consumerHolding--);
   }
 
   /** The process is spawned: its timeouts start. */
@@ -85,7 +98,7 @@ export class ProcessExtras {
   private exited(params: NotificationParams<"process/exited">): NotificationParams<"process/exited"> {
     this.exitCode = params.exitCode;
     this.exitedAtMs = this.clock.now();
-    this.watches.exited(this.outer.ready() !== undefined);
+    this.watches.exited(this.consumerHolding > 0);
     this.timeouts?.exited();
     const fired = this.timeouts?.fired;
     return fired ? { ...params, timedOut: fired } : params;
