@@ -19,7 +19,6 @@ import { INITIALIZED, type NotificationName, type NotificationParams } from "../
 import type { InitializeResult } from "../protocol/messages/lifecycle.ts";
 import { FileHandleTable } from "../fs/handles.ts";
 import { MissingWatches } from "../fs/watch-missing.ts";
-import { TUNNEL_UNWRITTEN_BYTES_PER_CONNECTION } from "../tunnel/limits.ts";
 import { HttpStreams } from "../http/request.ts";
 import { TunnelTable } from "../tunnel/table.ts";
 import type { TunnelFrameRefusal } from "../protocol/tunnel-frame.ts";
@@ -110,16 +109,10 @@ export class Connection implements Attachment {
     return this.tunnels.receiveFrame(message);
   }
 
-  /**
-   * A tunnel's bytes held for its port changed: past the connection's share
-   * reading stops, so a client cannot pile up more (it resumes under half).
-   */
-  unwritten(delta: number): void {
-    this.tunnelUnwritten += delta;
-    if (this.tunnelUnwritten > TUNNEL_UNWRITTEN_BYTES_PER_CONNECTION) this.flow.holdReading("tunnel-writes", true);
-    else if (this.tunnelUnwritten <= TUNNEL_UNWRITTEN_BYTES_PER_CONNECTION / 2) this.flow.holdReading("tunnel-writes", false);
+  /** A tunnel bound (the bytes its connection's tunnels hold for their ports, tunnel/table.ts) stops or resumes reading the client. */
+  holdReading(on: boolean): void {
+    this.flow.holdReading("tunnel-writes", on);
   }
-  private tunnelUnwritten = 0;
 
   /** Whether the transport carries binary messages (binary tunnel frames). */
   get carriesBinary(): boolean {

@@ -9,7 +9,13 @@ import type { Socket } from "bun";
 import { internalError, invalidRequest } from "../protocol/errors.ts";
 import type { TunnelOpenParams } from "../protocol/messages/tunnel.ts";
 import { tunnelAddress } from "./hosts.ts";
-import { MAX_TUNNEL_CHUNK_BYTES, MAX_TUNNELS_PER_CONNECTION, REMEMBERED_CLOSED_TUNNELS, TUNNEL_CONNECT_TIMEOUT_MS } from "./limits.ts";
+import {
+  MAX_TUNNEL_CHUNK_BYTES,
+  MAX_TUNNELS_PER_CONNECTION,
+  REMEMBERED_CLOSED_TUNNELS,
+  TUNNEL_CONNECT_TIMEOUT_MS,
+  TUNNEL_UNWRITTEN_BYTES_PER_CONNECTION,
+} from "./limits.ts";
 import { type TunnelFrameRefusal, TunnelFrameClose, TunnelFrameKind, decodeTunnelFrame } from "../protocol/tunnel-frame.ts";
 import { Tunnel, type TunnelSink, socketErrorText } from "./tunnel.ts";
 
@@ -23,6 +29,8 @@ export class TunnelTable {
    * frames taken; before, a binary message is JSON, as the reference reads it.
    */
   private binaryOpened = false;
+  /** Bytes all tunnels hold for ports that have not taken them (bounded by TUNNEL_UNWRITTEN_BYTES_PER_CONNECTION). */
+  private unwritten = 0;
   /** Ids of recently closed tunnels, oldest first (insertion order), at most REMEMBERED_CLOSED_TUNNELS. */
   private readonly recentlyClosed = new Set<string>();
 
@@ -35,7 +43,7 @@ export class TunnelTable {
       throw invalidRequest(`tunnel/open refused: this connection already has ${MAX_TUNNELS_PER_CONNECTION} open tunnels`);
     }
     const binary = p.binary === true && this.sink.carriesBinary;
-    const tunnel = new Tunnel(crypto.randomUUID(), this.sink, (t) => this.forget(t.id), binary);
+    const tunnel = new Tunnel(crypto.randomUUID(), this.sink, (t) => this.forget(t.id), (delta) => this.unwrittenChanged(delta), binary);
     this.opening++;
     try {
       const connecting = Bun.connect<Tunnel>({ hostname: address, port: p.port, allowHalfOpen: true, data: tunnel, socket: Tunnel.handlers });
@@ -76,6 +84,13 @@ export class TunnelTable {
   /** Whether binary messages that look like tunnel frames are read as such (`receiveFrame`). */
   get takesFrames(): boolean {
     return this.binaryOpened;
+  }
+
+  /** Past the connection's share, reading the client stops, so it cannot pile up more; it resumes under half. */
+  private unwrittenChanged(delta: number): void {
+    this.unwritten += delta;
+    if (this.unwritten > TUNNEL_UNWRITTEN_BYTES_PER_CONNECTION) this.sink.holdReading(true);
+    else if (this.unwritten <= TUNNEL_UNWRITTEN_BYTES_PER_CONNECTION / 2) this.sink.holdReading(false);
   }
 
   private forget(tunnelId: string): void {

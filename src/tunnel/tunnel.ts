@@ -28,8 +28,8 @@ export interface TunnelSink {
   readonly carriesBinary: boolean;
   /** `undefined` when the client can take more now, else resolves when it can. */
   ready(): Promise<void> | undefined;
-  /** The bytes this tunnel holds for its port changed by `delta` (the connection bounds their sum). */
-  unwritten(delta: number): void;
+  /** Stops (true) or resumes reading the client: its tunnels hold too much for their ports (table.ts). */
+  holdReading(on: boolean): void;
 }
 
 export class Tunnel {
@@ -58,6 +58,8 @@ export class Tunnel {
     private readonly sink: TunnelSink,
     /** Called once the tunnel is over, whoever ended it. */
     private readonly onClosed: (tunnel: Tunnel) => void,
+    /** The bytes this tunnel holds for its port changed by `delta` (the table bounds their sum). */
+    private readonly onUnwritten: (delta: number) => void,
     /** Bytes go as binary tunnel frames (src/protocol/tunnel-frame.ts), not base64 JSON. */
     readonly binary = false,
   ) {}
@@ -155,7 +157,7 @@ export class Tunnel {
   }
 
   private setUnwritten(bytes: number): void {
-    if (bytes !== this.unwrittenBytes) this.sink.unwritten(bytes - this.unwrittenBytes);
+    if (bytes !== this.unwrittenBytes) this.onUnwritten(bytes - this.unwrittenBytes);
     this.unwrittenBytes = bytes;
   }
 
